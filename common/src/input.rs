@@ -1,0 +1,164 @@
+//! Opening inputs: a path, or `-` for stdin; gzip is detected by its magic
+//! bytes (not the file name), so `.gz` files and gzipped pipes both work.
+//!
+//! The raw bytes are hashed (sha256) as they are read, so a tool can name
+//! exactly what it judged in its summary without reading a file twice.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use flate2::bufread::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// How inputs read from stdin are named in messages and summaries.
+pub const STDIN_NAME: &str = "<stdin>";
+
+const READ_BUFFER: usize = 256 * 1024;
+
+/// An opened input: a buffered, decompressed byte stream and its name.
+pub struct Input {
+    name: String,
+    path: Option<PathBuf>,
+    reader: Box<dyn BufRead + Send>,
+    hasher: Arc<Mutex<Sha256>>,
+    gzip: bool,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input").field("name", &self.name).field("gzip", &self.gzip).finish()
+    }
+}
+
+impl Input {
+    /// Opens `path`, or stdin when it is `-`.
+    pub fn open(path: &str) -> Result<Input> {
+        if path == "-" {
+            return Input::from_reader(STDIN_NAME, None, Box::new(io::stdin()));
+        }
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::new(format!("{path}: is a directory")));
+        }
+        Input::from_reader(path, Some(PathBuf::from(path)), Box::new(file))
+    }
+
+    /// Wraps any reader (tests, in-memory data) under `name`.
+    pub fn from_reader(
+        name: &str,
+        path: Option<PathBuf>,
+        raw: Box<dyn Read + Send>,
+    ) -> Result<Input> {
+        let hasher = Arc::new(Mutex::new(Sha256::new()));
+        let hashing = HashingRead { inner: raw, hasher: Arc::clone(&hasher) };
+        let mut buffered = BufReader::with_capacity(READ_BUFFER, hashing);
+        let head = buffered.fill_buf().map_err(|e| Error::io(name, e))?;
+        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        let reader: Box<dyn BufRead + Send> = if gzip {
+            Box::new(BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(buffered)))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Input { name: name.to_string(), path, reader, hasher, gzip })
+    }
+
+    /// The name used in messages: the path as given, or `<stdin>`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// The decompressed byte stream.
+    pub fn reader(&mut self) -> &mut (dyn BufRead + Send) {
+        &mut *self.reader
+    }
+
+    /// Takes the stream, keeping a handle to compute the digest later.
+    pub fn into_parts(self) -> (String, Box<dyn BufRead + Send>, InputDigest) {
+        (self.name, self.reader, InputDigest { hasher: self.hasher })
+    }
+
+    /// sha256 (hex) of the raw bytes read so far; after reading to the end,
+    /// the digest of the whole file as stored (compressed, if it was).
+    pub fn sha256(&self) -> String {
+        InputDigest { hasher: Arc::clone(&self.hasher) }.sha256()
+    }
+}
+
+/// A handle that yields the sha256 of an input's raw bytes read so far.
+#[derive(Clone)]
+pub struct InputDigest {
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl std::fmt::Debug for InputDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InputDigest")
+    }
+}
+
+impl InputDigest {
+    pub fn sha256(&self) -> String {
+        let state = match self.hasher.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        hex::encode(state.finalize())
+    }
+}
+
+struct HashingRead {
+    inner: Box<dyn Read + Send>,
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl Read for HashingRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            match self.hasher.lock() {
+                Ok(mut h) => h.update(&buf[..n]),
+                Err(poisoned) => poisoned.into_inner().update(&buf[..n]),
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn gzip_is_detected_by_content_and_hash_covers_raw_bytes() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"a\":1}\n").unwrap();
+        let raw = gz.finish().unwrap();
+        let expected = hex::encode(Sha256::digest(&raw));
+        let mut input =
+            Input::from_reader("x.gz", None, Box::new(std::io::Cursor::new(raw))).unwrap();
+        assert!(input.is_gzip());
+        let mut text = String::new();
+        input.reader().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "{\"a\":1}\n");
+        assert_eq!(input.sha256(), expected);
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Input::open("/nonexistent/hardgate").unwrap_err();
+        assert_eq!(err.to_string(), "/nonexistent/hardgate: No such file or directory");
+    }
+}

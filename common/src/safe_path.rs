@@ -1,0 +1,111 @@
+//! Paths that come from inputs (bundles, backups, manifests) are untrusted.
+//!
+//! [`check_relative`] refuses empty, absolute and `..` paths; [`join`] also
+//! refuses to pass through any symlink under the root, so a link planted in a
+//! target directory cannot redirect a write outside it.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Validates a relative path from an untrusted source and normalizes it
+/// (drops `.` components). Refuses absolute paths, `..`, NUL and empty paths.
+pub fn check_relative(rel: &str) -> Result<PathBuf> {
+    if rel.is_empty() {
+        return Err(Error::new("empty path"));
+    }
+    if rel.contains('\0') {
+        return Err(Error::new(format!("path {rel:?} contains a NUL byte")));
+    }
+    let mut out = PathBuf::new();
+    for component in Path::new(rel).components() {
+        match component {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(Error::new(format!("path {rel:?} contains '..': refusing to leave the root")))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(Error::new(format!("path {rel:?} is absolute: only relative paths are allowed")))
+            }
+        }
+    }
+    if out.as_os_str().is_empty() {
+        return Err(Error::new(format!("path {rel:?} names no file")));
+    }
+    Ok(out)
+}
+
+/// Joins an untrusted relative path onto `root`, refusing `..`, absolute
+/// paths, and any existing symlink on the way (including the last part).
+pub fn join(root: &Path, rel: &str) -> Result<PathBuf> {
+    let clean = check_relative(rel)?;
+    let mut current = root.to_path_buf();
+    for part in clean.components() {
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::new(format!(
+                    "path {rel:?} passes through symlink {}: refusing to follow it",
+                    current.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(current.display(), e)),
+        }
+    }
+    Ok(current)
+}
+
+/// True when a symlink at `link` (relative to `root`) with target `target`
+/// resolves inside `root`, judged lexically (without touching the disk).
+pub fn link_stays_inside(link_rel: &Path, target: &Path) -> bool {
+    if target.is_absolute() {
+        return false;
+    }
+    let mut depth: i64 = link_rel.components().count() as i64 - 1;
+    for component in target.components() {
+        match component {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_traversal_and_absolute_paths() {
+        assert_eq!(check_relative("a/./b").unwrap(), PathBuf::from("a/b"));
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a/..", ".", "a\0b"] {
+            assert!(check_relative(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn join_refuses_symlinks_on_the_way() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("evil")).unwrap();
+        let err = join(root.path(), "evil/x").unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert_eq!(join(root.path(), "ok/x").unwrap(), root.path().join("ok/x"));
+    }
+
+    #[test]
+    fn lexical_link_check() {
+        assert!(link_stays_inside(Path::new("a/l"), Path::new("../b")));
+        assert!(!link_stays_inside(Path::new("a/l"), Path::new("../../b")));
+        assert!(!link_stays_inside(Path::new("l"), Path::new("/etc")));
+        assert!(link_stays_inside(Path::new("l"), Path::new("x/y")));
+    }
+}

@@ -1,0 +1,173 @@
+//! Command-line definition (clap derive). Validation into a typed config
+//! happens in `config.rs`; nothing here can fail beyond clap's own parsing.
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use common::cli::Format;
+use common::pointer::Pattern;
+
+use crate::mask::Mask;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Did the replay diverge? Ignore the volatile time stamp at top level.
+  replay-diff golden.jsonl replay.jsonl --ignore /ts
+
+  # Streams whose order may differ: align records by their event id.
+  replay-diff golden.jsonl replay.jsonl --key /event_id --ignore /items/*/ts
+
+  # The determinism gate: at least 98% of records identical, masks for ids.
+  replay-diff golden.jsonl.gz replay.jsonl.gz --mask timestamp --mask uuid \\
+      --min-determinism 98%
+
+  # Zero divergences across a 50-event replay, read for people.
+  replay-diff golden.jsonl replay.jsonl --max-divergences 0 --format text
+
+  # Run a command three times; every run must match the first.
+  replay-diff run --times 3 --ignore /duration_ms -- ./run-tests --json
+
+Records (JSON Lines on stdout):
+  divergence  golden_line, replay_line, key (keyed mode), path (RFC 6901),
+              change (changed|added|removed|type_changed), golden, replay
+              (values; absent on the side that lacks the path)
+  missing     a golden record with no replay counterpart: golden_line, key, golden
+  extra       a replay record with no golden counterpart: replay_line, key, replay
+  duplicate_key  a key seen twice on one side: side, line, first_line, key
+  invalid     a bad line under --skip-invalid: file, line, column, reason
+  run         (run mode) run, exit_code, signal, records, sha256
+  summary     figures: records_golden, records_replay, compared, identical,
+              divergent, missing, extra, duplicate_keys, invalid, divergences,
+              determinism; gates: divergences, determinism
+
+Definitions:
+  compared     pairs of records aligned with each other (by position or key)
+  identical    compared pairs with no divergence after --ignore, --mask,
+               --float-tolerance and --unordered
+  determinism  identical / (compared + missing + extra + duplicate_keys);
+               1.0 when both streams are empty
+  divergences  (gate value) divergence records + missing + extra
+               + duplicate_keys: every differing path counts once
+
+Exit status: 0 no divergence (or every gate passed), 1 divergences found or a
+gate failed, 2 could not compare (unreadable or malformed input), 130
+interrupted.";
+
+/// Determinism as a command: diff a replayed JSON Lines run against the golden one.
+#[derive(Debug, Parser)]
+#[command(
+    name = "replay-diff",
+    version,
+    about = "Diff a replayed JSON Lines run against the golden one, record by record",
+    long_about = "Diff a replayed JSON Lines run against the golden one, record by record.\n\n\
+        Records are aligned by position (default) or by --key, volatile fields are \
+        ignored or masked, and every differing path becomes a `divergence` record. \
+        The last record is the summary with the determinism figures and gates.",
+    after_long_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// The golden run (JSON Lines; a path, `.gz`, or `-` for stdin).
+    #[arg(required = true, value_name = "GOLDEN")]
+    pub golden: Option<String>,
+
+    /// The replayed run to check (JSON Lines; a path, `.gz`, or `-`).
+    #[arg(required = true, value_name = "REPLAY")]
+    pub replay: Option<String>,
+
+    #[command(flatten)]
+    pub compare: CompareArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command N times and diff every run's stdout against the first.
+    #[command(
+        long_about = "Run a command N times, capture each run's stdout as JSON Lines, and \
+            diff every later run against the first: \"deterministic across runs\" as one \
+            command. Exit statuses must match too. Divergence records carry `run`.",
+        after_long_help = "Examples:\n  replay-diff run --times 2 -- cargo test -- -Z unstable-options --format json\n  replay-diff run --times 5 --ignore /ts --min-determinism 98% -- ./replay.sh seed=42"
+    )]
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many times to run the command (at least 2).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub times: u32,
+
+    #[command(flatten)]
+    pub compare: CompareArgs,
+
+    /// The command and its arguments (after `--`).
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// How records are aligned, normalized, judged and printed.
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// Align records by the value at this JSON Pointer instead of by position
+    /// (repeat for a composite key). Example: --key /event_id
+    #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
+    pub key: Vec<Pattern>,
+
+    /// Ignore the value at this pointer; `*` matches any array index or member.
+    /// Example: --ignore /ts --ignore /items/*/ts
+    #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
+    pub ignore: Vec<Pattern>,
+
+    /// Replace values of a built-in shape inside strings before comparing:
+    /// timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch
+    /// (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid
+    #[arg(long, value_name = "NAME", value_enum)]
+    pub mask: Vec<Mask>,
+
+    /// Treat numbers within this absolute difference as equal. Example: 1e-9
+    #[arg(long, value_name = "X", value_parser = common::cli::number, default_value = "0")]
+    pub float_tolerance: f64,
+
+    /// Compare the array at this pointer as a multiset (order ignored).
+    /// Example: --unordered /tags
+    #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
+    pub unordered: Vec<Pattern>,
+
+    /// Gate: fail when divergences (paths + missing + extra + duplicate keys)
+    /// exceed N. Without any gate, any divergence fails (like diff).
+    #[arg(long, value_name = "N", value_parser = common::cli::count)]
+    pub max_divergences: Option<u64>,
+
+    /// Gate: fail when determinism (identical / compared) is below this.
+    /// Example: --min-determinism 98%
+    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    pub min_determinism: Option<f64>,
+
+    /// Report malformed lines as `invalid` records and go on, instead of
+    /// stopping with exit 2.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Refuse lines longer than this many bytes (they count as invalid).
+    #[arg(long, value_name = "BYTES", default_value_t = common::lines::DEFAULT_MAX_LINE)]
+    pub max_line: usize,
+
+    /// Output: jsonl (records) or text (a readable diff, coloured on a terminal).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,4 @@
+//! replay-diff: compare a replayed JSON Lines run with the golden one.
+
+pub mod cli;
+pub mod mask;
