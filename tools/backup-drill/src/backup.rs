@@ -1,0 +1,379 @@
+//! Taking a snapshot: walk the sources, hash every file in parallel, store
+//! contents not yet in the repository, copy databases consistently, run the
+//! backup hook, and write the manifest last.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use common::{Error, Result};
+use rayon::prelude::*;
+
+use crate::cli::SourceArgs;
+use crate::hooks::{self, HookEnv};
+use crate::manifest::{Database, Entry, EntryType, Header, Manifest, Root, Skipped, FORMAT};
+use crate::repo::Repo;
+use crate::sqlite;
+
+/// Files up to this size are read once into memory; larger ones are hashed
+/// first and copied only when their content is new.
+const SMALL_FILE: u64 = 4 << 20;
+
+/// What a backup did.
+#[derive(Debug)]
+pub struct BackupReport {
+    pub manifest: Manifest,
+    pub files: u64,
+    pub bytes: u64,
+    pub new_objects: u64,
+    pub new_bytes: u64,
+    pub duration_ms: f64,
+    pub hook_ms: Option<f64>,
+}
+
+struct PendingFile {
+    rel: String,
+    abs: PathBuf,
+    mode: u32,
+    mtime_ns: i64,
+}
+
+/// A snapshot id: the UTC start time to the microsecond (so ids sort in
+/// time order), then 8 hex digits to keep ids unique.
+fn new_id(now: SystemTime) -> String {
+    let stamp = humantime::format_rfc3339_micros(now)
+        .to_string()
+        .replace(['-', ':', '.'], "");
+    let nanos = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{nanos}-{}", std::process::id());
+    format!(
+        "{stamp}-{}",
+        &common::digest::sha256_hex(seed.as_bytes())[..8]
+    )
+}
+
+fn base_name(path: &Path) -> Result<String> {
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::usage(format!(
+            "{}: cannot name it in a snapshot (no UTF-8 base name)",
+            path.display()
+        ))
+    })?;
+    Ok(name.to_string())
+}
+
+fn type_name(ft: fs::FileType) -> &'static str {
+    if ft.is_fifo() {
+        "fifo"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_char_device() {
+        "char_device"
+    } else if ft.is_block_device() {
+        "block_device"
+    } else {
+        "unknown"
+    }
+}
+
+fn mtime_ns(meta: &fs::Metadata) -> i64 {
+    meta.mtime()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(meta.mtime_nsec())
+}
+
+/// Walks one source tree into entries, pending files and skipped records.
+fn walk(
+    name: &str,
+    root: &Path,
+    entries: &mut Vec<Entry>,
+    files: &mut Vec<PendingFile>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<()> {
+    for item in walkdir::WalkDir::new(root).follow_links(false) {
+        let item = item.map_err(|e| {
+            let path = e
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            match e.into_io_error() {
+                Some(io) => Error::io(path, io),
+                None => Error::new(format!("{path}: filesystem loop")),
+            }
+        })?;
+        let rel_os = item.path().strip_prefix(root).unwrap_or(item.path());
+        let Some(rel_str) = rel_os.to_str() else {
+            skipped.push(Skipped {
+                path: format!("{name}/{}", rel_os.to_string_lossy()),
+                kind: "unknown".into(),
+                reason: "file name is not UTF-8".into(),
+            });
+            continue;
+        };
+        let rel = if rel_str.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}/{rel_str}")
+        };
+        let meta = item.metadata().map_err(|e| {
+            let io = e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("metadata"));
+            Error::io(item.path().display(), io)
+        })?;
+        let ft = meta.file_type();
+        let mode = meta.mode() & 0o7777;
+        if ft.is_dir() {
+            entries.push(Entry {
+                path: rel,
+                kind: EntryType::Dir,
+                size: None,
+                mode: Some(mode),
+                sha256: None,
+                target: None,
+                mtime_ns: None,
+            });
+        } else if ft.is_file() {
+            files.push(PendingFile {
+                rel,
+                abs: item.path().to_path_buf(),
+                mode,
+                mtime_ns: mtime_ns(&meta),
+            });
+        } else if ft.is_symlink() {
+            let target =
+                fs::read_link(item.path()).map_err(|e| Error::io(item.path().display(), e))?;
+            match target.to_str() {
+                Some(t) => entries.push(Entry {
+                    path: rel,
+                    kind: EntryType::Symlink,
+                    size: None,
+                    mode: None,
+                    sha256: None,
+                    target: Some(t.to_string()),
+                    mtime_ns: None,
+                }),
+                None => skipped.push(Skipped {
+                    path: rel,
+                    kind: "symlink".into(),
+                    reason: "link target is not UTF-8".into(),
+                }),
+            }
+        } else {
+            skipped.push(Skipped {
+                path: rel,
+                kind: type_name(ft).into(),
+                reason: "special file".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Stores one file; returns (sha256, size, newly stored).
+fn store_file(repo: &Repo, f: &PendingFile, size_hint: u64) -> Result<(String, u64, bool)> {
+    if common::interrupt::requested() {
+        return Err(Error::new("interrupted"));
+    }
+    if size_hint <= SMALL_FILE {
+        let bytes = fs::read(&f.abs).map_err(|e| Error::io(f.abs.display(), e))?;
+        let sha = common::digest::sha256_hex(&bytes);
+        let new = repo.put_bytes(&sha, &bytes)?;
+        return Ok((sha, bytes.len() as u64, new));
+    }
+    let (sha, size) = common::digest::sha256_file(&f.abs)?;
+    if repo.has_object(&sha) {
+        return Ok((sha, size, false));
+    }
+    repo.put_file(&f.abs)
+}
+
+/// Takes a snapshot of `sources` into `repo`.
+pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupReport> {
+    let started = Instant::now();
+    let now = SystemTime::now();
+    let id = new_id(now);
+    let mut roots: Vec<Root> = Vec::new();
+    let mut dir_sources: Vec<(String, PathBuf)> = Vec::new();
+    let add_root = |roots: &mut Vec<Root>, name: String, kind: &str, origin: &Path| {
+        if roots.iter().any(|r| r.name == name) {
+            return Err(
+                Error::usage(format!("two sources would both be restored as {name:?}"))
+                    .with_hint("give every --source and --sqlite a distinct base name"),
+            );
+        }
+        roots.push(Root {
+            name,
+            kind: kind.into(),
+            origin: origin.display().to_string(),
+        });
+        Ok(())
+    };
+    for src in &sources.source {
+        let canon = fs::canonicalize(src).map_err(|e| Error::io(src.display(), e))?;
+        if !canon.is_dir() {
+            return Err(
+                Error::usage(format!("--source {}: not a directory", src.display()))
+                    .with_hint("back up single files by putting them in a directory"),
+            );
+        }
+        let name = if canon == Path::new("/") {
+            "root".to_string()
+        } else {
+            base_name(&canon)?
+        };
+        add_root(&mut roots, name.clone(), "dir", &canon)?;
+        dir_sources.push((name, canon));
+    }
+    for db in &sources.sqlite {
+        let canon = fs::canonicalize(db).map_err(|e| Error::io(db.display(), e))?;
+        add_root(&mut roots, base_name(&canon)?, "sqlite", &canon)?;
+    }
+    if sources.source.is_empty() && sources.sqlite.is_empty() && sources.backup_cmd.is_none() {
+        return Err(Error::usage("nothing to back up")
+            .with_hint("give --source DIR, --sqlite FILE or --backup-cmd CMD"));
+    }
+
+    // The hook writes its dump into a directory inside the repository's
+    // tmp/, which we then back up like any source tree.
+    let mut hook_ms = None;
+    let hook_dir = match &sources.backup_cmd {
+        Some(cmd) => {
+            add_root(&mut roots, "hook".into(), "hook", Path::new("backup-cmd"))?;
+            let tmp = repo.root.join("tmp");
+            fs::create_dir_all(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
+            let dir = tempfile::Builder::new()
+                .prefix("hook.")
+                .tempdir_in(&tmp)
+                .map_err(|e| Error::io(tmp.display(), e))?;
+            let env = HookEnv {
+                repo: repo.root.clone(),
+                snapshot: id.clone(),
+                out: Some(dir.path().to_path_buf()),
+                ..HookEnv::default()
+            };
+            let run = hooks::run("backup-cmd", cmd, &env)?;
+            hook_ms = Some(run.duration_ms);
+            if !run.ok {
+                return Err(Error::new(format!("backup-cmd failed: {}", run.status)));
+            }
+            dir_sources.push(("hook".into(), dir.path().to_path_buf()));
+            Some(dir)
+        }
+        None => None,
+    };
+
+    let mut entries = Vec::new();
+    let mut pending = Vec::new();
+    let mut skipped = Vec::new();
+    for (name, root) in &dir_sources {
+        walk(name, root, &mut entries, &mut pending, &mut skipped)?;
+    }
+    let sizes: Vec<u64> = pending
+        .iter()
+        .map(|f| fs::metadata(&f.abs).map(|m| m.len()).unwrap_or(0))
+        .collect();
+    let bar = common::progress::bytes(Some(sizes.iter().sum()), quiet);
+    let stored: Vec<(String, u64, bool)> = pending
+        .par_iter()
+        .zip(sizes.par_iter())
+        .map(|(f, &size)| {
+            let r = store_file(repo, f, size);
+            bar.inc(size);
+            r
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    drop(hook_dir);
+
+    let mut files = 0u64;
+    let mut bytes = 0u64;
+    // Two identical new files may both be written (same name, same bytes):
+    // count each new object once.
+    let mut fresh: BTreeMap<String, u64> = BTreeMap::new();
+    for (f, (sha, size, new)) in pending.into_iter().zip(stored) {
+        files += 1;
+        bytes += size;
+        if new {
+            fresh.insert(sha.clone(), size);
+        }
+        entries.push(Entry {
+            path: f.rel,
+            kind: EntryType::File,
+            size: Some(size),
+            mode: Some(f.mode),
+            sha256: Some(sha),
+            target: None,
+            mtime_ns: Some(f.mtime_ns),
+        });
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let mut databases = Vec::new();
+    for db in &sources.sqlite {
+        let canon = fs::canonicalize(db).map_err(|e| Error::io(db.display(), e))?;
+        let name = base_name(&canon)?;
+        let tmp = repo.root.join("tmp");
+        let dir = tempfile::Builder::new()
+            .prefix("db.")
+            .tempdir_in(&tmp)
+            .map_err(|e| Error::io(tmp.display(), e))?;
+        let copy = dir.path().join("copy.db");
+        sqlite::online_copy(&canon, &copy)?;
+        let conn = sqlite::open_immutable(&copy)?;
+        let tables = sqlite::tables(&conn, &canon)?;
+        drop(conn);
+        let (sha, size, new) = repo.put_file(&copy)?;
+        let mode = fs::metadata(&canon)
+            .map(|m| m.mode() & 0o7777)
+            .unwrap_or(0o644);
+        files += 1;
+        bytes += size;
+        if new {
+            fresh.insert(sha.clone(), size);
+        }
+        databases.push(Database {
+            path: name,
+            size,
+            mode,
+            sha256: sha,
+            tables,
+        });
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    databases.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let manifest = Manifest {
+        header: Header {
+            format: FORMAT.into(),
+            id,
+            created_at: common::clock::rfc3339(now),
+            created_unix_ms: now
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            roots,
+        },
+        entries,
+        databases,
+        skipped,
+    };
+    // Objects durable first, then the manifest: a snapshot never names an
+    // object a crash could lose.
+    repo.sync_objects()?;
+    repo.write_manifest(&manifest)?;
+    Ok(BackupReport {
+        manifest,
+        files,
+        bytes,
+        new_objects: fresh.len() as u64,
+        new_bytes: fresh.values().sum(),
+        duration_ms: common::clock::ms(started.elapsed()),
+        hook_ms,
+    })
+}

@@ -1,0 +1,246 @@
+//! `drill`: backup → restore into a fresh place → verify → check → report,
+//! with RTO/RPO gates; `--self-test` proves the checker is alive by
+//! corrupting one object in a scratch copy of the repository.
+
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use common::gate::Gate;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Error, Outcome, Result};
+
+use crate::cli::DrillArgs;
+use crate::manifest::Manifest;
+use crate::repo::Repo;
+use crate::verify::Mismatch;
+use crate::{backup, check, restore, verify, Step, TOOL, VERSION};
+
+fn tempdir(scratch: Option<&Path>, prefix: &str) -> Result<tempfile::TempDir> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    match scratch {
+        Some(dir) => b.tempdir_in(dir).map_err(|e| Error::io(dir.display(), e)),
+        None => b.tempdir().map_err(|e| Error::io("temporary directory", e)),
+    }
+}
+
+fn interrupted() -> Result<()> {
+    if common::interrupt::requested() {
+        return Err(Error::new("interrupted"));
+    }
+    Ok(())
+}
+
+pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let scratch = args.scratch.as_deref();
+    // Without --repo the drill uses a throw-away repository.
+    let temp_repo;
+    let repo_dir: PathBuf = match &args.repo {
+        Some(dir) => dir.clone(),
+        None => {
+            temp_repo = tempdir(scratch, "backup-drill-repo.")?;
+            temp_repo.path().to_path_buf()
+        }
+    };
+    let repo = if args.no_backup {
+        Repo::open(&repo_dir)?
+    } else {
+        Repo::open_or_init(&repo_dir)?
+    };
+    summary.input(&repo_dir.display().to_string(), None);
+    for p in args.sources.source.iter().chain(&args.sources.sqlite) {
+        summary.input(&p.display().to_string(), None);
+    }
+
+    let mut new_objects = None;
+    let mut new_bytes = None;
+    let m: Manifest = if args.no_backup {
+        repo.resolve("latest")?.1
+    } else {
+        let r = backup::backup(&repo, &args.sources, args.quiet)?;
+        crate::backup_step(&r, out)?;
+        new_objects = Some(r.new_objects);
+        new_bytes = Some(r.new_bytes);
+        r.manifest
+    };
+    let id = m.header.id.clone();
+    interrupted()?;
+
+    // Restore into a fresh place (or --keep DIR, which must be new or empty).
+    let temp_target;
+    let target: PathBuf = match &args.keep {
+        Some(dir) => {
+            restore::prepare_target(dir, false)?;
+            dir.clone()
+        }
+        None => {
+            temp_target = tempdir(scratch, "backup-drill-restore.")?;
+            temp_target.path().to_path_buf()
+        }
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let rpo_ms = now_ms.saturating_sub(m.header.created_unix_ms) as f64;
+    let rto_started = Instant::now();
+    let r = restore::restore(&repo, &m, &target, false, args.allow_outside_links)?;
+    let mut step = Step::new("restore", &id, true);
+    step.files = r.files;
+    step.bytes = r.bytes;
+    step.duration_ms = r.duration_ms;
+    out.write(&step)?;
+    let mut hook_failures = 0u64;
+    let env = crate::hook_env(&repo_dir, &id, &target);
+    if let Some(cmd) = &args.restore_cmd {
+        let (ok, _) = crate::run_hook("restore_cmd", cmd, &env, out)?;
+        hook_failures += u64::from(!ok);
+    }
+    interrupted()?;
+
+    let v = verify::verify(&m, &target)?;
+    let mut mismatches = v.mismatches.len() as u64;
+    for mm in &v.mismatches {
+        out.write(mm)?;
+    }
+    let mut step = Step::new("verify", &id, mismatches == 0);
+    step.files = v.files;
+    step.bytes = v.bytes;
+    step.duration_ms = v.duration_ms;
+    out.write(&step)?;
+    if let Some(cmd) = &args.verify_cmd {
+        let (ok, _) = crate::run_hook("verify_cmd", cmd, &env, out)?;
+        if !ok {
+            hook_failures += 1;
+            mismatches += 1;
+            out.write(&Mismatch::new("<verify-cmd>", "verify_cmd", None, None))?;
+        }
+    }
+    let rto_ms = common::clock::ms(rto_started.elapsed());
+    interrupted()?;
+
+    let c = check::check(&repo, args.read_data, args.quiet)?;
+    crate::check_records(&c, out)?;
+    let check_errors = c.errors.len() as u64;
+
+    let mut self_test_ok = None;
+    if args.self_test {
+        interrupted()?;
+        let ok = self_test(&repo, &m, scratch, out)?;
+        self_test_ok = Some(ok);
+    }
+
+    let (files, bytes) = m.totals();
+    if let Some(limit) = args.max_rto {
+        summary.gate(Gate::at_most("rto_ms", limit, rto_ms));
+    }
+    if let Some(limit) = args.max_rpo {
+        summary.gate(Gate::at_most("rpo_ms", limit, rpo_ms));
+    }
+    summary.gate(Gate::at_most("mismatches", 0.0, mismatches as f64));
+    summary.gate(Gate::at_most("check_errors", 0.0, check_errors as f64));
+    if args.restore_cmd.is_some() || args.verify_cmd.is_some() {
+        summary.gate(Gate::at_most("hook_failures", 0.0, hook_failures as f64));
+    }
+    if let Some(ok) = self_test_ok {
+        summary.gate(Gate::at_least("self_test", 1.0, if ok { 1.0 } else { 0.0 }));
+    }
+    summary
+        .figure("snapshot", &id)
+        .figure("files", files)
+        .figure("bytes", bytes)
+        .figure("mismatches", mismatches)
+        .figure("check_errors", check_errors)
+        .figure("rto_ms", rto_ms)
+        .figure("rpo_ms", rpo_ms)
+        .figure("skipped", m.skipped.len());
+    if let (Some(o), Some(b)) = (new_objects, new_bytes) {
+        summary.figure("new_objects", o).figure("new_bytes", b);
+    }
+    if let Some(keep) = &args.keep {
+        summary.figure("restored_to", keep.display().to_string());
+    }
+    let s = summary.finish(false);
+    out.write(&s)?;
+    Ok(s.outcome())
+}
+
+/// Copies the snapshot into a scratch repository (objects hard-linked, read
+/// only), replaces one object with a corrupted copy (one byte flipped, same
+/// size, so only re-reading the data can notice), and runs `check
+/// --read-data` on it: it must report exactly that object.
+fn self_test(
+    repo: &Repo,
+    m: &Manifest,
+    scratch: Option<&Path>,
+    out: &mut RecordWriter,
+) -> Result<bool> {
+    let started = Instant::now();
+    let id = &m.header.id;
+    let objects = m.objects();
+    let mut step = Step::new("self_test", id, false);
+    let Some(&(victim, victim_size)) = objects
+        .iter()
+        .filter(|(_, size)| *size > 0)
+        .min_by_key(|(_, s)| *s)
+    else {
+        step.detail = Some("no non-empty object to corrupt".into());
+        out.write(&step)?;
+        return Ok(false);
+    };
+    let dir = tempdir(scratch, "backup-drill-selftest.")?;
+    let copy = Repo::open_or_init(&dir.path().join("repo"))?;
+    let snap_src = repo.root.join("snapshots").join(format!("{id}.jsonl"));
+    let snap_dst = copy.root.join("snapshots").join(format!("{id}.jsonl"));
+    fs::copy(&snap_src, &snap_dst).map_err(|e| Error::io(snap_src.display(), e))?;
+    for (sha, _) in &objects {
+        let from = repo.object_path(sha);
+        let to = copy.object_path(sha);
+        if *sha == victim || fs::hard_link(&from, &to).is_err() {
+            fs::copy(&from, &to).map_err(|e| Error::io(from.display(), e))?;
+        }
+    }
+    let target = copy.object_path(victim);
+    flip_byte(&target, victim_size / 2)?;
+    let report = check::check(&copy, true, true)?;
+    let caught = report.errors.len() == 1
+        && report.errors[0].what == "sha256"
+        && report.errors[0].object.as_deref() == Some(victim);
+    step.result = if caught { "ok" } else { "fail" };
+    step.files = report.objects;
+    step.bytes = report.bytes_read;
+    step.duration_ms = common::clock::ms(started.elapsed());
+    step.detail = Some(if caught {
+        format!("check caught the corrupted object {victim}")
+    } else {
+        format!(
+            "check did not catch the corrupted object {victim}: {} errors",
+            report.errors.len()
+        )
+    });
+    out.write(&step)?;
+    Ok(caught)
+}
+
+fn flip_byte(path: &Path, at: u64) -> Result<()> {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644))
+        .map_err(|e| Error::io(path.display(), e))?;
+    let mut f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path.display(), e))?;
+    let mut byte = [0u8; 1];
+    let io = |e| Error::io(path.display(), e);
+    f.seek(SeekFrom::Start(at)).map_err(io)?;
+    f.read_exact(&mut byte).map_err(io)?;
+    byte[0] ^= 0xff;
+    f.seek(SeekFrom::Start(at)).map_err(io)?;
+    f.write_all(&byte).map_err(io)?;
+    f.sync_all().map_err(io)
+}

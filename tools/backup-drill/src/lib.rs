@@ -1,0 +1,295 @@
+//! backup-drill: back up files and SQLite databases into a content-addressed
+//! repository, restore a snapshot into a clean place, prove nothing was lost,
+//! and time it (RTO/RPO gates).
+//!
+//! `run` dispatches to one function per subcommand; each writes its records
+//! to stdout and ends with a summary (except `list`).
+
+pub mod backup;
+pub mod check;
+pub mod cli;
+pub mod hooks;
+pub mod manifest;
+pub mod repo;
+pub mod restore;
+pub mod sqlite;
+pub mod verify;
+
+mod drill;
+
+use std::path::Path;
+
+use common::gate::Gate;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Outcome, Result};
+use serde::Serialize;
+
+use crate::cli::{Cli, Command};
+use crate::hooks::HookEnv;
+use crate::repo::Repo;
+
+pub const TOOL: &str = "backup-drill";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A `step` record.
+#[derive(Debug, Default, Serialize)]
+pub struct Step {
+    pub kind: &'static str,
+    pub step: &'static str,
+    pub snapshot: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub duration_ms: f64,
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_objects: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Step {
+    pub fn new(step: &'static str, snapshot: &str, ok: bool) -> Step {
+        Step {
+            kind: "step",
+            step,
+            snapshot: snapshot.to_string(),
+            result: if ok { "ok" } else { "fail" },
+            ..Step::default()
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    common::interrupt::install()?;
+    let mut out = RecordWriter::stdout();
+    let outcome = match cli.command {
+        None => drill::drill(&cli.drill, &mut out),
+        Some(Command::Drill(args)) => drill::drill(&args, &mut out),
+        Some(Command::Backup(args)) => cmd_backup(&args, &mut out),
+        Some(Command::Restore(args)) => cmd_restore(&args, &mut out),
+        Some(Command::Verify(args)) => cmd_verify(&args, &mut out),
+        Some(Command::Check(args)) => cmd_check(&args, &mut out),
+        Some(Command::List(args)) => cmd_list(&args, &mut out),
+    };
+    let outcome = match outcome {
+        Err(e) if common::interrupt::requested() && !e.is_broken_pipe() => {
+            let mut s = SummaryBuilder::new(TOOL, VERSION);
+            s.figure("error", e.to_string());
+            out.write(&s.finish(true))?;
+            Ok(Outcome::Interrupted)
+        }
+        other => other,
+    };
+    out.flush()?;
+    outcome
+}
+
+/// Runs a restore/verify hook and writes its step; true when it passed.
+pub(crate) fn run_hook(
+    step: &'static str,
+    cmd: &str,
+    env: &HookEnv,
+    out: &mut RecordWriter,
+) -> Result<(bool, f64)> {
+    let run = hooks::run(step, cmd, env)?;
+    let mut rec = Step::new(step, &env.snapshot, run.ok);
+    rec.duration_ms = run.duration_ms;
+    rec.detail = Some(run.status);
+    out.write(&rec)?;
+    Ok((run.ok, run.duration_ms))
+}
+
+pub(crate) fn hook_env(repo: &Path, snapshot: &str, target: &Path) -> HookEnv {
+    HookEnv {
+        repo: repo.to_path_buf(),
+        snapshot: snapshot.to_string(),
+        out: None,
+        target: Some(target.to_path_buf()),
+        input: Some(target.join("hook")),
+    }
+}
+
+pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> Result<()> {
+    for s in &r.manifest.skipped {
+        out.write(&serde_json::json!({
+            "kind": "skipped", "path": s.path, "type": s.kind, "reason": s.reason
+        }))?;
+    }
+    if let Some(ms) = r.hook_ms {
+        let mut hook = Step::new("backup_cmd", &r.manifest.header.id, true);
+        hook.duration_ms = ms;
+        out.write(&hook)?;
+    }
+    let mut step = Step::new("backup", &r.manifest.header.id, true);
+    step.files = r.files;
+    step.bytes = r.bytes;
+    step.duration_ms = r.duration_ms;
+    step.new_objects = Some(r.new_objects);
+    step.new_bytes = Some(r.new_bytes);
+    step.skipped = Some(r.manifest.skipped.len() as u64);
+    out.write(&step)
+}
+
+fn cmd_backup(args: &cli::BackupArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let repo = Repo::open_or_init(&args.repo)?;
+    let report = backup::backup(&repo, &args.sources, args.quiet)?;
+    backup_step(&report, out)?;
+    summary.input(&args.repo.display().to_string(), None);
+    summary
+        .figure("snapshot", &report.manifest.header.id)
+        .figure("files", report.files)
+        .figure("bytes", report.bytes)
+        .figure("new_objects", report.new_objects)
+        .figure("new_bytes", report.new_bytes)
+        .figure("skipped", report.manifest.skipped.len())
+        .figure("duration_ms", report.duration_ms);
+    let s = summary.finish(false);
+    out.write(&s)?;
+    Ok(s.outcome())
+}
+
+fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let repo = Repo::open(&args.repo)?;
+    let (_, m) = repo.resolve(&args.snapshot)?;
+    let id = m.header.id.clone();
+    restore::prepare_target(&args.to, args.force)?;
+    let r = restore::restore(&repo, &m, &args.to, args.force, args.allow_outside_links)?;
+    let mut step = Step::new("restore", &id, true);
+    step.files = r.files;
+    step.bytes = r.bytes;
+    step.duration_ms = r.duration_ms;
+    out.write(&step)?;
+    let mut hook_failures = 0u64;
+    if let Some(cmd) = &args.restore_cmd {
+        let (ok, _) = run_hook(
+            "restore_cmd",
+            cmd,
+            &hook_env(&args.repo, &id, &args.to),
+            out,
+        )?;
+        hook_failures += u64::from(!ok);
+        summary.gate(Gate::at_most("hook_failures", 0.0, hook_failures as f64));
+    }
+    summary.input(&args.repo.display().to_string(), None);
+    summary
+        .figure("snapshot", &id)
+        .figure("files", r.files)
+        .figure("bytes", r.bytes)
+        .figure("duration_ms", r.duration_ms);
+    let s = summary.finish(false);
+    out.write(&s)?;
+    Ok(s.outcome())
+}
+
+fn cmd_verify(args: &cli::VerifyArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let repo = Repo::open(&args.repo)?;
+    let (_, m) = repo.resolve(&args.snapshot)?;
+    let id = m.header.id.clone();
+    let r = verify::verify(&m, &args.dir)?;
+    let mut mismatches = r.mismatches.len() as u64;
+    for mm in &r.mismatches {
+        out.write(mm)?;
+    }
+    let mut step = Step::new("verify", &id, mismatches == 0);
+    step.files = r.files;
+    step.bytes = r.bytes;
+    step.duration_ms = r.duration_ms;
+    out.write(&step)?;
+    if let Some(cmd) = &args.verify_cmd {
+        let (ok, _) = run_hook(
+            "verify_cmd",
+            cmd,
+            &hook_env(&args.repo, &id, &args.dir),
+            out,
+        )?;
+        if !ok {
+            mismatches += 1;
+            out.write(&verify::Mismatch::new(
+                "<verify-cmd>",
+                "verify_cmd",
+                None,
+                None,
+            ))?;
+        }
+    }
+    summary.input(&args.repo.display().to_string(), None);
+    summary.gate(Gate::at_most("mismatches", 0.0, mismatches as f64));
+    summary
+        .figure("snapshot", &id)
+        .figure("files", r.files)
+        .figure("bytes", r.bytes)
+        .figure("mismatches", mismatches);
+    let s = summary.finish(false);
+    out.write(&s)?;
+    Ok(s.outcome())
+}
+
+pub(crate) fn check_records(r: &check::CheckReport, out: &mut RecordWriter) -> Result<()> {
+    for e in &r.errors {
+        out.write(e)?;
+    }
+    let mut step = Step::new("check", "", r.errors.is_empty());
+    step.files = r.objects;
+    step.bytes = r.bytes_read;
+    step.duration_ms = r.duration_ms;
+    out.write(&step)
+}
+
+fn cmd_check(args: &cli::CheckArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let repo = Repo::open(&args.repo)?;
+    let r = check::check(&repo, args.read_data, args.quiet)?;
+    check_records(&r, out)?;
+    summary.input(&args.repo.display().to_string(), None);
+    summary.gate(Gate::at_most("check_errors", 0.0, r.errors.len() as f64));
+    summary
+        .figure("snapshots", r.snapshots)
+        .figure("objects", r.objects)
+        .figure("bytes", r.bytes)
+        .figure("bytes_read", r.bytes_read)
+        .figure("check_errors", r.errors.len())
+        .figure("unreferenced_objects", r.unreferenced_objects)
+        .figure("tmp_files", r.tmp_files)
+        .figure("read_data", args.read_data);
+    let s = summary.finish(false);
+    out.write(&s)?;
+    Ok(s.outcome())
+}
+
+fn cmd_list(args: &cli::ListArgs, out: &mut RecordWriter) -> Result<Outcome> {
+    let repo = Repo::open(&args.repo)?;
+    for f in repo.snapshot_files()? {
+        match repo.load(&f) {
+            Ok(m) => {
+                let (files, bytes) = m.totals();
+                let names = |kind: &str| -> Vec<&str> {
+                    m.header
+                        .roots
+                        .iter()
+                        .filter(|r| r.kind == kind)
+                        .map(|r| r.name.as_str())
+                        .collect()
+                };
+                out.write(&serde_json::json!({
+                    "kind": "snapshot", "id": m.header.id, "created_at": m.header.created_at,
+                    "files": files, "bytes": bytes,
+                    "sources": names("dir"), "databases": names("sqlite"),
+                    "hook": m.header.roots.iter().any(|r| r.kind == "hook"),
+                }))?;
+            }
+            Err(e) => out.write(&serde_json::json!({
+                "kind": "snapshot", "id": f.id, "error": e.to_string()
+            }))?,
+        }
+    }
+    Ok(Outcome::Pass)
+}

@@ -1,0 +1,313 @@
+//! The repository on disk: content-addressed objects and snapshot manifests.
+//!
+//! Every object is written to `tmp/`, fsynced, made read-only and renamed to
+//! `objects/ab/<sha256>`; the directories are fsynced before the manifest is
+//! written (atomically, last). So a crash or `kill -9` at any moment leaves
+//! only complete objects under their names and only complete snapshots; the
+//! worst left behind is a stray file in `tmp/` and unreferenced objects.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use common::atomic::{sync_dir, write_atomic};
+use common::{Error, Result};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{self, Manifest, MAX_MANIFEST_BYTES};
+
+const CONFIG: &str = "config.json";
+const CONFIG_BODY: &str = "{\"format\":\"backup-drill-repo\",\"version\":1}\n";
+const CHUNK: usize = 1 << 20;
+
+/// An opened repository.
+#[derive(Debug)]
+pub struct Repo {
+    pub root: PathBuf,
+    /// `objects/xx` directories that got a new name and need an fsync.
+    dirty: Mutex<BTreeSet<String>>,
+}
+
+/// A snapshot manifest's file, before it is parsed.
+#[derive(Debug, Clone)]
+pub struct SnapshotFile {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+impl Repo {
+    /// Opens an existing repository.
+    pub fn open(root: &Path) -> Result<Repo> {
+        let config = root.join(CONFIG);
+        let text = match fs::read(&config) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::new(format!(
+                    "{}: not a backup-drill repository (no {CONFIG})",
+                    root.display()
+                ))
+                .with_hint("create one with `backup-drill backup --repo DIR ...`"))
+            }
+            Err(e) => return Err(Error::io(config.display(), e)),
+        };
+        check_config(&text).map_err(|m| Error::at(config.display(), 1, m))?;
+        Ok(Repo {
+            root: root.to_path_buf(),
+            dirty: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// Opens a repository, creating it when `root` is missing or empty.
+    pub fn open_or_init(root: &Path) -> Result<Repo> {
+        if root.join(CONFIG).exists() {
+            return Repo::open(root);
+        }
+        match fs::read_dir(root) {
+            Ok(mut it) => {
+                if it.next().is_some() {
+                    return Err(Error::usage(format!(
+                        "{}: not empty and not a backup-drill repository",
+                        root.display()
+                    )));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(root).map_err(|e| Error::io(root.display(), e))?
+            }
+            Err(e) => return Err(Error::io(root.display(), e)),
+        }
+        for sub in ["objects", "snapshots", "tmp"] {
+            let p = root.join(sub);
+            fs::create_dir_all(&p).map_err(|e| Error::io(p.display(), e))?;
+        }
+        // All 256 fan-out directories up front: no creation races later.
+        for i in 0..=255u8 {
+            let p = root.join("objects").join(format!("{i:02x}"));
+            fs::create_dir_all(&p).map_err(|e| Error::io(p.display(), e))?;
+        }
+        sync_dir(&root.join("objects"))?;
+        // The config last: a repository half-made by a crash has no config,
+        // is still empty of snapshots, and is simply initialised again.
+        write_atomic(root.join(CONFIG), CONFIG_BODY.as_bytes())?;
+        Repo::open(root)
+    }
+
+    pub fn object_path(&self, sha: &str) -> PathBuf {
+        self.root.join("objects").join(&sha[..2]).join(sha)
+    }
+
+    pub fn has_object(&self, sha: &str) -> bool {
+        fs::symlink_metadata(self.object_path(sha)).is_ok_and(|m| m.is_file())
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    fn new_tmp(&self) -> Result<tempfile::NamedTempFile> {
+        let dir = self.tmp_dir();
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
+        }
+        tempfile::Builder::new()
+            .prefix("obj.")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(dir.display(), e).context("creating temporary object"))
+    }
+
+    /// Stores `bytes` under `sha` (already computed) unless present.
+    /// Returns whether it was newly stored.
+    pub fn put_bytes(&self, sha: &str, bytes: &[u8]) -> Result<bool> {
+        if self.has_object(sha) {
+            return Ok(false);
+        }
+        let mut tmp = self.new_tmp()?;
+        tmp.write_all(bytes)
+            .map_err(|e| Error::io(tmp.path().display(), e))?;
+        self.commit(tmp, sha)?;
+        Ok(true)
+    }
+
+    /// Copies a file into a new object while hashing it, so the object's name
+    /// is the digest of exactly the bytes stored even if the file changes
+    /// under us. Returns (sha256, size, newly stored).
+    pub fn put_file(&self, path: &Path) -> Result<(String, u64, bool)> {
+        let mut src = File::open(path).map_err(|e| Error::io(path.display(), e))?;
+        let mut tmp = self.new_tmp()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        loop {
+            let n = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(path.display(), e)),
+            };
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n])
+                .map_err(|e| Error::io(tmp.path().display(), e))?;
+            size += n as u64;
+        }
+        let sha = hex::encode(hasher.finalize());
+        if self.has_object(&sha) {
+            return Ok((sha, size, false));
+        }
+        self.commit(tmp, &sha)?;
+        Ok((sha, size, true))
+    }
+
+    fn commit(&self, tmp: tempfile::NamedTempFile, sha: &str) -> Result<()> {
+        let target = self.object_path(sha);
+        let file = tmp.as_file();
+        file.sync_data()
+            .map_err(|e| Error::io(tmp.path().display(), e))?;
+        file.set_permissions(fs::Permissions::from_mode(0o444))
+            .map_err(|e| Error::io(tmp.path().display(), e))?;
+        if let Some(dir) = target.parent() {
+            if !dir.is_dir() {
+                fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+            }
+        }
+        tmp.persist(&target)
+            .map_err(|e| Error::io(target.display(), e.error))?;
+        if let Ok(mut dirty) = self.dirty.lock() {
+            dirty.insert(sha[..2].to_string());
+        }
+        Ok(())
+    }
+
+    /// Makes every object stored so far durable (fsyncs their directories).
+    pub fn sync_objects(&self) -> Result<()> {
+        let dirty = match self.dirty.lock() {
+            Ok(mut d) => std::mem::take(&mut *d),
+            Err(_) => return Err(Error::new("internal error: object list poisoned")),
+        };
+        for d in dirty {
+            sync_dir(&self.root.join("objects").join(d))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a snapshot's manifest atomically; the snapshot exists from here on.
+    pub fn write_manifest(&self, m: &Manifest) -> Result<PathBuf> {
+        let dir = self.root.join("snapshots");
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
+        }
+        let path = dir.join(format!("{}.jsonl", m.header.id));
+        write_atomic(&path, &m.to_bytes()?)?;
+        Ok(path)
+    }
+
+    /// Snapshot files sorted by id (ids start with the UTC time, so oldest first).
+    /// Temporary files (`.name.tmp`) of a manifest being written are skipped.
+    pub fn snapshot_files(&self) -> Result<Vec<SnapshotFile>> {
+        let dir = self.root.join("snapshots");
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(dir.display(), e)),
+        };
+        let mut out = Vec::new();
+        for item in rd {
+            let item = item.map_err(|e| Error::io(dir.display(), e))?;
+            let name = item.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Some(id) = name.strip_suffix(".jsonl") {
+                if manifest::is_valid_id(id) {
+                    out.push(SnapshotFile {
+                        id: id.to_string(),
+                        path: item.path(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Reads and validates one manifest (untrusted input).
+    pub fn load(&self, snap: &SnapshotFile) -> Result<Manifest> {
+        let name = snap.path.display().to_string();
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&snap.path)
+            .map_err(|e| Error::io(&name, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
+        if !meta.is_file() {
+            return Err(Error::new(format!("{name}: not a regular file")));
+        }
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(Error::new(format!(
+                "{name}: manifest is {} bytes, over the {MAX_MANIFEST_BYTES}-byte limit",
+                meta.len()
+            )));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_MANIFEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&name, e))?;
+        let m = manifest::parse(&bytes, &name)?;
+        if m.header.id != snap.id {
+            return Err(Error::at(
+                &name,
+                1,
+                format!("manifest id {:?} does not match its file name", m.header.id),
+            ));
+        }
+        Ok(m)
+    }
+
+    /// Resolves `latest`, an exact id, or a unique id prefix.
+    pub fn resolve(&self, spec: &str) -> Result<(SnapshotFile, Manifest)> {
+        let files = self.snapshot_files()?;
+        let found: Vec<&SnapshotFile> = if spec == "latest" {
+            files.last().into_iter().collect()
+        } else if let Some(exact) = files.iter().find(|f| f.id == spec) {
+            vec![exact]
+        } else {
+            files.iter().filter(|f| f.id.starts_with(spec)).collect()
+        };
+        match found.as_slice() {
+            [one] => {
+                let m = self.load(one)?;
+                Ok(((*one).clone(), m))
+            }
+            [] => Err(
+                Error::usage(format!("{}: no snapshot {spec:?}", self.root.display()))
+                    .with_hint("see `backup-drill list --repo DIR`"),
+            ),
+            many => Err(Error::usage(format!(
+                "snapshot prefix {spec:?} matches {} snapshots; give more of the id",
+                many.len()
+            ))),
+        }
+    }
+
+    /// Names in `tmp/` (left over from interrupted writes).
+    pub fn tmp_files(&self) -> u64 {
+        fs::read_dir(self.tmp_dir())
+            .map(|rd| rd.count() as u64)
+            .unwrap_or(0)
+    }
+}
+
+fn check_config(text: &[u8]) -> std::result::Result<(), String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(text).map_err(|e| format!("not a repository config: {e}"))?;
+    if v["format"] != "backup-drill-repo" {
+        return Err("not a backup-drill repository config".into());
+    }
+    if v["version"] != 1 {
+        return Err(format!("unsupported repository version {}", v["version"]));
+    }
+    Ok(())
+}

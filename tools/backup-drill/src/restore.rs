@@ -1,0 +1,207 @@
+//! Restoring a snapshot into a directory, never writing outside it.
+//!
+//! The manifest was validated by the parser (canonical relative paths, every
+//! entry below a directory entry). Here every path is joined with
+//! `safe_path::join`, which refuses to pass through any symlink already in
+//! the target (a planted link cannot redirect a write); files are created
+//! with `O_EXCL | O_NOFOLLOW`; symlinks whose target leaves the restore
+//! directory are refused unless asked for, and are only ever created, never
+//! followed. Directory modes are applied last so read-only directories do not
+//! block their own contents.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use common::safe_path;
+use common::{Error, Result};
+use rayon::prelude::*;
+
+use crate::manifest::{EntryType, Manifest};
+use crate::repo::Repo;
+
+/// setuid/setgid are not restored from a repository (untrusted input).
+pub const MODE_MASK: u32 = 0o1777;
+
+#[derive(Debug)]
+pub struct RestoreReport {
+    pub files: u64,
+    pub bytes: u64,
+    pub duration_ms: f64,
+}
+
+/// Refuses a target that exists and is not an empty directory (unless `force`).
+pub fn prepare_target(to: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(to) {
+        Ok(meta) if meta.is_dir() => {
+            let mut rd = fs::read_dir(to).map_err(|e| Error::io(to.display(), e))?;
+            if rd.next().is_some() && !force {
+                return Err(
+                    Error::usage(format!("{}: restore target is not empty", to.display()))
+                        .with_hint("restore into an empty directory, or pass --force to overwrite"),
+                );
+            }
+            Ok(())
+        }
+        Ok(_) => Err(Error::usage(format!(
+            "{}: restore target is not a directory",
+            to.display()
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(to).map_err(|e| Error::io(to.display(), e))
+        }
+        Err(e) => Err(Error::io(to.display(), e)),
+    }
+}
+
+/// Clears the way for a non-directory at `path`: with `force`, an existing
+/// file or symlink is removed (removing a link never touches its target).
+fn clear(path: &Path, force: bool) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::new(format!(
+            "{}: a directory is in the way of a restored file",
+            path.display()
+        ))),
+        Ok(_) if force => fs::remove_file(path).map_err(|e| Error::io(path.display(), e)),
+        Ok(_) => Err(Error::new(format!("{}: already exists", path.display()))
+            .with_hint("pass --force to overwrite")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path.display(), e)),
+    }
+}
+
+#[derive(Clone, Copy)]
+/// One regular file (or database) to restore.
+struct FileJob<'a> {
+    rel: &'a str,
+    sha: &'a str,
+    size: u64,
+    mode: u32,
+    mtime_ns: Option<i64>,
+}
+
+fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Result<u64> {
+    let FileJob {
+        rel,
+        sha,
+        size,
+        mode,
+        mtime_ns,
+    } = *job;
+    let path = safe_path::join(to, rel)?;
+    clear(&path, force)?;
+    let object = repo.object_path(sha);
+    let mut src = File::open(&object)
+        .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
+    let mut dst = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(&path)
+        .map_err(|e| Error::io(path.display(), e))?;
+    let copied = io::copy(&mut src, &mut dst).map_err(|e| Error::io(path.display(), e))?;
+    if copied != size {
+        return Err(Error::new(format!(
+            "{}: object has {copied} bytes, manifest says {size}: the repository is damaged",
+            object.display()
+        ))
+        .with_hint("run `backup-drill check --repo DIR --read-data`"));
+    }
+    dst.set_permissions(fs::Permissions::from_mode(mode & MODE_MASK))
+        .map_err(|e| Error::io(path.display(), e))?;
+    if let Some(ns) = mtime_ns.filter(|ns| *ns >= 0) {
+        let at = UNIX_EPOCH + Duration::from_nanos(ns as u64);
+        dst.set_modified(at)
+            .map_err(|e| Error::io(path.display(), e))?;
+    }
+    Ok(copied)
+}
+
+/// Restores `m` into `to` (already prepared by [`prepare_target`]).
+pub fn restore(
+    repo: &Repo,
+    m: &Manifest,
+    to: &Path,
+    force: bool,
+    allow_outside_links: bool,
+) -> Result<RestoreReport> {
+    let started = Instant::now();
+    let name = format!("snapshot {}", m.header.id);
+    if !allow_outside_links {
+        for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {
+            let target = e.target.as_deref().unwrap_or("");
+            if !safe_path::link_stays_inside(Path::new(&e.path), Path::new(target)) {
+                return Err(Error::new(format!(
+                    "{name}: symlink {} -> {target} leaves the restore directory; refusing it",
+                    e.path
+                ))
+                .with_hint("pass --allow-outside-links to restore such links (never followed)"));
+            }
+        }
+    }
+    // Directories first, in manifest order (parents before children).
+    for e in m.entries.iter().filter(|e| e.kind == EntryType::Dir) {
+        let path = safe_path::join(to, &e.path)?;
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                clear(&path, force)?;
+                fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?
+            }
+            Err(err) => return Err(Error::io(path.display(), err)),
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(path.display(), e))?;
+    }
+    let files: Vec<FileJob<'_>> = m
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryType::File)
+        .map(|e| FileJob {
+            rel: &e.path,
+            sha: e.sha256.as_deref().unwrap_or(""),
+            size: e.size.unwrap_or(0),
+            mode: e.mode.unwrap_or(0o600),
+            mtime_ns: e.mtime_ns,
+        })
+        .chain(m.databases.iter().map(|d| FileJob {
+            rel: &d.path,
+            sha: &d.sha256,
+            size: d.size,
+            mode: d.mode,
+            mtime_ns: None,
+        }))
+        .collect();
+    let bytes: Vec<u64> = files
+        .par_iter()
+        .map(|job| {
+            if common::interrupt::requested() {
+                return Err(Error::new("interrupted"));
+            }
+            restore_file(repo, to, job, force)
+        })
+        .collect::<Result<_>>()?;
+    for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {
+        let path = safe_path::join(to, &e.path)?;
+        clear(&path, force)?;
+        std::os::unix::fs::symlink(e.target.as_deref().unwrap_or(""), &path)
+            .map_err(|err| Error::io(path.display(), err))?;
+    }
+    for e in m.entries.iter().rev().filter(|e| e.kind == EntryType::Dir) {
+        let path = safe_path::join(to, &e.path)?;
+        let mode = e.mode.unwrap_or(0o700) & MODE_MASK;
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+            .map_err(|err| Error::io(path.display(), err))?;
+    }
+    Ok(RestoreReport {
+        files: files.len() as u64,
+        bytes: bytes.iter().sum(),
+        duration_ms: common::clock::ms(started.elapsed()),
+    })
+}
