@@ -22,7 +22,9 @@ pub struct AtomicFile {
 
 impl std::fmt::Debug for AtomicFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AtomicFile").field("target", &self.target).finish()
+        f.debug_struct("AtomicFile")
+            .field("target", &self.target)
+            .finish()
     }
 }
 
@@ -31,7 +33,9 @@ impl AtomicFile {
     /// a new file gets 0644.
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
         let target = target.as_ref();
-        let mode = fs::metadata(target).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+        let mode = fs::metadata(target)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
         Self::create_with_mode(target, mode)
     }
 
@@ -39,7 +43,10 @@ impl AtomicFile {
     pub fn create_with_mode(target: impl AsRef<Path>, mode: u32) -> Result<Self> {
         let target = target.as_ref().to_path_buf();
         let dir = parent_dir(&target);
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
@@ -48,7 +55,10 @@ impl AtomicFile {
         tmp.as_file()
             .set_permissions(Permissions::from_mode(mode))
             .map_err(|e| Error::io(tmp.path().display(), e))?;
-        Ok(AtomicFile { out: BufWriter::with_capacity(128 * 1024, tmp), target })
+        Ok(AtomicFile {
+            out: BufWriter::with_capacity(128 * 1024, tmp),
+            target,
+        })
     }
 
     pub fn target(&self) -> &Path {
@@ -62,8 +72,11 @@ impl AtomicFile {
             .out
             .into_inner()
             .map_err(|e| Error::io(target.display(), e.into_error()))?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(target.display(), e))?;
-        tmp.persist(&target).map_err(|e| Error::io(target.display(), e.error))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(target.display(), e))?;
+        tmp.persist(&target)
+            .map_err(|e| Error::io(target.display(), e.error))?;
         sync_dir(&parent_dir(&target))
     }
 }
@@ -80,13 +93,16 @@ impl Write for AtomicFile {
 /// Replaces `target` with `bytes` atomically.
 pub fn write_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(target.as_ref())?;
-    f.write_all(bytes).map_err(|e| Error::io(target.as_ref().display(), e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io(target.as_ref().display(), e))?;
     f.commit()
 }
 
 /// fsyncs a directory so a rename in it survives a crash.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir.display(), e))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir.display(), e))
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -112,12 +128,19 @@ mod tests {
             // dropped without commit
         }
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
         let mut f = AtomicFile::create(&path).unwrap();
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
 
     #[test]
@@ -126,6 +149,9 @@ mod tests {
         let path = dir.path().join("k");
         let f = AtomicFile::create_with_mode(&path, 0o600).unwrap();
         f.commit().unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

@@ -36,12 +36,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A malformed-input error with a free-form message.
     pub fn new(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Input, message: message.into(), hint: None }
+        Error {
+            kind: ErrorKind::Input,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Bad usage: a flag value that cannot work.
     pub fn usage(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Usage, message: message.into(), hint: None }
+        Error {
+            kind: ErrorKind::Usage,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Malformed input at `file:line`.
@@ -66,7 +74,11 @@ impl Error {
         } else {
             ErrorKind::Io
         };
-        Error { kind, message: format!("{path}: {}", describe_io(&err)), hint: None }
+        Error {
+            kind,
+            message: format!("{path}: {}", describe_io(&err)),
+            hint: None,
+        }
     }
 
     /// Adds a hint: how to fix it, printed on its own line.
@@ -128,7 +140,10 @@ mod tests {
     #[test]
     fn located_messages() {
         assert_eq!(Error::at("a.jsonl", 3, "bad").to_string(), "a.jsonl:3: bad");
-        assert_eq!(Error::at_column("a.jsonl", 3, 7, "bad").to_string(), "a.jsonl:3:7: bad");
+        assert_eq!(
+            Error::at_column("a.jsonl", 3, 7, "bad").to_string(),
+            "a.jsonl:3:7: bad"
+        );
     }
 
     #[test]

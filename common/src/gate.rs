@@ -56,7 +56,13 @@ impl Gate {
     /// Evaluates `value op limit`. A NaN value never passes.
     pub fn check(name: impl Into<String>, op: Op, limit: f64, value: f64) -> Gate {
         let pass = !value.is_nan() && op.holds(value, limit);
-        Gate { name: name.into(), op, limit, value, pass }
+        Gate {
+            name: name.into(),
+            op,
+            limit,
+            value,
+            pass,
+        }
     }
 
     /// `value <= limit`: the usual "at most" gate (errors, divergences, RTO).

@@ -30,7 +30,10 @@ pub struct Input {
 
 impl std::fmt::Debug for Input {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Input").field("name", &self.name).field("gzip", &self.gzip).finish()
+        f.debug_struct("Input")
+            .field("name", &self.name)
+            .field("gzip", &self.gzip)
+            .finish()
     }
 }
 
@@ -54,16 +57,28 @@ impl Input {
         raw: Box<dyn Read + Send>,
     ) -> Result<Input> {
         let hasher = Arc::new(Mutex::new(Sha256::new()));
-        let hashing = HashingRead { inner: raw, hasher: Arc::clone(&hasher) };
+        let hashing = HashingRead {
+            inner: raw,
+            hasher: Arc::clone(&hasher),
+        };
         let mut buffered = BufReader::with_capacity(READ_BUFFER, hashing);
         let head = buffered.fill_buf().map_err(|e| Error::io(name, e))?;
         let gzip = head.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(buffered)))
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER,
+                MultiGzDecoder::new(buffered),
+            ))
         } else {
             Box::new(buffered)
         };
-        Ok(Input { name: name.to_string(), path, reader, hasher, gzip })
+        Ok(Input {
+            name: name.to_string(),
+            path,
+            reader,
+            hasher,
+            gzip,
+        })
     }
 
     /// The name used in messages: the path as given, or `<stdin>`.
@@ -86,13 +101,22 @@ impl Input {
 
     /// Takes the stream, keeping a handle to compute the digest later.
     pub fn into_parts(self) -> (String, Box<dyn BufRead + Send>, InputDigest) {
-        (self.name, self.reader, InputDigest { hasher: self.hasher })
+        (
+            self.name,
+            self.reader,
+            InputDigest {
+                hasher: self.hasher,
+            },
+        )
     }
 
     /// sha256 (hex) of the raw bytes read so far; after reading to the end,
     /// the digest of the whole file as stored (compressed, if it was).
     pub fn sha256(&self) -> String {
-        InputDigest { hasher: Arc::clone(&self.hasher) }.sha256()
+        InputDigest {
+            hasher: Arc::clone(&self.hasher),
+        }
+        .sha256()
     }
 }
 
@@ -159,6 +183,9 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let err = Input::open("/nonexistent/hardgate").unwrap_err();
-        assert_eq!(err.to_string(), "/nonexistent/hardgate: No such file or directory");
+        assert_eq!(
+            err.to_string(),
+            "/nonexistent/hardgate: No such file or directory"
+        );
     }
 }

@@ -60,12 +60,18 @@ impl JsonlReader {
 
     pub fn from_input(input: Input, max_line: usize) -> Self {
         let (name, reader, digest) = input.into_parts();
-        JsonlReader { lines: LineReader::new(reader, name, max_line), digest: Some(digest) }
+        JsonlReader {
+            lines: LineReader::new(reader, name, max_line),
+            digest: Some(digest),
+        }
     }
 
     /// A reader over any `BufRead` (for tests and in-memory data).
     pub fn from_bufread(reader: Box<dyn BufRead + Send>, name: &str, max_line: usize) -> Self {
-        JsonlReader { lines: LineReader::new(reader, name, max_line), digest: None }
+        JsonlReader {
+            lines: LineReader::new(reader, name, max_line),
+            digest: None,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -89,14 +95,19 @@ impl JsonlReader {
                     file: name,
                     line: line.number,
                     column: None,
-                    reason: format!("line is {length} bytes, over the limit; refusing to buffer it"),
+                    reason: format!(
+                        "line is {length} bytes, over the limit; refusing to buffer it"
+                    ),
                 })));
             }
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             return Ok(Some(match serde_json::from_slice::<T>(line.bytes) {
-                Ok(value) => Item::Record { line: line.number, value },
+                Ok(value) => Item::Record {
+                    line: line.number,
+                    value,
+                },
                 Err(err) => {
                     let mut reason = describe_json_error(&err);
                     if !line.terminated && err.is_eof() {
@@ -163,14 +174,22 @@ mod tests {
     fn truncated_last_line_is_said_so() {
         let mut r = reader(b"{\"a\":1}\n{\"a\":");
         r.next_record::<Value>().unwrap();
-        let Some(Item::Invalid(bad)) = r.next_item::<Value>().unwrap() else { panic!() };
-        assert!(bad.reason.starts_with("truncated last line"), "{}", bad.reason);
+        let Some(Item::Invalid(bad)) = r.next_item::<Value>().unwrap() else {
+            panic!()
+        };
+        assert!(
+            bad.reason.starts_with("truncated last line"),
+            "{}",
+            bad.reason
+        );
     }
 
     #[test]
     fn invalid_utf8_is_an_invalid_line_not_a_panic() {
         let mut r = reader(b"{\"a\":\"\xff\"}\n");
-        let Some(Item::Invalid(bad)) = r.next_item::<Value>().unwrap() else { panic!() };
+        let Some(Item::Invalid(bad)) = r.next_item::<Value>().unwrap() else {
+            panic!()
+        };
         assert_eq!((bad.line, bad.column), (1, Some(7)));
     }
 }

@@ -40,7 +40,13 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, name: impl Into<String>, max_line: usize) -> Self {
-        LineReader { inner, name: name.into(), max_line, buf: Vec::new(), number: 0 }
+        LineReader {
+            inner,
+            name: name.into(),
+            max_line,
+            buf: Vec::new(),
+            number: 0,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -91,7 +97,12 @@ impl<R: BufRead> LineReader<R> {
         }
         self.number += 1;
         if oversized {
-            return Ok(Some(Line { number: self.number, bytes: &[], terminated, oversized: Some(total) }));
+            return Ok(Some(Line {
+                number: self.number,
+                bytes: &[],
+                terminated,
+                oversized: Some(total),
+            }));
         }
         let mut bytes = &self.buf[..];
         if bytes.last() == Some(&b'\r') {
@@ -100,7 +111,12 @@ impl<R: BufRead> LineReader<R> {
         if self.number == 1 && bytes.starts_with(BOM) {
             bytes = &bytes[BOM.len()..];
         }
-        Ok(Some(Line { number: self.number, bytes, terminated, oversized: None }))
+        Ok(Some(Line {
+            number: self.number,
+            bytes,
+            terminated,
+            oversized: None,
+        }))
     }
 }
 
@@ -135,7 +151,13 @@ mod tests {
         let mut data = vec![b'x'; 1000];
         data.extend_from_slice(b"\nok\n");
         let got = all(&data, 10);
-        assert_eq!(got, vec![(1, vec![], true, Some(1000)), (2, b"ok".to_vec(), true, None)]);
+        assert_eq!(
+            got,
+            vec![
+                (1, vec![], true, Some(1000)),
+                (2, b"ok".to_vec(), true, None)
+            ]
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub struct RecordWriter {
 
 impl std::fmt::Debug for RecordWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordWriter").field("name", &self.name).finish()
+        f.debug_struct("RecordWriter")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -44,18 +46,25 @@ impl RecordWriter {
     }
 
     pub fn new(out: Box<dyn Write>, name: &str) -> Self {
-        RecordWriter { out: BufWriter::with_capacity(128 * 1024, out), name: name.to_string() }
+        RecordWriter {
+            out: BufWriter::with_capacity(128 * 1024, out),
+            name: name.to_string(),
+        }
     }
 
     /// Writes one record as a JSON line.
     pub fn write<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<()> {
         serde_json::to_writer(&mut self.out, record).map_err(|e| self.serde_error(e))?;
-        self.out.write_all(b"\n").map_err(|e| Error::io(&self.name, e))
+        self.out
+            .write_all(b"\n")
+            .map_err(|e| Error::io(&self.name, e))
     }
 
     /// Writes raw bytes (text output, filtered data) as they are.
     pub fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(|e| Error::io(&self.name, e))
+        self.out
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.name, e))
     }
 
     /// Access to the underlying writer for `write!` formatting.

@@ -34,7 +34,10 @@ impl Pattern {
     /// Parses `""` (the whole value) or `/a/b~1c/*`.
     pub fn parse(text: &str) -> Result<Pattern, String> {
         if text.is_empty() {
-            return Ok(Pattern { text: String::new(), tokens: Vec::new() });
+            return Ok(Pattern {
+                text: String::new(),
+                tokens: Vec::new(),
+            });
         }
         let Some(rest) = text.strip_prefix('/') else {
             return Err(format!(
@@ -51,7 +54,10 @@ impl Pattern {
                 })?));
             }
         }
-        Ok(Pattern { text: text.to_string(), tokens })
+        Ok(Pattern {
+            text: text.to_string(),
+            tokens,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -63,7 +69,7 @@ impl Pattern {
     }
 
     pub fn has_wildcard(&self) -> bool {
-        self.tokens.iter().any(|t| *t == Token::Any)
+        self.tokens.contains(&Token::Any)
     }
 
     /// True when `path` is exactly a match.
@@ -79,11 +85,17 @@ impl Pattern {
     /// True when `path` could still lead to a match (a prefix of one).
     pub fn may_lead_to(&self, path: &[Seg<'_>]) -> bool {
         path.len() <= self.tokens.len()
-            && path.iter().zip(&self.tokens).all(|(s, t)| token_matches(t, s))
+            && path
+                .iter()
+                .zip(&self.tokens)
+                .all(|(s, t)| token_matches(t, s))
     }
 
     fn matches_start(&self, path: &[Seg<'_>]) -> bool {
-        self.tokens.iter().zip(path).all(|(t, s)| token_matches(t, s))
+        self.tokens
+            .iter()
+            .zip(path)
+            .all(|(t, s)| token_matches(t, s))
     }
 
     /// The value at this pointer, when it has no wildcard.
@@ -118,9 +130,9 @@ fn remove_at(value: &mut Value, parents: &[Token], last: &Token) -> usize {
             (Token::Any, Value::Array(items)) => {
                 items.iter_mut().map(|v| remove_at(v, rest, last)).sum()
             }
-            (Token::Key(k), Value::Object(map)) => {
-                map.get_mut(k.as_str()).map_or(0, |v| remove_at(v, rest, last))
-            }
+            (Token::Key(k), Value::Object(map)) => map
+                .get_mut(k.as_str())
+                .map_or(0, |v| remove_at(v, rest, last)),
             (Token::Key(k), Value::Array(items)) => parse_index(k)
                 .and_then(|i| items.get_mut(i))
                 .map_or(0, |v| remove_at(v, rest, last)),
@@ -137,7 +149,9 @@ fn remove_at(value: &mut Value, parents: &[Token], last: &Token) -> usize {
                 items.clear();
                 n
             }
-            (Token::Key(k), Value::Object(map)) => usize::from(map.shift_remove(k.as_str()).is_some()),
+            (Token::Key(k), Value::Object(map)) => {
+                usize::from(map.shift_remove(k.as_str()).is_some())
+            }
             (Token::Key(k), Value::Array(items)) => match parse_index(k) {
                 Some(i) if i < items.len() => {
                     items.remove(i);
@@ -225,10 +239,18 @@ mod tests {
         assert!(p.matches(&[Seg::Key("items"), Seg::Key("x"), Seg::Key("ts")]));
         assert!(!p.matches(&[Seg::Key("items"), Seg::Index(3)]));
         assert!(p.may_lead_to(&[Seg::Key("items"), Seg::Index(3)]));
-        assert!(p.covers(&[Seg::Key("items"), Seg::Index(3), Seg::Key("ts"), Seg::Key("z")]));
+        assert!(p.covers(&[
+            Seg::Key("items"),
+            Seg::Index(3),
+            Seg::Key("ts"),
+            Seg::Key("z")
+        ]));
         assert!(Pattern::parse("items").is_err());
         assert!(Pattern::parse("/a~2").is_err());
-        assert_eq!(Pattern::parse("/a~1b~0c").unwrap().tokens(), &[Token::Key("a/b~c".into())]);
+        assert_eq!(
+            Pattern::parse("/a~1b~0c").unwrap().tokens(),
+            &[Token::Key("a/b~c".into())]
+        );
     }
 
     #[test]
@@ -242,7 +264,10 @@ mod tests {
 
     #[test]
     fn render_escapes() {
-        assert_eq!(render(&[Seg::Key("a/b"), Seg::Index(0), Seg::Key("~")]), "/a~1b/0/~0");
+        assert_eq!(
+            render(&[Seg::Key("a/b"), Seg::Index(0), Seg::Key("~")]),
+            "/a~1b/0/~0"
+        );
         assert_eq!(render(&[]), "");
     }
 }

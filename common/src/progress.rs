@@ -9,14 +9,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// True when progress may be drawn on stderr.
 pub fn should_draw(quiet: bool) -> bool {
-    !quiet
-        && std::io::stderr().is_terminal()
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    !quiet && std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
 /// A bar over a known total of bytes (or a spinner when the total is unknown).
 pub fn bytes(total: Option<u64>, quiet: bool) -> ProgressBar {
-    make(total, quiet, "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}")
+    make(
+        total,
+        quiet,
+        "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}",
+    )
 }
 
 /// A bar over a count of items.

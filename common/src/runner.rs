@@ -57,7 +57,9 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Outcome, Error>) ->
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".to_string());
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
         let _ = writeln!(
             std::io::stderr(),
             "{tool}: error: internal error: {what}{} (this is a bug; please report it)",

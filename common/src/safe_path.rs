@@ -23,10 +23,14 @@ pub fn check_relative(rel: &str) -> Result<PathBuf> {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
             Component::ParentDir => {
-                return Err(Error::new(format!("path {rel:?} contains '..': refusing to leave the root")))
+                return Err(Error::new(format!(
+                    "path {rel:?} contains '..': refusing to leave the root"
+                )))
             }
             Component::RootDir | Component::Prefix(_) => {
-                return Err(Error::new(format!("path {rel:?} is absolute: only relative paths are allowed")))
+                return Err(Error::new(format!(
+                    "path {rel:?} is absolute: only relative paths are allowed"
+                )))
             }
         }
     }

@@ -73,7 +73,10 @@ impl SummaryBuilder {
     }
 
     pub fn input(&mut self, path: &str, sha256: Option<String>) -> &mut Self {
-        self.inputs.push(InputRef { path: path.to_string(), sha256 });
+        self.inputs.push(InputRef {
+            path: path.to_string(),
+            sha256,
+        });
         self
     }
 
@@ -95,7 +98,11 @@ impl SummaryBuilder {
 
     /// Ends the run. An interrupted run never passes: its evidence is partial.
     pub fn finish(self, interrupted: bool) -> Summary {
-        let verdict = if interrupted { Verdict::Fail } else { Verdict::of(&self.gates) };
+        let verdict = if interrupted {
+            Verdict::Fail
+        } else {
+            Verdict::of(&self.gates)
+        };
         Summary {
             kind: "summary".to_string(),
             tool: self.tool,

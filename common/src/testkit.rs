@@ -10,7 +10,10 @@ use serde_json::Value;
 
 /// The workspace root (where `Cargo.toml` with `[workspace]` lives).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A path under `testdata/`.
@@ -35,7 +38,10 @@ pub fn of_kind<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
 /// The last record, asserted to be the summary.
 pub fn summary(records: &[Value]) -> &Value {
     let last = records.last().expect("no records");
-    assert_eq!(last["kind"], "summary", "last record is not the summary: {last}");
+    assert_eq!(
+        last["kind"], "summary",
+        "last record is not the summary: {last}"
+    );
     last
 }
 

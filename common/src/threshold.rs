@@ -35,7 +35,9 @@ pub fn count(text: &str) -> Result<u64, String> {
 pub fn number(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("'{text}' is not a non-negative number (examples: 0.001, 1e-6)")),
+        _ => Err(format!(
+            "'{text}' is not a non-negative number (examples: 0.001, 1e-6)"
+        )),
     }
 }
 

@@ -1,4 +1,92 @@
-//! replay-diff: compare a replayed JSON Lines run with the golden one.
+//! replay-diff: compare a replayed JSON Lines run with the golden one and
+//! say exactly where it diverged.
+//!
+//! `cli` parses, `config` validates, `source` reads each side on its own
+//! thread, `align` pairs records (by position or key), `compare` diffs two
+//! values path by path, `report` writes records and the summary, and
+//! `run_mode` runs a command N times and compares the runs.
 
+pub mod align;
 pub mod cli;
+pub mod compare;
+pub mod config;
+pub mod lockstep;
 pub mod mask;
+pub mod report;
+pub mod run_mode;
+pub mod source;
+
+use common::cli::Format;
+use common::input::Input;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{interrupt, Error, Outcome, Result};
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::report::{Reporter, Tally};
+
+/// Runs the tool as the command line asks.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    interrupt::install()?;
+    let format = match &cli.command {
+        Some(Command::Run(args)) => args.compare.format,
+        None => cli.compare.format,
+    };
+    let color = format == Format::Text && common::cli::color_stdout();
+    let mut reporter = Reporter::new(RecordWriter::stdout(), format, color);
+    match &cli.command {
+        Some(Command::Run(args)) => run_mode::run(args, &mut reporter),
+        None => {
+            let (Some(golden), Some(replay)) = (&cli.golden, &cli.replay) else {
+                return Err(Error::usage("GOLDEN and REPLAY are required"));
+            };
+            diff_files(
+                golden,
+                replay,
+                &Config::from_args(&cli.compare)?,
+                &mut reporter,
+            )
+        }
+    }
+}
+
+/// Compares two files (or one file and stdin) and writes the summary.
+pub fn diff_files(
+    golden: &str,
+    replay: &str,
+    config: &Config,
+    reporter: &mut Reporter,
+) -> Result<Outcome> {
+    align::check_inputs(golden, replay)?;
+    let mut summary = SummaryBuilder::new("replay-diff", env!("CARGO_PKG_VERSION"));
+    let g = Input::open(golden)?;
+    let r = Input::open(replay)?;
+    let (g_name, r_name) = (g.name().to_string(), r.name().to_string());
+    let cmp = align::compare(g, r, config, reporter)?;
+    summary.input(&g_name, cmp.golden_sha256.clone());
+    summary.input(&r_name, cmp.replay_sha256.clone());
+    for gate in config.gates(&cmp.tally) {
+        summary.gate(gate);
+    }
+    add_figures(&mut summary, &cmp.tally);
+    let summary = summary.finish(cmp.interrupted);
+    reporter.summary(&summary, &cmp.tally)?;
+    Ok(summary.outcome())
+}
+
+/// The tally's counts and the determinism ratio, as summary figures.
+pub(crate) fn add_figures(summary: &mut SummaryBuilder, tally: &Tally) {
+    summary
+        .figure("records_golden", tally.records_golden)
+        .figure("records_replay", tally.records_replay)
+        .figure("compared", tally.compared)
+        .figure("identical", tally.identical)
+        .figure("divergent", tally.divergent)
+        .figure("missing", tally.missing)
+        .figure("extra", tally.extra)
+        .figure("duplicate_keys", tally.duplicate_keys)
+        .figure("invalid", tally.invalid)
+        .figure("divergences", tally.divergences)
+        .figure("determinism", tally.determinism());
+}

@@ -13,7 +13,8 @@ pub enum Mask {
     Timestamp,
     /// UUIDs in 8-4-4-4-12 form, any case.
     Uuid,
-    /// Hex ids of 8 or more hex digits standing alone (git hashes, trace ids).
+    /// Hex ids: 8+ hex digits with at least one digit and one letter (git
+    /// hashes, trace ids); plain numbers and words like "deadbeef" stay.
     Hex,
     /// Unix times in seconds (10 digits) or milliseconds (13 digits).
     Epoch,
@@ -43,7 +44,10 @@ impl Mask {
                 &UUID,
                 r"(?i-u)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
             ),
-            Mask::Hex => (&HEX, r"(?i-u)\b(?:0x)?[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*\b|(?i-u)\b(?:0x)?[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*\b"),
+            Mask::Hex => (
+                &HEX,
+                r"(?i-u)\b(?:0x)?[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*\b|(?i-u)\b(?:0x)?[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*\b",
+            ),
             Mask::Epoch => (&EPOCH, r"(?-u)\b(?:\d{13}|\d{10})\b"),
         };
         cell.get_or_init(|| match Regex::new(pattern) {
@@ -97,8 +101,17 @@ mod tests {
             Mask::Uuid.apply("id 123e4567-E89B-12d3-a456-426614174000."),
             "id <uuid>."
         );
-        assert_eq!(Mask::Hex.apply("commit 9fceb02d0ae598e95dc970b74767f19372d61af8 cafe"), "commit <hex> cafe");
-        assert_eq!(Mask::Hex.apply("deadbeef 12345678 decade"), "<hex> 12345678 decade");
-        assert_eq!(Mask::Epoch.apply("t=1700000000123 n=12345"), "t=<epoch> n=12345");
+        assert_eq!(
+            Mask::Hex.apply("commit 9fceb02d0ae598e95dc970b74767f19372d61af8 cafe"),
+            "commit <hex> cafe"
+        );
+        assert_eq!(
+            Mask::Hex.apply("deadbee1 12345678 decade deadbeef"),
+            "<hex> 12345678 decade deadbeef"
+        );
+        assert_eq!(
+            Mask::Epoch.apply("t=1700000000123 n=12345"),
+            "t=<epoch> n=12345"
+        );
     }
 }

@@ -1,0 +1,131 @@
+//! `replay-diff run --times N -- CMD`: run a command N times and diff every
+//! run's stdout against the first run's.
+//!
+//! Each run's stdout goes to a temporary file (not memory), so long outputs
+//! are fine; stderr passes through to ours. A differing exit status counts
+//! as a divergence.
+
+use std::fs::File;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::input::Input;
+use common::summary::SummaryBuilder;
+use common::{clock, interrupt, Error, Outcome, Result};
+use tempfile::NamedTempFile;
+
+use crate::align::compare;
+use crate::cli::RunArgs;
+use crate::config::Config;
+use crate::report::{Reporter, RunRecord, Tally};
+
+struct Captured {
+    file: NamedTempFile,
+    record: RunRecord,
+}
+
+pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
+    let config = Config::from_args(&args.compare)?;
+    if args.times < 2 {
+        return Err(Error::usage(
+            "--times must be at least 2 (runs are compared with the first)",
+        ));
+    }
+    let mut summary = SummaryBuilder::new("replay-diff", env!("CARGO_PKG_VERSION"));
+    let mut runs: Vec<Captured> = Vec::new();
+    let mut interrupted = false;
+    for n in 1..=args.times {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        let captured = run_once(&args.command, n)?;
+        reporter.run_record(&captured.record)?;
+        runs.push(captured);
+    }
+    let mut total = Tally::default();
+    let mut exit_mismatches = 0u64;
+    if let Some((first, later)) = runs.split_first() {
+        for other in later {
+            if interrupted {
+                break;
+            }
+            if (other.record.exit_code, other.record.signal)
+                != (first.record.exit_code, first.record.signal)
+            {
+                exit_mismatches += 1;
+            }
+            reporter.set_run(Some(other.record.run));
+            let golden = open_run(&first.file, first.record.run)?;
+            let replay = open_run(&other.file, other.record.run)?;
+            let cmp = compare(golden, replay, &config, reporter)?;
+            total.add(&cmp.tally);
+            interrupted |= cmp.interrupted;
+        }
+        reporter.set_run(None);
+    }
+    let mut gate_tally = total;
+    gate_tally.divergences += exit_mismatches;
+    for gate in config.gates(&gate_tally) {
+        summary.gate(gate);
+    }
+    summary.input(&args.command.join(" "), None);
+    summary.figure("runs", runs.len());
+    summary.figure("exit_mismatches", exit_mismatches);
+    crate::add_figures(&mut summary, &total);
+    let summary = summary.finish(interrupted);
+    reporter.summary(&summary, &total)?;
+    Ok(summary.outcome())
+}
+
+fn run_once(command: &[String], n: u32) -> Result<Captured> {
+    let Some((program, rest)) = command.split_first() else {
+        return Err(Error::usage("no command given after --"));
+    };
+    let file = NamedTempFile::new().map_err(|e| Error::io("temporary file", e))?;
+    let stdout: File = file
+        .reopen()
+        .map_err(|e| Error::io(file.path().display(), e))?;
+    let started = Instant::now();
+    let status = Command::new(program)
+        .args(rest)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .status()
+        .map_err(|e| {
+            Error::io(program, e).context(format!("run {n}")).with_hint(
+                "check the command after -- exists and is executable (it is not run through a shell)",
+            )
+        })?;
+    let duration_ms = clock::ms(started.elapsed());
+    let (sha256, records) = describe(file.path())?;
+    Ok(Captured {
+        file,
+        record: RunRecord {
+            kind: "run",
+            run: n,
+            exit_code: status.code(),
+            signal: status.signal(),
+            records,
+            sha256,
+            duration_ms,
+        },
+    })
+}
+
+/// sha256 and non-blank line count of a run's stdout.
+fn describe(path: &std::path::Path) -> Result<(String, u64)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display(), e))?;
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count() as u64;
+    Ok((common::digest::sha256_hex(&bytes), lines))
+}
+
+fn open_run(file: &NamedTempFile, n: u32) -> Result<Input> {
+    let name = format!("run {n} stdout");
+    let handle = file.reopen().map_err(|e| Error::io(&name, e))?;
+    Input::from_reader(&name, None, Box::new(handle))
+}
