@@ -1,0 +1,320 @@
+//! Command-line definition (clap derive). Nothing here can fail beyond
+//! clap's own parsing; `lib.rs` turns it into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Once: a key pair in minisign's format (keep release.key private).
+  bundle-seal keygen -p release.pub -s release.key --unencrypted
+
+  # Seal a release candidate's evidence and decide the release verdict.
+  bundle-seal seal artifacts/rc1 --key release.key
+
+  # The release gate in CI: files intact, signature good, verdict pass.
+  bundle-seal verify artifacts/rc1 --pub release.pub --require-pass
+
+  # Anyone can check it without our tool:
+  minisign -V -p release.pub -m artifacts/rc1/MANIFEST.json
+  (cd artifacts/rc1 && sha256sum -c SHA256SUMS)
+
+  # Ship it as one reproducible archive; unpack safely and verify.
+  SOURCE_DATE_EPOCH=1700000000 bundle-seal pack artifacts/rc1 -o rc1.tar
+  bundle-seal unpack rc1.tar -C /tmp/rc1 --pub release.pub
+
+  # A tamper-evident audit trail: append, checkpoint, verify daily.
+  echo '{\"event\":\"deploy\",\"rc\":\"rc1\"}' | bundle-seal chain append audit.jsonl --key release.key
+  bundle-seal chain checkpoint audit.jsonl --key release.key
+  bundle-seal chain verify audit.jsonl --pub release.pub
+
+  # Rebuild an incident's timeline; all sections present, every time parseable.
+  bundle-seal timeline incidents/42 --require-sections app,proxy,metrics
+
+Files a seal writes at the bundle's root:
+  MANIFEST.json          format, format_version, tool, tool_version,
+                         created_at, verdict (pass|fail), verdict_reasons,
+                         files [path, size, sha256], summaries [source, line,
+                         tool, verdict, interrupted, gates], gates [source,
+                         line, tool, name, op, limit, value, pass]
+  MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
+  SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
+
+The release verdict is pass only when at least one gate was found in the
+bundle's `kind: summary` records (files *.jsonl, *.jsonl.gz, *.ndjson), every
+gate passed (re-judged from its op, limit and value), and no summary failed
+or was interrupted. SOURCE_DATE_EPOCH fixes created_at, the signature's time
+stamp and the archive's mtimes, so sealing a tree twice is byte-identical.
+
+Records (JSON Lines on stdout):
+  key         (keygen) key_id, public_key, secret_key, encrypted,
+              public_key_base64
+  signature   (verify) file, status (ok|bad|missing), key_id,
+              expected_key_id, trusted_comment, reason
+  file        (verify) path, status (ok|modified|missing|extra), size,
+              sha256, expected_size, expected_sha256, reason
+  archive     (pack) path, entries, bytes, sha256
+  receipt     (chain append) seq, hash; the log line itself has kind,
+              seq, prev, at, record, hash and, when signed, key_id, sig
+  checkpoint  (chain checkpoint) log, seq, hash, at, key_id, sig
+  chain_break (chain verify) seq (the first bad one), line, reason
+  event       (timeline) at (UTC), source, line, field, record
+  unparseable (timeline) source, line, field, value, reason
+  section     (timeline) name, status (present|missing), files
+  invalid     (timeline --skip-invalid) source, line, reason
+  summary     seal: gates gates_present, gates_failed, summaries_failed;
+              figures files, bytes, summaries, gates, release_verdict,
+              verdict_reasons, key_id, manifest_sha256.
+              verify/unpack: gates mismatched_files, signature_valid,
+              release_verdict_pass (--require-pass); figures files, ok,
+              modified, missing, extra, signature, key_id, sealed_at,
+              release_verdict, verdict_reasons, gates.
+              chain verify: gate chain_breaks; figures receipts, signed,
+              unsigned, first_bad_seq, head_seq, head_hash, checkpoint
+              (ok|bad|unchecked|absent), checkpoint_seq.
+              timeline: gates unparseable_timestamps, missing_sections,
+              invalid_lines; figures files, records, events, untimed,
+              unparseable, invalid, missing_sections, first_at, last_at.
+
+Exit status: 0 sealed/verified and every gate passed, 1 a gate failed (a
+mismatch, a bad signature, a failing release verdict, a broken chain), 2
+could not do the job (bad usage, unreadable or hostile input), 130
+interrupted.";
+
+/// Seal a release's evidence into a signed bundle, and verify it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bundle-seal",
+    version,
+    about = "Seal release evidence into a signed, verifiable bundle; keep a receipt chain",
+    long_about = "Seal release evidence into a signed, verifiable bundle; keep a receipt chain.\n\n\
+        A seal hashes every file of a bundle directory, gathers every gate from the \
+        tools' summary records, decides the release verdict, and signs the manifest \
+        with a minisign-compatible key. minisign and sha256sum can verify it too.",
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a new key pair in minisign's format.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal keygen -p release.pub -s release.key --unencrypted\n  \
+        bundle-seal keygen -p release.pub -s release.key --passphrase-file pass.txt"
+    )]
+    Keygen(KeygenArgs),
+    /// Hash, judge and sign a bundle directory.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal seal artifacts/rc1 --key release.key\n  \
+        bundle-seal seal artifacts/rc1 --key release.key --passphrase-file - < pass.txt"
+    )]
+    Seal(SealArgs),
+    /// Check a sealed bundle: signature, every file, the verdict.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal verify artifacts/rc1 --pub release.pub\n  \
+        bundle-seal verify artifacts/rc1 --pub RWQ... --require-pass"
+    )]
+    Verify(VerifyArgs),
+    /// Write a sealed bundle as a reproducible tar archive.
+    #[command(after_long_help = "Examples:\n  bundle-seal pack artifacts/rc1 -o rc1.tar")]
+    Pack(PackArgs),
+    /// Extract a bundle archive safely into an empty directory and verify it.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal unpack rc1.tar -C /tmp/rc1 --pub release.pub --require-pass"
+    )]
+    Unpack(UnpackArgs),
+    /// The tamper-evident receipt chain (append, checkpoint, verify).
+    #[command(subcommand)]
+    Chain(ChainCommand),
+    /// Merge the time-stamped records of a bundle into one timeline.
+    #[command(after_long_help = "Examples:\n  bundle-seal timeline incidents/42\n  \
+        bundle-seal timeline incidents/42 --require-sections app,proxy --time-field ts")]
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the public key.
+    #[arg(
+        short = 'p',
+        long = "pub",
+        value_name = "FILE",
+        default_value = "minisign.pub"
+    )]
+    pub public: PathBuf,
+    /// Where to write the secret key (created with mode 0600).
+    #[arg(
+        short = 's',
+        long = "key",
+        value_name = "FILE",
+        default_value = "minisign.key"
+    )]
+    pub secret: PathBuf,
+    /// Encrypt the secret key with the passphrase on this file's first line
+    /// (`-` reads it from stdin), as minisign does.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "unencrypted",
+        required_unless_present = "unencrypted"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// Store the secret key unencrypted (like `minisign -G -W`).
+    #[arg(short = 'W', long)]
+    pub unencrypted: bool,
+    /// Replace existing key files.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The bundle directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The secret key (minisign format; refused when group/other can read it).
+    #[arg(short = 's', long, value_name = "FILE", env = "BUNDLE_SEAL_KEY")]
+    pub key: PathBuf,
+    /// Passphrase of an encrypted key: this file's first line (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The public key: a minisign .pub file, or its base64 (`RW...`).
+    #[arg(short = 'p', long = "pub", value_name = "KEY", env = "BUNDLE_SEAL_PUB")]
+    pub public: String,
+    /// Also fail when the sealed release verdict is fail (the CI release gate).
+    #[arg(long)]
+    pub require_pass: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The sealed bundle directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The archive to write (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpackArgs {
+    /// The archive made by `pack`.
+    #[arg(value_name = "ARCHIVE")]
+    pub archive: PathBuf,
+    /// Where to extract (must be absent or empty).
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Append each JSON record from stdin (or --input) as a receipt.
+    Append(ChainAppendArgs),
+    /// Sign the chain's head into a checkpoint file (detects truncation).
+    Checkpoint(ChainCheckpointArgs),
+    /// Check the chain; name the first bad seq.
+    Verify(ChainVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChainAppendArgs {
+    /// The log (JSON Lines; created when absent).
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+    /// Records to append (JSON Lines; `-` is stdin).
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub input: String,
+    /// Sign each receipt with this secret key.
+    #[arg(short = 's', long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Passphrase of an encrypted key: this file's first line.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChainCheckpointArgs {
+    /// The log.
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+    /// The secret key that signs the head.
+    #[arg(short = 's', long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Passphrase of an encrypted key: this file's first line.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Where to write the checkpoint [default: LOG.checkpoint].
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChainVerifyArgs {
+    /// The log.
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+    /// Check receipt and checkpoint signatures with this public key.
+    #[arg(short = 'p', long = "pub", value_name = "KEY")]
+    pub public: Option<String>,
+    /// The checkpoint to hold the log to [default: LOG.checkpoint, if present].
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Fail on any receipt without a signature.
+    #[arg(long, requires = "public")]
+    pub require_signed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The (incident) bundle directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Sections (files or directories, by path, name or name without
+    /// extension) that must be present. Example: app,proxy,metrics
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub require_sections: Vec<String>,
+    /// Top-level field holding a record's time (repeat; first present wins)
+    /// [default: ts, timestamp, time, @timestamp, at, started_at].
+    #[arg(long, value_name = "NAME")]
+    pub time_field: Vec<String>,
+    /// Report malformed lines as `invalid` records and go on.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+}

@@ -1,0 +1,140 @@
+//! `bundle-seal`: the signed evidence bundle and the release verdict.
+//!
+//! `seal` hashes a bundle directory, gathers every gate from the tools'
+//! summary records, and signs MANIFEST.json with a minisign-compatible key;
+//! `verify` checks it; `pack`/`unpack` move it as a reproducible tar; the
+//! receipt `chain` is a tamper-evident audit log; `timeline` rebuilds an
+//! incident's order of events. Each subcommand lives in its own module.
+
+pub mod canonical;
+pub mod chain;
+pub mod cli;
+pub mod keys;
+pub mod manifest;
+pub mod minisign;
+pub mod pack;
+pub mod seal;
+pub mod timeline;
+pub mod verify;
+pub mod walk;
+
+use common::output::RecordWriter;
+use common::{Error, Outcome, Result};
+
+use crate::cli::{ChainCommand, Cli, Command};
+
+/// Runs one subcommand; records go to stdout.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let mut out = RecordWriter::stdout();
+    match cli.command {
+        Command::Keygen(a) => {
+            let pass = match &a.passphrase_file {
+                Some(p) => Some(keys::read_passphrase(p)?),
+                None => None,
+            };
+            let rec = keys::keygen(
+                &a.public,
+                &a.secret,
+                pass.as_deref(),
+                minisign::Kdf::default(),
+                a.force,
+            )?;
+            out.write(&rec)?;
+            out.flush()?;
+            Ok(Outcome::Pass)
+        }
+        Command::Seal(a) => seal::seal(
+            &seal::SealConfig {
+                dir: &a.dir,
+                key: &a.key,
+                passphrase_file: a.passphrase_file.as_deref(),
+                quiet: a.quiet,
+            },
+            &mut out,
+        ),
+        Command::Verify(a) => {
+            let key = keys::load_public(&a.check.public)?;
+            verify::verify(
+                &verify::VerifyConfig {
+                    dir: &a.dir,
+                    key: &key,
+                    require_pass: a.check.require_pass,
+                },
+                &mut out,
+            )
+        }
+        Command::Pack(a) => {
+            let rec = pack::pack(&a.dir, &a.output)?;
+            out.write(&rec)?;
+            out.flush()?;
+            Ok(Outcome::Pass)
+        }
+        Command::Unpack(a) => {
+            // Load the key first: a typo should not leave an extracted tree.
+            let key = keys::load_public(&a.check.public)?;
+            pack::unpack(&a.archive, &a.dir)?;
+            verify::verify(
+                &verify::VerifyConfig {
+                    dir: &a.dir,
+                    key: &key,
+                    require_pass: a.check.require_pass,
+                },
+                &mut out,
+            )
+        }
+        Command::Chain(ChainCommand::Append(a)) => {
+            let key = match &a.key {
+                Some(k) => Some(keys::load_secret(k, a.passphrase_file.as_deref())?),
+                None => None,
+            };
+            chain::append(&a.log, &a.input, key.as_ref(), &mut out)
+        }
+        Command::Chain(ChainCommand::Checkpoint(a)) => {
+            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
+            let cp = a
+                .checkpoint
+                .clone()
+                .unwrap_or_else(|| chain::default_checkpoint(&a.log));
+            chain::checkpoint(&a.log, &cp, &key, &mut out)
+        }
+        Command::Chain(ChainCommand::Verify(a)) => {
+            let key = match &a.public {
+                Some(k) => Some(keys::load_public(k)?),
+                None => None,
+            };
+            let cp = match &a.checkpoint {
+                Some(p) => Some(p.clone()),
+                None => Some(chain::default_checkpoint(&a.log)).filter(|p| p.exists()),
+            };
+            chain::verify(
+                &a.log,
+                cp.as_deref(),
+                key.as_ref(),
+                a.require_signed,
+                &mut out,
+            )
+        }
+        Command::Timeline(a) => {
+            if a.require_sections.iter().any(|s| s.trim().is_empty()) {
+                return Err(Error::usage("--require-sections: empty section name"));
+            }
+            let fields = if a.time_field.is_empty() {
+                timeline::DEFAULT_FIELDS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                a.time_field.clone()
+            };
+            timeline::timeline(
+                &timeline::TimelineConfig {
+                    dir: &a.dir,
+                    fields,
+                    require_sections: a.require_sections.clone(),
+                    skip_invalid: a.skip_invalid,
+                },
+                &mut out,
+            )
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! MANIFEST.json: what a seal promises. The files (path, size, sha256),
+//! the gates gathered from every `kind: summary` record in the bundle's
+//! JSON Lines files, and the release verdict those gates imply. Also the
+//! SHA256SUMS text derived from it, in the form `sha256sum -c` reads.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::gate::{Gate, Verdict};
+use common::input::Input;
+use common::jsonl::JsonlReader;
+use common::lines::DEFAULT_MAX_LINE;
+use common::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::walk::{open_regular, Entry};
+
+/// The manifest's `format`; bump `FORMAT_VERSION` on incompatible change.
+pub const FORMAT: &str = "hardgate-bundle";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub tool: String,
+    pub tool_version: String,
+    pub created_at: String,
+    /// `pass` only when at least one gate is present and every gate and
+    /// every summary passed.
+    pub verdict: Verdict,
+    /// Why the verdict is fail (empty when it is pass).
+    pub verdict_reasons: Vec<String>,
+    pub files: Vec<FileEntry>,
+    pub summaries: Vec<SummaryRef>,
+    pub gates: Vec<GateRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A summary record found in the bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRef {
+    pub source: String,
+    pub line: u64,
+    pub tool: String,
+    pub verdict: Verdict,
+    #[serde(default)]
+    pub interrupted: bool,
+    pub gates: usize,
+}
+
+/// One gate, with where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GateRef {
+    pub source: String,
+    pub line: u64,
+    pub tool: String,
+    #[serde(flatten)]
+    pub gate: Gate,
+}
+
+/// The fields of a summary record the verdict needs.
+#[derive(Deserialize)]
+struct SummaryIn {
+    tool: String,
+    verdict: Verdict,
+    #[serde(default)]
+    interrupted: bool,
+    gates: Vec<Gate>,
+}
+
+/// Whether a bundle file holds JSON Lines records we read for summaries.
+pub fn is_jsonl(rel: &str) -> bool {
+    rel.ends_with(".jsonl") || rel.ends_with(".jsonl.gz") || rel.ends_with(".ndjson")
+}
+
+/// Reads every summary record from the bundle's JSON Lines files (strict:
+/// a malformed line stops the seal, naming file and line).
+pub fn gather(entries: &[Entry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
+    let mut summaries = Vec::new();
+    let mut gates = Vec::new();
+    for e in entries.iter().filter(|e| is_jsonl(&e.rel)) {
+        let name = e.path.display().to_string();
+        let file = open_regular(&e.path)?;
+        let input = Input::from_reader(&name, Some(e.path.clone()), Box::new(file))?;
+        let mut reader = JsonlReader::from_input(input, DEFAULT_MAX_LINE);
+        while let Some((line, value)) = reader.next_record::<Value>()? {
+            if value.get("kind").and_then(Value::as_str) != Some("summary") {
+                continue;
+            }
+            let s: SummaryIn = serde_json::from_value(value)
+                .map_err(|err| Error::at(&name, line, format!("summary record: {err}")))?;
+            summaries.push(SummaryRef {
+                source: e.rel.clone(),
+                line,
+                tool: s.tool.clone(),
+                verdict: s.verdict,
+                interrupted: s.interrupted,
+                gates: s.gates.len(),
+            });
+            for g in s.gates {
+                gates.push(GateRef {
+                    source: e.rel.clone(),
+                    line,
+                    tool: s.tool.clone(),
+                    gate: g,
+                });
+            }
+        }
+    }
+    Ok((summaries, gates))
+}
+
+/// The release verdict and, when it fails, why.
+pub fn verdict(summaries: &[SummaryRef], gates: &[GateRef]) -> (Verdict, Vec<String>) {
+    let mut reasons = Vec::new();
+    if gates.is_empty() {
+        reasons.push("no gate found in any summary record".to_string());
+    }
+    for g in gates {
+        // A gate's own `pass` is re-judged: a summary cannot claim a pass
+        // its figures contradict.
+        let judged = Gate::check(g.gate.name.clone(), g.gate.op, g.gate.limit, g.gate.value).pass;
+        let where_ = format!("{}:{} {} gate {}", g.source, g.line, g.tool, g.gate.name);
+        if !g.gate.pass {
+            reasons.push(format!(
+                "{where_} failed ({} {} {})",
+                g.gate.value,
+                g.gate.op.symbol(),
+                g.gate.limit
+            ));
+        } else if !judged {
+            reasons.push(format!(
+                "{where_} claims pass but {} {} {} does not hold",
+                g.gate.value,
+                g.gate.op.symbol(),
+                g.gate.limit
+            ));
+        }
+    }
+    for s in summaries {
+        if s.interrupted {
+            reasons.push(format!(
+                "{}:{} {} run was interrupted",
+                s.source, s.line, s.tool
+            ));
+        } else if !s.verdict.is_pass() {
+            reasons.push(format!(
+                "{}:{} {} verdict is fail",
+                s.source, s.line, s.tool
+            ));
+        }
+    }
+    let v = if reasons.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    (v, reasons)
+}
+
+impl Manifest {
+    /// Parses and checks a manifest read from `name`.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Manifest> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| {
+            Error::at_column(
+                name,
+                e.line() as u64,
+                e.column() as u64,
+                common::jsonl::describe_json_error(&e),
+            )
+        })?;
+        if m.format != FORMAT {
+            return Err(Error::new(format!(
+                "{name}: format is {:?}, not {FORMAT:?}",
+                m.format
+            )));
+        }
+        if m.format_version > FORMAT_VERSION {
+            return Err(Error::new(format!(
+                "{name}: format version {} is newer than this tool reads ({FORMAT_VERSION})",
+                m.format_version
+            ))
+            .with_hint("upgrade bundle-seal"));
+        }
+        let mut last: Option<&str> = None;
+        for (i, f) in m.files.iter().enumerate() {
+            let clean = common::safe_path::check_relative(&f.path)
+                .map_err(|e| e.context(format!("{name}: files[{i}]")))?;
+            if clean.to_str() != Some(f.path.as_str()) {
+                return Err(Error::new(format!(
+                    "{name}: files[{i}]: path {:?} is not in normal form",
+                    f.path
+                )));
+            }
+            if crate::walk::SEAL_FILES.contains(&f.path.as_str()) {
+                return Err(Error::new(format!(
+                    "{name}: files[{i}]: lists the seal's own file {:?}",
+                    f.path
+                )));
+            }
+            if f.sha256.len() != 64
+                || !f
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(Error::new(format!(
+                    "{name}: files[{i}]: sha256 is not 64 lower-case hex digits"
+                )));
+            }
+            if last.is_some_and(|l| l.as_bytes() >= f.path.as_bytes()) {
+                return Err(Error::new(format!(
+                    "{name}: files[{i}]: {:?} is out of order or listed twice",
+                    f.path
+                )));
+            }
+            last = Some(&f.path);
+        }
+        Ok(m)
+    }
+
+    /// Pretty JSON with a final newline (what is written and signed).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::new(format!("cannot encode manifest: {e}")))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+/// `SHA256SUMS` in GNU's format: every file, then MANIFEST.json itself, so
+/// `sha256sum -c` checks the whole bundle with no tool of ours.
+pub fn sha256sums(files: &[FileEntry], manifest_sha256: &str) -> String {
+    let mut out = String::new();
+    for f in files {
+        sums_line(&mut out, &f.sha256, &f.path);
+    }
+    sums_line(&mut out, manifest_sha256, crate::walk::MANIFEST);
+    out
+}
+
+fn sums_line(out: &mut String, sha: &str, path: &str) {
+    // GNU escapes `\` and newline in names and marks such lines with `\`.
+    if path.contains(['\\', '\n']) {
+        let escaped = path.replace('\\', "\\\\").replace('\n', "\\n");
+        let _ = writeln!(out, "\\{sha}  {escaped}");
+    } else {
+        let _ = writeln!(out, "{sha}  {path}");
+    }
+}
+
+/// Refuses names `sha256sum -c` cannot read back (a carriage return).
+pub fn check_name(path: &Path, rel: &str) -> Result<()> {
+    if rel.contains('\r') {
+        return Err(Error::new(format!(
+            "{}: file name contains a carriage return, which SHA256SUMS cannot carry",
+            path.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! `pack`/`unpack`: a sealed bundle as one reproducible tar.
+//!
+//! Packing writes the seal's files first, then every file in sorted order,
+//! each with mtime fixed (`SOURCE_DATE_EPOCH`, else 0), uid/gid 0, no owner
+//! names and mode 0644 (0755 when executable), so the same tree always
+//! gives the same bytes. Every file is checked against the manifest while
+//! it is written, so an archive never holds what the seal does not vouch for.
+//!
+//! Unpacking accepts only regular files (and directories) with clean
+//! relative paths, creates each file fresh (`O_EXCL`) in an empty target,
+//! and then verifies the result like `verify`.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use common::atomic::AtomicFile;
+use common::{Error, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::manifest::Manifest;
+use crate::walk::{self, MANIFEST, SEAL_FILES};
+
+#[derive(Debug, Serialize)]
+pub struct ArchiveRecord {
+    pub kind: &'static str,
+    pub path: String,
+    pub entries: usize,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The fixed mtime: `SOURCE_DATE_EPOCH` when set, else the epoch.
+fn fixed_mtime() -> Result<u64> {
+    let at = match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(_) => crate::seal::seal_time()?,
+        None => std::time::UNIX_EPOCH,
+    };
+    Ok(at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0))
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// A writer that hashes what passes through it (the archive's own digest).
+struct HashingWrite<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWrite<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
+    let manifest_path = dir.join(MANIFEST);
+    let bytes = fs::read(&manifest_path).map_err(|e| {
+        Error::io(manifest_path.display(), e)
+            .with_hint("seal the bundle first: bundle-seal seal DIR --key KEY")
+    })?;
+    let m = Manifest::parse(&bytes, &manifest_path.display().to_string())?;
+    let entries = walk::walk(dir)?;
+    walk::require_regular(&entries)?;
+    let by_path: HashMap<&str, &walk::Entry> =
+        entries.iter().map(|e| (e.rel.as_str(), e)).collect();
+    let listed: std::collections::HashSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    if let Some(e) = entries.iter().find(|e| !listed.contains(e.rel.as_str())) {
+        return Err(Error::new(format!(
+            "{}: not in the manifest; seal again before packing",
+            e.path.display()
+        )));
+    }
+    let mtime = fixed_mtime()?;
+    let target = output.display().to_string();
+    let file = AtomicFile::create(output)?;
+    let mut tar = tar::Builder::new(HashingWrite {
+        inner: file,
+        hasher: Sha256::new(),
+        bytes: 0,
+    });
+    let mut count = 0;
+    for name in SEAL_FILES {
+        let path = dir.join(name);
+        let f = walk::open_regular(&path)?;
+        let len = f
+            .metadata()
+            .map_err(|e| Error::io(path.display(), e))?
+            .len();
+        append(&mut tar, name, f, len, 0o644, mtime, &target)?;
+        count += 1;
+    }
+    for f in &m.files {
+        let Some(e) = by_path.get(f.path.as_str()) else {
+            return Err(Error::new(format!(
+                "{}: listed in the manifest but missing",
+                dir.join(&f.path).display()
+            )));
+        };
+        let file = walk::open_regular(&e.path)?;
+        let meta = file
+            .metadata()
+            .map_err(|err| Error::io(e.path.display(), err))?;
+        if meta.len() != f.size {
+            return Err(Error::new(format!(
+                "{}: size differs from the manifest; verify the bundle",
+                e.path.display()
+            )));
+        }
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o755
+        } else {
+            0o644
+        };
+        let mut reader = Hashing {
+            inner: file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        append(&mut tar, &f.path, &mut reader, f.size, mode, mtime, &target)?;
+        if reader.bytes != f.size || hex::encode(reader.hasher.finalize()) != f.sha256 {
+            return Err(Error::new(format!(
+                "{}: content differs from the manifest; refusing to pack it",
+                e.path.display()
+            )));
+        }
+        count += 1;
+    }
+    let inner = tar.into_inner().map_err(|e| Error::io(&target, e))?;
+    let sha256 = hex::encode(inner.hasher.finalize());
+    let bytes = inner.bytes;
+    inner.inner.commit()?;
+    Ok(ArchiveRecord {
+        kind: "archive",
+        path: target,
+        entries: count,
+        bytes,
+        sha256,
+    })
+}
+
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    data: impl Read,
+    size: u64,
+    mode: u32,
+    mtime: u64,
+    target: &str,
+) -> Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(mtime);
+    tar.append_data(&mut h, name, data)
+        .map_err(|e| Error::io(target, e).context(format!("adding {name}")))
+}
+
+/// Extracts `archive` into `dest` (absent or empty), refusing anything but
+/// regular files and directories with clean relative paths.
+pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
+    let aname = archive.display().to_string();
+    match fs::read_dir(dest) {
+        Ok(mut it) => {
+            if it.next().is_some() {
+                return Err(Error::usage(format!(
+                    "{}: not empty; unpack needs an empty directory",
+                    dest.display()
+                )));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(dest).map_err(|e| Error::io(dest.display(), e))?;
+        }
+        Err(e) => return Err(Error::io(dest.display(), e)),
+    }
+    let file = fs::File::open(archive).map_err(|e| Error::io(&aname, e))?;
+    let mut ar = tar::Archive::new(io::BufReader::new(file));
+    let mut count = 0;
+    for (i, entry) in ar.entries().map_err(|e| Error::io(&aname, e))?.enumerate() {
+        let mut entry =
+            entry.map_err(|e| Error::io(&aname, e).context(format!("entry {}", i + 1)))?;
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8(raw)
+            .map_err(|_| Error::new(format!("{aname}: entry {}: path is not UTF-8", i + 1)))?;
+        let kind = entry.header().entry_type();
+        let what = match kind {
+            tar::EntryType::Regular | tar::EntryType::Continuous => None,
+            tar::EntryType::Directory => {
+                let rel = common::safe_path::check_relative(&name)
+                    .map_err(|e| e.context(format!("{aname}: entry {}", i + 1)))?;
+                let path = common::safe_path::join(dest, rel.to_str().unwrap_or_default())?;
+                fs::create_dir_all(&path).map_err(|e| Error::io(path.display(), e))?;
+                continue;
+            }
+            tar::EntryType::Symlink => Some("a symlink"),
+            tar::EntryType::Link => Some("a hard link"),
+            tar::EntryType::Char => Some("a character device"),
+            tar::EntryType::Block => Some("a block device"),
+            tar::EntryType::Fifo => Some("a named pipe (FIFO)"),
+            _ => Some("not a regular file"),
+        };
+        if let Some(what) = what {
+            return Err(Error::new(format!(
+                "{aname}: entry {} {name:?} is {what}; a bundle archive holds only regular files",
+                i + 1
+            )));
+        }
+        let rel = common::safe_path::check_relative(&name)
+            .map_err(|e| e.context(format!("{aname}: entry {}", i + 1)))?;
+        let rel_str = rel.to_str().unwrap_or_default().to_string();
+        let path = common::safe_path::join(dest, &rel_str)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
+            // Re-check: no directory on the way may be a link.
+            common::safe_path::join(dest, &rel_str)?;
+        }
+        let mode = entry.header().mode().unwrap_or(0o644);
+        let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&path)
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    Error::new(format!("{aname}: entry {} {name:?} appears twice", i + 1))
+                } else {
+                    Error::io(path.display(), e)
+                }
+            })?;
+        io::copy(&mut entry, &mut out).map_err(|e| Error::io(path.display(), e))?;
+        out.sync_all().map_err(|e| Error::io(path.display(), e))?;
+        count += 1;
+    }
+    Ok(count)
+}

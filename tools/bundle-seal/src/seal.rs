@@ -1,0 +1,137 @@
+//! `seal DIR --key KEY`: hash every file (in parallel), gather the gates,
+//! decide the release verdict, and write MANIFEST.json, its minisign
+//! signature and SHA256SUMS.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::atomic::write_atomic;
+use common::gate::Gate;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Error, Outcome, Result};
+
+use crate::keys;
+use crate::manifest::{self, FileEntry, Manifest, FORMAT, FORMAT_VERSION};
+use crate::walk::{self, MANIFEST, SIGNATURE, SUMS};
+
+pub const TOOL: &str = "bundle-seal";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What `seal` needs.
+#[derive(Debug)]
+pub struct SealConfig<'a> {
+    pub dir: &'a Path,
+    pub key: &'a Path,
+    pub passphrase_file: Option<&'a Path>,
+    pub quiet: bool,
+}
+
+/// The time a seal records: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds), else now.
+pub fn seal_time() -> Result<SystemTime> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) if !text.trim().is_empty() => {
+            let secs: u64 = text.trim().parse().map_err(|_| {
+                Error::usage(format!(
+                    "SOURCE_DATE_EPOCH={text:?} is not a whole number of seconds"
+                ))
+            })?;
+            Ok(UNIX_EPOCH + Duration::from_secs(secs))
+        }
+        _ => Ok(SystemTime::now()),
+    }
+}
+
+pub fn seal(cfg: &SealConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    // Load the key first: a wrong passphrase should fail before any hashing.
+    let key = keys::load_secret(cfg.key, cfg.passphrase_file)?;
+    let entries = walk::walk(cfg.dir)?;
+    walk::require_regular(&entries)?;
+    for e in &entries {
+        manifest::check_name(&e.path, &e.rel)?;
+    }
+    let bar = common::progress::items(Some(entries.len() as u64), cfg.quiet, "files");
+    let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
+    let hashes = walk::hash_all(&paths);
+    bar.finish_and_clear();
+    let mut files = Vec::with_capacity(entries.len());
+    for (e, h) in entries.iter().zip(hashes) {
+        let (sha256, size) = h?;
+        files.push(FileEntry {
+            path: e.rel.clone(),
+            size,
+            sha256,
+        });
+    }
+    let (summaries, gates) = manifest::gather(&entries)?;
+    let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates);
+    let at = seal_time()?;
+    let epoch = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let m = Manifest {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        tool: TOOL.to_string(),
+        tool_version: VERSION.to_string(),
+        created_at: common::clock::rfc3339(at),
+        verdict,
+        verdict_reasons,
+        files,
+        summaries,
+        gates,
+    };
+    let bytes = m.to_bytes()?;
+    let trusted = format!(
+        "timestamp:{epoch}\tfile:{MANIFEST}\tverdict:{}\thashed",
+        if verdict.is_pass() { "pass" } else { "fail" }
+    );
+    let sig = key
+        .sign(
+            &bytes[..],
+            "signature from bundle-seal secret key",
+            &trusted,
+        )
+        .map_err(|e| Error::io(MANIFEST, e))?;
+    let manifest_sha = common::digest::sha256_hex(&bytes);
+    write_atomic(cfg.dir.join(MANIFEST), &bytes)?;
+    write_atomic(cfg.dir.join(SIGNATURE), sig.to_file().as_bytes())?;
+    write_atomic(
+        cfg.dir.join(SUMS),
+        manifest::sha256sums(&m.files, &manifest_sha).as_bytes(),
+    )?;
+
+    let failed_gates = m
+        .gates
+        .iter()
+        .filter(|g| !g.gate.pass || !Gate::check("", g.gate.op, g.gate.limit, g.gate.value).pass)
+        .count();
+    let failed_summaries = m
+        .summaries
+        .iter()
+        .filter(|s| s.interrupted || !s.verdict.is_pass())
+        .count();
+    summary.input(&cfg.dir.display().to_string(), Some(manifest_sha.clone()));
+    summary.gate(Gate::at_least("gates_present", 1.0, m.gates.len() as f64));
+    summary.gate(Gate::at_most("gates_failed", 0.0, failed_gates as f64));
+    summary.gate(Gate::at_most(
+        "summaries_failed",
+        0.0,
+        failed_summaries as f64,
+    ));
+    summary.figure("files", m.files.len());
+    summary.figure("bytes", m.files.iter().map(|f| f.size).sum::<u64>());
+    summary.figure("summaries", m.summaries.len());
+    summary.figure("gates", m.gates.len());
+    summary.figure("release_verdict", m.verdict);
+    summary.figure("verdict_reasons", &m.verdict_reasons);
+    summary.figure("key_id", key.key_id.to_string());
+    summary.figure("manifest_sha256", manifest_sha);
+    let s = summary.finish(false);
+    out.write(&s)?;
+    out.flush()?;
+    Ok(s.outcome())
+}

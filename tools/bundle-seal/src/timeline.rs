@@ -1,0 +1,385 @@
+//! `timeline DIR`: every record with a time stamp in the bundle's JSON
+//! Lines files, merged in time order with its source file and line. Time
+//! stamps that do not parse are reported, and `--require-sections` checks
+//! that an incident bundle has the files it must have.
+
+use std::path::Path;
+
+use common::gate::Gate;
+use common::input::Input;
+use common::jsonl::{Item, JsonlReader};
+use common::lines::DEFAULT_MAX_LINE;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Outcome, Result};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::manifest::is_jsonl;
+use crate::seal::{TOOL, VERSION};
+use crate::walk::{self, open_regular};
+
+/// Top-level fields tried, in order, when no `--time-field` is given.
+pub const DEFAULT_FIELDS: [&str; 6] = ["ts", "timestamp", "time", "@timestamp", "at", "started_at"];
+
+#[derive(Debug)]
+pub struct TimelineConfig<'a> {
+    pub dir: &'a Path,
+    pub fields: Vec<String>,
+    pub require_sections: Vec<String>,
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Event {
+    kind: &'static str,
+    at: String,
+    source: String,
+    line: u64,
+    field: String,
+    record: Value,
+}
+
+pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let entries = walk::walk(cfg.dir)?;
+    walk::require_regular(&entries)?;
+    let mut events: Vec<((i64, u32), Event)> = Vec::new();
+    let mut unparseable = 0u64;
+    let mut untimed = 0u64;
+    let mut invalid = 0u64;
+    let mut records = 0u64;
+    let mut files = 0u64;
+    for e in entries.iter().filter(|e| is_jsonl(&e.rel)) {
+        files += 1;
+        let name = e.path.display().to_string();
+        let input = Input::from_reader(
+            &e.rel,
+            Some(e.path.clone()),
+            Box::new(open_regular(&e.path)?),
+        )?;
+        let mut reader = JsonlReader::from_input(input, DEFAULT_MAX_LINE);
+        while let Some(item) = reader.next_item::<Value>()? {
+            let (line, value) = match item {
+                Item::Record { line, value } => (line, value),
+                Item::Invalid(bad) => {
+                    if !cfg.skip_invalid {
+                        return Err(bad.to_error().context(&name).with_hint(
+                            "fix the line, or pass --skip-invalid to report bad lines and go on",
+                        ));
+                    }
+                    invalid += 1;
+                    out.write(&serde_json::json!({
+                        "kind": "invalid", "source": e.rel, "line": bad.line, "reason": bad.reason
+                    }))?;
+                    continue;
+                }
+            };
+            records += 1;
+            let Some((field, stamp)) = cfg
+                .fields
+                .iter()
+                .find_map(|f| value.get(f.as_str()).map(|v| (f, v)))
+            else {
+                untimed += 1;
+                continue;
+            };
+            match parse_time(stamp) {
+                Ok(key) => events.push((
+                    key,
+                    Event {
+                        kind: "event",
+                        at: format_utc(key),
+                        source: e.rel.clone(),
+                        line,
+                        field: field.clone(),
+                        record: value.clone(),
+                    },
+                )),
+                Err(reason) => {
+                    unparseable += 1;
+                    out.write(&serde_json::json!({
+                        "kind": "unparseable", "source": e.rel, "line": line,
+                        "field": field, "value": stamp, "reason": reason
+                    }))?;
+                }
+            }
+        }
+    }
+    // Stable: equal times keep file-then-line order.
+    events.sort_by_key(|e| e.0);
+    for (_, ev) in &events {
+        out.write(ev)?;
+    }
+    let mut missing = 0u64;
+    for s in &cfg.require_sections {
+        let found: Vec<&str> = entries
+            .iter()
+            .filter(|e| section_matches(&e.rel, s))
+            .map(|e| e.rel.as_str())
+            .collect();
+        if found.is_empty() {
+            missing += 1;
+        }
+        out.write(&serde_json::json!({
+            "kind": "section", "name": s,
+            "status": if found.is_empty() { "missing" } else { "present" }, "files": found
+        }))?;
+    }
+    summary.input(&cfg.dir.display().to_string(), None);
+    summary.gate(Gate::at_most(
+        "unparseable_timestamps",
+        0.0,
+        unparseable as f64,
+    ));
+    if !cfg.require_sections.is_empty() {
+        summary.gate(Gate::at_most("missing_sections", 0.0, missing as f64));
+    }
+    if cfg.skip_invalid {
+        summary.gate(Gate::at_most("invalid_lines", 0.0, invalid as f64));
+    }
+    summary.figure("files", files);
+    summary.figure("records", records);
+    summary.figure("events", events.len());
+    summary.figure("untimed", untimed);
+    summary.figure("unparseable", unparseable);
+    summary.figure("invalid", invalid);
+    summary.figure("missing_sections", missing);
+    summary.figure("first_at", events.first().map(|e| e.1.at.clone()));
+    summary.figure("last_at", events.last().map(|e| e.1.at.clone()));
+    let s = summary.finish(false);
+    out.write(&s)?;
+    out.flush()?;
+    Ok(s.outcome())
+}
+
+/// A section is a file or directory of the bundle: its path, its name, or
+/// its name without extensions (`app` matches `logs/app.jsonl.gz`).
+fn section_matches(rel: &str, section: &str) -> bool {
+    let section = section.trim_end_matches('/');
+    if rel == section || rel.starts_with(&format!("{section}/")) {
+        return true;
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == section || name.split('.').next() == Some(section)
+}
+
+/// A time stamp as (unix seconds, nanoseconds): an RFC 3339 string with `Z`
+/// or an offset, or a number of seconds (milliseconds when 13 digits).
+pub fn parse_time(v: &Value) -> std::result::Result<(i64, u32), String> {
+    match v {
+        Value::String(s) => parse_rfc3339(s),
+        Value::Number(n) => {
+            let x = n.as_f64().ok_or("not a number")?;
+            if !x.is_finite() || x < 0.0 {
+                return Err("negative or non-finite epoch time".into());
+            }
+            let secs = if x >= 1e11 { x / 1000.0 } else { x };
+            if secs > 253_402_300_799.0 {
+                return Err("epoch time beyond year 9999".into());
+            }
+            let whole = secs.floor();
+            Ok((
+                whole as i64,
+                ((secs - whole) * 1e9).round().min(999_999_999.0) as u32,
+            ))
+        }
+        _ => Err(format!(
+            "expected an RFC 3339 string or an epoch number, found {}",
+            type_name(v)
+        )),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn parse_rfc3339(s: &str) -> std::result::Result<(i64, u32), String> {
+    let bad = || format!("not an RFC 3339 time: {s:?}");
+    let b = s.as_bytes();
+    if b.len() < 20 || !s.is_ascii() {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> std::result::Result<i64, String> {
+        let t = &s[r];
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse::<i64>().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return Err(format!("date out of range: {s:?}"));
+    }
+    if hour > 23 || min > 59 || sec > 60 {
+        return Err(format!("time of day out of range: {s:?}"));
+    }
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = &s[start..i];
+        if frac.is_empty() {
+            return Err(bad());
+        }
+        let mut digits: String = frac.chars().take(9).collect();
+        while digits.len() < 9 {
+            digits.push('0');
+        }
+        nanos = digits.parse().map_err(|_| bad())?;
+    }
+    let offset = match &s[i..] {
+        "Z" | "z" => 0,
+        rest if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let h = num(i + 1..i + 3)?;
+            let m = num(i + 4..i + 6)?;
+            if h > 23 || m > 59 {
+                return Err(format!("offset out of range: {s:?}"));
+            }
+            let o = h * 3600 + m * 60;
+            if rest.starts_with('-') {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => {
+            return Err(format!(
+                "missing or malformed time zone (Z or ±hh:mm): {s:?}"
+            ))
+        }
+    };
+    // A leap second sorts as the last instant of its minute.
+    let sec = sec.min(59);
+    let days = days_from_civil(year, month, day);
+    Ok((days * 86_400 + hour * 3600 + min * 60 + sec - offset, nanos))
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// UTC RFC 3339 with as many fraction digits as the time needs (0, 3, 6, 9).
+pub fn format_utc((secs, nanos): (i64, u32)) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    );
+    if nanos != 0 {
+        if nanos % 1_000_000 == 0 {
+            s.push_str(&format!(".{:03}", nanos / 1_000_000));
+        } else if nanos % 1000 == 0 {
+            s.push_str(&format!(".{:06}", nanos / 1000));
+        } else {
+            s.push_str(&format!(".{nanos:09}"));
+        }
+    }
+    s.push('Z');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_offsets_fractions_and_epochs() {
+        let utc = parse_time(&json!("2026-11-23T13:02:07.5Z")).unwrap();
+        assert_eq!(
+            parse_time(&json!("2026-11-23T15:02:07.500+02:00")).unwrap(),
+            utc
+        );
+        assert_eq!(format_utc(utc), "2026-11-23T13:02:07.500Z");
+        assert_eq!(
+            parse_time(&json!(1_795_438_927)).unwrap(),
+            (1_795_438_927, 0)
+        );
+        assert_eq!(
+            parse_time(&json!(1_795_438_927_250u64)).unwrap(),
+            (1_795_438_927, 250_000_000)
+        );
+        assert_eq!(format_utc((0, 0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_utc(parse_time(&json!("2024-02-29T23:59:59Z")).unwrap()),
+            "2024-02-29T23:59:59Z"
+        );
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-23 13:02",
+            "yesterday",
+            "2026-11-23T13:02:07",
+            "2026-11-23T25:00:00Z",
+        ] {
+            assert!(parse_time(&json!(bad)).is_err(), "{bad}");
+        }
+        assert!(parse_time(&json!(null)).is_err());
+    }
+
+    #[test]
+    fn sections_match_paths_names_and_stems() {
+        assert!(section_matches("logs/app.jsonl.gz", "app"));
+        assert!(section_matches("logs/app.jsonl.gz", "logs"));
+        assert!(section_matches("metrics.jsonl", "metrics.jsonl"));
+        assert!(!section_matches("apps.jsonl", "app"));
+    }
+}
