@@ -1,0 +1,107 @@
+//! `Cargo.lock` (lockfile versions 1–4).
+//!
+//! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
+//! a registry other than crates.io adds `repository_url`); packages without
+//! a source are the workspace's own crates, the document's subject. The
+//! `checksum` is a SHA-256 of the `.crate` file. Dependency edges come from
+//! each package's `dependencies` (`"name"`, `"name version"` or
+//! `"name version (source)"`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Deserialize;
+
+use common::{Error, Result};
+
+use crate::model::{Component, Sbom, ROOT};
+use crate::parse::Options;
+use crate::purl::Purl;
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    package: Vec<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    version: Option<String>,
+    source: Option<String>,
+    checksum: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+const CRATES_IO: &[&str] = &[
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
+pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
+    let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        Error::at(name, line, "invalid UTF-8 in Cargo.lock")
+    })?;
+    let lock: Lock = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
+        let message = e.message().trim().to_string();
+        match line {
+            Some(l) => Error::at(name, l, format!("invalid Cargo.lock: {message}")),
+            None => Error::new(format!("{name}: invalid Cargo.lock: {message}")),
+        }
+    })?;
+    let mut sbom = Sbom { format: "cargo-lock", ..Sbom::default() };
+    // (name, version) → identity, and name → identities, for dependency strings.
+    let mut by_name_version: HashMap<(String, String), String> = HashMap::new();
+    let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let version = match p.version.as_deref().filter(|v| !v.is_empty()) {
+            Some(v) => v.to_string(),
+            None if opts.allow_unversioned => String::new(),
+            None => {
+                return Err(Error::new(format!("{name}: package[{i}] {:?} has no version", p.name))
+                    .with_hint("pass --allow-unversioned to compare such packages by presence only"))
+            }
+        };
+        let Some(source) = &p.source else {
+            by_name_version.insert((p.name.clone(), version.clone()), ROOT.to_string());
+            by_name.entry(p.name.clone()).or_default().push(ROOT.to_string());
+            continue;
+        };
+        let mut purl = Purl::new("cargo", None, &p.name, None);
+        if source.starts_with("git+") {
+            // The commit is in the version's stead; identity stays the name.
+        } else if !CRATES_IO.contains(&source.as_str()) {
+            let url = source.split_once('+').map(|(_, u)| u).unwrap_or(source);
+            purl.qualifiers.push(("repository_url".to_string(), url.to_string()));
+        }
+        let mut c = Component::new(&purl, &version);
+        if let Some(sum) = &p.checksum {
+            c.add_hash("SHA256", sum);
+        }
+        by_name_version.insert((p.name.clone(), version.clone()), c.id.clone());
+        by_name.entry(p.name.clone()).or_default().push(c.id.clone());
+        sbom.components.push(c);
+    }
+    let mut edges = BTreeSet::new();
+    for p in &lock.package {
+        let version = p.version.clone().unwrap_or_default();
+        let Some(from) = by_name_version.get(&(p.name.clone(), version)) else { continue };
+        for dep in &p.dependencies {
+            let mut parts = dep.split_whitespace();
+            let dep_name = parts.next().unwrap_or("");
+            let to = match parts.next() {
+                Some(v) => by_name_version.get(&(dep_name.to_string(), v.to_string())),
+                None => by_name.get(dep_name).and_then(|ids| ids.first()),
+            };
+            if let Some(to) = to {
+                if to != from {
+                    edges.insert((from.clone(), to.clone()));
+                }
+            }
+        }
+    }
+    sbom.edges = Some(edges);
+    Ok(sbom)
+}

@@ -1,0 +1,193 @@
+//! Command-line definition (clap derive). The long help carries the identity,
+//! pairing and drift rules, since the man page is generated from it.
+
+use clap::{CommandFactory, Parser, ValueEnum};
+
+use crate::diff::ChangeKind;
+use crate::model::Kind;
+
+/// `--format`: records for machines, a table for people, CSV for spreadsheets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON record per line, the summary last (the default).
+    Jsonl,
+    /// A readable table of changes and the summary.
+    Text,
+    /// One CSV row per change, with a header row (no summary).
+    Csv,
+}
+
+const LONG_ABOUT: &str = "\
+Compare two bills of materials (the last release's and the new build's) and \
+report what was added, removed, upgraded, downgraded, relicensed, or changed \
+content without changing version. Either side may be CycloneDX JSON \
+(1.2-1.6), SPDX JSON (2.2/2.3), a Cargo.lock, a package-lock.json (v2/v3) or \
+pip requirements / `pip freeze` output; the format is detected from the \
+content (or named with --from/--to), and any pairing works.
+
+Identity. A component is identified by its package URL without the version: \
+the type lowercased; namespace and name percent-decoded; PyPI names \
+normalized as pip does (PEP 503: lowercase, runs of -, _ and . become one -); \
+npm scopes and names, and github, gitlab, bitbucket, deb, apk, hex and \
+composer names, lowercased; qualifier keys lowercased, empty and \
+non-identifying qualifiers (checksum, download_url, file_name, vcs_url) \
+dropped and the rest sorted; written back in canonical form \
+(pkg:npm/%40types/node). A component without a purl is identified as \
+pkg:generic/GROUP/NAME. Lockfiles give their ecosystem's purl \
+(pkg:cargo/NAME, pkg:npm/SCOPE/NAME, pkg:pypi/NAME). bom-ref and SPDXID are \
+not identities. The document's subject (CycloneDX metadata.component, the \
+packages an SPDX document DESCRIBES, the package-lock root and workspace \
+folders, Cargo.lock packages without a source) is not a component. Fields \
+that change on every generation (serial number, namespace, timestamps, tool \
+versions) are never read.
+
+Pairing. Each identity is a multiset of versions: a package present several \
+times (nested npm copies, repeated purls) keeps every instance. Old and new \
+instances pair first by equal version (ecosystem rule: PEP 440 1.0 = 1.0.0), \
+then within a release line (same major; same minor under 0.x) newest with \
+newest, then across lines newest with newest. Unpaired old instances are \
+`removed`, unpaired new ones `added`. An input diffed against itself shows no \
+change.
+
+Version order. PyPI: PEP 440. npm, cargo, golang (leading v dropped), gem, \
+nuget, hex, composer: SemVer 2.0 precedence. Otherwise, or when a version \
+does not parse: the fallback splits versions into digit runs (compared as \
+numbers) and other runs (compared as text), a longer version after its \
+prefix; ties are broken by plain text order.
+
+Change kinds. added, removed, upgraded, downgraded; license_changed (both \
+sides name licences and they differ after normalization: SPDX ids in any \
+case, deprecated GNU ids, unambiguous trove classifiers and names such as \
+'License :: OSI Approved :: MIT License' map to SPDX ids; expressions are \
+compared as expressions, lists as the set of licences named; NOASSERTION \
+means none); hash_changed (same version, and for an algorithm both sides \
+give, the digests differ: a supply-chain alarm); supplier_changed (both name \
+a supplier, and they differ ignoring case); dependency_added and \
+dependency_removed (edges between identities, reported only when both \
+inputs carry a graph: CycloneDX dependencies, SPDX DEPENDS_ON and \
+*_DEPENDENCY_OF, Cargo.lock and package-lock dependencies).
+
+Drift. drift = (added + removed + changed) / components_old, where added \
+and removed count unpaired instances, changed counts pairs with at least one \
+of upgraded, downgraded, license_changed, hash_changed, supplier_changed (a \
+version bump with a new licence counts once, never as an add plus a remove), \
+components_old counts the baseline's instances, changes approved by --allow \
+do not count, and dependency edges do not count. drift is capped at 1; with \
+an empty baseline it is 0 when nothing was added, else 1.";
+
+const EXAMPLES: &str = "\
+Examples:
+  # What changed since the last release? (records, summary last)
+  sbom-diff release-1.4.cdx.json build.cdx.json
+
+  # The release gate: drift at most 0.5%, no downgrades or content changes.
+  sbom-diff last.cdx.json new.spdx.json --max-drift 0.5% \\
+      --fail-on downgraded,hash_changed,license_changed
+
+  # Zero undeclared dependencies: the environment matches the frozen pins.
+  pip freeze > installed.txt
+  sbom-diff requirements.txt installed.txt --max-added 0 --fail-on added,removed
+
+  # A lockfile against an SBOM, read as a table; approved changes skipped.
+  sbom-diff Cargo.lock target/app.cdx.json --allow approved.txt --format text
+
+  # For a spreadsheet.
+  sbom-diff old.json new.json --format csv > changes.csv
+
+Allow file (--allow): one rule per line, `#` comments:
+  pkg:npm/lodash@4.17.*  change=upgraded  CVE-2021-23337 fix
+  pkg:pypi/urllib3       change=downgraded,license_changed  pinned for botocore
+  pkg:npm/@types/*       type packages are build-only
+
+Records (JSON Lines on stdout):
+  change   change (added|removed|upgraded|downgraded|license_changed|
+           hash_changed|supplier_changed|dependency_added|dependency_removed),
+           id (identity), name, ecosystem, old_version, new_version,
+           old_purl, new_purl, old_license, new_license, old_hashes,
+           new_hashes ({ALGORITHM: hex}; several digests space-separated),
+           old_supplier, new_supplier (each only where that side has it),
+           from (dependency edges: the depending identity, or (root)),
+           allowed and reason (when an --allow rule approved it)
+  summary  figures: format_old, format_new, components_old, components_new,
+           added, removed, upgraded, downgraded, license_changed,
+           hash_changed, supplier_changed, dependency_added,
+           dependency_removed, changed, unchanged, allowed, changes, drift;
+           gates: drift, added, one per --fail-on kind, or `changes` (<= 0)
+           when no gate is asked
+
+Exit status: 0 no change (or every gate passed), 1 changes found or a gate
+failed, 2 could not compare (unreadable, malformed or unrecognised input,
+bad usage).";
+
+/// Dependency drift between two SBOMs or lockfiles, as a gate.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sbom-diff",
+    version,
+    about = "Dependency drift between two SBOMs or lockfiles, as a release gate",
+    long_about = LONG_ABOUT,
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    /// The baseline (last release): CycloneDX/SPDX JSON, Cargo.lock,
+    /// package-lock.json, requirements.txt; a path, `.gz`, or `-`.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+
+    /// The new build's bill of materials, in any of the same formats.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+
+    /// Format of OLD instead of detecting it.
+    #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
+    pub from: Kind,
+
+    /// Format of NEW instead of detecting it.
+    #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
+    pub to: Kind,
+
+    /// Gate: fail when drift exceeds this fraction. Example: --max-drift 0.5%
+    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    pub max_drift: Option<f64>,
+
+    /// Gate: fail when more than N components were added (0 = no undeclared
+    /// dependencies).
+    #[arg(long, value_name = "N", value_parser = common::cli::count)]
+    pub max_added: Option<u64>,
+
+    /// Gate: fail on any change of these kinds (comma-separated).
+    /// Example: --fail-on downgraded,hash_changed,license_changed
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<ChangeKind>,
+
+    /// Approved changes that do not count: lines of `PURL-PATTERN
+    /// [change=KINDS] [reason]` (see below).
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<String>,
+
+    /// Accept components without a version (compared by presence and
+    /// digest) instead of refusing the input.
+    #[arg(long)]
+    pub allow_unversioned: bool,
+
+    /// Refuse inputs larger than this many bytes (after decompression).
+    #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub max_input_size: u64,
+
+    /// Output: jsonl (records and summary), text (a table), csv (changes).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

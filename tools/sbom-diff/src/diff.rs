@@ -1,0 +1,278 @@
+//! Comparing two bills of materials as multisets of versions per identity.
+//!
+//! For each identity, the old and new instances are paired in three rounds
+//! (keep in sync with the long help in cli.rs):
+//! 1. the same version (by the ecosystem's rule: PEP 440 `1.0` = `1.0.0`)
+//!    pairs with itself, instances with equal digests first;
+//! 2. left-over versions of one release line (same major, or same minor
+//!    under 0.x) pair newest with newest;
+//! 3. whatever is still left pairs newest with newest across lines.
+//!
+//! A pair with different versions is `upgraded` or `downgraded`; any pair may
+//! also be `license_changed` and `supplier_changed`; a pair with the same
+//! version whose digests differ for an algorithm both sides give is
+//! `hash_changed`. Unpaired old instances are `removed`, unpaired new ones
+//! `added`. An input diffed against itself pairs every instance with itself
+//! and shows no change.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::{Component, Sbom};
+use crate::version;
+
+/// The change kinds, as `--fail-on` and records name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A component only the new input has.
+    Added,
+    /// A component only the old input has.
+    Removed,
+    /// Paired, with a higher version.
+    Upgraded,
+    /// Paired, with a lower version.
+    Downgraded,
+    /// Paired, and the licences differ after normalization.
+    LicenseChanged,
+    /// Same version, different digest for a common algorithm.
+    HashChanged,
+    /// Paired, and both name a supplier, and they differ.
+    SupplierChanged,
+    /// A dependency edge only the new graph has.
+    DependencyAdded,
+    /// A dependency edge only the old graph has.
+    DependencyRemoved,
+}
+
+impl ChangeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Upgraded => "upgraded",
+            ChangeKind::Downgraded => "downgraded",
+            ChangeKind::LicenseChanged => "license_changed",
+            ChangeKind::HashChanged => "hash_changed",
+            ChangeKind::SupplierChanged => "supplier_changed",
+            ChangeKind::DependencyAdded => "dependency_added",
+            ChangeKind::DependencyRemoved => "dependency_removed",
+        }
+    }
+
+    pub const ALL: [ChangeKind; 9] = [
+        ChangeKind::Added,
+        ChangeKind::Removed,
+        ChangeKind::Upgraded,
+        ChangeKind::Downgraded,
+        ChangeKind::LicenseChanged,
+        ChangeKind::HashChanged,
+        ChangeKind::SupplierChanged,
+        ChangeKind::DependencyAdded,
+        ChangeKind::DependencyRemoved,
+    ];
+}
+
+/// One difference. `old`/`new` index into the inputs' component lists.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub id: String,
+    pub old: Option<usize>,
+    pub new: Option<usize>,
+    /// For dependency edges: the depending component's identity.
+    pub from: Option<String>,
+    /// Set when an `--allow` rule approved this change: its reason.
+    pub allowed: Option<String>,
+    /// Index of the old↔new pair this change belongs to (for `changed`).
+    pub pair: Option<usize>,
+}
+
+/// All differences, in output order.
+#[derive(Debug, Default)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+    pub pairs: usize,
+}
+
+/// Compares `old` with `new`.
+pub fn diff(old: &Sbom, new: &Sbom) -> Diff {
+    let mut groups: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, c) in old.components.iter().enumerate() {
+        groups.entry(c.id.as_str()).or_default().0.push(i);
+    }
+    for (i, c) in new.components.iter().enumerate() {
+        groups.entry(c.id.as_str()).or_default().1.push(i);
+    }
+    let mut out = Diff::default();
+    for (id, (o, n)) in groups {
+        compare_group(id, &old.components, o, &new.components, n, &mut out);
+    }
+    if let (Some(a), Some(b)) = (&old.edges, &new.edges) {
+        for (kind, from_set, other) in
+            [(ChangeKind::DependencyRemoved, a, b), (ChangeKind::DependencyAdded, b, a)]
+        {
+            for (from, to) in from_set.difference(other) {
+                out.changes.push(Change {
+                    kind,
+                    id: to.clone(),
+                    old: None,
+                    new: None,
+                    from: Some(from.clone()),
+                    allowed: None,
+                    pair: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn order(components: &[Component], a: usize, b: usize) -> Ordering {
+    let (x, y) = (&components[a], &components[b]);
+    version::compare(&x.ty, &x.version, &y.version).then_with(|| x.hashes.cmp(&y.hashes))
+}
+
+fn compare_group(
+    id: &str,
+    old: &[Component],
+    mut o: Vec<usize>,
+    new: &[Component],
+    mut n: Vec<usize>,
+    out: &mut Diff,
+) {
+    o.sort_by(|&a, &b| order(old, a, b));
+    n.sort_by(|&a, &b| order(new, a, b));
+    // Round 1: same version (a merge of the two sorted lists).
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let (mut left_o, mut left_n) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < o.len() && j < n.len() {
+        let (x, y) = (&old[o[i]], &new[n[j]]);
+        if version::same(&x.ty, &x.version, &y.version) {
+            pairs.push((o[i], n[j]));
+            i += 1;
+            j += 1;
+        } else if version::compare(&x.ty, &x.version, &y.version) == Ordering::Less {
+            left_o.push(o[i]);
+            i += 1;
+        } else {
+            left_n.push(n[j]);
+            j += 1;
+        }
+    }
+    left_o.extend_from_slice(&o[i..]);
+    left_n.extend_from_slice(&n[j..]);
+    // Round 2: within a release line, newest with newest.
+    if !left_o.is_empty() && !left_n.is_empty() {
+        let mut rest_o = Vec::new();
+        let mut by_line: BTreeMap<(u64, u64), Vec<usize>> = BTreeMap::new();
+        for &k in &left_n {
+            by_line.entry(version::line(&new[k].version)).or_default().push(k);
+        }
+        for &k in left_o.iter().rev() {
+            match by_line.get_mut(&version::line(&old[k].version)).and_then(Vec::pop) {
+                Some(m) => pairs.push((k, m)),
+                None => rest_o.push(k),
+            }
+        }
+        rest_o.reverse();
+        left_o = rest_o;
+        left_n = by_line.into_values().flatten().collect();
+        left_n.sort_by(|&a, &b| order(new, a, b));
+        // Round 3: across lines, newest with newest.
+        while let (Some(_), Some(_)) = (left_o.last(), left_n.last()) {
+            if let (Some(a), Some(b)) = (left_o.pop(), left_n.pop()) {
+                pairs.push((a, b));
+            }
+        }
+    }
+    pairs.sort_by(|p, q| order(old, p.0, q.0).then(order(new, p.1, q.1)));
+    let mut push = |kind, old_i: Option<usize>, new_i: Option<usize>, pair: Option<usize>| {
+        out.changes.push(Change {
+            kind,
+            id: id.to_string(),
+            old: old_i,
+            new: new_i,
+            from: None,
+            allowed: None,
+            pair,
+        });
+    };
+    for &k in &left_o {
+        push(ChangeKind::Removed, Some(k), None, None);
+    }
+    for (a, b) in pairs {
+        let pair = Some(out.pairs);
+        out.pairs += 1;
+        let (x, y) = (&old[a], &new[b]);
+        if !version::same(&x.ty, &x.version, &y.version) {
+            let kind = if version::compare(&x.ty, &x.version, &y.version) == Ordering::Less {
+                ChangeKind::Upgraded
+            } else {
+                ChangeKind::Downgraded
+            };
+            push(kind, Some(a), Some(b), pair);
+        } else if hashes_differ(x, y) {
+            push(ChangeKind::HashChanged, Some(a), Some(b), pair);
+        }
+        if x.licenses.differs(&y.licenses) {
+            push(ChangeKind::LicenseChanged, Some(a), Some(b), pair);
+        }
+        if let (Some(s), Some(t)) = (&x.supplier, &y.supplier) {
+            if !s.trim().eq_ignore_ascii_case(t.trim()) {
+                push(ChangeKind::SupplierChanged, Some(a), Some(b), pair);
+            }
+        }
+    }
+    for &k in &left_n {
+        push(ChangeKind::Added, None, Some(k), None);
+    }
+}
+
+/// Digests differ for some algorithm both sides give.
+fn hashes_differ(x: &Component, y: &Component) -> bool {
+    x.hashes.iter().any(|(alg, a)| y.hashes.get(alg).is_some_and(|b| a != b))
+}
+
+/// The figures of a diff (after `--allow`).
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Pairs with at least one counted change.
+    pub changed: u64,
+    pub allowed: u64,
+    pub changes: u64,
+    pub drift: f64,
+}
+
+/// Counts the changes that were not allowed, and the drift.
+pub fn figures(d: &Diff, components_old: usize) -> Figures {
+    let mut f = Figures::default();
+    for k in ChangeKind::ALL {
+        f.counts.insert(k.name(), 0);
+    }
+    let mut changed_pairs = BTreeSet::new();
+    for c in &d.changes {
+        if c.allowed.is_some() {
+            f.allowed += 1;
+            continue;
+        }
+        f.changes += 1;
+        *f.counts.entry(c.kind.name()).or_default() += 1;
+        if let Some(p) = c.pair {
+            changed_pairs.insert(p);
+        }
+    }
+    f.changed = changed_pairs.len() as u64;
+    let moved = f.counts["added"] + f.counts["removed"] + f.changed;
+    f.drift = if components_old == 0 {
+        if moved == 0 { 0.0 } else { 1.0 }
+    } else {
+        (moved as f64 / components_old as f64).min(1.0)
+    };
+    f
+}

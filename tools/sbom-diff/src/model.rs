@@ -1,0 +1,118 @@
+//! The one shape every input format is read into.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::license::Licenses;
+use crate::purl::Purl;
+
+/// The input formats, as `--from`/`--to` name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Detect from the content (the default).
+    Auto,
+    /// CycloneDX JSON 1.2–1.6 (`bomFormat: CycloneDX`).
+    Cyclonedx,
+    /// SPDX 2.2/2.3 JSON (`spdxVersion`).
+    Spdx,
+    /// Cargo.lock (TOML, `[[package]]`).
+    CargoLock,
+    /// npm package-lock.json v2/v3 (`lockfileVersion` 2 or 3).
+    NpmLock,
+    /// pip requirements.txt or `pip freeze` output (`name==version`).
+    Pip,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Auto => "auto",
+            Kind::Cyclonedx => "cyclonedx",
+            Kind::Spdx => "spdx",
+            Kind::CargoLock => "cargo-lock",
+            Kind::NpmLock => "npm-lock",
+            Kind::Pip => "pip",
+        }
+    }
+}
+
+/// One component (package instance) of a bill of materials.
+#[derive(Clone, Debug)]
+pub struct Component {
+    /// The identity: normalized purl without version.
+    pub id: String,
+    /// The purl type (`npm`, `pypi`, `cargo`, `generic` without a purl).
+    pub ty: String,
+    /// `group/name` for people.
+    pub name: String,
+    pub version: String,
+    /// The canonical purl with version.
+    pub purl: String,
+    /// Algorithm (normalized: `SHA256`, `SHA512`, ...) → lowercase hex digests.
+    pub hashes: BTreeMap<String, BTreeSet<String>>,
+    pub licenses: Licenses,
+    pub supplier: Option<String>,
+}
+
+impl Component {
+    pub fn new(purl: &Purl, version: &str) -> Component {
+        Component {
+            id: purl.identity(),
+            ty: purl.ty.clone(),
+            name: purl.display_name(),
+            version: version.to_string(),
+            purl: purl.with_version(Some(version)),
+            hashes: BTreeMap::new(),
+            licenses: Licenses::default(),
+            supplier: None,
+        }
+    }
+
+    /// Adds a digest; the algorithm name is normalized (`SHA-256` = `sha256`).
+    pub fn add_hash(&mut self, alg: &str, hex_digest: &str) {
+        let alg: String =
+            alg.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_ascii_uppercase();
+        let digest = hex_digest.trim().to_ascii_lowercase();
+        if alg.is_empty() || digest.is_empty() {
+            return;
+        }
+        self.hashes.entry(alg).or_default().insert(digest);
+    }
+
+    /// Sets the supplier, dropping SPDX's `Organization: `/`Person: ` prefix
+    /// and `NOASSERTION`.
+    pub fn set_supplier(&mut self, text: &str) {
+        let t = text.trim();
+        let t = t
+            .strip_prefix("Organization:")
+            .or_else(|| t.strip_prefix("Person:"))
+            .or_else(|| t.strip_prefix("Tool:"))
+            .unwrap_or(t)
+            .trim();
+        if t.is_empty() || t.eq_ignore_ascii_case("NOASSERTION") || t.eq_ignore_ascii_case("NONE") {
+            return;
+        }
+        self.supplier = Some(t.to_string());
+    }
+
+    /// Digests as one string per algorithm for records: `{"SHA256":"ab.."}`
+    /// (several digests of one algorithm joined by a space).
+    pub fn hash_map(&self) -> BTreeMap<String, String> {
+        self.hashes
+            .iter()
+            .map(|(alg, set)| (alg.clone(), set.iter().cloned().collect::<Vec<_>>().join(" ")))
+            .collect()
+    }
+}
+
+/// A parsed bill of materials.
+#[derive(Debug, Default)]
+pub struct Sbom {
+    pub format: &'static str,
+    pub components: Vec<Component>,
+    /// Dependency edges by identity (`from` → `to`); `(root)` is the
+    /// document's subject. `None` when the input carries no graph.
+    pub edges: Option<BTreeSet<(String, String)>>,
+}
+
+/// The pseudo-identity of the document's subject in dependency edges.
+pub const ROOT: &str = "(root)";

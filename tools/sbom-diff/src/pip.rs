@@ -1,0 +1,193 @@
+//! pip `requirements.txt` (pinned) and `pip freeze` output.
+//!
+//! Each requirement must pin one version: `name==version` (or `===`), with
+//! optional extras, environment markers and `--hash=ALG:HEX` options (pip's
+//! hash-checking mode; several hashes per line are the several files of
+//! that release). `name @ URL` (a direct reference, as `pip freeze` prints
+//! for local or VCS installs) takes the URL as its version. Continuation
+//! lines (`\`) are joined; comments and global options (`--index-url`, ...)
+//! are skipped; `-r`/`-c` includes and `-e` editables are refused, since
+//! what they name is not in this file.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use common::{Error, Result};
+
+use crate::model::{Component, Sbom};
+use crate::parse::Options;
+use crate::purl::Purl;
+
+fn requirement_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // name [extras] (== | === | @) rest
+        #[allow(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
+        Regex::new(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(===|==|@|~=|>=|<=|!=|>|<)?\s*(.*)$").unwrap()
+    })
+}
+
+/// True when `line` (trimmed, not a comment) reads as a requirement.
+pub fn looks_like_requirement(line: &str) -> bool {
+    requirement_re()
+        .captures(line)
+        .is_some_and(|c| matches!(c.get(3).map(|m| m.as_str()), Some("==" | "===" | "@")))
+}
+
+pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
+    let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        Error::at(name, line, "invalid UTF-8")
+    })?;
+    let mut sbom = Sbom { format: "pip", ..Sbom::default() };
+    let mut logical = String::new();
+    let mut start_line = 0u64;
+    for (i, raw) in text.lines().enumerate() {
+        let number = i as u64 + 1;
+        if logical.is_empty() {
+            start_line = number;
+        }
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(head) = line.strip_suffix('\\') {
+            logical.push_str(head);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(line);
+        let whole = std::mem::take(&mut logical);
+        if let Some(c) = requirement(name, start_line, &whole)? {
+            sbom.components.push(c);
+        }
+    }
+    if !logical.is_empty() {
+        if let Some(c) = requirement(name, start_line, &logical)? {
+            sbom.components.push(c);
+        }
+    }
+    Ok(sbom)
+}
+
+fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
+    // A comment starts at '#' at the line start or after whitespace.
+    let body = match text.find(" #").or_else(|| text.find("\t#")) {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let body = body.trim();
+    if body.is_empty() || body.starts_with('#') {
+        return Ok(None);
+    }
+    if body.starts_with('-') {
+        let option = body.split(|c: char| c.is_whitespace() || c == '=').next().unwrap_or(body);
+        return match option {
+            "-r" | "--requirement" | "-c" | "--constraint" => Err(Error::at(
+                file,
+                line,
+                format!("{option} includes another file, which is not read: {body:?}"),
+            )
+            .with_hint("flatten the requirements first (pip-compile, or pip freeze in the environment)")),
+            "-e" | "--editable" => Err(Error::at(file, line, format!("editable requirement {body:?} pins no version"))
+                .with_hint("compare the environment's pip freeze output instead")),
+            _ => Ok(None),
+        };
+    }
+    // Split off options (--hash=...) from the requirement itself.
+    let mut hashes = Vec::new();
+    let mut spec_end = body.len();
+    if let Some(i) = body.find(" --").or_else(|| body.find("\t--")) {
+        spec_end = i;
+        let mut words = body[i..].split_whitespace().peekable();
+        while let Some(word) = words.next() {
+            let value = if let Some(v) = word.strip_prefix("--hash=") {
+                Some(v.to_string())
+            } else if word == "--hash" {
+                words.next().map(str::to_string)
+            } else {
+                None
+            };
+            if let Some(v) = value {
+                let Some((alg, hex)) = v.split_once(':') else {
+                    return Err(Error::at(file, line, format!("--hash={v} is not ALGORITHM:HEX")));
+                };
+                if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(Error::at(file, line, format!("--hash={v}: the digest is not hexadecimal")));
+                }
+                hashes.push((alg.to_string(), hex.to_string()));
+            }
+        }
+    }
+    let spec = body[..spec_end].trim();
+    let (spec, _markers) = match spec.split_once(';') {
+        Some((s, m)) => (s.trim(), Some(m.trim())),
+        None => (spec, None),
+    };
+    let Some(caps) = requirement_re().captures(spec) else {
+        return Err(Error::at(file, line, format!("not a requirement: {spec:?}")));
+    };
+    let name = caps.get(1).map(|m| m.as_str()).unwrap_or("");
+    let op = caps.get(3).map(|m| m.as_str());
+    let rest = caps.get(4).map(|m| m.as_str().trim()).unwrap_or("");
+    let version = match op {
+        Some("==" | "===") if !rest.is_empty() && !rest.contains([',', '*', ' ']) => rest.to_string(),
+        Some("@") if !rest.is_empty() => rest.to_string(),
+        Some("==" | "===") if rest.contains(',') => {
+            return Err(Error::at(file, line, format!("{spec:?} has several version clauses: pin exactly one version")))
+        }
+        Some("==" | "===") if rest.contains('*') => {
+            return Err(Error::at(file, line, format!("{spec:?} is a wildcard, not a pin: pin exactly one version")))
+        }
+        None if rest.is_empty() => {
+            return Err(Error::at(file, line, format!("requirement {name:?} has no version"))
+                .with_hint("pin it (name==version), or diff the output of pip freeze"))
+        }
+        _ => {
+            return Err(Error::at(file, line, format!("requirement {spec:?} is not pinned to one version"))
+                .with_hint("pin it (name==version), or diff the output of pip freeze"))
+        }
+    };
+    let purl = Purl::new("pypi", None, name, None);
+    let mut c = Component::new(&purl, &version);
+    for (alg, hex) in hashes {
+        c.add_hash(&alg, &hex);
+    }
+    Ok(Some(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<Option<Component>> {
+        requirement("r.txt", 3, line)
+    }
+
+    #[test]
+    fn pins_extras_markers_hashes() {
+        let c = one("Charset_Normalizer[unicode]==3.3.2 ; python_version >= \"3.8\" \\ --hash=sha256:AB --hash sha256:cd # c")
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.id.as_str(), c.version.as_str()), ("pkg:pypi/charset-normalizer", "3.3.2"));
+        assert_eq!(c.hash_map()["SHA256"], "ab cd");
+        let c = one("demo @ file:///tmp/demo-1.0-py3-none-any.whl").unwrap().unwrap();
+        assert_eq!(c.version, "file:///tmp/demo-1.0-py3-none-any.whl");
+        assert!(one("# comment").unwrap().is_none());
+        assert!(one("--index-url https://x").unwrap().is_none());
+    }
+
+    #[test]
+    fn unpinned_is_refused_with_line() {
+        for (line, needle) in [
+            ("requests>=2", "not pinned"),
+            ("requests", "has no version"),
+            ("requests==2.*", "wildcard"),
+            ("requests==2.0,!=2.1", "several"),
+            ("-r base.txt", "includes another file"),
+            ("-e .", "editable"),
+            ("requests==1 --hash=sha256", "ALGORITHM:HEX"),
+        ] {
+            let err = one(line).unwrap_err().to_string();
+            assert!(err.starts_with("r.txt:3: ") && err.contains(needle), "{line}: {err}");
+        }
+    }
+}

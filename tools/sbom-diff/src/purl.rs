@@ -1,0 +1,305 @@
+//! Package URLs (purl) and the identity of a component.
+//!
+//! Identity is the normalized purl *without* its version: two components with
+//! the same identity are "the same package" and their versions are compared.
+//! The rules (keep in sync with the long help in cli.rs and the README):
+//! - the type is lowercased; namespace and name are percent-decoded;
+//! - `pypi` names are normalized as pip does (PEP 503: lowercase, runs of
+//!   `-`, `_`, `.` become one `-`); `npm` scope and name, and `github`,
+//!   `bitbucket`, `gitlab`, `golang`-host and `deb`/`apk`/`hex`/`composer`
+//!   names are lowercased (their registries are case-insensitive);
+//! - qualifier keys are lowercased, qualifiers with empty values are dropped,
+//!   the non-identifying ones (`checksum`, `download_url`, `file_name`,
+//!   `vcs_url`) are dropped, and the rest are sorted by key;
+//! - a subpath keeps its segments without empty, `.` or `..` parts;
+//! - the result is written back in canonical form (`@` in an npm scope as
+//!   `%40`), so `pkg:npm/%40types/node` and `pkg:NPM/@types/Node` agree.
+
+use std::fmt::Write as _;
+
+/// A parsed package URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purl {
+    pub ty: String,
+    pub namespace: Vec<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub qualifiers: Vec<(String, String)>,
+    pub subpath: Option<String>,
+}
+
+/// Qualifiers that describe where an artifact came from rather than which
+/// package it is: they never split an identity.
+const NON_IDENTIFYING: &[&str] = &["checksum", "checksums", "download_url", "file_name", "vcs_url"];
+
+impl Purl {
+    /// Parses and normalizes `text`. The error says what is wrong.
+    pub fn parse(text: &str) -> Result<Purl, String> {
+        let rest = text
+            .trim()
+            .strip_prefix("pkg:")
+            .ok_or_else(|| format!("purl {text:?} does not start with 'pkg:'"))?;
+        let rest = rest.trim_start_matches('/');
+        let (rest, subpath) = match rest.split_once('#') {
+            Some((r, s)) => (r, Some(s)),
+            None => (rest, None),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let (ty, path) =
+            rest.split_once('/').ok_or_else(|| format!("purl {text:?} has no name"))?;
+        let ty = ty.to_ascii_lowercase();
+        if ty.is_empty() || !ty.chars().all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c)) {
+            return Err(format!("purl {text:?} has an invalid type {ty:?}"));
+        }
+        let path = path.trim_end_matches('/');
+        // The version is after the last '@' of the last segment ('@' inside
+        // an npm scope is percent-encoded, or appears before a '/').
+        let (path, version) = match path.rfind('@') {
+            Some(at) if !path[at..].contains('/') => {
+                (&path[..at], Some(decode(&path[at + 1..])))
+            }
+            _ => (path, None),
+        };
+        let mut segments: Vec<String> =
+            path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+        let name = segments.pop().ok_or_else(|| format!("purl {text:?} has no name"))?;
+        if name.is_empty() {
+            return Err(format!("purl {text:?} has an empty name"));
+        }
+        let mut purl = Purl {
+            ty,
+            namespace: segments,
+            name,
+            version: version.filter(|v| !v.is_empty()),
+            qualifiers: Vec::new(),
+            subpath: None,
+        };
+        if let Some(query) = query {
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let v = decode(v);
+                if !v.is_empty() {
+                    purl.qualifiers.push((k.to_ascii_lowercase(), v));
+                }
+            }
+        }
+        if let Some(sub) = subpath {
+            let parts: Vec<String> = sub
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+                .map(decode)
+                .collect();
+            if !parts.is_empty() {
+                purl.subpath = Some(parts.join("/"));
+            }
+        }
+        purl.normalize();
+        Ok(purl)
+    }
+
+    /// A purl built from parts (lockfiles), normalized like a parsed one.
+    pub fn new(ty: &str, namespace: Option<&str>, name: &str, version: Option<&str>) -> Purl {
+        let mut purl = Purl {
+            ty: ty.to_ascii_lowercase(),
+            namespace: namespace
+                .map(|n| n.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default(),
+            name: name.to_string(),
+            version: version.map(str::to_string),
+            qualifiers: Vec::new(),
+            subpath: None,
+        };
+        purl.normalize();
+        purl
+    }
+
+    fn normalize(&mut self) {
+        match self.ty.as_str() {
+            "pypi" => self.name = pep503(&self.name),
+            "npm" | "github" | "bitbucket" | "gitlab" | "hex" | "composer" | "deb" | "apk"
+            | "alpm" => {
+                self.name = self.name.to_lowercase();
+                for n in &mut self.namespace {
+                    *n = n.to_lowercase();
+                }
+            }
+            _ => {}
+        }
+        if self.ty == "npm" {
+            // An npm scope is written with its '@'; some generators omit it.
+            if let Some(scope) = self.namespace.first_mut() {
+                if !scope.starts_with('@') {
+                    scope.insert(0, '@');
+                }
+            }
+        }
+        self.qualifiers.retain(|(k, _)| !NON_IDENTIFYING.contains(&k.as_str()));
+        self.qualifiers.sort();
+        self.qualifiers.dedup_by(|a, b| a.0 == b.0);
+    }
+
+    /// The identity: the canonical purl without its version.
+    pub fn identity(&self) -> String {
+        let mut out = String::with_capacity(16 + self.name.len());
+        out.push_str("pkg:");
+        out.push_str(&self.ty);
+        for segment in &self.namespace {
+            out.push('/');
+            encode_into(&mut out, segment);
+        }
+        out.push('/');
+        encode_into(&mut out, &self.name);
+        self.write_tail(&mut out);
+        out
+    }
+
+    /// The canonical purl with its version.
+    pub fn with_version(&self, version: Option<&str>) -> String {
+        let mut out = String::with_capacity(24 + self.name.len());
+        out.push_str("pkg:");
+        out.push_str(&self.ty);
+        for segment in &self.namespace {
+            out.push('/');
+            encode_into(&mut out, segment);
+        }
+        out.push('/');
+        encode_into(&mut out, &self.name);
+        if let Some(v) = version.or(self.version.as_deref()) {
+            out.push('@');
+            encode_into(&mut out, v);
+        }
+        self.write_tail(&mut out);
+        out
+    }
+
+    fn write_tail(&self, out: &mut String) {
+        for (i, (k, v)) in self.qualifiers.iter().enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            out.push_str(k);
+            out.push('=');
+            encode_into(out, v);
+        }
+        if let Some(sub) = &self.subpath {
+            out.push('#');
+            out.push_str(sub);
+        }
+    }
+
+    /// The name shown to people: `group/name` (`@types/node`, `org.x/y`).
+    pub fn display_name(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace.join("/"), self.name)
+        }
+    }
+}
+
+/// PEP 503 name normalization: lowercase, runs of `-_.` become `-`.
+pub fn pep503(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut dash = false;
+    for c in name.trim().chars() {
+        if c == '-' || c == '_' || c == '.' {
+            dash = true;
+        } else {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Percent-decodes (lossy on invalid UTF-8; a stray `%` stays as it is).
+pub fn decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-encodes everything outside the purl spec's unreserved set
+/// (letters, digits, `.-_~`, and `:` which the spec leaves as is).
+fn encode_into(out: &mut String, text: &str) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b".-_~:+".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(text: &str) -> String {
+        Purl::parse(text).unwrap().identity()
+    }
+
+    #[test]
+    fn identities_normalize() {
+        assert_eq!(id("pkg:pypi/Jinja2@3.1.4"), "pkg:pypi/jinja2");
+        assert_eq!(id("pkg:PyPI/charset_normalizer@3.3.2"), "pkg:pypi/charset-normalizer");
+        assert_eq!(id("pkg:pypi/zope.interface@6"), "pkg:pypi/zope-interface");
+        assert_eq!(id("pkg:pypi/Foo__Bar.-baz"), "pkg:pypi/foo-bar-baz");
+        assert_eq!(id("pkg:npm/%40types/node@20.11.0"), "pkg:npm/%40types/node");
+        assert_eq!(id("pkg:NPM/@Types/Node@20.11.0"), "pkg:npm/%40types/node");
+        assert_eq!(id("pkg:npm/types/node@1"), "pkg:npm/%40types/node");
+        assert_eq!(
+            id("pkg:maven/org.apache/Commons@1.0?type=jar&classifier=sources"),
+            "pkg:maven/org.apache/Commons?classifier=sources&type=jar"
+        );
+        assert_eq!(
+            id("pkg:pypi/foo@1.0?vcs_url=git%2Bhttps://x&download_url=y&arch="),
+            "pkg:pypi/foo"
+        );
+        assert_eq!(id("pkg:golang/github.com/a/b@v1.2.3#/sub/./dir/"), "pkg:golang/github.com/a/b#sub/dir");
+        assert_eq!(Purl::parse("pkg:cargo/serde@1.0.0").unwrap().version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn bad_purls_are_refused() {
+        for bad in ["", "npm/x", "pkg:", "pkg:npm", "pkg:npm/", "pkg:n%pm/x"] {
+            assert!(Purl::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn decode_is_total() {
+        assert_eq!(decode("%4"), "%4");
+        assert_eq!(decode("a%"), "a%");
+        assert_eq!(decode("%zz%41"), "%zzA");
+        assert_eq!(decode("%ff"), "\u{FFFD}");
+    }
+}

@@ -1,0 +1,168 @@
+//! Version order, by the ecosystem's own rules where they are known.
+//!
+//! - `pypi`: PEP 440 (`pep440_rs`), so `1.0 == 1.0.0`, `2.0rc1 < 2.0`,
+//!   `1.0.post1 > 1.0`;
+//! - `npm`, `cargo`, `golang` (a leading `v` dropped), `gem`, `nuget`,
+//!   `hex`, `composer`: SemVer 2.0 (`semver`), when the version parses as one;
+//! - everything else, and any version the ecosystem's rule cannot parse: the
+//!   fallback order, which splits versions into runs of digits and of other
+//!   characters, compares digit runs as numbers and other runs as text, and
+//!   ranks a longer version (`1.0.1`) after its prefix (`1.0`). Versions the
+//!   fallback finds equal but that are spelled differently are ordered as
+//!   plain text, so the order is total and deterministic.
+
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+/// Compares two versions of the same package of purl type `ty`.
+pub fn compare(ty: &str, a: &str, b: &str) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    match ty {
+        "pypi" => {
+            if let (Ok(x), Ok(y)) = (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b))
+            {
+                return x.cmp(&y);
+            }
+        }
+        "npm" | "cargo" | "golang" | "gem" | "nuget" | "hex" | "composer" => {
+            let strip = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
+            if let (Ok(x), Ok(y)) =
+                (semver::Version::parse(&strip(a)), semver::Version::parse(&strip(b)))
+            {
+                // SemVer ignores build metadata for precedence; keep the order total.
+                return x.cmp_precedence(&y).then_with(|| a.cmp(b));
+            }
+        }
+        _ => {}
+    }
+    fallback(a, b)
+}
+
+/// True when two spellings mean the same version (`1.0` and `1.0.0` in PEP 440).
+pub fn same(ty: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    ty == "pypi"
+        && matches!(
+            (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// The "release line" a version belongs to, used to pair old and new
+/// versions of a package present several times: the first number, or the
+/// first two when the first is 0 (`0.4.x` and `0.5.x` are different lines).
+pub fn line(version: &str) -> (u64, u64) {
+    let mut numbers = version
+        .trim_start_matches(['v', 'V'])
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().unwrap_or(u64::MAX));
+    let major = numbers.next().unwrap_or(0);
+    if major == 0 {
+        (0, numbers.next().unwrap_or(0))
+    } else {
+        (major, 0)
+    }
+}
+
+fn fallback(a: &str, b: &str) -> Ordering {
+    let mut x = Runs::new(a);
+    let mut y = Runs::new(b);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) => {
+                let o = match (p, q) {
+                    (Run::Num(m), Run::Num(n)) => {
+                        let m = m.trim_start_matches('0');
+                        let n = n.trim_start_matches('0');
+                        m.len().cmp(&n.len()).then_with(|| m.cmp(n))
+                    }
+                    (Run::Num(_), Run::Text(_)) => Ordering::Greater,
+                    (Run::Text(_), Run::Num(_)) => Ordering::Less,
+                    (Run::Text(s), Run::Text(t)) => s.cmp(t),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+enum Run<'a> {
+    Num(&'a str),
+    Text(&'a str),
+}
+
+/// Splits a version into digit runs and other runs; separators `.`, `-`,
+/// `_`, `+` only separate.
+struct Runs<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Runs<'a> {
+    fn new(text: &'a str) -> Self {
+        Runs { rest: text }
+    }
+}
+
+impl<'a> Iterator for Runs<'a> {
+    type Item = Run<'a>;
+    fn next(&mut self) -> Option<Run<'a>> {
+        self.rest = self.rest.trim_start_matches(['.', '-', '_', '+', '~']);
+        let first = self.rest.chars().next()?;
+        let digit = first.is_ascii_digit();
+        let end = self
+            .rest
+            .find(|c: char| c.is_ascii_digit() != digit || ".-_+~".contains(c))
+            .unwrap_or(self.rest.len());
+        let (run, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(if digit { Run::Num(run) } else { Run::Text(run) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Ordering::*;
+
+    #[test]
+    fn pep440() {
+        assert_eq!(compare("pypi", "2.31.0", "2.32.3"), Less);
+        assert_eq!(compare("pypi", "1.26.18", "2.0.7"), Less);
+        assert_eq!(compare("pypi", "2.0rc1", "2.0"), Less);
+        assert_eq!(compare("pypi", "1.0.post1", "1.0"), Greater);
+        assert_eq!(compare("pypi", "1.0", "1.0.0"), Equal);
+        assert!(same("pypi", "1.0", "1.0.0"));
+        assert!(!same("npm", "1.0", "1.0.0"));
+    }
+
+    #[test]
+    fn semver_and_fallback() {
+        assert_eq!(compare("npm", "6.0.2", "6.0.10"), Less);
+        assert_eq!(compare("npm", "1.0.0-beta.2", "1.0.0"), Less);
+        assert_eq!(compare("cargo", "0.4.20", "0.4.3"), Greater);
+        assert_eq!(compare("golang", "v1.10.0", "v1.9.9"), Greater);
+        assert_eq!(compare("deb", "1.2.10-1", "1.2.9-3"), Greater);
+        assert_eq!(compare("generic", "1.0", "1.0.1"), Less);
+        assert_eq!(compare("generic", "1.0a", "1.0"), Greater);
+        assert_eq!(compare("generic", "01", "1"), "01".cmp("1"));
+        assert_eq!(compare("generic", "r10", "r9"), Greater);
+    }
+
+    #[test]
+    fn release_lines() {
+        assert_eq!(line("6.0.3"), (6, 0));
+        assert_eq!(line("0.4.1"), (0, 4));
+        assert_eq!(line("v2"), (2, 0));
+        assert_eq!(line("abc"), (0, 0));
+    }
+}
