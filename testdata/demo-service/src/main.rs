@@ -1,1 +1,92 @@
-fn main() { eprintln!("demo-service: not built yet"); std::process::exit(2) }
+//! demo-service: the small HTTP service hardgate's tests, benchmarks and
+//! README run their gates against.
+//!
+//! It is deliberately ordinary (tokio + hyper, sessions in SQLite, a JSON
+//! Lines access log) so the gates see what they would see on a real service,
+//! and it can be made to misbehave on purpose, one fault or several at once,
+//! so each gate can be shown to catch what it claims to catch.
+//!
+//! Start-up order matters for the faults that fork: every `fork()` happens
+//! here in `main` before the tokio runtime starts, while the process still
+//! has a single thread (see `faults.rs`).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+mod accesslog;
+mod cli;
+#[allow(
+    unsafe_code,
+    reason = "fork() and _exit() for the process faults; each use has a SAFETY note"
+)]
+mod faults;
+mod pii;
+mod server;
+mod store;
+
+use cli::Cli;
+
+fn main() -> ExitCode {
+    common::runner::run("demo-service", || run(Cli::parse()))
+}
+
+fn run(cli: Cli) -> common::Result<common::Outcome> {
+    // Faults that leave processes behind are forked first, while we are one thread.
+    let mut fault_lines = Vec::new();
+    if cli.orphan {
+        let pid = faults::spawn_orphan(cli.child_lifetime)?;
+        fault_lines.push(format!("fault: orphan pid {pid}"));
+    }
+    if cli.zombie {
+        let pid = faults::spawn_zombie()?;
+        fault_lines.push(format!("fault: zombie pid {pid}"));
+    }
+    if let Some(delay) = cli.slow_start {
+        std::thread::sleep(delay);
+    }
+
+    let store = store::Store::open(&cli.db)?;
+    let log = match &cli.access_log {
+        Some(path) => Some(accesslog::AccessLog::open(path, cli.fake_pii, cli.seed)?),
+        None => None,
+    };
+
+    let listener = std::net::TcpListener::bind(cli.listen)
+        .map_err(|e| common::Error::io(format!("--listen {}", cli.listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| common::Error::io("listening socket", e))?;
+    if cli.hold_port {
+        // Forked after bind so the child inherits the listening socket.
+        let pid = faults::spawn_port_holder(cli.child_lifetime)?;
+        fault_lines.push(format!("fault: port holder pid {pid} port {}", addr.port()));
+    }
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| common::Error::io("listening socket", e))?;
+
+    // The first line on stdout is the contract tests and `log:` probes wait for.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {addr}");
+    let _ = writeln!(out, "pid {}", std::process::id());
+    for line in &fault_lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+    drop(out);
+
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(n) = cli.workers {
+        runtime.worker_threads(n.max(1));
+    }
+    let runtime = runtime
+        .build()
+        .map_err(|e| common::Error::io("tokio runtime", e))?;
+    let state = Arc::new(server::State::new(&cli, store, log));
+    runtime.block_on(server::serve(listener, state))?;
+    Ok(common::Outcome::Pass)
+}

@@ -1,0 +1,128 @@
+//! Command-line flags: where to listen and store, and which faults to switch on.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+const EXAMPLES: &str = "\
+Examples:
+  # A clean service on a port the OS picks; the first stdout line names it.
+  demo-service --listen 127.0.0.1:0 --db /tmp/demo.db --access-log /tmp/access.jsonl
+
+  # Logs with fake personal data in them, for pii-scrub.
+  demo-service --access-log access.jsonl --fake-pii --seed 7
+
+  # A misbehaving service: slow to start, 2% of requests fail, leaks an orphan.
+  demo-service --slow-start 2s --fail-rate 2% --seed 1 --orphan
+
+Endpoints:
+  GET  /v1/health      {\"status\":\"ok\",\"uptime_ms\":..,\"requests\":..}
+  POST /v1/chat        {\"message\":\"hi\",\"session_id\":\"s-000001\"?} -> {\"reply\":..}
+  POST /v1/action      {\"action\":\"sum\"|\"reverse\"|..,\"args\":..} -> {\"ok\":true,\"result\":..}
+  POST /session/start  {\"user\":\"alice\"?} -> 201 {\"session_id\":\"s-000001\",..}
+  POST /session/stop   {\"session_id\":\"s-000001\"} -> {\"stopped_at\":..,\"messages\":..}
+  Every response echoes the x-correlation-id request header (one is made up
+  when it is missing) in the header and in the JSON body.
+
+Standard output: `listening on ADDR` (first line), `pid N`, then one
+`fault: ...` line per process fault with the pid it concerns.
+
+Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 2 when it cannot
+start (bad flags, port in use, unwritable database or log).";
+
+/// The system under test for hardgate: a small HTTP service with faults on demand.
+#[derive(Debug, Parser)]
+#[command(name = "demo-service", version, after_long_help = EXAMPLES)]
+pub struct Cli {
+    /// Address to listen on; port 0 lets the OS pick (printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// The SQLite database holding sessions and chat messages (created if missing).
+    #[arg(long, default_value = "demo.db", value_name = "PATH")]
+    pub db: PathBuf,
+
+    /// Append one JSON line per request to this file.
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
+
+    /// Put fake personal data in the access log: emails, phone numbers, IP
+    /// addresses, card numbers (Luhn-valid) and API tokens.
+    #[arg(long)]
+    pub fake_pii: bool,
+
+    /// Seed for everything random (fake data, which requests fail).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// How long to let in-flight requests finish after SIGTERM.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub drain_timeout: Duration,
+
+    /// Fault: wait this long before opening the port.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub slow_start: Option<Duration>,
+
+    /// Fault: answer this fraction of requests (any endpoint) with 500;
+    /// which ones is decided by --seed. Example: 2%
+    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    pub fail_rate: Option<f64>,
+
+    /// Fault: add this much latency to every request.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub latency: Option<Duration>,
+
+    /// Fault: stall every request for --stall-for once per this period.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, requires = "stall_for")]
+    pub stall_every: Option<Duration>,
+
+    /// Fault: how long each periodic stall lasts.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, requires = "stall_every")]
+    pub stall_for: Option<Duration>,
+
+    /// Fault: keep this many bytes of memory per request, never freed.
+    #[arg(long, value_name = "BYTES")]
+    pub leak_per_request: Option<usize>,
+
+    /// Fault: double-fork a child that escapes into its own session and
+    /// outlives the service (an orphan).
+    #[arg(long)]
+    pub orphan: bool,
+
+    /// Fault: fork a child that exits at once and is never reaped (a zombie).
+    #[arg(long)]
+    pub zombie: bool,
+
+    /// Fault: ignore SIGTERM (only SIGINT or SIGKILL stop the service).
+    #[arg(long)]
+    pub ignore_sigterm: bool,
+
+    /// Fault: fork a child that keeps the listening socket open after the
+    /// service exits (a leaked port).
+    #[arg(long)]
+    pub hold_port: bool,
+
+    /// Fault: serve N requests, then abort (SIGABRT) on the next one.
+    #[arg(long, value_name = "N")]
+    pub crash_after: Option<u64>,
+
+    /// How long the orphan and port-holder children live at most.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub child_lifetime: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
