@@ -55,12 +55,12 @@ pub fn compare(
     if config.keys.is_empty() {
         let mut g = Side::<Box<RawValue>>::start(golden, "golden", config)?;
         let mut r = Side::<Box<RawValue>>::start(replay, "replay", config)?;
-        let interrupted = state.by_position(&mut g, &mut r)?;
+        let interrupted = state.by_position(&mut g, &mut r)? || interrupt::requested();
         Ok(state.done(interrupted, &g, &r))
     } else {
         let mut g = Side::<Value>::start(golden, "golden", config)?;
         let mut r = Side::<Value>::start(replay, "replay", config)?;
-        let interrupted = state.by_key(&mut g, &mut r)?;
+        let interrupted = state.by_key(&mut g, &mut r)? || interrupt::requested();
         Ok(state.done(interrupted, &g, &r))
     }
 }
@@ -320,6 +320,10 @@ impl State<'_> {
                 };
                 self.record_pair(gl, rl, Some(&key), result)?;
             }
+        }
+        if interrupt::requested() {
+            // Unmatched records of a cut-short run are not "missing": say interrupted.
+            return Ok(true);
         }
         let [golden_left, replay_left] = pending;
         let mut missing: Vec<Pending> = golden_left.into_values().collect();

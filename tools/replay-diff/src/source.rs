@@ -6,16 +6,18 @@
 //! Position mode asks for `Box<RawValue>` (validated text, no tree built);
 //! keyed mode asks for `Value`.
 
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::thread;
+use std::time::Duration;
 
 use common::input::Input;
 use common::jsonl::{Item, JsonlReader};
-use common::{Error, Result};
+use common::{interrupt, Error, Result};
 use serde::de::DeserializeOwned;
 
 const BATCH: usize = 1024;
 const BATCHES_IN_FLIGHT: usize = 32;
+const POLL: Duration = Duration::from_millis(50);
 
 enum Message<T> {
     Batch(Vec<Item<T>>),
@@ -85,7 +87,7 @@ impl<T> Source<T> {
         &self.name
     }
 
-    /// The next item, `None` at the end, or the reader's I/O error.
+    /// The next item, `None` at the end (or on SIGINT), or the reader's I/O error.
     pub fn next_item(&mut self) -> Result<Option<Item<T>>> {
         loop {
             if let Some(item) = self.current.next() {
@@ -94,11 +96,16 @@ impl<T> Source<T> {
             if self.sha256.is_some() {
                 return Ok(None);
             }
-            match self.rx.recv() {
+            // Wait in slices so a SIGINT is noticed even while a pipe is silent.
+            match self.rx.recv_timeout(POLL) {
                 Ok(Message::Batch(batch)) => self.current = batch.into_iter(),
                 Ok(Message::Failed(e)) => return Err(e),
                 Ok(Message::Done { sha256 }) => self.sha256 = Some(sha256),
-                Err(_) => return Err(Error::new(format!("{}: reader stopped", self.name))),
+                Err(RecvTimeoutError::Timeout) if interrupt::requested() => return Ok(None),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::new(format!("{}: reader stopped", self.name)))
+                }
             }
         }
     }

@@ -1,0 +1,115 @@
+//! Property tests: any generated JSON value diffed against itself has no
+//! divergence, and changing one leaf yields exactly one divergence at that
+//! leaf's pointer, through both the full comparison and the raw fast path.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use common::pointer::{render, Seg};
+use proptest::prelude::*;
+use replay_diff::compare::{diff, Change, Rules};
+use replay_diff::lockstep;
+use serde_json::{Map, Value};
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        "[a-z~/\"\\\\ é\u{1F600}]{0,8}".prop_map(Value::String),
+    ]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("[a-z~/]{1,5}", inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// Every leaf's path (as owned segments).
+fn leaves(
+    v: &Value,
+    path: &mut Vec<(Option<String>, usize)>,
+    out: &mut Vec<Vec<(Option<String>, usize)>>,
+) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, c) in m {
+                path.push((Some(k.clone()), 0));
+                leaves(c, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for (i, c) in a.iter().enumerate() {
+                path.push((None, i));
+                leaves(c, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn leaf_mut<'v>(v: &'v mut Value, path: &[(Option<String>, usize)]) -> &'v mut Value {
+    path.iter().fold(v, |cur, (k, i)| match k {
+        Some(k) => cur.get_mut(k.as_str()).unwrap(),
+        None => cur.get_mut(*i).unwrap(),
+    })
+}
+
+/// A value surely different from `v`.
+fn other_than(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(format!("{s}!")),
+        Value::Number(n) if n.as_i64() == Some(7) => Value::from(8),
+        _ => Value::from(7),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn identical_values_have_no_divergence(v in json()) {
+        let mut out = Vec::new();
+        diff(&v, &v, &Rules::default(), &mut out);
+        prop_assert!(out.is_empty());
+        let compact = serde_json::to_string(&v).unwrap();
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        prop_assert!(lockstep::same(compact.as_bytes(), compact.as_bytes(), &[]));
+        prop_assert!(lockstep::same(compact.as_bytes(), pretty.as_bytes(), &[]));
+    }
+
+    #[test]
+    fn one_changed_leaf_is_one_divergence_at_its_pointer(v in json(), pick in any::<prop::sample::Index>()) {
+        let mut all = Vec::new();
+        leaves(&v, &mut Vec::new(), &mut all);
+        let path = pick.get(&all).clone();
+        let mut changed = v.clone();
+        let slot = leaf_mut(&mut changed, &path);
+        let (old, new) = (slot.clone(), other_than(slot));
+        *slot = new.clone();
+
+        let mut out = Vec::new();
+        diff(&v, &changed, &Rules::default(), &mut out);
+        prop_assert_eq!(out.len(), 1, "{:?}", out);
+        let segs: Vec<Seg<'_>> = path
+            .iter()
+            .map(|(k, i)| match k { Some(k) => Seg::Key(k.as_str()), None => Seg::Index(*i) })
+            .collect();
+        prop_assert_eq!(&out[0].path, &render(&segs));
+        let same_type = std::mem::discriminant(&old) == std::mem::discriminant(&new);
+        prop_assert_eq!(out[0].change, if same_type { Change::Changed } else { Change::TypeChanged });
+        prop_assert_eq!(out[0].golden.as_ref(), Some(&old));
+        prop_assert_eq!(out[0].replay.as_ref(), Some(&new));
+
+        let a = serde_json::to_string(&v).unwrap();
+        let b = serde_json::to_string(&changed).unwrap();
+        prop_assert!(!lockstep::same(a.as_bytes(), b.as_bytes(), &[]));
+    }
+}
