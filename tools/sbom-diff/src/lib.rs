@@ -97,7 +97,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     Ok(summary.outcome())
 }
 
-/// Figures carry 6 significant decimals so records stay readable and stable.
+/// Figures carry 9 decimals so records stay readable and stable.
 fn round(x: f64) -> f64 {
     (x * 1e9).round() / 1e9
 }
