@@ -1,0 +1,306 @@
+//! The combined matcher: every detector's candidate regex in one set, run
+//! once per haystack; only the detectors the set reports are then searched
+//! for spans, and each candidate is validated before it becomes a [`Hit`].
+//!
+//! All regexes are compiled ASCII-only over bytes (`unicode(false)`), which is
+//! what keeps the lazy DFA fast and lets invalid UTF-8 pass through as bytes.
+
+pub mod keys;
+pub mod patterns;
+pub mod validate;
+
+use std::ops::Range;
+
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_automata::{Input, MatchKind, PatternSet};
+
+use common::{Error, Result};
+
+/// Index of a type (built-in detector or custom rule) in the [`Types`] table.
+pub type TypeId = u16;
+
+/// How a candidate is validated and which part of it is scrubbed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The whole match, as is.
+    None,
+    /// The first capture group that took part in the match.
+    FirstGroup,
+    Email,
+    Phone,
+    Ipv4,
+    Ipv6,
+    Card,
+    Ssn,
+    Iban,
+    Jwt,
+    /// `name=value` where the name says secret (group 1 name, groups 2.. value).
+    SecretValue,
+    /// `user:pass` of `scheme://user:pass@`.
+    UrlCredentials,
+    /// A PEM `BEGIN ... PRIVATE KEY` marker, extended to its `END` marker.
+    PrivateKey,
+    /// Custom rules: the match (or group) must pass Luhn.
+    Luhn,
+    /// Custom rules: the match (or group) must pass IBAN mod-97.
+    Mod97,
+}
+
+impl Check {
+    fn needs_captures(self) -> bool {
+        matches!(self, Check::FirstGroup | Check::SecretValue | Check::UrlCredentials)
+    }
+
+    /// Validator names accepted in `--rules` files.
+    pub fn from_rule_name(name: &str) -> Option<Check> {
+        Some(match name {
+            "none" => Check::None,
+            "luhn" => Check::Luhn,
+            "mod97" | "iban" => Check::Mod97,
+            "email" => Check::Email,
+            "phone" => Check::Phone,
+            "ipv4" => Check::Ipv4,
+            "ipv6" => Check::Ipv6,
+            "card" => Check::Card,
+            "ssn" => Check::Ssn,
+            "jwt" => Check::Jwt,
+            _ => return None,
+        })
+    }
+}
+
+/// One compiled detector.
+#[derive(Debug)]
+pub struct Detector {
+    pub ty: TypeId,
+    pub pattern: String,
+    regex: Regex,
+    check: Check,
+    /// For custom rules: the capture group to scrub (0 = whole match).
+    group: usize,
+}
+
+impl Detector {
+    pub fn new(ty: TypeId, pattern: &str, check: Check, group: usize) -> std::result::Result<Self, String> {
+        let regex = RegexBuilder::new(pattern)
+            .unicode(false)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
+        if group >= regex.captures_len() {
+            return Err(format!("group {group} does not exist in the regex"));
+        }
+        Ok(Detector { ty, pattern: pattern.to_string(), regex, check, group })
+    }
+}
+
+/// A validated finding in a haystack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub ty: TypeId,
+}
+
+/// What the caller knows about the haystack.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ctx {
+    /// The value of a field named like a version: IPv4-shaped values stay.
+    pub version_field: bool,
+}
+
+/// Per-thread scratch space, so the fast path allocates nothing.
+#[derive(Debug)]
+pub struct Scratch {
+    patset: PatternSet,
+    caps: Vec<CaptureLocations>,
+}
+
+/// All detectors, their combined set, and the PEM end marker.
+#[derive(Debug)]
+pub struct Matcher {
+    set: meta::Regex,
+    detectors: Vec<Detector>,
+    pem_end: Regex,
+    ipv4: Option<TypeId>,
+}
+
+impl Matcher {
+    pub fn new(detectors: Vec<Detector>) -> Result<Matcher> {
+        let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern.as_str()).collect();
+        let set = meta::Regex::builder()
+            .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build_many(&patterns)
+            .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
+        let pem_end = Regex::new(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+            .map_err(|e| Error::new(e.to_string()))?;
+        let ipv4 = detectors.iter().find(|d| d.check == Check::Ipv4).map(|d| d.ty);
+        Ok(Matcher { set, detectors, pem_end, ipv4 })
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            patset: PatternSet::new(self.detectors.len()),
+            caps: self.detectors.iter().map(|d| d.regex.capture_locations()).collect(),
+        }
+    }
+
+    /// Appends validated hits in `hay` to `out` (unsorted, may overlap).
+    /// Returns true when a private key starts here and does not end here.
+    pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> bool {
+        s.patset.clear();
+        self.set.which_overlapping_matches(&Input::new(hay), &mut s.patset);
+        if s.patset.is_empty() {
+            return false;
+        }
+        let mut pem_open = false;
+        for pid in s.patset.iter() {
+            let i = pid.as_usize();
+            let d = &self.detectors[i];
+            if ctx.version_field && Some(d.ty) == self.ipv4 {
+                continue;
+            }
+            if d.check.needs_captures() || d.group > 0 {
+                let locs = &mut s.caps[i];
+                let mut at = 0;
+                while at <= hay.len() {
+                    let Some(m) = d.regex.captures_read_at(locs, hay, at) else { break };
+                    at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                    if let Some(span) = self.validate_captures(d, hay, locs) {
+                        out.push(Hit { start: span.start, end: span.end, ty: d.ty });
+                    }
+                }
+            } else {
+                for m in d.regex.find_iter(hay) {
+                    if let Some((span, open)) = self.validate(d, hay, m.range()) {
+                        pem_open |= open;
+                        out.push(Hit { start: span.start, end: span.end, ty: d.ty });
+                    }
+                }
+            }
+        }
+        pem_open
+    }
+
+    fn validate_captures(&self, d: &Detector, hay: &[u8], locs: &CaptureLocations) -> Option<Range<usize>> {
+        match d.check {
+            Check::FirstGroup => (1..locs.len()).find_map(|g| locs.get(g)).map(|(a, b)| a..b),
+            Check::UrlCredentials => {
+                let (a, _) = locs.get(1)?;
+                let (_, b) = locs.get(2)?;
+                Some(a..b)
+            }
+            Check::SecretValue => {
+                let (ka, kb) = locs.get(1)?;
+                let key = &hay[ka..kb];
+                if !keys::is_secret_name(key) {
+                    return None;
+                }
+                let (va, vb) = (2..locs.len()).find_map(|g| locs.get(g))?;
+                if validate::is_placeholder(&hay[va..vb]) {
+                    return None;
+                }
+                let bare = locs.get(locs.len() - 1).is_some();
+                if bare {
+                    // `Cookie: a=b; c=d` runs to the end of the line.
+                    if keys::takes_rest_of_line(key) {
+                        let end = memchr::memchr(b'\n', &hay[va..]).map_or(hay.len(), |i| va + i);
+                        return Some(va..end);
+                    }
+                    // `authorization=Bearer xyz`: the credential is the next word.
+                    if validate::is_auth_scheme(&hay[va..vb]) {
+                        let rest = &hay[vb..];
+                        let ws = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+                        let word = rest[ws..].iter().take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';')).count();
+                        if ws == 0 || word == 0 {
+                            return None;
+                        }
+                        return Some(vb + ws..vb + ws + word);
+                    }
+                }
+                Some(va..vb)
+            }
+            _ => {
+                let (a, b) = locs.get(d.group)?;
+                self.validate(d, hay, a..b).map(|(r, _)| r)
+            }
+        }
+    }
+
+    fn validate(&self, d: &Detector, hay: &[u8], span: Range<usize>) -> Option<(Range<usize>, bool)> {
+        let r = match d.check {
+            Check::None | Check::FirstGroup | Check::SecretValue | Check::UrlCredentials => Some(span),
+            Check::Email => validate::email(hay, span),
+            Check::Phone => validate::phone(hay, span),
+            Check::Ipv4 => validate::ipv4(hay, span),
+            Check::Ipv6 => validate::ipv6(hay, span),
+            Check::Card => validate::card(hay, span),
+            Check::Ssn => validate::ssn(hay, span),
+            Check::Iban => validate::iban(hay, span),
+            Check::Jwt => validate::jwt(hay, span),
+            Check::Luhn => {
+                let digits: Vec<u8> = hay[span.clone()].iter().copied().filter(u8::is_ascii_digit).collect();
+                validate::luhn(&digits).then_some(span)
+            }
+            Check::Mod97 => {
+                let chars: Vec<u8> = hay[span.clone()].iter().copied().filter(|b| *b != b' ').collect();
+                validate::iban_mod97(&chars).then_some(span)
+            }
+            Check::PrivateKey => {
+                // Through the END marker if this haystack has it; otherwise
+                // everything to the end (fail closed) and the block stays open.
+                return Some(match self.pem_end.find_at(hay, span.end) {
+                    Some(m) => (span.start..m.end(), false),
+                    None => (span.start..hay.len(), true),
+                });
+            }
+        };
+        r.map(|r| (r, false))
+    }
+
+    /// True when any detector's candidate regex matches somewhere in `hay`.
+    pub fn any_candidate(&self, hay: &[u8]) -> bool {
+        self.set.is_match(Input::new(hay))
+    }
+
+    /// True when `line` holds a PEM private-key END marker; returns its end.
+    pub fn pem_end(&self, line: &[u8]) -> Option<usize> {
+        self.pem_end.find(line).map(|m| m.end())
+    }
+}
+
+/// Sorts hits and merges overlapping ones (fail closed: the union is
+/// scrubbed, named by the higher-priority type, i.e. the lower id).
+pub fn resolve(hits: &mut Vec<Hit>) {
+    if hits.len() < 2 {
+        return;
+    }
+    hits.sort_unstable_by_key(|h| (h.start, h.ty, usize::MAX - h.end));
+    let mut w = 0;
+    for r in 1..hits.len() {
+        let h = hits[r];
+        let last = &mut hits[w];
+        if h.start < last.end {
+            last.end = last.end.max(h.end);
+            last.ty = last.ty.min(h.ty);
+        } else {
+            w += 1;
+            hits[w] = h;
+        }
+    }
+    hits.truncate(w + 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlaps_merge_to_the_higher_priority_type() {
+        let mut v = vec![Hit { start: 5, end: 9, ty: 3 }, Hit { start: 0, end: 6, ty: 7 }, Hit { start: 20, end: 22, ty: 1 }];
+        resolve(&mut v);
+        assert_eq!(v, vec![Hit { start: 0, end: 9, ty: 3 }, Hit { start: 20, end: 22, ty: 1 }]);
+    }
+}

@@ -1,0 +1,165 @@
+//! Which inputs to read (paths, directory walks with `ignore`) and where
+//! each one's scrubbed copy goes (`--in-place`, `--out-dir`).
+//!
+//! Walks are sorted by name, so reports come out in the same order on every
+//! run; hidden files are included (a leak in `.env.log` is still a leak);
+//! symlinks inside trees are not followed (counted as skipped).
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use ignore::overrides::OverrideBuilder;
+use ignore::WalkBuilder;
+
+use common::atomic::AtomicFile;
+use common::{Error, Result};
+
+/// One input to scrub.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// `-` for stdin, else the path as found.
+    pub path: String,
+    /// Its place under `--out-dir`.
+    pub rel: PathBuf,
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub sources: Vec<Source>,
+    pub skipped: u64,
+    pub errors: Vec<Error>,
+}
+
+/// Expands the command-line paths into files.
+pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<Found> {
+    let mut found = Found::default();
+    for p in paths {
+        if p == "-" {
+            found.sources.push(Source { path: p.clone(), rel: PathBuf::from("stdin") });
+            continue;
+        }
+        let meta = match fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                found.errors.push(Error::io(p, e));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            let rel = Path::new(p).file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from(p));
+            found.sources.push(Source { path: p.clone(), rel });
+            continue;
+        }
+        let mut overrides = OverrideBuilder::new(p);
+        for g in globs {
+            overrides.add(g).map_err(|e| Error::usage(format!("--glob '{g}': {e}")))?;
+        }
+        let overrides = overrides.build().map_err(|e| Error::usage(format!("--glob: {e}")))?;
+        let walker = WalkBuilder::new(p)
+            .hidden(false)
+            .ignore(!no_ignore)
+            .git_ignore(!no_ignore)
+            .git_global(!no_ignore)
+            .git_exclude(!no_ignore)
+            .parents(!no_ignore)
+            .require_git(false)
+            .follow_links(false)
+            .overrides(overrides)
+            .filter_entry(|e| e.file_name() != ".git")
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            match entry {
+                Err(e) => found.errors.push(Error::new(format!("{p}: {e}"))),
+                Ok(entry) => {
+                    let Some(ft) = entry.file_type() else { continue };
+                    if ft.is_symlink() {
+                        found.skipped += 1;
+                    } else if ft.is_file() {
+                        let rel = entry.path().strip_prefix(p).map(Path::to_path_buf).unwrap_or_default();
+                        found.sources.push(Source { path: entry.path().display().to_string(), rel });
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A scrubbed copy being written: atomic, re-compressed when the input was gzip.
+pub enum Target {
+    Gzip(GzEncoder<BufWriter<AtomicFile>>, String),
+    Plain(AtomicFile, String),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Target").field(&self.name()).finish()
+    }
+}
+
+impl Target {
+    /// Where `source`'s copy goes: the file itself (`--in-place`) or its
+    /// mirror under `out_dir`. Refuses to write through symlinks.
+    pub fn open(source: &Source, out_dir: Option<&Path>, gzip: bool) -> Result<Target> {
+        let path = match out_dir {
+            None => {
+                let p = PathBuf::from(&source.path);
+                if fs::symlink_metadata(&p).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
+                    return Err(Error::new(format!("{}: is a symlink: refusing to rewrite it in place", source.path)));
+                }
+                p
+            }
+            Some(dir) => {
+                let rel = source.rel.to_string_lossy();
+                let p = common::safe_path::join(dir, &rel)?;
+                if let Some(parent) = p.parent() {
+                    fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
+                }
+                p
+            }
+        };
+        let name = path.display().to_string();
+        let atomic = AtomicFile::create(&path)?;
+        Ok(if gzip {
+            Target::Gzip(GzEncoder::new(BufWriter::new(atomic), flate2::Compression::default()), name)
+        } else {
+            Target::Plain(atomic, name)
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Target::Gzip(_, n) | Target::Plain(_, n) => n,
+        }
+    }
+
+    pub fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Target::Gzip(w, _) => w,
+            Target::Plain(w, _) => w,
+        }
+    }
+
+    /// Finishes compression, then fsyncs and renames into place.
+    pub fn commit(self) -> Result<()> {
+        let atomic = match self {
+            Target::Gzip(gz, name) => {
+                let buf = gz.finish().map_err(|e| Error::io(&name, e))?;
+                buf.into_inner().map_err(|e| Error::io(&name, e.into_error()))?
+            }
+            Target::Plain(p, _) => p,
+        };
+        atomic.commit()
+    }
+}
+
+/// Keeps the original as `path + suffix` (a copy, so the original's inode is
+/// untouched until the atomic rename).
+pub fn backup(path: &str, suffix: &str) -> Result<()> {
+    let dest = format!("{path}{suffix}");
+    fs::copy(path, &dest).map(|_| ()).map_err(|e| Error::io(&dest, e).context("writing backup"))
+}

@@ -1,0 +1,498 @@
+//! Scrubbing a JSON object line field by field, on its raw bytes.
+//!
+//! A strict recursive-descent walk copies the line through unchanged except
+//! for the values it rewrites, so keys, key order, whitespace and number
+//! spelling survive exactly (a parse-and-reserialize would round floats and
+//! big integers). String values are decoded (escapes) before scanning, so
+//! JSON-escaped text such as `password=\"x\"` in a `msg` is found; values of
+//! secret-named keys are scrubbed whole; `remove` drops the member. Invalid
+//! UTF-8 inside strings is carried as bytes.
+
+use std::borrow::Cow;
+
+use crate::actions::{self, Action};
+use crate::detectors::{keys, validate, Ctx};
+use crate::scan::{Finding, Reason, Scrubber};
+
+/// Deeper nesting is quarantined rather than recursed into.
+pub const MAX_DEPTH: usize = 128;
+
+/// True for a line that should be a JSON object: `{ ... }` after trimming.
+pub fn looks_like_json(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    t.len() >= 2 && t[0] == b'{' && t[t.len() - 1] == b'}'
+}
+
+enum Seg<'a> {
+    Key(Cow<'a, [u8]>),
+    Index(usize),
+}
+
+struct Walker<'a, 's, 'e> {
+    b: &'a [u8],
+    i: usize,
+    sc: &'s mut Scrubber<'e>,
+    out: &'s mut Vec<u8>,
+    findings: &'s mut Vec<Finding>,
+    path: Vec<Seg<'a>>,
+    tmp: Vec<u8>,
+    scoped: bool,
+}
+
+/// Scrubs one JSON object line into `out`; on error `out` holds garbage the
+/// caller must discard (the line is quarantined).
+pub fn scrub_line(line: &[u8], sc: &mut Scrubber<'_>, out: &mut Vec<u8>, findings: &mut Vec<Finding>) -> Result<(), Reason> {
+    let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
+    let first = findings.len();
+    let mut w = Walker { b: line, i: 0, sc, out, findings, path: Vec::new(), tmp: Vec::new(), scoped };
+    w.ws_copy();
+    if w.peek() != Some(b'{') {
+        return Err(Reason::InvalidJson);
+    }
+    w.value(false, false, 0)?;
+    w.ws_copy();
+    if w.i != line.len() {
+        return Err(Reason::InvalidJson);
+    }
+    if w.findings.len() - first > w.sc.engine.max_findings {
+        return Err(Reason::TooManyFindings);
+    }
+    Ok(())
+}
+
+/// Writes `bytes` as a JSON string (quotes included), escaping what JSON
+/// requires; other bytes, including invalid UTF-8, are written as they are.
+pub fn write_string(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &c in bytes {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    if b.len() < 4 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in &b[..4] {
+        v = v * 16 + (c as char).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// Decodes the inside of a JSON string that has escapes (already validated).
+fn decode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' || i + 1 >= raw.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = raw[i + 1];
+        i += 2;
+        let ch = match e {
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'u' => {
+                let hi = hex4(&raw[i..]).unwrap_or(0xFFFD);
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&hi) && raw.get(i) == Some(&b'\\') && raw.get(i + 1) == Some(&b'u') {
+                    match hex4(&raw[i + 2..]) {
+                        Some(lo) if (0xDC00..0xE000).contains(&lo) => {
+                            i += 6;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        }
+                        _ => 0xFFFD,
+                    }
+                } else {
+                    hi
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
+            }
+            other => other as char,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    out
+}
+
+impl<'a> Walker<'a, '_, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws_copy(&mut self) {
+        let start = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+        self.out.extend_from_slice(&self.b[start..self.i]);
+    }
+
+    fn skip_ws(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+        start
+    }
+
+    /// Parses a string at `self.i` (on its quote); returns the raw inside and
+    /// whether it holds escapes. Strict: bad escapes and raw control bytes fail.
+    fn string(&mut self) -> Result<(usize, usize, bool), Reason> {
+        if self.peek() != Some(b'"') {
+            return Err(Reason::InvalidJson);
+        }
+        self.i += 1;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            let rest = &self.b[self.i..];
+            let Some(j) = memchr::memchr3(b'"', b'\\', b'\n', rest).map(|j| j + self.i) else {
+                return Err(Reason::InvalidJson);
+            };
+            if self.b[self.i..j].iter().any(|&c| c < 0x20) {
+                return Err(Reason::InvalidJson);
+            }
+            match self.b[j] {
+                b'"' => {
+                    self.i = j + 1;
+                    return Ok((start, j, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.b.get(j + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i = j + 2,
+                        Some(b'u') => {
+                            hex4(self.b.get(j + 2..).unwrap_or_default()).ok_or(Reason::InvalidJson)?;
+                            self.i = j + 6;
+                        }
+                        _ => return Err(Reason::InvalidJson),
+                    }
+                }
+                _ => return Err(Reason::InvalidJson),
+            }
+        }
+    }
+
+    fn in_scope(&self) -> bool {
+        if !self.scoped {
+            return true;
+        }
+        let e = self.sc.engine;
+        let names: Vec<Cow<'_, str>> = self
+            .path
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => String::from_utf8_lossy(k),
+                Seg::Index(_) => Cow::Borrowed(""),
+            })
+            .collect();
+        let segs: Vec<common::pointer::Seg<'_>> = self
+            .path
+            .iter()
+            .zip(&names)
+            .map(|(s, n)| match s {
+                Seg::Key(_) => common::pointer::Seg::Key(n),
+                Seg::Index(i) => common::pointer::Seg::Index(*i),
+            })
+            .collect();
+        (e.fields.is_empty() || e.fields.iter().any(|p| p.covers(&segs)))
+            && !e.skip_fields.iter().any(|p| p.covers(&segs))
+    }
+
+    fn pointer(&self) -> String {
+        let mut p = String::new();
+        for s in &self.path {
+            p.push('/');
+            match s {
+                Seg::Key(k) => p.push_str(&String::from_utf8_lossy(k).replace('~', "~0").replace('/', "~1")),
+                Seg::Index(i) => p.push_str(&i.to_string()),
+            }
+        }
+        p
+    }
+
+    /// Records the scrubber's current hits as findings; true if any says remove.
+    fn record_hits(&mut self) -> bool {
+        let pointer = self.pointer();
+        let mut remove = false;
+        for h in self.sc.hits() {
+            remove |= self.sc.engine.action(h.ty) == Action::Remove;
+            self.findings.push(Finding { ty: h.ty, start: h.start, end: h.end, pointer: Some(pointer.clone()) });
+        }
+        remove
+    }
+
+    /// Scans a decoded scalar's text; writes the original raw bytes when
+    /// clean, else the rewritten text as a JSON string. Returns "remove".
+    fn scalar(&mut self, raw: &[u8], text: &[u8], secret: bool, version: bool) -> bool {
+        let e = self.sc.engine;
+        if secret {
+            if let Some(ty) = e.secret_ty {
+                if !validate::is_placeholder(text) {
+                    let pointer = self.pointer();
+                    self.findings.push(Finding { ty, start: 0, end: text.len(), pointer: Some(pointer) });
+                    if e.action(ty) == Action::Remove {
+                        return true;
+                    }
+                    self.tmp.clear();
+                    actions::render(e.action(ty), e.name(ty), text, e.hasher.as_ref(), &mut self.tmp);
+                    write_string(&self.tmp, self.out);
+                    return false;
+                }
+            }
+        }
+        self.sc.find(text, Ctx { version_field: version });
+        if self.sc.hits().is_empty() {
+            self.out.extend_from_slice(raw);
+            return false;
+        }
+        if self.record_hits() {
+            return true;
+        }
+        self.tmp.clear();
+        self.sc.replace_into(text, &mut self.tmp);
+        write_string(&self.tmp, self.out);
+        false
+    }
+
+    fn value(&mut self, secret: bool, version: bool, depth: usize) -> Result<bool, Reason> {
+        match self.peek() {
+            Some(b'{') => self.object(secret, depth + 1),
+            Some(b'[') => self.array(secret, depth + 1),
+            Some(b'"') => {
+                let (a, z, esc) = self.string()?;
+                let b = self.b;
+                if !self.in_scope() {
+                    self.out.extend_from_slice(&b[a - 1..=z]);
+                    return Ok(false);
+                }
+                let text: Cow<'_, [u8]> = if esc { Cow::Owned(decode(&b[a..z])) } else { Cow::Borrowed(&b[a..z]) };
+                Ok(self.scalar(&b[a - 1..=z], &text, secret, version))
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                self.number()?;
+                let b = self.b;
+                if !self.in_scope() {
+                    self.out.extend_from_slice(&b[start..self.i]);
+                    return Ok(false);
+                }
+                let t = &b[start..self.i];
+                Ok(self.scalar(t, t, secret, version))
+            }
+            _ => Err(Reason::InvalidJson),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<bool, Reason> {
+        if self.b[self.i..].starts_with(word) {
+            self.out.extend_from_slice(word);
+            self.i += word.len();
+            Ok(false)
+        } else {
+            Err(Reason::InvalidJson)
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let s = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        self.i - s
+    }
+
+    fn number(&mut self) -> Result<(), Reason> {
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let lead = self.peek();
+        let n = self.digits();
+        if n == 0 || (lead == Some(b'0') && n > 1) {
+            return Err(Reason::InvalidJson);
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(Reason::InvalidJson);
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Reason::InvalidJson);
+            }
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, secret: bool, depth: usize) -> Result<bool, Reason> {
+        if depth > MAX_DEPTH {
+            return Err(Reason::TooDeep);
+        }
+        self.out.push(b'{');
+        self.i += 1;
+        let save = self.i;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.out.extend_from_slice(&self.b[save..self.i]);
+            self.out.push(b'}');
+            self.i += 1;
+            return Ok(false);
+        }
+        self.i = save;
+        let mut wrote = false;
+        let b = self.b;
+        loop {
+            let mark = self.out.len();
+            if wrote {
+                self.out.push(b',');
+            }
+            self.ws_copy();
+            let (ka, kz, kesc) = self.string()?;
+            let key: Cow<'a, [u8]> = if kesc { Cow::Owned(decode(&b[ka..kz])) } else { Cow::Borrowed(&b[ka..kz]) };
+            let secret_here = secret || (self.sc.engine.secret_ty.is_some() && keys::is_secret_name(&key));
+            let version = keys::is_version_name(&key);
+            // Cheap for the usual unescaped key (a borrow of the line).
+            let key_scan = key.clone();
+            self.path.push(Seg::Key(key));
+            // Keys are kept, but a key that is itself personal data
+            // (`{"john@example.com": 3}`) is scrubbed like a value.
+            let mut remove = false;
+            let key_hits = self.in_scope() && {
+                self.sc.find(&key_scan, Ctx::default());
+                if self.sc.hits().is_empty() {
+                    false
+                } else {
+                    remove = self.record_hits();
+                    self.tmp.clear();
+                    self.sc.replace_into(&key_scan, &mut self.tmp);
+                    true
+                }
+            };
+            if key_hits {
+                write_string(&self.tmp, self.out);
+            } else {
+                self.out.extend_from_slice(&b[ka - 1..=kz]);
+            }
+            self.ws_copy();
+            if self.peek() != Some(b':') {
+                return Err(Reason::InvalidJson);
+            }
+            self.out.push(b':');
+            self.i += 1;
+            self.ws_copy();
+            let removed = self.value(secret_here, version, depth)? || remove;
+            self.path.pop();
+            if removed {
+                self.out.truncate(mark);
+            } else {
+                wrote = true;
+            }
+            let ws = self.skip_ws();
+            if !removed {
+                self.out.extend_from_slice(&b[ws..self.i]);
+            }
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.out.push(b'}');
+                    self.i += 1;
+                    return Ok(false);
+                }
+                _ => return Err(Reason::InvalidJson),
+            }
+        }
+    }
+
+    fn array(&mut self, secret: bool, depth: usize) -> Result<bool, Reason> {
+        if depth > MAX_DEPTH {
+            return Err(Reason::TooDeep);
+        }
+        self.out.push(b'[');
+        self.i += 1;
+        let save = self.i;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.out.extend_from_slice(&self.b[save..self.i]);
+            self.out.push(b']');
+            self.i += 1;
+            return Ok(false);
+        }
+        self.i = save;
+        let mut wrote = false;
+        let b = self.b;
+        let mut index = 0;
+        loop {
+            let mark = self.out.len();
+            if wrote {
+                self.out.push(b',');
+            }
+            self.ws_copy();
+            self.path.push(Seg::Index(index));
+            let removed = self.value(secret, false, depth)?;
+            self.path.pop();
+            index += 1;
+            if removed {
+                self.out.truncate(mark);
+            } else {
+                wrote = true;
+            }
+            let ws = self.skip_ws();
+            if !removed {
+                self.out.extend_from_slice(&b[ws..self.i]);
+            }
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.out.push(b']');
+                    self.i += 1;
+                    return Ok(false);
+                }
+                _ => return Err(Reason::InvalidJson),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_handles_escapes_and_surrogates() {
+        assert_eq!(decode(br#"a\"b\\c\n\u0040\ud83d\ude00"#), "a\"b\\c\n@😀".as_bytes());
+        assert_eq!(decode(br"\ud800x"), "\u{FFFD}x".as_bytes());
+    }
+
+    #[test]
+    fn strings_round_trip_through_write_string() {
+        let mut out = Vec::new();
+        write_string(b"a\"b\\c\n\x01\xff", &mut out);
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\u0001\xff\"");
+    }
+}

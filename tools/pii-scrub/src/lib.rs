@@ -1,0 +1,236 @@
+//! `pii-scrub`: find and neutralize personal data and secrets in logs.
+//!
+//! `run` validates the flags into a [`config::Config`], finds the inputs
+//! ([`files`]), scrubs each one line by line ([`process`] → [`scan`] for text,
+//! [`json`] for JSON object lines, [`detectors`] to find, [`actions`] to
+//! replace), and reports findings and the summary ([`report`]). One input on
+//! stdout is streamed; many files (check, dry run, in place, out dir) are
+//! spread over threads with rayon and reported in input order.
+
+pub mod actions;
+pub mod cli;
+pub mod config;
+pub mod detectors;
+pub mod files;
+pub mod json;
+pub mod process;
+pub mod report;
+pub mod scan;
+
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use common::cli::Format;
+use common::input::Input;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Error, Outcome, Result};
+
+use crate::cli::Cli;
+use crate::config::{Config, Mode};
+use crate::files::{Source, Target};
+use crate::process::{Event, Failure, Stats};
+use crate::report::Reporter;
+
+const TOOL: &str = "pii-scrub";
+
+/// What became of one file in the parallel path.
+struct FileResult {
+    name: String,
+    sha256: Option<String>,
+    events: Vec<Event>,
+    stats: Option<Stats>,
+    error: Option<Failure>,
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    if cli.list_types {
+        let mut out = std::io::stdout().lock();
+        for b in detectors::patterns::BUILTINS {
+            writeln!(out, "{:<16} {}", b.name, b.about).map_err(|e| Error::io("<stdout>", e))?;
+        }
+        return Ok(Outcome::Pass);
+    }
+    let cfg = Config::from_cli(cli)?;
+    common::interrupt::install()?;
+    let started = Instant::now();
+    let mut builder = SummaryBuilder::new(TOOL, env!("CARGO_PKG_VERSION"));
+    let found = files::discover(&cfg.paths, &cfg.globs, cfg.no_ignore)?;
+    for e in &found.errors {
+        error_line(e);
+    }
+    let report_out = match (&cfg.report, cfg.mode) {
+        (Some(path), _) => Some(RecordWriter::create(path)?),
+        (None, Mode::Filter) if cfg.format == Format::Text => Some(RecordWriter::stderr()),
+        (None, Mode::Filter) => None,
+        (None, _) => Some(RecordWriter::stdout()),
+    };
+    let mut rep = Reporter::new(&cfg.engine, report_out, cfg.format, cfg.quarantine.as_deref())?;
+    rep.totals.skipped = found.skipped;
+    rep.totals.errors = found.errors.len() as u64;
+    let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
+    let interrupted = if streaming {
+        stream(&cfg, &found.sources, &mut rep, &mut builder)?
+    } else {
+        parallel(&cfg, &found.sources, &mut rep, &mut builder)?
+    };
+    let quarantined = rep.totals.quarantined;
+    let errors = rep.totals.errors;
+    for g in report::gates(cfg.mode == Mode::Check, cfg.max_quarantined, &rep.totals) {
+        builder.gate(g);
+    }
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let summary = rep.finish(builder, interrupted, elapsed_ms)?;
+    if quarantined > 0 && cfg.quarantine.is_none() && cfg.mode == Mode::Filter && !cfg.quiet {
+        common::runner::warn(
+            TOOL,
+            format!("{quarantined} line(s) could not be scrubbed safely and were left out; use --quarantine FILE to keep them"),
+        );
+    }
+    if errors > 0 && !interrupted {
+        return Err(Error::new(format!("{errors} input(s) could not be processed completely (see above)")));
+    }
+    Ok(summary.outcome())
+}
+
+fn error_line(e: &Error) {
+    let _ = writeln!(std::io::stderr(), "{TOOL}: error: {e}");
+}
+
+/// Filter mode to stdout: inputs one after another, events reported as they come.
+fn stream(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &mut SummaryBuilder) -> Result<bool> {
+    let stdout = std::io::stdout().lock();
+    let mut out = BufWriter::with_capacity(256 * 1024, stdout);
+    let keep_raw = rep.keeps_raw();
+    for src in sources {
+        let mut input = match Input::open(&src.path) {
+            Ok(i) => i,
+            Err(e) => {
+                error_line(&e);
+                rep.totals.errors += 1;
+                continue;
+            }
+        };
+        let name = input.name().to_string();
+        let result = process::process(
+            &cfg.engine,
+            &name,
+            input.reader(),
+            Some(&mut out),
+            "<stdout>",
+            keep_raw,
+            &mut |ev| rep.event(&name, ev),
+        );
+        match result {
+            Ok(stats) => {
+                rep.totals.add(&stats);
+                builder.input(&name, Some(input.sha256()));
+                if stats.interrupted {
+                    return Ok(true);
+                }
+            }
+            Err(Failure::Output(e)) => return Err(e),
+            Err(Failure::Input(e)) => {
+                error_line(&e);
+                rep.totals.errors += 1;
+                builder.input(&name, None);
+            }
+        }
+    }
+    out.flush().map_err(|e| Error::io("<stdout>", e))?;
+    Ok(false)
+}
+
+/// Report-only modes and file outputs: files in parallel, reported in order.
+fn parallel(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &mut SummaryBuilder) -> Result<bool> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))?;
+    let keep_raw = rep.keeps_raw();
+    // Batches bound the memory held by finished-but-unreported files.
+    for batch in sources.chunks(cfg.threads.max(1) * 4) {
+        let results: Vec<FileResult> =
+            pool.install(|| batch.par_iter().map(|src| scrub_file(cfg, src, keep_raw)).collect());
+        for r in results {
+            for ev in r.events {
+                rep.event(&r.name, ev)?;
+            }
+            if let Some(stats) = &r.stats {
+                rep.totals.add(stats);
+            }
+            builder.input(&r.name, r.sha256);
+            if let Some(f) = r.error {
+                error_line(&f.into_error());
+                rep.totals.errors += 1;
+            }
+            if r.stats.is_some_and(|s| s.interrupted) {
+                return Ok(true);
+            }
+        }
+        if common::interrupt::requested() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
+    let mut res = FileResult { name: src.path.clone(), sha256: None, events: Vec::new(), stats: None, error: None };
+    let mut input = match Input::open(&src.path) {
+        Ok(i) => i,
+        Err(e) => {
+            res.error = Some(Failure::Input(e));
+            return res;
+        }
+    };
+    let writes = cfg.mode == Mode::Filter;
+    let mut target = if writes {
+        match Target::open(src, cfg.out_dir.as_deref(), input.is_gzip()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                res.error = Some(Failure::Output(e));
+                return res;
+            }
+        }
+    } else {
+        None
+    };
+    let out_name = target.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
+    let events = &mut res.events;
+    let result = process::process(
+        &cfg.engine,
+        &src.path,
+        input.reader(),
+        target.as_mut().map(|t| t.writer()),
+        &out_name,
+        keep_raw,
+        &mut |ev| {
+            events.push(ev);
+            Ok(())
+        },
+    );
+    res.sha256 = Some(input.sha256());
+    match result {
+        Err(f) => res.error = Some(f),
+        Ok(stats) => {
+            // An interrupted or failed file is never committed: the original stays whole.
+            if let Some(t) = target {
+                let untouched = cfg.in_place && stats.lines_changed == 0 && stats.quarantined == 0;
+                if !stats.interrupted && !untouched {
+                    let committed = match &cfg.backup_suffix {
+                        Some(suffix) if cfg.in_place => files::backup(&src.path, suffix).and_then(|()| t.commit()),
+                        _ => t.commit(),
+                    };
+                    if let Err(e) = committed {
+                        res.error = Some(Failure::Output(e));
+                    }
+                }
+            }
+            res.stats = Some(stats);
+        }
+    }
+    res
+}

@@ -1,0 +1,237 @@
+//! One input stream, line by line: split on `\n` without copying when the
+//! line lies in the read buffer, route each line to the JSON or text
+//! scrubber, write clean lines through untouched, and hand findings and
+//! quarantined lines to a sink.
+//!
+//! We read lines here rather than with `common::lines::LineReader` because a
+//! filter must give back every byte it does not scrub: `\r`, a BOM and a
+//! missing final newline are all kept as they came.
+
+use std::io::{BufRead, Write};
+
+use memchr::memchr;
+
+use common::{Error, Result};
+
+
+use crate::config::Engine;
+use crate::json;
+use crate::scan::{Finding, LineOut, Reason, Scrubber};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Something the report needs to hear about, in input order.
+#[derive(Debug)]
+pub enum Event {
+    Finding { line: u64, finding: Finding },
+    Quarantined { line: u64, reason: Reason, bytes: u64, raw: Option<Vec<u8>> },
+}
+
+/// Figures for one input.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub lines: u64,
+    pub json_lines: u64,
+    pub bytes: u64,
+    pub lines_changed: u64,
+    pub allowed: u64,
+    pub findings: u64,
+    pub quarantined: u64,
+    pub interrupted: bool,
+}
+
+/// Receives events in order; an error from it stops the input.
+pub type Sink<'a> = &'a mut dyn FnMut(Event) -> Result<()>;
+
+/// Why an input stopped: its own bytes (the run goes on with other inputs)
+/// or our output (the run cannot go on).
+#[derive(Debug)]
+pub enum Failure {
+    Input(Error),
+    Output(Error),
+}
+
+impl Failure {
+    pub fn into_error(self) -> Error {
+        match self {
+            Failure::Input(e) | Failure::Output(e) => e,
+        }
+    }
+}
+
+type Res<T> = std::result::Result<T, Failure>;
+
+struct State<'e, 'w> {
+    sc: Scrubber<'e>,
+    out: Option<&'w mut dyn Write>,
+    out_name: &'w str,
+    keep_raw: bool,
+    buf: Vec<u8>,
+    findings: Vec<Finding>,
+    stats: Stats,
+}
+
+/// Scrubs `reader` into `out` (if any). `keep_raw`: quarantined lines carry
+/// their bytes in the event (for `--quarantine FILE`).
+pub fn process<'w>(
+    engine: &Engine,
+    name: &str,
+    reader: &mut dyn BufRead,
+    out: Option<&'w mut dyn Write>,
+    out_name: &'w str,
+    keep_raw: bool,
+    sink: Sink<'_>,
+) -> Res<Stats> {
+    let mut st = State {
+        sc: Scrubber::new(engine),
+        out,
+        out_name,
+        keep_raw,
+        buf: Vec::new(),
+        findings: Vec::new(),
+        stats: Stats::default(),
+    };
+    let max = engine.max_line;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut oversized: Option<u64> = None;
+    loop {
+        if common::interrupt::requested() {
+            st.stats.interrupted = true;
+            break;
+        }
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Failure::Input(Error::io(name, e).context("reading"))),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len();
+        let mut pos = 0;
+        while let Some(i) = memchr(b'\n', &chunk[pos..]) {
+            let end = pos + i;
+            if let Some(total) = oversized.take() {
+                st.oversized(total + i as u64, true, sink)?;
+            } else if carry.is_empty() {
+                if end - pos > max {
+                    st.oversized((end - pos) as u64, true, sink)?;
+                } else {
+                    st.line(&chunk[pos..end], true, sink)?;
+                }
+            } else if carry.len() + i > max {
+                st.oversized((carry.len() + i) as u64, true, sink)?;
+                carry.clear();
+            } else {
+                carry.extend_from_slice(&chunk[pos..end]);
+                let line = std::mem::take(&mut carry);
+                st.line(&line, true, sink)?;
+                carry = line;
+                carry.clear();
+            }
+            pos = end + 1;
+        }
+        let tail = &chunk[pos..];
+        if let Some(total) = oversized.as_mut() {
+            *total += tail.len() as u64;
+        } else if carry.len() + tail.len() > max {
+            oversized = Some((carry.len() + tail.len()) as u64);
+            carry = Vec::new();
+        } else {
+            carry.extend_from_slice(tail);
+        }
+        reader.consume(n);
+    }
+    if !st.stats.interrupted {
+        if let Some(total) = oversized {
+            st.oversized(total, false, sink)?;
+        } else if !carry.is_empty() {
+            st.line(&carry, false, sink)?;
+        }
+    }
+    st.sc.end_of_input();
+    st.stats.allowed = st.sc.allowed;
+    if let Some(out) = st.out.as_mut() {
+        out.flush().map_err(|e| Failure::Output(Error::io(st.out_name, e)))?;
+    }
+    Ok(st.stats)
+}
+
+impl State<'_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> Res<()> {
+        match self.out.as_mut() {
+            Some(w) => w.write_all(bytes).map_err(|e| Failure::Output(Error::io(self.out_name, e))),
+            None => Ok(()),
+        }
+    }
+
+    fn oversized(&mut self, len: u64, terminated: bool, sink: Sink<'_>) -> Res<()> {
+        self.stats.lines += 1;
+        self.stats.bytes += len + u64::from(terminated);
+        self.stats.quarantined += 1;
+        sink(Event::Quarantined { line: self.stats.lines, reason: Reason::LineTooLong, bytes: len, raw: None })
+            .map_err(Failure::Output)
+    }
+
+    fn line(&mut self, line: &[u8], terminated: bool, sink: Sink<'_>) -> Res<()> {
+        self.stats.lines += 1;
+        self.stats.bytes += line.len() as u64 + u64::from(terminated);
+        let number = self.stats.lines;
+        let (bom, body) = if number == 1 && line.starts_with(BOM) { (BOM, &line[BOM.len()..]) } else { (&b""[..], line) };
+        self.buf.clear();
+        self.findings.clear();
+        let result = if json::looks_like_json(body) {
+            self.stats.json_lines += 1;
+            self.sc.end_of_input();
+            self.json_line(body)
+        } else {
+            self.sc.text_line(body, &mut self.buf, &mut self.findings)
+        };
+        match result {
+            Err(reason) => {
+                // Fail closed: nothing of this line reaches the output.
+                self.stats.quarantined += 1;
+                let raw = self.keep_raw.then(|| line.to_vec());
+                sink(Event::Quarantined { line: number, reason, bytes: line.len() as u64, raw }).map_err(Failure::Output)
+            }
+            Ok(how) => {
+                let keep = how != LineOut::Dropped;
+                if how == LineOut::Clean {
+                    self.write(line)?;
+                } else {
+                    self.stats.lines_changed += 1;
+                    if keep {
+                        self.write(bom)?;
+                        let buf = std::mem::take(&mut self.buf);
+                        let r = self.write(&buf);
+                        self.buf = buf;
+                        r?;
+                    }
+                }
+                if keep && terminated {
+                    self.write(b"\n")?;
+                }
+                self.stats.findings += self.findings.len() as u64;
+                for finding in self.findings.drain(..) {
+                    sink(Event::Finding { line: number, finding }).map_err(Failure::Output)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// JSON lines: a line with no escapes, no `%XX` and no candidate anywhere
+    /// only needs to be valid JSON (serde's validator is fast); anything
+    /// else, or a line serde refuses, is walked field by field.
+    fn json_line(&mut self, body: &[u8]) -> std::result::Result<LineOut, Reason> {
+        if memchr(b'\\', body).is_none()
+            && memchr(b'%', body).is_none()
+            && !self.sc.engine.matcher.any_candidate(body)
+            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+        {
+            return Ok(LineOut::Clean);
+        }
+        json::scrub_line(body, &mut self.sc, &mut self.buf, &mut self.findings)?;
+        Ok(if self.findings.is_empty() { LineOut::Clean } else { LineOut::Changed })
+    }
+}

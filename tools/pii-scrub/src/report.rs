@@ -1,0 +1,239 @@
+//! The report: `finding` and `quarantined` records (JSON Lines or text),
+//! the quarantine file, and the closing summary with its gates.
+//!
+//! A finding names where and what, never the value: the report may travel
+//! where the logs may not.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+
+use common::atomic::AtomicFile;
+use common::cli::Format;
+use common::gate::Gate;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::{Error, Result};
+
+use crate::config::Engine;
+use crate::process::{Event, Stats};
+
+/// Totals across inputs, for the summary.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub files: u64,
+    pub lines: u64,
+    pub json_lines: u64,
+    pub bytes: u64,
+    pub lines_changed: u64,
+    pub findings: u64,
+    pub allowed: u64,
+    pub quarantined: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub by_type: BTreeMap<String, u64>,
+    pub by_file: BTreeMap<String, u64>,
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    pub fn add(&mut self, s: &Stats) {
+        self.files += 1;
+        self.lines += s.lines;
+        self.json_lines += s.json_lines;
+        self.bytes += s.bytes;
+        self.lines_changed += s.lines_changed;
+        self.allowed += s.allowed;
+    }
+}
+
+/// Where report records and quarantined lines go.
+pub struct Reporter<'e> {
+    engine: &'e Engine,
+    out: Option<RecordWriter>,
+    format: Format,
+    quarantine: Option<AtomicFile>,
+    quarantine_name: String,
+    pub totals: Totals,
+}
+
+impl std::fmt::Debug for Reporter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter").field("format", &self.format).finish()
+    }
+}
+
+impl<'e> Reporter<'e> {
+    pub fn new(engine: &'e Engine, out: Option<RecordWriter>, format: Format, quarantine: Option<&Path>) -> Result<Self> {
+        let (quarantine, quarantine_name) = match quarantine {
+            // 0600: quarantined lines are exactly the ones holding personal data.
+            Some(p) => (Some(AtomicFile::create_with_mode(p, 0o600)?), p.display().to_string()),
+            None => (None, String::new()),
+        };
+        Ok(Reporter { engine, out, format, quarantine, quarantine_name, totals: Totals::default() })
+    }
+
+    pub fn keeps_raw(&self) -> bool {
+        self.quarantine.is_some()
+    }
+
+    /// Reports one event from `file`.
+    pub fn event(&mut self, file: &str, ev: Event) -> Result<()> {
+        match ev {
+            Event::Finding { line, finding } => {
+                let ty = self.engine.name(finding.ty).to_string();
+                let action = self.engine.action(finding.ty).name();
+                self.totals.findings += 1;
+                *self.totals.by_type.entry(ty.clone()).or_default() += 1;
+                *self.totals.by_file.entry(file.to_string()).or_default() += 1;
+                let Some(out) = self.out.as_mut() else { return Ok(()) };
+                match self.format {
+                    Format::Jsonl => {
+                        let mut rec = Map::new();
+                        rec.insert("kind".into(), json!("finding"));
+                        rec.insert("file".into(), json!(file));
+                        rec.insert("line".into(), json!(line));
+                        if let Some(p) = &finding.pointer {
+                            rec.insert("pointer".into(), json!(p));
+                        }
+                        rec.insert("type".into(), json!(ty));
+                        rec.insert("action".into(), json!(action));
+                        rec.insert("start".into(), json!(finding.start));
+                        rec.insert("end".into(), json!(finding.end));
+                        out.write(&rec)
+                    }
+                    Format::Text => {
+                        let at = finding.pointer.map(|p| format!(" at {p}")).unwrap_or_default();
+                        let text = format!(
+                            "{file}:{line}: {ty}{at} bytes {}..{} ({action})\n",
+                            finding.start, finding.end
+                        );
+                        out.write_bytes(text.as_bytes())
+                    }
+                }
+            }
+            Event::Quarantined { line, reason, bytes, raw } => {
+                self.totals.quarantined += 1;
+                *self.totals.by_reason.entry(reason.name().to_string()).or_default() += 1;
+                if let Some(q) = self.quarantine.as_mut() {
+                    let mut rec = Map::new();
+                    rec.insert("kind".into(), json!("quarantined"));
+                    rec.insert("file".into(), json!(file));
+                    rec.insert("line".into(), json!(line));
+                    rec.insert("reason".into(), json!(reason.name()));
+                    rec.insert("bytes".into(), json!(bytes));
+                    match raw {
+                        Some(raw) => match String::from_utf8(raw) {
+                            Ok(s) => rec.insert("record".into(), json!(s)),
+                            Err(e) => rec.insert(
+                                "record_base64".into(),
+                                json!(base64::engine::general_purpose::STANDARD.encode(e.as_bytes())),
+                            ),
+                        },
+                        None => rec.insert("record".into(), Value::Null),
+                    };
+                    let mut line_bytes = serde_json::to_vec(&rec).map_err(|e| Error::new(e.to_string()))?;
+                    line_bytes.push(b'\n');
+                    q.write_all(&line_bytes).map_err(|e| Error::io(&self.quarantine_name, e))?;
+                }
+                let Some(out) = self.out.as_mut() else { return Ok(()) };
+                match self.format {
+                    Format::Jsonl => out.write(&json!({
+                        "kind": "quarantined", "file": file, "line": line,
+                        "reason": reason.name(), "bytes": bytes,
+                    })),
+                    Format::Text => out.write_bytes(
+                        format!("{file}:{line}: quarantined: {} ({bytes} bytes)\n", reason.name()).as_bytes(),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Commits the quarantine file, writes the summary, returns it.
+    pub fn finish(
+        mut self,
+        mut builder: SummaryBuilder,
+        interrupted: bool,
+        elapsed_ms: f64,
+    ) -> Result<common::summary::Summary> {
+        if let Some(q) = self.quarantine.take() {
+            q.commit()?;
+        }
+        let t = &self.totals;
+        let mb_s = if elapsed_ms > 0.0 { t.bytes as f64 / 1e6 / (elapsed_ms / 1e3) } else { 0.0 };
+        builder
+            .figure("files", t.files)
+            .figure("lines", t.lines)
+            .figure("json_lines", t.json_lines)
+            .figure("bytes", t.bytes)
+            .figure("lines_changed", t.lines_changed)
+            .figure("findings", t.findings)
+            .figure("findings_by_type", &t.by_type)
+            .figure("findings_by_file", &t.by_file)
+            .figure("allowed", t.allowed)
+            .figure("quarantined", t.quarantined)
+            .figure("quarantined_by_reason", &t.by_reason)
+            .figure("errors", t.errors)
+            .figure("skipped", t.skipped)
+            .figure("elapsed_ms", (elapsed_ms * 1000.0).round() / 1000.0)
+            .figure("throughput_mb_s", (mb_s * 100.0).round() / 100.0);
+        if let Some(h) = &self.engine.hasher {
+            builder.figure("key_id", h.key_id());
+        }
+        let summary = builder.finish(interrupted);
+        if let Some(out) = self.out.as_mut() {
+            match self.format {
+                Format::Jsonl => out.write(&summary)?,
+                Format::Text => {
+                    let mut text = String::new();
+                    let by_type: Vec<String> = t.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    text.push_str(&format!(
+                        "{} files, {} lines, {} bytes: {} findings{}, {} lines changed, {} quarantined, {} allowed\n",
+                        t.files,
+                        t.lines,
+                        t.bytes,
+                        t.findings,
+                        if by_type.is_empty() { String::new() } else { format!(" ({})", by_type.join(", ")) },
+                        t.lines_changed,
+                        t.quarantined,
+                        t.allowed
+                    ));
+                    for g in &summary.gates {
+                        text.push_str(&format!(
+                            "gate {}: {} {} {} -> {}\n",
+                            g.name,
+                            g.value,
+                            g.op.symbol(),
+                            g.limit,
+                            if g.pass { "pass" } else { "FAIL" }
+                        ));
+                    }
+                    text.push_str(&format!(
+                        "verdict: {}{}\n",
+                        if summary.verdict.is_pass() { "pass" } else { "fail" },
+                        if interrupted { " (interrupted)" } else { "" }
+                    ));
+                    out.write_bytes(text.as_bytes())?;
+                }
+            }
+            out.flush()?;
+        }
+        Ok(summary)
+    }
+}
+
+/// The gates this run asks for.
+pub fn gates(check: bool, max_quarantined: Option<u64>, totals: &Totals) -> Vec<Gate> {
+    let mut g = Vec::new();
+    if check {
+        g.push(Gate::at_most("findings", 0.0, totals.findings as f64));
+    }
+    if let Some(m) = max_quarantined {
+        g.push(Gate::at_most("quarantined", m as f64, totals.quarantined as f64));
+    }
+    g
+}

@@ -1,0 +1,203 @@
+//! Scanning a haystack (a text line, a JSON string value) and writing it
+//! back with findings replaced.
+//!
+//! Besides the bytes as they are, a haystack holding `%XX` escapes is also
+//! scanned URL-decoded (`john%40example.com`), with spans mapped back to the
+//! raw bytes, so encoding does not hide a value.
+
+use crate::actions;
+use crate::config::Engine;
+use crate::detectors::{self, Ctx, Hit, Scratch, TypeId};
+
+/// One finding, located; never holds the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub ty: TypeId,
+    pub start: usize,
+    pub end: usize,
+    /// JSON Pointer of the value, for JSON lines.
+    pub pointer: Option<String>,
+}
+
+/// Why a line could not be scrubbed safely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    LineTooLong,
+    InvalidJson,
+    TooDeep,
+    TooManyFindings,
+    DecodeError,
+}
+
+impl Reason {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::LineTooLong => "line_too_long",
+            Reason::InvalidJson => "invalid_json",
+            Reason::TooDeep => "too_deep",
+            Reason::TooManyFindings => "too_many_findings",
+            Reason::DecodeError => "decode_error",
+        }
+    }
+}
+
+/// What became of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineOut {
+    /// Nothing found: write the line as it came.
+    Clean,
+    /// Rewritten: write the scrubber's buffer.
+    Changed,
+    /// Part of a private key block: write nothing.
+    Dropped,
+}
+
+/// Per-thread scanning state; reused from line to line.
+#[derive(Debug)]
+pub struct Scrubber<'e> {
+    pub engine: &'e Engine,
+    scratch: Scratch,
+    hits: Vec<Hit>,
+    decoded: Vec<u8>,
+    map: Vec<usize>,
+    dhits: Vec<Hit>,
+    /// Values left alone because an allow-list matched.
+    pub allowed: u64,
+    /// Inside a multi-line PEM private key block (text lines).
+    pem_open: bool,
+}
+
+fn is_hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+fn hex_val(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b - b'A' + 10,
+    }
+}
+
+fn has_percent_escape(hay: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', hay).any(|i| i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]))
+}
+
+/// A PEM body line: base64, blank, or an RFC 1421 header.
+fn is_pem_body(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    t.is_empty()
+        || t.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        || t.starts_with(b"Proc-Type:")
+        || t.starts_with(b"DEK-Info:")
+}
+
+impl<'e> Scrubber<'e> {
+    pub fn new(engine: &'e Engine) -> Self {
+        Scrubber {
+            engine,
+            scratch: engine.matcher.scratch(),
+            hits: Vec::new(),
+            decoded: Vec::new(),
+            map: Vec::new(),
+            dhits: Vec::new(),
+            allowed: 0,
+            pem_open: false,
+        }
+    }
+
+    /// Finds, validates, allow-filters and merges the hits in `hay`; they are
+    /// left in `self.hits`. Returns true when a private key block is left open.
+    pub fn find(&mut self, hay: &[u8], ctx: Ctx) -> bool {
+        self.hits.clear();
+        let m = &self.engine.matcher;
+        let mut open = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
+        if hay.len() >= 3 && has_percent_escape(hay) {
+            self.decoded.clear();
+            self.map.clear();
+            let mut i = 0;
+            while i < hay.len() {
+                if hay[i] == b'%' && i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]) {
+                    self.decoded.push(hex_val(hay[i + 1]) * 16 + hex_val(hay[i + 2]));
+                    self.map.push(i);
+                    i += 3;
+                } else {
+                    self.decoded.push(hay[i]);
+                    self.map.push(i);
+                    i += 1;
+                }
+            }
+            self.map.push(hay.len());
+            self.dhits.clear();
+            open |= m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
+            for h in &self.dhits {
+                if self.engine.allowed(&self.decoded[h.start..h.end]) {
+                    self.allowed += 1;
+                    continue;
+                }
+                self.hits.push(Hit { start: self.map[h.start], end: self.map[h.end], ty: h.ty });
+            }
+        }
+        if self.engine.has_allow() {
+            let before = self.hits.len();
+            let engine = self.engine;
+            self.hits.retain(|h| !engine.allowed(&hay[h.start..h.end]));
+            self.allowed += (before - self.hits.len()) as u64;
+        }
+        detectors::resolve(&mut self.hits);
+        open
+    }
+
+    pub fn hits(&self) -> &[Hit] {
+        &self.hits
+    }
+
+    /// Writes `hay` to `out` with each of `self.hits` replaced by its action.
+    pub fn replace_into(&self, hay: &[u8], out: &mut Vec<u8>) {
+        let e = self.engine;
+        let mut last = 0;
+        for h in &self.hits {
+            out.extend_from_slice(&hay[last..h.start]);
+            actions::render(e.action(h.ty), e.name(h.ty), &hay[h.start..h.end], e.hasher.as_ref(), out);
+            last = h.end;
+        }
+        out.extend_from_slice(&hay[last..]);
+    }
+
+    /// Scrubs one text line (without its terminator); a changed line is
+    /// written to `out`.
+    pub fn text_line(&mut self, line: &[u8], out: &mut Vec<u8>, findings: &mut Vec<Finding>) -> Result<LineOut, Reason> {
+        let mut rest = line;
+        let mut offset = 0;
+        if self.pem_open {
+            if let Some(end) = self.engine.matcher.pem_end(line) {
+                self.pem_open = false;
+                rest = &line[end..];
+                offset = end;
+            } else if is_pem_body(line) {
+                return Ok(LineOut::Dropped);
+            } else {
+                // Not key material: the block was cut short; this line is ordinary.
+                self.pem_open = false;
+            }
+        }
+        let open = self.find(rest, Ctx::default());
+        if self.hits.len() > self.engine.max_findings {
+            return Err(Reason::TooManyFindings);
+        }
+        self.pem_open = open;
+        for h in &self.hits {
+            findings.push(Finding { ty: h.ty, start: h.start + offset, end: h.end + offset, pointer: None });
+        }
+        if self.hits.is_empty() && offset == 0 {
+            return Ok(LineOut::Clean);
+        }
+        self.replace_into(rest, out);
+        Ok(LineOut::Changed)
+    }
+
+    /// Forgets a PEM block left open (at the end of an input).
+    pub fn end_of_input(&mut self) -> bool {
+        std::mem::take(&mut self.pem_open)
+    }
+}
