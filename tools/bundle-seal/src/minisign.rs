@@ -418,6 +418,13 @@ impl std::fmt::Display for VerifyError {
 
 impl SignatureFile {
     pub fn parse(text: &str, name: &str) -> Result<SignatureFile> {
+        if !text.ends_with('\n') {
+            return Err(Error::at(
+                name,
+                4,
+                "signature: the last line is incomplete (no newline)",
+            ));
+        }
         let lines: Vec<&str> = text.lines().map(trim_line).collect();
         if lines.len() < 4 || lines[4..].iter().any(|l| !l.is_empty()) {
             return Err(Error::at(name, 1, "signature: expected exactly 4 lines"));
@@ -602,8 +609,10 @@ pub fn blake2b512(mut reader: impl Read) -> std::io::Result<[u8; 64]> {
     Ok(h.finalize().into())
 }
 
+/// Tolerates CRLF line ends, nothing else: a signature file has no
+/// unsigned slack beyond its untrusted comment.
 fn trim_line(line: &str) -> &str {
-    line.trim_end_matches(['\r', ' ', '\t'])
+    line.strip_suffix('\r').unwrap_or(line)
 }
 
 fn decode_exact(b64: &str, len: usize) -> std::result::Result<Vec<u8>, String> {

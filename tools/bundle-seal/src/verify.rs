@@ -47,6 +47,9 @@ struct SignatureRecord {
     expected_key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     trusted_comment: Option<String>,
+    /// Not covered by any signature (minisign's design); shown, not trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untrusted_comment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
 }
@@ -98,6 +101,7 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut RecordWriter) -> Result<Outcome>
         key_id: None,
         expected_key_id: cfg.key.key_id.to_string(),
         trusted_comment: None,
+        untrusted_comment: None,
         reason: None,
     };
     match read_capped(&sig_path, 64 * 1024)? {
@@ -112,6 +116,7 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut RecordWriter) -> Result<Outcome>
                 Ok(sig) => {
                     sig_rec.key_id = Some(sig.key_id.to_string());
                     sig_rec.trusted_comment = Some(sig.trusted_comment.clone());
+                    sig_rec.untrusted_comment = Some(sig.untrusted_comment.clone());
                     match sig
                         .verify(cfg.key, &bytes[..])
                         .map_err(|e| Error::io(&manifest_name, e))?

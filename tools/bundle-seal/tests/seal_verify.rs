@@ -1,0 +1,686 @@
+//! seal and verify, end to end through the real binary: round trip, every
+//! single-byte change, renames/deletes/additions/swaps, wrong and forged
+//! keys, the release verdict, and hostile inputs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command as StdCommand;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn sealed() -> Work {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+    w
+}
+
+#[test]
+fn round_trip_records_and_standard_tools() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    let seal = w.ok(&["seal", "rc1", "--key", "k.key"]);
+    let s = summary(&seal);
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(s["figures"]["files"], 4);
+    assert_eq!(s["figures"]["bytes"], 54 + 326 + 24 + 511);
+    assert_eq!(s["figures"]["summaries"], 2);
+    assert_eq!(s["figures"]["gates"], 3);
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+    assert_eq!(s["figures"]["key_id"], w.key_id("k.pub"));
+
+    let m: Value = serde_json::from_slice(&fs::read(w.path("rc1/MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(m["format"], "hardgate-bundle");
+    assert_eq!(m["format_version"], 1);
+    assert_eq!(m["tool"], "bundle-seal");
+    assert_eq!(m["verdict"], "pass");
+    let paths: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "NOTES.md",
+            "replay/replay-diff.jsonl",
+            "security/check.sh",
+            "soak/soak-load.jsonl"
+        ]
+    );
+    assert_eq!(
+        m["files"][0],
+        json!({"path":"NOTES.md","size":54,
+               "sha256":common::digest::sha256_hex(b"Release candidate 1: go/no-go notes.\nAll gates green.\n")})
+    );
+    assert_eq!(
+        m["gates"][0],
+        json!({"source":"replay/replay-diff.jsonl","line":1,"tool":"replay-diff",
+               "name":"determinism","op":">=","limit":0.98,"value":1.0,"pass":true})
+    );
+    assert_eq!(m["gates"][2]["name"], "p95_ms");
+    assert_eq!(
+        m["summaries"][1],
+        json!({"source":"soak/soak-load.jsonl","line":3,"tool":"soak-load",
+        "verdict":"pass","interrupted":false,"gates":2})
+    );
+
+    let v = w.ok(&["verify", "rc1", "--pub", "k.pub", "--require-pass"]);
+    assert_eq!(v[0]["kind"], "signature");
+    assert_eq!(v[0]["status"], "ok");
+    assert_eq!(v[0]["key_id"], w.key_id("k.pub"));
+    assert_eq!(
+        file_records(&v),
+        pairs(&[
+            ("NOTES.md", "ok"),
+            ("replay/replay-diff.jsonl", "ok"),
+            ("security/check.sh", "ok"),
+            ("soak/soak-load.jsonl", "ok"),
+            ("SHA256SUMS", "ok")
+        ])
+    );
+    let s = summary(&v);
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(s["figures"]["ok"], 4);
+    assert_eq!(s["gates"].as_array().unwrap().len(), 3);
+
+    // The public key also works as minisign's bare base64 form.
+    let b64 = fs::read_to_string(w.path("k.pub"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    w.ok(&["verify", "rc1", "--pub", &b64]);
+
+    // sha256sum -c accepts SHA256SUMS as it is.
+    let out = StdCommand::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(w.path("rc1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).matches(": OK").count(),
+        5
+    );
+}
+
+#[test]
+fn every_single_byte_change_of_every_file_is_detected() {
+    let w = sealed();
+    let root = w.path("rc1");
+    let key = bundle_seal::keys::load_public(w.path("k.pub").to_str().unwrap()).unwrap();
+    let check = || -> bool {
+        let mut sink = common::output::RecordWriter::new(Box::new(std::io::sink()), "sink");
+        let cfg = bundle_seal::verify::VerifyConfig {
+            dir: &root,
+            key: &key,
+            require_pass: false,
+        };
+        matches!(
+            bundle_seal::verify::verify(&cfg, &mut sink),
+            Ok(common::Outcome::Pass)
+        )
+    };
+    assert!(check(), "the untouched bundle must verify");
+    let mut files = vec!["MANIFEST.json", "MANIFEST.json.minisig", "SHA256SUMS"];
+    files.extend([
+        "NOTES.md",
+        "replay/replay-diff.jsonl",
+        "security/check.sh",
+        "soak/soak-load.jsonl",
+    ]);
+    let mut changes = 0;
+    for rel in files {
+        let path = root.join(rel);
+        let original = fs::read(&path).unwrap();
+        // The untrusted comment of a minisig is, by minisign's design, not
+        // signed; it is the one part a change can go unnoticed in.
+        let unsigned = if rel == "MANIFEST.json.minisig" {
+            let start = "untrusted comment: ".len();
+            start..original.iter().position(|&b| b == b'\n').unwrap()
+        } else {
+            0..0
+        };
+        for i in 0..original.len() {
+            let mut changed = original.clone();
+            changed[i] ^= 0x01;
+            fs::write(&path, &changed).unwrap();
+            let passed = check();
+            assert_eq!(
+                passed,
+                unsigned.contains(&i),
+                "{rel}: byte {i} changed; verify passed: {passed}"
+            );
+            changes += 1;
+        }
+        fs::write(&path, &original).unwrap();
+        // Truncation and an appended byte too.
+        fs::write(&path, &original[..original.len() - 1]).unwrap();
+        assert!(!check(), "{rel}: truncated by one byte");
+        let mut longer = original.clone();
+        longer.push(b'x');
+        fs::write(&path, &longer).unwrap();
+        assert!(!check(), "{rel}: one byte appended");
+        fs::write(&path, &original).unwrap();
+    }
+    assert!(changes > 3000, "{changes}");
+    assert!(check());
+}
+
+#[test]
+fn byte_change_through_the_binary_names_the_file() {
+    let w = sealed();
+    let mut bytes = fs::read(w.path("rc1/NOTES.md")).unwrap();
+    bytes[0] ^= 0x20;
+    fs::write(w.path("rc1/NOTES.md"), &bytes).unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let f = of_kind(&recs, "file")[0];
+    assert_eq!(f["path"], "NOTES.md");
+    assert_eq!(f["status"], "modified");
+    assert_eq!(f["size"], 54);
+    assert_eq!(f["expected_size"], 54);
+    assert_eq!(f["sha256"], common::digest::sha256_hex(&bytes));
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "fail");
+    assert_eq!(s["figures"]["modified"], 1);
+    assert_eq!(support::code(&out), 1);
+}
+
+#[test]
+fn renamed_deleted_added_and_swapped_files_are_detected() {
+    // Rename.
+    let w = sealed();
+    fs::rename(w.path("rc1/NOTES.md"), w.path("rc1/NOTES.txt")).unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    assert_eq!(
+        file_records(&recs),
+        pairs(&[
+            ("NOTES.md", "missing"),
+            ("NOTES.txt", "extra"),
+            ("replay/replay-diff.jsonl", "ok"),
+            ("security/check.sh", "ok"),
+            ("soak/soak-load.jsonl", "ok"),
+            ("SHA256SUMS", "ok")
+        ])
+    );
+    assert_eq!(
+        summary(&recs)["gates"][0],
+        json!({"name":"mismatched_files","op":"<=","limit":0.0,"value":2.0,"pass":false})
+    );
+
+    // Delete.
+    let w = sealed();
+    fs::remove_file(w.path("rc1/security/check.sh")).unwrap();
+    let recs = jsonl(&w.run(&["verify", "rc1", "--pub", "k.pub"]).stdout);
+    let f = of_kind(&recs, "file")
+        .into_iter()
+        .find(|r| r["path"] == "security/check.sh")
+        .unwrap()
+        .clone();
+    assert_eq!(f["status"], "missing");
+    assert_eq!(f["expected_size"], 24);
+    assert_eq!(summary(&recs)["figures"]["missing"], 1);
+
+    // Add (also inside a new directory).
+    let w = sealed();
+    fs::create_dir(w.path("rc1/late")).unwrap();
+    fs::write(w.path("rc1/late/extra.log"), "sneaked in\n").unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let f = of_kind(&recs, "file")
+        .into_iter()
+        .find(|r| r["path"] == "late/extra.log")
+        .unwrap()
+        .clone();
+    assert_eq!(f["status"], "extra");
+    assert_eq!(f["sha256"], common::digest::sha256_hex(b"sneaked in\n"));
+
+    // Swap the contents of two files.
+    let w = sealed();
+    let a = fs::read(w.path("rc1/soak/soak-load.jsonl")).unwrap();
+    let b = fs::read(w.path("rc1/replay/replay-diff.jsonl")).unwrap();
+    fs::write(w.path("rc1/soak/soak-load.jsonl"), &b).unwrap();
+    fs::write(w.path("rc1/replay/replay-diff.jsonl"), &a).unwrap();
+    let recs = jsonl(&w.run(&["verify", "rc1", "--pub", "k.pub"]).stdout);
+    assert_eq!(
+        file_records(&recs),
+        pairs(&[
+            ("NOTES.md", "ok"),
+            ("replay/replay-diff.jsonl", "modified"),
+            ("security/check.sh", "ok"),
+            ("soak/soak-load.jsonl", "modified"),
+            ("SHA256SUMS", "ok")
+        ])
+    );
+
+    // A file replaced by a symlink to identical content elsewhere.
+    let w = sealed();
+    fs::copy(w.path("rc1/NOTES.md"), w.path("notes-copy")).unwrap();
+    fs::remove_file(w.path("rc1/NOTES.md")).unwrap();
+    std::os::unix::fs::symlink(w.path("notes-copy"), w.path("rc1/NOTES.md")).unwrap();
+    let recs = jsonl(&w.run(&["verify", "rc1", "--pub", "k.pub"]).stdout);
+    let f = of_kind(&recs, "file")[0].clone();
+    assert_eq!(
+        (f["path"].as_str(), f["status"].as_str()),
+        (Some("NOTES.md"), Some("modified"))
+    );
+    assert_eq!(f["reason"], "is a symlink now");
+}
+
+#[test]
+fn wrong_key_is_rejected() {
+    let w = sealed();
+    w.other_key("other");
+    let out = w.run(&["verify", "rc1", "--pub", "other.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    assert_eq!(recs[0]["status"], "bad");
+    assert_eq!(
+        recs[0]["reason"],
+        format!(
+            "signed by key {}, not by the given key {}",
+            w.key_id("k.pub"),
+            w.key_id("other.pub")
+        )
+    );
+    assert_eq!(
+        summary(&recs)["gates"][1],
+        json!({"name":"signature_valid","op":">=","limit":1.0,"value":0.0,"pass":false})
+    );
+}
+
+#[test]
+fn a_manifest_edited_and_resigned_with_another_key_is_rejected() {
+    let w = Work::new();
+    w.fixture("rc-fail", "rc");
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1, "a failing verdict makes seal exit 1");
+    // The forger flips the verdict and re-signs with their own key ...
+    let text = fs::read_to_string(w.path("rc/MANIFEST.json")).unwrap();
+    let forged = text.replacen("\"verdict\": \"fail\"", "\"verdict\": \"pass\"", 1);
+    assert_ne!(forged, text);
+    fs::write(w.path("rc/MANIFEST.json"), &forged).unwrap();
+    w.other_key("forger");
+    let sig = bundle_seal::keys::load_secret(&w.path("forger.key"), None).unwrap();
+    let resigned = sig
+        .sign(
+            forged.as_bytes(),
+            "signature",
+            "timestamp:0\tfile:MANIFEST.json\thashed",
+        )
+        .unwrap();
+    fs::write(w.path("rc/MANIFEST.json.minisig"), resigned.to_file()).unwrap();
+    let out = w.run(&["verify", "rc", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    assert_eq!(recs[0]["status"], "bad");
+    assert!(
+        recs[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("signed by key "),
+        "{}",
+        recs[0]
+    );
+    // ... SHA256SUMS still names the old manifest, so it is flagged as well.
+    let sums = of_kind(&recs, "file")
+        .into_iter()
+        .find(|r| r["path"] == "SHA256SUMS")
+        .unwrap()
+        .clone();
+    assert_eq!(sums["status"], "modified");
+
+    // ... or claims our key id in the forged signature: the math still fails.
+    let mut spoofed = resigned.clone();
+    spoofed.key_id = bundle_seal::keys::load_public(w.path("k.pub").to_str().unwrap())
+        .unwrap()
+        .key_id;
+    fs::write(w.path("rc/MANIFEST.json.minisig"), spoofed.to_file()).unwrap();
+    let recs = jsonl(&w.run(&["verify", "rc", "--pub", "k.pub"]).stdout);
+    assert_eq!(recs[0]["status"], "bad");
+    assert_eq!(recs[0]["reason"], "signature does not match the file");
+}
+
+#[test]
+fn release_verdict_and_require_pass() {
+    let w = Work::new();
+    w.fixture("rc-fail", "rc");
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1);
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["figures"]["release_verdict"], "fail");
+    assert_eq!(
+        s["figures"]["verdict_reasons"],
+        json!([
+            "sbom-diff.jsonl:2 sbom-diff gate drift failed (0.012 <= 0.005)",
+            "sbom-diff.jsonl:2 sbom-diff verdict is fail"
+        ])
+    );
+    // Intact and signed: verify passes; the release gate does not.
+    w.ok(&["verify", "rc", "--pub", "k.pub"]);
+    let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
+    assert_eq!(code(&out), 1);
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(
+        s["gates"][2],
+        json!({"name":"release_verdict_pass","op":">=","limit":1.0,"value":0.0,"pass":false})
+    );
+}
+
+#[test]
+fn no_gates_means_fail_and_contradicted_gates_fail() {
+    let w = Work::new();
+    fs::create_dir(w.path("empty")).unwrap();
+    fs::write(w.path("empty/readme.txt"), "no evidence\n").unwrap();
+    let out = w.run(&["seal", "empty", "--key", "k.key"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        summary(&jsonl(&out.stdout))["figures"]["verdict_reasons"],
+        json!(["no gate found in any summary record"])
+    );
+
+    fs::create_dir(w.path("liar")).unwrap();
+    fs::write(
+        w.path("liar/x.jsonl"),
+        r#"{"kind":"summary","tool":"soak-load","verdict":"pass","gates":[{"name":"error_rate","op":"<","limit":0.005,"value":0.2,"pass":true}]}"#,
+    )
+    .unwrap();
+    let out = w.run(&["seal", "liar", "--key", "k.key"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        summary(&jsonl(&out.stdout))["figures"]["verdict_reasons"],
+        json!(["x.jsonl:1 soak-load gate error_rate claims pass but 0.2 < 0.005 does not hold"])
+    );
+
+    fs::create_dir(w.path("interrupted")).unwrap();
+    fs::write(
+        w.path("interrupted/x.jsonl"),
+        r#"{"kind":"summary","tool":"soak-load","verdict":"pass","interrupted":true,"gates":[{"name":"e","op":"<","limit":1,"value":0,"pass":true}]}"#,
+    )
+    .unwrap();
+    let out = w.run(&["seal", "interrupted", "--key", "k.key"]);
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn symlinks_devices_sockets_and_fifos_are_refused_by_name() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    std::os::unix::fs::symlink("/etc/passwd", w.path("rc1/passwd")).unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr_text(&out);
+    assert!(
+        err.starts_with("bundle-seal: error: rc1/passwd: is a symlink; a bundle holds only regular files (a link could point outside the bundle)\n"),
+        "{err}"
+    );
+    assert!(
+        !w.path("rc1/MANIFEST.json").exists(),
+        "nothing written on refusal"
+    );
+    fs::remove_file(w.path("rc1/passwd")).unwrap();
+
+    // A symlinked directory is refused too, not walked into.
+    std::os::unix::fs::symlink("/etc", w.path("rc1/etc")).unwrap();
+    let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
+    assert!(err.contains("rc1/etc: is a symlink"), "{err}");
+    fs::remove_file(w.path("rc1/etc")).unwrap();
+
+    nix::unistd::mkfifo(
+        &w.path("rc1/pipe"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
+    assert!(err.contains("rc1/pipe: is a named pipe (FIFO)"), "{err}");
+    fs::remove_file(w.path("rc1/pipe")).unwrap();
+
+    let _sock = std::os::unix::net::UnixListener::bind(w.path("rc1/sock")).unwrap();
+    let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
+    assert!(err.contains("rc1/sock: is a socket"), "{err}");
+    fs::remove_file(w.path("rc1/sock")).unwrap();
+
+    // /dev/null as a device node cannot be created without privileges we may
+    // lack, so the device case is checked where one can be made.
+    if nix::sys::stat::mknod(
+        &w.path("rc1/null"),
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+        nix::sys::stat::makedev(1, 3),
+    )
+    .is_ok()
+    {
+        let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
+        assert!(err.contains("rc1/null: is a character device"), "{err}");
+        fs::remove_file(w.path("rc1/null")).unwrap();
+    }
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+}
+
+#[test]
+fn hostile_manifest_paths_are_refused() {
+    for (bad, says) in [
+        ("../../etc/passwd", "contains '..'"),
+        ("/etc/passwd", "is absolute"),
+        ("a/../../x", "contains '..'"),
+    ] {
+        let w = sealed();
+        let text = fs::read_to_string(w.path("rc1/MANIFEST.json")).unwrap();
+        fs::write(
+            w.path("rc1/MANIFEST.json"),
+            text.replacen("\"NOTES.md\"", &format!("{bad:?}"), 1),
+        )
+        .unwrap();
+        let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+        assert_eq!(code(&out), 2, "{bad}");
+        let err = stderr_text(&out);
+        assert!(
+            err.contains("rc1/MANIFEST.json: files[0]: path") && err.contains(says),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn secret_keys_are_private() {
+    let w = Work::new();
+    assert_eq!(mode(&w.path("k.key")), 0o600);
+    assert_eq!(mode(&w.path("k.pub")), 0o644);
+    w.fixture("rc1", "rc1");
+    fs::set_permissions(w.path("k.key"), fs::Permissions::from_mode(0o640)).unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: k.key: secret key is accessible by group or others (mode 0640); refusing to use it\n\
+         bundle-seal: hint: chmod 600 k.key\n"
+    );
+    // keygen does not overwrite.
+    let out = w.run(&["keygen", "-p", "k.pub", "-s", "k.key", "-W"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out).contains("k.pub: already exists; refusing to overwrite a key"));
+}
+
+#[test]
+fn malformed_evidence_stops_the_seal_naming_file_and_line() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    fs::write(
+        w.path("rc1/soak/broken.jsonl"),
+        "{\"kind\":\"window\"}\n{\"kind\":\"summ\n",
+    )
+    .unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr_text(&out);
+    assert!(
+        err.starts_with("bundle-seal: error: rc1/soak/broken.jsonl:2:"),
+        "{err}"
+    );
+
+    fs::write(
+        w.path("rc1/soak/broken.jsonl"),
+        "{\"kind\":\"summary\",\"tool\":\"x\",\"verdict\":\"pass\"}\n",
+    )
+    .unwrap();
+    let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
+    assert!(
+        err.contains("rc1/soak/broken.jsonl:1: summary record: missing field `gates`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn huge_lines_odd_names_and_non_utf8_names() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    // A 10 MB line before a summary: read, not choked on.
+    let big = format!(
+        "{{\"kind\":\"blob\",\"data\":\"{}\"}}\n",
+        "x".repeat(10 << 20)
+    );
+    let summary_line = r#"{"kind":"summary","tool":"big","verdict":"pass","gates":[{"name":"g","op":"<=","limit":1,"value":0,"pass":true}]}"#;
+    fs::write(w.path("rc1/big.jsonl"), format!("{big}{summary_line}\n")).unwrap();
+    // Names sha256sum must escape.
+    fs::write(w.path("rc1/back\\slash.txt"), "b").unwrap();
+    fs::write(w.path("rc1/new\nline.txt"), "n").unwrap();
+    let s = summary(&w.ok(&["seal", "rc1", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["gates"], 4);
+    let out = StdCommand::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(w.path("rc1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    w.ok(&["verify", "rc1", "--pub", "k.pub"]);
+
+    // A carriage return cannot be carried by SHA256SUMS: refused by name.
+    fs::write(w.path("rc1/cr\r.txt"), "c").unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out).contains("file name contains a carriage return"));
+    fs::remove_file(w.path("rc1/cr\r.txt")).unwrap();
+
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::OsStr::from_bytes(b"bad-\xff.txt");
+    fs::write(w.path("rc1").join(name), "x").unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out).contains("file name is not UTF-8"),
+        "{}",
+        stderr_text(&out)
+    );
+}
+
+#[test]
+fn encrypted_keys_need_the_right_passphrase() {
+    let w = Work::new();
+    fs::write(w.path("pass.txt"), "correct horse\n").unwrap();
+    fs::write(w.path("wrong.txt"), "battery staple\n").unwrap();
+    let rec = w.ok(&[
+        "keygen",
+        "-p",
+        "e.pub",
+        "-s",
+        "e.key",
+        "--passphrase-file",
+        "pass.txt",
+    ]);
+    assert_eq!(rec[0]["encrypted"], true);
+    assert!(fs::read_to_string(w.path("e.key"))
+        .unwrap()
+        .contains("minisign encrypted secret key"));
+    w.fixture("rc1", "rc1");
+    let out = w.run(&["seal", "rc1", "--key", "e.key"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out)
+        .contains("e.key: the secret key is encrypted and no passphrase was given"));
+    let out = w.run(&[
+        "seal",
+        "rc1",
+        "--key",
+        "e.key",
+        "--passphrase-file",
+        "wrong.txt",
+    ]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: e.key: wrong passphrase (the key's checksum does not match)\n"
+    );
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["seal", "rc1", "--key", "e.key", "--passphrase-file", "-"])
+        .write_stdin("correct horse\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    w.ok(&["verify", "rc1", "--pub", "e.pub"]);
+}
+
+#[test]
+fn missing_manifest_and_missing_signature() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out)
+        .starts_with("bundle-seal: error: rc1/MANIFEST.json: missing; not a sealed bundle"));
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+    fs::remove_file(w.path("rc1/MANIFEST.json.minisig")).unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    assert_eq!(recs[0]["status"], "missing");
+    assert_eq!(summary(&recs)["figures"]["signature"], "missing");
+}
+
+#[test]
+fn sealing_is_reproducible_with_source_date_epoch() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    let seal = |w: &Work| {
+        let out = bin()
+            .current_dir(w.tmp.path())
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .args(["seal", "rc1", "--key", "k.key"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0);
+        (
+            fs::read(w.path("rc1/MANIFEST.json")).unwrap(),
+            fs::read(w.path("rc1/MANIFEST.json.minisig")).unwrap(),
+        )
+    };
+    let first = seal(&w);
+    let second = seal(&w);
+    assert_eq!(first, second);
+    let m: Value = serde_json::from_slice(&first.0).unwrap();
+    assert_eq!(m["created_at"], "2023-11-14T22:13:20.000Z");
+    assert!(String::from_utf8_lossy(&first.1).contains(
+        "trusted comment: timestamp:1700000000\tfile:MANIFEST.json\tverdict:pass\thashed"
+    ));
+}
