@@ -74,8 +74,12 @@ impl Rule {
         let pattern = words.next().unwrap_or("");
         let mut rest = words.next().unwrap_or("").trim();
         if !pattern.starts_with("pkg:") {
-            return Err(Error::at(file, line, format!("pattern {pattern:?} is not a purl pattern (pkg:TYPE/NAME)"))
-                .with_hint("example: pkg:npm/lodash@4.17.* change=upgraded security fix"));
+            return Err(Error::at(
+                file,
+                line,
+                format!("pattern {pattern:?} is not a purl pattern (pkg:TYPE/NAME)"),
+            )
+            .with_hint("example: pkg:npm/lodash@4.17.* change=upgraded security fix"));
         }
         let pattern = decode(pattern);
         // The version is after the last '@' that follows the last '/'.
@@ -98,15 +102,28 @@ impl Rule {
         if let Some(spec) = rest.strip_prefix("change=") {
             let (list, tail) = spec.split_once(char::is_whitespace).unwrap_or((spec, ""));
             for k in list.split(',').filter(|k| !k.is_empty()) {
-                let kind = ChangeKind::ALL.into_iter().find(|c| c.name() == k).ok_or_else(|| {
-                    let names: Vec<&str> = ChangeKind::ALL.iter().map(|c| c.name()).collect();
-                    Error::at(file, line, format!("unknown change kind {k:?} (known: {})", names.join(", ")))
-                })?;
+                let kind = ChangeKind::ALL
+                    .into_iter()
+                    .find(|c| c.name() == k)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = ChangeKind::ALL.iter().map(|c| c.name()).collect();
+                        Error::at(
+                            file,
+                            line,
+                            format!("unknown change kind {k:?} (known: {})", names.join(", ")),
+                        )
+                    })?;
                 kinds.push(kind);
             }
             rest = tail.trim();
         }
-        Ok(Rule { line, id, version, kinds, reason: rest.to_string() })
+        Ok(Rule {
+            line,
+            id,
+            version,
+            kinds,
+            reason: rest.to_string(),
+        })
     }
 }
 

@@ -40,18 +40,27 @@ const CRATES_IO: &[&str] = &[
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64
+            + 1;
         Error::at(name, line, "invalid UTF-8 in Cargo.lock")
     })?;
     let lock: Lock = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
         let message = e.message().trim().to_string();
         match line {
             Some(l) => Error::at(name, l, format!("invalid Cargo.lock: {message}")),
             None => Error::new(format!("{name}: invalid Cargo.lock: {message}")),
         }
     })?;
-    let mut sbom = Sbom { format: "cargo-lock", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "cargo-lock",
+        ..Sbom::default()
+    };
     // (name, version) → identity, and name → identities, for dependency strings.
     let mut by_name_version: HashMap<(String, String), String> = HashMap::new();
     let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
@@ -60,13 +69,20 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             Some(v) => v.to_string(),
             None if opts.allow_unversioned => String::new(),
             None => {
-                return Err(Error::new(format!("{name}: package[{i}] {:?} has no version", p.name))
-                    .with_hint("pass --allow-unversioned to compare such packages by presence only"))
+                return Err(Error::at(
+                    name,
+                    table_line(text, i),
+                    format!("package {} has no version", crate::parse::shown(&p.name)),
+                )
+                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
             }
         };
         let Some(source) = &p.source else {
             by_name_version.insert((p.name.clone(), version.clone()), ROOT.to_string());
-            by_name.entry(p.name.clone()).or_default().push(ROOT.to_string());
+            by_name
+                .entry(p.name.clone())
+                .or_default()
+                .push(ROOT.to_string());
             continue;
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);
@@ -74,20 +90,26 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             // The commit is in the version's stead; identity stays the name.
         } else if !CRATES_IO.contains(&source.as_str()) {
             let url = source.split_once('+').map(|(_, u)| u).unwrap_or(source);
-            purl.qualifiers.push(("repository_url".to_string(), url.to_string()));
+            purl.qualifiers
+                .push(("repository_url".to_string(), url.to_string()));
         }
         let mut c = Component::new(&purl, &version);
         if let Some(sum) = &p.checksum {
             c.add_hash("SHA256", sum);
         }
         by_name_version.insert((p.name.clone(), version.clone()), c.id.clone());
-        by_name.entry(p.name.clone()).or_default().push(c.id.clone());
+        by_name
+            .entry(p.name.clone())
+            .or_default()
+            .push(c.id.clone());
         sbom.components.push(c);
     }
     let mut edges = BTreeSet::new();
     for p in &lock.package {
         let version = p.version.clone().unwrap_or_default();
-        let Some(from) = by_name_version.get(&(p.name.clone(), version)) else { continue };
+        let Some(from) = by_name_version.get(&(p.name.clone(), version)) else {
+            continue;
+        };
         for dep in &p.dependencies {
             let mut parts = dep.split_whitespace();
             let dep_name = parts.next().unwrap_or("");
@@ -104,4 +126,14 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     }
     sbom.edges = Some(edges);
     Ok(sbom)
+}
+
+/// The line of the `index`-th `[[package]]` header (1-based), for messages.
+fn table_line(text: &str, index: usize) -> u64 {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[package]]")
+        .nth(index)
+        .map(|(n, _)| n as u64 + 1)
+        .unwrap_or(1)
 }

@@ -185,6 +185,7 @@ pub fn command() -> clap::Command {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     #[test]
     fn clap_definition_is_consistent() {

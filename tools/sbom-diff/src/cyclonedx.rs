@@ -78,14 +78,19 @@ struct Dependency {
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let bom: Bom =
-        serde_json::from_slice(crate::detect::strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
+    let bom: Bom = serde_json::from_slice(crate::detect::strip_bom(bytes))
+        .map_err(|e| json_error(name, &e))?;
     if let Some(v) = &bom.spec_version {
         if !v.starts_with("1.") {
-            return Err(Error::new(format!("{name}: /specVersion: CycloneDX {v:?} is not a 1.x version")));
+            return Err(Error::new(format!(
+                "{name}: /specVersion: CycloneDX {v:?} is not a 1.x version"
+            )));
         }
     }
-    let mut sbom = Sbom { format: "cyclonedx", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "cyclonedx",
+        ..Sbom::default()
+    };
     let mut refs: HashMap<String, String> = HashMap::new();
     if let Some(root) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()) {
         if let Some(r) = &root.bom_ref {
@@ -103,7 +108,8 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     while let Some((pointer, c)) = stack.pop() {
         if let Some(component) = component(name, &pointer, c, opts)? {
             if let Some(r) = &c.bom_ref {
-                refs.entry(r.clone()).or_insert_with(|| component.id.clone());
+                refs.entry(r.clone())
+                    .or_insert_with(|| component.id.clone());
             }
             sbom.components.push(component);
         }
@@ -116,7 +122,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     if let Some(deps) = &bom.dependencies {
         let mut edges = BTreeSet::new();
         for d in deps {
-            let Some(from) = d.reference.as_ref().and_then(|r| refs.get(r)) else { continue };
+            let Some(from) = d.reference.as_ref().and_then(|r| refs.get(r)) else {
+                continue;
+            };
             for to in d.depends_on.iter().flatten() {
                 if let Some(to) = refs.get(to) {
                     if to != from {
@@ -134,23 +142,37 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
 fn component(file: &str, pointer: &str, c: &Comp, opts: &Options) -> Result<Option<Component>> {
     let label = c.name.as_deref().unwrap_or("");
     let purl = match &c.purl {
-        Some(text) if !text.trim().is_empty() => Purl::parse(text)
-            .map_err(|e| Error::new(format!("{file}: {pointer}/purl: {e}")))?,
+        Some(text) if !text.trim().is_empty() => {
+            Purl::parse(text).map_err(|e| Error::new(format!("{file}: {pointer}/purl: {e}")))?
+        }
         _ => {
             let Some(n) = c.name.as_deref().filter(|n| !n.trim().is_empty()) else {
-                return Err(Error::new(format!("{file}: {pointer}: component has neither a purl nor a name")));
+                return Err(Error::new(format!(
+                    "{file}: {pointer}: component has neither a purl nor a name"
+                )));
             };
-            Purl::new("generic", c.group.as_deref().filter(|g| !g.is_empty()), n, None)
+            Purl::new(
+                "generic",
+                c.group.as_deref().filter(|g| !g.is_empty()),
+                n,
+                None,
+            )
         }
     };
-    let version = match c.version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let version = match c
+        .version
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         Some(v) => v.to_string(),
         None => match purl.version.clone() {
             Some(v) => v,
             None if opts.allow_unversioned => String::new(),
             None => {
                 return Err(Error::new(format!(
-                    "{file}: {pointer}: component {label:?} has no version"
+                    "{file}: {pointer}: component {} has no version",
+                    crate::parse::shown(label)
                 ))
                 .with_hint("pass --allow-unversioned to compare such components by presence only"))
             }

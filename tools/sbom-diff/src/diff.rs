@@ -112,9 +112,10 @@ pub fn diff(old: &Sbom, new: &Sbom) -> Diff {
         compare_group(id, &old.components, o, &new.components, n, &mut out);
     }
     if let (Some(a), Some(b)) = (&old.edges, &new.edges) {
-        for (kind, from_set, other) in
-            [(ChangeKind::DependencyRemoved, a, b), (ChangeKind::DependencyAdded, b, a)]
-        {
+        for (kind, from_set, other) in [
+            (ChangeKind::DependencyRemoved, a, b),
+            (ChangeKind::DependencyAdded, b, a),
+        ] {
             for (from, to) in from_set.difference(other) {
                 out.changes.push(Change {
                     kind,
@@ -171,10 +172,16 @@ fn compare_group(
         let mut rest_o = Vec::new();
         let mut by_line: BTreeMap<(u64, u64), Vec<usize>> = BTreeMap::new();
         for &k in &left_n {
-            by_line.entry(version::line(&new[k].version)).or_default().push(k);
+            by_line
+                .entry(version::line(&new[k].version))
+                .or_default()
+                .push(k);
         }
         for &k in left_o.iter().rev() {
-            match by_line.get_mut(&version::line(&old[k].version)).and_then(Vec::pop) {
+            match by_line
+                .get_mut(&version::line(&old[k].version))
+                .and_then(Vec::pop)
+            {
                 Some(m) => pairs.push((k, m)),
                 None => rest_o.push(k),
             }
@@ -235,7 +242,9 @@ fn compare_group(
 
 /// Digests differ for some algorithm both sides give.
 fn hashes_differ(x: &Component, y: &Component) -> bool {
-    x.hashes.iter().any(|(alg, a)| y.hashes.get(alg).is_some_and(|b| a != b))
+    x.hashes
+        .iter()
+        .any(|(alg, a)| y.hashes.get(alg).is_some_and(|b| a != b))
 }
 
 /// The figures of a diff (after `--allow`).
@@ -270,7 +279,11 @@ pub fn figures(d: &Diff, components_old: usize) -> Figures {
     f.changed = changed_pairs.len() as u64;
     let moved = f.counts["added"] + f.counts["removed"] + f.changed;
     f.drift = if components_old == 0 {
-        if moved == 0 { 0.0 } else { 1.0 }
+        if moved == 0 {
+            0.0
+        } else {
+            1.0
+        }
     } else {
         (moved as f64 / components_old as f64).min(1.0)
     };

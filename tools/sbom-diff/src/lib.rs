@@ -38,7 +38,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         return Err(Error::usage("OLD and NEW cannot both be stdin ('-')"));
     }
     let mut summary = SummaryBuilder::new("sbom-diff", env!("CARGO_PKG_VERSION"));
-    let opts = Options { allow_unversioned: cli.allow_unversioned };
+    let opts = Options {
+        allow_unversioned: cli.allow_unversioned,
+    };
     let old = load(&cli.old, cli.from, cli.max_input_size, &opts)?;
     let new = load(&cli.new, cli.to, cli.max_input_size, &opts)?;
     summary.input(&old.name, Some(old.sha256.clone()));
@@ -78,7 +80,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         gated = true;
     }
     if let Some(limit) = cli.max_added {
-        summary.gate(Gate::at_most("added", limit as f64, f.counts["added"] as f64));
+        summary.gate(Gate::at_most(
+            "added",
+            limit as f64,
+            f.counts["added"] as f64,
+        ));
         gated = true;
     }
     let mut kinds = cli.fail_on.clone();

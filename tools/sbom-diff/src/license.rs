@@ -82,8 +82,11 @@ impl Licenses {
 
     /// The terms that carry meaning: ambiguous ones only when nothing else is named.
     fn meaningful(&self) -> Vec<&Term> {
-        let precise: Vec<&Term> =
-            self.terms.iter().filter(|t| !matches!(t, Term::Ambiguous(_))).collect();
+        let precise: Vec<&Term> = self
+            .terms
+            .iter()
+            .filter(|t| !matches!(t, Term::Ambiguous(_)))
+            .collect();
         if precise.is_empty() {
             self.terms.iter().collect()
         } else {
@@ -112,7 +115,9 @@ impl Licenses {
     }
 
     fn is_ambiguous(&self) -> bool {
-        self.meaningful().iter().any(|t| matches!(t, Term::Ambiguous(_)))
+        self.meaningful()
+            .iter()
+            .any(|t| matches!(t, Term::Ambiguous(_)))
     }
 
     /// True when both sides name licences and they differ after normalization.
@@ -126,7 +131,9 @@ impl Licenses {
         }
         if self.is_ambiguous() || other.is_ambiguous() {
             // "BSD License" cannot be told from BSD-3-Clause: compare families.
-            let families = |l: &Licenses| -> BTreeSet<String> { l.atoms().iter().map(|a| family(a)).collect() };
+            let families = |l: &Licenses| -> BTreeSet<String> {
+                l.atoms().iter().map(|a| family(a)).collect()
+            };
             return families(self) != families(other);
         }
         self.atoms() != other.atoms()
@@ -157,14 +164,18 @@ fn is_absent(text: &str) -> bool {
 }
 
 fn looks_like_expression(text: &str) -> bool {
-    text.split_whitespace().any(|w| matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH"))
+    text.split_whitespace()
+        .any(|w| matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH"))
 }
 
 /// Canonical SPDX id for `text` in any case, or None.
 pub fn canonical_id(text: &str) -> Option<String> {
     static LOWER: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
     let map = LOWER.get_or_init(|| {
-        spdx::identifiers::LICENSES.iter().map(|l| (l.name.to_ascii_lowercase(), l.name)).collect()
+        spdx::identifiers::LICENSES
+            .iter()
+            .map(|l| (l.name.to_ascii_lowercase(), l.name))
+            .collect()
     });
     let (base, plus) = match text.strip_suffix('+') {
         Some(b) => (b, true),
@@ -174,12 +185,26 @@ pub fn canonical_id(text: &str) -> Option<String> {
     // Deprecated bare GNU ids: `GPL-2.0` means `-only`, `GPL-2.0+` `-or-later`.
     if matches!(
         id,
-        "GPL-1.0" | "GPL-2.0" | "GPL-3.0" | "LGPL-2.0" | "LGPL-2.1" | "LGPL-3.0" | "AGPL-1.0" | "AGPL-3.0" | "GFDL-1.1" | "GFDL-1.2" | "GFDL-1.3"
+        "GPL-1.0"
+            | "GPL-2.0"
+            | "GPL-3.0"
+            | "LGPL-2.0"
+            | "LGPL-2.1"
+            | "LGPL-3.0"
+            | "AGPL-1.0"
+            | "AGPL-3.0"
+            | "GFDL-1.1"
+            | "GFDL-1.2"
+            | "GFDL-1.3"
     ) {
         let suffix = if plus { "-or-later" } else { "-only" };
         return Some(format!("{id}{suffix}"));
     }
-    Some(if plus { format!("{id}+") } else { id.to_string() })
+    Some(if plus {
+        format!("{id}+")
+    } else {
+        id.to_string()
+    })
 }
 
 fn canonical_exception(text: &str) -> Option<&'static str> {
@@ -192,29 +217,92 @@ fn canonical_exception(text: &str) -> Option<&'static str> {
 /// Trove classifiers and common names with exactly one SPDX meaning.
 const NAMES: &[(&str, &str)] = &[
     ("License :: OSI Approved :: MIT License", "MIT"),
-    ("License :: OSI Approved :: MIT No Attribution License (MIT-0)", "MIT-0"),
+    (
+        "License :: OSI Approved :: MIT No Attribution License (MIT-0)",
+        "MIT-0",
+    ),
     ("License :: OSI Approved :: ISC License (ISCL)", "ISC"),
-    ("License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)", "MPL-2.0"),
-    ("License :: OSI Approved :: Mozilla Public License 1.1 (MPL 1.1)", "MPL-1.1"),
-    ("License :: OSI Approved :: GNU General Public License v2 (GPLv2)", "GPL-2.0-only"),
-    ("License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)", "GPL-2.0-or-later"),
-    ("License :: OSI Approved :: GNU General Public License v3 (GPLv3)", "GPL-3.0-only"),
-    ("License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)", "GPL-3.0-or-later"),
-    ("License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)", "LGPL-2.0-only"),
-    ("License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)", "LGPL-2.0-or-later"),
-    ("License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)", "LGPL-3.0-only"),
-    ("License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)", "LGPL-3.0-or-later"),
-    ("License :: OSI Approved :: GNU Affero General Public License v3", "AGPL-3.0-only"),
-    ("License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)", "AGPL-3.0-or-later"),
-    ("License :: OSI Approved :: Python Software Foundation License", "PSF-2.0"),
-    ("License :: OSI Approved :: The Unlicense (Unlicense)", "Unlicense"),
-    ("License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)", "BSL-1.0"),
-    ("License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)", "EPL-2.0"),
-    ("License :: OSI Approved :: European Union Public Licence 1.2 (EUPL 1.2)", "EUPL-1.2"),
-    ("License :: OSI Approved :: Universal Permissive License (UPL)", "UPL-1.0"),
+    (
+        "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)",
+        "MPL-2.0",
+    ),
+    (
+        "License :: OSI Approved :: Mozilla Public License 1.1 (MPL 1.1)",
+        "MPL-1.1",
+    ),
+    (
+        "License :: OSI Approved :: GNU General Public License v2 (GPLv2)",
+        "GPL-2.0-only",
+    ),
+    (
+        "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)",
+        "GPL-2.0-or-later",
+    ),
+    (
+        "License :: OSI Approved :: GNU General Public License v3 (GPLv3)",
+        "GPL-3.0-only",
+    ),
+    (
+        "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)",
+        "GPL-3.0-or-later",
+    ),
+    (
+        "License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)",
+        "LGPL-2.0-only",
+    ),
+    (
+        "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)",
+        "LGPL-2.0-or-later",
+    ),
+    (
+        "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)",
+        "LGPL-3.0-only",
+    ),
+    (
+        "License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)",
+        "LGPL-3.0-or-later",
+    ),
+    (
+        "License :: OSI Approved :: GNU Affero General Public License v3",
+        "AGPL-3.0-only",
+    ),
+    (
+        "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)",
+        "AGPL-3.0-or-later",
+    ),
+    (
+        "License :: OSI Approved :: Python Software Foundation License",
+        "PSF-2.0",
+    ),
+    (
+        "License :: OSI Approved :: The Unlicense (Unlicense)",
+        "Unlicense",
+    ),
+    (
+        "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)",
+        "BSL-1.0",
+    ),
+    (
+        "License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)",
+        "EPL-2.0",
+    ),
+    (
+        "License :: OSI Approved :: European Union Public Licence 1.2 (EUPL 1.2)",
+        "EUPL-1.2",
+    ),
+    (
+        "License :: OSI Approved :: Universal Permissive License (UPL)",
+        "UPL-1.0",
+    ),
     ("License :: OSI Approved :: zlib/libpng License", "Zlib"),
-    ("License :: OSI Approved :: Apache Software License 2.0", "Apache-2.0"),
-    ("License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication", "CC0-1.0"),
+    (
+        "License :: OSI Approved :: Apache Software License 2.0",
+        "Apache-2.0",
+    ),
+    (
+        "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication",
+        "CC0-1.0",
+    ),
     ("MIT License", "MIT"),
     ("The MIT License", "MIT"),
     ("The MIT License (MIT)", "MIT"),
@@ -271,7 +359,15 @@ fn family(atom: &str) -> String {
 }
 
 /// Names that are licences but not one licence; kept as written.
-const AMBIGUOUS: &[&str] = &["BSD", "BSD License", "Apache", "Apache Software License", "GPL", "LGPL", "Public Domain"];
+const AMBIGUOUS: &[&str] = &[
+    "BSD",
+    "BSD License",
+    "Apache",
+    "Apache Software License",
+    "GPL",
+    "LGPL",
+    "Public Domain",
+];
 
 fn is_known_ambiguous(text: &str) -> bool {
     AMBIGUOUS.iter().any(|a| a.eq_ignore_ascii_case(text))
@@ -282,7 +378,10 @@ fn map_name(text: &str) -> Option<String> {
     if let Some(id) = canonical_id(text) {
         return Some(id);
     }
-    NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(text)).map(|(_, id)| (*id).to_string())
+    NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text))
+        .map(|(_, id)| (*id).to_string())
 }
 
 /// Normalizes an SPDX expression (see the module docs). Never fails: an
@@ -313,8 +412,11 @@ fn normalize_expression(text: &str) -> Term {
             after_with = upper == "WITH";
             *t = upper;
         } else if t != "(" && t != ")" {
-            let canonical =
-                if after_with { canonical_exception(t).map(str::to_string) } else { canonical_id(t) };
+            let canonical = if after_with {
+                canonical_exception(t).map(str::to_string)
+            } else {
+                canonical_id(t)
+            };
             if let Some(c) = canonical {
                 *t = c;
             }
@@ -322,7 +424,9 @@ fn normalize_expression(text: &str) -> Term {
         }
     }
     // Drop one pair of parentheses around the whole expression.
-    if tokens.first().map(String::as_str) == Some("(") && tokens.last().map(String::as_str) == Some(")") {
+    if tokens.first().map(String::as_str) == Some("(")
+        && tokens.last().map(String::as_str) == Some(")")
+    {
         let mut depth = 0i32;
         let mut wraps = true;
         for (i, t) in tokens.iter().enumerate() {
@@ -341,8 +445,11 @@ fn normalize_expression(text: &str) -> Term {
             tokens.pop();
         }
     }
-    let operators: BTreeSet<&str> =
-        tokens.iter().map(String::as_str).filter(|t| matches!(*t, "AND" | "OR" | "WITH")).collect();
+    let operators: BTreeSet<&str> = tokens
+        .iter()
+        .map(String::as_str)
+        .filter(|t| matches!(*t, "AND" | "OR" | "WITH"))
+        .collect();
     let flat = !tokens.iter().any(|t| t == "(" || t == ")");
     if operators.is_empty() && tokens.len() == 1 {
         return Term::Single(tokens.remove(0));
@@ -370,6 +477,7 @@ fn normalize_expression(text: &str) -> Term {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -395,11 +503,16 @@ mod tests {
         assert!(!expr("MIT OR Apache-2.0").differs(&expr("(Apache-2.0 or MIT)")));
         assert!(!names(&["MIT", "Apache-2.0"]).differs(&expr("MIT OR Apache-2.0")));
         assert!(!expr("GPL-2.0+").differs(&expr("GPL-2.0-or-later")));
-        assert!(!names(&["BSD-3-Clause", "License :: OSI Approved :: BSD License"])
-            .differs(&names(&["BSD-3-Clause"])));
+        assert!(
+            !names(&["BSD-3-Clause", "License :: OSI Approved :: BSD License"])
+                .differs(&names(&["BSD-3-Clause"]))
+        );
         assert!(!names(&["MIT"]).differs(&expr("NOASSERTION")));
         // An ambiguous classifier is not a change from a licence of its family.
-        assert!(!names(&["License :: OSI Approved :: Apache Software License"]).differs(&expr("Apache-2.0")));
+        assert!(
+            !names(&["License :: OSI Approved :: Apache Software License"])
+                .differs(&expr("Apache-2.0"))
+        );
         assert!(!names(&["License :: OSI Approved :: BSD License"]).differs(&names(&["BSD"])));
     }
 
@@ -408,14 +521,21 @@ mod tests {
         assert!(names(&["MIT"]).differs(&names(&["Apache-2.0"])));
         assert!(expr("MIT OR Apache-2.0").differs(&expr("MIT AND Apache-2.0")));
         assert!(names(&["License :: OSI Approved :: BSD License"]).differs(&names(&["MIT"])));
-        assert!(names(&["License :: OSI Approved :: Apache Software License"]).differs(&names(&["GPL-2.0-only"])));
+        assert!(
+            names(&["License :: OSI Approved :: Apache Software License"])
+                .differs(&names(&["GPL-2.0-only"]))
+        );
         assert!(expr("GPL-2.0-only").differs(&expr("GPL-2.0-or-later")));
         assert_eq!(
-            expr("(mit or apache-2.0) and bsd-3-clause").display().unwrap(),
+            expr("(mit or apache-2.0) and bsd-3-clause")
+                .display()
+                .unwrap(),
             "(MIT OR Apache-2.0) AND BSD-3-Clause"
         );
         assert_eq!(
-            expr("GPL-2.0-or-later with classpath-exception-2.0").display().unwrap(),
+            expr("GPL-2.0-or-later with classpath-exception-2.0")
+                .display()
+                .unwrap(),
             "GPL-2.0-or-later WITH Classpath-exception-2.0"
         );
     }

@@ -69,8 +69,11 @@ impl Component {
 
     /// Adds a digest; the algorithm name is normalized (`SHA-256` = `sha256`).
     pub fn add_hash(&mut self, alg: &str, hex_digest: &str) {
-        let alg: String =
-            alg.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_ascii_uppercase();
+        let alg: String = alg
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_ascii_uppercase();
         let digest = hex_digest.trim().to_ascii_lowercase();
         if alg.is_empty() || digest.is_empty() {
             return;
@@ -99,7 +102,12 @@ impl Component {
     pub fn hash_map(&self) -> BTreeMap<String, String> {
         self.hashes
             .iter()
-            .map(|(alg, set)| (alg.clone(), set.iter().cloned().collect::<Vec<_>>().join(" ")))
+            .map(|(alg, set)| {
+                (
+                    alg.clone(),
+                    set.iter().cloned().collect::<Vec<_>>().join(" "),
+                )
+            })
             .collect()
     }
 }

@@ -42,22 +42,35 @@ struct Entry {
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let lock: Lock =
-        serde_json::from_slice(crate::detect::strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
-    let version = lock.lockfile_version.as_ref().and_then(serde_json::Value::as_u64);
+    let lock: Lock = serde_json::from_slice(crate::detect::strip_bom(bytes))
+        .map_err(|e| json_error(name, &e))?;
+    let version = lock
+        .lockfile_version
+        .as_ref()
+        .and_then(serde_json::Value::as_u64);
     if !matches!(version, Some(2 | 3)) {
-        let shown = lock.lockfile_version.map(|v| v.to_string()).unwrap_or_default();
+        let shown = lock
+            .lockfile_version
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         return Err(Error::new(format!("{name}: /lockfileVersion: {shown} is not supported (2 and 3 are)"))
             .with_hint("regenerate it with npm 7 or later: npm install --package-lock-only --lockfile-version 3"));
     }
     let Some(packages) = lock.packages else {
-        return Err(Error::new(format!("{name}: /packages is missing: not a v2/v3 package-lock.json")));
+        return Err(Error::new(format!(
+            "{name}: /packages is missing: not a v2/v3 package-lock.json"
+        )));
     };
-    let mut sbom = Sbom { format: "npm-lock", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "npm-lock",
+        ..Sbom::default()
+    };
     // Path → identity, for resolving dependency names.
     let mut at_path: BTreeMap<&str, String> = BTreeMap::new();
     for (path, e) in &packages {
-        let Some(after) = package_name(path) else { continue };
+        let Some(after) = package_name(path) else {
+            continue;
+        };
         if e.link {
             continue;
         }
@@ -74,8 +87,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             Some(v) => v.to_string(),
             None if opts.allow_unversioned => String::new(),
             None => {
-                return Err(Error::new(format!("{name}: {pointer}: package {pkg_name:?} has no version"))
-                    .with_hint("pass --allow-unversioned to compare such packages by presence only"))
+                return Err(Error::new(format!(
+                    "{name}: {pointer}: package {} has no version",
+                    crate::parse::shown(pkg_name)
+                ))
+                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
             }
         };
         let purl = Purl::new("npm", scope, bare, None);
@@ -100,7 +116,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         if e.link || (!path.is_empty() && package_name(path).is_none()) {
             continue;
         }
-        let from = if path.is_empty() { ROOT.to_string() } else {
+        let from = if path.is_empty() {
+            ROOT.to_string()
+        } else {
             match at_path.get(path.as_str()) {
                 Some(id) => id.clone(),
                 None => continue,
@@ -111,7 +129,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             .iter()
             .chain(e.optional_dependencies.iter())
             .chain(e.peer_dependencies.iter())
-            .chain(if path.is_empty() { e.dev_dependencies.iter() } else { None.iter() })
+            .chain(if path.is_empty() {
+                e.dev_dependencies.iter()
+            } else {
+                None.iter()
+            })
             .flat_map(|m| m.keys());
         for dep in names {
             if let Some(to) = resolve(&at_path, path, dep) {
@@ -138,8 +160,11 @@ fn resolve<'a>(at_path: &'a BTreeMap<&str, String>, from: &str, dep: &str) -> Op
     let mut dir = from.to_string();
     // Bounded: each round removes at least one path segment.
     for _ in 0..=from.matches('/').count() + 1 {
-        let candidate =
-            if dir.is_empty() { format!("node_modules/{dep}") } else { format!("{dir}/node_modules/{dep}") };
+        let candidate = if dir.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{dir}/node_modules/{dep}")
+        };
         if let Some(id) = at_path.get(candidate.as_str()) {
             return Some(id);
         }
@@ -159,7 +184,9 @@ fn resolve<'a>(at_path: &'a BTreeMap<&str, String>, from: &str, dep: &str) -> Op
 /// `sha512-<base64> sha1-<base64>` → hex digests.
 pub fn add_integrity(c: &mut Component, sri: &str) {
     for part in sri.split_whitespace() {
-        let Some((alg, b64)) = part.split_once('-') else { continue };
+        let Some((alg, b64)) = part.split_once('-') else {
+            continue;
+        };
         let b64 = b64.split('?').next().unwrap_or(b64);
         if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64) {
             c.add_hash(alg, &hex::encode(raw));
@@ -168,6 +195,7 @@ pub fn add_integrity(c: &mut Component, sri: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -180,7 +208,10 @@ mod tests {
         m.insert("node_modules/@s/c", "C".into());
         assert_eq!(resolve(&m, "node_modules/a", "b").unwrap(), "B2");
         assert_eq!(resolve(&m, "node_modules/@s/c", "b").unwrap(), "B1");
-        assert_eq!(resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(), "C");
+        assert_eq!(
+            resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(),
+            "C"
+        );
         assert_eq!(resolve(&m, "", "a").unwrap(), "A");
         assert!(resolve(&m, "node_modules/a", "zzz").is_none());
         assert_eq!(package_name("node_modules/@s/c"), Some("@s/c"));

@@ -36,11 +36,18 @@ pub fn load(path: &str, kind: Kind, max_bytes: u64, opts: &Options) -> Result<Lo
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(&name, e).context("reading"))?;
     if bytes.len() as u64 > max_bytes {
-        return Err(Error::new(format!("{name}: larger than --max-input-size ({max_bytes} bytes); refusing to read it"))
-            .with_hint("raise --max-input-size if this input is genuine"));
+        return Err(Error::new(format!(
+            "{name}: larger than --max-input-size ({max_bytes} bytes); refusing to read it"
+        ))
+        .with_hint("raise --max-input-size if this input is genuine"));
     }
     let (kind, sbom) = parse_bytes(&name, &bytes, kind, opts)?;
-    Ok(Loaded { name, sha256: digest.sha256(), kind, sbom })
+    Ok(Loaded {
+        name,
+        sha256: digest.sha256(),
+        kind,
+        sbom,
+    })
 }
 
 /// Detects (unless told) and parses; the entry point the fuzz target uses.
@@ -69,4 +76,16 @@ pub fn json_error(name: &str, err: &serde_json::Error) -> Error {
         reason = reason.replacen("invalid JSON: ", "unexpected content: ", 1);
     }
     Error::at_column(name, err.line() as u64, err.column() as u64, reason)
+}
+
+/// A value quoted for a message, cut to 80 characters so a hostile 10 MB
+/// field cannot flood the terminal.
+pub fn shown(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.chars().count() <= MAX {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("{head:?}... ({} bytes)", text.len())
+    }
 }

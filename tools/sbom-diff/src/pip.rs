@@ -16,7 +16,7 @@ use regex::Regex;
 use common::{Error, Result};
 
 use crate::model::{Component, Sbom};
-use crate::parse::Options;
+use crate::parse::{shown, Options};
 use crate::purl::Purl;
 
 fn requirement_re() -> &'static Regex {
@@ -24,23 +24,34 @@ fn requirement_re() -> &'static Regex {
     RE.get_or_init(|| {
         // name [extras] (== | === | @) rest
         #[allow(clippy::unwrap_used, reason = "a constant pattern, covered by tests")]
-        Regex::new(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(===|==|@|~=|>=|<=|!=|>|<)?\s*(.*)$").unwrap()
+        Regex::new(
+            r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(===|==|@|~=|>=|<=|!=|>|<)?\s*(.*)$",
+        )
+        .unwrap()
     })
 }
 
-/// True when `line` (trimmed, not a comment) reads as a requirement.
+/// True when `line` (trimmed, not a comment) reads as a requirement with a
+/// version clause (pinned or not: the parser then says what is wrong).
 pub fn looks_like_requirement(line: &str) -> bool {
     requirement_re()
         .captures(line)
-        .is_some_and(|c| matches!(c.get(3).map(|m| m.as_str()), Some("==" | "===" | "@")))
+        .is_some_and(|c| c.get(3).is_some())
 }
 
 pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
     let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64
+            + 1;
         Error::at(name, line, "invalid UTF-8")
     })?;
-    let mut sbom = Sbom { format: "pip", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "pip",
+        ..Sbom::default()
+    };
     let mut logical = String::new();
     let mut start_line = 0u64;
     for (i, raw) in text.lines().enumerate() {
@@ -79,16 +90,28 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
         return Ok(None);
     }
     if body.starts_with('-') {
-        let option = body.split(|c: char| c.is_whitespace() || c == '=').next().unwrap_or(body);
+        let option = body
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .next()
+            .unwrap_or(body);
         return match option {
             "-r" | "--requirement" | "-c" | "--constraint" => Err(Error::at(
                 file,
                 line,
-                format!("{option} includes another file, which is not read: {body:?}"),
+                format!(
+                    "{option} includes another file, which is not read: {}",
+                    shown(body)
+                ),
             )
-            .with_hint("flatten the requirements first (pip-compile, or pip freeze in the environment)")),
-            "-e" | "--editable" => Err(Error::at(file, line, format!("editable requirement {body:?} pins no version"))
-                .with_hint("compare the environment's pip freeze output instead")),
+            .with_hint(
+                "flatten the requirements first (pip-compile, or pip freeze in the environment)",
+            )),
+            "-e" | "--editable" => Err(Error::at(
+                file,
+                line,
+                format!("editable requirement {} pins no version", shown(body)),
+            )
+            .with_hint("compare the environment's pip freeze output instead")),
             _ => Ok(None),
         };
     }
@@ -108,10 +131,18 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
             };
             if let Some(v) = value {
                 let Some((alg, hex)) = v.split_once(':') else {
-                    return Err(Error::at(file, line, format!("--hash={v} is not ALGORITHM:HEX")));
+                    return Err(Error::at(
+                        file,
+                        line,
+                        format!("--hash={} is not ALGORITHM:HEX", shown(&v)),
+                    ));
                 };
                 if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(Error::at(file, line, format!("--hash={v}: the digest is not hexadecimal")));
+                    return Err(Error::at(
+                        file,
+                        line,
+                        format!("--hash={}: the digest is not hexadecimal", shown(&v)),
+                    ));
                 }
                 hashes.push((alg.to_string(), hex.to_string()));
             }
@@ -123,27 +154,55 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
         None => (spec, None),
     };
     let Some(caps) = requirement_re().captures(spec) else {
-        return Err(Error::at(file, line, format!("not a requirement: {spec:?}")));
+        return Err(Error::at(
+            file,
+            line,
+            format!("not a requirement: {}", shown(spec)),
+        ));
     };
     let name = caps.get(1).map(|m| m.as_str()).unwrap_or("");
     let op = caps.get(3).map(|m| m.as_str());
     let rest = caps.get(4).map(|m| m.as_str().trim()).unwrap_or("");
     let version = match op {
-        Some("==" | "===") if !rest.is_empty() && !rest.contains([',', '*', ' ']) => rest.to_string(),
+        Some("==" | "===") if !rest.is_empty() && !rest.contains([',', '*', ' ']) => {
+            rest.to_string()
+        }
         Some("@") if !rest.is_empty() => rest.to_string(),
         Some("==" | "===") if rest.contains(',') => {
-            return Err(Error::at(file, line, format!("{spec:?} has several version clauses: pin exactly one version")))
+            return Err(Error::at(
+                file,
+                line,
+                format!(
+                    "{} has several version clauses: pin exactly one version",
+                    shown(spec)
+                ),
+            ))
         }
         Some("==" | "===") if rest.contains('*') => {
-            return Err(Error::at(file, line, format!("{spec:?} is a wildcard, not a pin: pin exactly one version")))
+            return Err(Error::at(
+                file,
+                line,
+                format!(
+                    "{} is a wildcard, not a pin: pin exactly one version",
+                    shown(spec)
+                ),
+            ))
         }
         None if rest.is_empty() => {
-            return Err(Error::at(file, line, format!("requirement {name:?} has no version"))
-                .with_hint("pin it (name==version), or diff the output of pip freeze"))
+            return Err(Error::at(
+                file,
+                line,
+                format!("requirement {} has no version", shown(name)),
+            )
+            .with_hint("pin it (name==version), or diff the output of pip freeze"))
         }
         _ => {
-            return Err(Error::at(file, line, format!("requirement {spec:?} is not pinned to one version"))
-                .with_hint("pin it (name==version), or diff the output of pip freeze"))
+            return Err(Error::at(
+                file,
+                line,
+                format!("requirement {} is not pinned to one version", shown(spec)),
+            )
+            .with_hint("pin it (name==version), or diff the output of pip freeze"))
         }
     };
     let purl = Purl::new("pypi", None, name, None);
@@ -155,6 +214,7 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -167,9 +227,14 @@ mod tests {
         let c = one("Charset_Normalizer[unicode]==3.3.2 ; python_version >= \"3.8\" \\ --hash=sha256:AB --hash sha256:cd # c")
             .unwrap()
             .unwrap();
-        assert_eq!((c.id.as_str(), c.version.as_str()), ("pkg:pypi/charset-normalizer", "3.3.2"));
+        assert_eq!(
+            (c.id.as_str(), c.version.as_str()),
+            ("pkg:pypi/charset-normalizer", "3.3.2")
+        );
         assert_eq!(c.hash_map()["SHA256"], "ab cd");
-        let c = one("demo @ file:///tmp/demo-1.0-py3-none-any.whl").unwrap().unwrap();
+        let c = one("demo @ file:///tmp/demo-1.0-py3-none-any.whl")
+            .unwrap()
+            .unwrap();
         assert_eq!(c.version, "file:///tmp/demo-1.0-py3-none-any.whl");
         assert!(one("# comment").unwrap().is_none());
         assert!(one("--index-url https://x").unwrap().is_none());
@@ -187,7 +252,10 @@ mod tests {
             ("requests==1 --hash=sha256", "ALGORITHM:HEX"),
         ] {
             let err = one(line).unwrap_err().to_string();
-            assert!(err.starts_with("r.txt:3: ") && err.contains(needle), "{line}: {err}");
+            assert!(
+                err.starts_with("r.txt:3: ") && err.contains(needle),
+                "{line}: {err}"
+            );
         }
     }
 }

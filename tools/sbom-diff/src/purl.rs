@@ -30,7 +30,13 @@ pub struct Purl {
 
 /// Qualifiers that describe where an artifact came from rather than which
 /// package it is: they never split an identity.
-const NON_IDENTIFYING: &[&str] = &["checksum", "checksums", "download_url", "file_name", "vcs_url"];
+const NON_IDENTIFYING: &[&str] = &[
+    "checksum",
+    "checksums",
+    "download_url",
+    "file_name",
+    "vcs_url",
+];
 
 impl Purl {
     /// Parses and normalizes `text`. The error says what is wrong.
@@ -48,24 +54,32 @@ impl Purl {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
         };
-        let (ty, path) =
-            rest.split_once('/').ok_or_else(|| format!("purl {text:?} has no name"))?;
+        let (ty, path) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("purl {text:?} has no name"))?;
         let ty = ty.to_ascii_lowercase();
-        if ty.is_empty() || !ty.chars().all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c)) {
+        if ty.is_empty()
+            || !ty
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
+        {
             return Err(format!("purl {text:?} has an invalid type {ty:?}"));
         }
         let path = path.trim_end_matches('/');
         // The version is after the last '@' of the last segment ('@' inside
         // an npm scope is percent-encoded, or appears before a '/').
         let (path, version) = match path.rfind('@') {
-            Some(at) if !path[at..].contains('/') => {
-                (&path[..at], Some(decode(&path[at + 1..])))
-            }
+            Some(at) if !path[at..].contains('/') => (&path[..at], Some(decode(&path[at + 1..]))),
             _ => (path, None),
         };
-        let mut segments: Vec<String> =
-            path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
-        let name = segments.pop().ok_or_else(|| format!("purl {text:?} has no name"))?;
+        let mut segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let name = segments
+            .pop()
+            .ok_or_else(|| format!("purl {text:?} has no name"))?;
         if name.is_empty() {
             return Err(format!("purl {text:?} has an empty name"));
         }
@@ -105,7 +119,12 @@ impl Purl {
         let mut purl = Purl {
             ty: ty.to_ascii_lowercase(),
             namespace: namespace
-                .map(|n| n.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+                .map(|n| {
+                    n.split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
             name: name.to_string(),
             version: version.map(str::to_string),
@@ -136,7 +155,8 @@ impl Purl {
                 }
             }
         }
-        self.qualifiers.retain(|(k, _)| !NON_IDENTIFYING.contains(&k.as_str()));
+        self.qualifiers
+            .retain(|(k, _)| !NON_IDENTIFYING.contains(&k.as_str()));
         self.qualifiers.sort();
         self.qualifiers.dedup_by(|a, b| a.0 == b.0);
     }
@@ -260,6 +280,7 @@ fn encode_into(out: &mut String, text: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -270,7 +291,10 @@ mod tests {
     #[test]
     fn identities_normalize() {
         assert_eq!(id("pkg:pypi/Jinja2@3.1.4"), "pkg:pypi/jinja2");
-        assert_eq!(id("pkg:PyPI/charset_normalizer@3.3.2"), "pkg:pypi/charset-normalizer");
+        assert_eq!(
+            id("pkg:PyPI/charset_normalizer@3.3.2"),
+            "pkg:pypi/charset-normalizer"
+        );
         assert_eq!(id("pkg:pypi/zope.interface@6"), "pkg:pypi/zope-interface");
         assert_eq!(id("pkg:pypi/Foo__Bar.-baz"), "pkg:pypi/foo-bar-baz");
         assert_eq!(id("pkg:npm/%40types/node@20.11.0"), "pkg:npm/%40types/node");
@@ -284,8 +308,17 @@ mod tests {
             id("pkg:pypi/foo@1.0?vcs_url=git%2Bhttps://x&download_url=y&arch="),
             "pkg:pypi/foo"
         );
-        assert_eq!(id("pkg:golang/github.com/a/b@v1.2.3#/sub/./dir/"), "pkg:golang/github.com/a/b#sub/dir");
-        assert_eq!(Purl::parse("pkg:cargo/serde@1.0.0").unwrap().version.as_deref(), Some("1.0.0"));
+        assert_eq!(
+            id("pkg:golang/github.com/a/b@v1.2.3#/sub/./dir/"),
+            "pkg:golang/github.com/a/b#sub/dir"
+        );
+        assert_eq!(
+            Purl::parse("pkg:cargo/serde@1.0.0")
+                .unwrap()
+                .version
+                .as_deref(),
+            Some("1.0.0")
+        );
     }
 
     #[test]

@@ -79,7 +79,13 @@ fn record<'a>(c: &'a Change, old: &'a Loaded, new: &'a Loaded) -> Record<'a> {
     }
 }
 
-pub fn write(format: Format, old: &Loaded, new: &Loaded, d: &Diff, summary: &Summary) -> Result<()> {
+pub fn write(
+    format: Format,
+    old: &Loaded,
+    new: &Loaded,
+    d: &Diff,
+    summary: &Summary,
+) -> Result<()> {
     let mut out = RecordWriter::stdout();
     match format {
         Format::Jsonl => {
@@ -94,7 +100,13 @@ pub fn write(format: Format, old: &Loaded, new: &Loaded, d: &Diff, summary: &Sum
     out.flush()
 }
 
-fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &Summary) -> Result<()> {
+fn text(
+    out: &mut RecordWriter,
+    old: &Loaded,
+    new: &Loaded,
+    d: &Diff,
+    summary: &Summary,
+) -> Result<()> {
     let io = |e: std::io::Error| Error::io("<stdout>", e);
     let rows: Vec<[String; 5]> = d
         .changes
@@ -103,7 +115,10 @@ fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &
             let r = record(c, old, new);
             let component = match c.from.as_deref() {
                 Some(from) => format!("{from} -> {}", c.id),
-                None => r.name.map(|n| format!("{n} ({})", r.ecosystem.unwrap_or(""))).unwrap_or_else(|| c.id.clone()),
+                None => r
+                    .name
+                    .map(|n| format!("{n} ({})", r.ecosystem.unwrap_or("")))
+                    .unwrap_or_else(|| c.id.clone()),
             };
             let note = match c.kind {
                 ChangeKind::LicenseChanged => format!(
@@ -111,7 +126,9 @@ fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &
                     r.old_license.unwrap_or_default(),
                     r.new_license.unwrap_or_default()
                 ),
-                ChangeKind::HashChanged => short_hashes(r.old_hashes.as_ref(), r.new_hashes.as_ref()),
+                ChangeKind::HashChanged => {
+                    short_hashes(r.old_hashes.as_ref(), r.new_hashes.as_ref())
+                }
                 ChangeKind::SupplierChanged => format!(
                     "{} -> {}",
                     r.old_supplier.unwrap_or(""),
@@ -160,7 +177,13 @@ fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &
             writeln!(w, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]])).map_err(io)?;
         }
     }
-    let fig = |k: &str| summary.figures.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let fig = |k: &str| {
+        summary
+            .figures
+            .get(k)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
     writeln!(w).map_err(io)?;
     writeln!(
         w,
@@ -180,8 +203,19 @@ fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &
         fig("hash_changed"), fig("supplier_changed"), fig("dependency_added"), fig("dependency_removed"), fig("allowed")
     )
     .map_err(io)?;
-    let drift = summary.figures.get("drift").and_then(|v| v.as_f64()).unwrap_or(0.0);
-    writeln!(w, "drift {:.4}% ({} changed, of {} in the baseline)", drift * 100.0, fig("changed"), fig("components_old")).map_err(io)?;
+    let drift = summary
+        .figures
+        .get("drift")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    writeln!(
+        w,
+        "drift {:.4}% ({} changed, of {} in the baseline)",
+        drift * 100.0,
+        fig("changed"),
+        fig("components_old")
+    )
+    .map_err(io)?;
     for g in &summary.gates {
         writeln!(
             w,
@@ -194,22 +228,49 @@ fn text(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff, summary: &
         )
         .map_err(io)?;
     }
-    writeln!(w, "verdict: {}", if summary.verdict.is_pass() { "pass" } else { "fail" }).map_err(io)?;
+    writeln!(
+        w,
+        "verdict: {}",
+        if summary.verdict.is_pass() {
+            "pass"
+        } else {
+            "fail"
+        }
+    )
+    .map_err(io)?;
     Ok(())
 }
 
-fn short_hashes(o: Option<&BTreeMap<String, String>>, n: Option<&BTreeMap<String, String>>) -> String {
-    let (Some(o), Some(n)) = (o, n) else { return String::new() };
+fn short_hashes(
+    o: Option<&BTreeMap<String, String>>,
+    n: Option<&BTreeMap<String, String>>,
+) -> String {
+    let (Some(o), Some(n)) = (o, n) else {
+        return String::new();
+    };
     let mut parts = Vec::new();
     for (alg, a) in o {
         if let Some(b) = n.get(alg) {
             if a != b {
                 // Show only the digests that differ: `-gone.. +new..`.
                 let cut = |s: &str| s.chars().take(12).collect::<String>();
-                let (sa, sb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
-                let gone: Vec<String> = sa.iter().filter(|d| !sb.contains(d)).map(|d| format!("-{}..", cut(d))).collect();
-                let new: Vec<String> = sb.iter().filter(|d| !sa.contains(d)).map(|d| format!("+{}..", cut(d))).collect();
-                parts.push(format!("{alg} {} {}", gone.join(" "), new.join(" ")).trim().to_string());
+                let (sa, sb): (Vec<&str>, Vec<&str>) =
+                    (a.split(' ').collect(), b.split(' ').collect());
+                let gone: Vec<String> = sa
+                    .iter()
+                    .filter(|d| !sb.contains(d))
+                    .map(|d| format!("-{}..", cut(d)))
+                    .collect();
+                let new: Vec<String> = sb
+                    .iter()
+                    .filter(|d| !sa.contains(d))
+                    .map(|d| format!("+{}..", cut(d)))
+                    .collect();
+                parts.push(
+                    format!("{alg} {} {}", gone.join(" "), new.join(" "))
+                        .trim()
+                        .to_string(),
+                );
             }
         }
     }
@@ -223,12 +284,31 @@ fn csv_rows(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff) -> Res
         other => Error::new(format!("<stdout>: cannot write CSV: {other:?}")),
     };
     w.write_record([
-        "change", "id", "name", "ecosystem", "from", "old_version", "new_version", "old_license",
-        "new_license", "old_hashes", "new_hashes", "old_supplier", "new_supplier", "allowed", "reason",
+        "change",
+        "id",
+        "name",
+        "ecosystem",
+        "from",
+        "old_version",
+        "new_version",
+        "old_license",
+        "new_license",
+        "old_hashes",
+        "new_hashes",
+        "old_supplier",
+        "new_supplier",
+        "allowed",
+        "reason",
     ])
     .map_err(err)?;
     let joined = |m: Option<BTreeMap<String, String>>| {
-        m.map(|m| m.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(";")).unwrap_or_default()
+        m.map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}:{v}"))
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+        .unwrap_or_default()
     };
     for c in &d.changes {
         let r = record(c, old, new);

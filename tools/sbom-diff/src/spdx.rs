@@ -67,20 +67,28 @@ struct Relationship {
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let doc: Doc =
-        serde_json::from_slice(crate::detect::strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
+    let doc: Doc = serde_json::from_slice(crate::detect::strip_bom(bytes))
+        .map_err(|e| json_error(name, &e))?;
     match doc.spdx_version.as_deref() {
         Some(v) if v.starts_with("SPDX-2.") => {}
         Some(v) => {
-            return Err(Error::new(format!("{name}: /spdxVersion: {v:?} is not SPDX 2.x"))
-                .with_hint("SPDX 2.2 and 2.3 JSON are read"))
+            return Err(
+                Error::new(format!("{name}: /spdxVersion: {v:?} is not SPDX 2.x"))
+                    .with_hint("SPDX 2.2 and 2.3 JSON are read"),
+            )
         }
         None => return Err(Error::new(format!("{name}: /spdxVersion is missing"))),
     }
     let packages = doc.packages.unwrap_or_default();
-    let doc_id = doc.spdx_id.unwrap_or_else(|| "SPDXRef-DOCUMENT".to_string());
+    let doc_id = doc
+        .spdx_id
+        .unwrap_or_else(|| "SPDXRef-DOCUMENT".to_string());
     let relationships = doc.relationships.unwrap_or_default();
-    let mut described: HashSet<String> = doc.document_describes.unwrap_or_default().into_iter().collect();
+    let mut described: HashSet<String> = doc
+        .document_describes
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     for r in &relationships {
         if r.spdx_element_id.as_deref() == Some(doc_id.as_str())
             && r.relationship_type.as_deref() == Some("DESCRIBES")
@@ -105,7 +113,10 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     if subject_count == packages.len() {
         described.clear();
     }
-    let mut sbom = Sbom { format: "spdx", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "spdx",
+        ..Sbom::default()
+    };
     let mut ids: HashMap<String, String> = HashMap::new();
     ids.insert(doc_id, ROOT.to_string());
     for (i, p) in packages.iter().enumerate() {
@@ -125,9 +136,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     let mut edges = BTreeSet::new();
     let mut graph = false;
     for r in &relationships {
-        let (Some(a), Some(t), Some(b)) =
-            (&r.spdx_element_id, &r.relationship_type, &r.related_spdx_element)
-        else {
+        let (Some(a), Some(t), Some(b)) = (
+            &r.spdx_element_id,
+            &r.relationship_type,
+            &r.related_spdx_element,
+        ) else {
             continue;
         };
         let (from, to) = if t == "DEPENDS_ON" {
@@ -153,26 +166,38 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
 fn package(file: &str, pointer: &str, p: &Package, opts: &Options) -> Result<Component> {
     let label = p.name.as_deref().unwrap_or("");
     let purl_text = p.external_refs.iter().flatten().find_map(|r| {
-        (r.reference_type.as_deref() == Some("purl")).then_some(r.reference_locator.as_deref()).flatten()
+        (r.reference_type.as_deref() == Some("purl"))
+            .then_some(r.reference_locator.as_deref())
+            .flatten()
     });
     let purl = match purl_text {
         Some(text) => Purl::parse(text)
             .map_err(|e| Error::new(format!("{file}: {pointer}/externalRefs: {e}")))?,
         None => {
             let Some(n) = p.name.as_deref().filter(|n| !n.trim().is_empty()) else {
-                return Err(Error::new(format!("{file}: {pointer}: package has neither a purl nor a name")));
+                return Err(Error::new(format!(
+                    "{file}: {pointer}: package has neither a purl nor a name"
+                )));
             };
             Purl::new("generic", None, n, None)
         }
     };
-    let version = match p.version_info.as_deref().map(str::trim).filter(|v| !v.is_empty() && *v != "NOASSERTION") {
+    let version = match p
+        .version_info
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "NOASSERTION")
+    {
         Some(v) => v.to_string(),
         None => match purl.version.clone() {
             Some(v) => v,
             None if opts.allow_unversioned => String::new(),
             None => {
-                return Err(Error::new(format!("{file}: {pointer}: package {label:?} has no versionInfo"))
-                    .with_hint("pass --allow-unversioned to compare such packages by presence only"))
+                return Err(Error::new(format!(
+                    "{file}: {pointer}: package {} has no versionInfo",
+                    crate::parse::shown(label)
+                ))
+                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
             }
         },
     };
@@ -182,9 +207,11 @@ fn package(file: &str, pointer: &str, p: &Package, opts: &Options) -> Result<Com
             c.add_hash(alg, v);
         }
     }
-    c.licenses.add_expression(p.license_concluded.as_deref().unwrap_or(""));
+    c.licenses
+        .add_expression(p.license_concluded.as_deref().unwrap_or(""));
     if c.licenses.is_empty() {
-        c.licenses.add_expression(p.license_declared.as_deref().unwrap_or(""));
+        c.licenses
+            .add_expression(p.license_declared.as_deref().unwrap_or(""));
     }
     if let Some(s) = &p.supplier {
         c.set_supplier(s);

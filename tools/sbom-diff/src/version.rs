@@ -21,16 +21,19 @@ pub fn compare(ty: &str, a: &str, b: &str) -> Ordering {
     }
     match ty {
         "pypi" => {
-            if let (Ok(x), Ok(y)) = (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b))
-            {
+            if let (Ok(x), Ok(y)) = (
+                pep440_rs::Version::from_str(a),
+                pep440_rs::Version::from_str(b),
+            ) {
                 return x.cmp(&y);
             }
         }
         "npm" | "cargo" | "golang" | "gem" | "nuget" | "hex" | "composer" => {
             let strip = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
-            if let (Ok(x), Ok(y)) =
-                (semver::Version::parse(&strip(a)), semver::Version::parse(&strip(b)))
-            {
+            if let (Ok(x), Ok(y)) = (
+                semver::Version::parse(&strip(a)),
+                semver::Version::parse(&strip(b)),
+            ) {
                 // SemVer ignores build metadata for precedence; keep the order total.
                 return x.cmp_precedence(&y).then_with(|| a.cmp(b));
             }
@@ -130,6 +133,7 @@ impl<'a> Iterator for Runs<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use Ordering::*;

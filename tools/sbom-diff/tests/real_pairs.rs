@@ -1,6 +1,8 @@
 //! The real generator outputs in testdata/sbom-diff (see its README): exact
 //! change records and figures for each pair, same-format and cross-format.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use common::testkit::{jsonl, summary, testdata};
 use serde_json::{json, Value};
@@ -18,7 +20,11 @@ fn diff(old: &str, new: &str, args: &[&str]) -> (i32, Vec<Value>) {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap(), jsonl(&out.stdout))
 }
 
@@ -29,7 +35,11 @@ fn changes(records: &[Value]) -> Vec<(String, String, String, String)> {
         .filter(|r| r["kind"] == "change")
         .map(|r| {
             let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
-            let old = if r.get("from").is_some() { s("from") } else { s("old_version") };
+            let old = if r.get("from").is_some() {
+                s("from")
+            } else {
+                s("old_version")
+            };
             (s("change"), s("id"), old, s("new_version"))
         })
         .collect()
@@ -86,7 +96,12 @@ fn cyclonedx_py_environments() {
             t("removed", "pkg:pypi/pyyaml", "6.0.1", ""),
             t("upgraded", "pkg:pypi/requests", "2.31.0", "2.32.3"),
             t("downgraded", "pkg:pypi/urllib3", "2.0.7", "1.26.18"),
-            t("dependency_added", "pkg:pypi/markupsafe", "pkg:pypi/jinja2", ""),
+            t(
+                "dependency_added",
+                "pkg:pypi/markupsafe",
+                "pkg:pypi/jinja2",
+                ""
+            ),
         ]
     );
     // One full record: names, purls and licences as normalized.
@@ -99,9 +114,15 @@ fn cyclonedx_py_environments() {
             "new_license":"Apache-2.0"})
     );
     // 2 added + 1 removed + 3 changed pairs, of 8 in the baseline.
-    assert_eq!(figures(&records), expect_figures(8, 9, 2, 1, 2, 1, 0, 0, 1, 0, 3, 4, 0.75));
+    assert_eq!(
+        figures(&records),
+        expect_figures(8, 9, 2, 1, 2, 1, 0, 0, 1, 0, 3, 4, 0.75)
+    );
     let s = summary(&records);
-    assert_eq!(s["gates"], json!([{"name":"changes","op":"<=","limit":0.0,"value":7.0,"pass":false}]));
+    assert_eq!(
+        s["gates"],
+        json!([{"name":"changes","op":"<=","limit":0.0,"value":7.0,"pass":false}])
+    );
     assert_eq!(s["inputs"][0]["path"], path("py-a.cdx.json"));
     assert_eq!(s["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
 }
@@ -182,15 +203,25 @@ fn npm_lockfile_against_spdx_of_the_next_build() {
             t("added", "pkg:npm/to-regex-range", "", "5.0.1"),
         ]
     );
-    assert_eq!(got[13], t("dependency_removed", "pkg:npm/is-number", "(root)", ""));
+    assert_eq!(
+        got[13],
+        t("dependency_removed", "pkg:npm/is-number", "(root)", "")
+    );
     assert_eq!(got.len(), 25);
     // 11 added + 2 changed, of 5: capped at 1.
-    assert_eq!(figures(&records), expect_figures(5, 16, 11, 0, 2, 0, 0, 0, 11, 1, 2, 3, 1.0));
+    assert_eq!(
+        figures(&records),
+        expect_figures(5, 16, 11, 0, 2, 0, 0, 0, 11, 1, 2, 3, 1.0)
+    );
 }
 
 #[test]
 fn cargo_lockfiles() {
-    let (code, records) = diff("cargo-a.Cargo.lock", "cargo-b.Cargo.lock", &["--fail-on", "downgraded"]);
+    let (code, records) = diff(
+        "cargo-a.Cargo.lock",
+        "cargo-b.Cargo.lock",
+        &["--fail-on", "downgraded"],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         changes(&records),
@@ -207,7 +238,10 @@ fn cargo_lockfiles() {
         records[1]["old_hashes"],
         json!({"SHA256":"523dc4f511e55ab87b694dc30d0f820d60906ef06413f93d4d7a1385599cc149"})
     );
-    assert_eq!(figures(&records), expect_figures(3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 1.0));
+    assert_eq!(
+        figures(&records),
+        expect_figures(3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 1.0)
+    );
     assert_eq!(
         summary(&records)["gates"],
         json!([{"name":"downgraded","op":"<=","limit":0.0,"value":1.0,"pass":false}])
@@ -217,13 +251,23 @@ fn cargo_lockfiles() {
 #[test]
 fn undeclared_dependencies_pip_freeze_against_frozen_requirements() {
     // pip freeze --all also lists pip and setuptools, which the pins do not.
-    let (code, records) = diff("py-a.requirements.txt", "py-a.freeze.txt", &["--max-added", "0"]);
+    let (code, records) = diff(
+        "py-a.requirements.txt",
+        "py-a.freeze.txt",
+        &["--max-added", "0"],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         changes(&records),
-        vec![t("added", "pkg:pypi/pip", "", "23.2.1"), t("added", "pkg:pypi/setuptools", "", "65.5.0")]
+        vec![
+            t("added", "pkg:pypi/pip", "", "23.2.1"),
+            t("added", "pkg:pypi/setuptools", "", "65.5.0")
+        ]
     );
-    assert_eq!(figures(&records), expect_figures(6, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0.333333333));
+    assert_eq!(
+        figures(&records),
+        expect_figures(6, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0.333333333)
+    );
     assert_eq!(
         summary(&records)["gates"],
         json!([{"name":"added","op":"<=","limit":0.0,"value":2.0,"pass":false}])
@@ -232,7 +276,11 @@ fn undeclared_dependencies_pip_freeze_against_frozen_requirements() {
 
 #[test]
 fn hash_changed_same_version_npm_integrity() {
-    let (code, records) = diff("npm-b.package-lock.json", "npm-b.tampered.package-lock.json", &[]);
+    let (code, records) = diff(
+        "npm-b.package-lock.json",
+        "npm-b.tampered.package-lock.json",
+        &[],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         records[0],
@@ -243,7 +291,10 @@ fn hash_changed_same_version_npm_integrity() {
             "old_hashes":{"SHA512":"bf690311ee7b95e713ba568322e3533f2dd1cb880b189e99d4edef13592b81764daec43e2c54c61d5c558dc5cfb35ecb85b65519e74026ff17675b6f8f916f4a"},
             "new_hashes":{"SHA512":"5c8e4c3f354d0298c0ca1433a615fc06498ab0a5310f82ddc8adb88997901a29c137dc93413ddb165081cbf695c761eb35ca901ac768b7c821ae3cabbcc0a810"}})
     );
-    assert_eq!(figures(&records), expect_figures(16, 16, 0, 0, 0, 0, 0, 1, 0, 0, 1, 15, 0.0625));
+    assert_eq!(
+        figures(&records),
+        expect_figures(16, 16, 0, 0, 0, 0, 0, 1, 0, 0, 1, 15, 0.0625)
+    );
 }
 
 #[test]
@@ -254,7 +305,10 @@ fn hash_changed_same_version_pip_hash_pins() {
         &["--fail-on", "hash_changed", "--max-drift", "20%"],
     );
     assert_eq!(code, 1);
-    assert_eq!(changes(&records), vec![t("hash_changed", "pkg:pypi/idna", "3.6", "3.6")]);
+    assert_eq!(
+        changes(&records),
+        vec![t("hash_changed", "pkg:pypi/idna", "3.6", "3.6")]
+    );
     assert_eq!(
         records[0]["new_hashes"]["SHA256"],
         "c05567e9c24a6b9faaa835c4821bad0590fbb9d5779e7caa6e1cc4978e7eb24f \

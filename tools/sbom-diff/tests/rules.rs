@@ -1,6 +1,8 @@
 //! Identity, multiset pairing, licences, gates, --allow and output formats,
 //! on small inputs written by the tests themselves.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -14,8 +16,16 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>, String) {
-    let out = Command::cargo_bin("sbom-diff").unwrap().args(args).output().unwrap();
-    (out.status.code().unwrap(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::cargo_bin("sbom-diff")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
@@ -64,7 +74,11 @@ fn duplicated_packages_are_a_multiset() {
         comp("pkg:npm/kind-of", "5.1.0", "c"),
     ];
     for i in 0..12 {
-        old.push(comp("pkg:npm/kind-of", "6.0.3", &format!("kind-of@6.0.3|{i}")));
+        old.push(comp(
+            "pkg:npm/kind-of",
+            "6.0.3",
+            &format!("kind-of@6.0.3|{i}"),
+        ));
     }
     let old_path = write(dir.path(), "old.json", &cdx(&old));
     // Against itself, reordered: nothing changes.
@@ -76,7 +90,10 @@ fn duplicated_packages_are_a_multiset() {
     assert_eq!(summary(&records)["figures"]["components_old"], 15);
     // New: 3.2.2 gone, 4.0.0 → 4.0.1, and one of the twelve 6.0.3 copies is
     // now 6.0.2 (paired within the 6.x line: a downgrade, not add + remove).
-    let mut new = vec![comp("pkg:npm/kind-of", "4.0.1", "b"), comp("pkg:npm/kind-of", "5.1.0", "c")];
+    let mut new = vec![
+        comp("pkg:npm/kind-of", "4.0.1", "b"),
+        comp("pkg:npm/kind-of", "5.1.0", "c"),
+    ];
     for i in 0..11 {
         new.push(comp("pkg:npm/kind-of", "6.0.3", &format!("x{i}")));
     }
@@ -93,7 +110,14 @@ fn duplicated_packages_are_a_multiset() {
         ]
     );
     let f = &summary(&records)["figures"];
-    assert_eq!((f["removed"].clone(), f["upgraded"].clone(), f["downgraded"].clone()), (json!(1), json!(1), json!(1)));
+    assert_eq!(
+        (
+            f["removed"].clone(),
+            f["upgraded"].clone(),
+            f["downgraded"].clone()
+        ),
+        (json!(1), json!(1), json!(1))
+    );
     // 1 removed + 2 changed pairs, of 15.
     assert_eq!(f["drift"], 0.2);
 }
@@ -127,22 +151,42 @@ fn purl_spellings_of_one_package_are_one_identity() {
     // PEP 440: 6.0 and 6.0.0 are one version.
     assert_eq!((code, records.len()), (0, 1), "{records:?}");
     // A freeze file names the same packages.
-    let freeze = write(dir.path(), "freeze.txt", "charset_normalizer==3.3.2\nZope.Interface==6.0\n");
+    let freeze = write(
+        dir.path(),
+        "freeze.txt",
+        "charset_normalizer==3.3.2\nZope.Interface==6.0\n",
+    );
     let (code, records) = diff(&freeze, &new, &["--fail-on", "removed"]);
     assert_eq!(code, 0);
     assert_eq!(
         kinds(&records),
         vec![
-            t("added", "pkg:maven/org.x/commons?classifier=sources&type=jar", "", "1.0"),
+            t(
+                "added",
+                "pkg:maven/org.x/commons?classifier=sources&type=jar",
+                "",
+                "1.0"
+            ),
             t("added", "pkg:npm/%40types/node", "", "20.11.0"),
             t("added", "pkg:pypi/foo", "", "1.0"),
         ]
     );
     // A component without purl: ecosystem-less group/name identity.
-    let a = write(dir.path(), "a.json", &cdx(&[json!({"group":"acme","name":"Widget","version":"1"})]));
-    let b = write(dir.path(), "b.json", &cdx(&[json!({"group":"acme","name":"Widget","version":"2"})]));
+    let a = write(
+        dir.path(),
+        "a.json",
+        &cdx(&[json!({"group":"acme","name":"Widget","version":"1"})]),
+    );
+    let b = write(
+        dir.path(),
+        "b.json",
+        &cdx(&[json!({"group":"acme","name":"Widget","version":"2"})]),
+    );
     let (_, records) = diff(&a, &b, &[]);
-    assert_eq!(kinds(&records), vec![t("upgraded", "pkg:generic/acme/Widget", "1", "2")]);
+    assert_eq!(
+        kinds(&records),
+        vec![t("upgraded", "pkg:generic/acme/Widget", "1", "2")]
+    );
 }
 
 #[test]
@@ -150,21 +194,57 @@ fn licences_in_other_forms_are_not_changes_but_real_changes_are() {
     let dir = tempfile::tempdir().unwrap();
     let lic = |v: Value| json!({"name":"x","version":"1","purl":"pkg:pypi/x@1","licenses":v});
     let cases = [
-        (json!([{"license":{"name":"License :: OSI Approved :: MIT License"}}]), json!([{"license":{"id":"MIT"}}]), false),
-        (json!([{"license":{"id":"MIT"}},{"license":{"id":"Apache-2.0"}}]), json!([{"expression":"Apache-2.0 OR MIT"}]), false),
-        (json!([{"expression":"(mit OR apache-2.0)"}]), json!([{"expression":"Apache-2.0 OR MIT"}]), false),
-        (json!([{"license":{"name":"License :: OSI Approved :: Apache Software License"}}]), json!([{"license":{"id":"Apache-2.0"}}]), false),
-        (json!([{"license":{"id":"GPL-2.0+"}}]), json!([{"expression":"GPL-2.0-or-later"}]), false),
+        (
+            json!([{"license":{"name":"License :: OSI Approved :: MIT License"}}]),
+            json!([{"license":{"id":"MIT"}}]),
+            false,
+        ),
+        (
+            json!([{"license":{"id":"MIT"}},{"license":{"id":"Apache-2.0"}}]),
+            json!([{"expression":"Apache-2.0 OR MIT"}]),
+            false,
+        ),
+        (
+            json!([{"expression":"(mit OR apache-2.0)"}]),
+            json!([{"expression":"Apache-2.0 OR MIT"}]),
+            false,
+        ),
+        (
+            json!([{"license":{"name":"License :: OSI Approved :: Apache Software License"}}]),
+            json!([{"license":{"id":"Apache-2.0"}}]),
+            false,
+        ),
+        (
+            json!([{"license":{"id":"GPL-2.0+"}}]),
+            json!([{"expression":"GPL-2.0-or-later"}]),
+            false,
+        ),
         (json!([{"license":{"id":"MIT"}}]), json!([]), false),
-        (json!([{"license":{"id":"MIT"}}]), json!([{"license":{"id":"Apache-2.0"}}]), true),
-        (json!([{"expression":"MIT OR Apache-2.0"}]), json!([{"expression":"MIT AND Apache-2.0"}]), true),
-        (json!([{"license":{"id":"GPL-2.0-only"}}]), json!([{"license":{"id":"GPL-3.0-only"}}]), true),
+        (
+            json!([{"license":{"id":"MIT"}}]),
+            json!([{"license":{"id":"Apache-2.0"}}]),
+            true,
+        ),
+        (
+            json!([{"expression":"MIT OR Apache-2.0"}]),
+            json!([{"expression":"MIT AND Apache-2.0"}]),
+            true,
+        ),
+        (
+            json!([{"license":{"id":"GPL-2.0-only"}}]),
+            json!([{"license":{"id":"GPL-3.0-only"}}]),
+            true,
+        ),
     ];
     for (i, (a, b, changed)) in cases.into_iter().enumerate() {
         let old = write(dir.path(), "o.json", &cdx(&[lic(a.clone())]));
         let new = write(dir.path(), "n.json", &cdx(&[lic(b.clone())]));
         let (code, records) = diff(&old, &new, &[]);
-        assert_eq!(code, i32::from(changed), "case {i}: {a} vs {b}: {records:?}");
+        assert_eq!(
+            code,
+            i32::from(changed),
+            "case {i}: {a} vs {b}: {records:?}"
+        );
         if changed {
             assert_eq!(records[0]["change"], "license_changed");
         }
@@ -182,7 +262,9 @@ fn licences_in_other_forms_are_not_changes_but_real_changes_are() {
     let c = write(
         dir.path(),
         "c.json",
-        &cdx(&[json!({"name":"x","version":"1","purl":"pkg:pypi/x@1","licenses":[{"expression":"MIT"}],"supplier":{"name":"Other Inc"}})]),
+        &cdx(&[
+            json!({"name":"x","version":"1","purl":"pkg:pypi/x@1","licenses":[{"expression":"MIT"}],"supplier":{"name":"Other Inc"}}),
+        ]),
     );
     let (code, records) = diff(&spdx, &c, &[]);
     assert_eq!(code, 1);
@@ -207,8 +289,16 @@ fn document_fields_that_change_every_generation_are_not_drift() {
             "dependencies":[{"ref":"root@1","dependsOn":[format!("a@1-{tool}")]}]})
         .to_string()
     };
-    let a = write(dir.path(), "a.json", &body("urn:uuid:1", "2026-01-01T00:00:00Z", "1.0"));
-    let b = write(dir.path(), "b.json", &body("urn:uuid:2", "2026-06-01T00:00:00Z", "2.0"));
+    let a = write(
+        dir.path(),
+        "a.json",
+        &body("urn:uuid:1", "2026-01-01T00:00:00Z", "1.0"),
+    );
+    let b = write(
+        dir.path(),
+        "b.json",
+        &body("urn:uuid:2", "2026-06-01T00:00:00Z", "2.0"),
+    );
     let (code, records) = diff(&a, &b, &["--max-drift", "0"]);
     assert_eq!((code, records.len()), (0, 1), "{records:?}");
 }
@@ -221,33 +311,77 @@ fn allow_file_approves_changes_which_then_do_not_count() {
         "old.txt",
         "requests==2.31.0\nurllib3==2.0.7\nidna==3.6\n",
     );
-    let new = write(dir.path(), "new.txt", "requests==2.32.3\nurllib3==1.26.18\nidna==3.6\nsix==1.16.0\n");
+    let new = write(
+        dir.path(),
+        "new.txt",
+        "requests==2.32.3\nurllib3==1.26.18\nidna==3.6\nsix==1.16.0\n",
+    );
     let allow = write(
         dir.path(),
         "allow.txt",
         "# approved for 1.5\npkg:pypi/urllib3 change=downgraded pinned for botocore\npkg:PyPI/Requests@2.32.*  security fix\npkg:pypi/six@1.15.* wrong version: does not match\n",
     );
-    let (code, records) =
-        diff(&old, &new, &["--allow", allow.to_str().unwrap(), "--max-drift", "34%", "--max-added", "1"]);
+    let (code, records) = diff(
+        &old,
+        &new,
+        &[
+            "--allow",
+            allow.to_str().unwrap(),
+            "--max-drift",
+            "34%",
+            "--max-added",
+            "1",
+        ],
+    );
     assert_eq!(code, 0, "{records:?}");
     assert_eq!(records[0]["change"], "upgraded");
-    assert_eq!((records[0]["allowed"].clone(), records[0]["reason"].clone()), (json!(true), json!("security fix")));
+    assert_eq!(
+        (records[0]["allowed"].clone(), records[0]["reason"].clone()),
+        (json!(true), json!("security fix"))
+    );
     assert_eq!(records[1]["change"], "added");
     assert!(records[1].get("allowed").is_none());
     assert_eq!(records[2]["reason"], "pinned for botocore");
     let f = &summary(&records)["figures"];
-    assert_eq!((f["allowed"].clone(), f["added"].clone(), f["upgraded"].clone(), f["downgraded"].clone()), (json!(2), json!(1), json!(0), json!(0)));
+    assert_eq!(
+        (
+            f["allowed"].clone(),
+            f["added"].clone(),
+            f["upgraded"].clone(),
+            f["downgraded"].clone()
+        ),
+        (json!(2), json!(1), json!(0), json!(0))
+    );
     // Only six (added, not approved) counts: 1 of 3.
     assert_eq!(f["drift"], 0.333333333);
     // A bad rule names the file and line.
     let bad = write(dir.path(), "bad.txt", "\n# ok\nrequests==1\n");
-    let (code, _, stderr) = run(&[old.as_os_str(), new.as_os_str(), "--allow".as_ref(), bad.as_os_str()]);
+    let (code, _, stderr) = run(&[
+        old.as_os_str(),
+        new.as_os_str(),
+        "--allow".as_ref(),
+        bad.as_os_str(),
+    ]);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with(&format!("sbom-diff: error: {}:3: pattern \"requests==1\" is not a purl pattern", bad.display())), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "sbom-diff: error: {}:3: pattern \"requests==1\" is not a purl pattern",
+            bad.display()
+        )),
+        "{stderr}"
+    );
     let bad = write(dir.path(), "bad2.txt", "pkg:pypi/x change=bumped\n");
-    let (code, _, stderr) = run(&[old.as_os_str(), new.as_os_str(), "--allow".as_ref(), bad.as_os_str()]);
+    let (code, _, stderr) = run(&[
+        old.as_os_str(),
+        new.as_os_str(),
+        "--allow".as_ref(),
+        bad.as_os_str(),
+    ]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("bad2.txt:1: unknown change kind \"bumped\""), "{stderr}");
+    assert!(
+        stderr.contains("bad2.txt:1: unknown change kind \"bumped\""),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -258,12 +392,22 @@ fn gates_pass_and_fail_with_exact_values() {
         old.push_str(&format!("pkg{i}==1.0\n"));
     }
     let new = old.replace("pkg7==1.0", "pkg7==1.1");
-    let (o, n) = (write(dir.path(), "o.txt", &old), write(dir.path(), "n.txt", &new));
+    let (o, n) = (
+        write(dir.path(), "o.txt", &old),
+        write(dir.path(), "n.txt", &new),
+    );
     // 1 of 200 = 0.5%: passes "drift <= 0.5%", fails 0.4%.
     let (code, records) = diff(&o, &n, &["--max-drift", "0.5%"]);
     assert_eq!(code, 0);
-    assert_eq!(summary(&records)["gates"], json!([{"name":"drift","op":"<=","limit":0.005,"value":0.005,"pass":true}]));
-    let (code, records) = diff(&o, &n, &["--max-drift", "0.004", "--fail-on", "downgraded,upgraded"]);
+    assert_eq!(
+        summary(&records)["gates"],
+        json!([{"name":"drift","op":"<=","limit":0.005,"value":0.005,"pass":true}])
+    );
+    let (code, records) = diff(
+        &o,
+        &n,
+        &["--max-drift", "0.004", "--fail-on", "downgraded,upgraded"],
+    );
     assert_eq!(code, 1);
     assert_eq!(
         summary(&records)["gates"],
@@ -279,9 +423,22 @@ fn gates_pass_and_fail_with_exact_values() {
 #[test]
 fn text_and_csv_formats() {
     let dir = tempfile::tempdir().unwrap();
-    let o = write(dir.path(), "o.txt", "a==1.0\nb==2.0 --hash=sha256:aa\nc==1\n");
-    let n = write(dir.path(), "n.txt", "a==1.1\nb==2.0 --hash=sha256:bb\nd==4\n");
-    let (code, stdout, _) = run(&[o.as_os_str(), n.as_os_str(), "--format".as_ref(), "csv".as_ref()]);
+    let o = write(
+        dir.path(),
+        "o.txt",
+        "a==1.0\nb==2.0 --hash=sha256:aa\nc==1\n",
+    );
+    let n = write(
+        dir.path(),
+        "n.txt",
+        "a==1.1\nb==2.0 --hash=sha256:bb\nd==4\n",
+    );
+    let (code, stdout, _) = run(&[
+        o.as_os_str(),
+        n.as_os_str(),
+        "--format".as_ref(),
+        "csv".as_ref(),
+    ]);
     assert_eq!(code, 1);
     assert_eq!(
         String::from_utf8(stdout).unwrap(),
@@ -291,7 +448,12 @@ fn text_and_csv_formats() {
          removed,pkg:pypi/c,c,pypi,,1,,,,,,,,false,\n\
          added,pkg:pypi/d,d,pypi,,,4,,,,,,,false,\n"
     );
-    let (code, stdout, _) = run(&[o.as_os_str(), n.as_os_str(), "--format".as_ref(), "text".as_ref()]);
+    let (code, stdout, _) = run(&[
+        o.as_os_str(),
+        n.as_os_str(),
+        "--format".as_ref(),
+        "text".as_ref(),
+    ]);
     assert_eq!(code, 1);
     let text = String::from_utf8(stdout).unwrap();
     let expected_head = "\
@@ -328,5 +490,8 @@ fn stdin_and_gzip_inputs() {
     assert_eq!(summary(&records)["inputs"][0]["path"], "<stdin>");
     let (code, _, stderr) = run(&["-".as_ref(), "-".as_ref()]);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("sbom-diff: error: OLD and NEW cannot both be stdin"), "{stderr}");
+    assert!(
+        stderr.starts_with("sbom-diff: error: OLD and NEW cannot both be stdin"),
+        "{stderr}"
+    );
 }
