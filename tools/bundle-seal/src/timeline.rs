@@ -54,7 +54,7 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut RecordWriter) -> Result<Outc
         files += 1;
         let name = e.path.display().to_string();
         let input = Input::from_reader(
-            &e.rel,
+            &name,
             Some(e.path.clone()),
             Box::new(open_regular(&e.path)?),
         )?;
@@ -64,9 +64,7 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut RecordWriter) -> Result<Outc
                 Item::Record { line, value } => (line, value),
                 Item::Invalid(bad) => {
                     if !cfg.skip_invalid {
-                        return Err(bad.to_error().context(&name).with_hint(
-                            "fix the line, or pass --skip-invalid to report bad lines and go on",
-                        ));
+                        return Err(bad.to_error());
                     }
                     invalid += 1;
                     out.write(&serde_json::json!({

@@ -1,0 +1,268 @@
+//! pack/unpack: byte-identical archives, normalized headers, safe extraction
+//! (traversal, absolute paths, links, devices refused), verify after unpack.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::fs;
+use std::io::Read;
+use std::process::Command as StdCommand;
+
+use support::*;
+
+fn sealed_and_packed(w: &Work, out: &str) {
+    let run = bin()
+        .current_dir(w.tmp.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["seal", "rc1", "--key", "k.key"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), 0, "{}", stderr_text(&run));
+    let run = bin()
+        .current_dir(w.tmp.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["pack", "rc1", "-o", out])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), 0, "{}", stderr_text(&run));
+}
+
+#[test]
+fn sealing_and_packing_twice_is_byte_identical() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    // Modes and mtimes on disk must not leak into the archive.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(
+        w.path("rc1/security/check.sh"),
+        fs::Permissions::from_mode(0o750),
+    )
+    .unwrap();
+    sealed_and_packed(&w, "a.tar");
+    fs::set_permissions(w.path("rc1/NOTES.md"), fs::Permissions::from_mode(0o600)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(10)); // later mtimes on disk
+    fs::write(
+        w.path("rc1/NOTES.md"),
+        fs::read(w.path("rc1/NOTES.md")).unwrap(),
+    )
+    .unwrap();
+    sealed_and_packed(&w, "b.tar");
+    let a = fs::read(w.path("a.tar")).unwrap();
+    assert_eq!(a, fs::read(w.path("b.tar")).unwrap(), "archives differ");
+
+    let mut ar = tar::Archive::new(&a[..]);
+    let mut seen = Vec::new();
+    for e in ar.entries().unwrap() {
+        let e = e.unwrap();
+        let h = e.header();
+        seen.push((e.path().unwrap().display().to_string(), h.mode().unwrap()));
+        assert_eq!(
+            (h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap()),
+            (0, 0, 1_700_000_000)
+        );
+        assert_eq!(h.username().unwrap(), Some(""));
+    }
+    let want: Vec<(String, u32)> = [
+        ("MANIFEST.json", 0o644),
+        ("MANIFEST.json.minisig", 0o644),
+        ("SHA256SUMS", 0o644),
+        ("NOTES.md", 0o644),
+        ("replay/replay-diff.jsonl", 0o644),
+        ("security/check.sh", 0o755),
+        ("soak/soak-load.jsonl", 0o644),
+    ]
+    .iter()
+    .map(|(p, m)| (p.to_string(), *m))
+    .collect();
+    assert_eq!(seen, want);
+
+    // GNU tar reads it, and sha256sum -c passes on what it extracts.
+    if StdCommand::new("tar").arg("--version").output().is_ok() {
+        fs::create_dir(w.path("gnu")).unwrap();
+        let st = StdCommand::new("tar")
+            .args(["-xf", "a.tar", "-C", "gnu"])
+            .current_dir(w.tmp.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let st = StdCommand::new("sha256sum")
+            .args(["-c", "--quiet", "SHA256SUMS"])
+            .current_dir(w.path("gnu"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+}
+
+#[test]
+fn unpack_extracts_and_verifies() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    sealed_and_packed(&w, "rc1.tar");
+    let recs = w.ok(&[
+        "unpack",
+        "rc1.tar",
+        "-C",
+        "out",
+        "--pub",
+        "k.pub",
+        "--require-pass",
+    ]);
+    assert_eq!(recs[0]["status"], "ok");
+    assert_eq!(summary(&recs)["figures"]["ok"], 4);
+    assert_eq!(
+        fs::read(w.path("out/NOTES.md")).unwrap(),
+        fs::read(w.path("rc1/NOTES.md")).unwrap()
+    );
+    assert_eq!(mode(&w.path("out/security/check.sh")), 0o755);
+    // Not into a directory that already has files.
+    let out = w.run(&["unpack", "rc1.tar", "-C", "out", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out).contains("out: not empty; unpack needs an empty directory"));
+    // A wrong key: extracted, but the verification fails.
+    w.other_key("other");
+    let out = w.run(&["unpack", "rc1.tar", "-C", "out2", "--pub", "other.pub"]);
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn pack_refuses_a_tree_that_differs_from_its_seal() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    let out = w.run(&["pack", "rc1", "-o", "x.tar"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out).contains("rc1/MANIFEST.json"),
+        "{}",
+        stderr_text(&out)
+    );
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+    fs::write(
+        w.path("rc1/NOTES.md"),
+        "Release candidate 1: go/no-go notes.\nAll gates RED!!!\n",
+    )
+    .unwrap();
+    let out = w.run(&["pack", "rc1", "-o", "x.tar"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out)
+            .contains("rc1/NOTES.md: content differs from the manifest; refusing to pack it"),
+        "{}",
+        stderr_text(&out)
+    );
+    assert!(!w.path("x.tar").exists(), "no half-written archive");
+    fs::write(w.path("rc1/extra.txt"), "x").unwrap();
+    let out = w.run(&["pack", "rc1", "-o", "x.tar"]);
+    assert!(
+        stderr_text(&out).contains("rc1/extra.txt: not in the manifest"),
+        "{}",
+        stderr_text(&out)
+    );
+}
+
+/// An archive with one raw entry whose name bytes are written directly
+/// (the tar crate refuses to build `..` names itself).
+fn hostile_tar(name: &[u8], kind: tar::EntryType, link: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut out);
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        let data: &[u8] = if kind == tar::EntryType::Regular {
+            b"evil\n"
+        } else {
+            b""
+        };
+        h.set_size(data.len() as u64);
+        if let Some(l) = link {
+            h.set_link_name(l).unwrap();
+        }
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+        b.finish().unwrap();
+    }
+    out
+}
+
+#[test]
+fn unpack_refuses_traversal_absolute_paths_links_and_devices() {
+    let w = Work::new();
+    let cases: [(&[u8], tar::EntryType, Option<&str>, &str); 6] = [
+        (
+            b"../evil.txt",
+            tar::EntryType::Regular,
+            None,
+            "contains '..'",
+        ),
+        (
+            b"a/../../evil.txt",
+            tar::EntryType::Regular,
+            None,
+            "contains '..'",
+        ),
+        (
+            b"/tmp/evil.txt",
+            tar::EntryType::Regular,
+            None,
+            "is absolute",
+        ),
+        (
+            b"link",
+            tar::EntryType::Symlink,
+            Some("/etc/passwd"),
+            "is a symlink",
+        ),
+        (
+            b"hard",
+            tar::EntryType::Link,
+            Some("/etc/passwd"),
+            "is a hard link",
+        ),
+        (b"dev", tar::EntryType::Char, None, "is a character device"),
+    ];
+    for (i, (name, kind, link, says)) in cases.iter().enumerate() {
+        let file = format!("h{i}.tar");
+        fs::write(w.path(&file), hostile_tar(name, *kind, *link)).unwrap();
+        let dest = format!("d{i}");
+        let out = w.run(&["unpack", &file, "-C", &dest, "--pub", "k.pub"]);
+        assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(name));
+        let err = stderr_text(&out);
+        assert!(
+            err.contains(says),
+            "{}: {err}",
+            String::from_utf8_lossy(name)
+        );
+        assert!(
+            !w.path("evil.txt").exists()
+                && !w.tmp.path().parent().unwrap().join("evil.txt").exists()
+        );
+        assert_eq!(
+            fs::read_dir(w.path(&dest)).unwrap().count(),
+            0,
+            "nothing extracted"
+        );
+    }
+}
+
+#[test]
+fn unpack_of_a_truncated_archive_fails_cleanly() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    sealed_and_packed(&w, "rc1.tar");
+    let mut bytes = Vec::new();
+    fs::File::open(w.path("rc1.tar"))
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    fs::write(w.path("cut.tar"), &bytes[..1500]).unwrap();
+    let out = w.run(&["unpack", "cut.tar", "-C", "cut", "--pub", "k.pub"]);
+    assert_ne!(code(&out), 0);
+    assert!(
+        stderr_text(&out).starts_with("bundle-seal: error: "),
+        "{}",
+        stderr_text(&out)
+    );
+}

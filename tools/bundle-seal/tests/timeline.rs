@@ -1,0 +1,143 @@
+//! timeline: records merged in time order with source and line, bad time
+//! stamps reported, required sections checked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::fs;
+
+use serde_json::json;
+use support::*;
+
+#[test]
+fn incident_timeline_in_time_order_with_sources() {
+    let w = Work::new();
+    w.fixture("incident", "inc");
+    let out = w.run(&["timeline", "inc", "--require-sections", "app,proxy"]);
+    assert_eq!(code(&out), 1, "one time stamp does not parse");
+    let recs = jsonl(&out.stdout);
+    let events: Vec<(String, String, u64)> = of_kind(&recs, "event")
+        .iter()
+        .map(|e| {
+            (
+                e["at"].as_str().unwrap().into(),
+                e["source"].as_str().unwrap().into(),
+                e["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                "2026-11-21T08:00:01.250Z".to_string(),
+                "app/app.jsonl".to_string(),
+                1
+            ),
+            ("2026-11-21T08:00:02Z".into(), "proxy/proxy.jsonl".into(), 1),
+            ("2026-11-21T08:00:03Z".into(), "app/app.jsonl".into(), 2),
+            ("2026-11-21T08:00:05Z".into(), "app/app.jsonl".into(), 3),
+        ]
+    );
+    assert_eq!(of_kind(&recs, "event")[2]["record"]["msg"], "db timeout");
+    assert_eq!(
+        *of_kind(&recs, "unparseable")[0],
+        json!({"kind":"unparseable","source":"proxy/proxy.jsonl","line":2,"field":"time",
+               "value":"21/Nov/2026:08:00:04","reason":"not an RFC 3339 time: \"21/Nov/2026:08:00:04\""})
+    );
+    let s = summary(&recs);
+    assert_eq!(s["figures"]["events"], 4);
+    assert_eq!(s["figures"]["untimed"], 1);
+    assert_eq!(
+        s["gates"][0],
+        json!({"name":"unparseable_timestamps","op":"<=","limit":0.0,"value":1.0,"pass":false})
+    );
+    assert_eq!(
+        s["gates"][1],
+        json!({"name":"missing_sections","op":"<=","limit":0.0,"value":0.0,"pass":true})
+    );
+
+    // Fix the stamp: everything passes.
+    let p = w.path("inc/proxy/proxy.jsonl");
+    fs::write(
+        &p,
+        fs::read_to_string(&p)
+            .unwrap()
+            .replace("21/Nov/2026:08:00:04", "2026-11-21T08:00:04Z"),
+    )
+    .unwrap();
+    let recs = w.ok(&["timeline", "inc", "--require-sections", "app,proxy"]);
+    assert_eq!(of_kind(&recs, "event")[3]["at"], "2026-11-21T08:00:04Z");
+}
+
+#[test]
+fn missing_sections_fail() {
+    let w = Work::new();
+    w.fixture("incident", "inc");
+    let out = w.run(&["timeline", "inc", "--require-sections", "app,db,metrics"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let sections: Vec<(String, String)> = of_kind(&recs, "section")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sections,
+        pairs(&[
+            ("app", "present"),
+            ("db", "missing"),
+            ("metrics", "missing")
+        ])
+    );
+    assert_eq!(summary(&recs)["figures"]["missing_sections"], 2);
+}
+
+#[test]
+fn malformed_lines_are_strict_unless_skipped_and_reported() {
+    let w = Work::new();
+    w.fixture("incident", "inc");
+    fs::write(
+        w.path("inc/app/bad.jsonl"),
+        "{\"ts\":\"2026-11-21T08:00:00Z\"}\n{\"ts\":\n",
+    )
+    .unwrap();
+    let out = w.run(&["timeline", "inc"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: inc/app/bad.jsonl:2:6: invalid JSON: EOF while parsing a value\n\
+         bundle-seal: hint: fix the line, or pass --skip-invalid to report bad lines and go on\n"
+    );
+    let out = w.run(&["timeline", "inc", "--skip-invalid", "--time-field", "ts"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let bad = of_kind(&recs, "invalid")[0];
+    assert_eq!(
+        (bad["source"].as_str(), bad["line"].as_u64()),
+        (Some("app/bad.jsonl"), Some(2))
+    );
+    assert_eq!(bad["reason"], "invalid JSON: EOF while parsing a value");
+    // --time-field ts: the proxy's `time` records are now untimed.
+    assert_eq!(summary(&recs)["figures"]["events"], 4);
+    assert_eq!(summary(&recs)["figures"]["untimed"], 3);
+}
+
+#[test]
+fn symlinks_in_an_incident_bundle_are_refused() {
+    let w = Work::new();
+    w.fixture("incident", "inc");
+    std::os::unix::fs::symlink("/etc/hostname", w.path("inc/host.jsonl")).unwrap();
+    let out = w.run(&["timeline", "inc"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out).contains("inc/host.jsonl: is a symlink"),
+        "{}",
+        stderr_text(&out)
+    );
+}
