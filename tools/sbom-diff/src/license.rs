@@ -10,6 +10,8 @@
 //!   that id; ambiguous ones (`License :: OSI Approved :: BSD License`,
 //!   `Apache Software License`) are kept as written, and dropped when the
 //!   component also names a licence by SPDX id (they add nothing to it);
+//!   when one side is left with an ambiguous term, the two sides are compared
+//!   by licence family (`BSD License` matches `BSD-3-Clause`, not `MIT`);
 //! - an SPDX expression is tokenized: ids canonicalized, operators in upper
 //!   case, one outer pair of parentheses dropped, and the operands of an
 //!   expression with a single kind of operator sorted
