@@ -16,7 +16,12 @@ const MAN_DATE: &str = "2026-11-23";
 
 /// Every tool's clap definition (keep in sync with Cargo.toml).
 fn tools() -> Vec<Command> {
-    vec![replay_diff::cli::command(), backup_drill::cli::command(), sbom_diff::cli::command()]
+    vec![
+        replay_diff::cli::command(),
+        backup_drill::cli::command(),
+        sbom_diff::cli::command(),
+        bundle_seal::cli::command(),
+    ]
 }
 
 fn main() -> ExitCode {
