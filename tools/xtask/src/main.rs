@@ -21,6 +21,7 @@ fn tools() -> Vec<Command> {
         backup_drill::cli::command(),
         sbom_diff::cli::command(),
         bundle_seal::cli::command(),
+        cycle_check::cli::command(),
     ]
 }
 

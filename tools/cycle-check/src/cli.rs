@@ -1,0 +1,182 @@
+//! Command-line definition (clap derive). Validation into a typed
+//! [`crate::config::Config`] happens in `config.rs`; nothing here can fail
+//! beyond clap's own parsing.
+
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+
+const EXAMPLES: &str = "\
+Examples:
+  # The start/stop gate: 10 clean cycles of a server, ready when /v1/health answers.
+  cycle-check --cycles 10 --ready http://127.0.0.1:8080/v1/health -- ./server --port 8080
+
+  # Then hold it up for 30 minutes and probe every 5 s: 360 of 360 must pass.
+  cycle-check --cycles 10 --ready tcp://127.0.0.1:8080 \\
+      --health http://127.0.0.1:8080/v1/health --health-interval 5s --health-duration 30m \\
+      -- ./server --port 8080
+
+  # A service started and stopped by scripts, with a pidfile; lock files must go.
+  cycle-check --start-cmd 'systemctl start app' --stop-cmd 'systemctl stop app' \\
+      --pidfile /run/app.pid --ready exec:'app-ctl ping' --check-files '/run/app/*.lock'
+
+  # Ready when the service says so on its output; slow starts allowed up to 150 s.
+  cycle-check --ready 'log:^listening on' --ready-timeout 150s --max-ready 60s -- ./server
+
+Probes (--ready, --health):
+  http://HOST:PORT/PATH  a GET answered 200-399 (and matching --expect-body)
+  tcp://HOST:PORT        a TCP connection is accepted
+  exec:COMMAND           `sh -c COMMAND` exits 0
+  log:REGEX              a line of the service's stdout/stderr matches (for
+                         --health: a new matching line since the last probe)
+  Each attempt is bounded by --probe-timeout. Readiness is polled from the
+  moment of start with a short backoff (first tries within a millisecond,
+  then at most every 5 ms) until --ready-timeout.
+
+Each cycle: start in a new session and process group (cycle-check is a child
+subreaper, so double-forked descendants stay visible), wait for readiness,
+stop with --stop-signal (or --stop-cmd) and after --stop-timeout SIGKILL,
+then look for what was left: zombies (children a live parent has not reaped),
+orphans (any descendant still alive --settle after the main process exited),
+leaked ports (listening sockets the service had that are still held) and
+--check-files matches. Whatever is left is then killed, so the next cycle
+starts clean and cycle-check never leaves a process behind (also on Ctrl-C).
+
+Records (JSON Lines on stdout):
+  cycle    cycle, ok, causes (list), started_at, pid, pgid, ready,
+           ready_ms, ready_attempts, ready_error, stop_ms, ended_by
+           (stop_signal|stop_cmd|sigkill|exited|unkillable), exit_code,
+           signal, stop_cmd_exit_code, zombies, orphans (each: pid, ppid,
+           pgid, sid, state, cmdline), leaked_ports (address, port, pid,
+           cmdline), leftover_files (paths)
+  health   seq, cycle, at, ok, latency_ms, attempts, error
+  summary  figures: cycles, cycles_ok, failed_cycles, ready_ms_p50,
+           ready_ms_p95, ready_ms_max, stop_ms_p50, stop_ms_max, zombies,
+           orphans, leaked_ports, leftover_files, health_ok, health_total,
+           health_misses, failures (count per cause); gates: failed_cycles,
+           zombies, orphans, leaked_ports (all <= 0), health_misses (<=
+           --max-health-misses, with --health), ready_ms_max (<= --max-ready)
+
+Causes: start_failed, exited_before_ready, not_ready, exited_early (died
+before the stop), stop_timeout (needed SIGKILL), stop_failed (SIGKILL did not
+end it, or --stop-cmd failed), exit_status (not 0 and not the stop signal),
+zombies, orphans, leaked_ports, leftover_files.
+
+Exit status: 0 every gate passed, 1 a gate failed, 2 could not run (bad
+flags, cannot start the command at all), 130 interrupted (the summary so far
+is written, and every process cycle-check started is gone).";
+
+/// Start/stop reliability: N clean cycles, no zombies, no orphans, no leaked ports.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cycle-check",
+    version,
+    about = "Start and stop a service N times; prove nothing is left behind",
+    long_about = "Start and stop a service N times; prove nothing is left behind.\n\n\
+        Each cycle starts the service, waits until a probe says it is ready, stops it \
+        the way systemd and Kubernetes do (signal, grace period, SIGKILL), and checks \
+        for zombies, orphaned descendants, listening ports still held and leftover \
+        files. Optionally the last start is held up and probed for health. One \
+        `cycle` record per cycle, `health` records, and a summary with gates.",
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    /// How many start/stop cycles to run.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = common::cli::count)]
+    pub cycles: u64,
+
+    /// Readiness probe: http://HOST:PORT/PATH, tcp://HOST:PORT, exec:CMD or log:REGEX.
+    #[arg(long, value_name = "PROBE")]
+    pub ready: String,
+
+    /// Give up on readiness after this long (the cycle fails as not_ready).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub ready_timeout: Duration,
+
+    /// Time limit of one probe attempt (connect + answer, or the exec command).
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub probe_timeout: Duration,
+
+    /// http probes must also find this regex in the response body.
+    #[arg(long, value_name = "REGEX")]
+    pub expect_body: Option<String>,
+
+    /// Consecutive failed attempts before a health check counts as missed
+    /// (Kubernetes' failureThreshold).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub failure_threshold: u32,
+
+    /// Start the service with this shell command instead of CMD (it may
+    /// daemonize; pair with --pidfile).
+    #[arg(long, value_name = "SHELL-CMD", conflicts_with = "command")]
+    pub start_cmd: Option<String>,
+
+    /// Stop the service with this shell command instead of --stop-signal.
+    #[arg(long, value_name = "SHELL-CMD")]
+    pub stop_cmd: Option<String>,
+
+    /// The service writes its main pid here; that process is the one
+    /// stopped and waited for.
+    #[arg(long, value_name = "PATH")]
+    pub pidfile: Option<String>,
+
+    /// Signal that asks the service to stop: TERM, INT, QUIT, HUP, USR1, ...
+    #[arg(long, default_value = "TERM", value_name = "SIGNAL")]
+    pub stop_signal: String,
+
+    /// Grace period after the stop signal before SIGKILL.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub stop_timeout: Duration,
+
+    /// How long other descendants may take to exit after the main process
+    /// has, before they count as orphans.
+    #[arg(long, default_value = "250ms", value_name = "DURATION", value_parser = common::cli::duration)]
+    pub settle: Duration,
+
+    /// After each stop, files matching this glob must not exist (lock, pid
+    /// or temp files). Repeatable. Example: --check-files 'run/*.lock'
+    #[arg(long, value_name = "GLOB")]
+    pub check_files: Vec<String>,
+
+    /// Health probe run after the last start (same forms as --ready).
+    #[arg(long, value_name = "PROBE")]
+    pub health: Option<String>,
+
+    /// Time between health probes.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = common::cli::duration, requires = "health")]
+    pub health_interval: Duration,
+
+    /// How long to hold the service up and probe it.
+    #[arg(long, default_value = "30m", value_name = "DURATION", value_parser = common::cli::duration, requires = "health")]
+    pub health_duration: Duration,
+
+    /// Gate: at most this many missed health checks.
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = common::cli::count)]
+    pub max_health_misses: u64,
+
+    /// Gate: the slowest time-to-ready may not exceed this. Example: 2s
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms)]
+    pub max_ready: Option<f64>,
+
+    /// Append the service's stdout and stderr here instead of passing them
+    /// to cycle-check's stderr.
+    #[arg(long, value_name = "PATH")]
+    pub service_log: Option<String>,
+
+    /// The service command and its arguments (after `--`).
+    #[arg(last = true, value_name = "CMD", required_unless_present = "start_cmd")]
+    pub command: Vec<String>,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,744 @@
+//! One start/stop cycle: start, wait for readiness, (on the last cycle)
+//! probe health, stop, and look for what was left behind.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::output::RecordWriter;
+use nix::sys::signal::Signal;
+use serde::Serialize;
+
+use crate::config::{Config, Start};
+use crate::output::OutputHub;
+use crate::probe::{humanize, Probe};
+use crate::procfs::{self, Proc};
+use crate::supervise::{nap, Exit, Supervisor};
+
+/// How long SIGKILL may take to end the main process before we call it unkillable.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+/// A zombie must still be there this much later to count (its parent may be
+/// about to reap it).
+const ZOMBIE_RECHECK: Duration = Duration::from_millis(20);
+/// Longest pause between readiness attempts.
+const MAX_BACKOFF: Duration = Duration::from_millis(5);
+
+/// A process that should not be there, as the records show it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ProcRecord {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub state: String,
+    pub cmdline: String,
+}
+
+impl ProcRecord {
+    fn of(p: &Proc) -> ProcRecord {
+        ProcRecord {
+            pid: p.pid,
+            ppid: p.ppid,
+            pgid: p.pgid,
+            sid: p.sid,
+            state: p.state.to_string(),
+            cmdline: procfs::cmdline(p.pid, &p.comm),
+        }
+    }
+}
+
+/// A listening socket still held after the stop.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PortRecord {
+    pub address: String,
+    pub port: u16,
+    pub pid: Option<i32>,
+    pub cmdline: Option<String>,
+}
+
+/// The `cycle` record.
+#[derive(Debug, Serialize)]
+pub struct CycleRecord {
+    pub kind: &'static str,
+    pub cycle: u64,
+    pub ok: bool,
+    pub causes: Vec<&'static str>,
+    pub started_at: String,
+    pub pid: i32,
+    pub pgid: i32,
+    pub ready: bool,
+    pub ready_ms: Option<f64>,
+    pub ready_attempts: u64,
+    pub ready_error: Option<String>,
+    pub stop_ms: Option<f64>,
+    pub ended_by: &'static str,
+    pub exit_code: Option<i32>,
+    pub signal: Option<&'static str>,
+    pub stop_cmd_exit_code: Option<i32>,
+    pub zombies: Vec<ProcRecord>,
+    pub orphans: Vec<ProcRecord>,
+    pub leaked_ports: Vec<PortRecord>,
+    pub leftover_files: Vec<String>,
+}
+
+/// The `health` record.
+#[derive(Debug, Serialize)]
+pub struct HealthRecord {
+    pub kind: &'static str,
+    pub seq: u64,
+    pub cycle: u64,
+    pub at: String,
+    pub ok: bool,
+    pub latency_ms: f64,
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+/// Health figures of the run.
+#[derive(Debug, Default)]
+pub struct HealthTally {
+    pub ok: u64,
+    pub total: u64,
+}
+
+pub enum Outcome {
+    Done(Box<CycleRecord>),
+    /// Ctrl-C: the cycle was abandoned; the caller kills everything.
+    Interrupted,
+}
+
+/// Everything a cycle needs.
+pub struct Runner<'a> {
+    pub config: &'a Config,
+    pub sup: &'a mut Supervisor,
+    pub hub: &'a Arc<OutputHub>,
+    pub out: &'a mut RecordWriter,
+    pub health: &'a mut HealthTally,
+}
+
+/// Which processes make up the service right now.
+struct Service {
+    /// The process we started (the command, or the `sh -c` of --start-cmd).
+    started: i32,
+    /// Its exit, once seen.
+    started_exit: Option<Exit>,
+    /// The process that is the service: --pidfile's pid, else `started`;
+    /// `None` when --start-cmd has exited and there is no pidfile.
+    main: Option<i32>,
+    main_exit: Option<Exit>,
+    /// When this cycle started: a pidfile written before it is stale.
+    since: std::time::SystemTime,
+}
+
+struct Readiness {
+    ready: bool,
+    ready_ms: Option<f64>,
+    attempts: u64,
+    error: Option<String>,
+    cause: Option<&'static str>,
+}
+
+fn signal_name(sig: Signal) -> &'static str {
+    sig.as_str()
+}
+
+fn read_pidfile(path: &std::path::Path) -> Option<i32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.trim().parse::<i32>().ok().filter(|p| *p > 1)
+}
+
+impl Runner<'_> {
+    pub fn run(&mut self, n: u64, last: bool) -> common::Result<Outcome> {
+        let started_at = common::clock::now_rfc3339();
+        // Taken before the start so the service's first line cannot slip past it.
+        let log_since = self.config.ready.log_count(self.hub);
+        // File times come from a coarse clock: allow for its granularity.
+        let since = std::time::SystemTime::now() - Duration::from_millis(20);
+        let t0 = Instant::now();
+        let started = match &self.config.start {
+            Start::Exec(argv) => self.sup.spawn(argv, self.hub),
+            Start::Shell(cmd) => self.sup.spawn_shell(cmd, self.hub),
+        };
+        let started = started.map_err(|e| {
+            let what = match &self.config.start {
+                Start::Exec(argv) => argv.first().cloned().unwrap_or_default(),
+                Start::Shell(_) => "sh".to_string(),
+            };
+            common::Error::io(format!("cannot start {what}"), e)
+        })?;
+        let mut svc = Service {
+            started,
+            started_exit: None,
+            main: Some(started),
+            main_exit: None,
+            since,
+        };
+        let mut causes: Vec<&'static str> = Vec::new();
+
+        let readiness = self.await_ready(&mut svc, t0, log_since);
+        if common::interrupt::requested() {
+            return Ok(Outcome::Interrupted);
+        }
+        if let Some(cause) = readiness.cause {
+            causes.push(cause);
+        }
+
+        if last && readiness.ready {
+            if let Some(health) = &self.config.health {
+                if !self.health_phase(&health.probe, health.interval, health.duration, n)? {
+                    return Ok(Outcome::Interrupted);
+                }
+            }
+        }
+        self.refresh(&mut svc);
+        if svc.main.is_some() && svc.main_exit.is_some() && readiness.ready {
+            causes.push("exited_early");
+        }
+
+        // What the running service holds: its zombies and its listening sockets.
+        let before = procfs::descendants(&procfs::scan(), self.sup.me());
+        let mut zombies = self.unreaped_zombies(&before);
+        let service_inodes: HashSet<u64> = before
+            .iter()
+            .filter(|p| !p.is_zombie())
+            .flat_map(|p| procfs::socket_inodes(p.pid))
+            .collect();
+        let service_listeners: HashSet<u64> = procfs::listeners()
+            .into_iter()
+            .map(|l| l.inode)
+            .filter(|i| service_inodes.contains(i))
+            .collect();
+        let pgid = procfs::stat(svc.started).map_or(svc.started, |p| p.pgid);
+
+        let stop = self.stop(&mut svc, pgid);
+        if common::interrupt::requested() {
+            return Ok(Outcome::Interrupted);
+        }
+        causes.extend(stop.causes.iter().copied());
+
+        // Give the rest of the tree --settle to follow the main process out.
+        let settle_end = Instant::now() + self.config.settle;
+        let after = loop {
+            self.sup.reap_all();
+            let tree = procfs::descendants(&procfs::scan(), self.sup.me());
+            let now = Instant::now();
+            if tree.iter().all(Proc::is_zombie) || now >= settle_end {
+                break tree;
+            }
+            if !nap(Duration::from_millis(2).min(settle_end - now)) {
+                return Ok(Outcome::Interrupted);
+            }
+        };
+        let orphans: Vec<ProcRecord> = after
+            .iter()
+            .filter(|p| !p.is_zombie())
+            .map(ProcRecord::of)
+            .collect();
+        for z in self.unreaped_zombies(&after) {
+            if !zombies.iter().any(|known| known.pid == z.pid) {
+                zombies.push(z);
+            }
+        }
+        zombies.sort_by_key(|z| z.pid);
+
+        let main_was_ours = svc.main.is_none_or(|m| before.iter().any(|p| p.pid == m));
+        let leaked_ports = leaked_ports(&service_listeners, &orphans, !main_was_ours);
+        let leftover_files: Vec<String> = self
+            .config
+            .check_files
+            .iter()
+            .flat_map(|c| c.matches())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+
+        for (bad, cause) in [
+            (!zombies.is_empty(), "zombies"),
+            (!orphans.is_empty(), "orphans"),
+            (!leaked_ports.is_empty(), "leaked_ports"),
+            (!leftover_files.is_empty(), "leftover_files"),
+        ] {
+            if bad {
+                causes.push(cause);
+            }
+        }
+
+        // Leave nothing for the next cycle.
+        let stuck = self.sup.kill_all(Duration::from_secs(2));
+        if !stuck.is_empty() {
+            let pids: Vec<String> = stuck.iter().map(|p| p.pid.to_string()).collect();
+            common::runner::warn(
+                "cycle-check",
+                format!("cycle {n}: could not kill {}", pids.join(", ")),
+            );
+        }
+        self.sup.forget_reaped();
+
+        let exit = svc.main_exit.or(svc.started_exit).unwrap_or_default();
+        causes.dedup();
+        Ok(Outcome::Done(Box::new(CycleRecord {
+            kind: "cycle",
+            cycle: n,
+            ok: causes.is_empty(),
+            causes,
+            started_at,
+            pid: svc.main.unwrap_or(svc.started),
+            pgid,
+            ready: readiness.ready,
+            ready_ms: readiness.ready_ms,
+            ready_attempts: readiness.attempts,
+            ready_error: readiness.error,
+            stop_ms: stop.stop_ms,
+            ended_by: stop.ended_by,
+            exit_code: exit.code,
+            signal: exit.signal.map(signal_name),
+            stop_cmd_exit_code: stop.stop_cmd_exit_code,
+            zombies,
+            orphans,
+            leaked_ports,
+            leftover_files,
+        })))
+    }
+
+    /// Updates which processes are the service and whether they have ended.
+    fn refresh(&mut self, svc: &mut Service) {
+        if svc.started_exit.is_none() {
+            svc.started_exit = self.sup.try_wait(svc.started);
+        }
+        if let Some(path) = &self.config.pidfile {
+            // The pidfile names the main process once it is there, names a
+            // live process, and is either fresh (written during this cycle)
+            // or names one of our descendants. An old pidfile left by an
+            // earlier run names a stranger and is ignored.
+            if svc.main == Some(svc.started) || svc.main.is_none() {
+                if let Some(pid) = read_pidfile(path).filter(|&p| p != svc.started) {
+                    let fresh = std::fs::metadata(path)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t >= svc.since);
+                    let alive = procfs::stat(pid).is_some_and(|p| !p.is_zombie());
+                    let ours = || {
+                        procfs::descendants(&procfs::scan(), self.sup.me())
+                            .iter()
+                            .any(|p| p.pid == pid)
+                    };
+                    if alive && (fresh || ours()) {
+                        svc.main = Some(pid);
+                        svc.main_exit = None;
+                    }
+                }
+            }
+        }
+        match svc.main {
+            Some(pid) if pid == svc.started => svc.main_exit = svc.started_exit,
+            Some(pid) if svc.main_exit.is_none() => svc.main_exit = self.sup.try_wait(pid),
+            _ => {}
+        }
+        // A --start-cmd that exited 0 without a pidfile handed the service to
+        // its descendants: from now on "the service" is whatever is left.
+        if matches!(self.config.start, Start::Shell(_))
+            && self.config.pidfile.is_none()
+            && svc.main == Some(svc.started)
+            && svc.started_exit.is_some_and(|e| e.code == Some(0))
+        {
+            svc.main = None;
+            svc.main_exit = None;
+        }
+    }
+
+    /// Polls the readiness probe; `since`: log matches from before this cycle.
+    fn await_ready(&mut self, svc: &mut Service, t0: Instant, since: u64) -> Readiness {
+        let probe = &self.config.ready;
+        let deadline = t0 + self.config.ready_timeout;
+        let mut attempts = 0;
+        let mut delay = Duration::from_micros(250);
+        loop {
+            self.refresh(svc);
+            let pidfile_pending = self.config.pidfile.is_some()
+                && svc.main == Some(svc.started)
+                && matches!(self.config.start, Start::Shell(_));
+            attempts += 1;
+            let last_error = match probe.check(self.hub, since) {
+                Ok(()) if !pidfile_pending => {
+                    return Readiness {
+                        ready: true,
+                        ready_ms: Some(common::clock::ms(t0.elapsed())),
+                        attempts,
+                        error: None,
+                        cause: None,
+                    };
+                }
+                Ok(()) => "probe passed but the pidfile names no process of ours yet".to_string(),
+                Err(e) => e,
+            };
+            let not_ready = |error: String, cause| Readiness {
+                ready: false,
+                ready_ms: None,
+                attempts,
+                error: Some(error),
+                cause: Some(cause),
+            };
+            if let Start::Shell(_) = self.config.start {
+                if let Some(exit) = svc.started_exit.filter(|e| e.code != Some(0)) {
+                    return not_ready(
+                        format!("--start-cmd failed: {}", describe_exit(exit)),
+                        "start_failed",
+                    );
+                }
+            }
+            if let (Some(_), Some(exit)) = (svc.main, svc.main_exit) {
+                return not_ready(
+                    format!("exited before it was ready ({})", describe_exit(exit)),
+                    "exited_before_ready",
+                );
+            }
+            let now = Instant::now();
+            if now >= deadline || common::interrupt::requested() {
+                return not_ready(
+                    format!(
+                        "not ready after {}: {last_error}",
+                        humanize(self.config.ready_timeout)
+                    ),
+                    "not_ready",
+                );
+            }
+            std::thread::sleep(delay.min(deadline - now));
+            delay = (delay * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Probes every interval for the duration; false on Ctrl-C.
+    fn health_phase(
+        &mut self,
+        probe: &Probe,
+        interval: Duration,
+        duration: Duration,
+        n: u64,
+    ) -> common::Result<bool> {
+        let start = Instant::now();
+        let mut seq = 0u64;
+        let mut since = probe.log_count(self.hub);
+        loop {
+            let due = interval.saturating_mul(seq as u32);
+            if due >= duration || seq >= u64::from(u32::MAX) {
+                return Ok(true);
+            }
+            let wait = (start + due).saturating_duration_since(Instant::now());
+            if !nap(wait) {
+                return Ok(false);
+            }
+            seq += 1;
+            let at = common::clock::now_rfc3339();
+            let mut attempts = 0;
+            let mut result;
+            let mut t;
+            loop {
+                attempts += 1;
+                t = Instant::now();
+                result = probe.check(self.hub, since);
+                if result.is_ok() || attempts >= self.config.failure_threshold {
+                    break;
+                }
+                if !nap(Duration::from_millis(100)) {
+                    return Ok(false);
+                }
+            }
+            since = probe.log_count(self.hub);
+            let ok = result.is_ok();
+            self.health.total += 1;
+            if ok {
+                self.health.ok += 1;
+            }
+            self.out.write(&HealthRecord {
+                kind: "health",
+                seq,
+                cycle: n,
+                at,
+                ok,
+                latency_ms: common::clock::ms(t.elapsed()),
+                attempts,
+                error: result.err(),
+            })?;
+            self.out.flush()?;
+        }
+    }
+
+    /// Zombies whose parent is alive and is not us: children the service
+    /// (or a leftover) has not reaped. Checked twice, `ZOMBIE_RECHECK` apart.
+    fn unreaped_zombies(&self, tree: &[Proc]) -> Vec<ProcRecord> {
+        let me = self.sup.me();
+        let candidates: Vec<&Proc> = tree
+            .iter()
+            .filter(|p| p.is_zombie() && p.ppid != me)
+            .collect();
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        std::thread::sleep(ZOMBIE_RECHECK);
+        candidates
+            .into_iter()
+            .filter_map(|p| procfs::stat(p.pid).filter(|now| now.is_zombie() && now.ppid == p.ppid))
+            .map(|p| ProcRecord::of(&p))
+            .collect()
+    }
+
+    fn stop(&mut self, svc: &mut Service, pgid: i32) -> StopResult {
+        let mut result = StopResult {
+            stop_ms: None,
+            ended_by: "exited",
+            stop_cmd_exit_code: None,
+            causes: Vec::new(),
+        };
+        self.refresh(svc);
+        let already = match svc.main {
+            Some(_) => svc.main_exit.is_some(),
+            None => self.sup.live_descendants().is_empty(),
+        };
+        if already {
+            return result;
+        }
+        let t = Instant::now();
+        let deadline = t + self.config.stop_timeout;
+        let mut stop_cmd = None;
+        match &self.config.stop_cmd {
+            Some(cmd) => match self.sup.spawn_shell(cmd, self.hub) {
+                Ok(pid) => stop_cmd = Some(pid),
+                Err(e) => {
+                    common::runner::warn("cycle-check", format!("cannot run --stop-cmd: {e}"));
+                    result.causes.push("stop_failed");
+                }
+            },
+            None => {
+                for g in stop_groups(svc, pgid) {
+                    self.sup.signal_group(g, self.config.stop_signal);
+                }
+                if let Some(main) = svc.main {
+                    self.sup.signal_pid(main, self.config.stop_signal);
+                }
+            }
+        }
+        let stop_cmd_sid = stop_cmd;
+        let stopped = |this: &mut Self, svc: &mut Service| -> bool {
+            this.refresh(svc);
+            match svc.main {
+                Some(_) => svc.main_exit.is_some(),
+                // No main process: stopped when nothing but the stop command is left.
+                None => this
+                    .sup
+                    .live_descendants()
+                    .iter()
+                    .all(|p| Some(p.sid) == stop_cmd_sid),
+            }
+        };
+        let mut delay = Duration::from_micros(100);
+        let mut ended = false;
+        loop {
+            if let (Some(pid), None) = (stop_cmd, result.stop_cmd_exit_code) {
+                if let Some(exit) = self.sup.try_wait(pid) {
+                    result.stop_cmd_exit_code = Some(
+                        exit.code
+                            .unwrap_or(128 + exit.signal.map_or(0, |s| s as i32)),
+                    );
+                }
+            }
+            if stopped(self, svc) {
+                ended = true;
+                break;
+            }
+            let now = Instant::now();
+            if now >= deadline || common::interrupt::requested() {
+                break;
+            }
+            std::thread::sleep(delay.min(deadline - now));
+            delay = (delay * 2).min(Duration::from_millis(1));
+        }
+        if let Some(pid) = stop_cmd {
+            if result.stop_cmd_exit_code.is_none() {
+                // A --stop-cmd still running at the deadline is killed with its group.
+                self.sup.signal_group(pid, Signal::SIGKILL);
+                if let Some(exit) = self.sup.wait_until(pid, Instant::now() + KILL_WAIT) {
+                    result.stop_cmd_exit_code = exit.code.or(Some(137));
+                }
+            }
+            if result.stop_cmd_exit_code != Some(0) {
+                result.causes.push("stop_failed");
+            }
+        }
+        if ended {
+            result.stop_ms = Some(common::clock::ms(t.elapsed()));
+            result.ended_by = if stop_cmd.is_some() {
+                "stop_cmd"
+            } else {
+                "stop_signal"
+            };
+            if let Some(exit) = svc.main_exit {
+                if !clean_exit(exit, self.config.stop_signal) {
+                    result.causes.push("exit_status");
+                }
+            }
+            return result;
+        }
+        if common::interrupt::requested() {
+            return result;
+        }
+        // The grace period is over: SIGKILL, as systemd and Kubernetes do.
+        for g in stop_groups(svc, pgid) {
+            self.sup.signal_group(g, Signal::SIGKILL);
+        }
+        match svc.main {
+            Some(main) => self.sup.signal_pid(main, Signal::SIGKILL),
+            None => {
+                for p in self.sup.live_descendants() {
+                    if Some(p.sid) != stop_cmd_sid {
+                        self.sup.signal_pid(p.pid, Signal::SIGKILL);
+                    }
+                }
+            }
+        }
+        let kill_deadline = Instant::now() + KILL_WAIT;
+        while !stopped(self, svc) {
+            if Instant::now() >= kill_deadline || common::interrupt::requested() {
+                result.ended_by = "unkillable";
+                result.causes.push("stop_failed");
+                return result;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        result.stop_ms = Some(common::clock::ms(t.elapsed()));
+        result.ended_by = "sigkill";
+        result.causes.push("stop_timeout");
+        result
+    }
+}
+
+/// The process groups a stop signal goes to: the one we started and the
+/// main process's own (a daemon usually made a new one).
+fn stop_groups(svc: &Service, pgid: i32) -> Vec<i32> {
+    let mut groups = vec![pgid];
+    if let Some(p) = svc.main.and_then(procfs::stat) {
+        groups.push(p.pgid);
+    }
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
+struct StopResult {
+    stop_ms: Option<f64>,
+    ended_by: &'static str,
+    stop_cmd_exit_code: Option<i32>,
+    causes: Vec<&'static str>,
+}
+
+/// Exit 0, death by the stop signal, or 128 + the stop signal (what a shell
+/// or a JVM reports) is a clean stop; anything else is not.
+fn clean_exit(exit: Exit, stop_signal: Signal) -> bool {
+    match (exit.code, exit.signal) {
+        (Some(0), _) => true,
+        (Some(code), _) => code == 128 + stop_signal as i32,
+        (None, Some(sig)) => sig == stop_signal,
+        // Not our child: no status to judge.
+        (None, None) => true,
+    }
+}
+
+fn describe_exit(exit: Exit) -> String {
+    match (exit.code, exit.signal) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("killed by {}", sig.as_str()),
+        _ => "exit status unknown".to_string(),
+    }
+}
+
+/// Listening sockets that the service held before the stop, or that a
+/// leftover process holds, and which are still open.
+///
+/// Without leftovers, and with a main process that was our descendant, the
+/// kernel table is not read again: cycle-check is the subreaper, so any
+/// process still holding the service's sockets would be a leftover of ours.
+fn leaked_ports(
+    service_listeners: &HashSet<u64>,
+    orphans: &[ProcRecord],
+    must_look: bool,
+) -> Vec<PortRecord> {
+    if orphans.is_empty() && !must_look {
+        return Vec::new();
+    }
+    let orphan_pids: Vec<i32> = orphans.iter().map(|o| o.pid).collect();
+    let orphan_inodes: HashSet<u64> = orphan_pids
+        .iter()
+        .flat_map(|&p| procfs::socket_inodes(p))
+        .collect();
+    let still: Vec<procfs::Listener> = procfs::listeners()
+        .into_iter()
+        .filter(|l| service_listeners.contains(&l.inode) || orphan_inodes.contains(&l.inode))
+        .collect();
+    if still.is_empty() {
+        return Vec::new();
+    }
+    let inodes: HashSet<u64> = still.iter().map(|l| l.inode).collect();
+    let owners = procfs::owners(&inodes, &orphan_pids);
+    let mut out: Vec<PortRecord> = still
+        .iter()
+        .map(|l| {
+            let pid = owners.get(&l.inode).copied();
+            PortRecord {
+                address: l.addr.to_string(),
+                port: l.port,
+                pid,
+                cmdline: pid.map(|p| {
+                    let comm = procfs::stat(p).map(|s| s.comm).unwrap_or_default();
+                    procfs::cmdline(p, &comm)
+                }),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.port, &a.address).cmp(&(b.port, &b.address)));
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_exits() {
+        let term = Signal::SIGTERM;
+        assert!(clean_exit(
+            Exit {
+                code: Some(0),
+                signal: None
+            },
+            term
+        ));
+        assert!(clean_exit(
+            Exit {
+                code: Some(143),
+                signal: None
+            },
+            term
+        ));
+        assert!(clean_exit(
+            Exit {
+                code: None,
+                signal: Some(term)
+            },
+            term
+        ));
+        assert!(!clean_exit(
+            Exit {
+                code: Some(1),
+                signal: None
+            },
+            term
+        ));
+        assert!(!clean_exit(
+            Exit {
+                code: None,
+                signal: Some(Signal::SIGABRT)
+            },
+            term
+        ));
+        assert!(clean_exit(Exit::default(), term));
+    }
+}

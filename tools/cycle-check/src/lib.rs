@@ -1,0 +1,192 @@
+//! cycle-check: start/stop reliability as a command.
+//!
+//! Start a service N times, wait until it is really ready, stop it the way
+//! systemd and Kubernetes do, and prove after each stop that nothing was
+//! left: no zombie, no orphan (cycle-check is a child subreaper, so even
+//! double-forked descendants come back to it), no listening port still held,
+//! no leftover file. Optionally hold the last start up and probe its health.
+//! Writes a `cycle` record per cycle, `health` records, and the summary.
+//!
+//! Modules: `cli` (flags) → `config` (validated) → `cycle` (one cycle) using
+//! `supervise` (spawn, signal, wait, reap), `probe`/`http` (readiness and
+//! health), `procfs` (process table, sockets) and `output` (service output).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::gate::Gate;
+use common::output::RecordWriter;
+use common::summary::SummaryBuilder;
+use common::Outcome;
+
+pub mod cli;
+pub mod config;
+pub mod cycle;
+pub mod http;
+pub mod output;
+pub mod probe;
+pub mod procfs;
+pub mod supervise;
+
+use config::Config;
+use cycle::{CycleRecord, HealthTally, Runner};
+use supervise::Supervisor;
+
+/// Parses, validates and runs; the result becomes the exit code.
+pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
+    let config = Config::from_cli(cli)?;
+    install_signal_handlers()?;
+    let mut out = RecordWriter::stdout();
+    // Dropped (killing and reaping every descendant) on every way out of
+    // this function, including errors and panics.
+    let mut sup = Supervisor::new()?;
+    let hub = output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
+    let mut summary = SummaryBuilder::new("cycle-check", env!("CARGO_PKG_VERSION"));
+    let mut records: Vec<CycleRecord> = Vec::new();
+    let mut health = HealthTally::default();
+    let mut interrupted = false;
+
+    for n in 1..=config.cycles {
+        if common::interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        let mut runner = Runner {
+            config: &config,
+            sup: &mut sup,
+            hub: &hub,
+            out: &mut out,
+            health: &mut health,
+        };
+        match runner.run(n, n == config.cycles)? {
+            cycle::Outcome::Done(record) => {
+                out.write(&*record)?;
+                out.flush()?;
+                records.push(*record);
+            }
+            cycle::Outcome::Interrupted => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    // Kill before the summary, so "interrupted" also means "nothing left".
+    let stuck = sup.kill_all(Duration::from_secs(5));
+    if !stuck.is_empty() {
+        let pids: Vec<String> = stuck.iter().map(|p| p.pid.to_string()).collect();
+        common::runner::warn(
+            "cycle-check",
+            format!("could not kill: {}", pids.join(", ")),
+        );
+    }
+    drop(sup);
+
+    summarize(&mut summary, &config, &records, &health);
+    let summary = summary.finish(interrupted);
+    out.write(&summary)?;
+    out.flush()?;
+    Ok(summary.outcome())
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP set the shared interrupt flag. Unlike
+/// `common::interrupt::install`, a second signal does not exit at once:
+/// that would leave the service running, and the cleanup is bounded anyway.
+fn install_signal_handlers() -> common::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        signal_hook::flag::register(sig, common::interrupt::flag())
+            .map_err(|e| common::Error::io("signal handler", e))?;
+    }
+    Ok(())
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+fn summarize(
+    s: &mut SummaryBuilder,
+    config: &Config,
+    records: &[CycleRecord],
+    health: &HealthTally,
+) {
+    let mut ready: Vec<f64> = records.iter().filter_map(|r| r.ready_ms).collect();
+    ready.sort_by(f64::total_cmp);
+    let mut stop: Vec<f64> = records.iter().filter_map(|r| r.stop_ms).collect();
+    stop.sort_by(f64::total_cmp);
+    let failed = records.iter().filter(|r| !r.ok).count();
+    let zombies: usize = records.iter().map(|r| r.zombies.len()).sum();
+    let orphans: usize = records.iter().map(|r| r.orphans.len()).sum();
+    let ports: usize = records.iter().map(|r| r.leaked_ports.len()).sum();
+    let files: usize = records.iter().map(|r| r.leftover_files.len()).sum();
+    let mut failures: BTreeMap<&str, u64> = BTreeMap::new();
+    for cause in records.iter().flat_map(|r| r.causes.iter()) {
+        *failures.entry(cause).or_default() += 1;
+    }
+    let misses = health.total - health.ok;
+
+    s.figure("cycles", records.len());
+    s.figure("cycles_ok", records.len() - failed);
+    s.figure("failed_cycles", failed);
+    s.figure("ready_ms_p50", percentile(&ready, 0.50));
+    s.figure("ready_ms_p95", percentile(&ready, 0.95));
+    s.figure("ready_ms_max", ready.last());
+    s.figure("stop_ms_p50", percentile(&stop, 0.50));
+    s.figure("stop_ms_max", stop.last());
+    s.figure("zombies", zombies);
+    s.figure("orphans", orphans);
+    s.figure("leaked_ports", ports);
+    s.figure("leftover_files", files);
+    s.figure("health_ok", health.ok);
+    s.figure("health_total", health.total);
+    s.figure("health_misses", misses);
+    s.figure("failures", failures);
+
+    s.gate(Gate::at_most("failed_cycles", 0.0, failed as f64));
+    s.gate(Gate::at_most("zombies", 0.0, zombies as f64));
+    s.gate(Gate::at_most("orphans", 0.0, orphans as f64));
+    s.gate(Gate::at_most("leaked_ports", 0.0, ports as f64));
+    if config.health.is_some() {
+        // A run that never got to its health phase has missed every check.
+        let value = if health.total == 0 {
+            f64::NAN
+        } else {
+            misses as f64
+        };
+        s.gate(Gate::at_most(
+            "health_misses",
+            config.max_health_misses as f64,
+            value,
+        ));
+    }
+    if let Some(limit) = config.max_ready_ms {
+        // A cycle that never became ready fails this gate too.
+        let never = records.iter().any(|r| !r.ready);
+        let value = if never {
+            f64::INFINITY
+        } else {
+            ready.last().copied().unwrap_or(f64::NAN)
+        };
+        s.gate(Gate::at_most("ready_ms_max", limit, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), Some(10.0));
+        assert_eq!(percentile(&v, 0.95), Some(19.0));
+        assert_eq!(percentile(&v, 1.0), Some(20.0));
+        assert_eq!(percentile(&[3.0], 0.5), Some(3.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! The service's own output: read line by line from its stdout and stderr
+//! pipes, passed on (to our stderr or --service-log), and matched against
+//! the `log:` probes' regexes as it goes by.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use regex::Regex;
+
+/// A line longer than this is matched and passed on in pieces, so a service
+/// printing without newlines cannot make us buffer without bound.
+const MAX_LINE: u64 = 64 * 1024;
+
+pub struct OutputHub {
+    sink: Mutex<Box<dyn Write + Send>>,
+    regexes: Vec<Regex>,
+    counts: Vec<AtomicU64>,
+}
+
+impl std::fmt::Debug for OutputHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputHub")
+            .field("regexes", &self.regexes)
+            .finish()
+    }
+}
+
+impl OutputHub {
+    /// `log_path`: append the service output there; `None`: our stderr.
+    pub fn new(log_path: Option<&str>, regexes: Vec<Regex>) -> common::Result<Arc<OutputHub>> {
+        let sink: Box<dyn Write + Send> = match log_path {
+            Some(path) => Box::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| common::Error::io(path, e))?,
+            ),
+            None => Box::new(std::io::stderr()),
+        };
+        let counts = regexes.iter().map(|_| AtomicU64::new(0)).collect();
+        Ok(Arc::new(OutputHub {
+            sink: Mutex::new(sink),
+            regexes,
+            counts,
+        }))
+    }
+
+    /// How many lines so far matched regex `index`.
+    pub fn matches(&self, index: usize) -> u64 {
+        self.counts
+            .get(index)
+            .map_or(0, |c| c.load(Ordering::Acquire))
+    }
+
+    fn line(&self, line: &[u8]) {
+        {
+            let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+            // Losing service output must not stop the check; nothing to report it to.
+            let _ = sink.write_all(line);
+            if !line.ends_with(b"\n") {
+                let _ = sink.write_all(b"\n");
+            }
+            let _ = sink.flush();
+        }
+        if self.regexes.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        for (re, count) in self.regexes.iter().zip(&self.counts) {
+            if re.is_match(text) {
+                count.fetch_add(1, Ordering::Release);
+            }
+        }
+    }
+
+    /// Reads `pipe` until EOF or a read error, line by line.
+    fn pump(&self, pipe: impl Read) {
+        let mut reader = BufReader::new(pipe);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => self.line(&line),
+            }
+        }
+    }
+
+    /// Reads `pipe` on a thread until EOF. The thread is detached: a
+    /// descendant that keeps the pipe open keeps it alive, and it ends when
+    /// that descendant is killed.
+    pub fn follow(self: &Arc<Self>, pipe: impl Read + Send + 'static) {
+        let hub = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("service-output".into())
+            .spawn(move || hub.pump(pipe));
+        if let Err(e) = spawned {
+            common::runner::warn(
+                "cycle-check",
+                format!("cannot follow the service output: {e}"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_counted_per_regex_and_long_lines_are_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("svc.log");
+        let hub = OutputHub::new(
+            Some(log.to_str().unwrap()),
+            vec![
+                Regex::new("^listening on").unwrap(),
+                Regex::new("x{10}").unwrap(),
+            ],
+        )
+        .unwrap();
+        let mut data = b"hello\r\nlistening on 1\nlistening on 2\n".to_vec();
+        data.extend(vec![b'x'; 10 << 20]);
+        data.extend(b"\n\xff\xfe listening on\nlast line without newline");
+        hub.line(b"direct\n");
+        hub.pump(&data[..]);
+        assert_eq!(hub.matches(0), 2);
+        assert_eq!(hub.matches(1), 160);
+        assert_eq!(hub.matches(7), 0);
+        let text = std::fs::read(&log).unwrap();
+        assert!(text.starts_with(b"direct\nhello\r\nlistening on 1\n"));
+        assert!(text.ends_with(b"last line without newline\n"));
+    }
+}
