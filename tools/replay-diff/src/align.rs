@@ -202,18 +202,19 @@ impl State<'_> {
                 self.record_pair(*gl, *rl, None, result?)?;
             }
             match tail {
-                Some((Some((line, g)), None)) => return self.rest_missing(golden, line, g),
-                Some((None, Some((line, r)))) => return self.rest_extra(replay, line, r),
+                Some((Some((line, g)), None)) => return self.rest_unmatched(golden, line, g),
+                Some((None, Some((line, r)))) => return self.rest_unmatched(replay, line, r),
                 _ if pairs.len() < CHUNK => return Ok(false),
                 _ => {}
             }
         }
     }
 
-    /// The replay ended first: every remaining golden record is missing.
-    fn rest_missing(
+    /// One side ended first: every remaining record of the other side is
+    /// `missing` (golden left over) or `extra` (replay left over).
+    fn rest_unmatched(
         &mut self,
-        golden: &mut Side<Box<RawValue>>,
+        side: &mut Side<Box<RawValue>>,
         line: u64,
         first: Box<RawValue>,
     ) -> Result<bool> {
@@ -222,28 +223,15 @@ impl State<'_> {
             if interrupt::requested() {
                 return Ok(true);
             }
-            self.tally.missing += 1;
-            self.reporter.missing(line, None, &parse(&raw)?)?;
-            next = self.next_record(golden)?;
-        }
-        Ok(false)
-    }
-
-    /// The golden run ended first: every remaining replay record is extra.
-    fn rest_extra(
-        &mut self,
-        replay: &mut Side<Box<RawValue>>,
-        line: u64,
-        first: Box<RawValue>,
-    ) -> Result<bool> {
-        let mut next = Some((line, first));
-        while let Some((line, raw)) = next {
-            if interrupt::requested() {
-                return Ok(true);
+            let value = parse(&raw)?;
+            if side.label == "golden" {
+                self.tally.missing += 1;
+                self.reporter.missing(line, None, &value)?;
+            } else {
+                self.tally.extra += 1;
+                self.reporter.extra(line, None, &value)?;
             }
-            self.tally.extra += 1;
-            self.reporter.extra(line, None, &parse(&raw)?)?;
-            next = self.next_record(replay)?;
+            next = self.next_record(side)?;
         }
         Ok(false)
     }
