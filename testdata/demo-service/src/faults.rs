@@ -9,6 +9,7 @@
 use std::ffi::CStr;
 use std::time::Duration;
 
+use nix::sys::signal::{signal, SigHandler, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, setsid, ForkResult, Pid};
 
@@ -36,6 +37,11 @@ fn fork_child(what: &str, child: impl FnOnce()) -> common::Result<Pid> {
 /// Detaches the calling child like a daemon and names it for `ps`.
 fn detach(name: &CStr) {
     let _ = setsid();
+    // The service's own SIGTERM/SIGINT handlers mean nothing here.
+    for sig in [Signal::SIGTERM, Signal::SIGINT] {
+        // SAFETY: installing SIG_DFL runs no code of ours in a signal context.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
     let _ = nix::sys::prctl::set_name(name);
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)

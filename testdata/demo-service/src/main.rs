@@ -44,8 +44,16 @@ fn run(cli: Cli) -> common::Result<common::Outcome> {
         let pid = faults::spawn_zombie()?;
         fault_lines.push(format!("fault: zombie pid {pid}"));
     }
+    // Catch SIGTERM/SIGINT from here on: a supervisor may signal as soon as
+    // the port opens, before the runtime below has installed its handlers.
+    let early = server::EarlySignals::install()?;
     if let Some(delay) = cli.slow_start {
-        std::thread::sleep(delay);
+        let end = std::time::Instant::now() + delay;
+        while std::time::Instant::now() < end && !early.stop_requested(cli.ignore_sigterm) {
+            std::thread::sleep(
+                std::time::Duration::from_millis(5).min(end - std::time::Instant::now()),
+            );
+        }
     }
 
     let store = store::Store::open(&cli.db)?;
@@ -87,6 +95,6 @@ fn run(cli: Cli) -> common::Result<common::Outcome> {
         .build()
         .map_err(|e| common::Error::io("tokio runtime", e))?;
     let state = Arc::new(server::State::new(&cli, store, log));
-    runtime.block_on(server::serve(listener, state))?;
+    runtime.block_on(server::serve(listener, state, early))?;
     Ok(common::Outcome::Pass)
 }

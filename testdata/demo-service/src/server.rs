@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -89,12 +89,40 @@ impl State {
     }
 }
 
+/// SIGTERM/SIGINT seen before the server loop runs.
+pub struct EarlySignals {
+    term: Arc<AtomicBool>,
+    int: Arc<AtomicBool>,
+}
+
+impl EarlySignals {
+    pub fn install() -> common::Result<EarlySignals> {
+        let term = Arc::new(AtomicBool::new(false));
+        let int = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&term))
+            .and_then(|_| {
+                signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&int))
+            })
+            .map_err(|e| io_err("signal handler", e))?;
+        Ok(EarlySignals { term, int })
+    }
+
+    /// A stop was asked for (SIGINT, or SIGTERM unless it is ignored).
+    pub fn stop_requested(&self, ignore_sigterm: bool) -> bool {
+        self.int.load(Ordering::Relaxed) || (!ignore_sigterm && self.term.load(Ordering::Relaxed))
+    }
+}
+
 fn io_err(what: &str, e: std::io::Error) -> common::Error {
     common::Error::io(what, e)
 }
 
 /// Serves until SIGTERM (unless ignored) or SIGINT, then drains.
-pub async fn serve(listener: std::net::TcpListener, state: Arc<State>) -> common::Result<()> {
+pub async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    early: EarlySignals,
+) -> common::Result<()> {
     let listener =
         tokio::net::TcpListener::from_std(listener).map_err(|e| io_err("listener", e))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| io_err("SIGTERM handler", e))?;
@@ -102,7 +130,12 @@ pub async fn serve(listener: std::net::TcpListener, state: Arc<State>) -> common
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     // Every connection task holds a sender; recv() returns None when all are gone.
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<()>(1);
-    loop {
+    // Checked after our handlers are in place, so no signal falls in between.
+    let mut stopping = early.stop_requested(state.ignore_sigterm);
+    if early.term.load(Ordering::Relaxed) && state.ignore_sigterm {
+        eprintln!("demo-service: ignoring SIGTERM (--ignore-sigterm)");
+    }
+    while !stopping {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
@@ -137,9 +170,9 @@ pub async fn serve(listener: std::net::TcpListener, state: Arc<State>) -> common
                     eprintln!("demo-service: ignoring SIGTERM (--ignore-sigterm)");
                     continue;
                 }
-                break;
+                stopping = true;
             }
-            _ = int.recv() => break,
+            _ = int.recv() => stopping = true,
         }
     }
     drop(listener);

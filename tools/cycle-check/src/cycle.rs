@@ -553,6 +553,16 @@ impl Runner<'_> {
         }
         if let Some(pid) = stop_cmd {
             if result.stop_cmd_exit_code.is_none() {
+                // The service may be down before its stop command has finished:
+                // let the command have the rest of the grace period.
+                if let Some(exit) = self.sup.wait_until(pid, deadline) {
+                    result.stop_cmd_exit_code = Some(
+                        exit.code
+                            .unwrap_or(128 + exit.signal.map_or(0, |s| s as i32)),
+                    );
+                }
+            }
+            if result.stop_cmd_exit_code.is_none() {
                 // A --stop-cmd still running at the deadline is killed with its group.
                 self.sup.signal_group(pid, Signal::SIGKILL);
                 if let Some(exit) = self.sup.wait_until(pid, Instant::now() + KILL_WAIT) {

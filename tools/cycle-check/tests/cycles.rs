@@ -1,0 +1,792 @@
+//! cycle-check against real processes: the demo service (clean and with each
+//! fault switched on), small shell services, and Ctrl-C in the middle of a
+//! cycle. Every wait is bounded; ports are picked by the OS.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::testkit::{gate, jsonl, of_kind, summary};
+use serde_json::{json, Value};
+
+/// The demo service binary: built by `cargo test --workspace` already; when
+/// only this package is tested, built here once.
+fn demo() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/cycles-HASH → target/<profile>
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let bin = profile_dir.join("demo-service");
+        if !bin.exists() {
+            let target_dir = profile_dir.parent().unwrap();
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-q", "-p", "demo-service", "--target-dir"])
+                .arg(target_dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "building demo-service failed");
+        }
+        bin
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Run {
+    code: i32,
+    records: Vec<Value>,
+    stderr: String,
+}
+
+impl Run {
+    fn cycles(&self) -> Vec<&Value> {
+        of_kind(&self.records, "cycle")
+    }
+    fn summary(&self) -> &Value {
+        summary(&self.records)
+    }
+}
+
+fn cycle_check(args: &[&str]) -> Run {
+    let out = assert_cmd::Command::cargo_bin("cycle-check")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        records: jsonl(&out.stdout),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A demo-service command line on `port` with a database in `dir`.
+fn demo_cmd(dir: &Path, port: u16, extra: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        demo().to_str().unwrap().to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--db".into(),
+        dir.join("demo.db").to_str().unwrap().to_string(),
+        "--child-lifetime".into(),
+        "60s".into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn args<'a>(head: &'a [&'a str], cmd: &'a [String]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = head.to_vec();
+    v.push("--");
+    v.extend(cmd.iter().map(String::as_str));
+    v
+}
+
+/// The pid a `fault: WHAT pid N` line of the service log names (last cycle's).
+fn fault_pid(log: &Path, what: &str) -> i32 {
+    let text = std::fs::read_to_string(log).unwrap();
+    let prefix = format!("fault: {what} pid ");
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"));
+    line[prefix.len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn gone(pid: i32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn gate_pass(s: &Value, name: &str) -> bool {
+    gate(s, name)["pass"].as_bool().unwrap()
+}
+
+#[test]
+fn ten_clean_cycles_pass_and_health_is_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/v1/health");
+    let cmd = demo_cmd(dir.path(), port, &[]);
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "10",
+            "--ready",
+            &url,
+            "--expect-body",
+            "\"status\":\"ok\"",
+            "--health",
+            &url,
+            "--health-interval",
+            "50ms",
+            "--health-duration",
+            "150ms",
+            "--service-log",
+            dir.path().join("svc.log").to_str().unwrap(),
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cycles = run.cycles();
+    assert_eq!(cycles.len(), 10);
+    for (i, c) in cycles.iter().enumerate() {
+        assert_eq!(c["cycle"], i as u64 + 1);
+        assert_eq!(c["ok"], true, "{c}");
+        assert_eq!(c["causes"], json!([]));
+        assert_eq!(c["ready"], true);
+        assert!(c["ready_ms"].as_f64().unwrap() > 0.0);
+        assert_eq!(c["ended_by"], "stop_signal");
+        assert_eq!(c["exit_code"], 0);
+        assert_eq!(c["pgid"], c["pid"], "the service leads its own group");
+        for list in ["zombies", "orphans", "leaked_ports", "leftover_files"] {
+            assert_eq!(c[list], json!([]), "{list}");
+        }
+    }
+    let health = of_kind(&run.records, "health");
+    assert_eq!(
+        health.len(),
+        3,
+        "probes at 0, 50 and 100 ms of a 150 ms window"
+    );
+    for (i, h) in health.iter().enumerate() {
+        assert_eq!(
+            (h["seq"].as_u64(), h["cycle"].as_u64(), h["ok"].as_bool()),
+            (Some(i as u64 + 1), Some(10), Some(true))
+        );
+    }
+    // Health records come before the last cycle's record (they happen before its stop).
+    let kinds: Vec<&str> = run
+        .records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &kinds[9..],
+        ["health", "health", "health", "cycle", "summary"]
+    );
+    let s = run.summary();
+    assert_eq!(s["verdict"], "pass");
+    let f = &s["figures"];
+    assert_eq!(
+        (
+            f["cycles"].as_u64(),
+            f["cycles_ok"].as_u64(),
+            f["failed_cycles"].as_u64()
+        ),
+        (Some(10), Some(10), Some(0))
+    );
+    assert_eq!(
+        (
+            f["health_ok"].as_u64(),
+            f["health_total"].as_u64(),
+            f["health_misses"].as_u64()
+        ),
+        (Some(3), Some(3), Some(0))
+    );
+    let (p50, p95, max) = (
+        f["ready_ms_p50"].as_f64().unwrap(),
+        f["ready_ms_p95"].as_f64().unwrap(),
+        f["ready_ms_max"].as_f64().unwrap(),
+    );
+    assert!(p50 <= p95 && p95 <= max);
+    let ready_max = cycles
+        .iter()
+        .map(|c| c["ready_ms"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(max, ready_max);
+    assert!(f["stop_ms_p50"].as_f64().unwrap() <= f["stop_ms_max"].as_f64().unwrap());
+    assert_eq!(f["failures"], json!({}));
+    let names: Vec<&str> = s["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "failed_cycles",
+            "zombies",
+            "orphans",
+            "leaked_ports",
+            "health_misses"
+        ]
+    );
+}
+
+#[test]
+fn a_double_forked_orphan_is_found_reported_and_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("svc.log");
+    let cmd = demo_cmd(dir.path(), port, &["--orphan"]);
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--settle",
+            "50ms",
+            "--service-log",
+            log.to_str().unwrap(),
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["orphans"]));
+    let orphan = fault_pid(&log, "orphan");
+    let orphans = c["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{c}");
+    assert_eq!(orphans[0]["pid"], orphan);
+    assert_eq!(orphans[0]["sid"], orphan, "it escaped into its own session");
+    assert_ne!(
+        orphans[0]["ppid"], c["pid"],
+        "re-parented to cycle-check, the subreaper"
+    );
+    assert!(orphans[0]["cmdline"].as_str().unwrap().contains("--orphan"));
+    assert_eq!(c["ended_by"], "stop_signal");
+    let s = run.summary();
+    assert!(!gate_pass(s, "orphans"));
+    assert!(gate_pass(s, "zombies") && gate_pass(s, "leaked_ports"));
+    assert_eq!(s["figures"]["failures"], json!({"orphans": 1}));
+    assert!(gone(orphan), "cycle-check killed the orphan it found");
+}
+
+#[test]
+fn an_unreaped_zombie_is_reported_with_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("svc.log");
+    let cmd = demo_cmd(dir.path(), port, &["--zombie"]);
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--service-log",
+            log.to_str().unwrap(),
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["zombies"]));
+    let zombie = fault_pid(&log, "zombie");
+    assert_eq!(
+        c["zombies"],
+        json!([{
+            "pid": zombie, "ppid": c["pid"], "pgid": c["pid"], "sid": c["pid"], "state": "Z", "cmdline": "[demo-service]"
+        }])
+    );
+    assert_eq!(c["orphans"], json!([]));
+    assert!(!gate_pass(run.summary(), "zombies"));
+    assert!(gone(zombie));
+}
+
+#[test]
+fn a_child_holding_the_port_is_a_leaked_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("svc.log");
+    let cmd = demo_cmd(dir.path(), port, &["--hold-port"]);
+    let ready = format!("http://127.0.0.1:{port}/v1/health");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--settle",
+            "50ms",
+            "--service-log",
+            log.to_str().unwrap(),
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["orphans", "leaked_ports"]));
+    let holder = fault_pid(&log, "port holder");
+    let ports = c["leaked_ports"].as_array().unwrap();
+    assert_eq!(ports.len(), 1, "{c}");
+    assert_eq!(ports[0]["address"], "127.0.0.1");
+    assert_eq!(ports[0]["port"], port);
+    assert_eq!(ports[0]["pid"], holder);
+    assert!(ports[0]["cmdline"]
+        .as_str()
+        .unwrap()
+        .contains("--hold-port"));
+    let s = run.summary();
+    assert!(!gate_pass(s, "leaked_ports"));
+    assert_eq!(gate(s, "leaked_ports")["value"], 1.0);
+    assert!(gone(holder));
+    // The port is free again: the next run can bind it.
+    std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+}
+
+#[test]
+fn ignoring_sigterm_ends_in_sigkill_after_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = demo_cmd(dir.path(), port, &["--ignore-sigterm"]);
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "2",
+            "--ready",
+            &ready,
+            "--stop-timeout",
+            "300ms",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for c in run.cycles() {
+        assert_eq!(c["causes"], json!(["stop_timeout"]));
+        assert_eq!(c["ended_by"], "sigkill");
+        assert_eq!(c["signal"], "SIGKILL");
+        assert_eq!(c["exit_code"], Value::Null);
+        let stop = c["stop_ms"].as_f64().unwrap();
+        assert!((300.0..3000.0).contains(&stop), "{stop}");
+    }
+    let s = run.summary();
+    assert_eq!(gate(s, "failed_cycles")["value"], 2.0);
+    assert_eq!(s["figures"]["failures"], json!({"stop_timeout": 2}));
+}
+
+#[test]
+fn a_crash_during_health_checks_is_counted_as_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/v1/health");
+    let cmd = demo_cmd(dir.path(), port, &["--crash-after", "1"]);
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &format!("tcp://127.0.0.1:{port}"),
+            "--health",
+            &url,
+            "--health-interval",
+            "50ms",
+            "--health-duration",
+            "150ms",
+            "--max-health-misses",
+            "1",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let oks: Vec<bool> = of_kind(&run.records, "health")
+        .iter()
+        .map(|h| h["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(oks, [true, false, false]);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["exited_early"]));
+    assert_eq!(
+        (c["ended_by"].as_str(), c["signal"].as_str()),
+        (Some("exited"), Some("SIGABRT"))
+    );
+    let s = run.summary();
+    let g = gate(s, "health_misses");
+    assert_eq!(
+        (
+            g["value"].as_f64(),
+            g["limit"].as_f64(),
+            g["pass"].as_bool()
+        ),
+        (Some(2.0), Some(1.0), Some(false))
+    );
+    assert_eq!(
+        (
+            s["figures"]["health_ok"].as_u64(),
+            s["figures"]["health_total"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+}
+
+#[test]
+fn slow_start_fails_max_ready_and_ready_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let cmd = demo_cmd(dir.path(), port, &["--slow-start", "300ms"]);
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--max-ready",
+            "100ms",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["ok"], true, "the cycle itself was fine");
+    assert!(c["ready_ms"].as_f64().unwrap() >= 300.0);
+    assert!(
+        c["ready_attempts"].as_u64().unwrap() > 10,
+        "polled with a short backoff"
+    );
+    let g = gate(run.summary(), "ready_ms_max");
+    assert_eq!(
+        (g["limit"].as_f64(), g["pass"].as_bool()),
+        (Some(100.0), Some(false))
+    );
+
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--ready-timeout",
+            "100ms",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["not_ready"]));
+    assert_eq!(c["ready"], false);
+    assert_eq!(c["ready_ms"], Value::Null);
+    assert_eq!(
+        c["ready_error"],
+        format!("not ready after 100ms: connect 127.0.0.1:{port}: Connection refused")
+    );
+    assert_eq!(
+        c["ended_by"], "stop_signal",
+        "a service that is not ready is still stopped"
+    );
+}
+
+#[test]
+fn failing_requests_keep_an_http_probe_from_passing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = demo_cmd(dir.path(), port, &["--fail-rate", "100%"]);
+    let ready = format!("http://127.0.0.1:{port}/v1/health");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--ready-timeout",
+            "300ms",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1);
+    let c = run.cycles()[0];
+    assert_eq!(c["ready_error"], "not ready after 300ms: HTTP 500");
+    assert_eq!(
+        run.summary()["figures"]["failures"],
+        json!({"not_ready": 1})
+    );
+}
+
+#[test]
+fn expect_body_mismatch_is_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = demo_cmd(dir.path(), port, &[]);
+    let ready = format!("http://127.0.0.1:{port}/v1/health");
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "1",
+            "--ready",
+            &ready,
+            "--expect-body",
+            "degraded",
+            "--ready-timeout",
+            "200ms",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.cycles()[0]["ready_error"],
+        "not ready after 200ms: HTTP 200: body does not match --expect-body degraded"
+    );
+}
+
+#[test]
+fn log_probe_waits_for_the_first_line_with_an_os_chosen_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = demo_cmd(dir.path(), 0, &[]);
+    cmd[2] = "127.0.0.1:0".into();
+    let run = cycle_check(&args(
+        &[
+            "--cycles",
+            "3",
+            "--ready",
+            "log:^listening on 127\\.0\\.0\\.1:[0-9]+$",
+            "--service-log",
+            "/dev/null",
+        ],
+        &cmd,
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.cycles().iter().all(|c| c["ok"] == true));
+}
+
+#[test]
+fn start_cmd_pidfile_stop_cmd_and_leftover_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let port = free_port();
+    let demo = demo().to_str().unwrap();
+    // A daemonizing start script: the service goes to the background, the script exits 0.
+    let start = format!(
+        "touch {d}/svc.lock; {demo} --listen 127.0.0.1:{port} --db {d}/demo.db >{d}/out.log 2>&1 & echo $! > {d}/svc.pid"
+    );
+    let stop = format!("kill $(cat {d}/svc.pid)");
+    let run = cycle_check(&[
+        "--cycles",
+        "2",
+        "--start-cmd",
+        &start,
+        "--stop-cmd",
+        &stop,
+        "--pidfile",
+        &format!("{d}/svc.pid"),
+        "--ready",
+        &format!("http://127.0.0.1:{port}/v1/health"),
+        "--check-files",
+        &format!("{d}/*.lock"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for c in run.cycles() {
+        assert_eq!(c["causes"], json!(["leftover_files"]), "{c}");
+        assert_eq!(c["ended_by"], "stop_cmd");
+        assert_eq!(c["stop_cmd_exit_code"], 0);
+        assert_eq!(c["leftover_files"], json!([format!("{d}/svc.lock")]));
+        let pidfile: i64 = std::fs::read_to_string(dir.path().join("svc.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        if c["cycle"] == 2 {
+            assert_eq!(c["pid"], pidfile, "the pidfile names the main process");
+        }
+        assert_ne!(c["pid"], c["pgid"], "the daemon is not the start script");
+    }
+    let s = run.summary();
+    assert!(gate_pass(s, "orphans") && gate_pass(s, "zombies"));
+    assert_eq!(s["figures"]["leftover_files"], 2);
+}
+
+#[test]
+fn unclean_exit_status_and_exec_probe() {
+    // Exits 3 on SIGTERM: a stop that "worked" but reported failure.
+    let script = "trap 'exit 3' TERM; while :; do sleep 0.01; done";
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        "exec:true",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["exit_status"]));
+    assert_eq!(
+        (c["ended_by"].as_str(), c["exit_code"].as_i64()),
+        (Some("stop_signal"), Some(3))
+    );
+
+    // Dies of the stop signal itself: clean.
+    let run = cycle_check(&["--cycles", "2", "--ready", "exec:true", "--", "sleep", "30"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.cycles()[0]["signal"], "SIGTERM");
+}
+
+#[test]
+fn exiting_before_ready_is_its_own_cause() {
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        "tcp://127.0.0.1:9",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
+    ]);
+    assert_eq!(run.code, 1);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["exited_before_ready"]));
+    assert_eq!(
+        c["ready_error"],
+        "exited before it was ready (exit status 4)"
+    );
+    assert_eq!(
+        (c["ended_by"].as_str(), c["exit_code"].as_i64()),
+        (Some("exited"), Some(4))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let run = cycle_check(&["--ready", "tcp://127.0.0.1:1"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("the following required arguments were not provided:\n  <CMD>..."),
+        "{}",
+        run.stderr
+    );
+    for (argv, want) in [
+        (vec!["--ready", "ftp://x", "--", "true"], "cycle-check: error: --ready ftp://x: unknown probe\ncycle-check: hint: probes are http://HOST:PORT/PATH, tcp://HOST:PORT, exec:COMMAND or log:REGEX\n"),
+        (vec!["--ready", "exec:true", "--stop-signal", "KILL", "--", "true"], "cycle-check: error: --stop-signal SIGKILL: cannot be caught, so there is no graceful stop to measure\ncycle-check: hint: use TERM (the default), INT or QUIT; SIGKILL is sent after --stop-timeout anyway\n"),
+        (vec!["--ready", "exec:true", "--cycles", "0", "--", "true"], "cycle-check: error: --cycles 0: at least one cycle is needed\ncycle-check: hint: see 'cycle-check --help'\n"),
+        (vec!["--ready", "exec:true", "--", "/nonexistent/server"], "cycle-check: error: cannot start /nonexistent/server: No such file or directory\n"),
+    ] {
+        let run = cycle_check(&argv);
+        assert_eq!(run.code, 2, "{argv:?}");
+        assert_eq!(run.stderr, want, "{argv:?}");
+        assert!(run.records.is_empty(), "no records on a usage error");
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Processes whose command line mentions `marker` (a unique temp path).
+fn processes_mentioning(marker: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+        .collect()
+}
+
+#[test]
+fn sigint_mid_cycle_leaves_no_process_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("svc.log");
+    let cmd = demo_cmd(dir.path(), port, &["--orphan", "--zombie", "--hold-port"]);
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let health = format!("http://127.0.0.1:{port}/v1/health");
+    let head = [
+        "--cycles",
+        "1",
+        "--ready",
+        &ready,
+        "--health",
+        &health,
+        "--health-interval",
+        "1s",
+        "--health-duration",
+        "60s",
+        "--service-log",
+        log.to_str().unwrap(),
+    ];
+    let argv = args(&head, &cmd);
+    let bin = assert_cmd::cargo::cargo_bin("cycle-check");
+    let mut child = Command::new(bin)
+        .args(&argv)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // In the health phase: the service is up with all three faults.
+    wait_for(
+        "the service to announce its faults",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("fault: port holder")),
+    );
+    let pids: Vec<i32> = ["orphan", "zombie", "port holder"]
+        .iter()
+        .map(|w| fault_pid(&log, w))
+        .collect();
+    let marker = dir.path().to_str().unwrap().to_string();
+    assert!(processes_mentioning(&marker).len() >= 3);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cycle-check did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(130));
+    let out = child.wait_with_output().unwrap();
+    let records = jsonl(&out.stdout);
+    let s = summary(&records);
+    assert_eq!(
+        (s["interrupted"].as_bool(), s["verdict"].as_str()),
+        (Some(true), Some("fail"))
+    );
+    for pid in pids {
+        assert!(gone(pid), "pid {pid} survived");
+    }
+    assert_eq!(
+        processes_mentioning(&marker),
+        Vec::<i32>::new(),
+        "a process of the service is still there"
+    );
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
+}
