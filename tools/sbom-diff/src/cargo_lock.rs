@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{Component, Sbom, ROOT};
+use crate::model::{root, Component, Sbom};
+use std::sync::Arc;
 use crate::parse::Options;
 use crate::purl::Purl;
 
@@ -62,8 +63,8 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         ..Sbom::default()
     };
     // (name, version) → identity, and name → identities, for dependency strings.
-    let mut by_name_version: HashMap<(String, String), String> = HashMap::new();
-    let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+    let mut by_name_version: HashMap<(String, String), Arc<str>> = HashMap::new();
+    let mut by_name: HashMap<String, Vec<Arc<str>>> = HashMap::new();
     for (i, p) in lock.package.iter().enumerate() {
         let version = match p.version.as_deref().filter(|v| !v.is_empty()) {
             Some(v) => v.to_string(),
@@ -78,11 +79,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             }
         };
         let Some(source) = &p.source else {
-            by_name_version.insert((p.name.clone(), version.clone()), ROOT.to_string());
+            by_name_version.insert((p.name.clone(), version.clone()), root());
             by_name
                 .entry(p.name.clone())
                 .or_default()
-                .push(ROOT.to_string());
+                .push(root());
             continue;
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);

@@ -7,78 +7,101 @@
 //! every generation (`serialNumber`, `metadata.timestamp`, `metadata.tools`,
 //! `version`) is never read.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{Component, Sbom, ROOT};
+use crate::model::{root, Component, Sbom};
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
 
+// Strings borrow from the input where they can (`Cow`): a 50,000-component
+// document would otherwise cost a few hundred thousand allocations.
+
 #[derive(Deserialize)]
-struct Bom {
-    #[serde(rename = "specVersion")]
-    spec_version: Option<String>,
-    metadata: Option<Metadata>,
-    #[serde(default)]
-    components: Option<Vec<Comp>>,
-    dependencies: Option<Vec<Dependency>>,
+struct Bom<'a> {
+    #[serde(rename = "specVersion", borrow)]
+    spec_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    metadata: Option<Metadata<'a>>,
+    #[serde(borrow)]
+    components: Option<Vec<Comp<'a>>>,
+    #[serde(borrow)]
+    dependencies: Option<Vec<Dependency<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct Metadata {
-    component: Option<Comp>,
+struct Metadata<'a> {
+    #[serde(borrow)]
+    component: Option<Comp<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Comp {
-    #[serde(rename = "bom-ref")]
-    bom_ref: Option<String>,
-    group: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    purl: Option<String>,
-    hashes: Option<Vec<Hash>>,
-    licenses: Option<Vec<LicenseChoice>>,
-    supplier: Option<Entity>,
-    components: Option<Vec<Comp>>,
+struct Comp<'a> {
+    #[serde(rename = "bom-ref", borrow)]
+    bom_ref: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    group: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    purl: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    hashes: Option<Vec<Hash<'a>>>,
+    #[serde(borrow)]
+    licenses: Option<Vec<LicenseChoice<'a>>>,
+    #[serde(borrow)]
+    supplier: Option<Entity<'a>>,
+    #[serde(borrow)]
+    components: Option<Vec<Comp<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct Hash {
-    alg: Option<String>,
-    content: Option<String>,
+struct Hash<'a> {
+    #[serde(borrow)]
+    alg: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct LicenseChoice {
-    license: Option<License>,
-    expression: Option<String>,
+struct LicenseChoice<'a> {
+    #[serde(borrow)]
+    license: Option<License<'a>>,
+    #[serde(borrow)]
+    expression: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct License {
-    id: Option<String>,
-    name: Option<String>,
+struct License<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Entity {
-    name: Option<String>,
+struct Entity<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Dependency {
-    #[serde(rename = "ref")]
-    reference: Option<String>,
-    #[serde(rename = "dependsOn")]
-    depends_on: Option<Vec<String>>,
+struct Dependency<'a> {
+    #[serde(rename = "ref", borrow)]
+    reference: Option<Cow<'a, str>>,
+    #[serde(rename = "dependsOn", borrow)]
+    depends_on: Option<Vec<Cow<'a, str>>>,
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let bom: Bom = serde_json::from_slice(crate::detect::strip_bom(bytes))
+    let bom: Bom<'_> = serde_json::from_slice(crate::detect::strip_bom(bytes))
         .map_err(|e| json_error(name, &e))?;
     if let Some(v) = &bom.spec_version {
         if !v.starts_with("1.") {
@@ -87,48 +110,48 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             )));
         }
     }
-    let mut sbom = Sbom {
-        format: "cyclonedx",
-        ..Sbom::default()
-    };
-    let mut refs: HashMap<String, String> = HashMap::new();
-    if let Some(root) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()) {
-        if let Some(r) = &root.bom_ref {
-            refs.insert(r.clone(), ROOT.to_string());
-        }
+    let mut sbom = Sbom { format: "cyclonedx", ..Sbom::default() };
+    let root = root();
+    let mut refs: HashMap<&str, Arc<str>> = HashMap::new();
+    if let Some(r) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()).and_then(|c| c.bom_ref.as_deref()) {
+        refs.insert(r, Arc::clone(&root));
     }
-    let mut stack: Vec<(String, &Comp)> = Vec::new();
+    let mut stack: Vec<(usize, &Comp<'_>, Option<usize>)> = Vec::new();
+    // (index among siblings, component, parent's position in `path`) — the
+    // JSON pointer is only built when an error needs it.
     if let Some(list) = &bom.components {
         for (i, c) in list.iter().enumerate().rev() {
-            stack.push((format!("/components/{i}"), c));
+            stack.push((i, c, None));
         }
     }
+    let mut path: Vec<(usize, Option<usize>)> = Vec::new();
     // Depth-first, in document order, without recursion (serde already
     // bounded the nesting depth at 128).
-    while let Some((pointer, c)) = stack.pop() {
-        if let Some(component) = component(name, &pointer, c, opts)? {
-            if let Some(r) = &c.bom_ref {
-                refs.entry(r.clone())
-                    .or_insert_with(|| component.id.clone());
-            }
-            sbom.components.push(component);
+    while let Some((index, c, parent)) = stack.pop() {
+        path.push((index, parent));
+        let me = path.len() - 1;
+        let pointer = || pointer_of(&path, me);
+        let component = component(name, &pointer, c, opts)?;
+        if let Some(r) = c.bom_ref.as_deref() {
+            refs.entry(r).or_insert_with(|| Arc::clone(&component.id));
         }
+        sbom.components.push(component);
         if let Some(children) = &c.components {
             for (i, child) in children.iter().enumerate().rev() {
-                stack.push((format!("{pointer}/components/{i}"), child));
+                stack.push((i, child, Some(me)));
             }
         }
     }
     if let Some(deps) = &bom.dependencies {
         let mut edges = BTreeSet::new();
         for d in deps {
-            let Some(from) = d.reference.as_ref().and_then(|r| refs.get(r)) else {
+            let Some(from) = d.reference.as_deref().and_then(|r| refs.get(r)) else {
                 continue;
             };
             for to in d.depends_on.iter().flatten() {
-                if let Some(to) = refs.get(to) {
+                if let Some(to) = refs.get(to.as_ref()) {
                     if to != from {
-                        edges.insert((from.clone(), to.clone()));
+                        edges.insert((Arc::clone(from), Arc::clone(to)));
                     }
                 }
             }
@@ -138,17 +161,35 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     Ok(sbom)
 }
 
+/// `/components/3/components/0` for the component at `at` in `path`.
+fn pointer_of(path: &[(usize, Option<usize>)], at: usize) -> String {
+    let mut parts = Vec::new();
+    let mut cur = Some(at);
+    while let Some(k) = cur {
+        let (index, parent) = path[k];
+        parts.push(index);
+        cur = parent;
+    }
+    parts.iter().rev().map(|i| format!("/components/{i}")).collect()
+}
+
 /// One component, or None for one the options say to skip.
-fn component(file: &str, pointer: &str, c: &Comp, opts: &Options) -> Result<Option<Component>> {
+fn component(
+    file: &str,
+    pointer: &dyn Fn() -> String,
+    c: &Comp<'_>,
+    opts: &Options,
+) -> Result<Component> {
     let label = c.name.as_deref().unwrap_or("");
     let purl = match &c.purl {
         Some(text) if !text.trim().is_empty() => {
-            Purl::parse(text).map_err(|e| Error::new(format!("{file}: {pointer}/purl: {e}")))?
+            Purl::parse(text).map_err(|e| Error::new(format!("{file}: {}/purl: {e}", pointer())))?
         }
         _ => {
             let Some(n) = c.name.as_deref().filter(|n| !n.trim().is_empty()) else {
                 return Err(Error::new(format!(
-                    "{file}: {pointer}: component has neither a purl nor a name"
+                    "{file}: {}: component has neither a purl nor a name",
+                    pointer()
                 )));
             };
             Purl::new(
@@ -171,7 +212,8 @@ fn component(file: &str, pointer: &str, c: &Comp, opts: &Options) -> Result<Opti
             None if opts.allow_unversioned => String::new(),
             None => {
                 return Err(Error::new(format!(
-                    "{file}: {pointer}: component {} has no version",
+                    "{file}: {}: component {} has no version",
+                    pointer(),
                     crate::parse::shown(label)
                 ))
                 .with_hint("pass --allow-unversioned to compare such components by presence only"))
@@ -199,5 +241,5 @@ fn component(file: &str, pointer: &str, c: &Comp, opts: &Options) -> Result<Opti
     if let Some(s) = c.supplier.as_ref().and_then(|s| s.name.as_deref()) {
         out.set_supplier(s);
     }
-    Ok(Some(out))
+    Ok(out)
 }

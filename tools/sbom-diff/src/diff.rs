@@ -17,6 +17,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -80,11 +81,11 @@ impl ChangeKind {
 #[derive(Clone, Debug)]
 pub struct Change {
     pub kind: ChangeKind,
-    pub id: String,
+    pub id: Arc<str>,
     pub old: Option<usize>,
     pub new: Option<usize>,
     /// For dependency edges: the depending component's identity.
-    pub from: Option<String>,
+    pub from: Option<Arc<str>>,
     /// Set when an `--allow` rule approved this change: its reason.
     pub allowed: Option<String>,
     /// Index of the old↔new pair this change belongs to (for `changed`).
@@ -102,14 +103,19 @@ pub struct Diff {
 pub fn diff(old: &Sbom, new: &Sbom) -> Diff {
     let mut groups: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, c) in old.components.iter().enumerate() {
-        groups.entry(c.id.as_str()).or_default().0.push(i);
+        groups.entry(&c.id).or_default().0.push(i);
     }
     for (i, c) in new.components.iter().enumerate() {
-        groups.entry(c.id.as_str()).or_default().1.push(i);
+        groups.entry(&c.id).or_default().1.push(i);
     }
     let mut out = Diff::default();
-    for (id, (o, n)) in groups {
-        compare_group(id, &old.components, o, &new.components, n, &mut out);
+    for (o, n) in groups.into_values() {
+        let id = match (o.first(), n.first()) {
+            (Some(&i), _) => Arc::clone(&old.components[i].id),
+            (None, Some(&i)) => Arc::clone(&new.components[i].id),
+            (None, None) => continue,
+        };
+        compare_group(&id, &old.components, o, &new.components, n, &mut out);
     }
     if let (Some(a), Some(b)) = (&old.edges, &new.edges) {
         for (kind, from_set, other) in [
@@ -138,7 +144,7 @@ fn order(components: &[Component], a: usize, b: usize) -> Ordering {
 }
 
 fn compare_group(
-    id: &str,
+    id: &Arc<str>,
     old: &[Component],
     mut o: Vec<usize>,
     new: &[Component],
@@ -201,7 +207,7 @@ fn compare_group(
     let mut push = |kind, old_i: Option<usize>, new_i: Option<usize>, pair: Option<usize>| {
         out.changes.push(Change {
             kind,
-            id: id.to_string(),
+            id: Arc::clone(id),
             old: old_i,
             new: new_i,
             from: None,
@@ -242,9 +248,13 @@ fn compare_group(
 
 /// Digests differ for some algorithm both sides give.
 fn hashes_differ(x: &Component, y: &Component) -> bool {
-    x.hashes
-        .iter()
-        .any(|(alg, a)| y.hashes.get(alg).is_some_and(|b| a != b))
+    if x.hashes.is_empty() || y.hashes.is_empty() || x.hashes == y.hashes {
+        return false;
+    }
+    x.hashes.iter().any(|(alg, _)| {
+        let theirs: Vec<&str> = y.digests(alg).collect();
+        !theirs.is_empty() && x.digests(alg).ne(theirs.iter().copied())
+    })
 }
 
 /// The figures of a diff (after `--allow`).

@@ -1,6 +1,7 @@
 //! The one shape every input format is read into.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::license::Licenses;
 use crate::purl::Purl;
@@ -38,8 +39,8 @@ impl Kind {
 /// One component (package instance) of a bill of materials.
 #[derive(Clone, Debug)]
 pub struct Component {
-    /// The identity: normalized purl without version.
-    pub id: String,
+    /// The identity: normalized purl without version (shared with edges).
+    pub id: Arc<str>,
     /// The purl type (`npm`, `pypi`, `cargo`, `generic` without a purl).
     pub ty: String,
     /// `group/name` for people.
@@ -47,8 +48,10 @@ pub struct Component {
     pub version: String,
     /// The canonical purl with version.
     pub purl: String,
-    /// Algorithm (normalized: `SHA256`, `SHA512`, ...) → lowercase hex digests.
-    pub hashes: BTreeMap<String, BTreeSet<String>>,
+    /// (algorithm, digest) pairs, sorted and unique; algorithms normalized
+    /// (`SHA256`, `SHA512`, ...), digests lowercase hex. A Vec, not a map:
+    /// components have one or two, and 50,000 maps cost real time.
+    pub hashes: Vec<(String, String)>,
     pub licenses: Licenses,
     pub supplier: Option<String>,
 }
@@ -56,12 +59,12 @@ pub struct Component {
 impl Component {
     pub fn new(purl: &Purl, version: &str) -> Component {
         Component {
-            id: purl.identity(),
+            id: Arc::from(purl.identity()),
             ty: purl.ty.clone(),
             name: purl.display_name(),
             version: version.to_string(),
             purl: purl.with_version(Some(version)),
-            hashes: BTreeMap::new(),
+            hashes: Vec::new(),
             licenses: Licenses::default(),
             supplier: None,
         }
@@ -78,7 +81,10 @@ impl Component {
         if alg.is_empty() || digest.is_empty() {
             return;
         }
-        self.hashes.entry(alg).or_default().insert(digest);
+        let pair = (alg, digest);
+        if let Err(at) = self.hashes.binary_search(&pair) {
+            self.hashes.insert(at, pair);
+        }
     }
 
     /// Sets the supplier, dropping SPDX's `Organization: `/`Person: ` prefix
@@ -100,15 +106,20 @@ impl Component {
     /// Digests as one string per algorithm for records: `{"SHA256":"ab.."}`
     /// (several digests of one algorithm joined by a space).
     pub fn hash_map(&self) -> BTreeMap<String, String> {
-        self.hashes
-            .iter()
-            .map(|(alg, set)| {
-                (
-                    alg.clone(),
-                    set.iter().cloned().collect::<Vec<_>>().join(" "),
-                )
-            })
-            .collect()
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for (alg, digest) in &self.hashes {
+            let entry = out.entry(alg.clone()).or_default();
+            if !entry.is_empty() {
+                entry.push(' ');
+            }
+            entry.push_str(digest);
+        }
+        out
+    }
+
+    /// The digests given for one algorithm.
+    pub fn digests<'a>(&'a self, alg: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.hashes.iter().filter(move |(a, _)| a == alg).map(|(_, d)| d.as_str())
     }
 }
 
@@ -119,8 +130,13 @@ pub struct Sbom {
     pub components: Vec<Component>,
     /// Dependency edges by identity (`from` → `to`); `(root)` is the
     /// document's subject. `None` when the input carries no graph.
-    pub edges: Option<BTreeSet<(String, String)>>,
+    pub edges: Option<BTreeSet<(Arc<str>, Arc<str>)>>,
 }
 
 /// The pseudo-identity of the document's subject in dependency edges.
 pub const ROOT: &str = "(root)";
+
+/// [`ROOT`] as a shared identity.
+pub fn root() -> Arc<str> {
+    Arc::from(ROOT)
+}

@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{Component, Sbom, ROOT};
+use crate::model::{root, Component, Sbom};
+use std::sync::Arc;
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
 
@@ -66,7 +67,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         ..Sbom::default()
     };
     // Path → identity, for resolving dependency names.
-    let mut at_path: BTreeMap<&str, String> = BTreeMap::new();
+    let mut at_path: BTreeMap<&str, Arc<str>> = BTreeMap::new();
     for (path, e) in &packages {
         let Some(after) = package_name(path) else {
             continue;
@@ -117,7 +118,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             continue;
         }
         let from = if path.is_empty() {
-            ROOT.to_string()
+            root()
         } else {
             match at_path.get(path.as_str()) {
                 Some(id) => id.clone(),
@@ -156,7 +157,7 @@ fn package_name(path: &str) -> Option<&str> {
 }
 
 /// Node's lookup: `<dir>/node_modules/<dep>`, then each parent folder's.
-fn resolve<'a>(at_path: &'a BTreeMap<&str, String>, from: &str, dep: &str) -> Option<&'a String> {
+fn resolve<'a>(at_path: &'a BTreeMap<&str, Arc<str>>, from: &str, dep: &str) -> Option<&'a Arc<str>> {
     let mut dir = from.to_string();
     // Bounded: each round removes at least one path segment.
     for _ in 0..=from.matches('/').count() + 1 {
@@ -201,18 +202,15 @@ mod tests {
 
     #[test]
     fn node_resolution() {
-        let mut m: BTreeMap<&str, String> = BTreeMap::new();
+        let mut m: BTreeMap<&str, Arc<str>> = BTreeMap::new();
         m.insert("node_modules/a", "A".into());
         m.insert("node_modules/b", "B1".into());
         m.insert("node_modules/a/node_modules/b", "B2".into());
         m.insert("node_modules/@s/c", "C".into());
-        assert_eq!(resolve(&m, "node_modules/a", "b").unwrap(), "B2");
-        assert_eq!(resolve(&m, "node_modules/@s/c", "b").unwrap(), "B1");
-        assert_eq!(
-            resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(),
-            "C"
-        );
-        assert_eq!(resolve(&m, "", "a").unwrap(), "A");
+        assert_eq!(&**resolve(&m, "node_modules/a", "b").unwrap(), "B2");
+        assert_eq!(&**resolve(&m, "node_modules/@s/c", "b").unwrap(), "B1");
+        assert_eq!(&**resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(), "C");
+        assert_eq!(&**resolve(&m, "", "a").unwrap(), "A");
         assert!(resolve(&m, "node_modules/a", "zzz").is_none());
         assert_eq!(package_name("node_modules/@s/c"), Some("@s/c"));
         assert_eq!(package_name("packages/x"), None);

@@ -228,7 +228,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (c.id.as_str(), c.version.as_str()),
+            (&*c.id, c.version.as_str()),
             ("pkg:pypi/charset-normalizer", "3.3.2")
         );
         assert_eq!(c.hash_map()["SHA256"], "ab cd");

@@ -118,7 +118,7 @@ fn text(
                 None => r
                     .name
                     .map(|n| format!("{n} ({})", r.ecosystem.unwrap_or("")))
-                    .unwrap_or_else(|| c.id.clone()),
+                    .unwrap_or_else(|| c.id.to_string()),
             };
             let note = match c.kind {
                 ChangeKind::LicenseChanged => format!(

@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{Component, Sbom, ROOT};
+use crate::model::{root, Component, Sbom};
+use std::sync::Arc;
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
 
@@ -117,13 +118,13 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         format: "spdx",
         ..Sbom::default()
     };
-    let mut ids: HashMap<String, String> = HashMap::new();
-    ids.insert(doc_id, ROOT.to_string());
+    let mut ids: HashMap<String, Arc<str>> = HashMap::new();
+    ids.insert(doc_id, root());
     for (i, p) in packages.iter().enumerate() {
         let pointer = format!("/packages/{i}");
         if let Some(id) = &p.spdx_id {
             if described.contains(id) {
-                ids.insert(id.clone(), ROOT.to_string());
+                ids.insert(id.clone(), root());
                 continue;
             }
         }
