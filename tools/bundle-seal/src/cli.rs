@@ -204,6 +204,9 @@ pub struct CheckArgs {
     /// Also fail when the sealed release verdict is fail (the CI release gate).
     #[arg(long)]
     pub require_pass: bool,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

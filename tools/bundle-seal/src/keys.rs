@@ -20,7 +20,8 @@ const MAX_KEY_FILE: u64 = 64 * 1024;
 /// Loads a public key from a file, or from its base64 text (`RW...`).
 pub fn load_public(spec: &str) -> Result<PublicKey> {
     let path = Path::new(spec);
-    if !path.exists() && spec.starts_with("RW") && !spec.contains('/') {
+    // minisign's -P form: 56 base64 characters of "Ed" || id || key.
+    if !path.exists() && spec.len() == 56 && spec.starts_with("RW") {
         return PublicKey::parse(spec, "--pub");
     }
     let text = read_small(path)?;
@@ -129,4 +130,21 @@ pub fn keygen(
         encrypted: passphrase.is_some(),
         public_key_base64: pk.to_base64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn bare_base64_keys_may_contain_slashes() {
+        let b64 = "RWTHUC+zYf4wbUVp399yGGmmRSchRPiPrf4Ia3QRyc15RQK3UN/ixvGE";
+        assert_eq!(
+            load_public(b64).unwrap().key_id.to_string(),
+            "6D30FE61B32F50C7"
+        );
+        let err = load_public("no/such.pub").unwrap_err();
+        assert_eq!(err.to_string(), "no/such.pub: No such file or directory");
+    }
 }

@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     dir: &a.dir,
                     key: &key,
                     require_pass: a.check.require_pass,
+                    quiet: a.check.quiet,
                 },
                 &mut out,
             )
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     dir: &a.dir,
                     key: &key,
                     require_pass: a.check.require_pass,
+                    quiet: a.check.quiet,
                 },
                 &mut out,
             )

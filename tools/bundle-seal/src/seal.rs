@@ -54,7 +54,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
     }
     let bar = common::progress::items(Some(entries.len() as u64), cfg.quiet, "files");
     let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
-    let hashes = walk::hash_all(&paths);
+    let hashes = walk::hash_all(&paths, &bar);
     bar.finish_and_clear();
     let mut files = Vec::with_capacity(entries.len());
     for (e, h) in entries.iter().zip(hashes) {

@@ -59,6 +59,7 @@ pub struct VerifyConfig<'a> {
     pub dir: &'a Path,
     pub key: &'a PublicKey,
     pub require_pass: bool,
+    pub quiet: bool,
 }
 
 fn read_capped(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
@@ -149,7 +150,9 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut RecordWriter) -> Result<Outcome>
                 .map(|e| e.path.as_path())
         })
         .collect();
-    let mut hashes = walk::hash_all(&to_hash).into_iter();
+    let bar = common::progress::items(Some(to_hash.len() as u64), cfg.quiet, "files");
+    let mut hashes = walk::hash_all(&to_hash, &bar).into_iter();
+    bar.finish_and_clear();
 
     let (mut ok, mut modified, mut missing, mut extra) = (0u64, 0u64, 0u64, 0u64);
     let mut records: Vec<(String, FileRecordOwned)> = Vec::new();

@@ -209,9 +209,16 @@ fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(String, u64)> {
 
 /// Hashes many files on all cores, one reused buffer per worker; results
 /// come back in input order.
-pub fn hash_all(paths: &[&Path]) -> Vec<Result<(String, u64)>> {
+pub fn hash_all(paths: &[&Path], progress: &indicatif::ProgressBar) -> Vec<Result<(String, u64)>> {
     paths
         .par_iter()
-        .map_init(|| vec![0u8; READ_BUF], |buf, p| hash_file_with(p, buf))
+        .map_init(
+            || vec![0u8; READ_BUF],
+            |buf, p| {
+                let r = hash_file_with(p, buf);
+                progress.inc(1);
+                r
+            },
+        )
         .collect()
 }

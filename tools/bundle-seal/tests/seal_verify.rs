@@ -127,6 +127,7 @@ fn every_single_byte_change_of_every_file_is_detected() {
             dir: &root,
             key: &key,
             require_pass: false,
+            quiet: true,
         };
         matches!(
             bundle_seal::verify::verify(&cfg, &mut sink),
