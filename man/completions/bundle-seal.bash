@@ -564,7 +564,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__unpack)
-            opts="-C -p -h --directory --pub --require-pass --help"
+            opts="-C -p -q -h --directory --pub --require-pass --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,7 +594,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify)
-            opts="-p -h --pub --require-pass --help"
+            opts="-p -q -h --pub --require-pass --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -46,12 +46,14 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s q -l qu
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s o -l output -d 'The archive to write (replaced atomically)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s C -l directory -d 'Where to extract (must be absent or empty)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -s h -l help -d 'Print help'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -f -a "append" -d 'Append each JSON record from stdin (or --input) as a receipt'
