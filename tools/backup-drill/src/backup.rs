@@ -222,6 +222,16 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
                     .with_hint("back up single files by putting them in a directory"),
             );
         }
+        // A repository inside a source would back up its own objects as
+        // they are being written.
+        if fs::canonicalize(&repo.root).is_ok_and(|r| r.starts_with(&canon)) {
+            return Err(Error::usage(format!(
+                "--source {}: the repository {} lies inside it",
+                src.display(),
+                repo.root.display()
+            ))
+            .with_hint("put the repository outside every source"));
+        }
         let name = if canon == Path::new("/") {
             "root".to_string()
         } else {
@@ -365,7 +375,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     };
     // Objects durable first, then the manifest: a snapshot never names an
     // object a crash could lose.
-    repo.sync_objects()?;
+    repo.publish()?;
     repo.write_manifest(&manifest)?;
     Ok(BackupReport {
         manifest,

@@ -26,14 +26,20 @@ fn manifest_records(repo: &Path) -> Vec<Value> {
 }
 
 fn sha_of(manifest: &[Value], path: &str) -> String {
-    manifest.iter().find(|r| r["path"] == path).unwrap()["sha256"].as_str().unwrap().to_string()
+    manifest.iter().find(|r| r["path"] == path).unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn check_catches_every_kind_of_object_damage() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, repo, recs) = backed_up(tmp.path());
-    let id = summary(&recs)["figures"]["snapshot"].as_str().unwrap().to_string();
+    let id = summary(&recs)["figures"]["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let m = manifest_records(&repo);
     let (code, recs, _) = run(&["check", "--repo", p(&repo), "--read-data"]);
     assert_eq!(code, 0);
@@ -65,7 +71,12 @@ fn check_catches_every_kind_of_object_damage() {
     assert_eq!(code, 1);
     let mut got: Vec<(String, String)> = of_kind(&recs, "check_error")
         .iter()
-        .map(|e| (e["object"].as_str().unwrap().to_string(), e["what"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["object"].as_str().unwrap().to_string(),
+                e["what"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     got.sort();
     let mut want = vec![
@@ -96,15 +107,31 @@ fn check_catches_edited_and_truncated_manifests() {
     assert_eq!(errs[0]["what"], "manifest");
     let detail = errs[0]["detail"].as_str().unwrap();
     let lines = original.lines().count();
-    assert_eq!(detail, format!("{}:{lines}: manifest digest does not match: the file was altered", path.display()));
+    assert_eq!(
+        detail,
+        format!(
+            "{}:{lines}: manifest digest does not match: the file was altered",
+            path.display()
+        )
+    );
 
     fs::write(&path, &original[..original.len() / 2]).unwrap();
     let (code, recs, _) = run(&["check", "--repo", p(&repo)]);
     assert_eq!(code, 1);
-    let detail = of_kind(&recs, "check_error")[0]["detail"].as_str().unwrap().to_string();
+    let detail = of_kind(&recs, "check_error")[0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(detail.contains("truncated manifest"), "{detail}");
     // Restoring from it is refused outright.
-    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&tmp.path().join("o"))]);
+    let (code, _, err) = run(&[
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&tmp.path().join("o")),
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("truncated manifest"), "{err}");
 }
@@ -117,7 +144,12 @@ fn plant(repo: &Path, body: &str) -> String {
 }
 
 fn header(repo: &Path) -> String {
-    fs::read_to_string(only_manifest(repo)).unwrap().lines().next().unwrap().to_string()
+    fs::read_to_string(only_manifest(repo))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -128,12 +160,23 @@ fn hostile_manifests_are_refused_before_anything_is_written() {
     let sha = sha_of(&manifest_records(&repo), "data/config/app.toml");
     let dir = r#"{"kind":"entry","path":"data","type":"dir","mode":493}"#;
     let file = |path: &str| {
-        format!(r#"{{"kind":"entry","path":"{path}","type":"file","size":12,"mode":420,"sha256":"{sha}"}}"#)
+        format!(
+            r#"{{"kind":"entry","path":"{path}","type":"file","size":12,"mode":420,"sha256":"{sha}"}}"#
+        )
     };
     let cases: Vec<(String, &str)> = vec![
-        (format!("{head}\n{dir}\n{}\n", file("data/../../escape")), "contains '..': refusing to leave the root"),
-        (format!("{head}\n{dir}\n{}\n", file("/tmp/escape")), "is absolute"),
-        (format!("{head}\n{dir}\n{}\n", file("data//x")), "not in canonical form"),
+        (
+            format!("{head}\n{dir}\n{}\n", file("data/../../escape")),
+            "contains '..': refusing to leave the root",
+        ),
+        (
+            format!("{head}\n{dir}\n{}\n", file("/tmp/escape")),
+            "is absolute",
+        ),
+        (
+            format!("{head}\n{dir}\n{}\n", file("data//x")),
+            "not in canonical form",
+        ),
         (
             format!(
                 "{head}\n{dir}\n{}\n{}\n",
@@ -142,21 +185,36 @@ fn hostile_manifests_are_refused_before_anything_is_written() {
             ),
             "lies below a non-directory \"data/l\"",
         ),
-        (format!("{head}\n{dir}\n{}\n{}\n", file("data/a"), file("data/a")), "out of order or duplicated"),
         (
-            format!("{head}\n{dir}\n{}\n", file("data/x").replace(&sha, "../../../../etc/passwd")),
+            format!("{head}\n{dir}\n{}\n{}\n", file("data/a"), file("data/a")),
+            "out of order or duplicated",
+        ),
+        (
+            format!(
+                "{head}\n{dir}\n{}\n",
+                file("data/x").replace(&sha, "../../../../etc/passwd")
+            ),
             "sha256 is not 64 hex digits",
         ),
-        (format!("{head}\n{}\n", file("evil")), "is not a directory root"),
+        (
+            format!("{head}\n{}\n", file("evil")),
+            "is not a directory root",
+        ),
     ];
     for (body, why) in cases {
         let name = plant(&repo, &body);
         let out = tmp.path().join("out");
         let (code, recs, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
         assert_eq!(code, 2, "{why}: {recs:?}");
-        assert!(err.starts_with(&format!("backup-drill: error: {name}:")), "{err}");
+        assert!(
+            err.starts_with(&format!("backup-drill: error: {name}:")),
+            "{err}"
+        );
         assert!(err.contains(why), "expected {why:?} in {err}");
-        assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none(), "{why}: wrote into target");
+        assert!(
+            !out.exists() || fs::read_dir(&out).unwrap().next().is_none(),
+            "{why}: wrote into target"
+        );
         assert!(!tmp.path().join("escape").exists());
         let (code, recs, _) = run(&["check", "--repo", p(&repo)]);
         assert_eq!(code, 1);
@@ -171,21 +229,46 @@ fn malformed_manifests_name_file_and_line() {
     let head = header(&repo);
     let huge = "x".repeat(10 << 20);
     let cases: Vec<(Vec<u8>, String)> = vec![
-        (format!("{head}\n{huge}\n").into_bytes(), ":2: expected value".to_string()),
         (
-            [head.as_bytes(), b"\n{\"kind\":\"entry\",\"path\":\"data/\xff\",\"type\":\"dir\",\"mode\":1}\n"].concat(),
+            format!("{head}\n{huge}\n").into_bytes(),
+            ":2: expected value".to_string(),
+        ),
+        (
+            [
+                head.as_bytes(),
+                b"\n{\"kind\":\"entry\",\"path\":\"data/\xff\",\"type\":\"dir\",\"mode\":1}\n",
+            ]
+            .concat(),
             ":2: invalid unicode".to_string(),
         ),
         (b"".to_vec(), ":1: empty manifest".to_string()),
-        (format!("{head}\n{{\"kind\":\"entry\"}}\n").into_bytes(), ":2: missing field".to_string()),
+        (
+            format!("{head}\n{{\"kind\":\"entry\"}}\n").into_bytes(),
+            ":2: missing field".to_string(),
+        ),
     ];
     let path = only_manifest(&repo);
     for (bytes, want) in cases {
-        let body = if bytes.is_empty() { bytes } else { seal_bytes(&bytes) };
+        let body = if bytes.is_empty() {
+            bytes
+        } else {
+            seal_bytes(&bytes)
+        };
         fs::write(&path, &body).unwrap();
-        let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&tmp.path().join("o"))]);
+        let (code, _, err) = run(&[
+            "restore",
+            "latest",
+            "--repo",
+            p(&repo),
+            "--to",
+            p(&tmp.path().join("o")),
+        ]);
         assert_eq!(code, 2);
-        assert!(err.contains(&format!("{}{want}", path.display())), "{want}: {}", &err[..err.len().min(500)]);
+        assert!(
+            err.contains(&format!("{}{want}", path.display())),
+            "{want}: {}",
+            &err[..err.len().min(500)]
+        );
         assert!(err.len() < 1000, "error echoes the input");
     }
 }
@@ -193,7 +276,11 @@ fn malformed_manifests_name_file_and_line() {
 fn seal_bytes(body: &[u8]) -> Vec<u8> {
     let lines = body.iter().filter(|&&b| b == b'\n').count();
     let sha = common::digest::sha256_hex(body);
-    [body, format!("{{\"kind\":\"end\",\"lines\":{lines},\"sha256\":\"{sha}\"}}\n").as_bytes()].concat()
+    [
+        body,
+        format!("{{\"kind\":\"end\",\"lines\":{lines},\"sha256\":\"{sha}\"}}\n").as_bytes(),
+    ]
+    .concat()
 }
 
 #[test]
@@ -207,15 +294,35 @@ fn symlinks_leaving_the_root_are_refused_unless_allowed_and_never_followed() {
     std::os::unix::fs::symlink(&outside, data.join("abs")).unwrap();
     write(&data.join("f.txt"), b"x", 0o644);
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
     let out = tmp.path().join("out");
     let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("symlink data/abs -> {} leaves the restore directory; refusing it", outside.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "symlink data/abs -> {} leaves the restore directory; refusing it",
+            outside.display()
+        )),
+        "{err}"
+    );
     assert!(err.contains("hint: pass --allow-outside-links"), "{err}");
-    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out), "--allow-outside-links"]);
+    let (code, _, err) = run(&[
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&out),
+        "--allow-outside-links",
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(fs::read_link(out.join("data/up")).unwrap().to_str(), Some("../../outside"));
+    assert_eq!(
+        fs::read_link(out.join("data/up")).unwrap().to_str(),
+        Some("../../outside")
+    );
     assert!(fs::read_dir(&outside).unwrap().next().is_none());
 }
 
@@ -229,16 +336,35 @@ fn planted_symlinks_in_the_target_are_not_followed() {
     fs::create_dir(&out).unwrap();
     // An attacker plants data -> outside, hoping the restore writes through it.
     std::os::unix::fs::symlink(&outside, out.join("data")).unwrap();
-    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out), "--force"]);
+    let (code, _, err) = run(&[
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&out),
+        "--force",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("passes through symlink"), "{err}");
-    assert!(fs::read_dir(&outside).unwrap().next().is_none(), "wrote outside the target");
+    assert!(
+        fs::read_dir(&outside).unwrap().next().is_none(),
+        "wrote outside the target"
+    );
     // One level down, on a file: replaced as a link, the outside file untouched.
     fs::remove_file(out.join("data")).unwrap();
     fs::create_dir_all(out.join("data/config")).unwrap();
     write(&outside.join("victim"), b"precious", 0o644);
     std::os::unix::fs::symlink(outside.join("victim"), out.join("data/config/app.toml")).unwrap();
-    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out), "--force"]);
+    let (code, _, err) = run(&[
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&out),
+        "--force",
+    ]);
     assert_eq!(code, 2, "the last component is a planted link too");
     assert!(err.contains("passes through symlink"), "{err}");
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"precious");
@@ -253,10 +379,21 @@ fn kill_9_mid_backup_leaves_a_clean_repository() {
     let big = fs::File::create(data.join("huge.img")).unwrap();
     big.set_len(512 << 20).unwrap();
     for i in 0..300 {
-        write(&data.join(format!("many/f{i:03}")), format!("file {i}").repeat(2000).as_bytes(), 0o644);
+        write(
+            &data.join(format!("many/f{i:03}")),
+            format!("file {i}").repeat(2000).as_bytes(),
+            0o644,
+        );
     }
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("backup-drill"))
-        .args(["backup", "--quiet", "--repo", p(&repo), "--source", p(&data)])
+        .args([
+            "backup",
+            "--quiet",
+            "--repo",
+            p(&repo),
+            "--source",
+            p(&data),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -265,19 +402,29 @@ fn kill_9_mid_backup_leaves_a_clean_repository() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let writing = fs::read_dir(repo.join("tmp")).unwrap().flatten().any(|e| {
-            e.file_name().to_string_lossy().starts_with("obj.") && e.metadata().is_ok_and(|m| m.len() > 0)
+            e.file_name().to_string_lossy().starts_with("obj.")
+                && e.metadata().is_ok_and(|m| m.len() > 0)
         });
         if writing {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "backup finished before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "backup finished before it could be killed"
+        );
         assert!(Instant::now() < deadline, "backup never started writing");
         std::thread::sleep(Duration::from_millis(1));
     }
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL)
-        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
 
     // Still exactly one snapshot, and the repository checks clean.
     let (code, list, _) = run(&["list", "--repo", p(&repo)]);

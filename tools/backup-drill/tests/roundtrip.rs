@@ -17,8 +17,19 @@ fn drill_round_trips_every_file_kind() {
     let repo = tmp.path().join("repo");
     let keep = tmp.path().join("restored");
     let (code, recs, err) = run(&[
-        "--repo", p(&repo), "--source", p(&data), "--sqlite", p(&db), "--keep", p(&keep),
-        "--max-rto", "8m", "--max-rpo", "6h", "--read-data",
+        "--repo",
+        p(&repo),
+        "--source",
+        p(&data),
+        "--sqlite",
+        p(&db),
+        "--keep",
+        p(&keep),
+        "--max-rto",
+        "8m",
+        "--max-rpo",
+        "6h",
+        "--read-data",
     ]);
     assert_eq!(code, 0, "{err}\n{recs:?}");
     // The FIFO is skipped with a record, not silently.
@@ -43,22 +54,45 @@ fn drill_round_trips_every_file_kind() {
 
     // What was restored is the tree, byte for byte, with modes and links.
     let r = keep.join("data");
-    assert_eq!(fs::read(r.join("config/app.toml")).unwrap(), b"port = 8080\n");
-    assert_eq!(fs::metadata(r.join("config/secret.key")).unwrap().mode() & 0o777, 0o600);
-    assert_eq!(fs::metadata(r.join("bin/run.sh")).unwrap().mode() & 0o777, 0o755);
-    assert_eq!(fs::read_link(r.join("app.toml")).unwrap().to_str(), Some("config/app.toml"));
-    assert_eq!(fs::read_link(r.join("dangling")).unwrap().to_str(), Some("nowhere"));
-    assert!(fs::symlink_metadata(r.join("config-link")).unwrap().file_type().is_symlink());
+    assert_eq!(
+        fs::read(r.join("config/app.toml")).unwrap(),
+        b"port = 8080\n"
+    );
+    assert_eq!(
+        fs::metadata(r.join("config/secret.key")).unwrap().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(r.join("bin/run.sh")).unwrap().mode() & 0o777,
+        0o755
+    );
+    assert_eq!(
+        fs::read_link(r.join("app.toml")).unwrap().to_str(),
+        Some("config/app.toml")
+    );
+    assert_eq!(
+        fs::read_link(r.join("dangling")).unwrap().to_str(),
+        Some("nowhere")
+    );
+    assert!(fs::symlink_metadata(r.join("config-link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert!(fs::read_dir(r.join("empty-dir")).unwrap().next().is_none());
     assert!(!r.join("pipe").exists());
-    assert_eq!(fs::read(r.join("blobs/big.bin")).unwrap(), fs::read(data.join("blobs/big.bin")).unwrap());
+    assert_eq!(
+        fs::read(r.join("blobs/big.bin")).unwrap(),
+        fs::read(data.join("blobs/big.bin")).unwrap()
+    );
     assert_eq!(
         fs::metadata(r.join("config/app.toml")).unwrap().mtime(),
         fs::metadata(data.join("config/app.toml")).unwrap().mtime()
     );
     // The restored database answers queries: the service can start on it.
     let conn = rusqlite::Connection::open(keep.join("app.db")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 50);
 }
 
@@ -73,7 +107,10 @@ fn second_backup_of_unchanged_tree_stores_nothing_new() {
     let (code, second, _) = run(&["backup", "--repo", p(&repo), "--source", p(&data)]);
     assert_eq!(code, 0);
     let b = step(&second, "backup");
-    assert_eq!((b["new_objects"].as_u64(), b["new_bytes"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (b["new_objects"].as_u64(), b["new_bytes"].as_u64()),
+        (Some(0), Some(0))
+    );
     assert_eq!(b["bytes"], step(&first, "backup")["bytes"]);
     // One changed file: exactly one new object of its size.
     write(&data.join("sessions/s3.json"), b"{\"user\":3}", 0o644);
@@ -84,8 +121,17 @@ fn second_backup_of_unchanged_tree_stores_nothing_new() {
     assert_eq!(code, 0);
     let ids: Vec<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 3);
-    let firsts = [&first, &second, &third].map(|r| summary(r)["figures"]["snapshot"].as_str().unwrap().to_string());
-    assert_eq!(ids, firsts.iter().map(String::as_str).collect::<Vec<_>>(), "list is oldest first");
+    let firsts = [&first, &second, &third].map(|r| {
+        summary(r)["figures"]["snapshot"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(
+        ids,
+        firsts.iter().map(String::as_str).collect::<Vec<_>>(),
+        "list is oldest first"
+    );
     assert_eq!(list[2]["files"], 8);
     assert_eq!(list[2]["sources"], serde_json::json!(["data"]));
     // `latest` is the third snapshot.
@@ -101,7 +147,10 @@ fn restore_refuses_non_empty_target_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sample_tree(tmp.path());
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
     let out = tmp.path().join("out");
     write(&out.join("keep-me"), b"mine", 0o644);
     let (code, recs, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
@@ -117,14 +166,28 @@ fn restore_refuses_non_empty_target_without_force() {
     );
     // --force restores over it; an old file in the way is replaced.
     write(&out.join("data/config/app.toml"), b"old", 0o644);
-    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out), "--force"]);
+    let (code, _, err) = run(&[
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&out),
+        "--force",
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(fs::read(out.join("data/config/app.toml")).unwrap(), b"port = 8080\n");
+    assert_eq!(
+        fs::read(out.join("data/config/app.toml")).unwrap(),
+        b"port = 8080\n"
+    );
     assert_eq!(fs::read(out.join("keep-me")).unwrap(), b"mine");
     // ...and verify then names the extra file.
     let (code, recs, _) = run(&["verify", "latest", "--repo", p(&repo), "--dir", p(&out)]);
     assert_eq!(code, 1);
-    assert_eq!(mismatches(&recs), vec![("keep-me".to_string(), "extra".to_string())]);
+    assert_eq!(
+        mismatches(&recs),
+        vec![("keep-me".to_string(), "extra".to_string())]
+    );
 }
 
 #[test]
@@ -132,9 +195,15 @@ fn verify_reports_a_flipped_byte_and_every_other_difference() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sample_tree(tmp.path());
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
     let out = tmp.path().join("out");
-    assert_eq!(run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]).0, 0);
+    assert_eq!(
+        run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]).0,
+        0
+    );
     let (code, recs, _) = run(&["verify", "latest", "--repo", p(&repo), "--dir", p(&out)]);
     assert_eq!(code, 0, "{recs:?}");
 
@@ -173,8 +242,15 @@ fn verify_reports_a_flipped_byte_and_every_other_difference() {
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
     assert_eq!(got, want);
-    let mode = of_kind(&recs, "mismatch").into_iter().find(|r| r["what"] == "mode").unwrap().clone();
-    assert_eq!((mode["expected"].as_str(), mode["actual"].as_str()), (Some("0755"), Some("0644")));
+    let mode = of_kind(&recs, "mismatch")
+        .into_iter()
+        .find(|r| r["what"] == "mode")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mode["expected"].as_str(), mode["actual"].as_str()),
+        (Some("0755"), Some("0644"))
+    );
 }
 
 #[test]
@@ -187,7 +263,10 @@ fn drill_catches_a_byte_flipped_after_restore() {
         "--restore-cmd", "printf X | dd of=\"$BACKUP_DRILL_TARGET/data/config/app.toml\" bs=1 seek=2 conv=notrunc 2>/dev/null",
     ]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(mismatches(&recs), vec![("data/config/app.toml".to_string(), "sha256".to_string())]);
+    assert_eq!(
+        mismatches(&recs),
+        vec![("data/config/app.toml".to_string(), "sha256".to_string())]
+    );
     let s = summary(&recs);
     assert_eq!(s["verdict"], "fail");
     assert_eq!(gate(s, "mismatches")["value"], 1.0);
@@ -200,19 +279,42 @@ fn rto_and_rpo_gates_fail_when_exceeded() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sample_tree(tmp.path());
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
     // Drill the existing snapshot: its age is the RPO; it is older than 0 ms.
-    let (code, recs, err) = run(&["drill", "--repo", p(&repo), "--no-backup", "--max-rpo", "0", "--max-rto", "8m"]);
+    let (code, recs, err) = run(&[
+        "drill",
+        "--repo",
+        p(&repo),
+        "--no-backup",
+        "--max-rpo",
+        "0",
+        "--max-rto",
+        "8m",
+    ]);
     assert_eq!(code, 1, "{err}");
     let s = summary(&recs);
     assert_eq!(gate(s, "rpo_ms")["pass"], false);
     assert!(gate(s, "rpo_ms")["value"].as_f64().unwrap() > 0.0);
     assert_eq!(gate(s, "rto_ms")["pass"], true);
-    assert!(of_kind(&recs, "step").iter().all(|r| r["step"] != "backup"), "--no-backup backed up");
+    assert!(
+        of_kind(&recs, "step").iter().all(|r| r["step"] != "backup"),
+        "--no-backup backed up"
+    );
     let (code, recs, _) = run(&["drill", "--repo", p(&repo), "--no-backup", "--max-rto", "0"]);
     assert_eq!(code, 1);
     assert_eq!(gate(summary(&recs), "rto_ms")["pass"], false);
-    let (code, _, _) = run(&["drill", "--repo", p(&repo), "--no-backup", "--max-rpo", "6h", "--self-test"]);
+    let (code, _, _) = run(&[
+        "drill",
+        "--repo",
+        p(&repo),
+        "--no-backup",
+        "--max-rpo",
+        "6h",
+        "--self-test",
+    ]);
     assert_eq!(code, 0);
 }
 
@@ -225,7 +327,10 @@ fn self_test_proves_check_is_alive_without_touching_the_repository() {
     assert_eq!(code, 0, "{err}");
     let st = step(&recs, "self_test");
     assert_eq!(st["result"], "ok");
-    assert!(st["detail"].as_str().unwrap().starts_with("check caught the corrupted object "));
+    assert!(st["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("check caught the corrupted object "));
     assert_eq!(gate(summary(&recs), "self_test")["pass"], true);
     // The real repository is untouched.
     let (code, recs, _) = run(&["check", "--repo", p(&repo), "--read-data"]);
@@ -244,15 +349,30 @@ fn usage_errors_name_the_problem() {
          backup-drill: hint: give --source DIR, --sqlite FILE or --backup-cmd CMD\n"
     );
     let missing = tmp.path().join("nope");
-    let (code, _, err) = run(&["backup", "--repo", p(&tmp.path().join("r")), "--source", p(&missing)]);
+    let (code, _, err) = run(&[
+        "backup",
+        "--repo",
+        p(&tmp.path().join("r")),
+        "--source",
+        p(&missing),
+    ]);
     assert_eq!(code, 2);
-    assert_eq!(err, format!("backup-drill: error: {}: No such file or directory\n", missing.display()));
+    assert_eq!(
+        err,
+        format!(
+            "backup-drill: error: {}: No such file or directory\n",
+            missing.display()
+        )
+    );
     let (code, _, err) = run(&["check", "--repo", p(tmp.path())]);
     assert_eq!(code, 2);
-    assert!(err.starts_with(&format!(
-        "backup-drill: error: {}: not a backup-drill repository (no config.json)\n",
-        tmp.path().display()
-    )), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "backup-drill: error: {}: not a backup-drill repository (no config.json)\n",
+            tmp.path().display()
+        )),
+        "{err}"
+    );
     // Two sources with one base name would collide in the restore.
     let a = tmp.path().join("a/data");
     let b = tmp.path().join("b/data");
@@ -260,7 +380,14 @@ fn usage_errors_name_the_problem() {
     fs::create_dir_all(&b).unwrap();
     let (code, _, err) = run(&["--source", p(&a), "--source", p(&b)]);
     assert_eq!(code, 2);
-    assert!(err.contains("two sources would both be restored as \"data\""), "{err}");
+    assert!(
+        err.contains("two sources would both be restored as \"data\""),
+        "{err}"
+    );
+    let inside = a.join("repo");
+    let (code, _, err) = run(&["backup", "--repo", p(&inside), "--source", p(&a)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lies inside it"), "{err}");
     let (code, _, err) = run(&["--no-backup"]);
     assert_eq!(code, 2);
     assert!(err.contains("--repo"), "{err}");

@@ -20,11 +20,14 @@ const WRITER_MODE: &str = "BACKUP_DRILL_TEST_WRITER_MODE";
 /// so a consistent snapshot always has equal counts.
 #[test]
 fn writer_process_helper() {
-    let Ok(db) = std::env::var(WRITER_DB) else { return };
+    let Ok(db) = std::env::var(WRITER_DB) else {
+        return;
+    };
     let stop = PathBuf::from(std::env::var(WRITER_STOP).unwrap());
     let conn = Connection::open(&db).unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
-    conn.pragma_update(None, "journal_mode", std::env::var(WRITER_MODE).unwrap()).unwrap();
+    conn.pragma_update(None, "journal_mode", std::env::var(WRITER_MODE).unwrap())
+        .unwrap();
     // Durability is not under test here; fsync per commit would only slow it.
     conn.pragma_update(None, "synchronous", "OFF").unwrap();
     let started = Instant::now();
@@ -34,15 +37,25 @@ fn writer_process_helper() {
             break;
         }
         let tx = conn.unchecked_transaction().unwrap();
-        tx.execute("INSERT INTO users(name, score) VALUES ('w', 1.0)", []).unwrap();
-        tx.execute("INSERT INTO orders(user_id, total) VALUES (last_insert_rowid(), 2.0)", []).unwrap();
+        tx.execute("INSERT INTO users(name, score) VALUES ('w', 1.0)", [])
+            .unwrap();
+        tx.execute(
+            "INSERT INTO orders(user_id, total) VALUES (last_insert_rowid(), 2.0)",
+            [],
+        )
+        .unwrap();
         tx.commit().unwrap();
     }
 }
 
 fn spawn_writer(db: &Path, stop: &Path, mode: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["writer_process_helper", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "writer_process_helper",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(WRITER_DB, db)
         .env(WRITER_STOP, stop)
         .env(WRITER_MODE, mode)
@@ -54,13 +67,17 @@ fn spawn_writer(db: &Path, stop: &Path, mode: &str) -> Child {
 fn count(db: &Path, table: &str) -> i64 {
     let conn = Connection::open(db).unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
-    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
 }
 
 fn wait_for_rows(db: &Path, at_least: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while count(db, "users") < at_least {
-        assert!(Instant::now() < deadline, "writer never reached {at_least} rows");
+        assert!(
+            Instant::now() < deadline,
+            "writer never reached {at_least} rows"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -82,7 +99,10 @@ fn drill_while_writing(mode: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("app.db");
     sample_db(&db, 100);
-    Connection::open(&db).unwrap().pragma_update(None, "journal_mode", mode).unwrap();
+    Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "journal_mode", mode)
+        .unwrap();
     let stop = tmp.path().join("stop");
     let writer = spawn_writer(&db, &stop, mode);
     wait_for_rows(&db, 200);
@@ -92,19 +112,32 @@ fn drill_while_writing(mode: &str) {
     let after = count(&db, "users");
     stop_writer(writer, &stop);
     assert_eq!(code, 0, "{err}\n{recs:?}");
-    assert!(after > before, "the writer was not writing during the drill ({before} -> {after})");
+    assert!(
+        after > before,
+        "the writer was not writing during the drill ({before} -> {after})"
+    );
     let restored = keep.join("app.db");
     let users = count(&restored, "users");
     let orders = count(&restored, "orders");
     // One consistent point in time: both tables from the same transaction.
     assert_eq!(users, orders, "snapshot is torn");
-    assert!(before <= users && users <= after, "{before} <= {users} <= {after}");
+    assert!(
+        before <= users && users <= after,
+        "{before} <= {users} <= {after}"
+    );
     assert_eq!(step(&recs, "verify")["result"], "ok");
     assert!(mismatches(&recs).is_empty());
     // The restored copy is one self-contained file: no -wal left beside it.
     assert!(!keep.join("app.db-wal").exists());
-    if let Ok(out) = Command::new("sqlite3").arg(&restored).arg("PRAGMA integrity_check; SELECT count(*) FROM orders;").output() {
-        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("ok\n{orders}\n"));
+    if let Ok(out) = Command::new("sqlite3")
+        .arg(&restored)
+        .arg("PRAGMA integrity_check; SELECT count(*) FROM orders;")
+        .output()
+    {
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("ok\n{orders}\n")
+        );
     } else {
         eprintln!("sqlite3 CLI not installed: skipping the cross-check");
     }
@@ -126,7 +159,10 @@ fn manifest_records_row_counts_and_table_digests() {
     let db = tmp.path().join("app.db");
     sample_db(&db, 25);
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--sqlite", p(&db)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--sqlite", p(&db)]).0,
+        0
+    );
     let text = std::fs::read_to_string(only_manifest(&repo)).unwrap();
     let recs = jsonl(text.as_bytes());
     let dbrec = of_kind(&recs, "database")[0];
@@ -141,7 +177,10 @@ fn manifest_records_row_counts_and_table_digests() {
     std::fs::create_dir_all(db2.parent().unwrap()).unwrap();
     sample_db(&db2, 25);
     let repo2 = tmp.path().join("repo2");
-    assert_eq!(run(&["backup", "--repo", p(&repo2), "--sqlite", p(&db2)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo2), "--sqlite", p(&db2)]).0,
+        0
+    );
     let text2 = std::fs::read_to_string(only_manifest(&repo2)).unwrap();
     let recs2 = jsonl(text2.as_bytes());
     assert_eq!(of_kind(&recs2, "database")[0]["tables"], dbrec["tables"]);
@@ -153,7 +192,10 @@ fn foreign_key_violations_in_the_restored_copy_fail_the_drill() {
     let db = tmp.path().join("app.db");
     sample_db(&db, 3);
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch("PRAGMA foreign_keys = OFF; INSERT INTO orders(user_id, total) VALUES (999, 1.0);").unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; INSERT INTO orders(user_id, total) VALUES (999, 1.0);",
+    )
+    .unwrap();
     drop(conn);
     let (code, recs, _) = run(&["--sqlite", p(&db)]);
     assert_eq!(code, 1);
@@ -176,14 +218,22 @@ fn integrity_check_failure_in_the_database_is_reported() {
         .unwrap();
         let tx = conn.unchecked_transaction().unwrap();
         for i in 0..2000 {
-            tx.execute("INSERT INTO t VALUES (?1, ?2)", rusqlite::params![i, format!("value {i:05}")]).unwrap();
+            tx.execute(
+                "INSERT INTO t VALUES (?1, ?2)",
+                rusqlite::params![i, format!("value {i:05}")],
+            )
+            .unwrap();
         }
         tx.commit().unwrap();
     }
     // Damage the index's root page: the table still reads, the index does not.
     let root: i64 = Connection::open(&db)
         .unwrap()
-        .query_row("SELECT rootpage FROM sqlite_schema WHERE name = 't_b'", [], |r| r.get(0))
+        .query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 't_b'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     tamper(&db, |bytes| {
         let start = (root as usize - 1) * 4096;
@@ -194,7 +244,11 @@ fn integrity_check_failure_in_the_database_is_reported() {
     let (code, recs, err) = run(&["--sqlite", p(&db)]);
     assert_eq!(code, 1, "{err}");
     let got = mismatches(&recs);
-    assert_eq!(got, vec![("app.db".to_string(), "integrity_check".to_string())], "{recs:?}");
+    assert_eq!(
+        got,
+        vec![("app.db".to_string(), "integrity_check".to_string())],
+        "{recs:?}"
+    );
     let mm = of_kind(&recs, "mismatch")[0];
     assert_eq!(mm["expected"], "ok");
     assert_ne!(mm["actual"], "ok");
@@ -206,15 +260,24 @@ fn a_missing_table_and_changed_rows_are_named() {
     let db = tmp.path().join("app.db");
     sample_db(&db, 10);
     let repo = tmp.path().join("repo");
-    assert_eq!(run(&["backup", "--repo", p(&repo), "--sqlite", p(&db)]).0, 0);
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--sqlite", p(&db)]).0,
+        0
+    );
     let out = tmp.path().join("out");
-    assert_eq!(run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]).0, 0);
+    assert_eq!(
+        run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]).0,
+        0
+    );
     let conn = Connection::open(out.join("app.db")).unwrap();
     conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM users WHERE id = 10; DROP TABLE orders; CREATE TABLE extra(x);").unwrap();
     drop(conn);
     let (code, recs, _) = run(&["verify", "latest", "--repo", p(&repo), "--dir", p(&out)]);
     assert_eq!(code, 1);
-    let got: Vec<(String, String)> = mismatches(&recs).into_iter().filter(|(_, w)| w != "sha256" && w != "size").collect();
+    let got: Vec<(String, String)> = mismatches(&recs)
+        .into_iter()
+        .filter(|(_, w)| w != "sha256" && w != "size")
+        .collect();
     assert_eq!(
         got,
         vec![

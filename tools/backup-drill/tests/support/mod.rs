@@ -12,7 +12,8 @@ use serde_json::Value;
 
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("backup-drill").unwrap();
-    c.env_remove("NO_COLOR").timeout(std::time::Duration::from_secs(90));
+    c.env_remove("NO_COLOR")
+        .timeout(std::time::Duration::from_secs(90));
     c
 }
 
@@ -50,13 +51,19 @@ pub fn sample_tree(root: &Path) -> PathBuf {
     write(&data.join("sessions/s1.json"), b"{\"user\":1}", 0o644);
     write(&data.join("sessions/s2.json"), b"{\"user\":1}", 0o644);
     write(&data.join("empty.txt"), b"", 0o644);
-    let big: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let big: Vec<u8> = (0..6_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     write(&data.join("blobs/big.bin"), &big, 0o644);
     fs::create_dir_all(data.join("empty-dir")).unwrap();
     std::os::unix::fs::symlink("config/app.toml", data.join("app.toml")).unwrap();
     std::os::unix::fs::symlink("config", data.join("config-link")).unwrap();
     std::os::unix::fs::symlink("nowhere", data.join("dangling")).unwrap();
-    nix::unistd::mkfifo(&data.join("pipe"), nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    nix::unistd::mkfifo(
+        &data.join("pipe"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
     data
 }
 
@@ -76,8 +83,11 @@ pub fn sample_db(path: &Path, rows: i64) {
             rusqlite::params![i, format!("user {i}"), i as f64 / 3.0, vec![i as u8; 16]],
         )
         .unwrap();
-        tx.execute("INSERT INTO orders(user_id, total) VALUES (?1, ?2)", rusqlite::params![i, i as f64 * 1.5])
-            .unwrap();
+        tx.execute(
+            "INSERT INTO orders(user_id, total) VALUES (?1, ?2)",
+            rusqlite::params![i, i as f64 * 1.5],
+        )
+        .unwrap();
     }
     tx.commit().unwrap();
 }
@@ -93,7 +103,12 @@ pub fn step<'a>(records: &'a [Value], name: &str) -> &'a Value {
 pub fn mismatches(records: &[Value]) -> Vec<(String, String)> {
     of_kind(records, "mismatch")
         .iter()
-        .map(|r| (r["path"].as_str().unwrap().to_string(), r["what"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["what"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
