@@ -3,6 +3,8 @@
 //! symlinks are never followed, and `kill -9` mid-backup leaves a clean
 //! repository.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::fs;

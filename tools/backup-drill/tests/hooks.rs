@@ -1,5 +1,7 @@
 //! Hooks run real shell commands with the documented environment.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::fs;

@@ -2,6 +2,8 @@
 //! backup, the database's own consistency checks, cross-checked with the
 //! sqlite3 CLI where it is installed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,12 @@
 //! Shared helpers for backup-drill's integration tests: run the real
 //! binary, parse its records, build real trees.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
