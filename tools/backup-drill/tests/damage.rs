@@ -444,3 +444,58 @@ fn kill_9_mid_backup_leaves_a_clean_repository() {
     let (code, _, _) = run(&["check", "--repo", p(&repo), "--read-data"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn sigint_mid_backup_writes_an_interrupted_summary_and_no_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::File::create(data.join("huge.img"))
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    for i in 0..200 {
+        write(
+            &data.join(format!("f{i:03}")),
+            format!("file {i}").repeat(2000).as_bytes(),
+            0o644,
+        );
+    }
+    let repo = tmp.path().join("repo");
+    let child = Command::new(assert_cmd::cargo::cargo_bin("backup-drill"))
+        .args(["--quiet", "--repo", p(&repo), "--source", p(&data)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let writing = repo.join("tmp").is_dir()
+            && fs::read_dir(repo.join("tmp"))
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("obj."));
+        if writing {
+            break;
+        }
+        assert!(Instant::now() < deadline, "backup never started writing");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(s["verdict"], "fail");
+    // Nothing half-done: no snapshot, no temporary objects left.
+    let (_, list, _) = run(&["list", "--repo", p(&repo)]);
+    assert!(list.is_empty());
+    let (code, recs, _) = run(&["check", "--repo", p(&repo)]);
+    assert_eq!(code, 0);
+    assert_eq!(summary(&recs)["figures"]["tmp_files"], 0);
+}
