@@ -9,7 +9,7 @@
 //! followed. Directory modes are applied last so read-only directories do not
 //! block their own contents.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -93,7 +93,12 @@ fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Resul
     let path = safe_path::join(to, rel)?;
     clear(&path, force)?;
     let object = repo.object_path(sha);
-    let mut src = File::open(&object)
+    // O_NOFOLLOW: an "object" that is a symlink planted in a hostile
+    // repository must not make us copy some other file of this machine.
+    let mut src = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(&object)
         .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
     let mut dst = OpenOptions::new()
         .write(true)

@@ -499,3 +499,26 @@ fn sigint_mid_backup_writes_an_interrupted_summary_and_no_snapshot() {
     assert_eq!(code, 0);
     assert_eq!(summary(&recs)["figures"]["tmp_files"], 0);
 }
+
+#[test]
+fn an_object_planted_as_a_symlink_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, repo, _) = backed_up(tmp.path());
+    let secret = tmp.path().join("secret");
+    write(&secret, b"machine secret", 0o600);
+    let sha = sha_of(&manifest_records(&repo), "data/config/app.toml");
+    fs::remove_file(object(&repo, &sha)).unwrap();
+    std::os::unix::fs::symlink(&secret, object(&repo, &sha)).unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("restoring data/config/app.toml"), "{err}");
+    assert!(!out.join("data/config/app.toml").exists());
+    let (code, recs, _) = run(&["check", "--repo", p(&repo), "--read-data"]);
+    assert_eq!(code, 1);
+    let errs = of_kind(&recs, "check_error");
+    assert_eq!(
+        (errs.len(), errs[0]["what"].as_str()),
+        (1, Some("not_a_file"))
+    );
+}
