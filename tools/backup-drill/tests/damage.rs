@@ -377,9 +377,9 @@ fn kill_9_mid_backup_leaves_a_clean_repository() {
     let tmp = tempfile::tempdir().unwrap();
     let (data, repo, _) = backed_up(tmp.path());
     // Enough work that the second backup is surely still running when killed:
-    // a 512 MB sparse file and many small ones.
+    // a 128 MB sparse file and many small ones.
     let big = fs::File::create(data.join("huge.img")).unwrap();
-    big.set_len(512 << 20).unwrap();
+    big.set_len(128 << 20).unwrap();
     for i in 0..300 {
         write(
             &data.join(format!("many/f{i:03}")),
@@ -452,7 +452,7 @@ fn sigint_mid_backup_writes_an_interrupted_summary_and_no_snapshot() {
     fs::create_dir(&data).unwrap();
     fs::File::create(data.join("huge.img"))
         .unwrap()
-        .set_len(512 << 20)
+        .set_len(128 << 20)
         .unwrap();
     for i in 0..200 {
         write(
