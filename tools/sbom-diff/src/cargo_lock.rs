@@ -7,16 +7,16 @@
 //! each package's `dependencies` (`"name"`, `"name version"` or
 //! `"name version (source)"`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
 use common::{Error, Result};
 
 use crate::model::{root, Component, Sbom};
-use std::sync::Arc;
 use crate::parse::Options;
 use crate::purl::Purl;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 struct Lock {
@@ -80,10 +80,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         };
         let Some(source) = &p.source else {
             by_name_version.insert((p.name.clone(), version.clone()), root());
-            by_name
-                .entry(p.name.clone())
-                .or_default()
-                .push(root());
+            by_name.entry(p.name.clone()).or_default().push(root());
             continue;
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);
@@ -105,7 +102,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             .push(c.id.clone());
         sbom.components.push(c);
     }
-    let mut edges = BTreeSet::new();
+    let mut edges = HashSet::new();
     for p in &lock.package {
         let version = p.version.clone().unwrap_or_default();
         let Some(from) = by_name_version.get(&(p.name.clone(), version)) else {

@@ -8,7 +8,7 @@
 //! `version`) is never read.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -23,6 +23,7 @@ use crate::purl::Purl;
 // document would otherwise cost a few hundred thousand allocations.
 
 #[derive(Deserialize)]
+#[serde(expecting = "a CycloneDX document object")]
 struct Bom<'a> {
     #[serde(rename = "specVersion", borrow)]
     spec_version: Option<Cow<'a, str>>,
@@ -41,6 +42,7 @@ struct Metadata<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a CycloneDX component object")]
 struct Comp<'a> {
     #[serde(rename = "bom-ref", borrow)]
     bom_ref: Option<Cow<'a, str>>,
@@ -110,10 +112,18 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             )));
         }
     }
-    let mut sbom = Sbom { format: "cyclonedx", ..Sbom::default() };
+    let mut sbom = Sbom {
+        format: "cyclonedx",
+        ..Sbom::default()
+    };
     let root = root();
     let mut refs: HashMap<&str, Arc<str>> = HashMap::new();
-    if let Some(r) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()).and_then(|c| c.bom_ref.as_deref()) {
+    if let Some(r) = bom
+        .metadata
+        .as_ref()
+        .and_then(|m| m.component.as_ref())
+        .and_then(|c| c.bom_ref.as_deref())
+    {
         refs.insert(r, Arc::clone(&root));
     }
     let mut stack: Vec<(usize, &Comp<'_>, Option<usize>)> = Vec::new();
@@ -143,7 +153,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         }
     }
     if let Some(deps) = &bom.dependencies {
-        let mut edges = BTreeSet::new();
+        let mut edges = HashSet::new();
         for d in deps {
             let Some(from) = d.reference.as_deref().and_then(|r| refs.get(r)) else {
                 continue;
@@ -170,7 +180,11 @@ fn pointer_of(path: &[(usize, Option<usize>)], at: usize) -> String {
         parts.push(index);
         cur = parent;
     }
-    parts.iter().rev().map(|i| format!("/components/{i}")).collect()
+    parts
+        .iter()
+        .rev()
+        .map(|i| format!("/components/{i}"))
+        .collect()
 }
 
 /// One component, or None for one the options say to skip.

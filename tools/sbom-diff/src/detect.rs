@@ -5,23 +5,56 @@
 //! Cargo.lock when it has a `[[package]]` table, and pip requirements when its
 //! first requirement line looks like `name==version` (or `name @ url`).
 
-use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use common::{Error, Result};
 
 use crate::model::Kind;
 use crate::parse::json_error;
 
-/// The top-level keys that tell JSON formats apart; everything else is
-/// skipped without being built (serde's `IgnoredAny`), so this pass is cheap.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "bomFormat")]
-    bom_format: Option<serde_json::Value>,
-    #[serde(rename = "spdxVersion")]
-    spdx_version: Option<serde_json::Value>,
-    #[serde(rename = "lockfileVersion")]
-    lockfile_version: Option<serde_json::Value>,
+/// What the first telling top-level key said.
+type Found = Option<std::result::Result<Kind, String>>;
+
+/// Reads top-level keys until one tells the format, then stops: the rest
+/// of a 20 MB document is not read twice (the format's parser reads it, and
+/// reports any syntax error there, with its line and column).
+struct KeyProbe<'a>(&'a std::cell::RefCell<Found>);
+
+impl<'de> serde::de::Visitor<'de> for KeyProbe<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let found = match key.as_ref() {
+                "bomFormat" => match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::String(s) if s == "CycloneDX" => Ok(Kind::Cyclonedx),
+                    other => Err(format!("bomFormat is {other}, not \"CycloneDX\"")),
+                },
+                "spdxVersion" => {
+                    map.next_value::<IgnoredAny>()?;
+                    Ok(Kind::Spdx)
+                }
+                "lockfileVersion" => {
+                    map.next_value::<IgnoredAny>()?;
+                    Ok(Kind::NpmLock)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *self.0.borrow_mut() = Some(found);
+            return Ok(());
+        }
+        Ok(())
+    }
 }
 
 /// Strips a UTF-8 BOM and leading whitespace.
@@ -65,22 +98,19 @@ pub fn detect(name: &str, bytes: &[u8]) -> Result<Kind> {
 }
 
 fn detect_json(name: &str, bytes: &[u8]) -> Result<Kind> {
-    let probe: Probe =
-        serde_json::from_slice(strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
-    if let Some(format) = probe.bom_format {
-        return match format.as_str() {
-            Some("CycloneDX") => Ok(Kind::Cyclonedx),
-            _ => Err(Error::new(format!(
-                "{name}: bomFormat is {format}, not \"CycloneDX\""
-            ))),
-        };
+    let found = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(strip_bom(bytes));
+    // Stopping early makes serde_json report the unread rest as an error:
+    // only an error before a telling key is one.
+    let parsed = serde::Deserializer::deserialize_map(&mut de, KeyProbe(&found));
+    match found.into_inner() {
+        Some(Ok(kind)) => return Ok(kind),
+        Some(Err(message)) => return Err(Error::new(format!("{name}: {message}"))),
+        None => {}
     }
-    if probe.spdx_version.is_some() {
-        return Ok(Kind::Spdx);
-    }
-    if probe.lockfile_version.is_some() {
-        return Ok(Kind::NpmLock);
-    }
+    parsed
+        .and_then(|()| de.end())
+        .map_err(|e| json_error(name, &e))?;
     Err(Error::new(format!(
         "{name}: JSON, but not an SBOM or lockfile: no bomFormat, spdxVersion or lockfileVersion at the top level"
     ))

@@ -124,7 +124,7 @@ impl Licenses {
 
     /// True when both sides name licences and they differ after normalization.
     pub fn differs(&self, other: &Licenses) -> bool {
-        if self.is_empty() || other.is_empty() {
+        if self.is_empty() || other.is_empty() || self.terms == other.terms {
             return false;
         }
         let (a, b) = (self.meaningful(), other.meaningful());

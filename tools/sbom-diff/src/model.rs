@@ -1,6 +1,6 @@
 //! The one shape every input format is read into.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::license::Licenses;
@@ -119,7 +119,10 @@ impl Component {
 
     /// The digests given for one algorithm.
     pub fn digests<'a>(&'a self, alg: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.hashes.iter().filter(move |(a, _)| a == alg).map(|(_, d)| d.as_str())
+        self.hashes
+            .iter()
+            .filter(move |(a, _)| a == alg)
+            .map(|(_, d)| d.as_str())
     }
 }
 
@@ -130,7 +133,7 @@ pub struct Sbom {
     pub components: Vec<Component>,
     /// Dependency edges by identity (`from` → `to`); `(root)` is the
     /// document's subject. `None` when the input carries no graph.
-    pub edges: Option<BTreeSet<(Arc<str>, Arc<str>)>>,
+    pub edges: Option<HashSet<(Arc<str>, Arc<str>)>>,
 }
 
 /// The pseudo-identity of the document's subject in dependency edges.

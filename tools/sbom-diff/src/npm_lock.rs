@@ -8,7 +8,7 @@
 //! `integrity` (SRI, `sha512-<base64>`) becomes hex digests. Dependency edges
 //! are resolved the way Node does: from a package's folder upward.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine;
 use serde::Deserialize;
@@ -16,9 +16,9 @@ use serde::Deserialize;
 use common::{Error, Result};
 
 use crate::model::{root, Component, Sbom};
-use std::sync::Arc;
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,7 +28,7 @@ struct Lock {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a package-lock package object")]
 struct Entry {
     name: Option<String>,
     version: Option<String>,
@@ -112,7 +112,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         at_path.insert(path.as_str(), c.id.clone());
         sbom.components.push(c);
     }
-    let mut edges = BTreeSet::new();
+    let mut edges = HashSet::new();
     for (path, e) in &packages {
         if e.link || (!path.is_empty() && package_name(path).is_none()) {
             continue;
@@ -157,7 +157,11 @@ fn package_name(path: &str) -> Option<&str> {
 }
 
 /// Node's lookup: `<dir>/node_modules/<dep>`, then each parent folder's.
-fn resolve<'a>(at_path: &'a BTreeMap<&str, Arc<str>>, from: &str, dep: &str) -> Option<&'a Arc<str>> {
+fn resolve<'a>(
+    at_path: &'a BTreeMap<&str, Arc<str>>,
+    from: &str,
+    dep: &str,
+) -> Option<&'a Arc<str>> {
     let mut dir = from.to_string();
     // Bounded: each round removes at least one path segment.
     for _ in 0..=from.matches('/').count() + 1 {
@@ -209,7 +213,10 @@ mod tests {
         m.insert("node_modules/@s/c", "C".into());
         assert_eq!(&**resolve(&m, "node_modules/a", "b").unwrap(), "B2");
         assert_eq!(&**resolve(&m, "node_modules/@s/c", "b").unwrap(), "B1");
-        assert_eq!(&**resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(), "C");
+        assert_eq!(
+            &**resolve(&m, "node_modules/a/node_modules/b", "@s/c").unwrap(),
+            "C"
+        );
         assert_eq!(&**resolve(&m, "", "a").unwrap(), "A");
         assert!(resolve(&m, "node_modules/a", "zzz").is_none());
         assert_eq!(package_name("node_modules/@s/c"), Some("@s/c"));

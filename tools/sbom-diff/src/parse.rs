@@ -30,7 +30,11 @@ pub fn load(path: &str, kind: Kind, max_bytes: u64, opts: &Options) -> Result<Lo
     let name = input.name().to_string();
     let (_, reader, digest) = input.into_parts();
     // Sized up front: growing a 20 MB buffer by doubling costs copies and faults.
-    let size_hint = if path == "-" { 0 } else { std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) };
+    let size_hint = if path == "-" {
+        0
+    } else {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    };
     let mut bytes = Vec::with_capacity(size_hint.min(max_bytes).saturating_add(1) as usize);
     // One byte over the limit tells "too big" from "exactly the limit".
     reader

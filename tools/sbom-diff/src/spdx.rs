@@ -9,16 +9,16 @@
 //! relationships. `documentNamespace`, `creationInfo` and the like change on
 //! every generation and are never read.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
 use common::{Error, Result};
 
 use crate::model::{root, Component, Sbom};
-use std::sync::Arc;
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,7 +32,7 @@ struct Doc {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an SPDX package object")]
 struct Package {
     #[serde(rename = "SPDXID")]
     spdx_id: Option<String>,
@@ -134,7 +134,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         }
         sbom.components.push(c);
     }
-    let mut edges = BTreeSet::new();
+    let mut edges = HashSet::new();
     let mut graph = false;
     for r in &relationships {
         let (Some(a), Some(t), Some(b)) = (

@@ -52,9 +52,10 @@ fn each_bad_input_gets_a_located_error() {
     let d = dir.path();
     let cases: Vec<(&str, &[u8], String)> = vec![
         ("notjson.txt", b"hello world\nthis is not\n", "notjson.txt:1: not a recognised SBOM or lockfile format".into()),
-        ("trunc.json", b"{\"bomFormat\":\"CycloneDX\",\n \"components\": [1,2,\n", "trunc.json:3:0: truncated: invalid JSON: EOF while parsing a value".into()),
+        ("trunc.json", b"{\"bomFormat\":\"CycloneDX\",\n \"components\": [{\"name\":\"a\",\n", "trunc.json:3:0: truncated: invalid JSON: EOF while parsing a value".into()),
         ("syntax.json", b"{\"bomFormat\":\"CycloneDX\",\n \"components\": [}\n", "syntax.json:2:17: invalid JSON: expected value".into()),
         ("plain.json", b"{\"name\":\"x\",\"version\":\"1\"}", "plain.json: JSON, but not an SBOM or lockfile: no bomFormat, spdxVersion or lockfileVersion at the top level".into()),
+        ("notobj.json", b"{\"bomFormat\":\"CycloneDX\",\"components\":[1]}", "notobj.json:1:40: unexpected content: invalid type: integer `1`, expected a CycloneDX component object".into()),
         ("arr.json", b"[1,2]", "arr.json:1: JSON array at the top level: not an SBOM or lockfile".into()),
         ("other.json", b"{\"bomFormat\":\"SWID\"}", "other.json: bomFormat is \"SWID\", not \"CycloneDX\"".into()),
         ("nover.json", br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","version":"1","purl":"pkg:npm/a@1"},{"name":"b","purl":"pkg:npm/b","components":[{"name":"c","purl":"pkg:npm/c"}]}]}"#, "nover.json: /components/1: component \"b\" has no version".into()),
