@@ -12,6 +12,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
         let c = bundle_seal::canonical::to_string(&v);
         let back: serde_json::Value = serde_json::from_str(&c).expect("canonical form is JSON");
-        assert_eq!(bundle_seal::canonical::to_string(&back), c, "canonical form is a fixed point");
+        assert_eq!(
+            bundle_seal::canonical::to_string(&back),
+            c,
+            "canonical form is a fixed point"
+        );
     }
 });
