@@ -20,7 +20,10 @@ const KILL_WAIT: Duration = Duration::from_secs(5);
 /// A zombie must still be there this much later to count (its parent may be
 /// about to reap it).
 const ZOMBIE_RECHECK: Duration = Duration::from_millis(20);
-/// Longest pause between readiness attempts.
+/// Longest pause between readiness attempts during the first `FAST_PHASE`
+/// of a start, and after it.
+const FAST_BACKOFF: Duration = Duration::from_millis(2);
+const FAST_PHASE: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_millis(5);
 
 /// A process that should not be there, as the records show it.
@@ -263,8 +266,12 @@ impl Runner<'_> {
             }
         }
 
-        // Leave nothing for the next cycle.
-        let stuck = self.sup.kill_all(Duration::from_secs(2));
+        // Leave nothing for the next cycle (nothing to do if the tree was empty).
+        let stuck = if after.is_empty() {
+            Vec::new()
+        } else {
+            self.sup.kill_all(Duration::from_secs(2))
+        };
         if !stuck.is_empty() {
             let pids: Vec<String> = stuck.iter().map(|p| p.pid.to_string()).collect();
             common::runner::warn(
@@ -402,7 +409,13 @@ impl Runner<'_> {
                 );
             }
             std::thread::sleep(delay.min(deadline - now));
-            delay = (delay * 2).min(MAX_BACKOFF);
+            // Tight polling while a fast start is likely, gentler after that.
+            let cap = if now - t0 < FAST_PHASE {
+                FAST_BACKOFF
+            } else {
+                MAX_BACKOFF
+            };
+            delay = (delay * 2).min(cap);
         }
     }
 

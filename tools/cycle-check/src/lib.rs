@@ -22,6 +22,7 @@ use common::Outcome;
 pub mod cli;
 pub mod config;
 pub mod cycle;
+pub mod diag;
 pub mod http;
 pub mod output;
 pub mod probe;

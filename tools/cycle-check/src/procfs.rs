@@ -195,8 +195,14 @@ fn parse_v6(hex: &str) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(bytes))
 }
 
-/// Every listening TCP socket on the machine (this network namespace).
+/// Every listening TCP socket on the machine (this network namespace):
+/// through sock_diag when the kernel offers it, else from /proc/net/tcp{,6}.
 pub fn listeners() -> Vec<Listener> {
+    crate::diag::listeners().unwrap_or_else(|_| listeners_from_proc())
+}
+
+/// Every listening TCP socket, read from /proc/net/tcp and tcp6.
+pub fn listeners_from_proc() -> Vec<Listener> {
     let mut out = Vec::new();
     for (path, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
         if let Ok(text) = fs::read_to_string(path) {
