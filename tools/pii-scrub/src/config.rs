@@ -15,7 +15,7 @@ use common::{Error, Result};
 use crate::actions::{Action, Hasher};
 use crate::cli::Cli;
 use crate::detectors::patterns::BUILTINS;
-use crate::detectors::{Check, Detector, Matcher, TypeId};
+use crate::detectors::{Anchor, Check, Detector, Matcher, TypeId};
 
 /// Where the salt comes from when `--salt-file` is not given.
 pub const SALT_ENV: &str = "PII_SCRUB_SALT";
@@ -153,8 +153,8 @@ impl Config {
         // 1. The type table: built-ins, then custom rules.
         let mut types: Vec<TypeInfo> =
             BUILTINS.iter().map(|b| TypeInfo { name: b.name.to_string(), action: Action::Redact }).collect();
-        let mut specs: Vec<(String, Check, usize)> =
-            BUILTINS.iter().map(|b| (b.regex.to_string(), b.check, 0)).collect();
+        let mut specs: Vec<(String, &str, Anchor, Check, usize)> =
+            BUILTINS.iter().map(|b| (b.regex.to_string(), b.candidate, b.anchor, b.check, 0)).collect();
         let mut rule_actions: Vec<(usize, Action)> = Vec::new();
         for path in &cli.rules {
             for rule in load_rules(path)? {
@@ -184,7 +184,7 @@ impl Config {
                     rule_actions.push((types.len(), action));
                 }
                 types.push(TypeInfo { name: rule.name.clone(), action: Action::Redact });
-                specs.push((rule.regex, check, rule.group));
+                specs.push((rule.regex, "", Anchor::Start, check, rule.group));
             }
         }
         if types.len() > usize::from(u16::MAX) {
@@ -219,11 +219,11 @@ impl Config {
             (cli.only.is_empty() || cli.only.iter().any(|n| n == name)) && !cli.except.iter().any(|n| n == name)
         };
         let mut detectors = Vec::new();
-        for (i, (pattern, check, group)) in specs.iter().enumerate() {
+        for (i, (pattern, candidate, anchor, check, group)) in specs.iter().enumerate() {
             if !selected(&types[i].name) {
                 continue;
             }
-            let d = Detector::new(i as TypeId, pattern, *check, *group)
+            let d = Detector::new(i as TypeId, pattern, candidate, *anchor, *check, *group)
                 .map_err(|e| Error::usage(format!("rule '{}': bad regex: {e}", types[i].name)))?;
             detectors.push(d);
         }

@@ -37,6 +37,10 @@ struct Walker<'a, 's, 'e> {
     path: Vec<Seg<'a>>,
     tmp: Vec<u8>,
     scoped: bool,
+    /// Candidate spans of the whole raw line, in order; a string without
+    /// escapes that overlaps none of them cannot hold a finding.
+    cands: Vec<(usize, usize)>,
+    cursor: usize,
 }
 
 /// Scrubs one JSON object line into `out`; on error `out` holds garbage the
@@ -44,7 +48,9 @@ struct Walker<'a, 's, 'e> {
 pub fn scrub_line(line: &[u8], sc: &mut Scrubber<'_>, out: &mut Vec<u8>, findings: &mut Vec<Finding>) -> Result<(), Reason> {
     let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
     let first = findings.len();
-    let mut w = Walker { b: line, i: 0, sc, out, findings, path: Vec::new(), tmp: Vec::new(), scoped };
+    let mut cands = Vec::new();
+    sc.candidates(line, &mut cands);
+    let mut w = Walker { b: line, i: 0, sc, out, findings, path: Vec::new(), tmp: Vec::new(), scoped, cands, cursor: 0 };
     w.ws_copy();
     if w.peek() != Some(b'{') {
         return Err(Reason::InvalidJson);
@@ -191,6 +197,18 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// True when raw bytes `a..z` may hold a finding: escapes or `%XX`
+    /// (decoding may reveal one), or an overlapping candidate.
+    fn worth_scanning(&mut self, a: usize, z: usize, escaped: bool) -> bool {
+        if escaped || crate::scan::has_percent_escape(&self.b[a..z]) {
+            return true;
+        }
+        while self.cursor < self.cands.len() && self.cands[self.cursor].1 <= a {
+            self.cursor += 1;
+        }
+        self.cands.get(self.cursor).is_some_and(|&(s, _)| s < z)
+    }
+
     fn in_scope(&self) -> bool {
         if !self.scoped {
             return true;
@@ -284,6 +302,10 @@ impl<'a> Walker<'a, '_, '_> {
                     self.out.extend_from_slice(&b[a - 1..=z]);
                     return Ok(false);
                 }
+                if !secret && !self.worth_scanning(a, z, esc) {
+                    self.out.extend_from_slice(&b[a - 1..=z]);
+                    return Ok(false);
+                }
                 let text: Cow<'_, [u8]> = if esc { Cow::Owned(decode(&b[a..z])) } else { Cow::Borrowed(&b[a..z]) };
                 Ok(self.scalar(&b[a - 1..=z], &text, secret, version))
             }
@@ -299,6 +321,10 @@ impl<'a> Walker<'a, '_, '_> {
                     return Ok(false);
                 }
                 let t = &b[start..self.i];
+                if !secret && !self.worth_scanning(start, self.i, false) {
+                    self.out.extend_from_slice(t);
+                    return Ok(false);
+                }
                 Ok(self.scalar(t, t, secret, version))
             }
             _ => Err(Reason::InvalidJson),
@@ -383,7 +409,7 @@ impl<'a> Walker<'a, '_, '_> {
             // Keys are kept, but a key that is itself personal data
             // (`{"john@example.com": 3}`) is scrubbed like a value.
             let mut remove = false;
-            let key_hits = self.in_scope() && {
+            let key_hits = self.worth_scanning(ka, kz, kesc) && self.in_scope() && {
                 self.sc.find(&key_scan, Ctx::default());
                 if self.sc.hits().is_empty() {
                     false

@@ -79,7 +79,7 @@ fn hex_val(b: u8) -> u8 {
     }
 }
 
-fn has_percent_escape(hay: &[u8]) -> bool {
+pub fn has_percent_escape(hay: &[u8]) -> bool {
     memchr::memchr_iter(b'%', hay).any(|i| i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]))
 }
 
@@ -146,6 +146,11 @@ impl<'e> Scrubber<'e> {
         }
         detectors::resolve(&mut self.hits);
         open
+    }
+
+    /// Candidate spans of `hay` (see [`detectors::Matcher::candidates`]).
+    pub fn candidates(&mut self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
+        self.engine.matcher.candidates(hay, &mut self.scratch, out);
     }
 
     pub fn hits(&self) -> &[Hit] {

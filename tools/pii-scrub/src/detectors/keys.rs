@@ -36,39 +36,58 @@ const DESCRIPTIVE_LAST: &[&str] = &[
 const COUNTING_FIRST: &[&str] = &["max", "min", "num", "total", "n", "count", "is", "has", "use", "no"];
 
 /// True when `name` (bytes; need not be UTF-8) names a secret value.
+/// Allocation-free: it runs on every `name=` the scanner meets.
 pub fn is_secret_name(name: &[u8]) -> bool {
     if name.is_empty() || name.len() > 128 {
         return false;
     }
-    let mut words: Vec<String> = Vec::with_capacity(4);
-    let mut cur = String::new();
+    // Lowercased letters and digits only, with word boundaries.
+    let mut joined = [0u8; 128];
+    let mut n = 0;
+    let mut bounds = [(0usize, 0usize); 32];
+    let mut words = 0;
+    let mut word_start = 0;
     let mut prev_lower = false;
     for &b in name {
         if b.is_ascii_alphanumeric() {
-            if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
+            if b.is_ascii_uppercase() && prev_lower && n > word_start {
+                if words < bounds.len() {
+                    bounds[words] = (word_start, n);
+                    words += 1;
+                }
+                word_start = n;
             }
             prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-            cur.push(b.to_ascii_lowercase() as char);
+            joined[n] = b.to_ascii_lowercase();
+            n += 1;
         } else {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
+            if n > word_start && words < bounds.len() {
+                bounds[words] = (word_start, n);
+                words += 1;
             }
+            word_start = n;
             prev_lower = false;
         }
     }
-    if !cur.is_empty() {
-        words.push(cur);
+    if n > word_start && words < bounds.len() {
+        bounds[words] = (word_start, n);
+        words += 1;
     }
-    let (Some(first), Some(last)) = (words.first(), words.last()) else { return false };
-    if words.len() > 1 && (COUNTING_FIRST.contains(&first.as_str()) || DESCRIPTIVE_LAST.contains(&last.as_str())) {
+    if words == 0 {
         return false;
     }
-    if words.iter().any(|w| WORDS.contains(&w.as_str())) {
+    let word = |i: usize| -> &str {
+        let (a, b) = bounds[i];
+        std::str::from_utf8(&joined[a..b]).unwrap_or("")
+    };
+    if words > 1 && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(words - 1))) {
+        return false;
+    }
+    if (0..words).any(|i| WORDS.contains(&word(i))) {
         return true;
     }
-    let joined: String = words.concat();
-    COMPOUNDS.iter().any(|c| joined.contains(c))
+    let all = &joined[..n];
+    COMPOUNDS.iter().any(|c| memchr::memmem::find(all, c.as_bytes()).is_some())
 }
 
 /// Header-like names whose value runs to the end of the line (`Cookie: a=b; c=d`).
@@ -78,13 +97,12 @@ pub fn takes_rest_of_line(name: &[u8]) -> bool {
 }
 
 /// Field names whose values are version strings, so IPv4-shaped values stay.
+/// Allocation-free: it runs on every JSON key.
 pub fn is_version_name(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [&b"version"[..], b"ver", b"release", b"build", b"firmware", b"revision"]
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w).is_some())
-        && !lower.ends_with(b"ip")
-        && !lower.ends_with(b"addr")
+    const WORDS: [&[u8]; 6] = [b"version", b"ver", b"release", b"build", b"firmware", b"revision"];
+    let has = |w: &[u8]| name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+    let ends = |w: &[u8]| name.len() >= w.len() && name[name.len() - w.len()..].eq_ignore_ascii_case(w);
+    WORDS.iter().any(|w| has(w)) && !ends(b"ip") && !ends(b"addr")
 }
 
 #[cfg(test)]

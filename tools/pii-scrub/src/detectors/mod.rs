@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 use regex_automata::meta;
-use regex_automata::{Input, MatchKind, PatternSet};
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 
 use common::{Error, Result};
 
@@ -70,11 +70,26 @@ impl Check {
     }
 }
 
+/// How the combined pass's candidate relates to the detector's own regex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    /// Both start at the same byte.
+    Start,
+    /// The candidate starts at a secret word inside a `name=`: the name
+    /// begins up to 40 name bytes to the left.
+    KeyLeft,
+    /// The candidate starts at an email's `@`: the local part is to the left.
+    LocalLeft,
+}
+
 /// One compiled detector.
 #[derive(Debug)]
 pub struct Detector {
     pub ty: TypeId,
     pub pattern: String,
+    /// What the combined pass looks for (often the same as `pattern`).
+    pub candidate: String,
+    anchor: Anchor,
     regex: Regex,
     check: Check,
     /// For custom rules: the capture group to scrub (0 = whole match).
@@ -82,16 +97,25 @@ pub struct Detector {
 }
 
 impl Detector {
-    pub fn new(ty: TypeId, pattern: &str, check: Check, group: usize) -> std::result::Result<Self, String> {
+    pub fn new(
+        ty: TypeId,
+        pattern: &str,
+        candidate: &str,
+        anchor: Anchor,
+        check: Check,
+        group: usize,
+    ) -> std::result::Result<Self, String> {
         let regex = RegexBuilder::new(pattern)
             .unicode(false)
             .size_limit(64 << 20)
+            .dfa_size_limit(32 << 20)
             .build()
             .map_err(|e| e.to_string())?;
         if group >= regex.captures_len() {
             return Err(format!("group {group} does not exist in the regex"));
         }
-        Ok(Detector { ty, pattern: pattern.to_string(), regex, check, group })
+        let candidate = if candidate.is_empty() { pattern } else { candidate };
+        Ok(Detector { ty, pattern: pattern.to_string(), candidate: candidate.to_string(), anchor, regex, check, group })
     }
 }
 
@@ -113,6 +137,8 @@ pub struct Ctx {
 /// Per-thread scratch space, so the fast path allocates nothing.
 #[derive(Debug)]
 pub struct Scratch {
+    first: meta::Cache,
+    set: meta::Cache,
     patset: PatternSet,
     caps: Vec<CaptureLocations>,
 }
@@ -120,6 +146,9 @@ pub struct Scratch {
 /// All detectors, their combined set, and the PEM end marker.
 #[derive(Debug)]
 pub struct Matcher {
+    /// Leftmost-first over all candidates: the scanning pass.
+    first: meta::Regex,
+    /// All matches at one position: consulted only after a rejection.
     set: meta::Regex,
     detectors: Vec<Detector>,
     pem_end: Regex,
@@ -128,20 +157,33 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn new(detectors: Vec<Detector>) -> Result<Matcher> {
-        let patterns: Vec<&str> = detectors.iter().map(|d| d.pattern.as_str()).collect();
+        let patterns: Vec<&str> = detectors.iter().map(|d| d.candidate.as_str()).collect();
         let set = meta::Regex::builder()
-            .configure(meta::Config::new().match_kind(MatchKind::All).utf8_empty(false))
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .utf8_empty(false)
+                    // The combined DFA is big; a small cache thrashes (re-determinizing dominates).
+                    .hybrid_cache_capacity(256 << 20),
+            )
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build_many(&patterns)
+            .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
+        let first = meta::Regex::builder()
+            .configure(meta::Config::new().utf8_empty(false).hybrid_cache_capacity(64 << 20))
             .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
             .build_many(&patterns)
             .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
         let pem_end = Regex::new(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
             .map_err(|e| Error::new(e.to_string()))?;
         let ipv4 = detectors.iter().find(|d| d.check == Check::Ipv4).map(|d| d.ty);
-        Ok(Matcher { set, detectors, pem_end, ipv4 })
+        Ok(Matcher { first, set, detectors, pem_end, ipv4 })
     }
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
+            first: self.first.create_cache(),
+            set: self.set.create_cache(),
             patset: PatternSet::new(self.detectors.len()),
             caps: self.detectors.iter().map(|d| d.regex.capture_locations()).collect(),
         }
@@ -150,38 +192,99 @@ impl Matcher {
     /// Appends validated hits in `hay` to `out` (unsorted, may overlap).
     /// Returns true when a private key starts here and does not end here.
     pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> bool {
-        s.patset.clear();
-        self.set.which_overlapping_matches(&Input::new(hay), &mut s.patset);
-        if s.patset.is_empty() {
-            return false;
-        }
         let mut pem_open = false;
-        for pid in s.patset.iter() {
-            let i = pid.as_usize();
-            let d = &self.detectors[i];
-            if ctx.version_field && Some(d.ty) == self.ipv4 {
+        let mut at = 0;
+        // One leftmost-first pass over all candidate regexes, like a grep
+        // with an alternation; only candidates are validated.
+        while at < hay.len() {
+            let input = Input::new(hay).range(at..);
+            let Some(m) = self.first.search_with(&mut s.first, &input) else { break };
+            let (start, pid) = (m.start(), m.pattern().as_usize());
+            if self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open) {
+                at = m.end().max(start + 1);
                 continue;
             }
-            if d.check.needs_captures() || d.group > 0 {
-                let locs = &mut s.caps[i];
-                let mut at = 0;
-                while at <= hay.len() {
-                    let Some(m) = d.regex.captures_read_at(locs, hay, at) else { break };
-                    at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
-                    if let Some(span) = self.validate_captures(d, hay, locs) {
-                        out.push(Hit { start: span.start, end: span.end, ty: d.ty });
-                    }
-                }
-            } else {
-                for m in d.regex.find_iter(hay) {
-                    if let Some((span, open)) = self.validate(d, hay, m.range()) {
-                        pem_open |= open;
-                        out.push(Hit { start: span.start, end: span.end, ty: d.ty });
-                    }
+            // A rejected candidate may hide another type's candidate at the
+            // same start (alternation picks one), or one starting inside it.
+            s.patset.clear();
+            let anchored = Input::new(hay).range(start..).anchored(Anchored::Yes);
+            self.set.which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
+            for q in 0..self.detectors.len() {
+                if q != pid && s.patset.contains(regex_automata::PatternID::new_unchecked(q)) {
+                    self.try_at(q, hay, start, None, ctx, s, out, &mut pem_open);
                 }
             }
+            at = start + 1;
         }
         pem_open
+    }
+
+    /// Runs detector `i` at `start` (where the combined search saw it
+    /// match); validates and records the hit. True if it was a finding.
+    #[allow(clippy::too_many_arguments)]
+    /// `end`: where the combined pass's match ended, when it was this detector's.
+    fn try_at(
+        &self,
+        i: usize,
+        hay: &[u8],
+        start: usize,
+        end: Option<usize>,
+        ctx: Ctx,
+        s: &mut Scratch,
+        out: &mut Vec<Hit>,
+        pem_open: &mut bool,
+    ) -> bool {
+        let d = &self.detectors[i];
+        if ctx.version_field && Some(d.ty) == self.ipv4 {
+            return false;
+        }
+        let begin = match d.anchor {
+            Anchor::Start => start,
+            Anchor::KeyLeft => scan_left(hay, start, 40, |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
+            Anchor::LocalLeft => {
+                let mut b = scan_left(hay, start, 64, |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'));
+                while b < start && !hay[b].is_ascii_alphanumeric() {
+                    b += 1;
+                }
+                if b == start {
+                    return false;
+                }
+                b
+            }
+        };
+        // The detector's own match must cover where the candidate started.
+        let covers = |m: &regex::bytes::Match<'_>| m.start() >= begin && m.start() <= start && m.end() > start;
+        let span = if let (Anchor::Start, Some(end), false, true) =
+            (d.anchor, end, d.check.needs_captures() || d.group > 0, d.candidate == d.pattern)
+        {
+            // The combined leftmost-first match at `start` is this pattern's
+            // own match there: no second search.
+            self.validate(d, hay, start..end).map(|(r, open)| {
+                *pem_open |= open;
+                r
+            })
+        } else if d.check.needs_captures() || d.group > 0 {
+            let locs = &mut s.caps[i];
+            match d.regex.captures_read_at(locs, hay, begin) {
+                Some(m) if covers(&m) => self.validate_captures(d, hay, locs),
+                _ => None,
+            }
+        } else {
+            match d.regex.find_at(hay, begin) {
+                Some(m) if covers(&m) => self.validate(d, hay, m.range()).map(|(r, open)| {
+                    *pem_open |= open;
+                    r
+                }),
+                _ => None,
+            }
+        };
+        match span {
+            Some(r) if r.end > r.start => {
+                out.push(Hit { start: r.start, end: r.end, ty: d.ty });
+                true
+            }
+            _ => false,
+        }
     }
 
     fn validate_captures(&self, d: &Detector, hay: &[u8], locs: &CaptureLocations) -> Option<Range<usize>> {
@@ -260,15 +363,36 @@ impl Matcher {
         r.map(|r| (r, false))
     }
 
+    /// Every candidate span of the combined pass, unvalidated and
+    /// non-overlapping: where a finding could be.
+    pub fn candidates(&self, hay: &[u8], s: &mut Scratch, out: &mut Vec<(usize, usize)>) {
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = self.first.search_with(&mut s.first, &Input::new(hay).range(at..)) else { break };
+            out.push((m.start(), m.end()));
+            at = m.end().max(m.start() + 1);
+        }
+    }
+
     /// True when any detector's candidate regex matches somewhere in `hay`.
     pub fn any_candidate(&self, hay: &[u8]) -> bool {
-        self.set.is_match(Input::new(hay))
+        self.first.is_match(Input::new(hay))
     }
 
     /// True when `line` holds a PEM private-key END marker; returns its end.
     pub fn pem_end(&self, line: &[u8]) -> Option<usize> {
         self.pem_end.find(line).map(|m| m.end())
     }
+}
+
+/// The first index of the run of `ok` bytes (at most `max`) ending at `end`.
+fn scan_left(hay: &[u8], end: usize, max: usize, ok: impl Fn(u8) -> bool) -> usize {
+    let lo = end.saturating_sub(max);
+    let mut i = end;
+    while i > lo && ok(hay[i - 1]) {
+        i -= 1;
+    }
+    i
 }
 
 /// Sorts hits and merges overlapping ones (fail closed: the union is
