@@ -26,6 +26,13 @@ use crate::cli::{ChainCommand, Cli, Command};
 /// Runs one subcommand; records go to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let mut out = RecordWriter::stdout();
+    // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
+    if matches!(
+        cli.command,
+        Command::Seal(_) | Command::Verify(_) | Command::Unpack(_)
+    ) {
+        common::interrupt::install()?;
+    }
     match cli.command {
         Command::Keygen(a) => {
             let pass = match &a.passphrase_file {

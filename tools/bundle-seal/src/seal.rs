@@ -56,6 +56,15 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
     let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
     let hashes = walk::hash_all(&paths, &bar);
     bar.finish_and_clear();
+    if common::interrupt::requested() {
+        // Nothing was written: a partial seal would vouch for too little.
+        summary.input(&cfg.dir.display().to_string(), None);
+        summary.figure("files", entries.len());
+        let s = summary.finish(true);
+        out.write(&s)?;
+        out.flush()?;
+        return Ok(s.outcome());
+    }
     let mut files = Vec::with_capacity(entries.len());
     for (e, h) in entries.iter().zip(hashes) {
         let (sha256, size) = h?;

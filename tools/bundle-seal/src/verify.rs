@@ -153,6 +153,15 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut RecordWriter) -> Result<Outcome>
     let bar = common::progress::items(Some(to_hash.len() as u64), cfg.quiet, "files");
     let mut hashes = walk::hash_all(&to_hash, &bar).into_iter();
     bar.finish_and_clear();
+    if common::interrupt::requested() {
+        summary.input(&cfg.dir.display().to_string(), Some(manifest_sha));
+        summary.figure("files", m.files.len());
+        summary.figure("signature", sig_rec.status);
+        let s = summary.finish(true);
+        out.write(&s)?;
+        out.flush()?;
+        return Ok(s.outcome());
+    }
 
     let (mut ok, mut modified, mut missing, mut extra) = (0u64, 0u64, 0u64, 0u64);
     let mut records: Vec<(String, FileRecordOwned)> = Vec::new();

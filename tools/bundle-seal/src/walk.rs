@@ -194,6 +194,10 @@ fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut total = 0u64;
     loop {
+        // Checked per block, so Ctrl-C stops a many-gigabyte file promptly.
+        if common::interrupt::requested() {
+            return Err(Error::new(format!("{}: interrupted", path.display())));
+        }
         match file.read(buf) {
             Ok(0) => break,
             Ok(n) => {

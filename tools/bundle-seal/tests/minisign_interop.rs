@@ -188,7 +188,7 @@ fn encrypted_keys_interoperate_both_ways() {
         "minisign -V",
     );
     // ... and the one we encrypt unlocks with minisign.
-    w.ok(&[
+    let rec = w.ok(&[
         "keygen",
         "-p",
         "e.pub",
@@ -197,6 +197,11 @@ fn encrypted_keys_interoperate_both_ways() {
         "--passphrase-file",
         "pass.txt",
     ]);
+    assert_eq!(rec[0]["encrypted"], true);
+    assert_eq!(mode(&w.path("e.key")), 0o600);
+    assert!(fs::read_to_string(w.path("e.key"))
+        .unwrap()
+        .starts_with("untrusted comment: minisign encrypted secret key\n"));
     fs::write(w.path("note.txt"), "x\n").unwrap();
     assert_ok(
         &minisign(
