@@ -104,12 +104,16 @@ _bundle__seal() {
 
     case "${cmd}" in
         bundle__seal)
-            opts="-h -V --help --version keygen seal verify pack unpack chain timeline help"
+            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -118,12 +122,16 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain)
-            opts="-h --help append checkpoint verify help"
+            opts="-h --format --help append checkpoint verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -132,7 +140,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__append)
-            opts="-i -s -h --input --key --passphrase-file --help"
+            opts="-i -s -h --input --key --passphrase-file --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +166,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -166,7 +178,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__checkpoint)
-            opts="-s -h --key --passphrase-file --checkpoint --help"
+            opts="-s -h --key --passphrase-file --checkpoint --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +198,10 @@ _bundle__seal() {
                     ;;
                 --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -266,7 +282,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__verify)
-            opts="-p -h --pub --checkpoint --require-signed --help"
+            opts="-p -h --pub --checkpoint --require-signed --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -282,6 +298,10 @@ _bundle__seal() {
                     ;;
                 --checkpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -460,7 +480,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__keygen)
-            opts="-p -s -W -f -h --pub --key --passphrase-file --unencrypted --force --help"
+            opts="-p -s -W -f -h --pub --key --passphrase-file --unencrypted --force --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +506,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -494,7 +518,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__pack)
-            opts="-o -h --output --help"
+            opts="-o -h --output --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +532,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -516,7 +544,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__seal)
-            opts="-s -q -h --key --passphrase-file --quiet --help"
+            opts="-s -q -h --key --passphrase-file --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,6 +562,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -542,7 +574,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__timeline)
-            opts="-h --require-sections --time-field --skip-invalid --help"
+            opts="-h --require-sections --time-field --skip-invalid --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +588,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -564,7 +600,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__unpack)
-            opts="-C -p -q -h --directory --pub --require-pass --quiet --help"
+            opts="-C -p -q -h --directory --pub --require-pass --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -586,6 +622,10 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -594,7 +634,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify)
-            opts="-p -q -h --pub --require-pass --quiet --help"
+            opts="-p -q -h --pub --require-pass --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +646,10 @@ _bundle__seal() {
                     ;;
                 -p)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)

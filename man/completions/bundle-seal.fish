@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_bundle_seal_global_optspecs
-    string join \n h/help V/version
+    string join \n format= h/help V/version
 end
 
 function __fish_bundle_seal_needs_command
@@ -24,6 +24,8 @@ function __fish_bundle_seal_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -s V -l version -d 'Print version'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'
@@ -37,25 +39,37 @@ complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "help" -d 'P
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s p -l pub -d 'Where to write the public key' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s s -l key -d 'Where to write the secret key (created with mode 0600)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -l passphrase-file -d 'Encrypt the secret key with the passphrase on this file\'s first line (`-` reads it from stdin), as minisign does' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s W -l unencrypted -d 'Store the secret key unencrypted (like `minisign -G -W`)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s f -l force -d 'Replace existing key files'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s s -l key -d 'The secret key (minisign format; refused when group/other can read it)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line (`-`: stdin)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s o -l output -d 'The archive to write (replaced atomically)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s C -l directory -d 'Where to extract (must be absent or empty)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -s h -l help -d 'Print help'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -f -a "append" -d 'Append each JSON record from stdin (or --input) as a receipt'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -f -a "checkpoint" -d 'Sign the chain\'s head into a checkpoint file (detects truncation)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -f -a "verify" -d 'Check the chain; name the first bad seq'
@@ -63,21 +77,29 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not _
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -s i -l input -d 'Records to append (JSON Lines; `-` is stdin)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -s s -l key -d 'Sign each receipt with this secret key' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line' -r -F
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -s h -l help -d 'Print help'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from append" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s s -l key -d 'The secret key that signs the head' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -l checkpoint -d 'Where to write the checkpoint [default: LOG.checkpoint]' -r -F
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s p -l pub -d 'Check receipt and checkpoint signatures with this public key' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l checkpoint -d 'The checkpoint to hold the log to [default: LOG.checkpoint, if present]' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l require-signed -d 'Fail on any receipt without a signature'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "append" -d 'Append each JSON record from stdin (or --input) as a receipt'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Sign the chain\'s head into a checkpoint file (detects truncation)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the chain; name the first bad seq'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l require-sections -d 'Sections (files or directories, by path, name or name without extension) that must be present. Example: app,proxy,metrics' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l time-field -d 'Top-level field holding a record\'s time (repeat; first present wins) [default: ts, timestamp, time, @timestamp, at, started_at]' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'

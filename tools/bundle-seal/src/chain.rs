@@ -18,7 +18,6 @@ use base64::Engine as _;
 use common::gate::Gate;
 use common::jsonl::{Item, JsonlReader};
 use common::lines::DEFAULT_MAX_LINE;
-use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Error, Outcome, Result};
 use fs4::fs_std::FileExt;
@@ -133,7 +132,7 @@ pub fn append(
     log: &Path,
     input: &str,
     key: Option<&SecretKey>,
-    out: &mut RecordWriter,
+    out: &mut crate::text::Out,
 ) -> Result<Outcome> {
     let name = log.display().to_string();
     let mut file = OpenOptions::new()
@@ -161,7 +160,7 @@ fn append_locked(
     name: &str,
     records: Vec<Value>,
     key: Option<&SecretKey>,
-    out: &mut RecordWriter,
+    out: &mut crate::text::Out,
 ) -> Result<Outcome> {
     let (mut seq, mut prev) = read_head(file, name)?;
     let mut buf = Vec::new();
@@ -213,7 +212,7 @@ pub fn checkpoint(
     log: &Path,
     checkpoint: &Path,
     key: &SecretKey,
-    out: &mut RecordWriter,
+    out: &mut crate::text::Out,
 ) -> Result<Outcome> {
     let name = log.display().to_string();
     let mut file = File::open(log).map_err(|e| Error::io(&name, e))?;
@@ -264,7 +263,7 @@ pub fn verify(
     checkpoint_path: Option<&Path>,
     key: Option<&PublicKey>,
     require_signed: bool,
-    out: &mut RecordWriter,
+    out: &mut crate::text::Out,
 ) -> Result<Outcome> {
     let name = log.display().to_string();
     let mut summary = SummaryBuilder::new(TOOL, VERSION);

@@ -16,6 +16,9 @@ Examples:
   # The release gate in CI: files intact, signature good, verdict pass.
   bundle-seal verify artifacts/rc1 --pub release.pub --require-pass
 
+  # The same, read by a person: one line per file, then the gates.
+  bundle-seal verify artifacts/rc1 --pub release.pub --format text
+
   # Anyone can check it without our tool:
   minisign -V -p release.pub -m artifacts/rc1/MANIFEST.json
   (cd artifacts/rc1 && sha256sum -c SHA256SUMS)
@@ -97,6 +100,10 @@ interrupted.";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Output: JSON Lines records (for tools) or readable text (for people).
+    #[arg(long, global = true, value_enum, default_value = "jsonl")]
+    pub format: common::cli::Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod minisign;
 pub mod pack;
 pub mod seal;
+pub mod text;
 pub mod timeline;
 pub mod verify;
 pub mod walk;
@@ -25,7 +26,7 @@ use crate::cli::{ChainCommand, Cli, Command};
 
 /// Runs one subcommand; records go to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let mut out = RecordWriter::stdout();
+    let mut out = text::Out::new(RecordWriter::stdout(), cli.format);
     // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
     if matches!(
         cli.command,

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::atomic::write_atomic;
 use common::gate::Gate;
-use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Error, Outcome, Result};
 
@@ -43,7 +42,7 @@ pub fn seal_time() -> Result<SystemTime> {
     }
 }
 
-pub fn seal(cfg: &SealConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
+pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     // Load the key first: a wrong passphrase should fail before any hashing.
     let key = keys::load_secret(cfg.key, cfg.passphrase_file)?;

@@ -9,7 +9,6 @@ use common::gate::Gate;
 use common::input::Input;
 use common::jsonl::{Item, JsonlReader};
 use common::lines::DEFAULT_MAX_LINE;
-use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Outcome, Result};
 use serde::Serialize;
@@ -40,7 +39,7 @@ struct Event {
     record: Value,
 }
 
-pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
+pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let entries = walk::walk(cfg.dir)?;
     walk::require_regular(&entries)?;

@@ -7,7 +7,6 @@ use std::io::Read;
 use std::path::Path;
 
 use common::gate::Gate;
-use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Error, Outcome, Result};
 use serde::Serialize;
@@ -81,7 +80,7 @@ fn read_capped(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-pub fn verify(cfg: &VerifyConfig<'_>, out: &mut RecordWriter) -> Result<Outcome> {
+pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let manifest_path = cfg.dir.join(MANIFEST);
     let Some(bytes) = read_capped(&manifest_path, MAX_MANIFEST)? else {

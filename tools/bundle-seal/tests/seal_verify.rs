@@ -122,7 +122,10 @@ fn every_single_byte_change_of_every_file_is_detected() {
     let root = w.path("rc1");
     let key = bundle_seal::keys::load_public(w.path("k.pub").to_str().unwrap()).unwrap();
     let check = || -> bool {
-        let mut sink = common::output::RecordWriter::new(Box::new(std::io::sink()), "sink");
+        let mut sink = bundle_seal::text::Out::new(
+            common::output::RecordWriter::new(Box::new(std::io::sink()), "sink"),
+            common::cli::Format::Jsonl,
+        );
         let cfg = bundle_seal::verify::VerifyConfig {
             dir: &root,
             key: &key,
@@ -684,4 +687,34 @@ fn sealing_is_reproducible_with_source_date_epoch() {
     assert!(String::from_utf8_lossy(&first.1).contains(
         "trusted comment: timestamp:1700000000\tfile:MANIFEST.json\tverdict:pass\thashed"
     ));
+}
+
+#[test]
+fn text_format_for_people() {
+    let w = sealed();
+    fs::write(w.path("rc1/extra.txt"), "x").unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub", "--format", "text"]);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!(
+            "ok       MANIFEST.json.minisig  key {}  timestamp:",
+            w.key_id("k.pub")
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1..8],
+        [
+            "ok       NOTES.md",
+            "extra    extra.txt",
+            "ok       replay/replay-diff.jsonl",
+            "ok       security/check.sh",
+            "ok       soak/soak-load.jsonl",
+            "ok       SHA256SUMS",
+            "bundle-seal: FAIL",
+        ]
+    );
+    assert_eq!(lines[8], "  gate mismatched_files         1.0 <= 0.0  FAIL");
 }
