@@ -16,7 +16,9 @@ type HmacSha256 = Hmac<Sha256>;
 pub const MIN_SALT_BYTES: usize = 16;
 
 /// What to do with a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// `[REDACTED:type]`
@@ -59,7 +61,9 @@ pub struct Hasher {
 
 impl std::fmt::Debug for Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hasher").field("key_id", &self.key_id).finish()
+        f.debug_struct("Hasher")
+            .field("key_id", &self.key_id)
+            .finish()
     }
 }
 
@@ -77,8 +81,14 @@ impl Hasher {
         let mac = HmacSha256::new_from_slice(salt).map_err(|e| Error::usage(e.to_string()))?;
         let key_id = match key_id {
             Some(k) => {
-                if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-                    return Err(Error::usage(format!("--key-id '{k}': use letters, digits, '_' or '-'")));
+                if k.is_empty()
+                    || !k
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
+                    return Err(Error::usage(format!(
+                        "--key-id '{k}': use letters, digits, '_' or '-'"
+                    )));
                 }
                 k.to_string()
             }
@@ -118,7 +128,11 @@ fn normalize(ty: &str, value: &[u8]) -> Vec<u8> {
     match ty {
         "email" | "ipv6" => value.to_ascii_lowercase(),
         "card" | "phone" | "ssn" => value.iter().copied().filter(u8::is_ascii_digit).collect(),
-        "iban" => value.iter().filter(|b| **b != b' ').map(u8::to_ascii_uppercase).collect(),
+        "iban" => value
+            .iter()
+            .filter(|b| **b != b' ')
+            .map(u8::to_ascii_uppercase)
+            .collect(),
         _ => value.to_vec(),
     }
 }
@@ -149,7 +163,13 @@ fn redact(ty: &str, out: &mut Vec<u8>) {
 /// first letter and domain of an email, the first octet of an IPv4, the
 /// first group of an IPv6, and a token's public prefix. Anything else: `********`.
 fn mask(ty: &str, value: &[u8], out: &mut Vec<u8>) {
-    let digits = || value.iter().copied().filter(u8::is_ascii_digit).collect::<Vec<u8>>();
+    let digits = || {
+        value
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_digit)
+            .collect::<Vec<u8>>()
+    };
     match ty {
         "card" => {
             let d = digits();
@@ -224,15 +244,33 @@ mod tests {
 
     #[test]
     fn masks_keep_documented_tails() {
-        assert_eq!(r(Action::Mask, "card", "4111 1111 1111 1111", None), "************1111");
-        assert_eq!(r(Action::Mask, "email", "john@example.com", None), "j***@example.com");
-        assert_eq!(r(Action::Mask, "phone", "+1 415-555-2671", None), "+* ***-***-**71");
+        assert_eq!(
+            r(Action::Mask, "card", "4111 1111 1111 1111", None),
+            "************1111"
+        );
+        assert_eq!(
+            r(Action::Mask, "email", "john@example.com", None),
+            "j***@example.com"
+        );
+        assert_eq!(
+            r(Action::Mask, "phone", "+1 415-555-2671", None),
+            "+* ***-***-**71"
+        );
         assert_eq!(r(Action::Mask, "ssn", "123-45-6789", None), "***-**-6789");
-        assert_eq!(r(Action::Mask, "iban", "DE89 3704 0044 0532 0130 00", None), "DE89**************3000");
+        assert_eq!(
+            r(Action::Mask, "iban", "DE89 3704 0044 0532 0130 00", None),
+            "DE89**************3000"
+        );
         assert_eq!(r(Action::Mask, "ipv4", "10.1.2.3", None), "10.*.*.*");
-        assert_eq!(r(Action::Mask, "github_token", "ghp_abcdef", None), "ghp_********");
+        assert_eq!(
+            r(Action::Mask, "github_token", "ghp_abcdef", None),
+            "ghp_********"
+        );
         assert_eq!(r(Action::Mask, "secret", "hunter2", None), "********");
-        assert_eq!(r(Action::Redact, "email", "x@y.z", None), "[REDACTED:email]");
+        assert_eq!(
+            r(Action::Redact, "email", "x@y.z", None),
+            "[REDACTED:email]"
+        );
     }
 
     #[test]

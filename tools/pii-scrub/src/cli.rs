@@ -125,7 +125,12 @@ pub struct Cli {
     pub key_id: Option<String>,
 
     /// Only these types (comma-separated names, custom rules included).
-    #[arg(long, value_name = "TYPES", value_delimiter = ',', conflicts_with = "except")]
+    #[arg(
+        long,
+        value_name = "TYPES",
+        value_delimiter = ',',
+        conflicts_with = "except"
+    )]
     pub only: Vec<String>,
 
     /// All types except these (comma-separated).

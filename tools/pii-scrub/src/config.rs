@@ -113,9 +113,17 @@ struct Rule {
 
 fn load_rules(path: &PathBuf) -> Result<Vec<Rule>> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(&shown, e).context("reading --rules"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(&shown, e).context("reading --rules"))?;
     let trimmed = text.trim_start();
-    let is_json = path.extension().is_some_and(|e| e == "json") || trimmed.starts_with('{') || trimmed.starts_with('[');
+    let is_json = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => true,
+        Some("toml") => false,
+        _ => {
+            trimmed.starts_with('{')
+                || (trimmed.starts_with('[') && trimmed[1..].trim_start().starts_with('{'))
+        }
+    };
     if is_json {
         if trimmed.starts_with('[') {
             return serde_json::from_str::<Vec<Rule>>(&text)
@@ -125,36 +133,53 @@ fn load_rules(path: &PathBuf) -> Result<Vec<Rule>> {
             .map(|f| f.rule)
             .map_err(|e| Error::at_column(&shown, e.line() as u64, e.column() as u64, e));
     }
-    toml::from_str::<RuleFile>(&text).map(|f| f.rule).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1).unwrap_or(1);
-        Error::at(&shown, line, e.message())
-    })
+    toml::from_str::<RuleFile>(&text)
+        .map(|f| f.rule)
+        .map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1)
+                .unwrap_or(1);
+            Error::at(&shown, line, e.message())
+        })
 }
 
 fn valid_type_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 40
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn read_salt(cli: &Cli) -> Result<Option<Vec<u8>>> {
     if let Some(path) = &cli.salt_file {
-        let mut bytes = std::fs::read(path).map_err(|e| Error::io(path.display(), e).context("reading --salt-file"))?;
+        let mut bytes = std::fs::read(path)
+            .map_err(|e| Error::io(path.display(), e).context("reading --salt-file"))?;
         while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             bytes.pop();
         }
         return Ok(Some(bytes));
     }
-    Ok(std::env::var_os(SALT_ENV).map(|v| v.into_encoded_bytes()).filter(|v| !v.is_empty()))
+    Ok(std::env::var_os(SALT_ENV)
+        .map(|v| v.into_encoded_bytes())
+        .filter(|v| !v.is_empty()))
 }
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         // 1. The type table: built-ins, then custom rules.
-        let mut types: Vec<TypeInfo> =
-            BUILTINS.iter().map(|b| TypeInfo { name: b.name.to_string(), action: Action::Redact }).collect();
-        let mut specs: Vec<(String, &str, Anchor, Check, usize)> =
-            BUILTINS.iter().map(|b| (b.regex.to_string(), b.candidate, b.anchor, b.check, 0)).collect();
+        let mut types: Vec<TypeInfo> = BUILTINS
+            .iter()
+            .map(|b| TypeInfo {
+                name: b.name.to_string(),
+                action: Action::Redact,
+            })
+            .collect();
+        let mut specs: Vec<(String, &str, Anchor, Check, usize)> = BUILTINS
+            .iter()
+            .map(|b| (b.regex.to_string(), b.candidate, b.anchor, b.check, 0))
+            .collect();
         let mut rule_actions: Vec<(usize, Action)> = Vec::new();
         for path in &cli.rules {
             for rule in load_rules(path)? {
@@ -166,7 +191,10 @@ impl Config {
                     )));
                 }
                 if types.iter().any(|t| t.name == rule.name) {
-                    return Err(Error::usage(format!("{shown}: rule '{}' is defined twice or shadows a built-in type", rule.name)));
+                    return Err(Error::usage(format!(
+                        "{shown}: rule '{}' is defined twice or shadows a built-in type",
+                        rule.name
+                    )));
                 }
                 let check = match rule.validator.as_deref() {
                     None => Check::None,
@@ -179,11 +207,17 @@ impl Config {
                 };
                 if let Some(a) = &rule.action {
                     let action = Action::parse(a).ok_or_else(|| {
-                        Error::usage(format!("{shown}: rule '{}': unknown action '{a}' (redact, mask, hash, remove)", rule.name))
+                        Error::usage(format!(
+                            "{shown}: rule '{}': unknown action '{a}' (redact, mask, hash, remove)",
+                            rule.name
+                        ))
                     })?;
                     rule_actions.push((types.len(), action));
                 }
-                types.push(TypeInfo { name: rule.name.clone(), action: Action::Redact });
+                types.push(TypeInfo {
+                    name: rule.name.clone(),
+                    action: Action::Redact,
+                });
                 specs.push((rule.regex, "", Anchor::Start, check, rule.group));
             }
         }
@@ -213,10 +247,20 @@ impl Config {
 
         // 3. Selection.
         for name in cli.only.iter().chain(&cli.except) {
-            known(name).ok_or_else(|| unknown_type(if cli.only.contains(name) { "--only" } else { "--except" }, name))?;
+            known(name).ok_or_else(|| {
+                unknown_type(
+                    if cli.only.contains(name) {
+                        "--only"
+                    } else {
+                        "--except"
+                    },
+                    name,
+                )
+            })?;
         }
         let selected = |name: &str| {
-            (cli.only.is_empty() || cli.only.iter().any(|n| n == name)) && !cli.except.iter().any(|n| n == name)
+            (cli.only.is_empty() || cli.only.iter().any(|n| n == name))
+                && !cli.except.iter().any(|n| n == name)
         };
         let mut detectors = Vec::new();
         for (i, (pattern, candidate, anchor, check, group)) in specs.iter().enumerate() {
@@ -228,13 +272,19 @@ impl Config {
             detectors.push(d);
         }
         if detectors.is_empty() {
-            return Err(Error::usage("no type is selected: --only/--except left nothing to look for"));
+            return Err(Error::usage(
+                "no type is selected: --only/--except left nothing to look for",
+            ));
         }
-        let secret_ty = known("secret").filter(|&i| selected(&types[i].name)).map(|i| i as TypeId);
+        let secret_ty = known("secret")
+            .filter(|&i| selected(&types[i].name))
+            .map(|i| i as TypeId);
         let matcher = Matcher::new(detectors)?;
 
         // 4. Hashing needs a salt; an unsalted hash of a phone number is a lookup away.
-        let hashing = types.iter().enumerate().any(|(_, t)| t.action == Action::Hash && selected(&t.name));
+        let hashing = types
+            .iter()
+            .any(|t| t.action == Action::Hash && selected(&t.name));
         let hasher = match (hashing, read_salt(&cli)?) {
             (false, _) => None,
             (true, Some(salt)) => Some(Hasher::new(&salt, cli.key_id.as_deref())?),
@@ -257,7 +307,8 @@ impl Config {
         }
         let mut allow_values = HashSet::new();
         for path in &cli.allow_file {
-            let text = std::fs::read(path).map_err(|e| Error::io(path.display(), e).context("reading --allow-file"))?;
+            let text = std::fs::read(path)
+                .map_err(|e| Error::io(path.display(), e).context("reading --allow-file"))?;
             for line in text.split(|&b| b == b'\n') {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if !line.is_empty() {
@@ -274,16 +325,24 @@ impl Config {
         } else {
             Mode::Filter
         };
-        let paths = if cli.paths.is_empty() { vec!["-".to_string()] } else { cli.paths.clone() };
+        let paths = if cli.paths.is_empty() {
+            vec!["-".to_string()]
+        } else {
+            cli.paths.clone()
+        };
         if (cli.in_place || cli.out_dir.is_some()) && paths.iter().any(|p| p == "-") {
-            return Err(Error::usage("--in-place and --out-dir need file or directory paths, not stdin"));
+            return Err(Error::usage(
+                "--in-place and --out-dir need file or directory paths, not stdin",
+            ));
         }
         if cli.max_line == 0 {
             return Err(Error::usage("--max-line must be at least 1"));
         }
         if let Some(suffix) = &cli.backup_suffix {
             if suffix.is_empty() || suffix.contains('/') {
-                return Err(Error::usage(format!("--backup-suffix '{suffix}': must be non-empty and contain no '/'")));
+                return Err(Error::usage(format!(
+                    "--backup-suffix '{suffix}': must be non-empty and contain no '/'"
+                )));
             }
         }
         let threads = match cli.threads {
@@ -323,7 +382,9 @@ impl Config {
 }
 
 fn bad_action(a: &str) -> Error {
-    Error::usage(format!("--action '{a}': unknown action (redact, mask, hash, remove)"))
+    Error::usage(format!(
+        "--action '{a}': unknown action (redact, mask, hash, remove)"
+    ))
 }
 
 fn unknown_type(flag: &str, name: &str) -> Error {

@@ -38,7 +38,10 @@ pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<F
     let mut found = Found::default();
     for p in paths {
         if p == "-" {
-            found.sources.push(Source { path: p.clone(), rel: PathBuf::from("stdin") });
+            found.sources.push(Source {
+                path: p.clone(),
+                rel: PathBuf::from("stdin"),
+            });
             continue;
         }
         let meta = match fs::metadata(p) {
@@ -49,15 +52,25 @@ pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<F
             }
         };
         if !meta.is_dir() {
-            let rel = Path::new(p).file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from(p));
-            found.sources.push(Source { path: p.clone(), rel });
+            let rel = Path::new(p)
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(p));
+            found.sources.push(Source {
+                path: p.clone(),
+                rel,
+            });
             continue;
         }
         let mut overrides = OverrideBuilder::new(p);
         for g in globs {
-            overrides.add(g).map_err(|e| Error::usage(format!("--glob '{g}': {e}")))?;
+            overrides
+                .add(g)
+                .map_err(|e| Error::usage(format!("--glob '{g}': {e}")))?;
         }
-        let overrides = overrides.build().map_err(|e| Error::usage(format!("--glob: {e}")))?;
+        let overrides = overrides
+            .build()
+            .map_err(|e| Error::usage(format!("--glob: {e}")))?;
         let walker = WalkBuilder::new(p)
             .hidden(false)
             .ignore(!no_ignore)
@@ -75,12 +88,21 @@ pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<F
             match entry {
                 Err(e) => found.errors.push(Error::new(format!("{p}: {e}"))),
                 Ok(entry) => {
-                    let Some(ft) = entry.file_type() else { continue };
+                    let Some(ft) = entry.file_type() else {
+                        continue;
+                    };
                     if ft.is_symlink() {
                         found.skipped += 1;
                     } else if ft.is_file() {
-                        let rel = entry.path().strip_prefix(p).map(Path::to_path_buf).unwrap_or_default();
-                        found.sources.push(Source { path: entry.path().display().to_string(), rel });
+                        let rel = entry
+                            .path()
+                            .strip_prefix(p)
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default();
+                        found.sources.push(Source {
+                            path: entry.path().display().to_string(),
+                            rel,
+                        });
                     }
                 }
             }
@@ -108,8 +130,14 @@ impl Target {
         let path = match out_dir {
             None => {
                 let p = PathBuf::from(&source.path);
-                if fs::symlink_metadata(&p).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
-                    return Err(Error::new(format!("{}: is a symlink: refusing to rewrite it in place", source.path)));
+                if fs::symlink_metadata(&p)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false)
+                {
+                    return Err(Error::new(format!(
+                        "{}: is a symlink: refusing to rewrite it in place",
+                        source.path
+                    )));
                 }
                 p
             }
@@ -125,7 +153,10 @@ impl Target {
         let name = path.display().to_string();
         let atomic = AtomicFile::create(&path)?;
         Ok(if gzip {
-            Target::Gzip(GzEncoder::new(BufWriter::new(atomic), flate2::Compression::default()), name)
+            Target::Gzip(
+                GzEncoder::new(BufWriter::new(atomic), flate2::Compression::default()),
+                name,
+            )
         } else {
             Target::Plain(atomic, name)
         })
@@ -149,7 +180,8 @@ impl Target {
         let atomic = match self {
             Target::Gzip(gz, name) => {
                 let buf = gz.finish().map_err(|e| Error::io(&name, e))?;
-                buf.into_inner().map_err(|e| Error::io(&name, e.into_error()))?
+                buf.into_inner()
+                    .map_err(|e| Error::io(&name, e.into_error()))?
             }
             Target::Plain(p, _) => p,
         };
@@ -161,5 +193,7 @@ impl Target {
 /// untouched until the atomic rename).
 pub fn backup(path: &str, suffix: &str) -> Result<()> {
     let dest = format!("{path}{suffix}");
-    fs::copy(path, &dest).map(|_| ()).map_err(|e| Error::io(&dest, e).context("writing backup"))
+    fs::copy(path, &dest)
+        .map(|_| ())
+        .map_err(|e| Error::io(&dest, e).context("writing backup"))
 }

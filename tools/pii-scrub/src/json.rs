@@ -45,12 +45,28 @@ struct Walker<'a, 's, 'e> {
 
 /// Scrubs one JSON object line into `out`; on error `out` holds garbage the
 /// caller must discard (the line is quarantined).
-pub fn scrub_line(line: &[u8], sc: &mut Scrubber<'_>, out: &mut Vec<u8>, findings: &mut Vec<Finding>) -> Result<(), Reason> {
+pub fn scrub_line(
+    line: &[u8],
+    sc: &mut Scrubber<'_>,
+    out: &mut Vec<u8>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Reason> {
     let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
     let first = findings.len();
     let mut cands = Vec::new();
     sc.candidates(line, &mut cands);
-    let mut w = Walker { b: line, i: 0, sc, out, findings, path: Vec::new(), tmp: Vec::new(), scoped, cands, cursor: 0 };
+    let mut w = Walker {
+        b: line,
+        i: 0,
+        sc,
+        out,
+        findings,
+        path: Vec::new(),
+        tmp: Vec::new(),
+        scoped,
+        cands,
+        cursor: 0,
+    };
     w.ws_copy();
     if w.peek() != Some(b'{') {
         return Err(Reason::InvalidJson);
@@ -117,7 +133,10 @@ fn decode(raw: &[u8]) -> Vec<u8> {
             b'u' => {
                 let hi = hex4(&raw[i..]).unwrap_or(0xFFFD);
                 i += 4;
-                let code = if (0xD800..0xDC00).contains(&hi) && raw.get(i) == Some(&b'\\') && raw.get(i + 1) == Some(&b'u') {
+                let code = if (0xD800..0xDC00).contains(&hi)
+                    && raw.get(i) == Some(&b'\\')
+                    && raw.get(i + 1) == Some(&b'u')
+                {
                     match hex4(&raw[i + 2..]) {
                         Some(lo) if (0xDC00..0xE000).contains(&lo) => {
                             i += 6;
@@ -184,9 +203,12 @@ impl<'a> Walker<'a, '_, '_> {
                 b'\\' => {
                     escaped = true;
                     match self.b.get(j + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i = j + 2,
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.i = j + 2
+                        }
                         Some(b'u') => {
-                            hex4(self.b.get(j + 2..).unwrap_or_default()).ok_or(Reason::InvalidJson)?;
+                            hex4(self.b.get(j + 2..).unwrap_or_default())
+                                .ok_or(Reason::InvalidJson)?;
                             self.i = j + 6;
                         }
                         _ => return Err(Reason::InvalidJson),
@@ -240,7 +262,11 @@ impl<'a> Walker<'a, '_, '_> {
         for s in &self.path {
             p.push('/');
             match s {
-                Seg::Key(k) => p.push_str(&String::from_utf8_lossy(k).replace('~', "~0").replace('/', "~1")),
+                Seg::Key(k) => p.push_str(
+                    &String::from_utf8_lossy(k)
+                        .replace('~', "~0")
+                        .replace('/', "~1"),
+                ),
                 Seg::Index(i) => p.push_str(&i.to_string()),
             }
         }
@@ -253,7 +279,12 @@ impl<'a> Walker<'a, '_, '_> {
         let mut remove = false;
         for h in self.sc.hits() {
             remove |= self.sc.engine.action(h.ty) == Action::Remove;
-            self.findings.push(Finding { ty: h.ty, start: h.start, end: h.end, pointer: Some(pointer.clone()) });
+            self.findings.push(Finding {
+                ty: h.ty,
+                start: h.start,
+                end: h.end,
+                pointer: Some(pointer.clone()),
+            });
         }
         remove
     }
@@ -266,18 +297,34 @@ impl<'a> Walker<'a, '_, '_> {
             if let Some(ty) = e.secret_ty {
                 if !validate::is_placeholder(text) {
                     let pointer = self.pointer();
-                    self.findings.push(Finding { ty, start: 0, end: text.len(), pointer: Some(pointer) });
+                    self.findings.push(Finding {
+                        ty,
+                        start: 0,
+                        end: text.len(),
+                        pointer: Some(pointer),
+                    });
                     if e.action(ty) == Action::Remove {
                         return true;
                     }
                     self.tmp.clear();
-                    actions::render(e.action(ty), e.name(ty), text, e.hasher.as_ref(), &mut self.tmp);
+                    actions::render(
+                        e.action(ty),
+                        e.name(ty),
+                        text,
+                        e.hasher.as_ref(),
+                        &mut self.tmp,
+                    );
                     write_string(&self.tmp, self.out);
                     return false;
                 }
             }
         }
-        self.sc.find(text, Ctx { version_field: version });
+        self.sc.find(
+            text,
+            Ctx {
+                version_field: version,
+            },
+        );
         if self.sc.hits().is_empty() {
             self.out.extend_from_slice(raw);
             return false;
@@ -306,7 +353,11 @@ impl<'a> Walker<'a, '_, '_> {
                     self.out.extend_from_slice(&b[a - 1..=z]);
                     return Ok(false);
                 }
-                let text: Cow<'_, [u8]> = if esc { Cow::Owned(decode(&b[a..z])) } else { Cow::Borrowed(&b[a..z]) };
+                let text: Cow<'_, [u8]> = if esc {
+                    Cow::Owned(decode(&b[a..z]))
+                } else {
+                    Cow::Borrowed(&b[a..z])
+                };
                 Ok(self.scalar(&b[a - 1..=z], &text, secret, version))
             }
             Some(b't') => self.literal(b"true"),
@@ -400,8 +451,13 @@ impl<'a> Walker<'a, '_, '_> {
             }
             self.ws_copy();
             let (ka, kz, kesc) = self.string()?;
-            let key: Cow<'a, [u8]> = if kesc { Cow::Owned(decode(&b[ka..kz])) } else { Cow::Borrowed(&b[ka..kz]) };
-            let secret_here = secret || (self.sc.engine.secret_ty.is_some() && keys::is_secret_name(&key));
+            let key: Cow<'a, [u8]> = if kesc {
+                Cow::Owned(decode(&b[ka..kz]))
+            } else {
+                Cow::Borrowed(&b[ka..kz])
+            };
+            let secret_here =
+                secret || (self.sc.engine.secret_ty.is_some() && keys::is_secret_name(&key));
             let version = keys::is_version_name(&key);
             // Cheap for the usual unescaped key (a borrow of the line).
             let key_scan = key.clone();
@@ -511,7 +567,10 @@ mod tests {
 
     #[test]
     fn decode_handles_escapes_and_surrogates() {
-        assert_eq!(decode(br#"a\"b\\c\n\u0040\ud83d\ude00"#), "a\"b\\c\n@😀".as_bytes());
+        assert_eq!(
+            decode(br#"a\"b\\c\n\u0040\ud83d\ude00"#),
+            "a\"b\\c\n@😀".as_bytes()
+        );
         assert_eq!(decode(br"\ud800x"), "\u{FFFD}x".as_bytes());
     }
 

@@ -67,7 +67,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         (None, Mode::Filter) => None,
         (None, _) => Some(RecordWriter::stdout()),
     };
-    let mut rep = Reporter::new(&cfg.engine, report_out, cfg.format, cfg.quarantine.as_deref())?;
+    let mut rep = Reporter::new(
+        &cfg.engine,
+        report_out,
+        cfg.format,
+        cfg.quarantine.as_deref(),
+    )?;
     rep.totals.skipped = found.skipped;
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
@@ -90,7 +95,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         );
     }
     if errors > 0 && !interrupted {
-        return Err(Error::new(format!("{errors} input(s) could not be processed completely (see above)")));
+        return Err(Error::new(format!(
+            "{errors} input(s) could not be processed completely (see above)"
+        )));
     }
     Ok(summary.outcome())
 }
@@ -100,7 +107,12 @@ fn error_line(e: &Error) {
 }
 
 /// Filter mode to stdout: inputs one after another, events reported as they come.
-fn stream(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &mut SummaryBuilder) -> Result<bool> {
+fn stream(
+    cfg: &Config,
+    sources: &[Source],
+    rep: &mut Reporter<'_>,
+    builder: &mut SummaryBuilder,
+) -> Result<bool> {
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(256 * 1024, stdout);
     let keep_raw = rep.keeps_raw();
@@ -144,7 +156,12 @@ fn stream(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &mu
 }
 
 /// Report-only modes and file outputs: files in parallel, reported in order.
-fn parallel(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &mut SummaryBuilder) -> Result<bool> {
+fn parallel(
+    cfg: &Config,
+    sources: &[Source],
+    rep: &mut Reporter<'_>,
+    builder: &mut SummaryBuilder,
+) -> Result<bool> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
@@ -152,8 +169,12 @@ fn parallel(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &
     let keep_raw = rep.keeps_raw();
     // Batches bound the memory held by finished-but-unreported files.
     for batch in sources.chunks(cfg.threads.max(1) * 4) {
-        let results: Vec<FileResult> =
-            pool.install(|| batch.par_iter().map(|src| scrub_file(cfg, src, keep_raw)).collect());
+        let results: Vec<FileResult> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|src| scrub_file(cfg, src, keep_raw))
+                .collect()
+        });
         for r in results {
             for ev in r.events {
                 rep.event(&r.name, ev)?;
@@ -178,7 +199,13 @@ fn parallel(cfg: &Config, sources: &[Source], rep: &mut Reporter<'_>, builder: &
 }
 
 fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
-    let mut res = FileResult { name: src.path.clone(), sha256: None, events: Vec::new(), stats: None, error: None };
+    let mut res = FileResult {
+        name: src.path.clone(),
+        sha256: None,
+        events: Vec::new(),
+        stats: None,
+        error: None,
+    };
     let mut input = match Input::open(&src.path) {
         Ok(i) => i,
         Err(e) => {
@@ -198,7 +225,10 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
     } else {
         None
     };
-    let out_name = target.as_ref().map(|t| t.name().to_string()).unwrap_or_default();
+    let out_name = target
+        .as_ref()
+        .map(|t| t.name().to_string())
+        .unwrap_or_default();
     let events = &mut res.events;
     let result = process::process(
         &cfg.engine,
@@ -221,7 +251,9 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
                 let untouched = cfg.in_place && stats.lines_changed == 0 && stats.quarantined == 0;
                 if !stats.interrupted && !untouched {
                     let committed = match &cfg.backup_suffix {
-                        Some(suffix) if cfg.in_place => files::backup(&src.path, suffix).and_then(|()| t.commit()),
+                        Some(suffix) if cfg.in_place => {
+                            files::backup(&src.path, suffix).and_then(|()| t.commit())
+                        }
                         _ => t.commit(),
                     };
                     if let Err(e) = committed {

@@ -13,7 +13,6 @@ use memchr::memchr;
 
 use common::{Error, Result};
 
-
 use crate::config::Engine;
 use crate::json;
 use crate::scan::{Finding, LineOut, Reason, Scrubber};
@@ -23,8 +22,16 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Something the report needs to hear about, in input order.
 #[derive(Debug)]
 pub enum Event {
-    Finding { line: u64, finding: Finding },
-    Quarantined { line: u64, reason: Reason, bytes: u64, raw: Option<Vec<u8>> },
+    Finding {
+        line: u64,
+        finding: Finding,
+    },
+    Quarantined {
+        line: u64,
+        reason: Reason,
+        bytes: u64,
+        raw: Option<Vec<u8>>,
+    },
 }
 
 /// Figures for one input.
@@ -152,7 +159,8 @@ pub fn process<'w>(
     st.sc.end_of_input();
     st.stats.allowed = st.sc.allowed;
     if let Some(out) = st.out.as_mut() {
-        out.flush().map_err(|e| Failure::Output(Error::io(st.out_name, e)))?;
+        out.flush()
+            .map_err(|e| Failure::Output(Error::io(st.out_name, e)))?;
     }
     Ok(st.stats)
 }
@@ -160,7 +168,9 @@ pub fn process<'w>(
 impl State<'_, '_> {
     fn write(&mut self, bytes: &[u8]) -> Res<()> {
         match self.out.as_mut() {
-            Some(w) => w.write_all(bytes).map_err(|e| Failure::Output(Error::io(self.out_name, e))),
+            Some(w) => w
+                .write_all(bytes)
+                .map_err(|e| Failure::Output(Error::io(self.out_name, e))),
             None => Ok(()),
         }
     }
@@ -169,15 +179,24 @@ impl State<'_, '_> {
         self.stats.lines += 1;
         self.stats.bytes += len + u64::from(terminated);
         self.stats.quarantined += 1;
-        sink(Event::Quarantined { line: self.stats.lines, reason: Reason::LineTooLong, bytes: len, raw: None })
-            .map_err(Failure::Output)
+        sink(Event::Quarantined {
+            line: self.stats.lines,
+            reason: Reason::LineTooLong,
+            bytes: len,
+            raw: None,
+        })
+        .map_err(Failure::Output)
     }
 
     fn line(&mut self, line: &[u8], terminated: bool, sink: Sink<'_>) -> Res<()> {
         self.stats.lines += 1;
         self.stats.bytes += line.len() as u64 + u64::from(terminated);
         let number = self.stats.lines;
-        let (bom, body) = if number == 1 && line.starts_with(BOM) { (BOM, &line[BOM.len()..]) } else { (&b""[..], line) };
+        let (bom, body) = if number == 1 && line.starts_with(BOM) {
+            (BOM, &line[BOM.len()..])
+        } else {
+            (&b""[..], line)
+        };
         self.buf.clear();
         self.findings.clear();
         let result = if json::looks_like_json(body) {
@@ -192,7 +211,13 @@ impl State<'_, '_> {
                 // Fail closed: nothing of this line reaches the output.
                 self.stats.quarantined += 1;
                 let raw = self.keep_raw.then(|| line.to_vec());
-                sink(Event::Quarantined { line: number, reason, bytes: line.len() as u64, raw }).map_err(Failure::Output)
+                sink(Event::Quarantined {
+                    line: number,
+                    reason,
+                    bytes: line.len() as u64,
+                    raw,
+                })
+                .map_err(Failure::Output)
             }
             Ok(how) => {
                 let keep = how != LineOut::Dropped;
@@ -213,7 +238,11 @@ impl State<'_, '_> {
                 }
                 self.stats.findings += self.findings.len() as u64;
                 for finding in self.findings.drain(..) {
-                    sink(Event::Finding { line: number, finding }).map_err(Failure::Output)?;
+                    sink(Event::Finding {
+                        line: number,
+                        finding,
+                    })
+                    .map_err(Failure::Output)?;
                 }
                 Ok(())
             }
@@ -224,7 +253,11 @@ impl State<'_, '_> {
     /// only needs to be valid JSON (serde's validator is fast); anything
     /// else, or a line serde refuses, is walked field by field.
     fn json_line(&mut self, body: &[u8]) -> std::result::Result<LineOut, Reason> {
-        if memchr(b'\\', body).is_none()
+        // serde stops at its own depth limit; deep lines take the walker, which
+        // quarantines them as too_deep rather than passing them on unread.
+        let nesting = body.iter().filter(|&&b| b == b'{' || b == b'[').count();
+        if nesting <= json::MAX_DEPTH
+            && memchr(b'\\', body).is_none()
             && memchr(b'%', body).is_none()
             && !self.sc.engine.matcher.any_candidate(body)
             && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
@@ -232,6 +265,10 @@ impl State<'_, '_> {
             return Ok(LineOut::Clean);
         }
         json::scrub_line(body, &mut self.sc, &mut self.buf, &mut self.findings)?;
-        Ok(if self.findings.is_empty() { LineOut::Clean } else { LineOut::Changed })
+        Ok(if self.findings.is_empty() {
+            LineOut::Clean
+        } else {
+            LineOut::Changed
+        })
     }
 }

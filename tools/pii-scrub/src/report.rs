@@ -62,18 +62,35 @@ pub struct Reporter<'e> {
 
 impl std::fmt::Debug for Reporter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reporter").field("format", &self.format).finish()
+        f.debug_struct("Reporter")
+            .field("format", &self.format)
+            .finish()
     }
 }
 
 impl<'e> Reporter<'e> {
-    pub fn new(engine: &'e Engine, out: Option<RecordWriter>, format: Format, quarantine: Option<&Path>) -> Result<Self> {
+    pub fn new(
+        engine: &'e Engine,
+        out: Option<RecordWriter>,
+        format: Format,
+        quarantine: Option<&Path>,
+    ) -> Result<Self> {
         let (quarantine, quarantine_name) = match quarantine {
             // 0600: quarantined lines are exactly the ones holding personal data.
-            Some(p) => (Some(AtomicFile::create_with_mode(p, 0o600)?), p.display().to_string()),
+            Some(p) => (
+                Some(AtomicFile::create_with_mode(p, 0o600)?),
+                p.display().to_string(),
+            ),
             None => (None, String::new()),
         };
-        Ok(Reporter { engine, out, format, quarantine, quarantine_name, totals: Totals::default() })
+        Ok(Reporter {
+            engine,
+            out,
+            format,
+            quarantine,
+            quarantine_name,
+            totals: Totals::default(),
+        })
     }
 
     pub fn keeps_raw(&self) -> bool {
@@ -89,7 +106,9 @@ impl<'e> Reporter<'e> {
                 self.totals.findings += 1;
                 *self.totals.by_type.entry(ty.clone()).or_default() += 1;
                 *self.totals.by_file.entry(file.to_string()).or_default() += 1;
-                let Some(out) = self.out.as_mut() else { return Ok(()) };
+                let Some(out) = self.out.as_mut() else {
+                    return Ok(());
+                };
                 match self.format {
                     Format::Jsonl => {
                         let mut rec = Map::new();
@@ -106,7 +125,10 @@ impl<'e> Reporter<'e> {
                         out.write(&rec)
                     }
                     Format::Text => {
-                        let at = finding.pointer.map(|p| format!(" at {p}")).unwrap_or_default();
+                        let at = finding
+                            .pointer
+                            .map(|p| format!(" at {p}"))
+                            .unwrap_or_default();
                         let text = format!(
                             "{file}:{line}: {ty}{at} bytes {}..{} ({action})\n",
                             finding.start, finding.end
@@ -115,9 +137,18 @@ impl<'e> Reporter<'e> {
                     }
                 }
             }
-            Event::Quarantined { line, reason, bytes, raw } => {
+            Event::Quarantined {
+                line,
+                reason,
+                bytes,
+                raw,
+            } => {
                 self.totals.quarantined += 1;
-                *self.totals.by_reason.entry(reason.name().to_string()).or_default() += 1;
+                *self
+                    .totals
+                    .by_reason
+                    .entry(reason.name().to_string())
+                    .or_default() += 1;
                 if let Some(q) = self.quarantine.as_mut() {
                     let mut rec = Map::new();
                     rec.insert("kind".into(), json!("quarantined"));
@@ -130,23 +161,33 @@ impl<'e> Reporter<'e> {
                             Ok(s) => rec.insert("record".into(), json!(s)),
                             Err(e) => rec.insert(
                                 "record_base64".into(),
-                                json!(base64::engine::general_purpose::STANDARD.encode(e.as_bytes())),
+                                json!(
+                                    base64::engine::general_purpose::STANDARD.encode(e.as_bytes())
+                                ),
                             ),
                         },
                         None => rec.insert("record".into(), Value::Null),
                     };
-                    let mut line_bytes = serde_json::to_vec(&rec).map_err(|e| Error::new(e.to_string()))?;
+                    let mut line_bytes =
+                        serde_json::to_vec(&rec).map_err(|e| Error::new(e.to_string()))?;
                     line_bytes.push(b'\n');
-                    q.write_all(&line_bytes).map_err(|e| Error::io(&self.quarantine_name, e))?;
+                    q.write_all(&line_bytes)
+                        .map_err(|e| Error::io(&self.quarantine_name, e))?;
                 }
-                let Some(out) = self.out.as_mut() else { return Ok(()) };
+                let Some(out) = self.out.as_mut() else {
+                    return Ok(());
+                };
                 match self.format {
                     Format::Jsonl => out.write(&json!({
                         "kind": "quarantined", "file": file, "line": line,
                         "reason": reason.name(), "bytes": bytes,
                     })),
                     Format::Text => out.write_bytes(
-                        format!("{file}:{line}: quarantined: {} ({bytes} bytes)\n", reason.name()).as_bytes(),
+                        format!(
+                            "{file}:{line}: quarantined: {} ({bytes} bytes)\n",
+                            reason.name()
+                        )
+                        .as_bytes(),
                     ),
                 }
             }
@@ -164,7 +205,11 @@ impl<'e> Reporter<'e> {
             q.commit()?;
         }
         let t = &self.totals;
-        let mb_s = if elapsed_ms > 0.0 { t.bytes as f64 / 1e6 / (elapsed_ms / 1e3) } else { 0.0 };
+        let mb_s = if elapsed_ms > 0.0 {
+            t.bytes as f64 / 1e6 / (elapsed_ms / 1e3)
+        } else {
+            0.0
+        };
         builder
             .figure("files", t.files)
             .figure("lines", t.lines)
@@ -190,7 +235,8 @@ impl<'e> Reporter<'e> {
                 Format::Jsonl => out.write(&summary)?,
                 Format::Text => {
                     let mut text = String::new();
-                    let by_type: Vec<String> = t.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    let by_type: Vec<String> =
+                        t.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
                     text.push_str(&format!(
                         "{} files, {} lines, {} bytes: {} findings{}, {} lines changed, {} quarantined, {} allowed\n",
                         t.files,
@@ -214,7 +260,11 @@ impl<'e> Reporter<'e> {
                     }
                     text.push_str(&format!(
                         "verdict: {}{}\n",
-                        if summary.verdict.is_pass() { "pass" } else { "fail" },
+                        if summary.verdict.is_pass() {
+                            "pass"
+                        } else {
+                            "fail"
+                        },
                         if interrupted { " (interrupted)" } else { "" }
                     ));
                     out.write_bytes(text.as_bytes())?;
@@ -233,7 +283,11 @@ pub fn gates(check: bool, max_quarantined: Option<u64>, totals: &Totals) -> Vec<
         g.push(Gate::at_most("findings", 0.0, totals.findings as f64));
     }
     if let Some(m) = max_quarantined {
-        g.push(Gate::at_most("quarantined", m as f64, totals.quarantined as f64));
+        g.push(Gate::at_most(
+            "quarantined",
+            m as f64,
+            totals.quarantined as f64,
+        ));
     }
     g
 }

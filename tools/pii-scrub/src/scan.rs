@@ -80,14 +80,16 @@ fn hex_val(b: u8) -> u8 {
 }
 
 pub fn has_percent_escape(hay: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', hay).any(|i| i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]))
+    memchr::memchr_iter(b'%', hay)
+        .any(|i| i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]))
 }
 
 /// A PEM body line: base64, blank, or an RFC 1421 header.
 fn is_pem_body(line: &[u8]) -> bool {
     let t = line.trim_ascii();
     t.is_empty()
-        || t.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        || t.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
         || t.starts_with(b"Proc-Type:")
         || t.starts_with(b"DEK-Info:")
 }
@@ -118,7 +120,8 @@ impl<'e> Scrubber<'e> {
             let mut i = 0;
             while i < hay.len() {
                 if hay[i] == b'%' && i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]) {
-                    self.decoded.push(hex_val(hay[i + 1]) * 16 + hex_val(hay[i + 2]));
+                    self.decoded
+                        .push(hex_val(hay[i + 1]) * 16 + hex_val(hay[i + 2]));
                     self.map.push(i);
                     i += 3;
                 } else {
@@ -135,7 +138,11 @@ impl<'e> Scrubber<'e> {
                     self.allowed += 1;
                     continue;
                 }
-                self.hits.push(Hit { start: self.map[h.start], end: self.map[h.end], ty: h.ty });
+                self.hits.push(Hit {
+                    start: self.map[h.start],
+                    end: self.map[h.end],
+                    ty: h.ty,
+                });
             }
         }
         if self.engine.has_allow() {
@@ -163,7 +170,13 @@ impl<'e> Scrubber<'e> {
         let mut last = 0;
         for h in &self.hits {
             out.extend_from_slice(&hay[last..h.start]);
-            actions::render(e.action(h.ty), e.name(h.ty), &hay[h.start..h.end], e.hasher.as_ref(), out);
+            actions::render(
+                e.action(h.ty),
+                e.name(h.ty),
+                &hay[h.start..h.end],
+                e.hasher.as_ref(),
+                out,
+            );
             last = h.end;
         }
         out.extend_from_slice(&hay[last..]);
@@ -171,7 +184,12 @@ impl<'e> Scrubber<'e> {
 
     /// Scrubs one text line (without its terminator); a changed line is
     /// written to `out`.
-    pub fn text_line(&mut self, line: &[u8], out: &mut Vec<u8>, findings: &mut Vec<Finding>) -> Result<LineOut, Reason> {
+    pub fn text_line(
+        &mut self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<LineOut, Reason> {
         let mut rest = line;
         let mut offset = 0;
         if self.pem_open {
@@ -192,7 +210,12 @@ impl<'e> Scrubber<'e> {
         }
         self.pem_open = open;
         for h in &self.hits {
-            findings.push(Finding { ty: h.ty, start: h.start + offset, end: h.end + offset, pointer: None });
+            findings.push(Finding {
+                ty: h.ty,
+                start: h.start + offset,
+                end: h.end + offset,
+                pointer: None,
+            });
         }
         if self.hits.is_empty() && offset == 0 {
             return Ok(LineOut::Clean);

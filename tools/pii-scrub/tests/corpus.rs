@@ -32,7 +32,9 @@ impl Rng {
     }
     fn chars(&mut self, alphabet: &str, n: usize) -> String {
         let a = alphabet.as_bytes();
-        (0..n).map(|_| a[self.below(a.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| a[self.below(a.len() as u64) as usize] as char)
+            .collect()
     }
     fn digits(&mut self, n: usize) -> String {
         self.chars("0123456789", n)
@@ -53,18 +55,28 @@ fn luhn_ok(d: &str) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    // Not `is_multiple_of`: the workspace's rust-version (1.80) predates it.
+    #[allow(clippy::manual_is_multiple_of)]
+    let ok = sum % 10 == 0;
+    ok
 }
 
 /// Completes `prefix` to `len` digits with a valid Luhn check digit.
 fn luhn_complete(r: &mut Rng, prefix: &str, len: usize) -> String {
     let body = format!("{prefix}{}", r.digits(len - prefix.len() - 1));
-    (0..10).map(|c| format!("{body}{c}")).find(|d| luhn_ok(d)).unwrap()
+    (0..10)
+        .map(|c| format!("{body}{c}"))
+        .find(|d| luhn_ok(d))
+        .unwrap()
 }
 
 fn mod97(s: &str) -> u32 {
     s.bytes().fold(0u32, |rem, c| {
-        let v = if c.is_ascii_digit() { u32::from(c - b'0') } else { u32::from(c - b'A') + 10 };
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        };
         if v >= 10 {
             (rem * 100 + v) % 97
         } else {
@@ -76,15 +88,34 @@ fn mod97(s: &str) -> u32 {
 fn iban(r: &mut Rng) -> String {
     let (cc, bban) = match r.below(3) {
         0 => ("DE", r.digits(18)),
-        1 => ("GB", format!("{}{}", r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4), r.digits(14))),
-        _ => ("NL", format!("{}{}", r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4), r.digits(10))),
+        1 => (
+            "GB",
+            format!(
+                "{}{}",
+                r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4),
+                r.digits(14)
+            ),
+        ),
+        _ => (
+            "NL",
+            format!(
+                "{}{}",
+                r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 4),
+                r.digits(10)
+            ),
+        ),
     };
     let check = 98 - mod97(&format!("{bban}{cc}00"));
     let compact = format!("{cc}{check:02}{bban}");
     if r.below(2) == 0 {
         compact
     } else {
-        compact.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ")
+        compact
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -95,12 +126,22 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// One planted item of `ty`.
 fn plant(r: &mut Rng, ty: &str) -> String {
-    let names = ["alice", "bob", "carol", "dave", "erin", "j.smith", "li.wei", "o'neil"];
+    let names = [
+        "alice", "bob", "carol", "dave", "erin", "j.smith", "li.wei", "o'neil",
+    ];
     match ty {
         "email" => {
             let local = r.pick(&names).replace('\'', "");
-            let tag = if r.below(3) == 0 { format!("+{}", r.chars("abcxyz", 3)) } else { String::new() };
-            format!("{local}{tag}@{}.{}", r.pick(&["acme", "mail-box", "corp.example", "shop"]), r.pick(&["com", "org", "io", "co.uk", "de"]))
+            let tag = if r.below(3) == 0 {
+                format!("+{}", r.chars("abcxyz", 3))
+            } else {
+                String::new()
+            };
+            format!(
+                "{local}{tag}@{}.{}",
+                r.pick(&["acme", "mail-box", "corp.example", "shop"]),
+                r.pick(&["com", "org", "io", "co.uk", "de"])
+            )
         }
         "phone" => match r.below(6) {
             0 => format!("+1 415-555-{}", r.digits(4)),
@@ -116,9 +157,21 @@ fn plant(r: &mut Rng, ty: &str) -> String {
         }
         "ipv6" => match r.below(5) {
             0 => format!("2001:db8::{:x}", r.range(1, 0xffff)),
-            1 => format!("fe80::{:x}:{:x}%eth0", r.range(1, 0xffff), r.range(1, 0xffff)),
-            2 => (0..8).map(|_| format!("{:x}", r.range(0, 0xffff))).collect::<Vec<_>>().join(":"),
-            3 => format!("::ffff:10.{}.{}.{}", r.range(0, 255), r.range(0, 255), r.range(1, 254)),
+            1 => format!(
+                "fe80::{:x}:{:x}%eth0",
+                r.range(1, 0xffff),
+                r.range(1, 0xffff)
+            ),
+            2 => (0..8)
+                .map(|_| format!("{:x}", r.range(0, 0xffff)))
+                .collect::<Vec<_>>()
+                .join(":"),
+            3 => format!(
+                "::ffff:10.{}.{}.{}",
+                r.range(0, 255),
+                r.range(0, 255),
+                r.range(1, 254)
+            ),
             _ => format!("2a00:1450:4001:{:x}::200e", r.range(1, 0xfff)),
         },
         "card" => {
@@ -136,8 +189,18 @@ fn plant(r: &mut Rng, ty: &str) -> String {
             };
             match r.below(3) {
                 0 => d,
-                1 if d.len() == 16 => d.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" "),
-                _ if d.len() == 16 => d.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("-"),
+                1 if d.len() == 16 => d
+                    .as_bytes()
+                    .chunks(4)
+                    .map(|c| std::str::from_utf8(c).unwrap())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ if d.len() == 16 => d
+                    .as_bytes()
+                    .chunks(4)
+                    .map(|c| std::str::from_utf8(c).unwrap())
+                    .collect::<Vec<_>>()
+                    .join("-"),
                 _ => format!("{} {} {}", &d[..4], &d[4..10], &d[10..]),
             }
         }
@@ -153,14 +216,29 @@ fn plant(r: &mut Rng, ty: &str) -> String {
         "iban" => iban(r),
         "jwt" => {
             let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
-            let payload = b64url(format!(r#"{{"sub":"{}","iat":{}}}"#, r.digits(6), r.range(1_600_000_000, 1_700_000_000)).as_bytes());
+            let payload = b64url(
+                format!(
+                    r#"{{"sub":"{}","iat":{}}}"#,
+                    r.digits(6),
+                    r.range(1_600_000_000, 1_700_000_000)
+                )
+                .as_bytes(),
+            );
             format!("{header}.{payload}.{}", r.chars(&format!("{ALNUM}-_"), 43))
         }
         "aws_access_key" => format!("AKIA{}", r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
-        "aws_secret_key" => format!("aws_secret_access_key={}", r.chars(&format!("{ALNUM}/+"), 40)),
+        "aws_secret_key" => format!(
+            "aws_secret_access_key={}",
+            r.chars(&format!("{ALNUM}/+"), 40)
+        ),
         "github_token" => format!("{}_{}", r.pick(&["ghp", "gho", "ghs"]), r.chars(ALNUM, 36)),
         "gitlab_token" => format!("glpat-{}", r.chars(ALNUM, 20)),
-        "slack_token" => format!("xoxb-{}-{}-{}", r.digits(12), r.digits(12), r.chars(ALNUM, 24)),
+        "slack_token" => format!(
+            "xoxb-{}-{}-{}",
+            r.digits(12),
+            r.digits(12),
+            r.chars(ALNUM, 24)
+        ),
         "stripe_key" => format!("{}_live_{}", r.pick(&["sk", "rk"]), r.chars(ALNUM, 24)),
         "auth_header" => match r.below(2) {
             0 => format!("Authorization: Bearer {}", r.chars(ALNUM, 32)),
@@ -180,7 +258,15 @@ fn plant(r: &mut Rng, ty: &str) -> String {
         ),
         "secret" => format!(
             "{}={}",
-            r.pick(&["password", "db_password", "api_key", "client_secret", "apiToken", "passwd", "X-Api-Key"]),
+            r.pick(&[
+                "password",
+                "db_password",
+                "api_key",
+                "client_secret",
+                "apiToken",
+                "passwd",
+                "X-Api-Key"
+            ]),
             r.chars(ALNUM, 14)
         ),
         other => panic!("no generator for {other}"),
@@ -202,15 +288,36 @@ fn sensitive_part(ty: &str, item: &str) -> String {
 
 /// A look-alike that must survive untouched.
 fn negative(r: &mut Rng) -> String {
-    let uuid = format!("{}-{}-4{}-a{}-{}", r.chars("0123456789abcdef", 8), r.chars("0123456789abcdef", 4), r.chars("0123456789abcdef", 3), r.chars("0123456789abcdef", 3), r.chars("0123456789abcdef", 12));
+    let uuid = format!(
+        "{}-{}-4{}-a{}-{}",
+        r.chars("0123456789abcdef", 8),
+        r.chars("0123456789abcdef", 4),
+        r.chars("0123456789abcdef", 3),
+        r.chars("0123456789abcdef", 3),
+        r.chars("0123456789abcdef", 12)
+    );
     let order = loop {
         let d = format!("{}{}", r.pick(&["4", "5", "3", "6", "1"]), r.digits(15));
         if !luhn_ok(&d) {
             break d;
         }
     };
-    let ver = format!("{}.{}.{}.{}", r.range(1, 9), r.range(0, 20), r.range(0, 99), r.range(0, 999));
-    let ts = format!("2024-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", r.range(1, 12), r.range(1, 28), r.range(0, 23), r.range(0, 59), r.range(0, 59), r.range(0, 999));
+    let ver = format!(
+        "{}.{}.{}.{}",
+        r.range(1, 9),
+        r.range(0, 20),
+        r.range(0, 99),
+        r.range(0, 999)
+    );
+    let ts = format!(
+        "2024-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        r.range(1, 12),
+        r.range(1, 28),
+        r.range(0, 23),
+        r.range(0, 59),
+        r.range(0, 59),
+        r.range(0, 999)
+    );
     let git = r.chars("0123456789abcdef", 40);
     match r.below(22) {
         0 => format!("request {uuid} completed"),
@@ -218,30 +325,109 @@ fn negative(r: &mut Rng) -> String {
         2 => format!("{ts} INFO worker started"),
         3 => format!("order {order} shipped"),
         4 => format!("commit {git} ({})", &git[..7]),
-        5 => format!("listening on port {}", r.pick(&["8080", "443", "5432", "3000", "65535"])),
-        6 => format!("wrote {} bytes in {}ms", r.range(1000, 99_999_999), r.range(1, 99_999)),
-        7 => format!("epoch_ms={} epoch={}", r.range(1_600_000_000_000, 1_799_999_999_999), r.range(1_600_000_000, 1_799_999_999)),
-        8 => format!("{{\"id\":\"{uuid}\",\"version\":\"{ver}\",\"ts\":\"{ts}\",\"order\":{order}}}"),
-        9 => format!("User-Agent: Mozilla/5.0 Chrome/120.0.{}.{} Safari/537.36", r.range(1000, 6999), r.range(10, 199)),
+        5 => format!(
+            "listening on port {}",
+            r.pick(&["8080", "443", "5432", "3000", "65535"])
+        ),
+        6 => format!(
+            "wrote {} bytes in {}ms",
+            r.range(1000, 99_999_999),
+            r.range(1, 99_999)
+        ),
+        7 => format!(
+            "epoch_ms={} epoch={}",
+            r.range(1_600_000_000_000, 1_799_999_999_999),
+            r.range(1_600_000_000, 1_799_999_999)
+        ),
+        8 => {
+            format!("{{\"id\":\"{uuid}\",\"version\":\"{ver}\",\"ts\":\"{ts}\",\"order\":{order}}}")
+        }
+        9 => format!(
+            "User-Agent: Mozilla/5.0 Chrome/120.0.{}.{} Safari/537.36",
+            r.range(1000, 6999),
+            r.range(10, 199)
+        ),
         10 => format!("upgrade v{ver} -> v{}", ver.replace('.', "_")),
-        11 => format!("{} 10:{:02}:{:02},{:03} DEBUG gc pause {}ms heap {}MB", &ts[..10], r.range(0, 59), r.range(0, 59), r.range(0, 999), r.range(1, 500), r.range(64, 8192)),
-        12 => format!("size={} KiB ratio=0.{} count={}", r.range(1, 1_048_576), r.digits(3), r.range(0, 10_000_000)),
-        13 => format!("std::vector<int> a::b Foo::Bar::baz() at {}:{}", r.pick(&["main.rs", "lib.cpp"]), r.range(1, 999)),
-        14 => format!("max_tokens={} token_type=bearer tokens={} password_policy=strong", r.range(1, 4096), r.range(1, 99)),
-        15 => format!("{{\"trace_id\":\"{}\",\"span\":\"{}\",\"bytes\":{},\"port\":{}}}", r.chars("0123456789abcdef", 32), r.chars("0123456789abcdef", 16), r.range(0, 1 << 40), r.range(1, 65535)),
+        11 => format!(
+            "{} 10:{:02}:{:02},{:03} DEBUG gc pause {}ms heap {}MB",
+            &ts[..10],
+            r.range(0, 59),
+            r.range(0, 59),
+            r.range(0, 999),
+            r.range(1, 500),
+            r.range(64, 8192)
+        ),
+        12 => format!(
+            "size={} KiB ratio=0.{} count={}",
+            r.range(1, 1_048_576),
+            r.digits(3),
+            r.range(0, 10_000_000)
+        ),
+        13 => format!(
+            "std::vector<int> a::b Foo::Bar::baz() at {}:{}",
+            r.pick(&["main.rs", "lib.cpp"]),
+            r.range(1, 999)
+        ),
+        14 => format!(
+            "max_tokens={} token_type=bearer tokens={} password_policy=strong",
+            r.range(1, 4096),
+            r.range(1, 99)
+        ),
+        15 => format!(
+            "{{\"trace_id\":\"{}\",\"span\":\"{}\",\"bytes\":{},\"port\":{}}}",
+            r.chars("0123456789abcdef", 32),
+            r.chars("0123456789abcdef", 16),
+            r.range(0, 1 << 40),
+            r.range(1, 65535)
+        ),
         16 => format!("build {ver} release={ver} firmware={ver}"),
-        17 => format!("duration {}.{}s at 10:{:02}:{:02}", r.range(0, 99), r.digits(3), r.range(0, 59), r.range(0, 59)),
+        17 => format!(
+            "duration {}.{}s at 10:{:02}:{:02}",
+            r.range(0, 99),
+            r.digits(3),
+            r.range(0, 59),
+            r.range(0, 59)
+        ),
         18 => format!("sha256={}", r.chars("0123456789abcdef", 64)),
-        19 => format!("GET /api/v1/orders/{order}/items?page={}&limit=50 HTTP/1.1 200", r.range(1, 99)),
-        20 => format!("icon@2x.png served; date {} semver {}.{}.{}", &ts[..10], r.range(0, 9), r.range(0, 30), r.range(0, 99)),
-        _ => format!("retry {} of 5 after {}ms (attempt id {})", r.range(1, 5), r.range(100, 30_000), r.range(100_000, 999_999_999)),
+        19 => format!(
+            "GET /api/v1/orders/{order}/items?page={}&limit=50 HTTP/1.1 200",
+            r.range(1, 99)
+        ),
+        20 => format!(
+            "icon@2x.png served; date {} semver {}.{}.{}",
+            &ts[..10],
+            r.range(0, 9),
+            r.range(0, 30),
+            r.range(0, 99)
+        ),
+        _ => format!(
+            "retry {} of 5 after {}ms (attempt id {})",
+            r.range(1, 5),
+            r.range(100, 30_000),
+            r.range(100_000, 999_999_999)
+        ),
     }
 }
 
 const TYPES: &[&str] = &[
-    "email", "phone", "ipv4", "ipv6", "card", "ssn", "iban", "jwt", "aws_access_key", "aws_secret_key",
-    "github_token", "gitlab_token", "slack_token", "stripe_key", "auth_header", "private_key",
-    "url_credentials", "secret",
+    "email",
+    "phone",
+    "ipv4",
+    "ipv6",
+    "card",
+    "ssn",
+    "iban",
+    "jwt",
+    "aws_access_key",
+    "aws_secret_key",
+    "github_token",
+    "gitlab_token",
+    "slack_token",
+    "stripe_key",
+    "auth_header",
+    "private_key",
+    "url_credentials",
+    "secret",
 ];
 
 #[test]
@@ -257,9 +443,15 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
             let secret = sensitive_part(ty, &item);
             let line = match round % 4 {
                 0 => format!("2024-03-0{} INFO user action: {item} (ok)", round % 9 + 1),
-                1 => format!("{{\"ts\":\"2024-03-01T10:00:00Z\",\"msg\":\"saw {} here\",\"n\":{round}}}", item.replace('\\', "\\\\").replace('"', "\\\"")),
+                1 => format!(
+                    "{{\"ts\":\"2024-03-01T10:00:00Z\",\"msg\":\"saw {} here\",\"n\":{round}}}",
+                    item.replace('\\', "\\\\").replace('"', "\\\"")
+                ),
                 2 => format!("[{round}] field=\"{item}\" done"),
-                _ => format!("{{\"event\":{{\"detail\":[\"{}\"]}},\"level\":\"warn\"}}", item.replace('\\', "\\\\").replace('"', "\\\"")),
+                _ => format!(
+                    "{{\"event\":{{\"detail\":[\"{}\"]}},\"level\":\"warn\"}}",
+                    item.replace('\\', "\\\\").replace('"', "\\\"")
+                ),
             };
             planted.push((lines.len(), ty, secret));
             lines.push(line);
@@ -281,7 +473,12 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
         .write_stdin(input.clone())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let output = String::from_utf8(out.stdout).unwrap();
     let out_lines: Vec<&str> = output.lines().collect();
     assert_eq!(out_lines.len(), lines.len());
@@ -290,7 +487,10 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
     let mut types_by_line: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for rec in records.iter().filter(|r| r["kind"] == "finding") {
         let line = rec["line"].as_u64().unwrap() as usize - 1;
-        types_by_line.entry(line).or_default().push(rec["type"].as_str().unwrap().to_string());
+        types_by_line
+            .entry(line)
+            .or_default()
+            .push(rec["type"].as_str().unwrap().to_string());
     }
 
     let mut missed = Vec::new();
@@ -299,7 +499,10 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
         let leaked = out_lines[*i].contains(secret.as_str())
             || out_lines[*i].contains(&secret.replace('\\', "\\\\"));
         if !found.iter().any(|t| t == ty) || leaked {
-            missed.push(format!("{ty}: {:?} -> {:?} (found {found:?})", lines[*i], out_lines[*i]));
+            missed.push(format!(
+                "{ty}: {:?} -> {:?} (found {found:?})",
+                lines[*i], out_lines[*i]
+            ));
         }
     }
     let mut touched = Vec::new();
@@ -308,8 +511,20 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
             touched.push(format!("{:?} -> {:?}", lines[*i], out_lines[*i]));
         }
     }
-    assert!(missed.is_empty(), "recall below 100%: {} of {} planted items missed:\n{}", missed.len(), planted.len(), missed.join("\n"));
-    assert!(touched.is_empty(), "{} of {} hard negatives changed:\n{}", touched.len(), negatives.len(), touched.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "recall below 100%: {} of {} planted items missed:\n{}",
+        missed.len(),
+        planted.len(),
+        missed.join("\n")
+    );
+    assert!(
+        touched.is_empty(),
+        "{} of {} hard negatives changed:\n{}",
+        touched.len(),
+        negatives.len(),
+        touched.join("\n")
+    );
     let summary = records.last().unwrap();
     assert_eq!(summary["figures"]["lines_changed"], planted.len());
     assert_eq!(summary["figures"]["quarantined"], 0);

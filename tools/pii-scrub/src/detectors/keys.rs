@@ -8,32 +8,134 @@
 
 /// Compounds found anywhere in the name once separators are removed.
 const COMPOUNDS: &[&str] = &[
-    "password", "passwd", "passphrase", "secret", "apikey", "accesskey", "privatekey",
-    "secretkey", "credential", "cookie", "sessionid", "sessiontoken", "authtoken",
-    "accesstoken", "refreshtoken", "idtoken", "bearer", "clientsecret", "signingkey",
-    "encryptionkey", "masterkey",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "secretkey",
+    "credential",
+    "cookie",
+    "sessionid",
+    "sessiontoken",
+    "authtoken",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "bearer",
+    "clientsecret",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
 ];
 
 /// Whole words that are secret on their own.
 const WORDS: &[&str] = &[
-    "pass", "pwd", "pw", "token", "auth", "authorization", "session", "sid", "jwt", "otp",
-    "pin", "cvv", "cvc", "ssn", "signature", "sig", "xsrf", "csrf",
+    "pass",
+    "pwd",
+    "pw",
+    "token",
+    "auth",
+    "authorization",
+    "session",
+    "sid",
+    "jwt",
+    "otp",
+    "pin",
+    "cvv",
+    "cvc",
+    "ssn",
+    "signature",
+    "sig",
+    "xsrf",
+    "csrf",
 ];
 
 /// A last word that describes rather than holds the secret.
 const DESCRIPTIVE_LAST: &[&str] = &[
-    "count", "counts", "len", "length", "size", "type", "types", "kind", "ttl", "expiry",
-    "expires", "expire", "expiration", "in", "at", "ms", "s", "sec", "secs", "seconds", "max",
-    "min", "limit", "limits", "method", "methods", "mode", "provider", "enabled", "enable",
-    "disabled", "required", "url", "uri", "endpoint", "scheme", "status", "state", "error",
-    "errors", "version", "name", "hint", "policy", "reset", "changed", "updated", "valid",
-    "rotation", "rotated", "format", "strength", "used", "usage", "file", "path", "field",
-    "fields", "header", "id_type", "algorithm", "alg", "label", "prompt", "strategy", "timeout",
-    "attempts", "retries", "level", "flow", "success", "failed", "failure", "ok", "result",
+    "count",
+    "counts",
+    "len",
+    "length",
+    "size",
+    "type",
+    "types",
+    "kind",
+    "ttl",
+    "expiry",
+    "expires",
+    "expire",
+    "expiration",
+    "in",
+    "at",
+    "ms",
+    "s",
+    "sec",
+    "secs",
+    "seconds",
+    "max",
+    "min",
+    "limit",
+    "limits",
+    "method",
+    "methods",
+    "mode",
+    "provider",
+    "enabled",
+    "enable",
+    "disabled",
+    "required",
+    "url",
+    "uri",
+    "endpoint",
+    "scheme",
+    "status",
+    "state",
+    "error",
+    "errors",
+    "version",
+    "name",
+    "hint",
+    "policy",
+    "reset",
+    "changed",
+    "updated",
+    "valid",
+    "rotation",
+    "rotated",
+    "format",
+    "strength",
+    "used",
+    "usage",
+    "file",
+    "path",
+    "field",
+    "fields",
+    "header",
+    "id_type",
+    "algorithm",
+    "alg",
+    "label",
+    "prompt",
+    "strategy",
+    "timeout",
+    "attempts",
+    "retries",
+    "level",
+    "flow",
+    "success",
+    "failed",
+    "failure",
+    "ok",
+    "result",
 ];
 
 /// A first word that makes the name a number about secrets (`max_tokens`).
-const COUNTING_FIRST: &[&str] = &["max", "min", "num", "total", "n", "count", "is", "has", "use", "no"];
+const COUNTING_FIRST: &[&str] = &[
+    "max", "min", "num", "total", "n", "count", "is", "has", "use", "no",
+];
 
 /// True when `name` (bytes; need not be UTF-8) names a secret value.
 /// Allocation-free: it runs on every `name=` the scanner meets.
@@ -80,14 +182,18 @@ pub fn is_secret_name(name: &[u8]) -> bool {
         let (a, b) = bounds[i];
         std::str::from_utf8(&joined[a..b]).unwrap_or("")
     };
-    if words > 1 && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(words - 1))) {
+    if words > 1
+        && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(words - 1)))
+    {
         return false;
     }
     if (0..words).any(|i| WORDS.contains(&word(i))) {
         return true;
     }
     let all = &joined[..n];
-    COMPOUNDS.iter().any(|c| memchr::memmem::find(all, c.as_bytes()).is_some())
+    COMPOUNDS
+        .iter()
+        .any(|c| memchr::memmem::find(all, c.as_bytes()).is_some())
 }
 
 /// Header-like names whose value runs to the end of the line (`Cookie: a=b; c=d`).
@@ -99,9 +205,17 @@ pub fn takes_rest_of_line(name: &[u8]) -> bool {
 /// Field names whose values are version strings, so IPv4-shaped values stay.
 /// Allocation-free: it runs on every JSON key.
 pub fn is_version_name(name: &[u8]) -> bool {
-    const WORDS: [&[u8]; 6] = [b"version", b"ver", b"release", b"build", b"firmware", b"revision"];
+    const WORDS: [&[u8]; 6] = [
+        b"version",
+        b"ver",
+        b"release",
+        b"build",
+        b"firmware",
+        b"revision",
+    ];
     let has = |w: &[u8]| name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-    let ends = |w: &[u8]| name.len() >= w.len() && name[name.len() - w.len()..].eq_ignore_ascii_case(w);
+    let ends =
+        |w: &[u8]| name.len() >= w.len() && name[name.len() - w.len()..].eq_ignore_ascii_case(w);
     WORDS.iter().any(|w| has(w)) && !ends(b"ip") && !ends(b"addr")
 }
 
@@ -112,16 +226,42 @@ mod tests {
     #[test]
     fn secret_names() {
         for yes in [
-            "password", "db_password", "dbPassword", "X-Api-Key", "api_key", "apiKey", "client_secret",
-            "token", "access_token", "Authorization", "cookie", "session_id", "passwd", "pwd",
-            "AWS_SECRET_ACCESS_KEY", "refreshToken", "pin",
+            "password",
+            "db_password",
+            "dbPassword",
+            "X-Api-Key",
+            "api_key",
+            "apiKey",
+            "client_secret",
+            "token",
+            "access_token",
+            "Authorization",
+            "cookie",
+            "session_id",
+            "passwd",
+            "pwd",
+            "AWS_SECRET_ACCESS_KEY",
+            "refreshToken",
+            "pin",
         ] {
             assert!(s(yes.as_bytes()), "{yes}");
         }
         for no in [
-            "max_tokens", "token_type", "password_policy", "tokens", "authentication", "author",
-            "keyboard", "user", "message", "expires_in", "token_count", "passenger", "compass",
-            "bypass_cache", "session_count",
+            "max_tokens",
+            "token_type",
+            "password_policy",
+            "tokens",
+            "authentication",
+            "author",
+            "keyboard",
+            "user",
+            "message",
+            "expires_in",
+            "token_count",
+            "passenger",
+            "compass",
+            "bypass_cache",
+            "session_count",
         ] {
             assert!(!s(no.as_bytes()), "{no}");
         }

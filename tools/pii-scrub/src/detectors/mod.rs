@@ -49,7 +49,10 @@ pub enum Check {
 
 impl Check {
     fn needs_captures(self) -> bool {
-        matches!(self, Check::FirstGroup | Check::SecretValue | Check::UrlCredentials)
+        matches!(
+            self,
+            Check::FirstGroup | Check::SecretValue | Check::UrlCredentials
+        )
     }
 
     /// Validator names accepted in `--rules` files.
@@ -114,8 +117,20 @@ impl Detector {
         if group >= regex.captures_len() {
             return Err(format!("group {group} does not exist in the regex"));
         }
-        let candidate = if candidate.is_empty() { pattern } else { candidate };
-        Ok(Detector { ty, pattern: pattern.to_string(), candidate: candidate.to_string(), anchor, regex, check, group })
+        let candidate = if candidate.is_empty() {
+            pattern
+        } else {
+            candidate
+        };
+        Ok(Detector {
+            ty,
+            pattern: pattern.to_string(),
+            candidate: candidate.to_string(),
+            anchor,
+            regex,
+            check,
+            group,
+        })
     }
 }
 
@@ -166,18 +181,39 @@ impl Matcher {
                     // The combined DFA is big; a small cache thrashes (re-determinizing dominates).
                     .hybrid_cache_capacity(256 << 20),
             )
-            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
             .build_many(&patterns)
             .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
         let first = meta::Regex::builder()
-            .configure(meta::Config::new().utf8_empty(false).hybrid_cache_capacity(64 << 20))
-            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .hybrid_cache_capacity(64 << 20),
+            )
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
             .build_many(&patterns)
             .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
         let pem_end = Regex::new(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
             .map_err(|e| Error::new(e.to_string()))?;
-        let ipv4 = detectors.iter().find(|d| d.check == Check::Ipv4).map(|d| d.ty);
-        Ok(Matcher { first, set, detectors, pem_end, ipv4 })
+        let ipv4 = detectors
+            .iter()
+            .find(|d| d.check == Check::Ipv4)
+            .map(|d| d.ty);
+        Ok(Matcher {
+            first,
+            set,
+            detectors,
+            pem_end,
+            ipv4,
+        })
     }
 
     pub fn scratch(&self) -> Scratch {
@@ -185,7 +221,11 @@ impl Matcher {
             first: self.first.create_cache(),
             set: self.set.create_cache(),
             patset: PatternSet::new(self.detectors.len()),
-            caps: self.detectors.iter().map(|d| d.regex.capture_locations()).collect(),
+            caps: self
+                .detectors
+                .iter()
+                .map(|d| d.regex.capture_locations())
+                .collect(),
         }
     }
 
@@ -198,7 +238,9 @@ impl Matcher {
         // with an alternation; only candidates are validated.
         while at < hay.len() {
             let input = Input::new(hay).range(at..);
-            let Some(m) = self.first.search_with(&mut s.first, &input) else { break };
+            let Some(m) = self.first.search_with(&mut s.first, &input) else {
+                break;
+            };
             let (start, pid) = (m.start(), m.pattern().as_usize());
             if self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open) {
                 at = m.end().max(start + 1);
@@ -208,9 +250,13 @@ impl Matcher {
             // same start (alternation picks one), or one starting inside it.
             s.patset.clear();
             let anchored = Input::new(hay).range(start..).anchored(Anchored::Yes);
-            self.set.which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
+            self.set
+                .which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
             for q in 0..self.detectors.len() {
-                if q != pid && s.patset.contains(regex_automata::PatternID::new_unchecked(q)) {
+                if q != pid
+                    && s.patset
+                        .contains(regex_automata::PatternID::new_unchecked(q))
+                {
                     self.try_at(q, hay, start, None, ctx, s, out, &mut pem_open);
                 }
             }
@@ -240,9 +286,13 @@ impl Matcher {
         }
         let begin = match d.anchor {
             Anchor::Start => start,
-            Anchor::KeyLeft => scan_left(hay, start, 40, |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
+            Anchor::KeyLeft => scan_left(hay, start, 40, |b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+            }),
             Anchor::LocalLeft => {
-                let mut b = scan_left(hay, start, 64, |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'));
+                let mut b = scan_left(hay, start, 64, |b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+                });
                 while b < start && !hay[b].is_ascii_alphanumeric() {
                     b += 1;
                 }
@@ -253,10 +303,15 @@ impl Matcher {
             }
         };
         // The detector's own match must cover where the candidate started.
-        let covers = |m: &regex::bytes::Match<'_>| m.start() >= begin && m.start() <= start && m.end() > start;
-        let span = if let (Anchor::Start, Some(end), false, true) =
-            (d.anchor, end, d.check.needs_captures() || d.group > 0, d.candidate == d.pattern)
-        {
+        let covers = |m: &regex::bytes::Match<'_>| {
+            m.start() >= begin && m.start() <= start && m.end() > start
+        };
+        let span = if let (Anchor::Start, Some(end), false, true) = (
+            d.anchor,
+            end,
+            d.check.needs_captures() || d.group > 0,
+            d.candidate == d.pattern,
+        ) {
             // The combined leftmost-first match at `start` is this pattern's
             // own match there: no second search.
             self.validate(d, hay, start..end).map(|(r, open)| {
@@ -280,14 +335,23 @@ impl Matcher {
         };
         match span {
             Some(r) if r.end > r.start => {
-                out.push(Hit { start: r.start, end: r.end, ty: d.ty });
+                out.push(Hit {
+                    start: r.start,
+                    end: r.end,
+                    ty: d.ty,
+                });
                 true
             }
             _ => false,
         }
     }
 
-    fn validate_captures(&self, d: &Detector, hay: &[u8], locs: &CaptureLocations) -> Option<Range<usize>> {
+    fn validate_captures(
+        &self,
+        d: &Detector,
+        hay: &[u8],
+        locs: &CaptureLocations,
+    ) -> Option<Range<usize>> {
         match d.check {
             Check::FirstGroup => (1..locs.len()).find_map(|g| locs.get(g)).map(|(a, b)| a..b),
             Check::UrlCredentials => {
@@ -315,9 +379,17 @@ impl Matcher {
                     // `authorization=Bearer xyz`: the credential is the next word.
                     if validate::is_auth_scheme(&hay[va..vb]) {
                         let rest = &hay[vb..];
-                        let ws = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
-                        let word = rest[ws..].iter().take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';')).count();
-                        if ws == 0 || word == 0 {
+                        let ws = rest
+                            .iter()
+                            .take_while(|b| **b == b' ' || **b == b'\t')
+                            .count();
+                        let word = rest[ws..]
+                            .iter()
+                            .take_while(|b| {
+                                !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';')
+                            })
+                            .count();
+                        if ws == 0 || word == 0 || validate::is_placeholder(&rest[ws..ws + word]) {
                             return None;
                         }
                         return Some(vb + ws..vb + ws + word);
@@ -332,9 +404,16 @@ impl Matcher {
         }
     }
 
-    fn validate(&self, d: &Detector, hay: &[u8], span: Range<usize>) -> Option<(Range<usize>, bool)> {
+    fn validate(
+        &self,
+        d: &Detector,
+        hay: &[u8],
+        span: Range<usize>,
+    ) -> Option<(Range<usize>, bool)> {
         let r = match d.check {
-            Check::None | Check::FirstGroup | Check::SecretValue | Check::UrlCredentials => Some(span),
+            Check::None | Check::FirstGroup | Check::SecretValue | Check::UrlCredentials => {
+                Some(span)
+            }
             Check::Email => validate::email(hay, span),
             Check::Phone => validate::phone(hay, span),
             Check::Ipv4 => validate::ipv4(hay, span),
@@ -344,11 +423,19 @@ impl Matcher {
             Check::Iban => validate::iban(hay, span),
             Check::Jwt => validate::jwt(hay, span),
             Check::Luhn => {
-                let digits: Vec<u8> = hay[span.clone()].iter().copied().filter(u8::is_ascii_digit).collect();
+                let digits: Vec<u8> = hay[span.clone()]
+                    .iter()
+                    .copied()
+                    .filter(u8::is_ascii_digit)
+                    .collect();
                 validate::luhn(&digits).then_some(span)
             }
             Check::Mod97 => {
-                let chars: Vec<u8> = hay[span.clone()].iter().copied().filter(|b| *b != b' ').collect();
+                let chars: Vec<u8> = hay[span.clone()]
+                    .iter()
+                    .copied()
+                    .filter(|b| *b != b' ')
+                    .collect();
                 validate::iban_mod97(&chars).then_some(span)
             }
             Check::PrivateKey => {
@@ -368,7 +455,12 @@ impl Matcher {
     pub fn candidates(&self, hay: &[u8], s: &mut Scratch, out: &mut Vec<(usize, usize)>) {
         let mut at = 0;
         while at < hay.len() {
-            let Some(m) = self.first.search_with(&mut s.first, &Input::new(hay).range(at..)) else { break };
+            let Some(m) = self
+                .first
+                .search_with(&mut s.first, &Input::new(hay).range(at..))
+            else {
+                break;
+            };
             out.push((m.start(), m.end()));
             at = m.end().max(m.start() + 1);
         }
@@ -423,8 +515,38 @@ mod tests {
 
     #[test]
     fn overlaps_merge_to_the_higher_priority_type() {
-        let mut v = vec![Hit { start: 5, end: 9, ty: 3 }, Hit { start: 0, end: 6, ty: 7 }, Hit { start: 20, end: 22, ty: 1 }];
+        let mut v = vec![
+            Hit {
+                start: 5,
+                end: 9,
+                ty: 3,
+            },
+            Hit {
+                start: 0,
+                end: 6,
+                ty: 7,
+            },
+            Hit {
+                start: 20,
+                end: 22,
+                ty: 1,
+            },
+        ];
         resolve(&mut v);
-        assert_eq!(v, vec![Hit { start: 0, end: 9, ty: 3 }, Hit { start: 20, end: 22, ty: 1 }]);
+        assert_eq!(
+            v,
+            vec![
+                Hit {
+                    start: 0,
+                    end: 9,
+                    ty: 3
+                },
+                Hit {
+                    start: 20,
+                    end: 22,
+                    ty: 1
+                }
+            ]
+        );
     }
 }

@@ -33,7 +33,11 @@ fn glued_to_number(hay: &[u8], span: &Range<usize>) -> bool {
     if prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() {
         return true;
     }
-    let prev2 = if span.start >= 2 { at(hay, span.start - 2) } else { b' ' };
+    let prev2 = if span.start >= 2 {
+        at(hay, span.start - 2)
+    } else {
+        b' '
+    };
     let next2 = at(hay, span.end + 1);
     (matches!(prev, b'.' | b'-') && prev2.is_ascii_digit())
         || (matches!(next, b'.' | b'-') && next2.is_ascii_digit())
@@ -55,7 +59,10 @@ pub fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    // Not `is_multiple_of`: the workspace's rust-version (1.80) predates it.
+    #[allow(clippy::manual_is_multiple_of)]
+    let ok = sum % 10 == 0;
+    ok
 }
 
 /// Known card prefixes and their lengths (Visa, Mastercard, Amex, Discover,
@@ -63,7 +70,9 @@ pub fn luhn(digits: &[u8]) -> bool {
 fn card_brand_ok(d: &[u8]) -> bool {
     let n = d.len();
     let p = |k: usize| -> u32 {
-        d[..k.min(n)].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
+        d[..k.min(n)]
+            .iter()
+            .fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
     };
     match d[0] {
         b'4' => matches!(n, 13 | 16 | 19),
@@ -74,7 +83,8 @@ fn card_brand_ok(d: &[u8]) -> bool {
         b'2' => (2221..=2720).contains(&p(4)) && n == 16,
         b'3' => {
             (matches!(p(2), 34 | 37) && n == 15)
-                || ((300..=305).contains(&p(3)) || matches!(p(2), 36 | 38 | 39)) && (14..=19).contains(&n)
+                || ((300..=305).contains(&p(3)) || matches!(p(2), 36 | 38 | 39))
+                    && (14..=19).contains(&n)
                 || (3528..=3589).contains(&p(4)) && (16..=19).contains(&n)
         }
         b'6' => {
@@ -164,21 +174,88 @@ pub fn ssn(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 /// IBAN lengths by country (ISO 13616 registry).
 fn iban_length(cc: &[u8]) -> Option<usize> {
     const TABLE: &[(&[u8; 2], usize)] = &[
-        (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20),
-        (b"BE", 16), (b"BG", 22), (b"BH", 22), (b"BR", 29), (b"BY", 28), (b"CH", 21),
-        (b"CR", 22), (b"CY", 28), (b"CZ", 24), (b"DE", 22), (b"DK", 18), (b"DO", 28),
-        (b"EE", 20), (b"EG", 29), (b"ES", 24), (b"FI", 18), (b"FO", 18), (b"FR", 27),
-        (b"GB", 22), (b"GE", 22), (b"GI", 23), (b"GL", 18), (b"GR", 27), (b"GT", 28),
-        (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23), (b"IS", 26),
-        (b"IT", 27), (b"JO", 30), (b"KW", 30), (b"KZ", 20), (b"LB", 28), (b"LC", 32),
-        (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21), (b"MC", 27), (b"MD", 24),
-        (b"ME", 22), (b"MK", 19), (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NL", 18),
-        (b"NO", 15), (b"PK", 24), (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29),
-        (b"RO", 24), (b"RS", 22), (b"SA", 24), (b"SC", 31), (b"SE", 24), (b"SI", 19),
-        (b"SK", 24), (b"SM", 27), (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24),
-        (b"TR", 26), (b"UA", 29), (b"VA", 22), (b"VG", 24), (b"XK", 20),
+        (b"AD", 24),
+        (b"AE", 23),
+        (b"AL", 28),
+        (b"AT", 20),
+        (b"AZ", 28),
+        (b"BA", 20),
+        (b"BE", 16),
+        (b"BG", 22),
+        (b"BH", 22),
+        (b"BR", 29),
+        (b"BY", 28),
+        (b"CH", 21),
+        (b"CR", 22),
+        (b"CY", 28),
+        (b"CZ", 24),
+        (b"DE", 22),
+        (b"DK", 18),
+        (b"DO", 28),
+        (b"EE", 20),
+        (b"EG", 29),
+        (b"ES", 24),
+        (b"FI", 18),
+        (b"FO", 18),
+        (b"FR", 27),
+        (b"GB", 22),
+        (b"GE", 22),
+        (b"GI", 23),
+        (b"GL", 18),
+        (b"GR", 27),
+        (b"GT", 28),
+        (b"HR", 21),
+        (b"HU", 28),
+        (b"IE", 22),
+        (b"IL", 23),
+        (b"IQ", 23),
+        (b"IS", 26),
+        (b"IT", 27),
+        (b"JO", 30),
+        (b"KW", 30),
+        (b"KZ", 20),
+        (b"LB", 28),
+        (b"LC", 32),
+        (b"LI", 21),
+        (b"LT", 20),
+        (b"LU", 20),
+        (b"LV", 21),
+        (b"MC", 27),
+        (b"MD", 24),
+        (b"ME", 22),
+        (b"MK", 19),
+        (b"MR", 27),
+        (b"MT", 31),
+        (b"MU", 30),
+        (b"NL", 18),
+        (b"NO", 15),
+        (b"PK", 24),
+        (b"PL", 28),
+        (b"PS", 29),
+        (b"PT", 25),
+        (b"QA", 29),
+        (b"RO", 24),
+        (b"RS", 22),
+        (b"SA", 24),
+        (b"SC", 31),
+        (b"SE", 24),
+        (b"SI", 19),
+        (b"SK", 24),
+        (b"SM", 27),
+        (b"ST", 25),
+        (b"SV", 28),
+        (b"TL", 23),
+        (b"TN", 24),
+        (b"TR", 26),
+        (b"UA", 29),
+        (b"VA", 22),
+        (b"VG", 24),
+        (b"XK", 20),
     ];
-    TABLE.iter().find(|(c, _)| c.as_slice() == cc).map(|(_, n)| *n)
+    TABLE
+        .iter()
+        .find(|(c, _)| c.as_slice() == cc)
+        .map(|(_, n)| *n)
 }
 
 /// IBAN mod-97 over the rearranged, letter-expanded string.
@@ -194,7 +271,11 @@ pub fn iban_mod97(chars: &[u8]) -> bool {
             b'a'..=b'z' => u32::from(c - b'a') + 10,
             _ => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -260,8 +341,10 @@ pub fn version_context(hay: &[u8], start: usize) -> bool {
             return true;
         }
     }
-    let trimmed_len =
-        left.iter().rposition(|c| !matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\')).map_or(0, |i| i + 1);
+    let trimmed_len = left
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t' | b':' | b'=' | b'"' | b'\'' | b'\\'))
+        .map_or(0, |i| i + 1);
     let word_start = left[..trimmed_len]
         .iter()
         .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-'))
@@ -271,8 +354,24 @@ pub fn version_context(hay: &[u8], start: usize) -> bool {
         return false;
     }
     let lower: Vec<u8> = word.to_ascii_lowercase();
-    const MARKERS: &[&[u8]] = &[b"version", b"ver", b"release", b"build", b"rev", b"revision", b"firmware", b"fw", b"sdk", b"v"];
-    MARKERS.iter().any(|m| lower.ends_with(m) && (lower.len() == m.len() || !lower[lower.len() - m.len() - 1].is_ascii_alphabetic() || lower.ends_with(b"version")))
+    const MARKERS: &[&[u8]] = &[
+        b"version",
+        b"ver",
+        b"release",
+        b"build",
+        b"rev",
+        b"revision",
+        b"firmware",
+        b"fw",
+        b"sdk",
+        b"v",
+    ];
+    MARKERS.iter().any(|m| {
+        lower.ends_with(m)
+            && (lower.len() == m.len()
+                || !lower[lower.len() - m.len() - 1].is_ascii_alphabetic()
+                || lower.ends_with(b"version"))
+    })
 }
 
 /// IPv6 in any compressed form, checked by the standard parser, with clean
@@ -316,7 +415,11 @@ pub fn phone(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     if prev.is_ascii_alphanumeric() || next.is_ascii_alphanumeric() || matches!(prev, b'+' | b'_') {
         return None;
     }
-    let prev2 = if span.start >= 2 { at(hay, span.start - 2) } else { b' ' };
+    let prev2 = if span.start >= 2 {
+        at(hay, span.start - 2)
+    } else {
+        b' '
+    };
     if (matches!(prev, b'.' | b'-' | b'/' | b':') && prev2.is_ascii_digit())
         || (matches!(next, b'.' | b'-' | b'/' | b':') && at(hay, span.end + 1).is_ascii_digit())
     {
@@ -349,7 +452,11 @@ pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     let s = &hay[span.clone()];
     let at_pos = s.iter().position(|&b| b == b'@')?;
     let (local, domain) = (&s[..at_pos], &s[at_pos + 1..]);
-    if local.is_empty() || local[0] == b'.' || local.ends_with(b".") || local.windows(2).any(|w| w == b"..") {
+    if local.is_empty()
+        || local[0] == b'.'
+        || local.ends_with(b".")
+        || local.windows(2).any(|w| w == b"..")
+    {
         return None;
     }
     let tld = domain.rsplit(|&b| b == b'.').next()?;
@@ -373,7 +480,9 @@ pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 pub fn jwt(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     let s = &hay[span.clone()];
     let dot = s.iter().position(|&b| b == b'.')?;
-    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&s[..dot]).ok()?;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&s[..dot])
+        .ok()?;
     match serde_json::from_slice::<serde_json::Value>(&header) {
         Ok(serde_json::Value::Object(_)) => Some(span),
         _ => None,
@@ -383,22 +492,42 @@ pub fn jwt(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 /// An HTTP authorization scheme word (`Bearer`, `Basic`, ...).
 pub fn is_auth_scheme(v: &[u8]) -> bool {
     let lower = v.to_ascii_lowercase();
-    matches!(lower.as_slice(), b"bearer" | b"basic" | b"token" | b"digest" | b"negotiate" | b"apikey")
+    matches!(
+        lower.as_slice(),
+        b"bearer" | b"basic" | b"token" | b"digest" | b"negotiate" | b"apikey"
+    )
 }
 
 /// Values that are already scrubbed or say nothing (`***`, `null`, our own
 /// `[REDACTED:...]` and `[type:key:hash]` tokens), so scrubbing is idempotent.
 pub fn is_placeholder(v: &[u8]) -> bool {
-    if v.is_empty() || v.iter().all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.') {
+    if v.is_empty()
+        || v.iter()
+            .all(|&b| b == b'*' || b == b'x' || b == b'X' || b == b'.')
+    {
         return true;
     }
-    if v.first() == Some(&b'[') || v.starts_with(b"\\\"[") || v.starts_with(b"<") {
+    // Our own output: `[REDACTED:...]`, `[type:key:hash]`, masks with `****`.
+    if v.first() == Some(&b'[')
+        || v.starts_with(b"\\\"[")
+        || v.starts_with(b"<")
+        || memchr::memmem::find(v, b"****").is_some()
+    {
         return true;
     }
     let lower = v.to_ascii_lowercase();
     matches!(
         lower.as_slice(),
-        b"null" | b"none" | b"nil" | b"true" | b"false" | b"redacted" | b"-" | b"undefined" | b"hidden" | b"masked"
+        b"null"
+            | b"none"
+            | b"nil"
+            | b"true"
+            | b"false"
+            | b"redacted"
+            | b"-"
+            | b"undefined"
+            | b"hidden"
+            | b"masked"
     )
 }
 
@@ -419,7 +548,10 @@ mod tests {
         assert!(card(b"4111-1111 1111-1111", whole("4111-1111 1111-1111")).is_none());
         let s = b"qty 2 4111 1111 1111 1111";
         assert_eq!(card(s, 4..s.len()), Some(6..s.len()));
-        assert!(card(b"1234567812345670", whole("1234567812345670")).is_none(), "no brand");
+        assert!(
+            card(b"1234567812345670", whole("1234567812345670")).is_none(),
+            "no brand"
+        );
     }
 
     #[test]
@@ -427,14 +559,23 @@ mod tests {
         assert!(iban_mod97(b"DE89370400440532013000"));
         assert!(!iban_mod97(b"DE89370400440532013001"));
         let s = b"DE89 3704 0044 0532 0130 00";
-        assert_eq!(iban(s, whole("DE89 3704 0044 0532 0130 00")), Some(0..s.len()));
+        assert_eq!(
+            iban(s, whole("DE89 3704 0044 0532 0130 00")),
+            Some(0..s.len())
+        );
         assert_eq!(iban(b"GB82WEST12345698765432", 0..22), Some(0..22));
     }
 
     #[test]
     fn ssns() {
         assert!(ssn(b"123-45-6789", 0..11).is_some());
-        for bad in ["000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567", "123-45-0000"] {
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "900-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
             assert!(ssn(bad.as_bytes(), 0..11).is_none(), "{bad}");
         }
     }
@@ -458,7 +599,13 @@ mod tests {
 
     #[test]
     fn ipv6_forms() {
-        for ok in ["2001:db8::1", "::1", "fe80::1%eth0", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::ffff:192.0.2.1"] {
+        for ok in [
+            "2001:db8::1",
+            "::1",
+            "fe80::1%eth0",
+            "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+            "::ffff:192.0.2.1",
+        ] {
             assert!(ipv6(ok.as_bytes(), whole(ok)).is_some(), "{ok}");
         }
         let s = b"std::vector";

@@ -1,0 +1,721 @@
+//! The real binary on real files: filter output byte for byte, actions,
+//! JSON structure, bytes that are not UTF-8, huge lines, quarantine, atomic
+//! in-place rewrites, trees, reports, gates and exit codes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use common::testkit::{gate, jsonl, of_kind, summary, testdata};
+use serde_json::{json, Value};
+
+const SALT: &str = "test-salt-0123456789abcdef";
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("pii-scrub").unwrap();
+    c.env_remove("PII_SCRUB_SALT");
+    c
+}
+
+/// Runs the filter on `input`; returns (stdout, stderr, code).
+fn filter(args: &[&str], input: &[u8]) -> (Vec<u8>, String, i32) {
+    let out = cmd()
+        .args(args)
+        .write_stdin(input.to_vec())
+        .output()
+        .unwrap();
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn text(args: &[&str], input: &str) -> String {
+    let (out, err, code) = filter(args, input.as_bytes());
+    assert_eq!(code, 0, "stderr: {err}");
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn filters_text_lines_exactly() {
+    let input = "2024-01-15T10:23:45Z login john.doe@acme.com from 10.1.2.3 port 8080 (1500ms)\n\
+                 card 4111 1111 1111 1111 order 1234567812345678 version 1.2.3.4\n\
+                 nothing here 550e8400-e29b-41d4-a716-446655440000\n";
+    assert_eq!(
+        text(&[], input),
+        "2024-01-15T10:23:45Z login [REDACTED:email] from [REDACTED:ipv4] port 8080 (1500ms)\n\
+         card [REDACTED:card] order 1234567812345678 version 1.2.3.4\n\
+         nothing here 550e8400-e29b-41d4-a716-446655440000\n"
+    );
+}
+
+#[test]
+fn keeps_crlf_bom_and_a_missing_final_newline() {
+    let input = "\u{feff}mail a@acme.com\r\nplain\r\nlast b@acme.com";
+    assert_eq!(
+        text(&[], input),
+        "\u{feff}mail [REDACTED:email]\r\nplain\r\nlast [REDACTED:email]"
+    );
+}
+
+#[test]
+fn json_lines_keep_keys_order_layout_and_numbers() {
+    let input = r#"{ "z": 1.50e10, "user": {"email": "a@acme.com", "tags": ["x", "b@acme.com"]},  "big": 123456789012345678901234567890, "ok": true, "n": null }"#;
+    let out = text(&[], &format!("{input}\n"));
+    assert_eq!(
+        out,
+        "{ \"z\": 1.50e10, \"user\": {\"email\": \"[REDACTED:email]\", \"tags\": [\"x\", \"[REDACTED:email]\"]},  \"big\": 123456789012345678901234567890, \"ok\": true, \"n\": null }\n"
+    );
+}
+
+#[test]
+fn secret_named_keys_are_scrubbed_whole_and_escaped_text_is_decoded() {
+    let input = r#"{"password":"hunter2","pin":1234,"token_count":7,"credentials":{"user":"u","x":"y"},"msg":"login password=\"s3cr3t!\" by x%40acme.com","ver":"1.2.3.4","ip":"1.2.3.4"}"#;
+    let out = text(&[], &format!("{input}\n"));
+    assert_eq!(
+        out,
+        r#"{"password":"[REDACTED:secret]","pin":"[REDACTED:secret]","token_count":7,"credentials":{"user":"[REDACTED:secret]","x":"[REDACTED:secret]"},"msg":"login password=\"[REDACTED:secret]\" by [REDACTED:email]","ver":"1.2.3.4","ip":"[REDACTED:ipv4]"}"#.to_string()
+            + "\n"
+    );
+}
+
+#[test]
+fn text_secrets_tokens_headers_and_url_credentials() {
+    let input = "GET https://bob:s3cret@db.example.com/x?q=1 Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345\n\
+                 env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY id AKIAIOSFODNN7EXAMPLE\n\
+                 password=hunter2 max_tokens=100 token_type=bearer msg=\\\"api_key=\\\"abc123\\\"\\\"\n";
+    assert_eq!(
+        text(&[], input),
+        "GET https://[REDACTED:url_credentials]@db.example.com/x?q=1 Authorization: Bearer [REDACTED:auth_header]\n\
+         env AWS_SECRET_ACCESS_KEY=[REDACTED:aws_secret_key] id [REDACTED:aws_access_key]\n\
+         password=[REDACTED:secret] max_tokens=100 token_type=bearer msg=\\\"api_key=\\\"[REDACTED:secret]\\\"\\\"\n"
+    );
+}
+
+#[test]
+fn pem_private_keys_multi_line_and_one_line() {
+    let input = "before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234\nabcd+/==\n-----END RSA PRIVATE KEY----- tail\n\
+                 {\"key\":\"-----BEGIN PRIVATE KEY-----\\nMIIEv\\n-----END PRIVATE KEY-----\\n\",\"k\":1}\n\
+                 log key=-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEE\\n-----END EC PRIVATE KEY----- done\n\
+                 -----BEGIN PRIVATE KEY-----\nMIIEunterminated\n2024-01-01 next log line\n";
+    assert_eq!(
+        text(&[], input),
+        "before\n[REDACTED:private_key]\n tail\n\
+         {\"key\":\"[REDACTED:private_key]\\n\",\"k\":1}\n\
+         log key=[REDACTED:private_key] done\n\
+         [REDACTED:private_key]\n2024-01-01 next log line\n"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_kept_as_bytes_and_still_scrubbed() {
+    let input = b"\xff\xfe user a@acme.com \xc3\x28 end\n{\"m\":\"\xff b@acme.com\"}\n".to_vec();
+    let (out, err, code) = filter(&[], &input);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        b"\xff\xfe user [REDACTED:email] \xc3\x28 end\n{\"m\":\"\xff [REDACTED:email]\"}\n"
+            .to_vec()
+    );
+}
+
+#[test]
+fn actions_mask_remove_and_per_type_overrides() {
+    let input = "{\"card\":\"4111-1111-1111-1111\",\"mail\":\"john@acme.com\",\"ip\":\"10.9.8.7\",\"keep\":1}\n";
+    let out = text(&["--action", "mask", "--action", "ipv4=remove"], input);
+    assert_eq!(
+        out,
+        "{\"card\":\"************1111\",\"mail\":\"j***@acme.com\",\"keep\":1}\n"
+    );
+    let out = text(
+        &["--action", "phone=mask"],
+        "call +1 415-555-2671 now, ssn 123-45-6789\n",
+    );
+    assert_eq!(out, "call +* ***-***-**71 now, ssn [REDACTED:ssn]\n");
+    let out = text(&["--action", "remove"], "x a@acme.com y\n");
+    assert_eq!(out, "x  y\n");
+}
+
+#[test]
+fn hash_is_keyed_stable_and_rotation_changes_the_key_id() {
+    let run = |salt: &str| {
+        let out = cmd()
+            .args(["--action", "email=hash"])
+            .env("PII_SCRUB_SALT", salt)
+            .write_stdin("a John@Acme.com b john@acme.com c other@acme.com\n")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = run(SALT);
+    let tokens: Vec<&str> = one
+        .split_whitespace()
+        .filter(|w| w.starts_with("[email:"))
+        .collect();
+    assert_eq!(tokens.len(), 3, "{one}");
+    assert_eq!(tokens[0], tokens[1], "same person, same token");
+    assert_ne!(tokens[1], tokens[2]);
+    let parts: Vec<&str> = tokens[0].trim_matches(['[', ']']).split(':').collect();
+    assert_eq!(parts[0], "email");
+    assert!(
+        parts[1].starts_with('k') && parts[1].len() == 9,
+        "{}",
+        parts[1]
+    );
+    assert_eq!(parts[2].len(), 32);
+    assert_eq!(run(SALT), one, "deterministic under one salt");
+    let rotated = run("another-salt-0123456789abcdef");
+    let key2 = rotated
+        .split("[email:")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    assert_ne!(key2, parts[1], "rotation is visible in the key id");
+    assert!(!rotated.contains(parts[2]));
+
+    // --salt-file and an explicit key id.
+    let dir = tempfile::tempdir().unwrap();
+    let salt = dir.path().join("salt");
+    fs::write(&salt, format!("{SALT}\n")).unwrap();
+    let out = cmd()
+        .args(["--action", "hash", "--key-id", "2026q4", "--salt-file"])
+        .arg(&salt)
+        .write_stdin("x john@acme.com\n")
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        s.starts_with("x [email:2026q4:") && s.ends_with("]\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains(parts[2]),
+        "the salt file trims its newline: same salt, same hash"
+    );
+}
+
+#[test]
+fn hash_without_a_salt_is_refused() {
+    let out = cmd()
+        .args(["--action", "email=hash"])
+        .write_stdin("a@acme.com\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing may be written");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("pii-scrub: error: hash needs a secret salt: give --salt-file FILE or set PII_SCRUB_SALT\n"),
+        "{err}"
+    );
+    let out = cmd()
+        .args(["--action", "hash"])
+        .env("PII_SCRUB_SALT", "short")
+        .write_stdin("x\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("the salt is 5 bytes; at least 16 are required"));
+}
+
+#[test]
+fn check_exit_codes_and_records_never_hold_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.log");
+    fs::write(&clean, "nothing 1.2.3 here\n").unwrap();
+    let out = cmd().arg("--check").arg(&clean).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let recs = jsonl(&out.stdout);
+    assert_eq!(recs.len(), 1);
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(gate(s, "findings")["value"], 0.0);
+
+    let dirty = dir.path().join("dirty.log");
+    fs::write(
+        &dirty,
+        "ok\nmail john@acme.com and 4111111111111111\n{\"u\":{\"e\":\"x@acme.com\"}}\n",
+    )
+    .unwrap();
+    let out = cmd().arg("--check").arg(&dirty).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        !stdout.contains("john@acme.com")
+            && !stdout.contains("4111111111111111")
+            && !stdout.contains("x@acme.com")
+    );
+    let recs = jsonl(&out.stdout);
+    let findings = of_kind(&recs, "finding");
+    let name = dirty.display().to_string();
+    assert_eq!(
+        findings
+            .iter()
+            .map(|v| (*v).clone())
+            .collect::<Vec<Value>>(),
+        vec![
+            json!({"kind":"finding","file":name,"line":2,"type":"email","action":"redact","start":5,"end":18}),
+            json!({"kind":"finding","file":name,"line":2,"type":"card","action":"redact","start":23,"end":39}),
+            json!({"kind":"finding","file":name,"line":3,"pointer":"/u/e","type":"email","action":"redact","start":0,"end":10}),
+        ]
+    );
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "fail");
+    assert_eq!(s["figures"]["findings"], 3);
+    assert_eq!(
+        s["figures"]["findings_by_type"],
+        json!({"card":1,"email":2})
+    );
+    assert_eq!(s["figures"]["lines"], 3);
+    assert_eq!(s["figures"]["lines_changed"], 2);
+    assert_eq!(s["inputs"][0]["path"], name);
+    assert_eq!(s["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        gate(s, "findings"),
+        &json!({"name":"findings","op":"<=","limit":0.0,"value":3.0,"pass":false})
+    );
+    assert_eq!(
+        fs::read_to_string(&dirty).unwrap().lines().count(),
+        3,
+        "check never writes"
+    );
+
+    let out = cmd()
+        .arg("--check")
+        .arg(dir.path().join("missing.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing.log: No such file or directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dry_run_text_report_for_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.log");
+    fs::write(&f, "x a@acme.com\n").unwrap();
+    let out = cmd()
+        .args(["--dry-run", "--format", "text"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    let name = f.display();
+    assert!(s.starts_with(&format!("{name}:1: email bytes 2..12 (redact)\n1 files, 1 lines, 13 bytes: 1 findings (email 1)")), "{s}");
+    assert!(s.ends_with("verdict: pass\n"), "{s}");
+}
+
+#[test]
+fn report_file_and_filter_output_are_never_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.jsonl");
+    let out = cmd()
+        .arg("--report")
+        .arg(&report)
+        .write_stdin("a@acme.com\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"[REDACTED:email]\n");
+    assert!(out.stderr.is_empty());
+    let recs = jsonl(&fs::read(&report).unwrap());
+    assert_eq!(
+        recs[0],
+        json!({"kind":"finding","file":"<stdin>","line":1,"type":"email","action":"redact","start":0,"end":10})
+    );
+    assert_eq!(summary(&recs)["figures"]["bytes"], 11);
+}
+
+#[test]
+fn quarantine_reasons_and_fail_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.jsonl");
+    let deep = format!(
+        "{}{}",
+        "{\"a\":".repeat(200),
+        "1".to_string() + &"}".repeat(200)
+    );
+    let many = (0..20)
+        .map(|i| format!("u{i}@acme.com"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let input = format!(
+        "ok a@acme.com\n{{\"a\": \"b@acme.com\", }}\n{deep}\n{many}\n{}\ntail {{not json\n",
+        "y".repeat(2000)
+    );
+    let bytes = input.into_bytes();
+    let out = cmd()
+        .args(["--max-findings", "10", "--max-line", "1500", "--quarantine"])
+        .arg(&q)
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        stdout, "ok [REDACTED:email]\ntail {not json\n",
+        "only lines scrubbed safely pass"
+    );
+    assert_eq!(
+        fs::metadata(&q).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let recs = jsonl(&fs::read(&q).unwrap());
+    let reasons: Vec<(&str, u64)> = recs
+        .iter()
+        .map(|r| (r["reason"].as_str().unwrap(), r["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("invalid_json", 2),
+            ("too_deep", 3),
+            ("too_many_findings", 4),
+            ("line_too_long", 5)
+        ]
+    );
+    assert_eq!(recs[0]["record"], "{\"a\": \"b@acme.com\", }");
+    assert_eq!(recs[3]["record"], Value::Null);
+    assert_eq!(recs[3]["bytes"], 2000);
+}
+
+#[test]
+fn quarantined_lines_without_a_file_are_dropped_counted_and_warned() {
+    let (out, err, code) = filter(&["--max-quarantined", "0"], b"{\"a\":}\nfine\n");
+    assert_eq!(code, 1, "the quarantined gate fails");
+    assert_eq!(out, b"fine\n");
+    assert!(
+        err.contains("pii-scrub: warning: 1 line(s) could not be scrubbed safely"),
+        "{err}"
+    );
+    let (_, _, code) = filter(&["--max-quarantined", "1"], b"{\"a\":}\nfine\n");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn invalid_utf8_json_line_is_quarantined_as_base64() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.jsonl");
+    let out = cmd()
+        .arg("--quarantine")
+        .arg(&q)
+        .write_stdin(b"{\"a\" \xff}\n".to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let recs = jsonl(&fs::read(&q).unwrap());
+    assert_eq!(recs[0]["record_base64"], "eyJhIiD/fQ==");
+}
+
+#[test]
+fn a_ten_megabyte_line_is_scrubbed_in_full() {
+    let mut line = "a".repeat(10 * 1024 * 1024);
+    line.push_str(" tail x@acme.com\n");
+    let (out, err, code) = filter(&[], line.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.len(),
+        line.len() - "x@acme.com".len() + "[REDACTED:email]".len()
+    );
+    assert!(out.ends_with(b" tail [REDACTED:email]\n"));
+}
+
+#[test]
+fn in_place_is_atomic_keeps_backups_and_leaves_clean_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(logs.join("sub")).unwrap();
+    fs::write(logs.join("a.log"), "user a@acme.com\n").unwrap();
+    fs::write(logs.join("sub/b.log"), "clean line\n").unwrap();
+    fs::set_permissions(logs.join("a.log"), fs::Permissions::from_mode(0o640)).unwrap();
+    let clean_mtime = fs::metadata(logs.join("sub/b.log"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let out = cmd()
+        .args(["--in-place", "--backup-suffix", ".orig"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(logs.join("a.log")).unwrap(),
+        "user [REDACTED:email]\n"
+    );
+    assert_eq!(
+        fs::read_to_string(logs.join("a.log.orig")).unwrap(),
+        "user a@acme.com\n"
+    );
+    assert_eq!(
+        fs::metadata(logs.join("a.log"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs::metadata(logs.join("sub/b.log"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        clean_mtime
+    );
+    assert!(!logs.join("sub/b.log.orig").exists());
+    let names: Vec<String> = fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "no temp files left: {names:?}"
+    );
+}
+
+#[test]
+fn in_place_refuses_symlinks_and_gz_stays_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.log");
+    fs::write(&target, "a@acme.com\n").unwrap();
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = cmd().arg("--in-place").arg(&link).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("is a symlink: refusing to rewrite it in place"));
+    assert_eq!(fs::read_to_string(&target).unwrap(), "a@acme.com\n");
+
+    let gz = dir.path().join("x.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b"mail b@acme.com\n").unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let out = cmd().arg("--in-place").arg(&gz).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut s = String::new();
+    flate2::read::MultiGzDecoder::new(fs::File::open(&gz).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    assert_eq!(s, "mail [REDACTED:email]\n");
+}
+
+#[test]
+fn out_dir_mirrors_the_tree_respecting_gitignore_and_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(logs.join("app")).unwrap();
+    fs::write(logs.join("app/a.log"), "a@acme.com\n").unwrap();
+    fs::write(logs.join("app/skip.txt"), "b@acme.com\n").unwrap();
+    fs::write(logs.join(".hidden.log"), "c@acme.com\n").unwrap();
+    fs::write(logs.join("ignored.log"), "d@acme.com\n").unwrap();
+    fs::write(logs.join(".gitignore"), "ignored.log\n").unwrap();
+    let out_dir = dir.path().join("clean");
+    let out = cmd()
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .args(["--glob", "!*.txt", "--report", "-"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(out_dir.join("app/a.log")).unwrap(),
+        "[REDACTED:email]\n"
+    );
+    assert_eq!(
+        fs::read_to_string(out_dir.join(".hidden.log")).unwrap(),
+        "[REDACTED:email]\n"
+    );
+    assert!(!out_dir.join("app/skip.txt").exists());
+    assert!(!out_dir.join("ignored.log").exists());
+    let s = jsonl(&out.stdout);
+    assert_eq!(
+        summary(&s)["figures"]["files"],
+        3,
+        "a.log, .hidden.log, .gitignore"
+    );
+    let out = cmd()
+        .arg("--check")
+        .arg("--no-ignore")
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["files"], 5);
+}
+
+#[test]
+fn rules_files_allow_lists_only_except_and_fields() {
+    let rules = testdata("pii-scrub/rules.toml");
+    let out = text(
+        &["--rules", rules.to_str().unwrap()],
+        "emp EMP-004217 card-ish 79927398713 bad 79927398710\n",
+    );
+    assert_eq!(
+        out,
+        "emp [REDACTED:employee_id] card-ish [REDACTED:loyalty_card] bad 79927398710\n"
+    );
+    let rules_json = testdata("pii-scrub/rules.json");
+    let out = text(
+        &["--rules", rules_json.to_str().unwrap()],
+        "ticket TCK-12345678\n",
+    );
+    assert_eq!(out, "ticket ********\n");
+
+    let out = text(
+        &["--allow", r"@example\.com$"],
+        "a@example.com b@acme.com\n",
+    );
+    assert_eq!(out, "a@example.com [REDACTED:email]\n");
+    let dir = tempfile::tempdir().unwrap();
+    let allow = dir.path().join("allow.txt");
+    fs::write(&allow, "10.0.0.1\n").unwrap();
+    let out = text(
+        &["--allow-file", allow.to_str().unwrap()],
+        "10.0.0.1 10.0.0.2\n",
+    );
+    assert_eq!(out, "10.0.0.1 [REDACTED:ipv4]\n");
+
+    assert_eq!(
+        text(&["--only", "email"], "a@acme.com 10.0.0.1\n"),
+        "[REDACTED:email] 10.0.0.1\n"
+    );
+    assert_eq!(
+        text(&["--except", "email"], "a@acme.com 10.0.0.1\n"),
+        "a@acme.com [REDACTED:ipv4]\n"
+    );
+    let line = "{\"user\":{\"mail\":\"a@acme.com\"},\"req\":{\"ip\":\"10.0.0.1\",\"h\":{\"x\":\"b@acme.com\"}}}\n";
+    assert_eq!(
+        text(&["--fields", "/req/*"], line),
+        "{\"user\":{\"mail\":\"a@acme.com\"},\"req\":{\"ip\":\"[REDACTED:ipv4]\",\"h\":{\"x\":\"[REDACTED:email]\"}}}\n"
+    );
+    assert_eq!(
+        text(&["--skip-fields", "/req/h"], line),
+        "{\"user\":{\"mail\":\"[REDACTED:email]\"},\"req\":{\"ip\":\"[REDACTED:ipv4]\",\"h\":{\"x\":\"b@acme.com\"}}}\n"
+    );
+}
+
+#[test]
+fn usage_errors_name_the_flag() {
+    let (_, err, code) = filter(&["--only", "emial"], b"");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("pii-scrub: error: --only: unknown type 'emial'"),
+        "{err}"
+    );
+    let (_, err, code) = filter(&["--action", "email=scramble"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("--action 'scramble': unknown action"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, "[[rule]]\nname = \"x\"\nregex = \"(\"\n").unwrap();
+    let (_, err, code) = filter(&["--rules", bad.to_str().unwrap()], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("rule 'x': bad regex"), "{err}");
+    fs::write(&bad, "[[rule]]\nname = \"x\"\nregexp = \"a\"\n").unwrap();
+    let (_, err, code) = filter(&["--rules", bad.to_str().unwrap()], b"");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("{}:3: unknown field `regexp`", bad.display())),
+        "{err}"
+    );
+    let (_, err, code) = filter(&["--in-place"], b"");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--in-place and --out-dir need file or directory paths"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gzip_on_stdin_is_decoded() {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b"x a@acme.com\n").unwrap();
+    let (out, _, code) = filter(&[], &enc.finish().unwrap());
+    assert_eq!(code, 0);
+    assert_eq!(out, b"x [REDACTED:email]\n");
+}
+
+#[test]
+fn scrubbing_is_idempotent() {
+    let input = fs::read(testdata("pii-scrub/sample.log")).unwrap();
+    let (once, _, _) = filter(&["--action", "mask"], &input);
+    let (twice, _, _) = filter(&["--action", "mask"], &once);
+    assert_eq!(
+        String::from_utf8_lossy(&once),
+        String::from_utf8_lossy(&twice)
+    );
+    let (once, _, _) = filter(&[], &input);
+    let (twice, _, _) = filter(&[], &once);
+    assert_eq!(once, twice);
+    assert_ne!(once, input);
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let line = "user a@acme.com did something\n".repeat(1000);
+        for _ in 0..200 {
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn list_types_names_every_builtin() {
+    let out = cmd().arg("--list-types").output().unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(s.lines().count(), 18);
+    assert!(s.lines().any(|l| l.starts_with("email ")));
+    assert!(Path::new(&testdata("pii-scrub")).is_dir());
+}
