@@ -22,6 +22,7 @@ fn tools() -> Vec<Command> {
         sbom_diff::cli::command(),
         bundle_seal::cli::command(),
         cycle_check::cli::command(),
+        pii_scrub::cli::command(),
     ]
 }
 
