@@ -2,6 +2,7 @@
 //! decide the release verdict, and write MANIFEST.json, its minisign
 //! signature and SHA256SUMS.
 
+use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +43,29 @@ pub fn seal_time() -> Result<SystemTime> {
     }
 }
 
+/// A bundle is published evidence: a secret key copied into it by mistake
+/// would be published with it. Key files are tiny, so only small files are read.
+fn refuse_secret_key(e: &walk::Entry) -> Result<()> {
+    if e.size > 1024 {
+        return Ok(());
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::take(walk::open_regular(&e.path)?, 1025)
+        .read_to_end(&mut bytes)
+        .map_err(|err| Error::io(e.path.display(), err))?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(());
+    };
+    if crate::minisign::SecretKeyFile::parse(text, "").is_ok() {
+        return Err(Error::new(format!(
+            "{}: is a minisign secret key; refusing to seal a secret into the bundle",
+            e.path.display()
+        ))
+        .with_hint("move the key out of the bundle directory"));
+    }
+    Ok(())
+}
+
 pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     // Load the key first: a wrong passphrase should fail before any hashing.
@@ -50,6 +74,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
     walk::require_regular(&entries)?;
     for e in &entries {
         manifest::check_name(&e.path, &e.rel)?;
+        refuse_secret_key(e)?;
     }
     let bar = common::progress::items(Some(entries.len() as u64), cfg.quiet, "files");
     let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();

@@ -516,6 +516,17 @@ fn secret_keys_are_private() {
         "bundle-seal: error: k.key: secret key is accessible by group or others (mode 0640); refusing to use it\n\
          bundle-seal: hint: chmod 600 k.key\n"
     );
+    // A secret key inside the bundle is never sealed (it would be published).
+    fs::set_permissions(w.path("k.key"), fs::Permissions::from_mode(0o600)).unwrap();
+    fs::copy(w.path("k.key"), w.path("rc1/release.key")).unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out).starts_with("bundle-seal: error: rc1/release.key: is a minisign secret key; refusing to seal a secret into the bundle\n"),
+        "{}",
+        stderr_text(&out)
+    );
+    fs::remove_file(w.path("rc1/release.key")).unwrap();
     // keygen does not overwrite.
     let out = w.run(&["keygen", "-p", "k.pub", "-s", "k.key", "-W"]);
     assert_eq!(code(&out), 2);
