@@ -359,6 +359,7 @@ fn concurrent_appenders_cannot_corrupt_the_log() {
     let exe = assert_cmd::cargo::cargo_bin("bundle-seal");
     let writers = 6;
     let per = 40;
+    fs::write(w.path("audit.jsonl"), "").unwrap();
     let mut children = Vec::new();
     for i in 0..writers {
         let input: String = (0..per)
@@ -381,6 +382,20 @@ fn concurrent_appenders_cannot_corrupt_the_log() {
                 .unwrap(),
         );
     }
+    // A reader verifying all along never sees a half-written chain.
+    let reader = StdCommand::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "for j in $(seq 1 30); do {} chain verify audit.jsonl || exit 1; done",
+                exe.display()
+            ),
+        ])
+        .current_dir(w.tmp.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    children.push(reader);
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
