@@ -184,7 +184,13 @@ pub struct SealArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// The secret key (minisign format; refused when group/other can read it).
-    #[arg(short = 's', long, value_name = "FILE", env = "BUNDLE_SEAL_KEY")]
+    #[arg(
+        short = 's',
+        long,
+        value_name = "FILE",
+        env = "BUNDLE_SEAL_KEY",
+        hide_env_values = true
+    )]
     pub key: PathBuf,
     /// Passphrase of an encrypted key: this file's first line (`-`: stdin).
     #[arg(long, value_name = "FILE")]
@@ -206,7 +212,13 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The public key: a minisign .pub file, or its base64 (`RW...`).
-    #[arg(short = 'p', long = "pub", value_name = "KEY", env = "BUNDLE_SEAL_PUB")]
+    #[arg(
+        short = 'p',
+        long = "pub",
+        value_name = "KEY",
+        env = "BUNDLE_SEAL_PUB",
+        hide_env_values = true
+    )]
     pub public: String,
     /// Also fail when the sealed release verdict is fail (the CI release gate).
     #[arg(long)]
