@@ -50,10 +50,11 @@ newest, then across lines newest with newest. Unpaired old instances are \
 change.
 
 Version order. PyPI: PEP 440. npm, cargo, golang (leading v dropped), gem, \
-nuget, hex, composer: SemVer 2.0 precedence. Otherwise, or when a version \
-does not parse: the fallback splits versions into digit runs (compared as \
-numbers) and other runs (compared as text), a longer version after its \
-prefix; ties are broken by plain text order.
+nuget, hex, composer: SemVer 2.0 precedence. Otherwise, or when any version \
+of that package does not parse under its ecosystem's rule: the fallback \
+splits versions into digit runs (compared as numbers) and other runs \
+(compared as text), a longer version after its prefix; ties are broken by \
+plain text order.
 
 Change kinds. added, removed, upgraded, downgraded; license_changed (both \
 sides name licences and they differ after normalization: SPDX ids in any \

@@ -152,9 +152,9 @@ pub fn diff(old: &Sbom, new: &Sbom) -> Diff {
     out
 }
 
-fn order(components: &[Component], a: usize, b: usize) -> Ordering {
+fn order(s: version::Scheme, components: &[Component], a: usize, b: usize) -> Ordering {
     let (x, y) = (&components[a], &components[b]);
-    version::compare(&x.ty, &x.version, &y.version).then_with(|| x.hashes.cmp(&y.hashes))
+    version::compare_in(s, &x.version, &y.version).then_with(|| x.hashes.cmp(&y.hashes))
 }
 
 fn compare_group(
@@ -165,19 +165,29 @@ fn compare_group(
     mut n: Vec<usize>,
     out: &mut Diff,
 ) {
-    o.sort_by(|&a, &b| order(old, a, b));
-    n.sort_by(|&a, &b| order(new, a, b));
+    let ty = old
+        .get(o.first().copied().unwrap_or(usize::MAX))
+        .or_else(|| new.get(n.first().copied().unwrap_or(usize::MAX)))
+        .map(|c| c.ty.as_str())
+        .unwrap_or("");
+    let versions = o
+        .iter()
+        .map(|&k| old[k].version.as_str())
+        .chain(n.iter().map(|&k| new[k].version.as_str()));
+    let sc = version::scheme(ty, versions);
+    o.sort_by(|&a, &b| order(sc, old, a, b));
+    n.sort_by(|&a, &b| order(sc, new, a, b));
     // Round 1: same version (a merge of the two sorted lists).
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let (mut left_o, mut left_n) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < o.len() && j < n.len() {
         let (x, y) = (&old[o[i]], &new[n[j]]);
-        if version::same(&x.ty, &x.version, &y.version) {
+        if version::same_in(sc, &x.version, &y.version) {
             pairs.push((o[i], n[j]));
             i += 1;
             j += 1;
-        } else if version::compare(&x.ty, &x.version, &y.version) == Ordering::Less {
+        } else if version::compare_in(sc, &x.version, &y.version) == Ordering::Less {
             left_o.push(o[i]);
             i += 1;
         } else {
@@ -209,7 +219,7 @@ fn compare_group(
         rest_o.reverse();
         left_o = rest_o;
         left_n = by_line.into_values().flatten().collect();
-        left_n.sort_by(|&a, &b| order(new, a, b));
+        left_n.sort_by(|&a, &b| order(sc, new, a, b));
         // Round 3: across lines, newest with newest.
         while let (Some(_), Some(_)) = (left_o.last(), left_n.last()) {
             if let (Some(a), Some(b)) = (left_o.pop(), left_n.pop()) {
@@ -217,7 +227,7 @@ fn compare_group(
             }
         }
     }
-    pairs.sort_by(|p, q| order(old, p.0, q.0).then(order(new, p.1, q.1)));
+    pairs.sort_by(|p, q| order(sc, old, p.0, q.0).then(order(sc, new, p.1, q.1)));
     let mut push = |kind, old_i: Option<usize>, new_i: Option<usize>, pair: Option<usize>| {
         out.changes.push(Change {
             kind,
@@ -236,8 +246,8 @@ fn compare_group(
         let pair = Some(out.pairs);
         out.pairs += 1;
         let (x, y) = (&old[a], &new[b]);
-        if !version::same(&x.ty, &x.version, &y.version) {
-            let kind = if version::compare(&x.ty, &x.version, &y.version) == Ordering::Less {
+        if !version::same_in(sc, &x.version, &y.version) {
+            let kind = if version::compare_in(sc, &x.version, &y.version) == Ordering::Less {
                 ChangeKind::Upgraded
             } else {
                 ChangeKind::Downgraded

@@ -3,24 +3,65 @@
 //! - `pypi`: PEP 440 (`pep440_rs`), so `1.0 == 1.0.0`, `2.0rc1 < 2.0`,
 //!   `1.0.post1 > 1.0`;
 //! - `npm`, `cargo`, `golang` (a leading `v` dropped), `gem`, `nuget`,
-//!   `hex`, `composer`: SemVer 2.0 (`semver`), when the version parses as one;
-//! - everything else, and any version the ecosystem's rule cannot parse: the
-//!   fallback order, which splits versions into runs of digits and of other
-//!   characters, compares digit runs as numbers and other runs as text, and
-//!   ranks a longer version (`1.0.1`) after its prefix (`1.0`). Versions the
-//!   fallback finds equal but that are spelled differently are ordered as
-//!   plain text, so the order is total and deterministic.
+//!   `hex`, `composer`: SemVer 2.0 precedence (`semver`);
+//! - everything else: the fallback order, which splits versions into runs of
+//!   digits and of other characters, compares digit runs as numbers and
+//!   other runs as text, and ranks a longer version (`1.0.1`) after its
+//!   prefix (`1.0`). Versions the fallback finds equal but that are spelled
+//!   differently are ordered as plain text, so the order is total.
+//!
+//! The rule is chosen per package: the ecosystem's when every version of
+//! that package, old and new, parses under it, else the fallback for all of
+//! them (mixing rules inside one sort would make the order inconsistent).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
 
-/// Compares two versions of the same package of purl type `ty`.
-pub fn compare(ty: &str, a: &str, b: &str) -> Ordering {
+/// The rule one group of versions is ordered by. It is chosen once per
+/// package, for all its versions together, so the order stays total (a sort
+/// must never mix two rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Pep440,
+    Semver,
+    Fallback,
+}
+
+fn semver_of(v: &str) -> Option<semver::Version> {
+    semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).ok()
+}
+
+/// The ecosystem's rule if every version parses under it, else the fallback.
+pub fn scheme<'a>(ty: &str, versions: impl IntoIterator<Item = &'a str>) -> Scheme {
+    match ty {
+        "pypi" => {
+            if versions
+                .into_iter()
+                .all(|v| pep440_rs::Version::from_str(v).is_ok())
+            {
+                Scheme::Pep440
+            } else {
+                Scheme::Fallback
+            }
+        }
+        "npm" | "cargo" | "golang" | "gem" | "nuget" | "hex" | "composer" => {
+            if versions.into_iter().all(|v| semver_of(v).is_some()) {
+                Scheme::Semver
+            } else {
+                Scheme::Fallback
+            }
+        }
+        _ => Scheme::Fallback,
+    }
+}
+
+/// Compares two versions under `scheme`.
+pub fn compare_in(scheme: Scheme, a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
-    match ty {
-        "pypi" => {
+    match scheme {
+        Scheme::Pep440 => {
             if let (Ok(x), Ok(y)) = (
                 pep440_rs::Version::from_str(a),
                 pep440_rs::Version::from_str(b),
@@ -28,31 +69,31 @@ pub fn compare(ty: &str, a: &str, b: &str) -> Ordering {
                 return x.cmp(&y);
             }
         }
-        "npm" | "cargo" | "golang" | "gem" | "nuget" | "hex" | "composer" => {
-            let strip = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
-            if let (Ok(x), Ok(y)) = (
-                semver::Version::parse(&strip(a)),
-                semver::Version::parse(&strip(b)),
-            ) {
+        Scheme::Semver => {
+            if let (Some(x), Some(y)) = (semver_of(a), semver_of(b)) {
                 // SemVer ignores build metadata for precedence; keep the order total.
                 return x.cmp_precedence(&y).then_with(|| a.cmp(b));
             }
         }
-        _ => {}
+        Scheme::Fallback => {}
     }
     fallback(a, b)
 }
 
-/// True when two spellings mean the same version (`1.0` and `1.0.0` in PEP 440).
+/// True when two spellings mean the same version under `scheme` (`1.0` and
+/// `1.0.0` in PEP 440).
+pub fn same_in(scheme: Scheme, a: &str, b: &str) -> bool {
+    a == b || (scheme == Scheme::Pep440 && compare_in(scheme, a, b) == Ordering::Equal)
+}
+
+/// Compares two versions of the same package of purl type `ty`.
+pub fn compare(ty: &str, a: &str, b: &str) -> Ordering {
+    compare_in(scheme(ty, [a, b]), a, b)
+}
+
+/// True when two spellings mean the same version.
 pub fn same(ty: &str, a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    ty == "pypi"
-        && matches!(
-            (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b)),
-            (Ok(x), Ok(y)) if x == y
-        )
+    same_in(scheme(ty, [a, b]), a, b)
 }
 
 /// The "release line" a version belongs to, used to pair old and new
@@ -160,6 +201,20 @@ mod tests {
         assert_eq!(compare("generic", "1.0a", "1.0"), Greater);
         assert_eq!(compare("generic", "01", "1"), "01".cmp("1"));
         assert_eq!(compare("generic", "r10", "r9"), Greater);
+    }
+
+    #[test]
+    fn one_rule_per_package() {
+        assert_eq!(scheme("pypi", ["1.0", "2.0rc1"]), Scheme::Pep440);
+        assert_eq!(scheme("pypi", ["1.0", "not a version"]), Scheme::Fallback);
+        assert_eq!(scheme("npm", ["1.0.0", "v2.0.0"]), Scheme::Semver);
+        assert_eq!(scheme("npm", ["1.0.0", "1.0"]), Scheme::Fallback);
+        assert_eq!(scheme("deb", ["1.0"]), Scheme::Fallback);
+        // "1.0" is no SemVer, so the whole package falls back: one total order.
+        let mut v = vec!["1.0.0", "1.0", "1.0.0-rc1", "0.9", "1.0.0+b", "10"];
+        let sc = scheme("npm", v.iter().copied());
+        v.sort_by(|a, b| compare_in(sc, a, b));
+        assert_eq!(v, ["0.9", "1.0", "1.0.0", "1.0.0+b", "1.0.0-rc1", "10"]);
     }
 
     #[test]
