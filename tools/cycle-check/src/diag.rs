@@ -74,7 +74,7 @@ pub fn parse(buf: &[u8], out: &mut Vec<Listener>) -> Result<Batch, String> {
         match kind {
             NLMSG_DONE => return Ok(Batch::Done),
             NLMSG_ERROR => {
-                let errno = u32_ne(body, 0).map_or(0, |e| -(e as i32));
+                let errno = u32_ne(body, 0).map_or(0, |e| (e as i32).wrapping_neg());
                 return Err(format!("netlink error {errno}"));
             }
             SOCK_DIAG_BY_FAMILY => {
@@ -189,6 +189,15 @@ mod tests {
         m.extend_from_slice(&[0; 10]);
         m.extend_from_slice(&(-13i32).to_ne_bytes());
         assert_eq!(parse(&m, &mut out), Err("netlink error 13".to_string()));
+        // Found by fuzzing: an error code of i32::MIN must not overflow.
+        let mut m = 20u32.to_ne_bytes().to_vec();
+        m.extend_from_slice(&NLMSG_ERROR.to_ne_bytes());
+        m.extend_from_slice(&[0; 10]);
+        m.extend_from_slice(&i32::MIN.to_ne_bytes());
+        assert_eq!(
+            parse(&m, &mut out),
+            Err(format!("netlink error {}", i32::MIN))
+        );
         assert!(out.is_empty());
     }
 }

@@ -790,3 +790,52 @@ fn sigint_mid_cycle_leaves_no_process_behind() {
     );
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free again");
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_still_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = demo_cmd(dir.path(), port, &["--orphan", "--hold-port"]);
+    let ready = format!("tcp://127.0.0.1:{port}");
+    let head = [
+        "--cycles",
+        "3",
+        "--ready",
+        &ready,
+        "--settle",
+        "20ms",
+        "--service-log",
+        "/dev/null",
+    ];
+    let argv = args(&head, &cmd);
+    let bin = assert_cmd::cargo::cargo_bin("cycle-check");
+    let mut child = Command::new(bin)
+        .args(&argv)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away at once: the first record cannot be written.
+    drop(child.stdout.take());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "cycle-check did not end");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(141));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "a broken pipe is not an error message"
+    );
+    let marker = dir.path().to_str().unwrap();
+    assert_eq!(
+        processes_mentioning(marker),
+        Vec::<i32>::new(),
+        "the error path left a process"
+    );
+}
