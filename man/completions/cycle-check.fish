@@ -1,0 +1,21 @@
+complete -c cycle-check -l cycles -d 'How many start/stop cycles to run' -r
+complete -c cycle-check -l ready -d 'Readiness probe: http://HOST:PORT/PATH, tcp://HOST:PORT, exec:CMD or log:REGEX' -r
+complete -c cycle-check -l ready-timeout -d 'Give up on readiness after this long (the cycle fails as not_ready)' -r
+complete -c cycle-check -l probe-timeout -d 'Time limit of one probe attempt (connect + answer, or the exec command)' -r
+complete -c cycle-check -l expect-body -d 'http probes must also find this regex in the response body' -r
+complete -c cycle-check -l failure-threshold -d 'Consecutive failed attempts before a health check counts as missed (Kubernetes\' failureThreshold)' -r
+complete -c cycle-check -l start-cmd -d 'Start the service with this shell command instead of CMD (it may daemonize; pair with --pidfile)' -r
+complete -c cycle-check -l stop-cmd -d 'Stop the service with this shell command instead of --stop-signal' -r
+complete -c cycle-check -l pidfile -d 'The service writes its main pid here; that process is the one stopped and waited for' -r
+complete -c cycle-check -l stop-signal -d 'Signal that asks the service to stop: TERM, INT, QUIT, HUP, USR1, ...' -r
+complete -c cycle-check -l stop-timeout -d 'Grace period after the stop signal before SIGKILL' -r
+complete -c cycle-check -l settle -d 'How long other descendants may take to exit after the main process has, before they count as orphans' -r
+complete -c cycle-check -l check-files -d 'After each stop, files matching this glob must not exist (lock, pid or temp files). Repeatable. Example: --check-files \'run/*.lock\'' -r
+complete -c cycle-check -l health -d 'Health probe run after the last start (same forms as --ready)' -r
+complete -c cycle-check -l health-interval -d 'Time between health probes' -r
+complete -c cycle-check -l health-duration -d 'How long to hold the service up and probe it' -r
+complete -c cycle-check -l max-health-misses -d 'Gate: at most this many missed health checks' -r
+complete -c cycle-check -l max-ready -d 'Gate: the slowest time-to-ready may not exceed this. Example: 2s' -r
+complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr' -r
+complete -c cycle-check -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cycle-check -s V -l version -d 'Print version'
