@@ -287,6 +287,11 @@ mod tests {
             .unwrap()
             .matches()
             .is_empty());
+        // A symlink (here to the root, a loop) is listed but never followed.
+        std::os::unix::fs::symlink("/", d.join("run/sub/loop")).unwrap();
+        let m = FileCheck::new(&format!("{root}/run/**")).unwrap().matches();
+        assert_eq!(m.len(), 5, "{m:?}");
+        assert!(m.contains(&format!("{root}/run/sub/loop")));
         assert!(FileCheck::new("a[").is_err());
         assert!(FileCheck::new("").is_err());
     }

@@ -442,4 +442,60 @@ mod tests {
         let err = p.feed(&vec![b'h'; 70 * 1024]).unwrap_err();
         assert_eq!(err, "response headers over 64 KiB");
     }
+
+    /// A real server on 127.0.0.1 that answers each connection with `reply`
+    /// (or, with `None`, accepts and never answers).
+    fn server(reply: Option<Vec<u8>>) -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let h = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut req = [0u8; 1024];
+            let _ = s.read(&mut req);
+            match reply {
+                Some(bytes) => {
+                    let _ = s.write_all(&bytes);
+                }
+                None => std::thread::sleep(Duration::from_millis(500)),
+            }
+        });
+        (addr, h)
+    }
+
+    fn probe(reply: Option<Vec<u8>>, timeout: Duration) -> Result<Response, String> {
+        let (addr, h) = server(reply);
+        let url = Url::parse(&format!("http://{addr}/v1/health")).unwrap();
+        let r = get(&url, addr, Instant::now() + timeout);
+        h.join().unwrap();
+        r
+    }
+
+    #[test]
+    fn hostile_servers() {
+        let ok = probe(
+            Some(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec()),
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            ok.unwrap(),
+            Response {
+                status: 200,
+                body: b"ok".to_vec()
+            }
+        );
+        // 10 MB without a header end.
+        let err = probe(Some(vec![b'A'; 10 << 20]), Duration::from_secs(5)).unwrap_err();
+        assert_eq!(err, "response headers over 64 KiB");
+        // Accepts, reads, never answers: bounded by the probe's deadline.
+        let t = Instant::now();
+        let err = probe(None, Duration::from_millis(100)).unwrap_err();
+        assert_eq!(err, "read: timed out");
+        assert!(t.elapsed() < Duration::from_secs(2));
+        let err = probe(
+            Some(b"\xff\xfe garbage\r\n\r\n".to_vec()),
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
+        assert_eq!(err, "response headers are not UTF-8");
+    }
 }
