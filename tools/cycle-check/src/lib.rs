@@ -43,6 +43,13 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
     let mut sup = Supervisor::new()?;
     let hub = output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
     let mut summary = SummaryBuilder::new("cycle-check", env!("CARGO_PKG_VERSION"));
+    // The evidence names the exact binary that was cycled.
+    if let config::Start::Exec(argv) = &config.start {
+        if let Some(path) = argv.first().and_then(|p| resolve_program(p)) {
+            let digest = common::digest::sha256_file(&path).ok().map(|(hex, _)| hex);
+            summary.input(&path.to_string_lossy(), digest);
+        }
+    }
     let mut records: Vec<CycleRecord> = Vec::new();
     let mut health = HealthTally::default();
     let mut interrupted = false;
@@ -101,6 +108,17 @@ fn install_signal_handlers() -> common::Result<()> {
     Ok(())
 }
 
+/// Where `program` is: as given if it has a slash, else the first match on PATH.
+fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        return Some(std::path::PathBuf::from(program)).filter(|p| p.is_file());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
@@ -152,10 +170,11 @@ fn summarize(
     s.gate(Gate::at_most("zombies", 0.0, zombies as f64));
     s.gate(Gate::at_most("orphans", 0.0, orphans as f64));
     s.gate(Gate::at_most("leaked_ports", 0.0, ports as f64));
-    if config.health.is_some() {
-        // A run that never got to its health phase has missed every check.
+    if let Some(h) = &config.health {
+        // A run that never got to its health phase missed every planned check.
+        let planned = (h.duration.as_secs_f64() / h.interval.as_secs_f64()).ceil();
         let value = if health.total == 0 {
-            f64::NAN
+            planned.max(1.0)
         } else {
             misses as f64
         };
@@ -166,14 +185,22 @@ fn summarize(
         ));
     }
     if let Some(limit) = config.max_ready_ms {
-        // A cycle that never became ready fails this gate too.
-        let never = records.iter().any(|r| !r.ready);
-        let value = if never {
-            f64::INFINITY
+        if records.iter().any(|r| !r.ready) {
+            // A cycle that never became ready took at least --ready-timeout: a fail.
+            s.gate(Gate {
+                name: "ready_ms_max".into(),
+                op: common::gate::Op::Le,
+                limit,
+                value: config.ready_timeout.as_secs_f64() * 1000.0,
+                pass: false,
+            });
         } else {
-            ready.last().copied().unwrap_or(f64::NAN)
-        };
-        s.gate(Gate::at_most("ready_ms_max", limit, value));
+            s.gate(Gate::at_most(
+                "ready_ms_max",
+                limit,
+                ready.last().copied().unwrap_or(0.0),
+            ));
+        }
     }
 }
 

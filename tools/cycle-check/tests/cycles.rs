@@ -213,6 +213,10 @@ fn ten_clean_cycles_pass_and_health_is_sampled() {
     assert_eq!(max, ready_max);
     assert!(f["stop_ms_p50"].as_f64().unwrap() <= f["stop_ms_max"].as_f64().unwrap());
     assert_eq!(f["failures"], json!({}));
+    // The evidence names the binary that was cycled, with its digest.
+    let input = &s["inputs"][0];
+    assert_eq!(input["path"], demo().to_str().unwrap());
+    assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
     let names: Vec<&str> = s["gates"]
         .as_array()
         .unwrap()
@@ -476,12 +480,24 @@ fn slow_start_fails_max_ready_and_ready_timeout() {
             &ready,
             "--ready-timeout",
             "100ms",
+            "--max-ready",
+            "1s",
             "--service-log",
             "/dev/null",
         ],
         &cmd,
     ));
     assert_eq!(run.code, 1);
+    // Never ready fails --max-ready even when the timeout is below the limit.
+    let g = gate(run.summary(), "ready_ms_max");
+    assert_eq!(
+        (
+            g["value"].as_f64(),
+            g["limit"].as_f64(),
+            g["pass"].as_bool()
+        ),
+        (Some(100.0), Some(1000.0), Some(false))
+    );
     let c = run.cycles()[0];
     assert_eq!(c["causes"], json!(["not_ready"]));
     assert_eq!(c["ready"], false);
