@@ -408,7 +408,12 @@ impl Runner<'_> {
                     "not_ready",
                 );
             }
-            std::thread::sleep(delay.min(deadline - now));
+            if probe.is_log() {
+                // A matching line wakes us at once; no need to poll faster.
+                self.hub.wait_for_match(delay.min(deadline - now));
+            } else {
+                std::thread::sleep(delay.min(deadline - now));
+            }
             // Tight polling while a fast start is likely, gentler after that.
             let cap = if now - t0 < FAST_PHASE {
                 FAST_BACKOFF

@@ -5,7 +5,7 @@
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use regex::Regex;
 
@@ -17,6 +17,9 @@ pub struct OutputHub {
     sink: Mutex<Box<dyn Write + Send>>,
     regexes: Vec<Regex>,
     counts: Vec<AtomicU64>,
+    /// Bumped on every matching line, so a `log:` probe can sleep until one comes.
+    matched: Mutex<u64>,
+    wake: Condvar,
 }
 
 impl std::fmt::Debug for OutputHub {
@@ -45,6 +48,8 @@ impl OutputHub {
             sink: Mutex::new(sink),
             regexes,
             counts,
+            matched: Mutex::new(0),
+            wake: Condvar::new(),
         }))
     }
 
@@ -70,11 +75,24 @@ impl OutputHub {
         }
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\n', '\r']);
+        let mut any = false;
         for (re, count) in self.regexes.iter().zip(&self.counts) {
             if re.is_match(text) {
                 count.fetch_add(1, Ordering::Release);
+                any = true;
             }
         }
+        if any {
+            *self.matched.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            self.wake.notify_all();
+        }
+    }
+
+    /// Sleeps up to `limit`, waking early when a line matches any regex.
+    pub fn wait_for_match(&self, limit: std::time::Duration) {
+        let guard = self.matched.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = *guard;
+        let _ = self.wake.wait_timeout_while(guard, limit, |n| *n == seen);
     }
 
     /// Reads `pipe` until EOF or a read error, line by line.
