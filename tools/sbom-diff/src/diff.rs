@@ -323,3 +323,59 @@ pub fn figures(d: &Diff, components_old: usize) -> Figures {
     };
     f
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::purl::Purl;
+    use proptest::prelude::*;
+
+    fn sbom(items: &[(u8, u8, u8)]) -> Sbom {
+        let components = items
+            .iter()
+            .map(|&(name, major, minor)| {
+                let purl = Purl::new(
+                    if name % 2 == 0 { "npm" } else { "pypi" },
+                    None,
+                    &format!("p{}", name % 4),
+                    None,
+                );
+                let mut c = Component::new(&purl, &format!("{}.{}.0", major % 3, minor % 4));
+                c.add_hash("SHA256", if minor % 5 == 0 { "aa" } else { "bb" });
+                c
+            })
+            .collect();
+        Sbom {
+            format: "test",
+            components,
+            edges: None,
+        }
+    }
+
+    fn count(d: &Diff, kind: ChangeKind) -> usize {
+        d.changes.iter().filter(|c| c.kind == kind).count()
+    }
+
+    proptest! {
+        #[test]
+        fn multiset_invariants(a in prop::collection::vec(any::<(u8, u8, u8)>(), 0..24),
+                               b in prop::collection::vec(any::<(u8, u8, u8)>(), 0..24)) {
+            let (x, y) = (sbom(&a), sbom(&b));
+            // Against itself (and a reordering of itself): nothing.
+            prop_assert!(diff(&x, &x).changes.is_empty());
+            let mut rev = a.clone();
+            rev.reverse();
+            prop_assert!(diff(&x, &sbom(&rev)).changes.is_empty());
+            // Every instance is paired or reported: nothing is lost.
+            let ab = diff(&x, &y);
+            let ba = diff(&y, &x);
+            prop_assert_eq!(x.components.len() - count(&ab, ChangeKind::Removed), ab.pairs);
+            prop_assert_eq!(y.components.len() - count(&ab, ChangeKind::Added), ab.pairs);
+            // Swapping the sides mirrors the changes.
+            prop_assert_eq!(count(&ab, ChangeKind::Added), count(&ba, ChangeKind::Removed));
+            prop_assert_eq!(count(&ab, ChangeKind::Upgraded), count(&ba, ChangeKind::Downgraded));
+            prop_assert_eq!(count(&ab, ChangeKind::HashChanged), count(&ba, ChangeKind::HashChanged));
+        }
+    }
+}

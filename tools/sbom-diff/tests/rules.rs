@@ -495,3 +495,57 @@ fn stdin_and_gzip_inputs() {
         "{stderr}"
     );
 }
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = String::new();
+    let mut new = String::new();
+    for i in 0..50_000 {
+        old.push_str(&format!("package-number-{i}==1.0\n"));
+        new.push_str(&format!("package-number-{i}==2.0\n"));
+    }
+    let (o, n) = (
+        write(dir.path(), "o.txt", &old),
+        write(dir.path(), "n.txt", &new),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sbom-diff"))
+        .arg(&o)
+        .arg(&n)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: like `sbom-diff ... | head -1`.
+    assert!(first.contains("\"change\":\"upgraded\""), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn help_shows_examples_and_the_rules() {
+    let out = Command::cargo_bin("sbom-diff")
+        .unwrap()
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Examples:",
+        "--max-drift 0.5%",
+        "Identity.",
+        "PEP 503",
+        "Drift. drift =",
+        "Allow file",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}");
+    }
+}
