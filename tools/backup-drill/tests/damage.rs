@@ -522,3 +522,32 @@ fn an_object_planted_as_a_symlink_is_not_followed() {
         (1, Some("not_a_file"))
     );
 }
+
+#[test]
+fn a_repository_with_a_bad_config_is_refused_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, repo, _) = backed_up(tmp.path());
+    let config = repo.join("config.json");
+    for (body, want) in [
+        (
+            "{\"format\":\"something-else\",\"version\":1}",
+            "not a backup-drill repository config",
+        ),
+        (
+            "{\"format\":\"backup-drill-repo\",\"version\":7}",
+            "unsupported repository version 7",
+        ),
+        ("{\"format\":", "not a repository config: EOF while parsing"),
+    ] {
+        fs::write(&config, body).unwrap();
+        let (code, _, err) = run(&["check", "--repo", p(&repo)]);
+        assert_eq!(code, 2);
+        assert!(
+            err.starts_with(&format!(
+                "backup-drill: error: {}:1: {want}",
+                config.display()
+            )),
+            "{err}"
+        );
+    }
+}
