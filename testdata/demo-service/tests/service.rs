@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 
 struct Service {
@@ -74,11 +76,8 @@ impl Service {
     }
 
     fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args(["-s", sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        let sig: Signal = format!("SIG{sig}").parse().unwrap();
+        kill(Pid::from_raw(self.child.id() as i32), sig).unwrap();
     }
 
     fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
@@ -150,7 +149,7 @@ fn alive(pid: i32) -> Option<char> {
 }
 
 fn kill9(pid: i32) {
-    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
 }
 
 #[test]
