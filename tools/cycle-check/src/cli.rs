@@ -101,8 +101,8 @@ pub struct Cli {
     #[arg(long, value_name = "REGEX")]
     pub expect_body: Option<String>,
 
-    /// Consecutive failed attempts before a health check counts as missed
-    /// (Kubernetes' failureThreshold).
+    /// Consecutive failed attempts (100 ms apart) before a health check
+    /// counts as missed (Kubernetes' failureThreshold).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub failure_threshold: u32,
 

@@ -145,7 +145,7 @@ impl Supervisor {
         }
         match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => None,
-            Ok(status) => Exit::from_status(status).or(None),
+            Ok(status) => Exit::from_status(status),
             // Not our child (yet): look at /proc. A zombie of another parent has ended.
             Err(Errno::ECHILD) => match procfs::stat(pid) {
                 None => Some(Exit::default()),
