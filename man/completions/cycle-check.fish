@@ -3,7 +3,7 @@ complete -c cycle-check -l ready -d 'Readiness probe: http://HOST:PORT/PATH, tcp
 complete -c cycle-check -l ready-timeout -d 'Give up on readiness after this long (the cycle fails as not_ready)' -r
 complete -c cycle-check -l probe-timeout -d 'Time limit of one probe attempt (connect + answer, or the exec command)' -r
 complete -c cycle-check -l expect-body -d 'http probes must also find this regex in the response body' -r
-complete -c cycle-check -l failure-threshold -d 'Consecutive failed attempts before a health check counts as missed (Kubernetes\' failureThreshold)' -r
+complete -c cycle-check -l failure-threshold -d 'Consecutive failed attempts (100 ms apart) before a health check counts as missed (Kubernetes\' failureThreshold)' -r
 complete -c cycle-check -l start-cmd -d 'Start the service with this shell command instead of CMD (it may daemonize; pair with --pidfile)' -r
 complete -c cycle-check -l stop-cmd -d 'Stop the service with this shell command instead of --stop-signal' -r
 complete -c cycle-check -l pidfile -d 'The service writes its main pid here; that process is the one stopped and waited for' -r
