@@ -175,22 +175,32 @@ fn walk(
     Ok(())
 }
 
-/// Stores one file; returns (sha256, size, newly stored).
-fn store_file(repo: &Repo, f: &PendingFile, size_hint: u64) -> Result<(String, u64, bool)> {
+/// Stores one file; returns (sha256, size, newly stored), or `None` when the
+/// file vanished between the walk and the read (a live session directory
+/// does that); the caller records it as skipped instead of failing.
+fn store_file(repo: &Repo, f: &PendingFile, size_hint: u64) -> Result<Option<(String, u64, bool)>> {
     if common::interrupt::requested() {
         return Err(Error::new("interrupted"));
     }
+    let file = match fs::File::open(&f.abs) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(f.abs.display(), e)),
+    };
     if size_hint <= SMALL_FILE {
-        let bytes = fs::read(&f.abs).map_err(|e| Error::io(f.abs.display(), e))?;
+        let mut bytes = Vec::with_capacity(size_hint as usize);
+        std::io::Read::read_to_end(&mut &file, &mut bytes)
+            .map_err(|e| Error::io(f.abs.display(), e))?;
         let sha = common::digest::sha256_hex(&bytes);
         let new = repo.put_bytes(&sha, &bytes)?;
-        return Ok((sha, bytes.len() as u64, new));
+        return Ok(Some((sha, bytes.len() as u64, new)));
     }
-    let (sha, size) = common::digest::sha256_file(&f.abs)?;
+    let (sha, size) =
+        common::digest::sha256_reader(file).map_err(|e| Error::io(f.abs.display(), e))?;
     if repo.has_object(&sha) {
-        return Ok((sha, size, false));
+        return Ok(Some((sha, size, false)));
     }
-    repo.put_file(&f.abs)
+    repo.put_file(&f.abs).map(Some)
 }
 
 /// Takes a snapshot of `sources` into `repo`.
@@ -289,7 +299,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
         .map(|f| fs::metadata(&f.abs).map(|m| m.len()).unwrap_or(0))
         .collect();
     let bar = common::progress::bytes(Some(sizes.iter().sum()), quiet);
-    let stored: Vec<(String, u64, bool)> = pending
+    let stored: Vec<Option<(String, u64, bool)>> = pending
         .par_iter()
         .zip(sizes.par_iter())
         .map(|(f, &size)| {
@@ -306,7 +316,15 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     // Two identical new files may both be written (same name, same bytes):
     // count each new object once.
     let mut fresh: BTreeMap<String, u64> = BTreeMap::new();
-    for (f, (sha, size, new)) in pending.into_iter().zip(stored) {
+    for (f, stored) in pending.into_iter().zip(stored) {
+        let Some((sha, size, new)) = stored else {
+            skipped.push(Skipped {
+                path: f.rel,
+                kind: "file".into(),
+                reason: "vanished during backup".into(),
+            });
+            continue;
+        };
         files += 1;
         bytes += size;
         if new {
