@@ -374,11 +374,25 @@ fn process_faults_leave_an_orphan_a_zombie_and_a_held_port() {
         .lines
         .contains(&format!("fault: port holder pid {holder} port {port}")));
     assert!(svc.lines.contains(&format!("pid {me}")));
-    // Both escaped into sessions of their own.
+    // Both escape into sessions of their own (the child does that itself,
+    // so give it a moment after the parent has announced it).
     for pid in [orphan, holder] {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-        assert_eq!(f[3], pid.to_string(), "session id of {pid}");
+        let sid = || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            let f: Vec<String> = stat[stat.rfind(')').unwrap() + 2..]
+                .split(' ')
+                .map(str::to_string)
+                .collect();
+            f[3].clone()
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while sid() != pid.to_string() {
+            assert!(
+                Instant::now() < deadline,
+                "pid {pid} never got its own session"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
     svc.signal("TERM");
     assert_eq!(svc.wait(Duration::from_secs(10)).code(), Some(0));
