@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use crate::actions::{self, Action};
-use crate::detectors::{keys, validate, Ctx};
+use crate::detectors::{keys, validate, Ctx, Hit};
 use crate::scan::{Finding, Reason, Scrubber};
 
 /// Deeper nesting is quarantined rather than recursed into.
@@ -21,6 +21,17 @@ pub const MAX_DEPTH: usize = 128;
 pub fn looks_like_json(line: &[u8]) -> bool {
     let t = line.trim_ascii();
     t.len() >= 2 && t[0] == b'{' && t[t.len() - 1] == b'}'
+}
+
+/// What the line-level scan says about one value.
+#[derive(Clone, Copy)]
+enum Local {
+    /// No hit in it: copy it through.
+    Clean,
+    /// Line hits `i..j` lie inside it.
+    Hits(usize, usize),
+    /// Decode and scan it on its own.
+    Scan,
 }
 
 enum Seg<'a> {
@@ -37,10 +48,11 @@ struct Walker<'a, 's, 'e> {
     path: Vec<Seg<'a>>,
     tmp: Vec<u8>,
     scoped: bool,
-    /// Candidate spans of the whole raw line, in order; a string without
-    /// escapes that overlaps none of them cannot hold a finding.
-    cands: Vec<(usize, usize)>,
+    /// Validated hits of the whole raw line, in order: a string without
+    /// escapes or `%XX` takes its hits from here instead of a second scan.
+    line_hits: Vec<Hit>,
     cursor: usize,
+    ipv4: Option<crate::detectors::TypeId>,
 }
 
 /// Scrubs one JSON object line into `out`; on error `out` holds garbage the
@@ -53,8 +65,9 @@ pub fn scrub_line(
 ) -> Result<(), Reason> {
     let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
     let first = findings.len();
-    let mut cands = Vec::new();
-    sc.candidates(line, &mut cands);
+    sc.find(line, Ctx::default());
+    let line_hits = sc.hits().to_vec();
+    let ipv4 = sc.engine.matcher.ipv4_type();
     let mut w = Walker {
         b: line,
         i: 0,
@@ -64,8 +77,9 @@ pub fn scrub_line(
         path: Vec::new(),
         tmp: Vec::new(),
         scoped,
-        cands,
+        line_hits,
         cursor: 0,
+        ipv4,
     };
     w.ws_copy();
     if w.peek() != Some(b'{') {
@@ -219,16 +233,47 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
-    /// True when raw bytes `a..z` may hold a finding: escapes or `%XX`
-    /// (decoding may reveal one), or an overlapping candidate.
-    fn worth_scanning(&mut self, a: usize, z: usize, escaped: bool) -> bool {
+    /// What the line-level hits say about the raw bytes `a..z` of a string
+    /// or number. Escapes or `%XX` mean the decoded text must be scanned on
+    /// its own; so does a hit that crosses the value's edge.
+    fn local(&mut self, a: usize, z: usize, escaped: bool) -> Local {
         if escaped || crate::scan::has_percent_escape(&self.b[a..z]) {
-            return true;
+            return Local::Scan;
         }
-        while self.cursor < self.cands.len() && self.cands[self.cursor].1 <= a {
+        while self.cursor < self.line_hits.len() && self.line_hits[self.cursor].end <= a {
             self.cursor += 1;
         }
-        self.cands.get(self.cursor).is_some_and(|&(s, _)| s < z)
+        let first = self.cursor;
+        let mut last = first;
+        while let Some(h) = self.line_hits.get(last) {
+            if h.start >= z {
+                break;
+            }
+            if h.start < a || h.end > z {
+                return Local::Scan;
+            }
+            last += 1;
+        }
+        if first == last {
+            Local::Clean
+        } else {
+            Local::Hits(first, last)
+        }
+    }
+
+    /// Loads line hits `i..j` into the scrubber, relative to `a`.
+    fn load(&mut self, i: usize, j: usize, a: usize, version: bool) -> bool {
+        let ipv4 = self.ipv4;
+        let hits = self.line_hits[i..j]
+            .iter()
+            .filter(|h| !(version && Some(h.ty) == ipv4))
+            .map(|h| Hit {
+                start: h.start - a,
+                end: h.end - a,
+                ty: h.ty,
+            });
+        self.sc.load_hits(hits);
+        !self.sc.hits().is_empty()
     }
 
     fn in_scope(&self) -> bool {
@@ -291,7 +336,15 @@ impl<'a> Walker<'a, '_, '_> {
 
     /// Scans a decoded scalar's text; writes the original raw bytes when
     /// clean, else the rewritten text as a JSON string. Returns "remove".
-    fn scalar(&mut self, raw: &[u8], text: &[u8], secret: bool, version: bool) -> bool {
+    /// `preloaded`: the scrubber already holds this value's hits.
+    fn scalar(
+        &mut self,
+        raw: &[u8],
+        text: &[u8],
+        secret: bool,
+        version: bool,
+        preloaded: bool,
+    ) -> bool {
         let e = self.sc.engine;
         if secret {
             if let Some(ty) = e.secret_ty {
@@ -319,12 +372,14 @@ impl<'a> Walker<'a, '_, '_> {
                 }
             }
         }
-        self.sc.find(
-            text,
-            Ctx {
-                version_field: version,
-            },
-        );
+        if !preloaded {
+            self.sc.find(
+                text,
+                Ctx {
+                    version_field: version,
+                },
+            );
+        }
         if self.sc.hits().is_empty() {
             self.out.extend_from_slice(raw);
             return false;
@@ -349,7 +404,16 @@ impl<'a> Walker<'a, '_, '_> {
                     self.out.extend_from_slice(&b[a - 1..=z]);
                     return Ok(false);
                 }
-                if !secret && !self.worth_scanning(a, z, esc) {
+                let local = self.local(a, z, esc);
+                let preloaded = match local {
+                    Local::Clean if !secret => {
+                        self.out.extend_from_slice(&b[a - 1..=z]);
+                        return Ok(false);
+                    }
+                    Local::Hits(i, j) => self.load(i, j, a, version),
+                    _ => false,
+                };
+                if !secret && matches!(local, Local::Hits(..)) && !preloaded {
                     self.out.extend_from_slice(&b[a - 1..=z]);
                     return Ok(false);
                 }
@@ -358,7 +422,8 @@ impl<'a> Walker<'a, '_, '_> {
                 } else {
                     Cow::Borrowed(&b[a..z])
                 };
-                Ok(self.scalar(&b[a - 1..=z], &text, secret, version))
+                let preloaded = preloaded && !secret;
+                Ok(self.scalar(&b[a - 1..=z], &text, secret, version, preloaded))
             }
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -372,11 +437,15 @@ impl<'a> Walker<'a, '_, '_> {
                     return Ok(false);
                 }
                 let t = &b[start..self.i];
-                if !secret && !self.worth_scanning(start, self.i, false) {
-                    self.out.extend_from_slice(t);
-                    return Ok(false);
-                }
-                Ok(self.scalar(t, t, secret, version))
+                let preloaded = match self.local(start, self.i, false) {
+                    Local::Clean if !secret => {
+                        self.out.extend_from_slice(t);
+                        return Ok(false);
+                    }
+                    Local::Hits(i, j) => self.load(i, j, start, version),
+                    _ => false,
+                };
+                Ok(self.scalar(t, t, secret, version, preloaded && !secret))
             }
             _ => Err(Reason::InvalidJson),
         }
@@ -465,8 +534,16 @@ impl<'a> Walker<'a, '_, '_> {
             // Keys are kept, but a key that is itself personal data
             // (`{"john@example.com": 3}`) is scrubbed like a value.
             let mut remove = false;
-            let key_hits = self.worth_scanning(ka, kz, kesc) && self.in_scope() && {
-                self.sc.find(&key_scan, Ctx::default());
+            let local = self.local(ka, kz, kesc);
+            let key_hits = !matches!(local, Local::Clean) && self.in_scope() && {
+                match local {
+                    Local::Hits(i, j) => {
+                        self.load(i, j, ka, false);
+                    }
+                    _ => {
+                        self.sc.find(&key_scan, Ctx::default());
+                    }
+                }
                 if self.sc.hits().is_empty() {
                     false
                 } else {

@@ -155,9 +155,10 @@ impl<'e> Scrubber<'e> {
         open
     }
 
-    /// Candidate spans of `hay` (see [`detectors::Matcher::candidates`]).
-    pub fn candidates(&mut self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
-        self.engine.matcher.candidates(hay, &mut self.scratch, out);
+    /// Replaces the current hits (already validated, sorted, merged).
+    pub fn load_hits(&mut self, hits: impl Iterator<Item = Hit>) {
+        self.hits.clear();
+        self.hits.extend(hits);
     }
 
     pub fn hits(&self) -> &[Hit] {

@@ -111,7 +111,7 @@ impl Detector {
         let regex = RegexBuilder::new(pattern)
             .unicode(false)
             .size_limit(64 << 20)
-            .dfa_size_limit(32 << 20)
+            .dfa_size_limit(8 << 20)
             .build()
             .map_err(|e| e.to_string())?;
         if group >= regex.captures_len() {
@@ -179,7 +179,7 @@ impl Matcher {
                     .match_kind(MatchKind::All)
                     .utf8_empty(false)
                     // The combined DFA is big; a small cache thrashes (re-determinizing dominates).
-                    .hybrid_cache_capacity(256 << 20),
+                    .hybrid_cache_capacity(32 << 20),
             )
             .syntax(
                 regex_automata::util::syntax::Config::new()
@@ -192,7 +192,7 @@ impl Matcher {
             .configure(
                 meta::Config::new()
                     .utf8_empty(false)
-                    .hybrid_cache_capacity(64 << 20),
+                    .hybrid_cache_capacity(32 << 20),
             )
             .syntax(
                 regex_automata::util::syntax::Config::new()
@@ -450,20 +450,9 @@ impl Matcher {
         r.map(|r| (r, false))
     }
 
-    /// Every candidate span of the combined pass, unvalidated and
-    /// non-overlapping: where a finding could be.
-    pub fn candidates(&self, hay: &[u8], s: &mut Scratch, out: &mut Vec<(usize, usize)>) {
-        let mut at = 0;
-        while at < hay.len() {
-            let Some(m) = self
-                .first
-                .search_with(&mut s.first, &Input::new(hay).range(at..))
-            else {
-                break;
-            };
-            out.push((m.start(), m.end()));
-            at = m.end().max(m.start() + 1);
-        }
+    /// The IPv4 type, if selected (version-named fields skip it).
+    pub fn ipv4_type(&self) -> Option<TypeId> {
+        self.ipv4
     }
 
     /// True when any detector's candidate regex matches somewhere in `hay`.

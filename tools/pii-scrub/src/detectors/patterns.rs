@@ -134,7 +134,8 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "card",
-        regex: r"\b(?:[0-9]{13,19}|[0-9]{4}(?:[ \-][0-9]{4}){2,3}(?:[ \-][0-9]{1,4})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5})\b",
+        // Every issuer prefix starts with 2-6, so epoch times (1...) never become candidates.
+        regex: r"\b[2-6](?:[0-9]{12,18}|[0-9]{3}(?:[ \-][0-9]{4}){2,3}(?:[ \-][0-9]{1,4})?|[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5})\b",
         check: Check::Card,
         candidate: "",
         anchor: Anchor::Start,
