@@ -55,31 +55,47 @@ fn detach(name: &CStr) {
     }
 }
 
+/// A pipe on which a detached child reports its pid once it has detached,
+/// so the service announces a fault only when it is fully in place.
+fn report_pipe() -> common::Result<(std::fs::File, std::fs::File)> {
+    let (reader, writer) = nix::unistd::pipe().map_err(|e| fork_error("pipe", e))?;
+    Ok((std::fs::File::from(reader), std::fs::File::from(writer)))
+}
+
+/// In the child: detach, then tell the parent our pid.
+fn detach_and_report(name: &CStr, writer: &std::fs::File) {
+    use std::io::Write;
+    detach(name);
+    let _ = (&*writer).write_all(&std::process::id().to_le_bytes());
+}
+
+/// Reads the pid a child reported (fails if it died first).
+fn read_report(reader: std::fs::File, what: &str) -> common::Result<i32> {
+    use std::io::Read;
+    let mut buf = [0u8; 4];
+    let mut reader = reader;
+    reader.read_exact(&mut buf).map_err(|e| {
+        common::Error::io(format!("{what} pid pipe"), e)
+            .context(format!("starting the {what} fault"))
+    })?;
+    Ok(i32::from_le_bytes(buf))
+}
+
 /// Double-forks a grandchild that lives on after the service: the classic
 /// orphan. Returns the grandchild's pid (the middle child is reaped here).
 pub fn spawn_orphan(lifetime: Duration) -> common::Result<i32> {
-    let (reader, writer) = nix::unistd::pipe().map_err(|e| fork_error("pipe", e))?;
-    let (reader, writer) = (std::fs::File::from(reader), std::fs::File::from(writer));
+    let (reader, writer) = report_pipe()?;
     // The child works on a copy of the parent's memory, so borrowing is enough.
     let middle = fork_child("fork (orphan)", || {
-        if let Ok(grandchild) = fork_child("fork (orphan)", || {
-            detach(c"demo-orphan");
+        let _ = fork_child("fork (orphan)", || {
+            detach_and_report(c"demo-orphan", &writer);
             std::thread::sleep(lifetime);
-        }) {
-            use std::io::Write;
-            let _ = (&writer).write_all(&grandchild.as_raw().to_le_bytes());
-        }
+        });
     })?;
     drop(writer);
     // The middle child is ours to reap; only the grandchild is meant to leak.
     let _ = waitpid(middle, None);
-    let mut buf = [0u8; 4];
-    use std::io::Read;
-    let mut reader = reader;
-    reader.read_exact(&mut buf).map_err(|e| {
-        common::Error::io("orphan pid pipe", e).context("starting the orphan fault")
-    })?;
-    Ok(i32::from_le_bytes(buf))
+    read_report(reader, "orphan")
 }
 
 /// Forks a child that exits at once and is never waited for.
@@ -90,9 +106,11 @@ pub fn spawn_zombie() -> common::Result<i32> {
 
 /// Forks a detached child that inherits (and so keeps) the listening socket.
 pub fn spawn_port_holder(lifetime: Duration) -> common::Result<i32> {
-    let pid = fork_child("fork (port holder)", move || {
-        detach(c"demo-portholder");
+    let (reader, writer) = report_pipe()?;
+    fork_child("fork (port holder)", || {
+        detach_and_report(c"demo-portholder", &writer);
         std::thread::sleep(lifetime);
     })?;
-    Ok(pid.as_raw())
+    drop(writer);
+    read_report(reader, "port holder")
 }
