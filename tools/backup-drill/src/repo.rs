@@ -59,8 +59,11 @@ impl Repo {
             Err(e) => return Err(Error::io(config.display(), e)),
         };
         check_config(&text).map_err(|m| Error::at(config.display(), 1, m))?;
+        // Absolute once, so creating thousands of temporary objects does not
+        // resolve the working directory each time.
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         Ok(Repo {
-            root: root.to_path_buf(),
+            root,
             staged: Mutex::new(HashMap::new()),
         })
     }
@@ -122,8 +125,11 @@ impl Repo {
         if !dir.is_dir() {
             fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
         }
+        // Created read-only (the descriptor stays writable): objects are
+        // never modified, and this saves an fchmod per object.
         tempfile::Builder::new()
             .prefix("obj.")
+            .permissions(fs::Permissions::from_mode(0o444))
             .tempfile_in(&dir)
             .map_err(|e| Error::io(dir.display(), e).context("creating temporary object"))
     }
@@ -172,9 +178,6 @@ impl Repo {
     /// Keeps a finished temporary object for [`publish`](Self::publish).
     /// Returns false when another thread staged the same content first.
     fn stage(&self, tmp: tempfile::NamedTempFile, sha: &str) -> Result<bool> {
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o444))
-            .map_err(|e| Error::io(tmp.path().display(), e))?;
         // Close the descriptor (thousands of objects must not exhaust the
         // fd limit); the path is still removed if the backup fails.
         let path = tmp.into_temp_path();
