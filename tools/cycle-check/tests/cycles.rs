@@ -12,25 +12,26 @@ use std::time::{Duration, Instant};
 use common::testkit::{gate, jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-/// The demo service binary: built by `cargo test --workspace` already; when
-/// only this package is tested, built here once.
+/// The demo service binary, built (or found up to date) once per test run
+/// in this workspace's target directory: cargo only builds a package's own
+/// binaries for its tests, and a stale demo service would test the wrong code.
 fn demo() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         // target/<profile>/deps/cycles-HASH → target/<profile>
         let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let bin = profile_dir.join("demo-service");
-        if !bin.exists() {
-            let target_dir = profile_dir.parent().unwrap();
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-q", "-p", "demo-service", "--target-dir"])
-                .arg(target_dir)
-                .status()
-                .unwrap();
-            assert!(status.success(), "building demo-service failed");
+        let target_dir = profile_dir.parent().unwrap();
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "-q", "-p", "demo-service", "--target-dir"])
+            .arg(target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
         }
-        bin
+        let status = build.status().unwrap();
+        assert!(status.success(), "building demo-service failed");
+        profile_dir.join("demo-service")
     })
 }
 
