@@ -719,3 +719,54 @@ fn list_types_names_every_builtin() {
     assert!(s.lines().any(|l| l.starts_with("email ")));
     assert!(Path::new(&testdata("pii-scrub")).is_dir());
 }
+
+#[test]
+fn trees_skip_symlinks_and_out_dir_refuses_to_write_through_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(logs.join("app")).unwrap();
+    fs::write(logs.join("app/a.log"), "a@acme.com\n").unwrap();
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("secret.log"), "b@acme.com\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.log"), logs.join("link.log")).unwrap();
+    let out = cmd().arg("--check").arg(&logs).output().unwrap();
+    let s = jsonl(&out.stdout);
+    assert_eq!(summary(&s)["figures"]["files"], 1);
+    assert_eq!(summary(&s)["figures"]["skipped"], 1);
+
+    // A planted symlink inside --out-dir must not redirect the write.
+    let clean = dir.path().join("clean");
+    fs::create_dir_all(&clean).unwrap();
+    std::os::unix::fs::symlink(&outside, clean.join("app")).unwrap();
+    let out = cmd()
+        .arg("--out-dir")
+        .arg(&clean)
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("passes through symlink"), "{err}");
+    assert!(!outside.join("a.log").exists());
+}
+
+#[test]
+fn custom_rule_groups_and_text_reports_on_stderr_in_filter_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    fs::write(&rules, "[[rule]]\nname = \"badge\"\nregex = 'badge=([A-Z]{3}[0-9]{4})'\ngroup = 1\naction = \"mask\"\n").unwrap();
+    let out = cmd()
+        .args(["--format", "text", "--rules"])
+        .arg(&rules)
+        .write_stdin("in badge=ABC1234 ok\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"in badge=******** ok\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("<stdin>:1: badge bytes 9..16 (mask)\n"),
+        "{err}"
+    );
+}
