@@ -27,6 +27,8 @@ pub mod summary;
 pub mod threshold;
 
 #[cfg(feature = "testkit")]
+pub mod demo;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use error::{Error, Result};

@@ -4,35 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::testkit::{gate, jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-/// The demo service binary, built (or found up to date) once per test run
-/// in this workspace's target directory: cargo only builds a package's own
-/// binaries for its tests, and a stale demo service would test the wrong code.
+/// The demo service binary (built once per run by the shared test helper).
 fn demo() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        // target/<profile>/deps/cycles-HASH → target/<profile>
-        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-        let target_dir = profile_dir.parent().unwrap();
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "-q", "-p", "demo-service", "--target-dir"])
-            .arg(target_dir);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().unwrap();
-        assert!(status.success(), "building demo-service failed");
-        profile_dir.join("demo-service")
-    })
+    common::demo::binary()
 }
 
 fn free_port() -> u16 {
@@ -855,4 +836,16 @@ fn a_closed_stdout_ends_quietly_and_still_cleans_up() {
         Vec::<i32>::new(),
         "the error path left a process"
     );
+}
+
+#[test]
+fn the_shared_demo_helper_starts_the_service_on_an_os_chosen_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let (mut child, addr) = common::demo::start(&["--db", db.to_str().unwrap()]);
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(addr.port(), 0);
+    std::net::TcpStream::connect(addr).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
