@@ -849,3 +849,78 @@ fn the_shared_demo_helper_starts_the_service_on_an_os_chosen_port() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn added_latency_beyond_the_probe_timeout_is_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cmd = demo_cmd(dir.path(), port, &["--latency", "400ms"]);
+    let ready = format!("http://127.0.0.1:{port}/v1/health");
+    let head = [
+        "--cycles",
+        "1",
+        "--ready",
+        &ready,
+        "--probe-timeout",
+        "100ms",
+        "--ready-timeout",
+        "300ms",
+        "--service-log",
+        "/dev/null",
+    ];
+    let run = cycle_check(&args(&head, &cmd));
+    assert_eq!(run.code, 1);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["not_ready"]));
+    assert_eq!(c["ready_error"], "not ready after 300ms: read: timed out");
+}
+
+#[test]
+fn periodic_stalls_show_up_as_missed_health_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Stalls from 300 ms for 200 ms of every 300 ms: health checks every 50 ms
+    // for 600 ms with a 50 ms timeout must miss some and pass some.
+    let cmd = demo_cmd(
+        dir.path(),
+        port,
+        &["--stall-every", "300ms", "--stall-for", "200ms"],
+    );
+    let url = format!("http://127.0.0.1:{port}/v1/health");
+    let head = [
+        "--cycles",
+        "1",
+        "--ready",
+        &format!("tcp://127.0.0.1:{port}"),
+        "--health",
+        &url,
+        "--health-interval",
+        "50ms",
+        "--health-duration",
+        "600ms",
+        "--probe-timeout",
+        "50ms",
+        "--service-log",
+        "/dev/null",
+    ];
+    let run = cycle_check(&args(&head, &cmd));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let health = of_kind(&run.records, "health");
+    assert_eq!(health.len(), 12);
+    let misses: Vec<&&Value> = health.iter().filter(|h| h["ok"] == false).collect();
+    assert!(!misses.is_empty() && misses.len() < 12, "{health:?}");
+    assert!(
+        misses.iter().all(|h| h["error"] == "read: timed out"),
+        "{misses:?}"
+    );
+    let s = run.summary();
+    assert_eq!(
+        gate(s, "health_misses")["value"].as_f64(),
+        Some(misses.len() as f64)
+    );
+    assert_eq!(
+        run.cycles()[0]["causes"],
+        json!([]),
+        "the cycle itself is clean"
+    );
+}
