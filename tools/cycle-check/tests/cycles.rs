@@ -618,17 +618,15 @@ fn start_cmd_pidfile_stop_cmd_and_leftover_files() {
 
 #[test]
 fn unclean_exit_status_and_exec_probe() {
-    // Exits 3 on SIGTERM: a stop that "worked" but reported failure.
-    let script = "trap 'exit 3' TERM; while :; do sleep 0.01; done";
+    // Exits 3 on SIGTERM: a stop that "worked" but reported failure. Ready
+    // only once the trap is set (an exec: probe on the file it then creates).
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("trapped");
+    let flag = flag.to_str().unwrap();
+    let script = format!("trap 'exit 3' TERM; touch {flag}; while :; do sleep 0.01; done");
+    let ready = format!("exec:test -e {flag}");
     let run = cycle_check(&[
-        "--cycles",
-        "1",
-        "--ready",
-        "exec:true",
-        "--",
-        "sh",
-        "-c",
-        script,
+        "--cycles", "1", "--ready", &ready, "--", "sh", "-c", &script,
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let c = run.cycles()[0];
