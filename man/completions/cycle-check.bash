@@ -23,7 +23,7 @@ _cycle__check() {
 
     case "${cmd}" in
         cycle__check)
-            opts="-h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --health --health-interval --health-duration --max-health-misses --max-ready --service-log --help --version"
+            opts="-h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --health --health-interval --health-duration --max-health-misses --max-ready --service-log --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +103,10 @@ _cycle__check() {
                     ;;
                 --service-log)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -20,6 +20,9 @@ Examples:
   cycle-check --start-cmd 'systemctl start app' --stop-cmd 'systemctl stop app' \\
       --pidfile /run/app.pid --ready exec:'app-ctl ping' --check-files '/run/app/*.lock'
 
+  # At a terminal: one line per cycle, details of whatever was left behind.
+  cycle-check --format text --cycles 3 --ready tcp://127.0.0.1:8080 -- ./server
+
   # Ready when the service says so on its output; slow starts allowed up to 150 s.
   cycle-check --ready 'log:^listening on' --ready-timeout 150s --max-ready 60s -- ./server
 
@@ -162,6 +165,10 @@ pub struct Cli {
     /// to cycle-check's stderr.
     #[arg(long, value_name = "PATH")]
     pub service_log: Option<String>,
+
+    /// Output: jsonl (records, the default) or text (lines for a person).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: common::cli::Format,
 
     /// The service command and its arguments (after `--`).
     #[arg(last = true, value_name = "CMD", required_unless_present = "start_cmd")]

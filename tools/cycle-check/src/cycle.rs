@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::output::RecordWriter;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 
@@ -115,7 +114,7 @@ pub struct Runner<'a> {
     pub config: &'a Config,
     pub sup: &'a mut Supervisor,
     pub hub: &'a Arc<OutputHub>,
-    pub out: &'a mut RecordWriter,
+    pub out: &'a mut crate::report::Report,
     pub health: &'a mut HealthTally,
 }
 
@@ -466,7 +465,7 @@ impl Runner<'_> {
             if ok {
                 self.health.ok += 1;
             }
-            self.out.write(&HealthRecord {
+            self.out.health(&HealthRecord {
                 kind: "health",
                 seq,
                 cycle: n,
@@ -476,7 +475,6 @@ impl Runner<'_> {
                 attempts,
                 error: result.err(),
             })?;
-            self.out.flush()?;
         }
     }
 

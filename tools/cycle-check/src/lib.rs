@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::gate::Gate;
-use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::Outcome;
 
@@ -27,6 +26,7 @@ pub mod http;
 pub mod output;
 pub mod probe;
 pub mod procfs;
+pub mod report;
 pub mod supervise;
 
 use config::Config;
@@ -35,9 +35,10 @@ use supervise::Supervisor;
 
 /// Parses, validates and runs; the result becomes the exit code.
 pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
+    let format = cli.format;
     let config = Config::from_cli(cli)?;
     install_signal_handlers()?;
-    let mut out = RecordWriter::stdout();
+    let mut out = report::Report::stdout(format);
     // Dropped (killing and reaping every descendant) on every way out of
     // this function, including errors and panics.
     let mut sup = Supervisor::new()?;
@@ -68,8 +69,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         };
         match runner.run(n, n == config.cycles)? {
             cycle::Outcome::Done(record) => {
-                out.write(&*record)?;
-                out.flush()?;
+                out.cycle(&record)?;
                 records.push(*record);
             }
             cycle::Outcome::Interrupted => {
@@ -91,8 +91,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
 
     summarize(&mut summary, &config, &records, &health);
     let summary = summary.finish(interrupted);
-    out.write(&summary)?;
-    out.flush()?;
+    out.summary(&summary)?;
     Ok(summary.outcome())
 }
 

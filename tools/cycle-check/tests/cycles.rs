@@ -922,3 +922,48 @@ fn periodic_stalls_show_up_as_missed_health_checks() {
         "the cycle itself is clean"
     );
 }
+
+#[test]
+fn text_format_for_people() {
+    let out = assert_cmd::Command::cargo_bin("cycle-check")
+        .unwrap()
+        .args([
+            "--format",
+            "text",
+            "--cycles",
+            "2",
+            "--ready",
+            "exec:true",
+            "--",
+            "sleep",
+            "30",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    for (i, line) in lines[..2].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("cycle {:<3} ok    pid ", i + 1)),
+            "{line}"
+        );
+        assert!(line.ends_with("(stop_signal, SIGTERM)"), "{line}");
+    }
+    assert!(
+        lines[2].starts_with("PASS: 2 of 2 cycles ok; ready p50 "),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        &lines[3..],
+        [
+            "  pass failed_cycles   0 <= 0",
+            "  pass zombies         0 <= 0",
+            "  pass orphans         0 <= 0",
+            "  pass leaked_ports    0 <= 0"
+        ]
+    );
+}

@@ -1,0 +1,161 @@
+//! Writing what cycle-check found: JSON Lines records (the default, what
+//! other tools read) or, with `--format text`, lines for a person at a
+//! terminal. Each record is flushed as it is written, so a long health
+//! phase shows progress and a crash keeps what was already found.
+
+use std::fmt::Write;
+
+use common::cli::Format;
+use common::output::RecordWriter;
+use common::summary::Summary;
+
+use crate::cycle::{CycleRecord, HealthRecord};
+
+pub struct Report {
+    out: RecordWriter,
+    format: Format,
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.2} ms"))
+}
+
+impl Report {
+    pub fn stdout(format: Format) -> Report {
+        Report {
+            out: RecordWriter::stdout(),
+            format,
+        }
+    }
+
+    pub fn cycle(&mut self, c: &CycleRecord) -> common::Result<()> {
+        match self.format {
+            Format::Jsonl => self.out.write(c)?,
+            Format::Text => {
+                let exit = match (c.exit_code, c.signal) {
+                    (Some(code), _) => format!("exit {code}"),
+                    (None, Some(sig)) => sig.to_string(),
+                    _ => "exit ?".to_string(),
+                };
+                let verdict = if c.ok { "ok  " } else { "FAIL" };
+                let mut text = String::new();
+                let w = &mut text;
+                let _ = write!(
+                    w,
+                    "cycle {:<3} {verdict}  pid {:<7} ready {:>10}  stop {:>10} ({}, {exit})",
+                    c.cycle,
+                    c.pid,
+                    ms(c.ready_ms),
+                    ms(c.stop_ms),
+                    c.ended_by
+                );
+                if !c.causes.is_empty() {
+                    let _ = write!(w, "  causes: {}", c.causes.join(", "));
+                }
+                let _ = writeln!(w);
+                if let Some(e) = &c.ready_error {
+                    let _ = writeln!(w, "    not ready: {e}");
+                }
+                for z in &c.zombies {
+                    let _ = writeln!(
+                        w,
+                        "    zombie   pid {} (parent {}): {}",
+                        z.pid, z.ppid, z.cmdline
+                    );
+                }
+                for o in &c.orphans {
+                    let _ = writeln!(
+                        w,
+                        "    orphan   pid {} (parent {}, session {}, {}): {}",
+                        o.pid, o.ppid, o.sid, o.state, o.cmdline
+                    );
+                }
+                for p in &c.leaked_ports {
+                    let holder = match (p.pid, &p.cmdline) {
+                        (Some(pid), Some(cmd)) => format!("pid {pid}: {cmd}"),
+                        _ => "an unknown process".to_string(),
+                    };
+                    let _ = writeln!(
+                        w,
+                        "    port     {}:{} still held by {holder}",
+                        p.address, p.port
+                    );
+                }
+                for f in &c.leftover_files {
+                    let _ = writeln!(w, "    file     {f}");
+                }
+                self.out.write_bytes(text.as_bytes())?;
+            }
+        }
+        self.out.flush()
+    }
+
+    pub fn health(&mut self, h: &HealthRecord) -> common::Result<()> {
+        match self.format {
+            Format::Jsonl => self.out.write(h)?,
+            Format::Text => {
+                let mut text = String::new();
+                let w = &mut text;
+                let verdict = if h.ok { "ok  " } else { "MISS" };
+                let _ = write!(
+                    w,
+                    "health {:<4} {verdict}  {:>10}",
+                    h.seq,
+                    ms(Some(h.latency_ms))
+                );
+                if let Some(e) = &h.error {
+                    let _ = write!(w, "  {e}");
+                }
+                let _ = writeln!(w);
+                self.out.write_bytes(text.as_bytes())?;
+            }
+        }
+        self.out.flush()
+    }
+
+    pub fn summary(&mut self, s: &Summary) -> common::Result<()> {
+        match self.format {
+            Format::Jsonl => self.out.write(s)?,
+            Format::Text => {
+                let f = &s.figures;
+                let num = |k: &str| f.get(k).and_then(serde_json::Value::as_f64);
+                let mut text = String::new();
+                let w = &mut text;
+                let verdict = if s.verdict.is_pass() { "PASS" } else { "FAIL" };
+                let _ = writeln!(
+                    w,
+                    "{verdict}{}: {} of {} cycles ok; ready p50 {} p95 {} max {}; stop p50 {} max {}",
+                    if s.interrupted { " (interrupted)" } else { "" },
+                    num("cycles_ok").unwrap_or(0.0),
+                    num("cycles").unwrap_or(0.0),
+                    ms(num("ready_ms_p50")),
+                    ms(num("ready_ms_p95")),
+                    ms(num("ready_ms_max")),
+                    ms(num("stop_ms_p50")),
+                    ms(num("stop_ms_max")),
+                );
+                if num("health_total").is_some_and(|t| t > 0.0) {
+                    let _ = writeln!(
+                        w,
+                        "health: {} of {} checks ok",
+                        num("health_ok").unwrap_or(0.0),
+                        num("health_total").unwrap_or(0.0)
+                    );
+                }
+                for g in &s.gates {
+                    let _ = writeln!(
+                        w,
+                        "  {} {:<15} {} {} {}",
+                        if g.pass { "pass" } else { "FAIL" },
+                        g.name,
+                        g.value,
+                        g.op.symbol(),
+                        g.limit
+                    );
+                }
+                self.out.write_bytes(text.as_bytes())?;
+            }
+        }
+        self.out.flush()
+    }
+}
