@@ -28,7 +28,7 @@ complete -c replay-diff -n "__fish_replay_diff_needs_command" -l key -d 'Align r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l ignore -d 'Ignore the value at this pointer; `*` matches any array index or member. Example: --ignore /ts --ignore /items/*/ts' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l mask -d 'Replace values of a built-in shape inside strings before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
-hex\t'Hex ids of 8 or more hex digits standing alone (git hashes, trace ids)'
+hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
@@ -47,7 +47,7 @@ complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l key -d '
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l ignore -d 'Ignore the value at this pointer; `*` matches any array index or member. Example: --ignore /ts --ignore /items/*/ts' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l mask -d 'Replace values of a built-in shape inside strings before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
-hex\t'Hex ids of 8 or more hex digits standing alone (git hashes, trace ids)'
+hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
