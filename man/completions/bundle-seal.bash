@@ -31,6 +31,9 @@ _bundle__seal() {
             bundle__seal,seal)
                 cmd="bundle__seal__subcmd__seal"
                 ;;
+            bundle__seal,sign)
+                cmd="bundle__seal__subcmd__sign"
+                ;;
             bundle__seal,timeline)
                 cmd="bundle__seal__subcmd__timeline"
                 ;;
@@ -39,6 +42,9 @@ _bundle__seal() {
                 ;;
             bundle__seal,verify)
                 cmd="bundle__seal__subcmd__verify"
+                ;;
+            bundle__seal,verify-file)
+                cmd="bundle__seal__subcmd__verify__subcmd__file"
                 ;;
             bundle__seal__subcmd__chain,append)
                 cmd="bundle__seal__subcmd__chain__subcmd__append"
@@ -79,6 +85,9 @@ _bundle__seal() {
             bundle__seal__subcmd__help,seal)
                 cmd="bundle__seal__subcmd__help__subcmd__seal"
                 ;;
+            bundle__seal__subcmd__help,sign)
+                cmd="bundle__seal__subcmd__help__subcmd__sign"
+                ;;
             bundle__seal__subcmd__help,timeline)
                 cmd="bundle__seal__subcmd__help__subcmd__timeline"
                 ;;
@@ -87,6 +96,9 @@ _bundle__seal() {
                 ;;
             bundle__seal__subcmd__help,verify)
                 cmd="bundle__seal__subcmd__help__subcmd__verify"
+                ;;
+            bundle__seal__subcmd__help,verify-file)
+                cmd="bundle__seal__subcmd__help__subcmd__verify__subcmd__file"
                 ;;
             bundle__seal__subcmd__help__subcmd__chain,append)
                 cmd="bundle__seal__subcmd__help__subcmd__chain__subcmd__append"
@@ -104,7 +116,7 @@ _bundle__seal() {
 
     case "${cmd}" in
         bundle__seal)
-            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline help"
+            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline sign verify-file help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,7 +324,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__help)
-            opts="keygen seal verify pack unpack chain timeline help"
+            opts="keygen seal verify pack unpack chain timeline sign verify-file help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,6 +449,20 @@ _bundle__seal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bundle__subcmd__seal__subcmd__help__subcmd__sign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bundle__subcmd__seal__subcmd__help__subcmd__timeline)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -466,6 +492,20 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bundle__subcmd__seal__subcmd__help__subcmd__verify__subcmd__file)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -573,6 +613,44 @@ _bundle__seal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bundle__subcmd__seal__subcmd__sign)
+            opts="-s -t -h --key --passphrase-file --trusted-comment --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bundle__subcmd__seal__subcmd__timeline)
             opts="-h --require-sections --time-field --skip-invalid --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -645,6 +723,40 @@ _bundle__seal() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bundle__subcmd__seal__subcmd__verify__subcmd__file)
+            opts="-p -x -h --pub --sig --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pub)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,6 +35,8 @@ complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "pack" -d 'W
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "unpack" -d 'Extract a bundle archive safely into an empty directory and verify it'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "chain" -d 'The tamper-evident receipt chain (append, checkpoint, verify)'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
+complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "sign" -d 'Sign any files (e.g. a packed archive) as `minisign -S` does'
+complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "verify-file" -d 'Check one file\'s minisign signature (FILE.minisig)'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s p -l pub -d 'Where to write the public key' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s s -l key -d 'Where to write the secret key (created with mode 0600)' -r -F
@@ -102,14 +104,27 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l for
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "seal" -d 'Hash, judge and sign a bundle directory'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "verify" -d 'Check a sealed bundle: signature, every file, the verdict'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "pack" -d 'Write a sealed bundle as a reproducible tar archive'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "unpack" -d 'Extract a bundle archive safely into an empty directory and verify it'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "chain" -d 'The tamper-evident receipt chain (append, checkpoint, verify)'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand sign" -s s -l key -d 'The secret key (refused when group/other can read it)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand sign" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line (`-`: stdin)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand sign" -s t -l trusted-comment -d 'The signed (trusted) comment [default: timestamp:<unix>\\tfile:<name>\\thashed]' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand sign" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -s x -l sig -d 'The signature [default: FILE.minisig]' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "seal" -d 'Hash, judge and sign a bundle directory'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "verify" -d 'Check a sealed bundle: signature, every file, the verdict'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "pack" -d 'Write a sealed bundle as a reproducible tar archive'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "unpack" -d 'Extract a bundle archive safely into an empty directory and verify it'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "chain" -d 'The tamper-evident receipt chain (append, checkpoint, verify)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "sign" -d 'Sign any files (e.g. a packed archive) as `minisign -S` does'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "verify-file" -d 'Check one file\'s minisign signature (FILE.minisig)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "append" -d 'Append each JSON record from stdin (or --input) as a receipt'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "checkpoint" -d 'Sign the chain\'s head into a checkpoint file (detects truncation)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "verify" -d 'Check the chain; name the first bad seq'

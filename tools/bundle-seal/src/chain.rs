@@ -270,7 +270,8 @@ pub fn verify(
     // A shared lock: an appender mid-write is waited for, not reported as a
     // truncated last line. Held (by this handle) until the function returns.
     let lock = File::open(log).map_err(|e| Error::io(&name, e))?;
-    lock.lock_shared().map_err(|e| Error::io(&name, e).context("locking"))?;
+    lock.lock_shared()
+        .map_err(|e| Error::io(&name, e).context("locking"))?;
     let mut reader = JsonlReader::open(&name)?;
     let mut expected_seq = 1u64;
     let mut prev = GENESIS.to_string();

@@ -23,8 +23,10 @@ Examples:
   minisign -V -p release.pub -m artifacts/rc1/MANIFEST.json
   (cd artifacts/rc1 && sha256sum -c SHA256SUMS)
 
-  # Ship it as one reproducible archive; unpack safely and verify.
+  # Ship it as one reproducible archive, signed; unpack safely and verify.
   SOURCE_DATE_EPOCH=1700000000 bundle-seal pack artifacts/rc1 -o rc1.tar
+  bundle-seal sign rc1.tar --key release.key      # minisign -V -m rc1.tar works too
+  bundle-seal verify-file rc1.tar --pub release.pub
   bundle-seal unpack rc1.tar -C /tmp/rc1 --pub release.pub
 
   # A tamper-evident audit trail: append, checkpoint, verify daily.
@@ -53,11 +55,12 @@ stamp and the archive's mtimes, so sealing a tree twice is byte-identical.
 Records (JSON Lines on stdout):
   key         (keygen) key_id, public_key, secret_key, encrypted,
               public_key_base64
-  signature   (verify) file, status (ok|bad|missing), key_id,
+  signature   (verify, verify-file) file, status (ok|bad|missing), key_id,
               expected_key_id, trusted_comment, reason
   file        (verify) path, status (ok|modified|missing|extra), size,
               sha256, expected_size, expected_sha256, reason
   archive     (pack) path, entries, bytes, sha256
+  signed      (sign) path, signature, key_id, trusted_comment
   receipt     (chain append) seq, hash; the log line itself has kind,
               seq, prev, at, record, hash and, when signed, key_id, sig
   checkpoint  (chain checkpoint) log, seq, hash, at, key_id, sig
@@ -73,6 +76,7 @@ Records (JSON Lines on stdout):
               release_verdict_pass (--require-pass); figures files, ok,
               modified, missing, extra, signature, key_id, sealed_at,
               release_verdict, verdict_reasons, gates.
+              verify-file: gate signature_valid; figures file, signature.
               chain verify: gate chain_breaks; figures receipts, signed,
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint
               (ok|bad|unchecked|absent), checkpoint_seq.
@@ -141,6 +145,56 @@ pub enum Command {
     #[command(after_long_help = "Examples:\n  bundle-seal timeline incidents/42\n  \
         bundle-seal timeline incidents/42 --require-sections app,proxy --time-field ts")]
     Timeline(TimelineArgs),
+    /// Sign any files (e.g. a packed archive) as `minisign -S` does.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal sign rc1.tar --key release.key\n  \
+        minisign -V -p release.pub -m rc1.tar"
+    )]
+    Sign(SignArgs),
+    /// Check one file's minisign signature (FILE.minisig).
+    #[command(after_long_help = "Examples:\n  bundle-seal verify-file rc1.tar --pub release.pub")]
+    VerifyFile(VerifyFileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The files to sign; each gets FILE.minisig next to it.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The secret key (refused when group/other can read it).
+    #[arg(
+        short = 's',
+        long,
+        value_name = "FILE",
+        env = "BUNDLE_SEAL_KEY",
+        hide_env_values = true
+    )]
+    pub key: PathBuf,
+    /// Passphrase of an encrypted key: this file's first line (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// The signed (trusted) comment [default: timestamp:<unix>\tfile:<name>\thashed].
+    #[arg(short = 't', long, value_name = "TEXT")]
+    pub trusted_comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyFileArgs {
+    /// The signed file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The public key: a minisign .pub file, or its base64 (`RW...`).
+    #[arg(
+        short = 'p',
+        long = "pub",
+        value_name = "KEY",
+        env = "BUNDLE_SEAL_PUB",
+        hide_env_values = true
+    )]
+    pub public: String,
+    /// The signature [default: FILE.minisig].
+    #[arg(short = 'x', long, value_name = "FILE")]
+    pub sig: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod minisign;
 pub mod pack;
 pub mod seal;
+pub mod sign;
 pub mod text;
 pub mod timeline;
 pub mod verify;
@@ -123,6 +124,19 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 a.require_signed,
                 &mut out,
             )
+        }
+        Command::Sign(a) => {
+            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
+            for file in &a.files {
+                let rec = sign::sign_file(file, &key, a.trusted_comment.as_deref())?;
+                out.write(&rec)?;
+            }
+            out.flush()?;
+            Ok(Outcome::Pass)
+        }
+        Command::VerifyFile(a) => {
+            let key = keys::load_public(&a.public)?;
+            sign::verify_file(&a.file, a.sig.as_deref(), &key, &mut out)
         }
         Command::Timeline(a) => {
             if a.require_sections.iter().any(|s| s.trim().is_empty()) {

@@ -216,3 +216,51 @@ fn encrypted_keys_interoperate_both_ways() {
         "minisign -V",
     );
 }
+
+#[test]
+fn sign_and_verify_file_interoperate_with_minisign() {
+    let w = Work::new();
+    fs::write(w.path("rc1.tar"), b"pretend archive\n").unwrap();
+    let recs = w.ok(&["sign", "rc1.tar", "--key", "k.key", "-t", "release rc1"]);
+    assert_eq!(recs[0]["kind"], "signed");
+    assert_eq!(recs[0]["signature"], "rc1.tar.minisig");
+    assert_eq!(recs[0]["trusted_comment"], "release rc1");
+    let recs = w.ok(&["verify-file", "rc1.tar", "--pub", "k.pub"]);
+    assert_eq!(recs[0]["status"], "ok");
+    assert_eq!(summary(&recs)["verdict"], "pass");
+    // A multi-line trusted comment cannot be signed.
+    let out = w.run(&["sign", "rc1.tar", "--key", "k.key", "-t", "a\nb"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr_text(&out).contains("--trusted-comment: a comment must be one line"));
+    // Changed content: exit 1, named.
+    fs::write(w.path("rc1.tar"), b"pretend archivE\n").unwrap();
+    let out = w.run(&["verify-file", "rc1.tar", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        jsonl(&out.stdout)[0]["reason"],
+        "signature does not match the file"
+    );
+    fs::write(w.path("rc1.tar"), b"pretend archive\n").unwrap();
+
+    if !have_minisign() {
+        return;
+    }
+    assert_ok(
+        &minisign(&w, &["-V", "-p", "k.pub", "-m", "rc1.tar"], None),
+        "minisign -V on our sign",
+    );
+    assert_ok(
+        &minisign(&w, &["-G", "-W", "-p", "m.pub", "-s", "m.key"], None),
+        "minisign -G -W",
+    );
+    assert_ok(
+        &minisign(
+            &w,
+            &["-S", "-s", "m.key", "-m", "rc1.tar", "-x", "m.sig"],
+            None,
+        ),
+        "minisign -S",
+    );
+    let recs = w.ok(&["verify-file", "rc1.tar", "--pub", "m.pub", "-x", "m.sig"]);
+    assert_eq!(recs[0]["status"], "ok");
+}
