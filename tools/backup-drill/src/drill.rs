@@ -72,15 +72,17 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     interrupted()?;
 
     // Restore into a fresh place (or --keep DIR, which must be new or empty).
-    let temp_target;
+    let mut temp_target = None;
     let target: PathBuf = match &args.keep {
         Some(dir) => {
             restore::prepare_target(dir, false)?;
             dir.clone()
         }
         None => {
-            temp_target = tempdir(scratch, "backup-drill-restore.")?;
-            temp_target.path().to_path_buf()
+            let dir = tempdir(scratch, "backup-drill-restore.")?;
+            let path = dir.path().to_path_buf();
+            temp_target = Some(dir);
+            path
         }
     };
     let now_ms = SystemTime::now()
@@ -167,7 +169,29 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     }
     let s = summary.finish(false);
     out.write(&s)?;
+    out.flush()?;
+    if let Some(dir) = temp_target {
+        remove_restored(dir);
+    }
     Ok(s.outcome())
+}
+
+/// Removes the temporary restore. Restored directories carry their backed-up
+/// modes, and a read-only one (0555) would make a plain removal fail for a
+/// non-root user and leave the copy behind: make directories writable first.
+fn remove_restored(dir: tempfile::TempDir) {
+    for entry in walkdir::WalkDir::new(dir.path())
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_dir() {
+            let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o700));
+        }
+    }
+    if let Err(e) = dir.close() {
+        common::runner::warn(TOOL, format!("could not remove the temporary restore: {e}"));
+    }
 }
 
 /// Copies the snapshot into a scratch repository (objects hard-linked, read

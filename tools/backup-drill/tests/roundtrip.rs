@@ -394,3 +394,28 @@ fn usage_errors_name_the_problem() {
     assert_eq!(code, 2);
     assert!(err.contains("--repo"), "{err}");
 }
+
+#[test]
+fn drill_leaves_nothing_in_scratch_even_with_read_only_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    write(&data.join("ro/inner/f.txt"), b"x", 0o444);
+    fs::set_permissions(data.join("ro/inner"), fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(data.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let (code, recs, err) = run(&[
+        "--source",
+        p(&data),
+        "--scratch",
+        p(&scratch),
+        "--self-test",
+    ]);
+    assert_eq!(code, 0, "{err}{recs:?}");
+    assert_eq!(step(&recs, "verify")["files"], 1);
+    let left: Vec<_> = fs::read_dir(&scratch).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    for d in [data.join("ro/inner"), data.join("ro")] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

@@ -8,9 +8,17 @@ use backup_drill::manifest::{self, is_sha256_hex};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(m) = manifest::parse(data, "fuzz") else { return };
+    let Ok(m) = manifest::parse(data, "fuzz") else {
+        return;
+    };
     for e in &m.entries {
-        assert!(!e.path.starts_with('/') && !e.path.split('/').any(|c| c == ".." || c == "." || c.is_empty()));
+        assert!(
+            !e.path.starts_with('/')
+                && !e
+                    .path
+                    .split('/')
+                    .any(|c| c == ".." || c == "." || c.is_empty())
+        );
         if let Some(sha) = &e.sha256 {
             assert!(is_sha256_hex(sha));
         }
@@ -19,5 +27,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(is_sha256_hex(&d.sha256));
     }
     let again = m.to_bytes().expect("an accepted manifest re-encodes");
-    assert_eq!(manifest::parse(&again, "fuzz").expect("re-encoded manifest parses"), m);
+    assert_eq!(
+        manifest::parse(&again, "fuzz").expect("re-encoded manifest parses"),
+        m
+    );
 });
