@@ -117,6 +117,16 @@ fn check_catches_edited_and_truncated_manifests() {
         )
     );
 
+    // `list` still lists it, saying what is wrong, instead of giving up.
+    let (code, list, _) = run(&["list", "--repo", p(&repo)]);
+    assert_eq!(code, 0);
+    assert_eq!(list.len(), 1);
+    assert!(list[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("manifest digest does not match"));
+    assert!(list[0].get("files").is_none());
+
     fs::write(&path, &original[..original.len() / 2]).unwrap();
     let (code, recs, _) = run(&["check", "--repo", p(&repo)]);
     assert_eq!(code, 1);
