@@ -57,15 +57,19 @@ struct Walker<'a, 's, 'e> {
 
 /// Scrubs one JSON object line into `out`; on error `out` holds garbage the
 /// caller must discard (the line is quarantined).
+/// `scanned`: the scrubber already holds the hits of `sc.find(line)`.
 pub fn scrub_line(
     line: &[u8],
     sc: &mut Scrubber<'_>,
     out: &mut Vec<u8>,
     findings: &mut Vec<Finding>,
+    scanned: bool,
 ) -> Result<(), Reason> {
     let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
     let first = findings.len();
-    sc.find(line, Ctx::default());
+    if !scanned {
+        sc.find(line, Ctx::default());
+    }
     let line_hits = sc.hits().to_vec();
     let ipv4 = sc.engine.matcher.ipv4_type();
     let mut w = Walker {

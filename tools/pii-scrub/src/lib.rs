@@ -116,20 +116,29 @@ fn stream(
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(256 * 1024, stdout);
     let keep_raw = rep.keeps_raw();
+    let hash = rep.writes_summary();
     for src in sources {
-        let mut input = match Input::open(&src.path) {
-            Ok(i) => i,
+        // Hash only when a summary will name the input.
+        let opened = if hash {
+            Input::open(&src.path).map(|i| {
+                let (name, reader, digest) = i.into_parts();
+                (name, reader, Some(digest))
+            })
+        } else {
+            files::open_unhashed(&src.path).map(|(name, reader)| (name, reader, None))
+        };
+        let (name, mut reader, digest) = match opened {
+            Ok(x) => x,
             Err(e) => {
                 error_line(&e);
                 rep.totals.errors += 1;
                 continue;
             }
         };
-        let name = input.name().to_string();
         let result = process::process(
             &cfg.engine,
             &name,
-            input.reader(),
+            &mut reader,
             Some(&mut out),
             "<stdout>",
             keep_raw,
@@ -138,7 +147,7 @@ fn stream(
         match result {
             Ok(stats) => {
                 rep.totals.add(&stats);
-                builder.input(&name, Some(input.sha256()));
+                builder.input(&name, digest.map(|d| d.sha256()));
                 if stats.interrupted {
                     return Ok(true);
                 }

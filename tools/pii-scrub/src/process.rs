@@ -14,6 +14,7 @@ use memchr::memchr;
 use common::{Error, Result};
 
 use crate::config::Engine;
+use crate::detectors::Ctx;
 use crate::json;
 use crate::scan::{Finding, LineOut, Reason, Scrubber};
 
@@ -253,18 +254,20 @@ impl State<'_, '_> {
     /// only needs to be valid JSON (serde's validator is fast); anything
     /// else, or a line serde refuses, is walked field by field.
     fn json_line(&mut self, body: &[u8]) -> std::result::Result<LineOut, Reason> {
+        // One scan of the raw line; its hits are handed to the walker.
+        self.sc.find(body, Ctx::default());
         // serde stops at its own depth limit; deep lines take the walker, which
         // quarantines them as too_deep rather than passing them on unread.
         let nesting = body.iter().filter(|&&b| b == b'{' || b == b'[').count();
-        if nesting <= json::MAX_DEPTH
+        if !self.sc.saw_candidate
+            && nesting <= json::MAX_DEPTH
             && memchr(b'\\', body).is_none()
             && memchr(b'%', body).is_none()
-            && !self.sc.engine.matcher.any_candidate(body)
             && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
         {
             return Ok(LineOut::Clean);
         }
-        json::scrub_line(body, &mut self.sc, &mut self.buf, &mut self.findings)?;
+        json::scrub_line(body, &mut self.sc, &mut self.buf, &mut self.findings, true)?;
         Ok(if self.findings.is_empty() {
             LineOut::Clean
         } else {

@@ -93,6 +93,11 @@ impl<'e> Reporter<'e> {
         })
     }
 
+    /// True when a summary (naming inputs by sha256) will be written.
+    pub fn writes_summary(&self) -> bool {
+        self.out.is_some()
+    }
+
     pub fn keeps_raw(&self) -> bool {
         self.quarantine.is_some()
     }

@@ -65,6 +65,8 @@ pub struct Scrubber<'e> {
     pub allowed: u64,
     /// Inside a multi-line PEM private key block (text lines).
     pem_open: bool,
+    /// The last `find` met at least one candidate (validated or not).
+    pub saw_candidate: bool,
 }
 
 fn is_hex(b: u8) -> bool {
@@ -105,6 +107,7 @@ impl<'e> Scrubber<'e> {
             dhits: Vec::new(),
             allowed: 0,
             pem_open: false,
+            saw_candidate: false,
         }
     }
 
@@ -113,7 +116,9 @@ impl<'e> Scrubber<'e> {
     pub fn find(&mut self, hay: &[u8], ctx: Ctx) -> bool {
         self.hits.clear();
         let m = &self.engine.matcher;
-        let mut open = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
+        let found = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
+        let mut open = found.pem_open;
+        self.saw_candidate = found.candidates;
         if hay.len() >= 3 && has_percent_escape(hay) {
             self.decoded.clear();
             self.map.clear();
@@ -132,7 +137,9 @@ impl<'e> Scrubber<'e> {
             }
             self.map.push(hay.len());
             self.dhits.clear();
-            open |= m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
+            let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
+            open |= found.pem_open;
+            self.saw_candidate |= found.candidates;
             for h in &self.dhits {
                 if self.engine.allowed(&self.decoded[h.start..h.end]) {
                     self.allowed += 1;

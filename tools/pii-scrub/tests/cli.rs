@@ -86,6 +86,15 @@ fn secret_named_keys_are_scrubbed_whole_and_escaped_text_is_decoded() {
 }
 
 #[test]
+fn json_keys_with_spaces_or_escapes_are_still_judged_by_name() {
+    let out = text(
+        &[],
+        "{\"password hash\":\"abc\",\"n\":1}\n{\"api\\u005fkey\":\"abc\"}\n",
+    );
+    assert_eq!(out, "{\"password hash\":\"[REDACTED:secret]\",\"n\":1}\n{\"api\\u005fkey\":\"[REDACTED:secret]\"}\n");
+}
+
+#[test]
 fn text_secrets_tokens_headers_and_url_credentials() {
     let input = "GET https://bob:s3cret@db.example.com/x?q=1 Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345\n\
                  env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY id AKIAIOSFODNN7EXAMPLE\n\

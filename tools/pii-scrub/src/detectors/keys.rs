@@ -31,6 +31,14 @@ const COMPOUNDS: &[&str] = &[
     "masterkey",
 ];
 
+/// One automaton for all compounds (a memmem per compound was measurable).
+/// Building from fixed ASCII words cannot fail; `None` would fall back to memmem.
+fn compounds() -> Option<&'static aho_corasick::AhoCorasick> {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(COMPOUNDS).ok())
+        .as_ref()
+}
+
 /// Whole words that are secret on their own.
 const WORDS: &[&str] = &[
     "pass",
@@ -191,9 +199,12 @@ pub fn is_secret_name(name: &[u8]) -> bool {
         return true;
     }
     let all = &joined[..n];
-    COMPOUNDS
-        .iter()
-        .any(|c| memchr::memmem::find(all, c.as_bytes()).is_some())
+    match compounds() {
+        Some(ac) => ac.is_match(all),
+        None => COMPOUNDS
+            .iter()
+            .any(|c| memchr::memmem::find(all, c.as_bytes()).is_some()),
+    }
 }
 
 /// Header-like names whose value runs to the end of the line (`Cookie: a=b; c=d`).

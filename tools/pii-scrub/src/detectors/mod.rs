@@ -149,6 +149,15 @@ pub struct Ctx {
     pub version_field: bool,
 }
 
+/// What a search saw besides its hits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Found {
+    /// A private key starts in the haystack and does not end there.
+    pub pem_open: bool,
+    /// Some detector's candidate matched (validated or not).
+    pub candidates: bool,
+}
+
 /// Per-thread scratch space, so the fast path allocates nothing.
 #[derive(Debug)]
 pub struct Scratch {
@@ -230,9 +239,9 @@ impl Matcher {
     }
 
     /// Appends validated hits in `hay` to `out` (unsorted, may overlap).
-    /// Returns true when a private key starts here and does not end here.
-    pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> bool {
+    pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> Found {
         let mut pem_open = false;
+        let mut candidates = false;
         let mut at = 0;
         // One leftmost-first pass over all candidate regexes, like a grep
         // with an alternation; only candidates are validated.
@@ -241,6 +250,7 @@ impl Matcher {
             let Some(m) = self.first.search_with(&mut s.first, &input) else {
                 break;
             };
+            candidates = true;
             let (start, pid) = (m.start(), m.pattern().as_usize());
             if self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open) {
                 at = m.end().max(start + 1);
@@ -262,7 +272,10 @@ impl Matcher {
             }
             at = start + 1;
         }
-        pem_open
+        Found {
+            pem_open,
+            candidates,
+        }
     }
 
     /// Runs detector `i` at `start` (where the combined search saw it
@@ -302,6 +315,19 @@ impl Matcher {
                 b
             }
         };
+        // Most `name=` candidates are not secret names (`keys=`, `max_tokens=`):
+        // judge the name before running the capturing regex.
+        if d.anchor == Anchor::KeyLeft && d.check == Check::SecretValue {
+            let key_end = start
+                + hay[start..]
+                    .iter()
+                    .take(48)
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                    .count();
+            if !keys::is_secret_name(&hay[begin..key_end]) {
+                return false;
+            }
+        }
         // The detector's own match must cover where the candidate started.
         let covers = |m: &regex::bytes::Match<'_>| {
             m.start() >= begin && m.start() <= start && m.end() > start
@@ -453,11 +479,6 @@ impl Matcher {
     /// The IPv4 type, if selected (version-named fields skip it).
     pub fn ipv4_type(&self) -> Option<TypeId> {
         self.ipv4
-    }
-
-    /// True when any detector's candidate regex matches somewhere in `hay`.
-    pub fn any_candidate(&self, hay: &[u8]) -> bool {
-        self.first.is_match(Input::new(hay))
     }
 
     /// True when `line` holds a PEM private-key END marker; returns its end.

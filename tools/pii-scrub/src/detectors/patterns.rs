@@ -25,7 +25,9 @@ const KV: &str = r#"(?i)([a-z0-9_.\-]{0,40}(?:pass|pwd|pw|secret|token|key|auth|
 
 /// The scanning pass starts at the secret word inside the name, not at every
 /// letter that might begin a name (which made the DFA several times slower).
-const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)[a-z0-9_.\-]{0,40}\\?["']?[ \t]*[:=]"#;
+/// The second branch also flags JSON keys with other characters
+/// (`"password hash":`), so a JSON line holding one is always walked.
+const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]{0,40}\\?["']?[ \t]*[:=]|[^"\n]{0,40}"[ \t]*:)"#;
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
