@@ -52,6 +52,14 @@ struct Walker<'a, 's, 'e> {
     /// escapes or `%XX` takes its hits from here instead of a second scan.
     line_hits: Vec<Hit>,
     cursor: usize,
+    /// Candidate starts of the raw line (None when it held `%XX`, whose
+    /// decoded scan has other offsets): a key with no candidate inside holds
+    /// no secret word, so its name need not be judged.
+    starts: Option<Vec<usize>>,
+    start_cursor: usize,
+    /// The line has an IPv4 hit or text that is decoded before scanning:
+    /// only then does a key's version-likeness matter.
+    ipv4_matters: bool,
     ipv4: Option<crate::detectors::TypeId>,
 }
 
@@ -71,6 +79,13 @@ pub fn scrub_line(
         sc.find(line, Ctx::default());
     }
     let line_hits = sc.hits().to_vec();
+    let pct = crate::scan::has_percent_escape(line);
+    let starts = (!pct).then(|| sc.candidate_starts().to_vec());
+    let ipv4_matters = pct
+        || memchr::memchr(b'\\', line).is_some()
+        || line_hits
+            .iter()
+            .any(|h| Some(h.ty) == sc.engine.matcher.ipv4_type());
     let ipv4 = sc.engine.matcher.ipv4_type();
     let mut w = Walker {
         b: line,
@@ -83,6 +98,9 @@ pub fn scrub_line(
         scoped,
         line_hits,
         cursor: 0,
+        starts,
+        start_cursor: 0,
+        ipv4_matters,
         ipv4,
     };
     w.ws_copy();
@@ -263,6 +281,18 @@ impl<'a> Walker<'a, '_, '_> {
         } else {
             Local::Hits(first, last)
         }
+    }
+
+    /// True when a candidate of the raw line starts inside `a..z` (or we
+    /// cannot tell).
+    fn candidate_in(&mut self, a: usize, z: usize) -> bool {
+        let Some(starts) = &self.starts else {
+            return true;
+        };
+        while self.start_cursor < starts.len() && starts[self.start_cursor] < a {
+            self.start_cursor += 1;
+        }
+        starts.get(self.start_cursor).is_some_and(|&s| s < z)
     }
 
     /// Loads line hits `i..j` into the scrubber, relative to `a`.
@@ -529,9 +559,11 @@ impl<'a> Walker<'a, '_, '_> {
             } else {
                 Cow::Borrowed(&b[ka..kz])
             };
-            let secret_here =
-                secret || (self.sc.engine.secret_ty.is_some() && keys::is_secret_name(&key));
-            let version = keys::is_version_name(&key);
+            let secret_here = secret
+                || (self.sc.engine.secret_ty.is_some()
+                    && (kesc || self.candidate_in(ka, kz))
+                    && keys::is_secret_name(&key));
+            let version = self.ipv4_matters && keys::is_version_name(&key);
             // Cheap for the usual unescaped key (a borrow of the line).
             let key_scan = key.clone();
             self.path.push(Seg::Key(key));

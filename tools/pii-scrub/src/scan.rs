@@ -162,6 +162,12 @@ impl<'e> Scrubber<'e> {
         open
     }
 
+    /// Where the candidates of the last search started (of the decoded
+    /// text, when the haystack held `%XX`).
+    pub fn candidate_starts(&self) -> &[usize] {
+        &self.scratch.starts
+    }
+
     /// Replaces the current hits (already validated, sorted, merged).
     pub fn load_hits(&mut self, hits: impl Iterator<Item = Hit>) {
         self.hits.clear();

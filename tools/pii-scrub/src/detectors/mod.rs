@@ -161,6 +161,8 @@ pub struct Found {
 /// Per-thread scratch space, so the fast path allocates nothing.
 #[derive(Debug)]
 pub struct Scratch {
+    /// Where the last `find`'s candidates started, in order.
+    pub starts: Vec<usize>,
     first: meta::Cache,
     set: meta::Cache,
     patset: PatternSet,
@@ -227,6 +229,7 @@ impl Matcher {
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
+            starts: Vec::new(),
             first: self.first.create_cache(),
             set: self.set.create_cache(),
             patset: PatternSet::new(self.detectors.len()),
@@ -242,6 +245,7 @@ impl Matcher {
     pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> Found {
         let mut pem_open = false;
         let mut candidates = false;
+        s.starts.clear();
         let mut at = 0;
         // One leftmost-first pass over all candidate regexes, like a grep
         // with an alternation; only candidates are validated.
@@ -252,6 +256,7 @@ impl Matcher {
             };
             candidates = true;
             let (start, pid) = (m.start(), m.pattern().as_usize());
+            s.starts.push(start);
             if self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open) {
                 at = m.end().max(start + 1);
                 continue;
