@@ -146,6 +146,8 @@ fn every_fixture_against_itself_shows_no_change() {
         "npm-b.spdx.json",
         "cargo-a.Cargo.lock",
         "cargo-b.Cargo.lock",
+        "cargo-a.cdx.json",
+        "cargo-b.cdx.json",
     ] {
         let (code, records) = diff(f, f, &[]);
         assert_eq!((code, records.len()), (0, 1), "{f}: {records:?}");
@@ -169,6 +171,9 @@ fn the_same_build_in_other_formats_shows_no_change() {
         ("py-b.cdx-1.4.json", "py-b.cdx.json"),
         // pip freeze against the CycloneDX of the same virtualenv.
         ("py-b.freeze.txt", "py-b.cdx.json"),
+        // Cargo.lock against cargo-cyclonedx's SBOM of the same crate (graph too).
+        ("cargo-a.Cargo.lock", "cargo-a.cdx.json"),
+        ("cargo-b.cdx.json", "cargo-b.Cargo.lock"),
         // pinned requirements with hashes against cyclonedx-py's reading of them.
         ("py-a.requirements.txt", "py-a.requirements.cdx.json"),
     ] {
@@ -245,6 +250,34 @@ fn cargo_lockfiles() {
     assert_eq!(
         summary(&records)["gates"],
         json!([{"name":"downgraded","op":"<=","limit":0.0,"value":1.0,"pass":false}])
+    );
+}
+
+#[test]
+fn cargo_lockfile_against_the_next_builds_cyclonedx() {
+    let (code, records) = diff(
+        "cargo-a.Cargo.lock",
+        "cargo-b.cdx.json",
+        &["--max-drift", "0.5%"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        changes(&records),
+        vec![
+            t("upgraded", "pkg:cargo/itoa", "1.0.9", "1.0.19"),
+            t("downgraded", "pkg:cargo/memchr", "2.7.1", "2.6.4"),
+            t("added", "pkg:cargo/ryu", "", "1.0.23"),
+            t("removed", "pkg:cargo/smallvec", "1.16.6", ""),
+            t("dependency_removed", "pkg:cargo/smallvec", "(root)", ""),
+            t("dependency_added", "pkg:cargo/ryu", "(root)", ""),
+        ]
+    );
+    // The lockfile has no licences, the SBOM has: never a licence change.
+    assert_eq!(records[0]["new_license"], "Apache-2.0 OR MIT");
+    assert!(records[0].get("old_license").is_none());
+    assert_eq!(
+        summary(&records)["gates"],
+        json!([{"name":"drift","op":"<=","limit":0.005,"value":1.0,"pass":false}])
     );
 }
 
