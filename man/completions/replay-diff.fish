@@ -33,7 +33,7 @@ epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism -d 'Gate: fail when determinism (identical / compared) is below this. Example: --min-determinism 98%' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
@@ -52,7 +52,7 @@ epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-determinism -d 'Gate: fail when determinism (identical / compared) is below this. Example: --min-determinism 98%' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"

@@ -36,7 +36,8 @@ Records (JSON Lines on stdout):
   run         (run mode) run, exit_code, signal, records, sha256
   summary     figures: records_golden, records_replay, compared, identical,
               divergent, missing, extra, duplicate_keys, invalid, divergences,
-              determinism; gates: divergences, determinism
+              determinism (run mode adds runs, exit_mismatches); gates:
+              divergences, determinism, exit_mismatches (run mode, always)
 
 Definitions:
   compared     pairs of records aligned with each other (by position or key)
@@ -87,7 +88,8 @@ pub enum Command {
     #[command(
         long_about = "Run a command N times, capture each run's stdout as JSON Lines, and \
             diff every later run against the first: \"deterministic across runs\" as one \
-            command. Exit statuses must match too. Divergence records carry `run`.",
+            command. Exit statuses must match too: any difference from the first run's \
+            fails the `exit_mismatches` gate. Divergence records carry `run`.",
         after_long_help = "Examples:\n  replay-diff run --times 2 -- cargo test -- -Z unstable-options --format json\n  replay-diff run --times 5 --ignore /ts --min-determinism 98% -- ./replay.sh seed=42"
     )]
     Run(RunArgs),
@@ -140,8 +142,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", value_parser = common::cli::count)]
     pub max_divergences: Option<u64>,
 
-    /// Gate: fail when determinism (identical / compared) is below this.
-    /// Example: --min-determinism 98%
+    /// Gate: fail when determinism (identical records / records judged,
+    /// defined under --help) is below this. Example: --min-determinism 98%
     #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
     pub min_determinism: Option<f64>,
 

@@ -2,14 +2,17 @@
 //! run's stdout against the first run's.
 //!
 //! Each run's stdout goes to a temporary file (not memory), so long outputs
-//! are fine; stderr passes through to ours. A differing exit status counts
-//! as a divergence.
+//! are fine; stderr passes through to ours. Exit statuses must match too: a
+//! run whose status differs from the first run's fails the `exit_mismatches`
+//! gate, whatever other gates were asked for.
 
 use std::fs::File;
+use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use common::gate::Gate;
 use common::input::Input;
 use common::summary::SummaryBuilder;
 use common::{clock, interrupt, Error, Outcome, Result};
@@ -65,11 +68,16 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
         }
         reporter.set_run(None);
     }
-    let mut gate_tally = total;
-    gate_tally.divergences += exit_mismatches;
-    for gate in config.gates(&gate_tally) {
+    for gate in config.gates(&total) {
         summary.gate(gate);
     }
+    // Its own gate, so that --min-determinism or --max-divergences N cannot
+    // hide a run that exited differently.
+    summary.gate(Gate::at_most(
+        "exit_mismatches",
+        0.0,
+        exit_mismatches as f64,
+    ));
     summary.input(&args.command.join(" "), None);
     summary.figure("runs", runs.len());
     summary.figure("exit_mismatches", exit_mismatches);
@@ -114,18 +122,72 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
     })
 }
 
-/// sha256 and non-blank line count of a run's stdout.
+/// sha256 and non-blank line count of a run's stdout, read as a stream (a
+/// run's output may be larger than memory).
 fn describe(path: &std::path::Path) -> Result<(String, u64)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display(), e))?;
-    let lines = bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .count() as u64;
-    Ok((common::digest::sha256_hex(&bytes), lines))
+    let file = File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    let mut counter = CountLines {
+        inner: file,
+        lines: 0,
+        in_text: false,
+    };
+    let (sha256, _) =
+        common::digest::sha256_reader(&mut counter).map_err(|e| Error::io(path.display(), e))?;
+    Ok((sha256, counter.finish()))
+}
+
+/// Counts the non-blank lines of what is read through it.
+struct CountLines<R> {
+    inner: R,
+    lines: u64,
+    /// The current line has a non-whitespace byte.
+    in_text: bool,
+}
+
+impl<R> CountLines<R> {
+    /// The count, including a last line without `\n`.
+    fn finish(&self) -> u64 {
+        self.lines + u64::from(self.in_text)
+    }
+}
+
+impl<R: Read> Read for CountLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.lines += u64::from(self.in_text);
+                self.in_text = false;
+            } else if !b.is_ascii_whitespace() {
+                self.in_text = true;
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn open_run(file: &NamedTempFile, n: u32) -> Result<Input> {
     let name = format!("run {n} stdout");
     let handle = file.reopen().map_err(|e| Error::io(&name, e))?;
     Input::from_reader(&name, None, Box::new(handle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_blank_lines_are_counted_across_reads() {
+        let text = b"{\"a\":1}\n\n  \r\n[2]\r\n3";
+        for chunk in [1, 2, 5, 64] {
+            let mut c = CountLines {
+                inner: &text[..],
+                lines: 0,
+                in_text: false,
+            };
+            let mut buf = vec![0; chunk];
+            while c.read(&mut buf).unwrap() > 0 {}
+            assert_eq!(c.finish(), 3, "chunk {chunk}");
+        }
+    }
 }

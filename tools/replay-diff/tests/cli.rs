@@ -438,8 +438,19 @@ fn gates_pass_when_within_limits() {
 
 #[test]
 fn closed_stdout_ends_quietly() {
+    // Far more output than a pipe buffer holds (20,000 divergences, ~1.5 MB),
+    // so the tool is still writing when the reader goes away and must meet
+    // the broken pipe, not finish first.
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |v: &str| -> String {
+        (0..20_000)
+            .map(|i| format!("{{\"i\":{i},\"v\":\"{v}\"}}\n"))
+            .collect()
+    };
+    let g = write(dir.path(), "g.jsonl", &lines("golden"));
+    let r = write(dir.path(), "r.jsonl", &lines("replay"));
     let mut child = Command::new(bin())
-        .args([&fixture("golden.jsonl"), &fixture("replay.jsonl")])
+        .args([&g, &r])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -449,17 +460,17 @@ fn closed_stdout_ends_quietly() {
     reader.read_line(&mut first).unwrap();
     drop(reader);
     let out = child.wait_with_output().unwrap();
-    assert!(first.starts_with("{\"kind\":\"divergence\""), "{first}");
+    assert_eq!(
+        first,
+        "{\"kind\":\"divergence\",\"golden_line\":1,\"replay_line\":1,\"path\":\"/v\",\
+         \"change\":\"changed\",\"golden\":\"golden\",\"replay\":\"replay\"}\n"
+    );
     assert!(
         out.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        matches!(out.status.code(), Some(1) | Some(141)),
-        "{:?}",
-        out.status
-    );
+    assert_eq!(out.status.code(), Some(141), "{:?}", out.status);
 }
 
 #[test]
@@ -476,7 +487,7 @@ fn sigint_writes_an_interrupted_summary_and_exits_130() {
     stdin.write_all(b"{\"a\":1}\n").unwrap();
     stdin.flush().unwrap();
     wait_for_sigint_handler(child.id());
-    nix_kill(child.id());
+    send_sigint(child.id());
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     assert_eq!(out.status.code(), Some(130));
@@ -508,7 +519,8 @@ fn wait_for_sigint_handler(pid: u32) {
     }
 }
 
-fn nix_kill(pid: u32) {
+/// SIGINT through the `kill` utility, as a person at a shell would send it.
+fn send_sigint(pid: u32) {
     let status = Command::new("kill")
         .args(["-INT", &pid.to_string()])
         .status()
@@ -587,6 +599,35 @@ fn run_mode_counts_differing_exit_statuses() {
     let s = summary(&records);
     assert_eq!(s["figures"]["exit_mismatches"], 1);
     assert_eq!(s["figures"]["identical"], 1);
+    let exit_codes: Vec<&Value> = of_kind(&records, "run")
+        .iter()
+        .map(|r| &r["exit_code"])
+        .collect();
+    assert_eq!(exit_codes, [&json!(0), &json!(1)]);
+    assert_eq!(
+        gate(summary(&records), "divergences"),
+        &json!({"name":"divergences","op":"<=","limit":0.0,"value":0.0,"pass":true})
+    );
+    assert_eq!(
+        gate(summary(&records), "exit_mismatches"),
+        &json!({"name":"exit_mismatches","op":"<=","limit":0.0,"value":1.0,"pass":false})
+    );
+
+    // Regression: a determinism gate alone used to pass runs that exited differently.
+    fs::remove_file(&counter).unwrap();
+    let (code, records, _) = run(&[
+        "run",
+        "--min-determinism",
+        "100%",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(gate(summary(&records), "determinism")["pass"], true);
+    assert_eq!(gate(summary(&records), "exit_mismatches")["pass"], false);
+    assert_eq!(summary(&records)["verdict"], "fail");
     let (code, _, stderr) = run(&["run", "--", "/nonexistent/cmd"]);
     assert_eq!(code, 2);
     assert!(
