@@ -26,12 +26,12 @@ end
 
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l key -d 'Align records by the value at this JSON Pointer instead of by position (repeat for a composite key). Example: --key /event_id' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l ignore -d 'Ignore the value at this pointer; `*` matches any array index or member. Example: --ignore /ts --ignore /items/*/ts' -r
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l mask -d 'Replace values of a built-in shape inside strings before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l mask -d 'Replace values of a built-in shape inside strings (not numbers) before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
@@ -45,12 +45,12 @@ complete -c replay-diff -n "__fish_replay_diff_needs_command" -a "help" -d 'Prin
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l times -d 'How many times to run the command (at least 2)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l key -d 'Align records by the value at this JSON Pointer instead of by position (repeat for a composite key). Example: --key /event_id' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l ignore -d 'Ignore the value at this pointer; `*` matches any array index or member. Example: --ignore /ts --ignore /items/*/ts' -r
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l mask -d 'Replace values of a built-in shape inside strings before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l mask -d 'Replace values of a built-in shape inside strings (not numbers) before comparing: timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid' -r -f -a "timestamp\t'RFC 3339 / ISO 8601 date-times: 2026-11-23T13:02:07.123Z, +01:00 offsets'
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Example: --unordered /tags' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r

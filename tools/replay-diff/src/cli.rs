@@ -122,7 +122,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
     pub ignore: Vec<Pattern>,
 
-    /// Replace values of a built-in shape inside strings before comparing:
+    /// Replace values of a built-in shape inside strings (not numbers) before comparing:
     /// timestamp (RFC 3339), uuid, hex (ids of 8+ hex digits), epoch
     /// (10- or 13-digit Unix times). Example: --mask timestamp --mask uuid
     #[arg(long, value_name = "NAME", value_enum)]
@@ -133,7 +133,8 @@ pub struct CompareArgs {
     pub float_tolerance: f64,
 
     /// Compare the array at this pointer as a multiset (order ignored).
-    /// Example: --unordered /tags
+    /// Elements match after --ignore and --mask, but exactly: --float-tolerance
+    /// does not apply inside them. Example: --unordered /tags
     #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
     pub unordered: Vec<Pattern>,
 

@@ -245,7 +245,11 @@ fn masks_tolerance_and_unordered_arrays() {
     );
     let (code, records, _) = run(&[&g, &r]);
     assert_eq!(code, 1);
-    assert_eq!(of_kind(&records, "divergence").len(), 5);
+    let paths: Vec<&Value> = of_kind(&records, "divergence")
+        .iter()
+        .map(|d| &d["path"])
+        .collect();
+    assert_eq!(paths, ["/msg", "/x", "/tags/0", "/tags/1", "/at"]);
     let (code, records, _) = run(&[
         &g,
         &r,
@@ -259,6 +263,37 @@ fn masks_tolerance_and_unordered_arrays() {
         "/at",
     ]);
     assert_eq!(code, 0, "{records:?}");
+    // --mask epoch instead of --ignore: the 13-digit times are masked.
+    let (code, records, _) = run(&[
+        &g,
+        &r,
+        "--mask",
+        "timestamp",
+        "--float-tolerance",
+        "1e-6",
+        "--unordered",
+        "/tags",
+        "--mask",
+        "epoch",
+    ]);
+    assert_eq!(code, 1, "epoch masks strings only: /at is a number");
+    assert_eq!(of_kind(&records, "divergence")[0]["path"], "/at");
+
+    // Inside an --unordered array elements match exactly: --float-tolerance
+    // does not reach them (documented in --help and the README).
+    let g = write(dir.path(), "g2.jsonl", "{\"t\":[1.0,2.0]}\n");
+    let r = write(dir.path(), "r2.jsonl", "{\"t\":[2.0001,1.0]}\n");
+    let (code, records, _) = run(&[&g, &r, "--unordered", "/t", "--float-tolerance", "0.01"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        of_kind(&records, "divergence"),
+        vec![
+            &json!({"kind":"divergence","golden_line":1,"replay_line":1,"path":"/t/1",
+                     "change":"removed","golden":2.0}),
+            &json!({"kind":"divergence","golden_line":1,"replay_line":1,"path":"/t/0",
+                     "change":"added","replay":2.0001}),
+        ]
+    );
 }
 
 #[test]
