@@ -37,14 +37,22 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     if cli.old == "-" && cli.new == "-" {
         return Err(Error::usage("OLD and NEW cannot both be stdin ('-')"));
     }
+    // Ctrl-C between phases still ends with a summary (interrupted, exit 130).
+    common::interrupt::install()?;
     let mut summary = SummaryBuilder::new("sbom-diff", env!("CARGO_PKG_VERSION"));
     let opts = Options {
         allow_unversioned: cli.allow_unversioned,
     };
     let old = load(&cli.old, cli.from, cli.max_input_size, &opts)?;
-    let new = load(&cli.new, cli.to, cli.max_input_size, &opts)?;
     summary.input(&old.name, Some(old.sha256.clone()));
+    if common::interrupt::requested() {
+        return interrupted(cli.format, summary);
+    }
+    let new = load(&cli.new, cli.to, cli.max_input_size, &opts)?;
     summary.input(&new.name, Some(new.sha256.clone()));
+    if common::interrupt::requested() {
+        return interrupted(cli.format, summary);
+    }
 
     let mut d = diff::diff(&old.sbom, &new.sbom);
     for c in &mut d.changes {
@@ -106,6 +114,20 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     // the memory at exit.
     std::mem::forget((old, new, d));
     Ok(outcome)
+}
+
+/// Writes the summary of a run stopped by SIGINT/SIGTERM before its result:
+/// the inputs read so far, no figures or gates, `interrupted: true`.
+fn interrupted(format: cli::Format, summary: SummaryBuilder) -> Result<Outcome> {
+    let summary = summary.finish(true);
+    let mut out = common::output::RecordWriter::stdout();
+    match format {
+        cli::Format::Jsonl => out.write(&summary)?,
+        cli::Format::Text => out.write_bytes(b"interrupted: no result\n")?,
+        cli::Format::Csv => {}
+    }
+    out.flush()?;
+    Ok(summary.outcome())
 }
 
 /// Figures carry 9 decimals so records stay readable and stable.

@@ -549,3 +549,62 @@ fn help_shows_examples_and_the_rules() {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
 }
+
+/// SigCgt of a process: the signals it has handlers for.
+fn caught_signals(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn sigint_while_reading_writes_an_interrupted_summary() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let n = write(dir.path(), "n.txt", "a==1.0\n");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sbom-diff"))
+        .arg("-")
+        .arg(&n)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the SIGINT handler is installed, then interrupt
+    // the run while it is blocked reading stdin.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while caught_signals(child.id()) & (1 << (2 - 1)) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "handler never installed"
+        );
+        std::thread::yield_now();
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"a==0.9\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = jsonl(&out.stdout);
+    assert_eq!(records.len(), 1);
+    let s = summary(&records);
+    assert_eq!(
+        (s["interrupted"].clone(), s["verdict"].clone()),
+        (json!(true), json!("fail"))
+    );
+    assert_eq!(s["inputs"][0]["path"], "<stdin>");
+}
