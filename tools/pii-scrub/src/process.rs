@@ -159,11 +159,15 @@ pub fn process<'w>(
     }
     st.sc.end_of_input();
     st.stats.allowed = st.sc.allowed;
-    if let Some(out) = st.out.as_mut() {
-        out.flush()
-            .map_err(|e| Failure::Output(Error::io(st.out_name, e)))?;
-    }
-    Ok(st.stats)
+    let flushed = match st.out.as_mut() {
+        Some(out) => out
+            .flush()
+            .map_err(|e| Failure::Output(Error::io(st.out_name, e))),
+        None => Ok(()),
+    };
+    let stats = st.stats;
+    st.sc.finish();
+    flushed.map(|()| stats)
 }
 
 impl State<'_, '_> {

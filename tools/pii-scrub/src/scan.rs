@@ -238,6 +238,11 @@ impl<'e> Scrubber<'e> {
         Ok(LineOut::Changed)
     }
 
+    /// Returns the scratch space to the matcher's pool (end of an input).
+    pub fn finish(self) {
+        self.engine.matcher.recycle(self.scratch);
+    }
+
     /// Forgets a PEM block left open (at the end of an input).
     pub fn end_of_input(&mut self) -> bool {
         std::mem::take(&mut self.pem_open)

@@ -179,6 +179,7 @@ pub struct Matcher {
     detectors: Vec<Detector>,
     pem_end: Regex,
     ipv4: Option<TypeId>,
+    pool: std::sync::Mutex<Vec<Scratch>>,
 }
 
 impl Matcher {
@@ -224,10 +225,29 @@ impl Matcher {
             detectors,
             pem_end,
             ipv4,
+            pool: std::sync::Mutex::new(Vec::new()),
         })
     }
 
+    /// Scratch space, warm if an earlier input returned some: the lazy DFA
+    /// caches it holds take a while to fill, so files should not each start cold.
     pub fn scratch(&self) -> Scratch {
+        let pooled = match self.pool.lock() {
+            Ok(mut pool) => pool.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        pooled.unwrap_or_else(|| self.fresh_scratch())
+    }
+
+    /// Gives scratch space back for the next input.
+    pub fn recycle(&self, scratch: Scratch) {
+        match self.pool.lock() {
+            Ok(mut pool) => pool.push(scratch),
+            Err(poisoned) => poisoned.into_inner().push(scratch),
+        }
+    }
+
+    fn fresh_scratch(&self) -> Scratch {
         Scratch {
             starts: Vec::new(),
             first: self.first.create_cache(),
