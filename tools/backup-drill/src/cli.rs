@@ -171,7 +171,9 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
 
-    /// Restore into a non-empty directory, replacing files in the way.
+    /// Restore into a non-empty directory, replacing files in the way. A
+    /// symlink in the way is replaced only by a symlink: a file or directory
+    /// is never written where a link was planted (that is an error).
     #[arg(long)]
     pub force: bool,
 

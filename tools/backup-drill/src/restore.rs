@@ -6,13 +6,16 @@
 //! the target (a planted link cannot redirect a write); files are created
 //! with `O_EXCL | O_NOFOLLOW`; symlinks whose target leaves the restore
 //! directory are refused unless asked for, and are only ever created, never
-//! followed. Directory modes are applied last so read-only directories do not
+//! followed; "leaves" is judged by resolving the target through the
+//! snapshot's other links, so a chain such as `up -> ..`, `esc -> up/..`
+//! is caught. Directory modes are applied last so read-only directories do not
 //! block their own contents.
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::safe_path;
@@ -54,6 +57,66 @@ pub fn prepare_target(to: &Path, force: bool) -> Result<()> {
         }
         Err(e) => Err(Error::io(to.display(), e)),
     }
+}
+
+/// Joins an untrusted path onto `to`, refusing symlinks in every component
+/// but the last (which the caller deals with without following it).
+fn join_parent(to: &Path, rel: &str) -> Result<PathBuf> {
+    match rel.rsplit_once('/') {
+        Some((parent, last)) => {
+            safe_path::check_relative(rel)?;
+            Ok(safe_path::join(to, parent)?.join(last))
+        }
+        None => {
+            safe_path::check_relative(rel)?;
+            Ok(to.join(rel))
+        }
+    }
+}
+
+/// Where a symlink at `link` with `target` ends up, resolved through the
+/// other symlinks of the same snapshot (`links`: path -> target): false when
+/// it leaves the restore root. A purely lexical check is not enough: with
+/// `up -> ..` and `esc -> up/..`, `esc` looks inside but resolves to the
+/// parent of the root. Links the kernel could not resolve either (more than
+/// 40 expansions, i.e. a loop) cannot lead anywhere and count as inside.
+fn link_resolves_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> bool {
+    const MAX_EXPANSIONS: usize = 40;
+    let mut dir: Vec<&str> = link.split('/').collect();
+    dir.pop();
+    let mut pending: VecDeque<&str> = VecDeque::new();
+    if target.starts_with('/') {
+        return false;
+    }
+    pending.extend(target.split('/'));
+    let mut expansions = 0;
+    while let Some(part) = pending.pop_front() {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if dir.pop().is_none() {
+                    return false;
+                }
+            }
+            name => {
+                dir.push(name);
+                if let Some(next) = links.get(dir.join("/").as_str()) {
+                    expansions += 1;
+                    if expansions > MAX_EXPANSIONS {
+                        return true;
+                    }
+                    if next.starts_with('/') {
+                        return false;
+                    }
+                    dir.pop();
+                    for p in next.split('/').rev() {
+                        pending.push_front(p);
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Clears the way for a non-directory at `path`: with `force`, an existing
@@ -136,9 +199,15 @@ pub fn restore(
     let started = Instant::now();
     let name = format!("snapshot {}", m.header.id);
     if !allow_outside_links {
+        let links: HashMap<&str, &str> = m
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryType::Symlink)
+            .map(|e| (e.path.as_str(), e.target.as_deref().unwrap_or("")))
+            .collect();
         for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {
             let target = e.target.as_deref().unwrap_or("");
-            if !safe_path::link_stays_inside(Path::new(&e.path), Path::new(target)) {
+            if !link_resolves_inside(&e.path, target, &links) {
                 return Err(Error::new(format!(
                     "{name}: symlink {} -> {target} leaves the restore directory; refusing it",
                     e.path
@@ -193,7 +262,10 @@ pub fn restore(
         })
         .collect::<Result<_>>()?;
     for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {
-        let path = safe_path::join(to, &e.path)?;
+        // The parent must not pass through a link; the last component may
+        // be a link already (a previous restore of the same tree), which
+        // --force replaces without following it.
+        let path = join_parent(to, &e.path)?;
         clear(&path, force)?;
         std::os::unix::fs::symlink(e.target.as_deref().unwrap_or(""), &path)
             .map_err(|err| Error::io(path.display(), err))?;
@@ -209,4 +281,38 @@ pub fn restore(
         bytes: bytes.iter().sum(),
         duration_ms: common::clock::ms(started.elapsed()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inside(link: &str, target: &str, links: &[(&str, &str)]) -> bool {
+        let map: HashMap<&str, &str> = links.iter().copied().collect();
+        link_resolves_inside(link, target, &map)
+    }
+
+    #[test]
+    fn links_are_resolved_through_other_links() {
+        assert!(inside("data/l", "a.txt", &[]));
+        assert!(inside("data/l", "../other/x", &[]));
+        assert!(inside("data/l", "..", &[]));
+        assert!(!inside("data/l", "../..", &[]));
+        assert!(!inside("data/l", "/etc/passwd", &[]));
+        // Each looks inside on its own; together they escape.
+        let chain = [("data/up", ".."), ("data/esc", "up/..")];
+        assert!(inside("data/up", "..", &chain));
+        assert!(!inside("data/esc", "up/..", &chain));
+        let deep = [("data/a/b", "../.."), ("data/c", "a/b/..")];
+        assert!(!inside("data/c", "a/b/..", &deep));
+        // Through a link to an absolute path.
+        let abs = [("data/abs", "/"), ("data/via", "abs/etc")];
+        assert!(!inside("data/via", "abs/etc", &abs));
+        // Links into a linked directory stay inside.
+        let ok = [("data/d", "sub"), ("data/f", "d/../d/x")];
+        assert!(inside("data/f", "d/../d/x", &ok));
+        // A loop resolves nowhere, so it cannot leave.
+        let lp = [("data/a", "b"), ("data/b", "a")];
+        assert!(inside("data/a", "b", &lp));
+    }
 }

@@ -561,3 +561,27 @@ fn a_repository_with_a_bad_config_is_refused_with_its_line() {
         );
     }
 }
+
+/// Each link looks inside on its own (`up -> ..` from data/ is the restore
+/// root), but `esc -> up/..` resolves through `up` to the root's parent.
+#[test]
+fn a_chain_of_symlinks_that_escapes_together_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    std::os::unix::fs::symlink("..", data.join("up")).unwrap();
+    std::os::unix::fs::symlink("up/..", data.join("esc")).unwrap();
+    let repo = tmp.path().join("repo");
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
+    let out = tmp.path().join("out");
+    let (code, recs, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
+    assert_eq!(code, 2, "{recs:?}");
+    assert!(
+        err.contains("symlink data/esc -> up/.. leaves the restore directory; refusing it"),
+        "{err}"
+    );
+    assert!(!out.join("data/esc").exists() && fs::symlink_metadata(out.join("data/esc")).is_err());
+}

@@ -419,3 +419,40 @@ fn drill_leaves_nothing_in_scratch_even_with_read_only_directories() {
         fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// Regression: a second `restore --force` over a first restore of the same
+/// snapshot failed with "passes through symlink" on the tree's own links.
+#[test]
+fn restore_force_twice_over_the_same_tree_replaces_its_symlinks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_tree(tmp.path());
+    let repo = tmp.path().join("repo");
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
+    let out = tmp.path().join("out");
+    let args = [
+        "restore",
+        "latest",
+        "--repo",
+        p(&repo),
+        "--to",
+        p(&out),
+        "--force",
+    ];
+    assert_eq!(run(&args).0, 0);
+    // Point a restored link elsewhere: the second restore must put it back.
+    fs::remove_file(out.join("data/app.toml")).unwrap();
+    std::os::unix::fs::symlink("elsewhere", out.join("data/app.toml")).unwrap();
+    let (code, recs, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(step(&recs, "restore")["result"], "ok");
+    assert_eq!(
+        fs::read_link(out.join("data/app.toml")).unwrap().to_str(),
+        Some("config/app.toml")
+    );
+    let (code, recs, err) = run(&["verify", "latest", "--repo", p(&repo), "--dir", p(&out)]);
+    assert_eq!(code, 0, "{err}{recs:?}");
+    assert_eq!(summary(&recs)["figures"]["mismatches"], 0);
+}
