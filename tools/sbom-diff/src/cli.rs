@@ -119,7 +119,7 @@ Records (JSON Lines on stdout):
 
 Exit status: 0 no change (or every gate passed), 1 changes found or a gate
 failed, 2 could not compare (unreadable, malformed or unrecognised input,
-bad usage).";
+bad usage), 130 interrupted (the summary, marked interrupted, is written).";
 
 /// Dependency drift between two SBOMs or lockfiles, as a gate.
 #[derive(Debug, Parser)]
