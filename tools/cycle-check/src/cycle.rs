@@ -192,10 +192,6 @@ impl Runner<'_> {
                 }
             }
         }
-        self.refresh(&mut svc);
-        if svc.main.is_some() && svc.main_exit.is_some() && readiness.ready {
-            causes.push("exited_early");
-        }
 
         // What the running service holds: its zombies and its listening sockets.
         let before = procfs::descendants(&procfs::scan(), self.sup.me());
@@ -215,6 +211,19 @@ impl Runner<'_> {
         let stop = self.stop(&mut svc, pgid);
         if common::interrupt::requested() {
             return Ok(Outcome::Interrupted);
+        }
+        if readiness.ready && stop.ended_by == "exited" {
+            // It was ready and then ended before we asked it to (judged
+            // after the stop, so an exit just before it is not missed). A
+            // --start-cmd that failed after a lenient probe passed is a
+            // failed start.
+            let start_cmd_failed = matches!(self.config.start, Start::Shell(_))
+                && svc.started_exit.is_some_and(|e| e.code != Some(0));
+            causes.push(if start_cmd_failed {
+                "start_failed"
+            } else {
+                "exited_early"
+            });
         }
         causes.extend(stop.causes.iter().copied());
 
@@ -391,7 +400,11 @@ impl Runner<'_> {
                     );
                 }
             }
-            if let (Some(_), Some(exit)) = (svc.main, svc.main_exit) {
+            // A start script that exited 0 before the daemon wrote its
+            // pidfile has not ended the service: wait for the pidfile.
+            let handed_over =
+                pidfile_pending && svc.started_exit.is_some_and(|e| e.code == Some(0));
+            if let (Some(_), Some(exit), false) = (svc.main, svc.main_exit, handed_over) {
                 return not_ready(
                     format!("exited before it was ready ({})", describe_exit(exit)),
                     "exited_before_ready",

@@ -617,6 +617,68 @@ fn start_cmd_pidfile_stop_cmd_and_leftover_files() {
 }
 
 #[test]
+fn a_daemon_writing_its_own_pidfile_after_the_start_script_exits() {
+    // Regression: the start script exits 0 at once and the daemon writes its
+    // pidfile 200 ms later (as nginx or postgres do). This used to fail as
+    // exited_before_ready ("exit status 0") and leave the daemon an orphan.
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("daemon.pid");
+    let pf = pidfile.to_str().unwrap();
+    let start =
+        format!("setsid sh -c 'sleep 0.2; echo $$ > {pf}; exec sleep 60' >/dev/null 2>&1 &");
+    let run = cycle_check(&[
+        "--cycles",
+        "2",
+        "--start-cmd",
+        &start,
+        "--pidfile",
+        pf,
+        "--ready",
+        "exec:true",
+    ]);
+    assert_eq!(run.code, 0, "{} {:?}", run.stderr, run.records);
+    let daemon: i64 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let last = run.cycles()[1];
+    assert_eq!(
+        (
+            last["pid"].as_i64(),
+            last["ended_by"].as_str(),
+            last["signal"].as_str()
+        ),
+        (Some(daemon), Some("stop_signal"), Some("SIGTERM"))
+    );
+    assert!(last["ready_ms"].as_f64().unwrap() >= 200.0, "{last}");
+    assert!(gone(daemon as i32));
+}
+
+#[test]
+fn a_failing_start_cmd_is_a_failed_start_even_when_the_probe_passes() {
+    // exec:true passes at once, so the probe may well win the race against
+    // the script's exit; either way the cycle is a failed start.
+    for _ in 0..3 {
+        let run = cycle_check(&[
+            "--cycles",
+            "1",
+            "--start-cmd",
+            "exit 7",
+            "--ready",
+            "exec:true",
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let c = run.cycles()[0];
+        assert_eq!(c["causes"], json!(["start_failed"]), "{c}");
+        assert_eq!(
+            (c["ended_by"].as_str(), c["exit_code"].as_i64()),
+            (Some("exited"), Some(7))
+        );
+    }
+}
+
+#[test]
 fn unclean_exit_status_and_exec_probe() {
     // Exits 3 on SIGTERM: a stop that "worked" but reported failure. Ready
     // only once the trap is set (an exec: probe on the file it then creates).
