@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +38,8 @@ struct PendingFile {
     abs: PathBuf,
     mode: u32,
     mtime_ns: i64,
+    /// Size at walk time, for the progress bar only.
+    size: u64,
 }
 
 /// A snapshot id: the UTC start time to the microsecond (so ids sort in
@@ -95,17 +97,41 @@ fn walk(
     files: &mut Vec<PendingFile>,
     skipped: &mut Vec<Skipped>,
 ) -> Result<()> {
+    let vanished = |skipped: &mut Vec<Skipped>, abs: &Path, kind: &str| {
+        let rel = abs.strip_prefix(root).unwrap_or(abs).to_string_lossy();
+        skipped.push(Skipped {
+            path: format!("{name}/{rel}"),
+            kind: kind.into(),
+            reason: "vanished during backup".into(),
+        });
+    };
     for item in walkdir::WalkDir::new(root).follow_links(false) {
-        let item = item.map_err(|e| {
-            let path = e
-                .path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            match e.into_io_error() {
-                Some(io) => Error::io(path, io),
-                None => Error::new(format!("{path}: filesystem loop")),
+        let item = match item {
+            Ok(item) => item,
+            // A directory below the root removed between being listed and
+            // being read (a live session directory): its entry is kept,
+            // its contents are gone, and a record says so.
+            Err(e)
+                if e.depth() > 0
+                    && e.io_error()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                if let Some(path) = e.path() {
+                    vanished(skipped, path, "dir");
+                }
+                continue;
             }
-        })?;
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                return Err(match e.into_io_error() {
+                    Some(io) => Error::io(path, io),
+                    None => Error::new(format!("{path}: filesystem loop")),
+                });
+            }
+        };
         let rel_os = item.path().strip_prefix(root).unwrap_or(item.path());
         let Some(rel_str) = rel_os.to_str() else {
             skipped.push(Skipped {
@@ -120,12 +146,19 @@ fn walk(
         } else {
             format!("{name}/{rel_str}")
         };
-        let meta = item.metadata().map_err(|e| {
-            let io = e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("metadata"));
-            Error::io(item.path().display(), io)
-        })?;
+        let meta = match item.metadata() {
+            Ok(meta) => meta,
+            Err(e) => {
+                let io = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("metadata"));
+                if io.kind() == std::io::ErrorKind::NotFound && item.depth() > 0 {
+                    vanished(skipped, item.path(), "unknown");
+                    continue;
+                }
+                return Err(Error::io(item.path().display(), io));
+            }
+        };
         let ft = meta.file_type();
         let mode = meta.mode() & 0o7777;
         if ft.is_dir() {
@@ -144,10 +177,17 @@ fn walk(
                 abs: item.path().to_path_buf(),
                 mode,
                 mtime_ns: mtime_ns(&meta),
+                size: meta.len(),
             });
         } else if ft.is_symlink() {
-            let target =
-                fs::read_link(item.path()).map_err(|e| Error::io(item.path().display(), e))?;
+            let target = match fs::read_link(item.path()) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    vanished(skipped, item.path(), "symlink");
+                    continue;
+                }
+                Err(e) => return Err(Error::io(item.path().display(), e)),
+            };
             match target.to_str() {
                 Some(t) => entries.push(Entry {
                     path: rel,
@@ -175,32 +215,69 @@ fn walk(
     Ok(())
 }
 
-/// Stores one file; returns (sha256, size, newly stored), or `None` when the
-/// file vanished between the walk and the read (a live session directory
-/// does that); the caller records it as skipped instead of failing.
-fn store_file(repo: &Repo, f: &PendingFile, size_hint: u64) -> Result<Option<(String, u64, bool)>> {
+/// What happened to one file of the walk.
+#[derive(Debug, PartialEq)]
+enum Stored {
+    /// (sha256, size, newly stored)
+    Done(String, u64, bool),
+    /// Not stored: (type found, reason) for the `skipped` record.
+    Skipped(&'static str, &'static str),
+}
+
+/// Stores one file. A file that vanished between the walk and the read (a
+/// live session directory does that) or was replaced by something that is
+/// not a regular file is skipped, not a failed backup. The file is opened
+/// without following a symlink and without blocking on a FIFO swapped in
+/// after the walk, and is read through that one descriptor: what is stored
+/// is always the regular file that was opened.
+fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
     if common::interrupt::requested() {
         return Err(Error::new("interrupted"));
     }
-    let file = match fs::File::open(&f.abs) {
+    let flags = nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK;
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits())
+        .open(&f.abs)
+    {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Stored::Skipped("file", "vanished during backup"))
+        }
+        // O_NOFOLLOW on a symlink.
+        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+            return Ok(Stored::Skipped("symlink", "replaced during backup"))
+        }
         Err(e) => return Err(Error::io(f.abs.display(), e)),
     };
+    let meta = file.metadata().map_err(|e| Error::io(f.abs.display(), e))?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "dir"
+        } else {
+            type_name(meta.file_type())
+        };
+        return Ok(Stored::Skipped(kind, "replaced during backup"));
+    }
+    let size_hint = meta.len();
     if size_hint <= SMALL_FILE {
         let mut bytes = Vec::with_capacity(size_hint as usize);
         std::io::Read::read_to_end(&mut &file, &mut bytes)
             .map_err(|e| Error::io(f.abs.display(), e))?;
         let sha = common::digest::sha256_hex(&bytes);
         let new = repo.put_bytes(&sha, &bytes)?;
-        return Ok(Some((sha, bytes.len() as u64, new)));
+        return Ok(Stored::Done(sha, bytes.len() as u64, new));
     }
     let (sha, size) =
-        common::digest::sha256_reader(file).map_err(|e| Error::io(f.abs.display(), e))?;
+        common::digest::sha256_reader(&file).map_err(|e| Error::io(f.abs.display(), e))?;
     if repo.has_object(&sha) {
-        return Ok(Some((sha, size, false)));
+        return Ok(Stored::Done(sha, size, false));
     }
-    repo.put_file(&f.abs).map(Some)
+    // Copy from the same descriptor (the copy is hashed again, so the
+    // object's name matches its bytes even if the file changed meanwhile).
+    std::io::Seek::rewind(&mut &file).map_err(|e| Error::io(f.abs.display(), e))?;
+    let (sha, size, new) = repo.put_open(&file, &f.abs)?;
+    Ok(Stored::Done(sha, size, new))
 }
 
 /// Takes a snapshot of `sources` into `repo`.
@@ -294,17 +371,12 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     for (name, root) in &dir_sources {
         walk(name, root, &mut entries, &mut pending, &mut skipped)?;
     }
-    let sizes: Vec<u64> = pending
-        .iter()
-        .map(|f| fs::metadata(&f.abs).map(|m| m.len()).unwrap_or(0))
-        .collect();
-    let bar = common::progress::bytes(Some(sizes.iter().sum()), quiet);
-    let stored: Vec<Option<(String, u64, bool)>> = pending
+    let bar = common::progress::bytes(Some(pending.iter().map(|f| f.size).sum()), quiet);
+    let stored: Vec<Stored> = pending
         .par_iter()
-        .zip(sizes.par_iter())
-        .map(|(f, &size)| {
-            let r = store_file(repo, f, size);
-            bar.inc(size);
+        .map(|f| {
+            let r = store_file(repo, f);
+            bar.inc(f.size);
             r
         })
         .collect::<Result<_>>()?;
@@ -317,13 +389,16 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     // count each new object once.
     let mut fresh: BTreeMap<String, u64> = BTreeMap::new();
     for (f, stored) in pending.into_iter().zip(stored) {
-        let Some((sha, size, new)) = stored else {
-            skipped.push(Skipped {
-                path: f.rel,
-                kind: "file".into(),
-                reason: "vanished during backup".into(),
-            });
-            continue;
+        let (sha, size, new) = match stored {
+            Stored::Done(sha, size, new) => (sha, size, new),
+            Stored::Skipped(kind, reason) => {
+                skipped.push(Skipped {
+                    path: f.rel,
+                    kind: kind.into(),
+                    reason: reason.into(),
+                });
+                continue;
+            }
         };
         files += 1;
         bytes += size;
@@ -404,4 +479,102 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
         duration_ms: common::clock::ms(started.elapsed()),
         hook_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A file as the walk saw it: a regular file of `size` bytes.
+    fn pending(abs: &Path) -> PendingFile {
+        PendingFile {
+            rel: "data/f".into(),
+            abs: abs.to_path_buf(),
+            mode: 0o644,
+            mtime_ns: 0,
+            size: 3,
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, Repo) {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repo::open_or_init(&tmp.path().join("repo")).unwrap();
+        (tmp, repo)
+    }
+
+    // Each case is what the walk-then-read race produces, set up without a
+    // race: the walk saw a regular file, then this is what is at the path.
+
+    #[test]
+    fn a_file_that_vanished_after_the_walk_is_skipped() {
+        let (tmp, repo) = setup();
+        let f = pending(&tmp.path().join("gone"));
+        assert_eq!(
+            store_file(&repo, &f).unwrap(),
+            Stored::Skipped("file", "vanished during backup")
+        );
+    }
+
+    #[test]
+    fn a_fifo_swapped_in_after_the_walk_is_skipped_without_blocking() {
+        let (tmp, repo) = setup();
+        let path = tmp.path().join("fifo");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // Without O_NONBLOCK this open would wait forever for a writer.
+        assert_eq!(
+            store_file(&repo, &pending(&path)).unwrap(),
+            Stored::Skipped("fifo", "replaced during backup")
+        );
+    }
+
+    #[test]
+    fn a_symlink_swapped_in_after_the_walk_is_not_followed() {
+        let (tmp, repo) = setup();
+        let secret = tmp.path().join("secret");
+        fs::write(&secret, b"machine secret").unwrap();
+        let path = tmp.path().join("link");
+        std::os::unix::fs::symlink(&secret, &path).unwrap();
+        assert_eq!(
+            store_file(&repo, &pending(&path)).unwrap(),
+            Stored::Skipped("symlink", "replaced during backup")
+        );
+        let dir = tmp.path().join("dir");
+        fs::create_dir(&dir).unwrap();
+        assert_eq!(
+            store_file(&repo, &pending(&dir)).unwrap(),
+            Stored::Skipped("dir", "replaced during backup")
+        );
+        repo.publish().unwrap();
+        assert_eq!(fs::read_dir(repo.root.join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn small_and_large_files_are_stored_under_their_digest() {
+        let (tmp, repo) = setup();
+        let small = tmp.path().join("small");
+        fs::write(&small, b"abc").unwrap();
+        let large = tmp.path().join("large");
+        let body: Vec<u8> = (0..(SMALL_FILE + 7)).map(|i| (i % 251) as u8).collect();
+        fs::write(&large, &body).unwrap();
+        let want_small = common::digest::sha256_hex(b"abc");
+        let want_large = common::digest::sha256_hex(&body);
+        assert_eq!(
+            store_file(&repo, &pending(&small)).unwrap(),
+            Stored::Done(want_small.clone(), 3, true)
+        );
+        assert_eq!(
+            store_file(&repo, &pending(&large)).unwrap(),
+            Stored::Done(want_large.clone(), body.len() as u64, true)
+        );
+        repo.publish().unwrap();
+        assert_eq!(fs::read(repo.object_path(&want_small)).unwrap(), b"abc");
+        assert_eq!(fs::read(repo.object_path(&want_large)).unwrap(), body);
+        // Stored once: a second read finds it.
+        assert_eq!(
+            store_file(&repo, &pending(&large)).unwrap(),
+            Stored::Done(want_large, body.len() as u64, false)
+        );
+    }
 }

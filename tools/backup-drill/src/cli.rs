@@ -50,8 +50,10 @@ Records (JSON Lines on stdout):
               check|self_test), snapshot, files, bytes, duration_ms,
               result (ok|fail); backup adds new_objects, new_bytes, skipped
   skipped     a source entry not backed up: path, type (fifo|socket|char_device|
-              block_device|symlink|file|unknown), reason (special file, file
-              vanished during backup, name or link target is not UTF-8)
+              block_device|symlink|file|dir|unknown), reason (special file,
+              vanished during backup, replaced during backup (a file that
+              became a link, FIFO, ... after the walk; never followed), file
+              name is not UTF-8, link target is not UTF-8)
   mismatch    verification found a difference: path, what (missing|extra|type|
               size|mode|sha256|link_target|integrity_check|foreign_key_check|
               table_missing|table_extra|rows|table_sha256|database_unreadable|

@@ -150,7 +150,13 @@ impl Repo {
     /// is the digest of exactly the bytes stored even if the file changes
     /// under us. Returns (sha256, size, newly stored).
     pub fn put_file(&self, path: &Path) -> Result<(String, u64, bool)> {
-        let mut src = File::open(path).map_err(|e| Error::io(path.display(), e))?;
+        let src = File::open(path).map_err(|e| Error::io(path.display(), e))?;
+        self.put_open(&src, path)
+    }
+
+    /// [`put_file`](Self::put_file) for a file already open (read from its
+    /// current offset); `path` is for error messages.
+    pub fn put_open(&self, mut src: &File, path: &Path) -> Result<(String, u64, bool)> {
         let mut tmp = self.new_tmp()?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; CHUNK];
