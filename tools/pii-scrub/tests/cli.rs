@@ -779,3 +779,56 @@ fn custom_rule_groups_and_text_reports_on_stderr_in_filter_mode() {
         "{err}"
     );
 }
+
+#[test]
+fn sigint_writes_the_summary_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.jsonl");
+    let q = dir.path().join("q.jsonl");
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--quarantine")
+        .arg(&q)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The quarantine's temporary file appears after the SIGINT handler is
+    // installed: wait for it (bounded) before signalling.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pii-scrub did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"mail a@acme.com\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = jsonl(&fs::read(&report).unwrap());
+    let s = summary(&recs);
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(s["verdict"], "fail");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("a@acme.com"),
+        "nothing unscrubbed leaks"
+    );
+}
