@@ -119,7 +119,9 @@ pub struct Cli {
     pub stop_cmd: Option<String>,
 
     /// The service writes its main pid here; that process is the one
-    /// stopped and waited for.
+    /// stopped and waited for. With `-- CMD` it must name CMD or one of its
+    /// descendants; with --start-cmd, also a process written there during
+    /// the cycle (e.g. started by a service manager).
     #[arg(long, value_name = "PATH")]
     pub pidfile: Option<String>,
 

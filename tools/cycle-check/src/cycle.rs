@@ -336,7 +336,12 @@ impl Runner<'_> {
                             .iter()
                             .any(|p| p.pid == pid)
                     };
-                    if alive && (fresh || ours()) {
+                    // Only a --start-cmd can hand the service to a process
+                    // that is not ours (a service manager started it); the
+                    // pidfile of `-- CMD` must name CMD or a descendant, or a
+                    // stray pid would have a stranger's group signalled.
+                    let may_be_foreign = matches!(self.config.start, Start::Shell(_));
+                    if alive && ((fresh && may_be_foreign) || ours()) {
                         svc.main = Some(pid);
                         svc.main_exit = None;
                     }

@@ -656,6 +656,44 @@ fn a_daemon_writing_its_own_pidfile_after_the_start_script_exits() {
 }
 
 #[test]
+fn a_pidfile_naming_a_stranger_is_ignored_for_a_command_we_started() {
+    // Regression: with `-- CMD`, a fresh pidfile naming an unrelated process
+    // made cycle-check SIGTERM that process's whole group and call it a clean
+    // stop. Only --start-cmd may hand the service to a non-descendant.
+    use std::os::unix::process::CommandExt;
+    let mut stranger = Command::new("sleep")
+        .arg("60")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("svc.pid");
+    let pf = pidfile.to_str().unwrap();
+    let script = format!("echo {} > {pf}; exec sleep 60", stranger.id());
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--pidfile",
+        pf,
+        "--ready",
+        &format!("exec:test -s {pf}"),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let alive = stranger.try_wait().unwrap().is_none();
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+    assert!(alive, "cycle-check signalled a process it did not start");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let c = run.cycles()[0];
+    assert_eq!(c["pid"], c["pgid"], "the main process is the one started");
+    assert_ne!(c["pid"].as_i64(), Some(i64::from(stranger.id())));
+    assert_eq!(c["signal"], "SIGTERM");
+}
+
+#[test]
 fn a_failing_start_cmd_is_a_failed_start_even_when_the_probe_passes() {
     // exec:true passes at once, so the probe may well win the race against
     // the script's exit; either way the cycle is a failed start.
