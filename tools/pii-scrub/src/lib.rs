@@ -61,6 +61,20 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     for e in &found.errors {
         error_line(e);
     }
+    if cfg.out_dir.is_some() {
+        // Two inputs mirrored to one place would silently overwrite each other.
+        let mut seen = std::collections::HashMap::new();
+        for src in &found.sources {
+            if let Some(first) = seen.insert(src.rel.clone(), &src.path) {
+                return Err(Error::usage(format!(
+                    "--out-dir: {first} and {} would both be written to {}",
+                    src.path,
+                    src.rel.display()
+                ))
+                .with_hint("pass their common parent directory instead"));
+            }
+        }
+    }
     let report_out = match (&cfg.report, cfg.mode) {
         (Some(path), _) => Some(RecordWriter::create(path)?),
         (None, Mode::Filter) if cfg.format == Format::Text => Some(RecordWriter::stderr()),

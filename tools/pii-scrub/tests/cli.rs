@@ -832,3 +832,22 @@ fn sigint_writes_the_summary_and_exits_130() {
         "nothing unscrubbed leaks"
     );
 }
+
+#[test]
+fn out_dir_refuses_two_inputs_with_one_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+        fs::write(dir.path().join(sub).join("x.log"), "a@acme.com\n").unwrap();
+    }
+    let out = cmd()
+        .arg("--out-dir")
+        .arg(dir.path().join("clean"))
+        .arg(dir.path().join("a/x.log"))
+        .arg(dir.path().join("b/x.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would both be written to x.log"));
+    assert!(!dir.path().join("clean").exists());
+}
