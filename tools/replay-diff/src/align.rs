@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 
-use common::input::Input;
 use common::interrupt;
 use common::jsonl::{Invalid, Item};
 use common::{Error, Result};
@@ -24,7 +23,7 @@ use crate::compare::{diff, Difference};
 use crate::config::Config;
 use crate::lockstep;
 use crate::report::{Reporter, Tally};
-use crate::source::Source;
+use crate::source::{Opening, Source};
 
 /// Pairs compared per parallel chunk.
 const CHUNK: usize = 4096;
@@ -42,8 +41,8 @@ pub struct Comparison {
 
 /// Compares `golden` with `replay`, writing records through `reporter`.
 pub fn compare(
-    golden: Input,
-    replay: Input,
+    golden: Opening,
+    replay: Opening,
     config: &Config,
     reporter: &mut Reporter,
 ) -> Result<Comparison> {
@@ -71,7 +70,7 @@ struct Side<T> {
 }
 
 impl<T: DeserializeOwned + Send + 'static> Side<T> {
-    fn start(input: Input, label: &'static str, config: &Config) -> Result<Self> {
+    fn start(input: Opening, label: &'static str, config: &Config) -> Result<Self> {
         Ok(Side {
             source: Source::start(input, config.max_line)?,
             label,

@@ -17,7 +17,6 @@ pub mod run_mode;
 pub mod source;
 
 use common::cli::Format;
-use common::input::Input;
 use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{interrupt, Error, Outcome, Result};
@@ -25,6 +24,7 @@ use common::{interrupt, Error, Outcome, Result};
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::report::{Reporter, Tally};
+use crate::source::Opening;
 
 /// Runs the tool as the command line asks.
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -60,8 +60,8 @@ pub fn diff_files(
 ) -> Result<Outcome> {
     align::check_inputs(golden, replay)?;
     let mut summary = SummaryBuilder::new("replay-diff", env!("CARGO_PKG_VERSION"));
-    let g = Input::open(golden)?;
-    let r = Input::open(replay)?;
+    let g = Opening::open(golden)?;
+    let r = Opening::open(replay)?;
     let (g_name, r_name) = (g.name().to_string(), r.name().to_string());
     let cmp = align::compare(g, r, config, reporter)?;
     summary.input(&g_name, cmp.golden_sha256.clone());

@@ -22,6 +22,7 @@ use crate::align::compare;
 use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::report::{Reporter, RunRecord, Tally};
+use crate::source::Opening;
 
 struct Captured {
     file: NamedTempFile,
@@ -60,8 +61,8 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
                 exit_mismatches += 1;
             }
             reporter.set_run(Some(other.record.run));
-            let golden = open_run(&first.file, first.record.run)?;
-            let replay = open_run(&other.file, other.record.run)?;
+            let golden = Opening::Open(open_run(&first.file, first.record.run)?);
+            let replay = Opening::Open(open_run(&other.file, other.record.run)?);
             let cmp = compare(golden, replay, &config, reporter)?;
             total.add(&cmp.tally);
             interrupted |= cmp.interrupted;

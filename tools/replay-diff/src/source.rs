@@ -10,7 +10,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
-use common::input::Input;
+use common::input::{Input, STDIN_NAME};
 use common::jsonl::{Item, JsonlReader};
 use common::{interrupt, Error, Result};
 use serde::de::DeserializeOwned;
@@ -25,6 +25,34 @@ enum Message<T> {
     Done { sha256: String },
 }
 
+/// An input about to be read.
+pub enum Opening {
+    /// A file (or any reader), opened already so that open errors come first.
+    Open(Input),
+    /// Stdin, opened on the reader thread: opening reads the first bytes (to
+    /// detect gzip), which on a silent pipe would block the main thread where
+    /// a Ctrl-C could not be noticed.
+    Stdin,
+}
+
+impl Opening {
+    /// `-` is stdin (opened later); any other path is opened now.
+    pub fn open(path: &str) -> Result<Opening> {
+        if path == "-" {
+            Ok(Opening::Stdin)
+        } else {
+            Ok(Opening::Open(Input::open(path)?))
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Opening::Open(input) => input.name(),
+            Opening::Stdin => STDIN_NAME,
+        }
+    }
+}
+
 /// One side being read: items arrive in input order.
 pub struct Source<T> {
     name: String,
@@ -34,19 +62,29 @@ pub struct Source<T> {
 }
 
 impl<T: DeserializeOwned + Send + 'static> Source<T> {
-    /// Opens `path` now (so open errors come first) and starts parsing.
+    /// Opens `path` (a file now, stdin on the reader thread) and starts parsing.
     pub fn open(path: &str, max_line: usize) -> Result<Self> {
-        Source::start(Input::open(path)?, max_line)
+        Source::start(Opening::open(path)?, max_line)
     }
 
-    /// Starts parsing an opened input on a new thread.
-    pub fn start(input: Input, max_line: usize) -> Result<Self> {
+    /// Starts parsing an input on a new thread.
+    pub fn start(input: Opening, max_line: usize) -> Result<Self> {
         let name = input.name().to_string();
-        let mut reader = JsonlReader::from_input(input, max_line);
         let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
         thread::Builder::new()
             .name(format!("read {name}"))
             .spawn(move || {
+                let input = match input {
+                    Opening::Open(input) => input,
+                    Opening::Stdin => match Input::open("-") {
+                        Ok(input) => input,
+                        Err(e) => {
+                            let _ = tx.send(Message::Failed(e));
+                            return;
+                        }
+                    },
+                };
+                let mut reader = JsonlReader::from_input(input, max_line);
                 let mut batch = Vec::with_capacity(BATCH);
                 loop {
                     match reader.next_item::<T>() {

@@ -532,6 +532,41 @@ fn sigint_writes_an_interrupted_summary_and_exits_130() {
     assert_eq!(s["verdict"], "fail");
 }
 
+#[test]
+fn sigint_before_stdin_has_sent_a_byte_still_writes_the_summary() {
+    // Regression: stdin was opened (its first bytes read, to detect gzip) on
+    // the main thread, so a silent pipe made the first Ctrl-C go unnoticed and
+    // only a second one ended the tool, with no summary.
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(dir.path(), "r.jsonl", "{\"a\":1}\n");
+    let mut child = Command::new(bin())
+        .args(["-", &r])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    wait_for_sigint_handler(child.id());
+    send_sigint(child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("one SIGINT did not end replay-diff while stdin was silent");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let records = jsonl(&out.stdout);
+    let s = summary(&records);
+    assert_eq!(
+        (&s["interrupted"], &s["verdict"], &s["inputs"][0]),
+        (&json!(true), &json!("fail"), &json!({"path": "<stdin>"}))
+    );
+}
+
 /// Awaits the moment the tool catches SIGINT (its handler is installed), read
 /// from the SigCgt mask in /proc, so the test never races the start-up.
 fn wait_for_sigint_handler(pid: u32) {
