@@ -170,6 +170,9 @@ pub struct RestoreArgs {
     pub repo: PathBuf,
 
     /// Where to restore (created if missing; must be empty unless --force).
+    /// A new or empty target is filled in a hidden sibling directory and
+    /// renamed into place when complete, so a failed restore leaves it
+    /// empty; with --force into a non-empty one, files are written in place.
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
 

@@ -72,6 +72,7 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     interrupted()?;
 
     // Restore into a fresh place (or --keep DIR, which must be new or empty).
+    // Removed on every way out, read-only restored directories included.
     let mut temp_target = None;
     let target: PathBuf = match &args.keep {
         Some(dir) => {
@@ -79,7 +80,7 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
             dir.clone()
         }
         None => {
-            let dir = tempdir(scratch, "backup-drill-restore.")?;
+            let dir = restore::Scratch::new(tempdir(scratch, "backup-drill-restore.")?);
             let path = dir.path().to_path_buf();
             temp_target = Some(dir);
             path
@@ -91,7 +92,11 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
         .unwrap_or(0);
     let rpo_ms = now_ms.saturating_sub(m.header.created_unix_ms) as f64;
     let rto_started = Instant::now();
-    let r = restore::restore(&repo, &m, &target, false, args.allow_outside_links)?;
+    let r = if args.keep.is_some() {
+        restore::restore_staged(&repo, &m, &target, args.allow_outside_links)?
+    } else {
+        restore::restore(&repo, &m, &target, false, args.allow_outside_links)?
+    };
     let mut step = Step::new("restore", &id, true);
     step.files = r.files;
     step.bytes = r.bytes;
@@ -170,28 +175,8 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     let s = summary.finish(false);
     out.write(&s)?;
     out.flush()?;
-    if let Some(dir) = temp_target {
-        remove_restored(dir);
-    }
+    drop(temp_target);
     Ok(s.outcome())
-}
-
-/// Removes the temporary restore. Restored directories carry their backed-up
-/// modes, and a read-only one (0555) would make a plain removal fail for a
-/// non-root user and leave the copy behind: make directories writable first.
-fn remove_restored(dir: tempfile::TempDir) {
-    for entry in walkdir::WalkDir::new(dir.path())
-        .follow_links(false)
-        .into_iter()
-        .flatten()
-    {
-        if entry.file_type().is_dir() {
-            let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o700));
-        }
-    }
-    if let Err(e) = dir.close() {
-        common::runner::warn(TOOL, format!("could not remove the temporary restore: {e}"));
-    }
 }
 
 /// Copies the snapshot into a scratch repository (objects hard-linked, read

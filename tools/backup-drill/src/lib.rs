@@ -162,8 +162,12 @@ fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcom
     let repo = Repo::open(&args.repo)?;
     let (_, m) = repo.resolve(&args.snapshot)?;
     let id = m.header.id.clone();
-    restore::prepare_target(&args.to, args.force)?;
-    let r = restore::restore(&repo, &m, &args.to, args.force, args.allow_outside_links)?;
+    let empty = restore::prepare_target(&args.to, args.force)?;
+    let r = if empty {
+        restore::restore_staged(&repo, &m, &args.to, args.allow_outside_links)?
+    } else {
+        restore::restore(&repo, &m, &args.to, args.force, args.allow_outside_links)?
+    };
     let mut step = Step::new("restore", &id, true);
     step.files = r.files;
     step.bytes = r.bytes;

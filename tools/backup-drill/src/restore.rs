@@ -35,25 +35,28 @@ pub struct RestoreReport {
     pub duration_ms: f64,
 }
 
-/// Refuses a target that exists and is not an empty directory (unless `force`).
-pub fn prepare_target(to: &Path, force: bool) -> Result<()> {
+/// Refuses a target that exists and is not an empty directory (unless
+/// `force`); creates a missing one. Returns whether the target is empty.
+pub fn prepare_target(to: &Path, force: bool) -> Result<bool> {
     match fs::symlink_metadata(to) {
         Ok(meta) if meta.is_dir() => {
             let mut rd = fs::read_dir(to).map_err(|e| Error::io(to.display(), e))?;
-            if rd.next().is_some() && !force {
+            let empty = rd.next().is_none();
+            if !empty && !force {
                 return Err(
                     Error::usage(format!("{}: restore target is not empty", to.display()))
                         .with_hint("restore into an empty directory, or pass --force to overwrite"),
                 );
             }
-            Ok(())
+            Ok(empty)
         }
         Ok(_) => Err(Error::usage(format!(
             "{}: restore target is not a directory",
             to.display()
         ))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(to).map_err(|e| Error::io(to.display(), e))
+            fs::create_dir_all(to).map_err(|e| Error::io(to.display(), e))?;
+            Ok(true)
         }
         Err(e) => Err(Error::io(to.display(), e)),
     }
@@ -117,6 +120,108 @@ fn link_resolves_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -
         }
     }
     true
+}
+
+/// A temporary directory holding restored files, removed when dropped even
+/// if restored directories are read-only (0555 would make a plain removal
+/// fail for a non-root user and leave the copy behind).
+#[derive(Debug)]
+pub struct Scratch(Option<tempfile::TempDir>);
+
+impl Scratch {
+    pub fn new(dir: tempfile::TempDir) -> Scratch {
+        Scratch(Some(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.as_ref().map_or(Path::new(""), |d| d.path())
+    }
+
+    /// Gives up ownership: the directory is no longer removed.
+    fn keep(mut self) {
+        if let Some(dir) = self.0.take() {
+            // The path now names the restored target; only forget it.
+            let _ = dir.keep();
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some(dir) = self.0.take() else { return };
+        for entry in walkdir::WalkDir::new(dir.path())
+            .follow_links(false)
+            .into_iter()
+            .flatten()
+        {
+            if entry.file_type().is_dir() {
+                let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o700));
+            }
+        }
+        if let Err(e) = dir.close() {
+            common::runner::warn(
+                crate::TOOL,
+                format!("could not remove a temporary restore: {e}"),
+            );
+        }
+    }
+}
+
+/// A hidden sibling of the (empty, existing) target to restore into, or
+/// `None` when renaming it over the target could not work, would change
+/// the target's owner or would surprise: the target is `/`, a mount point
+/// or the working directory, its parent is not writable, or its owner
+/// differs from ours.
+fn staging_for(target: &Path) -> Option<(Scratch, PathBuf, fs::Permissions)> {
+    use std::os::unix::fs::MetadataExt;
+    let target = fs::canonicalize(target).ok()?;
+    // Renaming over the working directory would leave the caller's shell
+    // in a deleted directory that looks empty.
+    if std::env::current_dir().and_then(fs::canonicalize).ok() == Some(target.clone()) {
+        return None;
+    }
+    let parent = target.parent()?;
+    let name = target.file_name()?.to_string_lossy().into_owned();
+    let meta = fs::symlink_metadata(&target).ok()?;
+    if fs::metadata(parent).ok()?.dev() != meta.dev() {
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(".{name}.restore-"))
+        .tempdir_in(parent)
+        .ok()?;
+    let scratch = Scratch::new(dir);
+    let mine = fs::metadata(scratch.path()).ok()?;
+    if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid()) {
+        return None;
+    }
+    Some((scratch, target, meta.permissions()))
+}
+
+/// Restores `m` into the new or empty directory `to` (prepared by
+/// [`prepare_target`]) so that it appears all at once: everything is
+/// restored into a hidden sibling, which is renamed over `to` only when
+/// complete. A restore that fails part-way leaves `to` empty and removes
+/// the sibling. Where a sibling cannot be used (see [`staging_for`]) the
+/// restore happens in place.
+pub fn restore_staged(
+    repo: &Repo,
+    m: &Manifest,
+    to: &Path,
+    allow_outside_links: bool,
+) -> Result<RestoreReport> {
+    let Some((scratch, target, perms)) = staging_for(to) else {
+        return restore(repo, m, to, false, allow_outside_links);
+    };
+    let report = restore(repo, m, scratch.path(), false, allow_outside_links)?;
+    fs::set_permissions(scratch.path(), perms).map_err(|e| Error::io(to.display(), e))?;
+    // rename(2) replaces an empty directory atomically, and fails if
+    // anything was put into `to` meanwhile (nothing of it is lost).
+    fs::rename(scratch.path(), &target).map_err(|e| {
+        Error::io(to.display(), e).context("moving the finished restore into place")
+    })?;
+    scratch.keep();
+    Ok(report)
 }
 
 /// Clears the way for a non-directory at `path`: with `force`, an existing

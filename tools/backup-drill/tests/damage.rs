@@ -8,6 +8,7 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -584,4 +585,94 @@ fn a_chain_of_symlinks_that_escapes_together_is_refused() {
         "{err}"
     );
     assert!(!out.join("data/esc").exists() && fs::symlink_metadata(out.join("data/esc")).is_err());
+}
+
+/// A restore into a new or empty target is staged in a hidden sibling and
+/// renamed into place when complete: one that fails part-way (an object is
+/// missing) leaves the target empty, and no sibling, even with read-only
+/// directories in the snapshot.
+#[test]
+fn a_restore_that_fails_part_way_leaves_the_target_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_tree(tmp.path());
+    write(&data.join("ro/inside.txt"), b"locked in", 0o644);
+    fs::set_permissions(data.join("ro"), fs::Permissions::from_mode(0o555)).unwrap();
+    let repo = tmp.path().join("repo");
+    let (code, _, err) = run(&["backup", "--repo", p(&repo), "--source", p(&data)]);
+    assert_eq!(code, 0, "{err}");
+    let sha = sha_of(&manifest_records(&repo), "data/blobs/big.bin");
+    fs::remove_file(object(&repo, &sha)).unwrap();
+    let place = tmp.path().join("place");
+    fs::create_dir(&place).unwrap();
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for (what, target) in [("new", place.join("new")), ("empty", place.join("empty"))] {
+        if what == "empty" {
+            fs::create_dir(&target).unwrap();
+        }
+        let (code, recs, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&target)]);
+        assert_eq!(code, 2, "{what}: {recs:?}");
+        assert!(
+            err.contains(&sha) && err.contains("restoring data/blobs/big.bin"),
+            "{err}"
+        );
+        assert!(recs.is_empty(), "{recs:?}");
+        assert!(
+            listing(&target).is_empty(),
+            "{what}: {:?}",
+            listing(&target)
+        );
+    }
+    assert_eq!(
+        listing(&place),
+        ["empty", "new"],
+        "a staging sibling was left"
+    );
+    // The same through drill --keep.
+    let keep = place.join("keep");
+    let (code, _, err) = run(&[
+        "drill",
+        "--repo",
+        p(&repo),
+        "--no-backup",
+        "--keep",
+        p(&keep),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(listing(&keep).is_empty());
+    assert_eq!(listing(&place), ["empty", "keep", "new"]);
+}
+
+/// The staged restore ends in the target itself, with the target's mode.
+#[test]
+fn a_staged_restore_keeps_the_target_directory_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, repo, _) = backed_up(tmp.path());
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o750)).unwrap();
+    let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
+    assert_eq!(code, 0, "{err}");
+    let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o750);
+    assert_eq!(
+        fs::read(out.join("data/config/app.toml")).unwrap(),
+        b"port = 8080\n"
+    );
+    let names: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.to_string_lossy().contains(".restore-")),
+        "{names:?}"
+    );
 }
