@@ -9,8 +9,8 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use common::gate::Gate;
 use common::input::Input;
@@ -97,16 +97,17 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
         .reopen()
         .map_err(|e| Error::io(file.path().display(), e))?;
     let started = Instant::now();
-    let status = Command::new(program)
+    let mut child = Command::new(program)
         .args(rest)
         .stdin(Stdio::null())
         .stdout(stdout)
-        .status()
+        .spawn()
         .map_err(|e| {
             Error::io(program, e).context(format!("run {n}")).with_hint(
                 "check the command after -- exists and is executable (it is not run through a shell)",
             )
         })?;
+    let status = wait_or_interrupt(&mut child).map_err(|e| Error::io(program, e))?;
     let duration_ms = clock::ms(started.elapsed());
     let (sha256, records) = describe(file.path())?;
     Ok(Captured {
@@ -121,6 +122,25 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
             duration_ms,
         },
     })
+}
+
+/// Waits for the command; on SIGINT/SIGTERM to us alone (a CI runner
+/// cancelling the job, not a terminal's Ctrl-C, which reaches the command
+/// too) the command is killed rather than waited for without end.
+fn wait_or_interrupt(child: &mut Child) -> io::Result<ExitStatus> {
+    let mut delay = Duration::from_micros(100);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if interrupt::requested() {
+            // Already gone (a race with its own exit) is fine: wait() tells.
+            let _ = child.kill();
+            return child.wait();
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(5));
+    }
 }
 
 /// sha256 and non-blank line count of a run's stdout, read as a stream (a

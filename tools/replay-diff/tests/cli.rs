@@ -567,6 +567,50 @@ fn sigint_before_stdin_has_sent_a_byte_still_writes_the_summary() {
     );
 }
 
+#[test]
+fn run_mode_kills_the_command_on_sigint_to_replay_diff_alone() {
+    // Regression: a SIGINT/SIGTERM sent to replay-diff only (a CI runner
+    // cancelling a job) waited for the command without end.
+    let mut child = Command::new(bin())
+        .args(["run", "--times", "3", "--", "sleep", "30"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let children = format!("/proc/{pid}/task/{pid}/children");
+    while fs::read_to_string(&children).unwrap().trim().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    wait_for_sigint_handler(pid);
+    send_sigint(pid);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("replay-diff waited for the command after SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let records = jsonl(&out.stdout);
+    let runs = of_kind(&records, "run");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (&runs[0]["signal"], &runs[0]["records"]),
+        (&json!(9), &json!(0))
+    );
+    let s = summary(&records);
+    assert_eq!(
+        (&s["interrupted"], &s["figures"]["runs"]),
+        (&json!(true), &json!(1))
+    );
+}
+
 /// Awaits the moment the tool catches SIGINT (its handler is installed), read
 /// from the SigCgt mask in /proc, so the test never races the start-up.
 fn wait_for_sigint_handler(pid: u32) {
