@@ -110,7 +110,24 @@ pub fn process<'w>(
         let chunk = match reader.fill_buf() {
             Ok(c) => c,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Failure::Input(Error::io(name, e).context("reading"))),
+            Err(e) => {
+                // A corrupt `.gz` or a failing disk: the part of a line read so
+                // far cannot be judged whole, so it is quarantined, not written.
+                if !carry.is_empty() || oversized.is_some() {
+                    st.stats.lines += 1;
+                    st.stats.quarantined += 1;
+                    let bytes = oversized.unwrap_or(carry.len() as u64);
+                    let raw = (keep_raw && oversized.is_none()).then(|| std::mem::take(&mut carry));
+                    sink(Event::Quarantined {
+                        line: st.stats.lines,
+                        reason: Reason::DecodeError,
+                        bytes,
+                        raw,
+                    })
+                    .map_err(Failure::Output)?;
+                }
+                return Err(Failure::Input(Error::io(name, e).context("reading")));
+            }
         };
         if chunk.is_empty() {
             break;

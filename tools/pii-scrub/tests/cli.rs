@@ -851,3 +851,29 @@ fn out_dir_refuses_two_inputs_with_one_destination() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("would both be written to x.log"));
     assert!(!dir.path().join("clean").exists());
 }
+
+#[test]
+fn a_corrupt_gzip_quarantines_the_partial_line_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.jsonl");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b"one a@acme.com\ntwo b@acme.com").unwrap();
+    let mut gz = enc.finish().unwrap();
+    let n = gz.len();
+    gz[n - 8] ^= 0xff; // break the CRC: every byte decodes, then the check fails
+    let f = dir.path().join("bad.log.gz");
+    fs::write(&f, gz).unwrap();
+    let out = cmd().arg("--quarantine").arg(&q).arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        out.stdout, b"one [REDACTED:email]\n",
+        "nothing unjudged reaches the output"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.log.gz"), "{err}");
+    let recs = jsonl(&fs::read(&q).unwrap());
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["reason"], "decode_error");
+    assert_eq!(recs[0]["line"], 2);
+    assert_eq!(recs[0]["record"], "two b@acme.com");
+}
