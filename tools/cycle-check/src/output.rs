@@ -39,7 +39,7 @@ impl OutputHub {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| common::Error::io(path, e))?,
+                    .map_err(|e| common::Error::io(path, e).context("--service-log"))?,
             ),
             None => Box::new(std::io::stderr()),
         };

@@ -782,6 +782,7 @@ fn usage_errors_exit_2_with_a_message() {
         (vec!["--ready", "exec:true", "--stop-signal", "KILL", "--", "true"], "cycle-check: error: --stop-signal SIGKILL: cannot be caught, so there is no graceful stop to measure\ncycle-check: hint: use TERM (the default), INT or QUIT; SIGKILL is sent after --stop-timeout anyway\n"),
         (vec!["--ready", "exec:true", "--cycles", "0", "--", "true"], "cycle-check: error: --cycles 0: at least one cycle is needed\ncycle-check: hint: see 'cycle-check --help'\n"),
         (vec!["--ready", "exec:true", "--", "/nonexistent/server"], "cycle-check: error: cannot start /nonexistent/server: No such file or directory\n"),
+        (vec!["--ready", "exec:true", "--service-log", "/nonexistent/dir/svc.log", "--", "true"], "cycle-check: error: --service-log: /nonexistent/dir/svc.log: No such file or directory\n"),
     ] {
         let run = cycle_check(&argv);
         assert_eq!(run.code, 2, "{argv:?}");
