@@ -808,11 +808,8 @@ fn sigint_writes_the_summary_and_exits_130() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let kill = StdCommand::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"mail a@acme.com\n").unwrap();
     drop(stdin);
