@@ -93,9 +93,9 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     let rpo_ms = now_ms.saturating_sub(m.header.created_unix_ms) as f64;
     let rto_started = Instant::now();
     let r = if args.keep.is_some() {
-        restore::restore_staged(&repo, &m, &target, args.allow_outside_links)?
+        restore::restore_staged(&repo, &m, &target, args.allow_outside_links, false)?
     } else {
-        restore::restore(&repo, &m, &target, false, args.allow_outside_links)?
+        restore::restore(&repo, &m, &target, false, args.allow_outside_links, false)?
     };
     let mut step = Step::new("restore", &id, true);
     step.files = r.files;

@@ -164,9 +164,16 @@ fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcom
     let id = m.header.id.clone();
     let empty = restore::prepare_target(&args.to, args.force)?;
     let r = if empty {
-        restore::restore_staged(&repo, &m, &args.to, args.allow_outside_links)?
+        restore::restore_staged(&repo, &m, &args.to, args.allow_outside_links, true)?
     } else {
-        restore::restore(&repo, &m, &args.to, args.force, args.allow_outside_links)?
+        restore::restore(
+            &repo,
+            &m,
+            &args.to,
+            args.force,
+            args.allow_outside_links,
+            true,
+        )?
     };
     let mut step = Step::new("restore", &id, true);
     step.files = r.files;

@@ -47,7 +47,14 @@ impl Repo {
     /// Opens an existing repository.
     pub fn open(root: &Path) -> Result<Repo> {
         let config = root.join(CONFIG);
-        let text = match fs::read(&config) {
+        // Small, and read like every other file of a repository that may
+        // come from elsewhere.
+        let read = |path: &Path| -> io::Result<Vec<u8>> {
+            let mut text = Vec::new();
+            open_regular(path)?.take(64 * 1024).read_to_end(&mut text)?;
+            Ok(text)
+        };
+        let text = match read(&config) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(Error::new(format!(
@@ -275,15 +282,8 @@ impl Repo {
     /// Reads and validates one manifest (untrusted input).
     pub fn load(&self, snap: &SnapshotFile) -> Result<Manifest> {
         let name = snap.path.display().to_string();
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-            .open(&snap.path)
-            .map_err(|e| Error::io(&name, e))?;
+        let file = open_regular(&snap.path).map_err(|e| Error::io(&name, e))?;
         let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
-        if !meta.is_file() {
-            return Err(Error::new(format!("{name}: not a regular file")));
-        }
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(Error::new(format!(
                 "{name}: manifest is {} bytes, over the {MAX_MANIFEST_BYTES}-byte limit",
@@ -337,6 +337,23 @@ impl Repo {
             .map(|rd| rd.count() as u64)
             .unwrap_or(0)
     }
+}
+
+/// Opens a file of an untrusted repository for reading: never through a
+/// symlink at the last component, never blocking on a FIFO planted there,
+/// and only if it is a regular file.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags((nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK).bits())
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
 }
 
 fn check_config(text: &[u8]) -> std::result::Result<(), String> {

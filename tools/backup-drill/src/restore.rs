@@ -209,11 +209,19 @@ pub fn restore_staged(
     m: &Manifest,
     to: &Path,
     allow_outside_links: bool,
+    hash_objects: bool,
 ) -> Result<RestoreReport> {
     let Some((scratch, target, perms)) = staging_for(to) else {
-        return restore(repo, m, to, false, allow_outside_links);
+        return restore(repo, m, to, false, allow_outside_links, hash_objects);
     };
-    let report = restore(repo, m, scratch.path(), false, allow_outside_links)?;
+    let report = restore(
+        repo,
+        m,
+        scratch.path(),
+        false,
+        allow_outside_links,
+        hash_objects,
+    )?;
     fs::set_permissions(scratch.path(), perms).map_err(|e| Error::io(to.display(), e))?;
     // rename(2) replaces an empty directory atomically, and fails if
     // anything was put into `to` meanwhile (nothing of it is lost).
@@ -250,7 +258,40 @@ struct FileJob<'a> {
     mtime_ns: Option<i64>,
 }
 
-fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Result<u64> {
+/// Copies `src` to `dst`, returning the sha256 and length of what was copied.
+fn copy_hashing(
+    src: &mut fs::File,
+    dst: &mut fs::File,
+    object: &Path,
+    path: &Path,
+) -> Result<(String, u64)> {
+    use sha2::Digest;
+    use std::io::{Read, Write};
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut copied = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(object.display(), e)),
+        };
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])
+            .map_err(|e| Error::io(path.display(), e))?;
+        copied += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), copied))
+}
+
+fn restore_file(
+    repo: &Repo,
+    to: &Path,
+    job: &FileJob<'_>,
+    force: bool,
+    hash_objects: bool,
+) -> Result<u64> {
     let FileJob {
         rel,
         sha,
@@ -261,12 +302,9 @@ fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Resul
     let path = safe_path::join(to, rel)?;
     clear(&path, force)?;
     let object = repo.object_path(sha);
-    // O_NOFOLLOW: an "object" that is a symlink planted in a hostile
-    // repository must not make us copy some other file of this machine.
-    let mut src = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(&object)
+    // An "object" that is a symlink planted in a hostile repository must
+    // not make us copy some other file of this machine, nor a FIFO hang us.
+    let mut src = crate::repo::open_regular(&object)
         .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
     let mut dst = OpenOptions::new()
         .write(true)
@@ -275,7 +313,20 @@ fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Resul
         .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
         .open(&path)
         .map_err(|e| Error::io(path.display(), e))?;
-    let copied = io::copy(&mut src, &mut dst).map_err(|e| Error::io(path.display(), e))?;
+    let copied = if hash_objects {
+        let (have, copied) = copy_hashing(&mut src, &mut dst, &object, &path)?;
+        if copied == size && have != sha {
+            return Err(Error::new(format!(
+                "{}: object hashes to {have}: the repository is damaged (restoring {rel})",
+                object.display()
+            ))
+            .with_hint("run `backup-drill check --repo DIR --read-data`"));
+        }
+        copied
+    } else {
+        // In-kernel copy; the caller verifies the restored files.
+        io::copy(&mut src, &mut dst).map_err(|e| Error::io(path.display(), e))?
+    };
     if copied != size {
         return Err(Error::new(format!(
             "{}: object has {copied} bytes, manifest says {size}: the repository is damaged",
@@ -293,13 +344,17 @@ fn restore_file(repo: &Repo, to: &Path, job: &FileJob<'_>, force: bool) -> Resul
     Ok(copied)
 }
 
-/// Restores `m` into `to` (already prepared by [`prepare_target`]).
+/// Restores `m` into `to` (already prepared by [`prepare_target`]). With
+/// `hash_objects` every object is hashed as it is copied and one that does
+/// not match its name fails the restore (a damaged repository must not give
+/// a silently wrong file); without, the caller verifies the restored tree.
 pub fn restore(
     repo: &Repo,
     m: &Manifest,
     to: &Path,
     force: bool,
     allow_outside_links: bool,
+    hash_objects: bool,
 ) -> Result<RestoreReport> {
     let started = Instant::now();
     let name = format!("snapshot {}", m.header.id);
@@ -363,7 +418,7 @@ pub fn restore(
             if common::interrupt::requested() {
                 return Err(Error::new("interrupted"));
             }
-            restore_file(repo, to, job, force)
+            restore_file(repo, to, job, force, hash_objects)
         })
         .collect::<Result<_>>()?;
     for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {

@@ -676,3 +676,94 @@ fn a_staged_restore_keeps_the_target_directory_mode() {
         "{names:?}"
     );
 }
+
+/// Regression: a restore copied a damaged object (same size, other bytes)
+/// and reported `result: ok`; only a later verify could notice.
+#[test]
+fn restore_refuses_an_object_that_does_not_match_its_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, repo, _) = backed_up(tmp.path());
+    let sha = sha_of(&manifest_records(&repo), "data/config/app.toml");
+    let obj = object(&repo, &sha);
+    fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&obj, b"port = 6666\n").unwrap();
+    let out = tmp.path().join("out");
+    let (code, recs, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
+    assert_eq!(code, 2, "{recs:?}");
+    assert!(recs.is_empty(), "{recs:?}");
+    let bad = common::digest::sha256_hex(b"port = 6666\n");
+    assert!(
+        err.starts_with(&format!(
+            "backup-drill: error: {}: object hashes to {bad}: the repository is damaged \
+             (restoring data/config/app.toml)\n",
+            obj.display()
+        )),
+        "{err}"
+    );
+    assert!(fs::read_dir(&out).unwrap().next().is_none());
+    // The drill restores it and names the damage as a mismatch.
+    let (code, recs, _) = run(&["drill", "--repo", p(&repo), "--no-backup"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        mismatches(&recs),
+        vec![("data/config/app.toml".to_string(), "sha256".to_string())]
+    );
+}
+
+/// FIFOs planted as an object, a manifest or the config must not hang any
+/// command (opening a FIFO for reading waits for a writer).
+#[test]
+fn fifos_planted_in_a_repository_do_not_hang_it() {
+    let mkfifo = |path: &Path| {
+        let _ = fs::remove_file(path);
+        nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    };
+    let quick = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        decode(out)
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, repo, _) = backed_up(tmp.path());
+    let sha = sha_of(&manifest_records(&repo), "data/config/app.toml");
+    mkfifo(&object(&repo, &sha));
+    let out = tmp.path().join("out");
+    let (code, _, err) = quick(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not a regular file") && err.contains("restoring data/config/app.toml"),
+        "{err}"
+    );
+
+    let manifest = only_manifest(&repo);
+    let id = manifest.file_stem().unwrap().to_str().unwrap().to_string();
+    mkfifo(&manifest);
+    let (code, recs, err) = quick(&["list", "--repo", p(&repo)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["id"], id.as_str());
+    assert!(
+        recs[0]["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("not a regular file"),
+        "{recs:?}"
+    );
+    let (code, recs, _) = quick(&["check", "--repo", p(&repo)]);
+    assert_eq!(code, 1);
+    assert_eq!(of_kind(&recs, "check_error")[0]["what"], "manifest");
+
+    mkfifo(&repo.join("config.json"));
+    let (code, _, err) = quick(&["check", "--repo", p(&repo)]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!(
+            "backup-drill: error: {}: not a regular file",
+            repo.join("config.json").display()
+        )),
+        "{err}"
+    );
+}
