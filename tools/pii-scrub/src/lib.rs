@@ -190,6 +190,11 @@ fn parallel(
         .build()
         .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))?;
     let keep_raw = rep.keeps_raw();
+    // A bar over files, only for a person at a terminal, and not over a text
+    // report that is itself going to stderr.
+    let quiet = cfg.quiet
+        || (cfg.report.is_none() && cfg.mode == Mode::Filter && cfg.format == Format::Text);
+    let bar = common::progress::items(Some(sources.len() as u64), quiet, "files");
     // Batches bound the memory held by finished-but-unreported files.
     for batch in sources.chunks(cfg.threads.max(1) * 4) {
         let results: Vec<FileResult> = pool.install(|| {
@@ -207,17 +212,21 @@ fn parallel(
             }
             builder.input(&r.name, r.sha256);
             if let Some(f) = r.error {
-                error_line(&f.into_error());
+                bar.suspend(|| error_line(&f.into_error()));
                 rep.totals.errors += 1;
             }
+            bar.inc(1);
             if r.stats.is_some_and(|s| s.interrupted) {
+                bar.finish_and_clear();
                 return Ok(true);
             }
         }
         if common::interrupt::requested() {
+            bar.finish_and_clear();
             return Ok(true);
         }
     }
+    bar.finish_and_clear();
     Ok(false)
 }
 
