@@ -874,3 +874,41 @@ fn a_corrupt_gzip_quarantines_the_partial_line_and_exits_2() {
     assert_eq!(recs[0]["line"], 2);
     assert_eq!(recs[0]["record"], "two b@acme.com");
 }
+
+#[test]
+fn kill_9_during_in_place_leaves_the_file_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.log");
+    let original = "user a@acme.com did a thing at 10.1.2.3\n".repeat(400_000);
+    fs::write(&f, &original).unwrap();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        .arg("--in-place")
+        .arg(&f)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the temporary file exists, i.e. mid-rewrite (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let tmp = fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"));
+        if tmp || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    let now = fs::read_to_string(&f).unwrap();
+    let scrubbed = "user [REDACTED:email] did a thing at [REDACTED:ipv4]\n".repeat(400_000);
+    assert!(
+        now == original || now == scrubbed,
+        "the file is neither the original nor the whole result"
+    );
+}
