@@ -542,10 +542,16 @@ impl Runner<'_> {
                 }
             },
             None => {
+                // The main process gets the stop signal exactly once: a
+                // second SIGTERM or SIGINT means "stop now" to many services.
+                let main_group = svc.main.and_then(procfs::stat).map(|p| p.pgid);
+                let mut main_reached = false;
                 for g in stop_groups(svc, pgid) {
-                    self.sup.signal_group(g, self.config.stop_signal);
+                    if self.sup.signal_group(g, self.config.stop_signal) && Some(g) == main_group {
+                        main_reached = true;
+                    }
                 }
-                if let Some(main) = svc.main {
+                if let (Some(main), false) = (svc.main, main_reached) {
                     self.sup.signal_pid(main, self.config.stop_signal);
                 }
             }
@@ -598,7 +604,7 @@ impl Runner<'_> {
             }
             if result.stop_cmd_exit_code.is_none() {
                 // A --stop-cmd still running at the deadline is killed with its group.
-                self.sup.signal_group(pid, Signal::SIGKILL);
+                let _ = self.sup.signal_group(pid, Signal::SIGKILL);
                 if let Some(exit) = self.sup.wait_until(pid, Instant::now() + KILL_WAIT) {
                     result.stop_cmd_exit_code = exit.code.or(Some(137));
                 }
@@ -626,7 +632,7 @@ impl Runner<'_> {
         }
         // The grace period is over: SIGKILL, as systemd and Kubernetes do.
         for g in stop_groups(svc, pgid) {
-            self.sup.signal_group(g, Signal::SIGKILL);
+            let _ = self.sup.signal_group(g, Signal::SIGKILL);
         }
         match svc.main {
             Some(main) => self.sup.signal_pid(main, Signal::SIGKILL),

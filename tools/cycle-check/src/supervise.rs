@@ -193,10 +193,9 @@ impl Supervisor {
     }
 
     /// Sends `sig` to process group `pgid`, never to ours or to init's.
-    pub fn signal_group(&self, pgid: i32, sig: Signal) {
-        if pgid > 1 && pgid != self.my_pgid {
-            let _ = killpg(Pid::from_raw(pgid), sig);
-        }
+    /// True when it was sent.
+    pub fn signal_group(&self, pgid: i32, sig: Signal) -> bool {
+        pgid > 1 && pgid != self.my_pgid && killpg(Pid::from_raw(pgid), sig).is_ok()
     }
 
     /// Sends `sig` to `pid`, never to ourselves or init.

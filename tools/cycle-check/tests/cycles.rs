@@ -717,6 +717,46 @@ fn a_failing_start_cmd_is_a_failed_start_even_when_the_probe_passes() {
 }
 
 #[test]
+fn the_stop_signal_reaches_the_service_once() {
+    // Regression: the stop signal went to the process group and then to the
+    // main process again, so about one stop in five delivered it twice (to
+    // many services a second SIGTERM means "stop now"). bash runs its trap
+    // once per delivered signal; the trap never exits, so each stop ends in
+    // SIGKILL after the grace period and every delivery is on record. (Ten
+    // cycles caught the old race in most runs; the fixed code never fails.)
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("terms");
+    let ready = dir.path().join("trapped");
+    let script = format!(
+        "trap 'echo TERM >> {}' TERM; touch {}; while :; do sleep 0.01; done",
+        count.display(),
+        ready.display()
+    );
+    let probe = format!("exec:test -e {} && rm {}", ready.display(), ready.display());
+    let run = cycle_check(&[
+        "--cycles",
+        "10",
+        "--ready",
+        &probe,
+        "--stop-timeout",
+        "150ms",
+        "--",
+        "bash",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for c in run.cycles() {
+        assert_eq!(
+            (&c["causes"], &c["ended_by"]),
+            (&json!(["stop_timeout"]), &json!("sigkill"))
+        );
+    }
+    let terms = std::fs::read_to_string(&count).unwrap();
+    assert_eq!(terms.lines().count(), 10, "one SIGTERM a cycle: {terms:?}");
+}
+
+#[test]
 fn unclean_exit_status_and_exec_probe() {
     // Exits 3 on SIGTERM: a stop that "worked" but reported failure. Ready
     // only once the trap is set (an exec: probe on the file it then creates).
