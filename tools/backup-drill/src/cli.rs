@@ -15,9 +15,12 @@ Examples:
   backup-drill backup --repo /srv/backups --source /etc/app --sqlite /var/app/app.db
   backup-drill drill --repo /srv/backups --no-backup --max-rpo 6h --self-test
 
+  # The same drill as readable lines instead of JSON records.
+  backup-drill --format text --source data/ --sqlite app.db
+
   # Restore a snapshot by id (or `latest`) and re-read all stored data.
   backup-drill restore latest --repo /srv/backups --to /tmp/restored
-  backup-drill check --repo /srv/backups --read-data
+  backup-drill check --repo /srv/backups --read-data --format text
 
   # Drill Postgres through hooks and still get timing and verification.
   backup-drill --repo r --backup-cmd 'pg_dump app > \"$BACKUP_DRILL_OUT/app.sql\"' \\
@@ -87,6 +90,11 @@ hostile or unreadable repository), 130 interrupted.";
 pub struct Cli {
     #[command(flatten)]
     pub drill: DrillArgs,
+
+    /// Output: jsonl (records, the default) or text (one readable line per
+    /// record, for a person at a terminal). Give it after the subcommand.
+    #[arg(long, value_enum, default_value = "jsonl", global = true)]
+    pub format: common::cli::Format,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod repo;
 pub mod restore;
 pub mod sqlite;
+pub mod text;
 pub mod verify;
 
 mod drill;
@@ -69,7 +70,13 @@ impl Step {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     common::interrupt::install()?;
-    let mut out = RecordWriter::stdout();
+    let mut out = match cli.format {
+        common::cli::Format::Jsonl => RecordWriter::stdout(),
+        common::cli::Format::Text => RecordWriter::new(
+            Box::new(text::TextLines::new(std::io::stdout().lock())),
+            "<stdout>",
+        ),
+    };
     let outcome = match cli.command {
         None => drill::drill(&cli.drill, &mut out),
         Some(Command::Drill(args)) => drill::drill(&args, &mut out),

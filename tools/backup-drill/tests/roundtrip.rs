@@ -456,3 +456,61 @@ fn restore_force_twice_over_the_same_tree_replaces_its_symlinks() {
     assert_eq!(code, 0, "{err}{recs:?}");
     assert_eq!(summary(&recs)["figures"]["mismatches"], 0);
 }
+
+/// `--format text`: the same records as readable lines; names from the tree
+/// (untrusted) have control characters escaped.
+#[test]
+fn format_text_prints_readable_lines_with_names_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    write(&data.join("ok.txt"), b"abc", 0o644);
+    write(&data.join("we\x1bird\nname"), b"x", 0o644);
+    let repo = tmp.path().join("repo");
+    let (code, recs, _) = run(&["backup", "--repo", p(&repo), "--source", p(&data)]);
+    assert_eq!(code, 0);
+    let id = summary(&recs)["figures"]["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = tmp.path().join("out");
+    assert_eq!(
+        run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]).0,
+        0
+    );
+    fs::remove_file(out.join("data/we\x1bird\nname")).unwrap();
+    fs::write(out.join("data/ok.txt"), b"abd").unwrap();
+    let o = bin()
+        .args(["verify", "latest", "--repo", p(&repo), "--dir", p(&out)])
+        .args(["--format", "text"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let good = common::digest::sha256_hex(b"abc");
+    let bad = common::digest::sha256_hex(b"abd");
+    assert_eq!(lines.len(), 6, "{text}");
+    assert_eq!(
+        lines[0],
+        format!("mismatch    data/ok.txt  sha256  expected {good}  actual {bad}")
+    );
+    assert_eq!(
+        lines[1],
+        "mismatch    data/we\\u{1b}ird\\nname  missing  expected file"
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "step        verify       fail snapshot={id} files=1 bytes=3 duration_ms="
+        )),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        lines[3..],
+        [
+            "verdict     FAIL",
+            "gate        mismatches <= 0.0: 2.0  FAIL",
+            &format!("figures     snapshot={id} files=1 bytes=3 mismatches=2"),
+        ]
+    );
+}
