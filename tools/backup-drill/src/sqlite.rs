@@ -41,6 +41,12 @@ pub fn online_copy(src: &Path, dst: &Path) -> Result<()> {
     .map_err(|e| sql_err(src, e))?;
     from.busy_timeout(Duration::from_secs(10))
         .map_err(|e| sql_err(src, e))?;
+    // Read the schema first: on a file that is not a database the backup
+    // step only reports "not an error" (the message of the destination).
+    from.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| sql_err(src, e))?;
     let mut to = Connection::open(dst).map_err(|e| sql_err(dst, e))?;
     {
         let backup = Backup::new(&from, &mut to).map_err(|e| sql_err(src, e))?;

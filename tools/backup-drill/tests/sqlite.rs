@@ -290,3 +290,25 @@ fn a_missing_table_and_changed_rows_are_named() {
         ]
     );
 }
+
+/// Regression: a --sqlite file that is not a database failed with
+/// "sqlite: not an error".
+#[test]
+fn a_file_that_is_not_a_database_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("notes.db");
+    std::fs::write(&db, "these are notes, not a database\n".repeat(100)).unwrap();
+    let repo = tmp.path().join("repo");
+    let (code, recs, err) = run(&["backup", "--repo", p(&repo), "--sqlite", p(&db)]);
+    assert_eq!(code, 2);
+    assert!(recs.is_empty());
+    assert_eq!(
+        err,
+        format!(
+            "backup-drill: error: {}: sqlite: file is not a database\n",
+            std::fs::canonicalize(&db).unwrap().display()
+        )
+    );
+    let (_, list, _) = run(&["list", "--repo", p(&repo)]);
+    assert!(list.is_empty());
+}
