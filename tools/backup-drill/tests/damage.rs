@@ -767,3 +767,60 @@ fn fifos_planted_in_a_repository_do_not_hang_it() {
         "{err}"
     );
 }
+
+/// A closed stdout (`| head`) ends quietly with 141, in both formats: more
+/// records than a pipe holds are written and nobody reads them.
+#[test]
+fn a_closed_stdout_ends_quietly_with_141() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for i in 0..600 {
+        write(
+            &data.join(format!("f{i:03}")),
+            format!("{i}").as_bytes(),
+            0o644,
+        );
+    }
+    let repo = tmp.path().join("repo");
+    assert_eq!(
+        run(&["backup", "--repo", p(&repo), "--source", p(&data)]).0,
+        0
+    );
+    // 600 missing objects: 600 check_error records, well over 64 KiB.
+    for fan in fs::read_dir(repo.join("objects")).unwrap() {
+        for obj in fs::read_dir(fan.unwrap().path()).unwrap() {
+            fs::remove_file(obj.unwrap().path()).unwrap();
+        }
+    }
+    for format in ["jsonl", "text"] {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("backup-drill"))
+            .args(["check", "--repo", p(&repo), "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(141), "{format}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
+    }
+}
+
+#[test]
+fn help_shows_examples_for_every_command() {
+    for cmd in [
+        &[][..],
+        &["backup"],
+        &["restore"],
+        &["verify"],
+        &["check"],
+        &["list"],
+        &["drill"],
+    ] {
+        let out = bin().args(cmd).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let examples = text.split_once("Examples:\n").map_or("", |(_, e)| e);
+        assert!(examples.contains("  backup-drill "), "{cmd:?}: {text}");
+    }
+}
