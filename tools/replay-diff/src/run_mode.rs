@@ -16,7 +16,7 @@ use common::gate::Gate;
 use common::input::Input;
 use common::summary::SummaryBuilder;
 use common::{clock, interrupt, Error, Outcome, Result};
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::align::compare;
 use crate::cli::RunArgs;
@@ -25,7 +25,9 @@ use crate::report::{Reporter, RunRecord, Tally};
 use crate::source::Opening;
 
 struct Captured {
-    file: NamedTempFile,
+    /// Closed until compared (an open file per run would run out of file
+    /// descriptors at a few hundred runs); removed when dropped.
+    file: TempPath,
     record: RunRecord,
 }
 
@@ -109,7 +111,8 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
         })?;
     let status = wait_or_interrupt(&mut child).map_err(|e| Error::io(program, e))?;
     let duration_ms = clock::ms(started.elapsed());
-    let (sha256, records) = describe(file.path())?;
+    let file = file.into_temp_path();
+    let (sha256, records) = describe(&file)?;
     Ok(Captured {
         file,
         record: RunRecord {
@@ -187,9 +190,9 @@ impl<R: Read> Read for CountLines<R> {
     }
 }
 
-fn open_run(file: &NamedTempFile, n: u32) -> Result<Input> {
+fn open_run(file: &TempPath, n: u32) -> Result<Input> {
     let name = format!("run {n} stdout");
-    let handle = file.reopen().map_err(|e| Error::io(&name, e))?;
+    let handle = File::open(file).map_err(|e| Error::io(&name, e))?;
     Input::from_reader(&name, None, Box::new(handle))
 }
 

@@ -701,6 +701,28 @@ fn run_mode_catches_a_non_deterministic_command() {
 }
 
 #[test]
+fn run_mode_keeps_no_file_open_per_run() {
+    // Regression: every run's stdout file stayed open until the end, so with
+    // the usual limit of 1024 descriptors `--times 1100` failed ("Too many
+    // open files", blamed on the command). Here: 40 runs under a limit of 24.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 24 && exec \"$0\" run --times 40 -- echo '{\"a\":1}'")
+        .arg(bin())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let records = jsonl(&out.stdout);
+    assert_eq!(of_kind(&records, "run").len(), 40);
+    let f = &summary(&records)["figures"];
+    assert_eq!(
+        (&f["runs"], &f["compared"], &f["identical"]),
+        (&json!(40), &json!(39), &json!(39))
+    );
+}
+
+#[test]
 fn run_mode_counts_differing_exit_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("n");
