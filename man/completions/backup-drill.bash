@@ -65,7 +65,7 @@ _backup__drill() {
 
     case "${cmd}" in
         backup__drill)
-            opts="-q -h -V --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --help --version backup restore verify check list drill help"
+            opts="-q -h -V --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --format --help --version backup restore verify check list drill help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,6 +111,10 @@ _backup__drill() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -119,7 +123,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__backup)
-            opts="-q -h --repo --source --sqlite --backup-cmd --quiet --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +145,10 @@ _backup__drill() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -149,7 +157,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__check)
-            opts="-q -h --repo --read-data --quiet --help"
+            opts="-q -h --repo --read-data --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +165,10 @@ _backup__drill() {
             case "${prev}" in
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -167,7 +179,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__drill)
-            opts="-q -h --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +223,10 @@ _backup__drill() {
                     ;;
                 --keep)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -333,7 +349,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__list)
-            opts="-h --repo --help"
+            opts="-h --repo --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +357,10 @@ _backup__drill() {
             case "${prev}" in
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -351,7 +371,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__restore)
-            opts="-h --repo --to --force --allow-outside-links --restore-cmd --help"
+            opts="-h --repo --to --force --allow-outside-links --restore-cmd --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +389,10 @@ _backup__drill() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -377,7 +401,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__verify)
-            opts="-h --repo --dir --verify-cmd --help"
+            opts="-h --repo --dir --verify-cmd --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,6 +417,10 @@ _backup__drill() {
                     ;;
                 --verify-cmd)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
                     ;;
                 *)
