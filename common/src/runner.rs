@@ -89,6 +89,27 @@ pub fn report(tool: &str, err: &Error) -> u8 {
     ERROR_EXIT
 }
 
+/// Parses the command line. `--help` and `--version` print and exit 0 as
+/// clap does; a usage error is printed the way every other error is,
+/// `tool: error: ...` (clap's usage line and hint kept), and exits 2.
+pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
+    use clap::error::ErrorKind as Clap;
+    match T::try_parse() {
+        Ok(parsed) => parsed,
+        Err(err) => match err.kind() {
+            Clap::DisplayHelp
+            | Clap::DisplayVersion
+            | Clap::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+            _ => {
+                let text = err.render().to_string();
+                let text = text.strip_prefix("error: ").unwrap_or(&text);
+                let _ = write!(std::io::stderr(), "{tool}: error: {text}");
+                std::process::exit(i32::from(ERROR_EXIT))
+            }
+        },
+    }
+}
+
 /// Prints a warning (`tool: warning: ...`) on stderr.
 pub fn warn(tool: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{tool}: warning: {message}");

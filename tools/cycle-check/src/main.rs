@@ -1,9 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    common::runner::run("cycle-check", || {
-        cycle_check::run(cycle_check::cli::Cli::parse())
-    })
+    let cli = common::runner::parse_args::<cycle_check::cli::Cli>("cycle-check");
+    common::runner::run("cycle-check", || cycle_check::run(cli))
 }

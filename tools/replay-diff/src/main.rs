@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = replay_diff::cli::Cli::parse();
+    let cli = common::runner::parse_args::<replay_diff::cli::Cli>("replay-diff");
     common::runner::run("replay-diff", || replay_diff::run(cli))
 }

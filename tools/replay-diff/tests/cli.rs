@@ -771,3 +771,22 @@ fn run_mode_counts_differing_exit_statuses() {
         "{stderr}"
     );
 }
+
+#[test]
+fn usage_errors_are_reported_like_every_other_error() {
+    let (code, records, stderr) = run(&["--bogus", "a", "b"]);
+    assert_eq!((code, records.len()), (2, 0));
+    assert!(
+        stderr.starts_with("replay-diff: error: unexpected argument '--bogus' found"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["a"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("replay-diff: error: the following required arguments"),
+        "{stderr}"
+    );
+    let out = Command::new(bin()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+}
