@@ -184,9 +184,25 @@ fn compare_group(
     while i < o.len() && j < n.len() {
         let (x, y) = (&old[o[i]], &new[n[j]]);
         if version::same_in(sc, &x.version, &y.version) {
-            pairs.push((o[i], n[j]));
-            i += 1;
-            j += 1;
+            // The whole block of this version on each side, so that equal
+            // digests pair before unequal ones (pairing in sorted order
+            // alone made old {a, b} vs new {b, c} two hash changes, not one).
+            let (bo, bn) = (i, j);
+            while i < o.len() && version::same_in(sc, &x.version, &old[o[i]].version) {
+                i += 1;
+            }
+            while j < n.len() && version::same_in(sc, &y.version, &new[n[j]].version) {
+                j += 1;
+            }
+            pair_same_version(
+                old,
+                &o[bo..i],
+                new,
+                &n[bn..j],
+                &mut pairs,
+                &mut left_o,
+                &mut left_n,
+            );
         } else if version::compare_in(sc, &x.version, &y.version) == Ordering::Less {
             left_o.push(o[i]);
             i += 1;
@@ -268,6 +284,45 @@ fn compare_group(
     for &k in &left_n {
         push(ChangeKind::Added, None, Some(k), None);
     }
+}
+
+/// Pairs two blocks of instances of one version, each sorted by digests:
+/// instances with equal digests first (a sorted merge), then the rest in
+/// order; what is left over on either side stays unpaired.
+fn pair_same_version(
+    old: &[Component],
+    o: &[usize],
+    new: &[Component],
+    n: &[usize],
+    pairs: &mut Vec<(usize, usize)>,
+    left_o: &mut Vec<usize>,
+    left_n: &mut Vec<usize>,
+) {
+    let (mut rest_o, mut rest_n) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < o.len() && j < n.len() {
+        match old[o[i]].hashes.cmp(&new[n[j]].hashes) {
+            Ordering::Equal => {
+                pairs.push((o[i], n[j]));
+                i += 1;
+                j += 1;
+            }
+            Ordering::Less => {
+                rest_o.push(o[i]);
+                i += 1;
+            }
+            Ordering::Greater => {
+                rest_n.push(n[j]);
+                j += 1;
+            }
+        }
+    }
+    rest_o.extend_from_slice(&o[i..]);
+    rest_n.extend_from_slice(&n[j..]);
+    let k = rest_o.len().min(rest_n.len());
+    pairs.extend(rest_o[..k].iter().copied().zip(rest_n[..k].iter().copied()));
+    left_o.extend_from_slice(&rest_o[k..]);
+    left_n.extend_from_slice(&rest_n[k..]);
 }
 
 /// Digests differ for some algorithm both sides give.
@@ -355,6 +410,47 @@ mod tests {
 
     fn count(d: &Diff, kind: ChangeKind) -> usize {
         d.changes.iter().filter(|c| c.kind == kind).count()
+    }
+
+    fn one_version(digests: &[&str]) -> Sbom {
+        let purl = Purl::new("npm", None, "x", None);
+        let components = digests
+            .iter()
+            .map(|d| {
+                let mut c = Component::new(&purl, "1.0.0");
+                c.add_hash("SHA256", d);
+                c
+            })
+            .collect();
+        Sbom {
+            format: "test",
+            components,
+            edges: None,
+        }
+    }
+
+    #[test]
+    fn equal_digests_pair_first() {
+        // Old {aa, bb}, new {bb, cc}: bb is unchanged, aa became cc. Pairing
+        // in sorted order alone reported aa->bb and bb->cc.
+        let d = diff(&one_version(&["aa", "bb"]), &one_version(&["bb", "cc"]));
+        assert_eq!(count(&d, ChangeKind::HashChanged), 1);
+        let c = d
+            .changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::HashChanged)
+            .unwrap();
+        assert_eq!((c.old, c.new), (Some(0), Some(1)));
+        // A copy gone: the one whose digest has no partner is removed.
+        let d = diff(
+            &one_version(&["aa", "bb", "cc"]),
+            &one_version(&["cc", "aa"]),
+        );
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(
+            (d.changes[0].kind, d.changes[0].old),
+            (ChangeKind::Removed, Some(1))
+        );
     }
 
     proptest! {
