@@ -37,6 +37,24 @@ fn interrupted() -> Result<()> {
 
 pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    match drill_steps(args, out, &mut summary) {
+        // Interrupted: the summary so far (inputs, and the snapshot once
+        // known), marked interrupted.
+        Err(e) if common::interrupt::requested() && !e.is_broken_pipe() => {
+            summary.figure("error", e.to_string());
+            let s = summary.finish(true);
+            out.write(&s)?;
+            Ok(s.outcome())
+        }
+        other => other,
+    }
+}
+
+fn drill_steps(
+    args: &DrillArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
     let scratch = args.scratch.as_deref();
     // Without --repo the drill uses a throw-away repository.
     let temp_repo;
@@ -69,6 +87,13 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
         r.manifest
     };
     let id = m.header.id.clone();
+    let (files, bytes) = m.totals();
+    // Known now, so an interrupted summary names the snapshot (set again,
+    // in place, at the end).
+    summary
+        .figure("snapshot", &id)
+        .figure("files", files)
+        .figure("bytes", bytes);
     interrupted()?;
 
     // Restore into a fresh place (or --keep DIR, which must be new or empty).
@@ -142,7 +167,6 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
         self_test_ok = Some(ok);
     }
 
-    let (files, bytes) = m.totals();
     if let Some(limit) = args.max_rto {
         summary.gate(Gate::at_most("rto_ms", limit, rto_ms));
     }
@@ -172,7 +196,7 @@ pub fn drill(args: &DrillArgs, out: &mut RecordWriter) -> Result<Outcome> {
     if let Some(keep) = &args.keep {
         summary.figure("restored_to", keep.display().to_string());
     }
-    let s = summary.finish(false);
+    let s = std::mem::replace(summary, SummaryBuilder::new(TOOL, VERSION)).finish(false);
     out.write(&s)?;
     out.flush()?;
     drop(temp_target);

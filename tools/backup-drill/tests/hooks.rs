@@ -148,3 +148,60 @@ fn hook_output_goes_to_stderr_not_into_the_records() {
     assert!(recs.iter().all(|r| r.get("kind").is_some()));
     assert!(stderr_text(&out).contains("hello-from-hook"));
 }
+
+/// SIGINT (to the whole process group, as a terminal's Ctrl-C) while the
+/// restore hook runs: exit 130, the hook's step, and a summary that still
+/// names the snapshot, marked interrupted; the temporary restore is gone.
+#[test]
+fn ctrl_c_during_the_restore_hook_writes_the_summary_so_far() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    write(&data.join("a.txt"), b"abc", 0o644);
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let marker = tmp.path().join("hook-started");
+    let hook = format!("touch {} && exec sleep 60", marker.display());
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backup-drill"))
+        .args(["--quiet", "--source", p(&data), "--scratch", p(&scratch)])
+        .args(["--restore-cmd", &hook])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the restore hook never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let hook_step = step(&recs, "restore_cmd");
+    assert_eq!(
+        (hook_step["result"].as_str(), hook_step["detail"].as_str()),
+        (Some("fail"), Some("killed by signal 2"))
+    );
+    let s = summary(&recs);
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(s["verdict"], "fail");
+    let backup = step(&recs, "backup");
+    assert_eq!(s["figures"]["snapshot"], backup["snapshot"]);
+    assert_eq!(
+        (
+            s["figures"]["files"].as_u64(),
+            s["figures"]["bytes"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    assert_eq!(s["figures"]["error"], "interrupted");
+    assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
+}
