@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::canonical;
 use crate::minisign::{self, PublicKey, SecretKey};
 use crate::seal::{TOOL, VERSION};
+use crate::strict_json::StrictValue;
 
 /// `prev` of the first receipt.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -145,7 +146,11 @@ pub fn append(
     // block other appenders.
     let mut reader = JsonlReader::open(input)?;
     let mut records = Vec::new();
-    while let Some((_, v)) = reader.next_record::<Value>()? {
+    // A duplicate key would be dropped by the receipt's canonical form.
+    while let Some((_, v)) = crate::strict_json::next_record(
+        &mut reader,
+        "each input line must be one JSON record; nothing was appended",
+    )? {
         records.push(v);
     }
     file.lock_exclusive()
@@ -279,9 +284,13 @@ pub fn verify(
     let mut unsigned = 0u64;
     let mut brk: Option<Break> = None;
     let mut head_hash = GENESIS.to_string();
-    while let Some(item) = reader.next_item::<Value>()? {
+    // Duplicate keys are a break: the hash covers only the last of them.
+    while let Some(item) = reader.next_item::<StrictValue>()? {
         let (line, value) = match item {
-            Item::Record { line, value } => (line, value),
+            Item::Record {
+                line,
+                value: StrictValue(value),
+            } => (line, value),
             Item::Invalid(bad) => {
                 brk = Some(Break {
                     kind: "chain_break",

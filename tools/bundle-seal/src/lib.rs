@@ -15,6 +15,7 @@ pub mod minisign;
 pub mod pack;
 pub mod seal;
 pub mod sign;
+pub mod strict_json;
 pub mod text;
 pub mod timeline;
 pub mod verify;

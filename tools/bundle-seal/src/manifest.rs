@@ -14,6 +14,7 @@ use common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::strict_json;
 use crate::walk::{open_regular, Entry};
 
 /// The manifest's `format`; bump `FORMAT_VERSION` on incompatible change.
@@ -91,7 +92,12 @@ pub fn gather(entries: &[Entry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
         let file = open_regular(&e.path)?;
         let input = Input::from_reader(&name, Some(e.path.clone()), Box::new(file))?;
         let mut reader = JsonlReader::from_input(input, DEFAULT_MAX_LINE);
-        while let Some((line, value)) = reader.next_record::<Value>()? {
+        // Strict about duplicate keys: `"verdict":"fail",...,"verdict":"pass"`
+        // must not read as a pass.
+        while let Some((line, value)) = strict_json::next_record(
+            &mut reader,
+            "every line of a bundle's .jsonl files must be one JSON record; fix or remove the file",
+        )? {
             if value.get("kind").and_then(Value::as_str) != Some("summary") {
                 continue;
             }

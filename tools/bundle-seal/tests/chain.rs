@@ -417,3 +417,45 @@ fn concurrent_appenders_cannot_corrupt_the_log() {
         .collect();
     assert_eq!(seen, want, "every record exactly once");
 }
+
+/// Regression: a key inserted twice into a receipt (`"record":"evil"` before
+/// the real `record`) left its hash intact, since the hash covered only the
+/// last key, so verify passed a line other readers see as "evil".
+#[test]
+fn a_duplicated_key_in_a_receipt_is_a_break() {
+    let w = Work::new();
+    log(&w, 3, false);
+    let mut l = lines(&w);
+    l[1] = l[1].replacen(
+        r#"{"kind":"receipt","#,
+        r#"{"kind":"receipt","record":"evil","#,
+        1,
+    );
+    write_lines(&w, &l);
+    let (seq, reason) = broken(&w, &[]);
+    assert_eq!(seq, 2);
+    assert_eq!(
+        reason,
+        "invalid JSON: duplicate key \"record\" (readers disagree on which one counts)"
+    );
+}
+
+#[test]
+fn append_refuses_an_input_record_with_a_duplicated_key() {
+    let w = Work::new();
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["chain", "append", "audit.jsonl"])
+        .write_stdin("{\"a\":1}\n{\"b\":2,\"b\":3}\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: <stdin>:2:10: invalid JSON: duplicate key \"b\" \
+         (readers disagree on which one counts)\n\
+         bundle-seal: hint: each input line must be one JSON record; nothing was appended\n"
+    );
+    // Nothing appended: the whole input is read before the log is touched.
+    assert_eq!(fs::read_to_string(w.path("audit.jsonl")).unwrap(), "");
+}

@@ -729,3 +729,33 @@ fn text_format_for_people() {
     );
     assert_eq!(lines[8], "  gate mismatched_files         1.0 <= 0.0  FAIL");
 }
+
+/// Regression: a summary record with a key twice (`"verdict":"fail"` then
+/// `"verdict":"pass"`, a failing `gates` array then a passing one) was read
+/// as its last keys and sealed as a release pass. Now the seal refuses it.
+#[test]
+fn summary_with_duplicate_keys_is_refused_not_sealed_as_pass() {
+    let w = Work::new();
+    fs::create_dir_all(w.path("dup/deep")).unwrap();
+    fs::write(
+        w.path("dup/deep/soak.jsonl"),
+        concat!(
+            r#"{"kind":"summary","tool":"soak-load","version":"1","verdict":"fail","verdict":"pass","#,
+            r#""gates":[{"name":"g","op":"<=","limit":0,"value":5,"pass":false}],"#,
+            r#""gates":[{"name":"g","op":"<=","limit":0,"value":0,"pass":true}]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = w.run(&["seal", "dup", "--key", "k.key"]);
+    assert_eq!(code(&out), 2, "{}", stderr_text(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: dup/deep/soak.jsonl:1:77: invalid JSON: duplicate key \"verdict\" \
+         (readers disagree on which one counts)\n\
+         bundle-seal: hint: every line of a bundle's .jsonl files must be one JSON record; \
+         fix or remove the file\n"
+    );
+    assert!(!w.path("dup/MANIFEST.json").exists());
+}
