@@ -62,7 +62,9 @@ case, deprecated GNU ids, unambiguous trove classifiers and names such as \
 'License :: OSI Approved :: MIT License' map to SPDX ids; an ambiguous \
 classifier such as 'License :: OSI Approved :: BSD License' is not a change \
 from a licence of its family such as BSD-3-Clause; expressions are compared \
-as expressions, lists as the set of licences named; NOASSERTION means none); hash_changed (same version, and for an algorithm both sides \
+as expressions, with the operands of AND and OR sorted at every level \
+(MIT OR Apache-2.0 = Apache-2.0 OR MIT); lists as the set of licences \
+named; NOASSERTION means none); hash_changed (same version, and for an algorithm both sides \
 give, the digests differ: a supply-chain alarm); supplier_changed (both name \
 a supplier, and they differ ignoring case); dependency_added and \
 dependency_removed (edges between identities, reported only when both \

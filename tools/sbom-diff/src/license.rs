@@ -12,10 +12,13 @@
 //!   component also names a licence by SPDX id (they add nothing to it);
 //!   when one side is left with an ambiguous term, the two sides are compared
 //!   by licence family (`BSD License` matches `BSD-3-Clause`, not `MIT`);
-//! - an SPDX expression is tokenized: ids canonicalized, operators in upper
-//!   case, one outer pair of parentheses dropped, and the operands of an
-//!   expression with a single kind of operator sorted
-//!   (`MIT OR Apache-2.0` = `(Apache-2.0 OR MIT)`);
+//! - an SPDX expression is parsed (`WITH` binds tightest, then `AND`, then
+//!   `OR`): ids canonicalized, operators in upper case, redundant
+//!   parentheses dropped, and at every level the operands of `AND` and `OR`
+//!   flattened, de-duplicated and sorted (`MIT OR Apache-2.0` =
+//!   `(Apache-2.0 OR MIT)`, `(MIT OR Apache-2.0) AND Unicode-DFS-2016` =
+//!   `Unicode-DFS-2016 AND (Apache-2.0 OR MIT)`); a malformed expression is
+//!   kept as its tokens;
 //! - `NOASSERTION`, `NONE` and empty values mean "no licence information".
 //!
 //! Two components' licences are compared as expressions when each side has
@@ -165,9 +168,29 @@ fn is_absent(text: &str) -> bool {
         || text.eq_ignore_ascii_case("UNKNOWN")
 }
 
+/// A licence *name* is read as an expression only when it has an operator
+/// and every operand is an SPDX id or `LicenseRef-`: "GNU General Public
+/// License v2 or later" is a name, not "GNU OR General OR ...".
 fn looks_like_expression(text: &str) -> bool {
-    text.split_whitespace()
-        .any(|w| matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH"))
+    let mut operator = false;
+    let mut after_with = false;
+    for word in text.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        if word.is_empty() {
+            continue;
+        }
+        let upper = word.to_ascii_uppercase();
+        if matches!(upper.as_str(), "AND" | "OR" | "WITH") {
+            operator = true;
+            after_with = upper == "WITH";
+            continue;
+        }
+        let is_ref = upper.starts_with("LICENSEREF-") || upper.starts_with("DOCUMENTREF-");
+        if !after_with && !is_ref && canonical_id(word).is_none() {
+            return false;
+        }
+        after_with = false;
+    }
+    operator
 }
 
 /// Canonical SPDX id for `text` in any case, or None.
@@ -305,6 +328,10 @@ const NAMES: &[(&str, &str)] = &[
         "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication",
         "CC0-1.0",
     ),
+    ("GNU General Public License v2 or later", "GPL-2.0-or-later"),
+    ("GNU General Public License v3 or later", "GPL-3.0-or-later"),
+    ("GPLv2+", "GPL-2.0-or-later"),
+    ("GPLv3+", "GPL-3.0-or-later"),
     ("MIT License", "MIT"),
     ("The MIT License", "MIT"),
     ("The MIT License (MIT)", "MIT"),
@@ -425,47 +452,14 @@ fn normalize_expression(text: &str) -> Term {
             after_with = false;
         }
     }
-    // Drop one pair of parentheses around the whole expression.
-    if tokens.first().map(String::as_str) == Some("(")
-        && tokens.last().map(String::as_str) == Some(")")
-    {
-        let mut depth = 0i32;
-        let mut wraps = true;
-        for (i, t) in tokens.iter().enumerate() {
-            match t.as_str() {
-                "(" => depth += 1,
-                ")" => depth -= 1,
-                _ => {}
-            }
-            if depth == 0 && i + 1 < tokens.len() {
-                wraps = false;
-                break;
-            }
-        }
-        if wraps {
-            tokens.remove(0);
-            tokens.pop();
-        }
+    if let Some(tree) = Expr::parse(&tokens) {
+        return match tree {
+            Expr::Leaf(id) => Term::Single(id),
+            tree => Term::Expression(tree.render()),
+        };
     }
-    let operators: BTreeSet<&str> = tokens
-        .iter()
-        .map(String::as_str)
-        .filter(|t| matches!(*t, "AND" | "OR" | "WITH"))
-        .collect();
-    let flat = !tokens.iter().any(|t| t == "(" || t == ")");
-    if operators.is_empty() && tokens.len() == 1 {
-        return Term::Single(tokens.remove(0));
-    }
-    if flat && operators.len() == 1 && !operators.contains("WITH") {
-        let op = operators.iter().next().copied().unwrap_or("OR").to_string();
-        let mut operands: Vec<String> = tokens.into_iter().filter(|t| *t != op).collect();
-        operands.sort();
-        operands.dedup();
-        if operands.len() == 1 {
-            return Term::Single(operands.remove(0));
-        }
-        return Term::Expression(operands.join(&format!(" {op} ")));
-    }
+    // Not a well-formed expression (unbalanced parentheses, a missing
+    // operand, nesting deeper than MAX_DEPTH): kept as its tokens.
     let mut out = String::new();
     for t in &tokens {
         if t == ")" || out.is_empty() || out.ends_with('(') {
@@ -476,6 +470,118 @@ fn normalize_expression(text: &str) -> Term {
         }
     }
     Term::Expression(out)
+}
+
+/// Parentheses nested deeper than this are not parsed (a hostile licence
+/// string must not overflow the stack).
+const MAX_DEPTH: usize = 32;
+
+/// An SPDX expression as a tree, for a canonical form: `AND`/`OR` operands
+/// flattened (`A OR (B OR C)` = `A OR B OR C`), de-duplicated and sorted, so
+/// `(MIT OR Apache-2.0) AND Unicode-DFS-2016` = `Unicode-DFS-2016 AND
+/// (Apache-2.0 OR MIT)`. `WITH` binds an exception to its licence (a leaf),
+/// `AND` binds tighter than `OR`.
+#[derive(Debug, PartialEq, Eq)]
+enum Expr {
+    Leaf(String),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+impl Expr {
+    /// Parses canonicalized tokens; None unless they form one expression.
+    fn parse(tokens: &[String]) -> Option<Expr> {
+        let mut at = 0;
+        let tree = Self::or(tokens, &mut at, 0)?;
+        (at == tokens.len()).then_some(tree)
+    }
+
+    fn or(t: &[String], at: &mut usize, depth: usize) -> Option<Expr> {
+        let mut parts = vec![Self::and(t, at, depth)?];
+        while t.get(*at).map(String::as_str) == Some("OR") {
+            *at += 1;
+            parts.push(Self::and(t, at, depth)?);
+        }
+        Some(Self::join(parts, true))
+    }
+
+    fn and(t: &[String], at: &mut usize, depth: usize) -> Option<Expr> {
+        let mut parts = vec![Self::atom(t, at, depth)?];
+        while t.get(*at).map(String::as_str) == Some("AND") {
+            *at += 1;
+            parts.push(Self::atom(t, at, depth)?);
+        }
+        Some(Self::join(parts, false))
+    }
+
+    fn atom(t: &[String], at: &mut usize, depth: usize) -> Option<Expr> {
+        let token = t.get(*at)?.as_str();
+        *at += 1;
+        if token == "(" {
+            if depth >= MAX_DEPTH {
+                return None;
+            }
+            let inner = Self::or(t, at, depth + 1)?;
+            if t.get(*at).map(String::as_str) != Some(")") {
+                return None;
+            }
+            *at += 1;
+            return Some(inner);
+        }
+        if matches!(token, ")" | "AND" | "OR" | "WITH") {
+            return None;
+        }
+        if t.get(*at).map(String::as_str) == Some("WITH") {
+            let exception = t.get(*at + 1)?;
+            if matches!(exception.as_str(), "(" | ")" | "AND" | "OR" | "WITH") {
+                return None;
+            }
+            *at += 2;
+            return Some(Expr::Leaf(format!("{token} WITH {exception}")));
+        }
+        Some(Expr::Leaf(token.to_string()))
+    }
+
+    /// One operator's operands, flattened, sorted and de-duplicated.
+    fn join(parts: Vec<Expr>, or: bool) -> Expr {
+        let mut flat = Vec::new();
+        for p in parts {
+            match p {
+                Expr::Or(inner) if or => flat.extend(inner),
+                Expr::And(inner) if !or => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        let mut keyed: Vec<(String, Expr)> = flat.into_iter().map(|e| (e.render(), e)).collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|a, b| a.0 == b.0);
+        let mut flat: Vec<Expr> = keyed.into_iter().map(|(_, e)| e).collect();
+        if flat.len() == 1 {
+            return flat.remove(0);
+        }
+        if or {
+            Expr::Or(flat)
+        } else {
+            Expr::And(flat)
+        }
+    }
+
+    /// The canonical text: compound operands in parentheses.
+    fn render(&self) -> String {
+        let (parts, op) = match self {
+            Expr::Leaf(s) => return s.clone(),
+            Expr::And(p) => (p, " AND "),
+            Expr::Or(p) => (p, " OR "),
+        };
+        parts
+            .iter()
+            .map(|p| match p {
+                Expr::Leaf(s) => s.clone(),
+                compound => format!("({})", compound.render()),
+            })
+            .collect::<Vec<_>>()
+            .join(op)
+    }
 }
 
 #[cfg(test)]
@@ -519,6 +625,43 @@ mod tests {
     }
 
     #[test]
+    fn nested_expressions_are_canonical() {
+        // Operand order at every level, redundant parentheses, WITH operands.
+        assert!(!expr("(MIT OR Apache-2.0) AND Unicode-DFS-2016")
+            .differs(&expr("Unicode-DFS-2016 AND (Apache-2.0 OR MIT)")));
+        assert!(!expr("Apache-2.0 WITH LLVM-exception OR MIT")
+            .differs(&expr("MIT OR (Apache-2.0 WITH llvm-exception)")));
+        assert!(!expr("MIT OR (Apache-2.0 OR BSD-3-Clause)")
+            .differs(&expr("BSD-3-Clause OR Apache-2.0 OR MIT")));
+        assert!(!expr("((MIT))").differs(&names(&["MIT"])));
+        assert!(expr("(MIT OR Apache-2.0) AND Unicode-DFS-2016")
+            .differs(&expr("MIT OR (Apache-2.0 AND Unicode-DFS-2016)")));
+        assert_eq!(
+            expr("MIT AND Apache-2.0 OR Zlib").display().unwrap(),
+            "(Apache-2.0 AND MIT) OR Zlib"
+        );
+        // Malformed or hostile expressions are kept, never a panic.
+        assert_eq!(expr("MIT OR").display().unwrap(), "MIT OR");
+        let deep = format!("{}MIT{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(expr(&deep).display().is_some());
+    }
+
+    #[test]
+    fn names_with_or_are_names() {
+        let l = names(&["GNU General Public License v2 or later"]);
+        assert_eq!(l.display().unwrap(), "GPL-2.0-or-later");
+        let l = names(&["GNU General Public License v4 or later"]);
+        assert_eq!(
+            l.display().unwrap(),
+            "GNU General Public License v4 or later"
+        );
+        assert_eq!(
+            names(&["mit or apache-2.0"]).display().unwrap(),
+            "Apache-2.0 OR MIT"
+        );
+    }
+
+    #[test]
     fn real_changes() {
         assert!(names(&["MIT"]).differs(&names(&["Apache-2.0"])));
         assert!(expr("MIT OR Apache-2.0").differs(&expr("MIT AND Apache-2.0")));
@@ -532,7 +675,7 @@ mod tests {
             expr("(mit or apache-2.0) and bsd-3-clause")
                 .display()
                 .unwrap(),
-            "(MIT OR Apache-2.0) AND BSD-3-Clause"
+            "(Apache-2.0 OR MIT) AND BSD-3-Clause"
         );
         assert_eq!(
             expr("GPL-2.0-or-later with classpath-exception-2.0")

@@ -219,6 +219,16 @@ fn licences_in_other_forms_are_not_changes_but_real_changes_are() {
             json!([{"expression":"GPL-2.0-or-later"}]),
             false,
         ),
+        (
+            json!([{"expression":"(MIT OR Apache-2.0) AND Unicode-DFS-2016"}]),
+            json!([{"expression":"Unicode-DFS-2016 AND (Apache-2.0 OR MIT)"}]),
+            false,
+        ),
+        (
+            json!([{"expression":"Apache-2.0 WITH LLVM-exception OR MIT"}]),
+            json!([{"expression":"MIT OR Apache-2.0 WITH LLVM-exception"}]),
+            false,
+        ),
         (json!([{"license":{"id":"MIT"}}]), json!([]), false),
         (
             json!([{"license":{"id":"MIT"}}]),
