@@ -28,8 +28,10 @@ content (or named with --from/--to), and any pairing works.
 Identity. A component is identified by its package URL without the version: \
 the type lowercased; namespace and name percent-decoded; PyPI names \
 normalized as pip does (PEP 503: lowercase, runs of -, _ and . become one -); \
-npm scopes and names, and github, gitlab, bitbucket, deb, apk, hex and \
-composer names, lowercased; qualifier keys lowercased, empty and \
+npm scopes and names, and github, gitlab, bitbucket, deb, apk, alpm, hex \
+and composer names, lowercased (golang paths keep their case: Go module \
+paths are case-sensitive); an npm scope always carries its @, also when its \
+slash is percent-encoded (%40scope%2Fname); qualifier keys lowercased, empty and \
 non-identifying qualifiers (checksum, download_url, file_name, vcs_url) \
 dropped and the rest sorted; written back in canonical form \
 (pkg:npm/%40types/node). A component without a purl is identified as \

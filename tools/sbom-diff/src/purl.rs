@@ -6,8 +6,12 @@
 //! - the type is lowercased; namespace and name are percent-decoded;
 //! - `pypi` names are normalized as pip does (PEP 503: lowercase, runs of
 //!   `-`, `_`, `.` become one `-`); `npm` scope and name, and `github`,
-//!   `bitbucket`, `gitlab`, `golang`-host and `deb`/`apk`/`hex`/`composer`
-//!   names are lowercased (their registries are case-insensitive);
+//!   `bitbucket`, `gitlab`, `hex`, `composer`, `deb`, `apk` and `alpm`
+//!   names are lowercased (their registries are case-insensitive); `golang`
+//!   paths keep their case (Go module paths are case-sensitive:
+//!   `github.com/Sirupsen/logrus` is not `github.com/sirupsen/logrus`);
+//! - an npm name with a percent-encoded slash (`%40scope%2Fname`) is split
+//!   into scope and name;
 //! - qualifier keys are lowercased, qualifiers with empty values are dropped,
 //!   the non-identifying ones (`checksum`, `download_url`, `file_name`,
 //!   `vcs_url`) are dropped, and the rest are sorted by key;
@@ -146,6 +150,17 @@ impl Purl {
                 }
             }
             _ => {}
+        }
+        if self.ty == "npm" && self.namespace.is_empty() {
+            // `pkg:npm/%40scope%2Fname`: the scope's slash percent-encoded
+            // into the name, as some generators write it.
+            if let Some((scope, name)) = self.name.split_once('/') {
+                if scope.starts_with('@') && !name.is_empty() {
+                    let (scope, name) = (scope.to_string(), name.to_string());
+                    self.namespace = vec![scope];
+                    self.name = name;
+                }
+            }
         }
         if self.ty == "npm" {
             // An npm scope is written with its '@'; some generators omit it.
@@ -300,6 +315,11 @@ mod tests {
         assert_eq!(id("pkg:npm/%40types/node@20.11.0"), "pkg:npm/%40types/node");
         assert_eq!(id("pkg:NPM/@Types/Node@20.11.0"), "pkg:npm/%40types/node");
         assert_eq!(id("pkg:npm/types/node@1"), "pkg:npm/%40types/node");
+        assert_eq!(id("pkg:npm/%40Types%2Fnode@1"), "pkg:npm/%40types/node");
+        assert_eq!(
+            id("pkg:golang/github.com/Sirupsen/logrus@v1.0.0"),
+            "pkg:golang/github.com/Sirupsen/logrus"
+        );
         assert_eq!(
             id("pkg:maven/org.apache/Commons@1.0?type=jar&classifier=sources"),
             "pkg:maven/org.apache/Commons?classifier=sources&type=jar"
