@@ -75,7 +75,9 @@ Records (JSON Lines on stdout):
               verify/unpack: gates mismatched_files, signature_valid,
               release_verdict_pass (--require-pass); figures files, ok,
               modified, missing, extra, signature, key_id, sealed_at,
-              release_verdict, verdict_reasons, gates.
+              release_verdict, verdict_reasons, verdict_consistent (the
+              sealed verdict matches the manifest's own gates; when false,
+              derived_verdict_reasons and --require-pass fails), gates.
               verify-file: gate signature_valid; figures file, signature.
               chain verify: gate chain_breaks; figures receipts, signed,
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint

@@ -236,11 +236,20 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outc
         1.0,
         if sig_rec.status == "ok" { 1.0 } else { 0.0 },
     ));
+    // The sealed verdict is re-derived from the manifest's own gates and
+    // summaries: a manifest written by hand and signed with `minisign -S`
+    // could say "pass" over a failing gate.
+    let (derived, derived_reasons) = manifest::verdict(&m.summaries, &m.gates);
+    let verdict_consistent = derived == m.verdict;
     if cfg.require_pass {
         summary.gate(Gate::at_least(
             "release_verdict_pass",
             1.0,
-            if m.verdict.is_pass() { 1.0 } else { 0.0 },
+            if m.verdict.is_pass() && derived.is_pass() {
+                1.0
+            } else {
+                0.0
+            },
         ));
     }
     summary.figure("files", m.files.len());
@@ -253,6 +262,10 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outc
     summary.figure("sealed_at", &m.created_at);
     summary.figure("release_verdict", m.verdict);
     summary.figure("verdict_reasons", &m.verdict_reasons);
+    summary.figure("verdict_consistent", verdict_consistent);
+    if !verdict_consistent {
+        summary.figure("derived_verdict_reasons", &derived_reasons);
+    }
     summary.figure("gates", m.gates.len());
     let s = summary.finish(false);
     out.write(&s)?;

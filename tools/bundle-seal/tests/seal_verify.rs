@@ -759,3 +759,49 @@ fn summary_with_duplicate_keys_is_refused_not_sealed_as_pass() {
     );
     assert!(!w.path("dup/MANIFEST.json").exists());
 }
+
+/// A manifest edited by hand to say "pass" over a failing gate, and signed
+/// with the release key by a plain minisign-style signer (`bundle-seal sign`
+/// here), has a valid signature; --require-pass must still fail, because the
+/// manifest's own gates contradict its verdict.
+#[test]
+fn require_pass_rejudges_a_hand_signed_manifest_that_lies_about_its_verdict() {
+    let w = Work::new();
+    w.fixture("rc-fail", "rc");
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let path = w.path("rc/MANIFEST.json");
+    let mut m: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(m["verdict"], "fail");
+    m["verdict"] = json!("pass");
+    m["verdict_reasons"] = json!([]);
+    let mut bytes = serde_json::to_vec_pretty(&m).unwrap();
+    bytes.push(b'\n');
+    fs::write(&path, &bytes).unwrap();
+    // SHA256SUMS names the manifest's hash; keep it in step, as a forger would.
+    let sums = fs::read_to_string(w.path("rc/SHA256SUMS")).unwrap();
+    let mut lines: Vec<String> = sums.lines().map(str::to_string).collect();
+    let last = lines.len() - 1;
+    lines[last] = format!("{}  MANIFEST.json", common::digest::sha256_hex(&bytes));
+    fs::write(w.path("rc/SHA256SUMS"), lines.join("\n") + "\n").unwrap();
+    w.ok(&["sign", "rc/MANIFEST.json", "--key", "k.key"]);
+
+    let v = w.ok(&["verify", "rc", "--pub", "k.pub"]);
+    assert_eq!(v[0]["status"], "ok");
+    let s = summary(&v);
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+    assert_eq!(s["figures"]["verdict_consistent"], false);
+    assert!(!s["figures"]["derived_verdict_reasons"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(
+        s["gates"][2],
+        json!({"name":"release_verdict_pass","op":">=","limit":1.0,"value":0.0,"pass":false})
+    );
+}
