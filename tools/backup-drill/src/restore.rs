@@ -475,4 +475,83 @@ mod tests {
         let lp = [("data/a", "b"), ("data/b", "a")];
         assert!(inside("data/a", "b", &lp));
     }
+
+    /// Random small sets of links, made for real on disk, judged against
+    /// the kernel's own resolution (`canonicalize`): whenever the kernel
+    /// resolves a link outside the root, the resolver must say so too.
+    #[test]
+    fn resolver_agrees_with_the_kernel() {
+        #![allow(clippy::unwrap_used)]
+        const NAMES: [&str; 4] = ["a", "b", "sub", "data"];
+        const LINKS: [&str; 3] = ["data/a", "data/b", "data/sub/b"];
+        const PARTS: [&str; 6] = ["..", "..", ".", "a", "b", "sub"];
+        // Every name a directory, three levels deep, inside and outside the
+        // root, so most targets exist and canonicalize can judge them.
+        fn tree(dir: &Path, depth: u32) {
+            if depth == 0 {
+                return;
+            }
+            for n in NAMES {
+                let d = dir.join(n);
+                fs::create_dir_all(&d).unwrap();
+                tree(&d, depth - 1);
+            }
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut judged = 0;
+        let mut false_refusals = 0;
+        let tmp = tempfile::tempdir().unwrap();
+        let outer = tmp.path().join("outer");
+        tree(&outer, 4);
+        let root = fs::canonicalize(outer.join("data")).unwrap();
+        for _ in 0..300 {
+            let mut set: Vec<(&str, String)> = Vec::new();
+            for link in LINKS {
+                if next(3) == 0 {
+                    continue;
+                }
+                let len = 1 + next(4);
+                let target: Vec<&str> = (0..len).map(|_| PARTS[next(PARTS.len())]).collect();
+                set.push((link, target.join("/")));
+            }
+            for (link, target) in &set {
+                let path = root.join(link);
+                fs::remove_dir_all(&path).unwrap();
+                std::os::unix::fs::symlink(target, &path).unwrap();
+            }
+            let map: HashMap<&str, &str> = set.iter().map(|(l, t)| (*l, t.as_str())).collect();
+            for (link, target) in &set {
+                // Missing paths and loops: the kernel cannot follow them out.
+                let Ok(real) = fs::canonicalize(root.join(link)) else {
+                    continue;
+                };
+                judged += 1;
+                let kernel_inside = real.starts_with(&root);
+                let ours = link_resolves_inside(link, target, &map);
+                false_refusals += u32::from(kernel_inside && !ours);
+                assert!(
+                    kernel_inside || !ours,
+                    "{link} -> {target} with {set:?}: kernel {real:?}, resolver says inside"
+                );
+            }
+            // Back to plain directories for the next round.
+            for (link, _) in &set {
+                let path = root.join(link);
+                fs::remove_file(&path).unwrap();
+                fs::create_dir(&path).unwrap();
+                tree(&path, 4 - link.split('/').count() as u32);
+            }
+        }
+        assert!(judged > 100, "only {judged} links could be judged");
+        assert!(
+            false_refusals * 10 <= judged,
+            "{false_refusals} of {judged} refused though inside"
+        );
+    }
 }
