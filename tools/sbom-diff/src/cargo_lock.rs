@@ -3,7 +3,8 @@
 //! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
 //! a registry other than crates.io adds `repository_url`); packages without
 //! a source are the workspace's own crates, the document's subject. The
-//! `checksum` is a SHA-256 of the `.crate` file. Dependency edges come from
+//! `checksum` is a SHA-256 of the `.crate` file; a git source's commit
+//! (`git+URL#COMMIT`) is kept as a `GIT` digest. Dependency edges come from
 //! each package's `dependencies` (`"name"`, `"name version"` or
 //! `"name version (source)"`).
 
@@ -85,7 +86,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);
         if source.starts_with("git+") {
-            // The commit is in the version's stead; identity stays the name.
+            // Identity stays the name (cargo-cyclonedx writes git sources as
+            // a non-identifying vcs_url); the commit is compared as a digest.
+            purl.vcs_commit = crate::purl::vcs_commit(source, '#');
         } else if !CRATES_IO.contains(&source.as_str()) {
             let url = source.split_once('+').map(|(_, u)| u).unwrap_or(source);
             purl.qualifiers

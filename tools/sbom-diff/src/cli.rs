@@ -67,7 +67,9 @@ from a licence of its family such as BSD-3-Clause; expressions are compared \
 as expressions, with the operands of AND and OR sorted at every level \
 (MIT OR Apache-2.0 = Apache-2.0 OR MIT); lists as the set of licences \
 named; NOASSERTION means none); hash_changed (same version, and for an algorithm both sides \
-give, the digests differ: a supply-chain alarm); supplier_changed (both name \
+give, the digests differ: a supply-chain alarm; the commit of a git source \
+counts as a GIT digest: Cargo.lock git+URL#COMMIT, a purl's \
+vcs_url=git+URL@COMMIT); supplier_changed (both name \
 a supplier, and they differ ignoring case); dependency_added and \
 dependency_removed (edges between identities, reported only when both \
 inputs carry a graph: CycloneDX dependencies, SPDX DEPENDS_ON and \

@@ -58,7 +58,7 @@ pub struct Component {
 
 impl Component {
     pub fn new(purl: &Purl, version: &str) -> Component {
-        Component {
+        let mut c = Component {
             id: Arc::from(purl.identity()),
             ty: purl.ty.clone(),
             name: purl.display_name(),
@@ -67,7 +67,12 @@ impl Component {
             hashes: Vec::new(),
             licenses: Licenses::default(),
             supplier: None,
+        };
+        if let Some(commit) = &purl.vcs_commit {
+            // A git source's commit is its content: compared like a digest.
+            c.add_hash("GIT", commit);
         }
+        c
     }
 
     /// Adds a digest; the algorithm name is normalized (`SHA-256` = `sha256`).

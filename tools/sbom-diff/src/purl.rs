@@ -30,6 +30,10 @@ pub struct Purl {
     pub version: Option<String>,
     pub qualifiers: Vec<(String, String)>,
     pub subpath: Option<String>,
+    /// The commit a `vcs_url` qualifier pins (`git+https://...@<hex>`): not
+    /// part of the identity, but content (a digest), so a git dependency
+    /// moved to another commit at the same version is `hash_changed`.
+    pub vcs_commit: Option<String>,
 }
 
 /// Qualifiers that describe where an artifact came from rather than which
@@ -94,13 +98,18 @@ impl Purl {
             version: version.filter(|v| !v.is_empty()),
             qualifiers: Vec::new(),
             subpath: None,
+            vcs_commit: None,
         };
         if let Some(query) = query {
             for pair in query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 let v = decode(v);
+                let k = k.to_ascii_lowercase();
+                if k == "vcs_url" {
+                    purl.vcs_commit = vcs_commit(&v, '@');
+                }
                 if !v.is_empty() {
-                    purl.qualifiers.push((k.to_ascii_lowercase(), v));
+                    purl.qualifiers.push((k, v));
                 }
             }
         }
@@ -134,6 +143,7 @@ impl Purl {
             version: version.map(str::to_string),
             qualifiers: Vec::new(),
             subpath: None,
+            vcs_commit: None,
         };
         purl.normalize();
         purl
@@ -231,6 +241,15 @@ impl Purl {
             format!("{}/{}", self.namespace.join("/"), self.name)
         }
     }
+}
+
+/// The commit after the last `sep` of a VCS URL (`git+https://h/r@<hex>`
+/// in a purl's `vcs_url`, `git+https://h/r?rev=x#<hex>` in a Cargo.lock
+/// source), lowercased; None unless it is 7 to 64 hex digits.
+pub fn vcs_commit(url: &str, sep: char) -> Option<String> {
+    let (_, tail) = url.rsplit_once(sep)?;
+    ((7..=64).contains(&tail.len()) && tail.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| tail.to_ascii_lowercase())
 }
 
 /// PEP 503 name normalization: lowercase, runs of `-_.` become `-`.
@@ -339,6 +358,25 @@ mod tests {
                 .as_deref(),
             Some("1.0.0")
         );
+    }
+
+    #[test]
+    fn vcs_commits() {
+        let p = Purl::parse(
+            "pkg:cargo/auditable-extract@0.3.2?vcs_url=git%2Bhttps://github.com/rust-secure-code/cargo-auditable.git@DA85607fb1a09435d77288ccf05a92b2e8ec3f71",
+        )
+        .unwrap();
+        assert_eq!(p.identity(), "pkg:cargo/auditable-extract");
+        assert_eq!(
+            p.vcs_commit.as_deref(),
+            Some("da85607fb1a09435d77288ccf05a92b2e8ec3f71")
+        );
+        assert_eq!(vcs_commit("git+ssh://git@github.com/x/y", '@'), None);
+        assert_eq!(
+            vcs_commit("git+https://x/y?branch=main#abc1234", '#'),
+            Some("abc1234".into())
+        );
+        assert_eq!(vcs_commit("git+https://x/y#main", '#'), None);
     }
 
     #[test]

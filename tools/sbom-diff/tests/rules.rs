@@ -618,3 +618,41 @@ fn sigint_while_reading_writes_an_interrupted_summary() {
     );
     assert_eq!(s["inputs"][0]["path"], "<stdin>");
 }
+
+#[test]
+fn a_git_dependency_moved_to_another_commit_is_hash_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = |commit: &str| {
+        format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"foo\"]\n\n\
+             [[package]]\nname = \"foo\"\nversion = \"1.0.0\"\n\
+             source = \"git+https://github.com/x/foo?branch=main#{commit}\"\n"
+        )
+    };
+    let c1 = "1111111111111111111111111111111111111111";
+    let c2 = "2222222222222222222222222222222222222222";
+    let a = write(dir.path(), "a.lock", &lock(c1));
+    let b = write(dir.path(), "b.lock", &lock(c2));
+    let (code, records) = diff(&a, &b, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        records[0],
+        json!({"kind":"change","change":"hash_changed","id":"pkg:cargo/foo","name":"foo",
+            "ecosystem":"cargo","old_version":"1.0.0","new_version":"1.0.0",
+            "old_purl":"pkg:cargo/foo@1.0.0","new_purl":"pkg:cargo/foo@1.0.0",
+            "old_hashes":{"GIT":c1},"new_hashes":{"GIT":c2}})
+    );
+    // cargo-cyclonedx writes the same source as vcs_url=git+URL@COMMIT: the
+    // lockfile and its SBOM agree, and the SBOM sees the move too.
+    let sbom = |commit: &str| {
+        cdx(&[json!({"name":"foo","version":"1.0.0",
+            "purl":format!("pkg:cargo/foo@1.0.0?vcs_url=git%2Bhttps://github.com/x/foo%3Fbranch%3Dmain@{commit}")})])
+    };
+    let s1 = write(dir.path(), "s1.json", &sbom(c1));
+    let s2 = write(dir.path(), "s2.json", &sbom(c2));
+    let (code, records) = diff(&a, &s1, &[]);
+    assert_eq!((code, records.len()), (0, 1), "{records:?}");
+    let (code, records) = diff(&a, &s2, &["--fail-on", "hash_changed"]);
+    assert_eq!(code, 1);
+    assert_eq!(records[0]["change"], "hash_changed");
+}
