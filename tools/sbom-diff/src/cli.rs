@@ -93,7 +93,7 @@ Examples:
       --fail-on downgraded,hash_changed,license_changed
 
   # Zero undeclared dependencies: the environment matches the frozen pins.
-  pip freeze > installed.txt
+  pip freeze --exclude-editable > installed.txt
   sbom-diff requirements.txt installed.txt --max-added 0 --fail-on added,removed
 
   # A lockfile against an SBOM, read as a table; approved changes skipped.

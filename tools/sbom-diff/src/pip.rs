@@ -111,7 +111,10 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
                 line,
                 format!("editable requirement {} pins no version", shown(body)),
             )
-            .with_hint("compare the environment's pip freeze output instead")),
+            .with_hint(
+                "pip freeze writes one for each editable install (often the project itself): \
+                 leave them out with pip freeze --exclude-editable",
+            )),
             _ => Ok(None),
         };
     }
@@ -249,9 +252,17 @@ mod tests {
             ("requests==2.0,!=2.1", "several"),
             ("-r base.txt", "includes another file"),
             ("-e .", "editable"),
+            ("-e git+https://github.com/x/y.git@abc123#egg=y", "editable"),
             ("requests==1 --hash=sha256", "ALGORITHM:HEX"),
         ] {
-            let err = one(line).unwrap_err().to_string();
+            let err = one(line).unwrap_err();
+            if line.starts_with("-e") {
+                assert!(
+                    err.hint().unwrap_or("").contains("--exclude-editable"),
+                    "{err:?}"
+                );
+            }
+            let err = err.to_string();
             assert!(
                 err.starts_with("r.txt:3: ") && err.contains(needle),
                 "{line}: {err}"
