@@ -64,3 +64,26 @@ pub fn stderr_text(output: &std::process::Output) -> String {
 }
 
 pub use assert_cmd;
+
+/// Waits (bounded, 20 s) until process `pid` catches `signal` — its handler
+/// is installed, read from the `SigCgt` mask in `/proc/PID/status` — so a
+/// test can send the signal without racing the tool's start-up.
+pub fn wait_for_signal_handler(pid: u32, signal: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (signal - 1)) != 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pid {pid} never installed a handler for signal {signal}"
+        );
+        std::thread::yield_now();
+    }
+}

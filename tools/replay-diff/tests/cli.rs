@@ -611,26 +611,9 @@ fn run_mode_kills_the_command_on_sigint_to_replay_diff_alone() {
     );
 }
 
-/// Awaits the moment the tool catches SIGINT (its handler is installed), read
-/// from the SigCgt mask in /proc, so the test never races the start-up.
+/// Awaits the moment the tool catches SIGINT, so the test never races start-up.
 fn wait_for_sigint_handler(pid: u32) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let caught = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigCgt:"))
-            .map(|m| u64::from_str_radix(m.trim(), 16).unwrap())
-            .unwrap();
-        if caught & (1 << (2 - 1)) != 0 {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "SIGINT handler never installed"
-        );
-        std::thread::yield_now();
-    }
+    common::testkit::wait_for_signal_handler(pid, 2);
 }
 
 /// SIGINT through the `kill` utility, as a person at a shell would send it.
