@@ -3,7 +3,8 @@
 //! One rule per line: `PATTERN [change=KIND[,KIND...]] [REASON...]`; `#`
 //! starts a comment line; blank lines are skipped. PATTERN is a purl glob
 //! (`*` any text, `?` one character, `[...]` a class) matched against the
-//! identity, percent-decoded (`pkg:npm/@types/*`), optionally with
+//! identity, percent-decoded (`pkg:npm/@types/*`; a PyPI name normalized
+//! as identities are, so `pkg:pypi/Foo_Bar` matches), optionally with
 //! `@VERSION-GLOB` matched against the new version (the old one for
 //! `removed`). Without `change=`, a rule approves every kind of change.
 
@@ -13,7 +14,7 @@ use common::lines::LineReader;
 use common::{Error, Result};
 
 use crate::diff::ChangeKind;
-use crate::purl::decode;
+use crate::purl::{decode, pep503};
 
 #[derive(Debug)]
 pub struct Rule {
@@ -127,11 +128,44 @@ impl Rule {
     }
 }
 
-/// Lowercases the purl type of a pattern (`pkg:PyPI/x` → `pkg:pypi/x`), as
-/// identities have it.
+/// Lowercases the purl type of a pattern (`pkg:PyPI/x` → `pkg:pypi/x`), and
+/// normalizes a PyPI name as identities have it (`pkg:pypi/Foo_Bar*` →
+/// `pkg:pypi/foo-bar*`: runs of `-`, `_`, `.` become one `-`).
 fn lower_type(pattern: &str) -> String {
-    match pattern[4..].split_once('/') {
-        Some((ty, rest)) => format!("pkg:{}/{rest}", ty.to_ascii_lowercase()),
+    match pattern.get(4..).and_then(|p| p.split_once('/')) {
+        Some((ty, rest)) => {
+            let ty = ty.to_ascii_lowercase();
+            if ty == "pypi" {
+                // Only the name: qualifiers (`?...`) and subpaths keep their spelling.
+                let end = rest.find(['?', '#']).unwrap_or(rest.len());
+                let (name, tail) = rest.split_at(end);
+                format!("pkg:pypi/{}{tail}", pep503(name))
+            } else {
+                format!("pkg:{ty}/{rest}")
+            }
+        }
         None => pattern.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pypi_patterns_are_normalized_like_identities() {
+        let rule = Rule::parse("a.txt", 1, "pkg:PyPI/Foo_Bar.baz@1.* change=upgraded ok").unwrap();
+        let allow = Allow { rules: vec![rule] };
+        let hit = allow.approves(ChangeKind::Upgraded, "pkg:pypi/foo-bar-baz", Some("1.2"));
+        assert_eq!(hit.map(|r| r.reason.as_str()), Some("ok"));
+        assert!(allow
+            .approves(ChangeKind::Upgraded, "pkg:pypi/foo-bar-baz", Some("2.0"))
+            .is_none());
+        let rule = Rule::parse("a.txt", 1, "pkg:pypi/zope_*").unwrap();
+        let allow = Allow { rules: vec![rule] };
+        assert!(allow
+            .approves(ChangeKind::Added, "pkg:pypi/zope-interface", None)
+            .is_some());
     }
 }
