@@ -141,12 +141,15 @@ fn text(
                 Some(reason) => format!("{note} [allowed: {reason}]").trim().to_string(),
                 None => note,
             };
+            // Cells come from the inputs: control characters (ANSI escapes,
+            // newlines) are escaped so a hostile SBOM cannot forge lines or
+            // drive the terminal.
             [
                 c.kind.name().to_string(),
-                component,
-                r.old_version.unwrap_or("").to_string(),
-                r.new_version.unwrap_or("").to_string(),
-                note,
+                printable(&component),
+                printable(r.old_version.unwrap_or("")),
+                printable(r.new_version.unwrap_or("")),
+                printable(&note),
             ]
         })
         .collect();
@@ -188,9 +191,9 @@ fn text(
     writeln!(
         w,
         "{} ({}) -> {} ({}): {} -> {} components",
-        old.name,
+        printable(&old.name),
         old.sbom.format,
-        new.name,
+        printable(&new.name),
         new.sbom.format,
         fig("components_old"),
         fig("components_new")
@@ -239,6 +242,22 @@ fn text(
     )
     .map_err(io)?;
     Ok(())
+}
+
+/// `text` with control characters escaped (`\u{1b}`, `\n`).
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn short_hashes(

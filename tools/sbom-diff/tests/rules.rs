@@ -656,3 +656,30 @@ fn a_git_dependency_moved_to_another_commit_is_hash_changed() {
     assert_eq!(code, 1);
     assert_eq!(records[0]["change"], "hash_changed");
 }
+
+#[test]
+fn text_format_escapes_control_characters_from_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |v: &str| cdx(&[json!({"name":"evil\u{1b}[31mRED\nfake line","version":v})]);
+    let a = write(dir.path(), "a.json", &doc("1"));
+    let b = write(dir.path(), "b.json", &doc("2\u{1b}]0;title\u{7}"));
+    let (code, stdout, stderr) = run(&[
+        a.as_os_str(),
+        b.as_os_str(),
+        "--format".as_ref(),
+        "text".as_ref(),
+    ]);
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    let text = String::from_utf8(stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with(
+            "upgraded  evil\\u{1b}[31mRED\\nfake line (generic)  1    2\\u{1b}]0;title\\u{7}"
+        ),
+        "{row:?}"
+    );
+}
