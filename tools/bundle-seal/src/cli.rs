@@ -42,14 +42,18 @@ Files a seal writes at the bundle's root:
                          created_at, verdict (pass|fail), verdict_reasons,
                          files [path, size, sha256], summaries [source, line,
                          tool, verdict, interrupted, gates], gates [source,
-                         line, tool, name, op, limit, value, pass]
+                         line, tool, name, op, limit, value, pass],
+                         stray_summaries [source, line] (only when found)
   MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
   SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
 
 The release verdict is pass only when at least one gate was found in the
 bundle's `kind: summary` records (files *.jsonl, *.jsonl.gz, *.ndjson), every
-gate passed (re-judged from its op, limit and value), and no summary failed
-or was interrupted. SOURCE_DATE_EPOCH fixes created_at, the signature's time
+gate passed (re-judged from its op, limit and value), no summary failed
+or was interrupted, and no summary record sits in a file that is not read for
+gates (a *.json, *.log, *.txt or *.out file: a stray summary fails the verdict;
+rename the file to .jsonl). Duplicate keys in a summary record stop the seal
+(exit 2). SOURCE_DATE_EPOCH fixes created_at, the signature's time
 stamp and the archive's mtimes, so sealing a tree twice is byte-identical.
 
 Records (JSON Lines on stdout):
@@ -70,7 +74,8 @@ Records (JSON Lines on stdout):
   section     (timeline) name, status (present|missing), files
   invalid     (timeline --skip-invalid) source, line, reason
   summary     seal: gates gates_present, gates_failed, summaries_failed;
-              figures files, bytes, summaries, gates, release_verdict,
+              stray_summaries; figures files, bytes, summaries, gates,
+              release_verdict,
               verdict_reasons, key_id, manifest_sha256.
               verify/unpack: gates mismatched_files, signature_valid,
               release_verdict_pass (--require-pass); figures files, ok,

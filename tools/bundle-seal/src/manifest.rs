@@ -4,12 +4,13 @@
 //! SHA256SUMS text derived from it, in the form `sha256sum -c` reads.
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 
 use common::gate::{Gate, Verdict};
 use common::input::Input;
 use common::jsonl::JsonlReader;
-use common::lines::DEFAULT_MAX_LINE;
+use common::lines::{LineReader, DEFAULT_MAX_LINE};
 use common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,6 +37,18 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
     pub summaries: Vec<SummaryRef>,
     pub gates: Vec<GateRef>,
+    /// Summary records found in files that are not read for gates (a
+    /// tool's output saved as `.json`, `.log`, ...). Each fails the verdict:
+    /// a failing gate must not pass unseen because of a file name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stray_summaries: Vec<StrayRef>,
+}
+
+/// Where a stray summary record was found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrayRef {
+    pub source: String,
+    pub line: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,9 +90,73 @@ struct SummaryIn {
     gates: Vec<Gate>,
 }
 
-/// Whether a bundle file holds JSON Lines records we read for summaries.
+/// Whether a bundle file holds JSON Lines records we read for summaries
+/// (ASCII case ignored: `GATES.JSONL` is read too).
 pub fn is_jsonl(rel: &str) -> bool {
-    rel.ends_with(".jsonl") || rel.ends_with(".jsonl.gz") || rel.ends_with(".ndjson")
+    let l = rel.to_ascii_lowercase();
+    l.ends_with(".jsonl") || l.ends_with(".jsonl.gz") || l.ends_with(".ndjson")
+}
+
+/// Whether a file not read for gates is searched for stray summary records:
+/// the names a tool's redirected output usually gets.
+pub fn may_hold_stray_summary(rel: &str) -> bool {
+    let l = rel.to_ascii_lowercase();
+    !is_jsonl(rel)
+        && [".json", ".log", ".txt", ".out"]
+            .iter()
+            .any(|x| l.ends_with(x))
+}
+
+/// A `.json` file up to this size is also parsed whole (a pretty-printed summary).
+const MAX_WHOLE_JSON: u64 = 16 << 20;
+
+fn is_summary(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("summary")
+        && v.get("gates").is_some_and(Value::is_array)
+}
+
+/// Summary records in files that `gather` does not read: one line each
+/// that is a JSON object with `kind: summary` and a `gates` array, or a
+/// whole `.json` document that is one.
+pub fn stray_summaries(entries: &[Entry]) -> Result<Vec<StrayRef>> {
+    let mut out = Vec::new();
+    for e in entries.iter().filter(|e| may_hold_stray_summary(&e.rel)) {
+        let name = e.path.display().to_string();
+        let file = open_regular(&e.path)?;
+        let mut lines = LineReader::new(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            &name,
+            DEFAULT_MAX_LINE,
+        );
+        let mut found = false;
+        while let Some(line) = lines.next_line()? {
+            // Cheap filter first: app logs are large and rarely mention it.
+            if !line.bytes.windows(9).any(|w| w == b"\"summary\"") {
+                continue;
+            }
+            if serde_json::from_slice::<Value>(line.bytes).is_ok_and(|v| is_summary(&v)) {
+                out.push(StrayRef {
+                    source: e.rel.clone(),
+                    line: line.number,
+                });
+                found = true;
+            }
+        }
+        if !found && e.rel.to_ascii_lowercase().ends_with(".json") && e.size <= MAX_WHOLE_JSON {
+            let mut bytes = Vec::new();
+            open_regular(&e.path)?
+                .take(MAX_WHOLE_JSON + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|err| Error::io(&name, err))?;
+            if serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| is_summary(&v)) {
+                out.push(StrayRef {
+                    source: e.rel.clone(),
+                    line: 1,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Reads every summary record from the bundle's JSON Lines files (strict:
@@ -125,10 +202,21 @@ pub fn gather(entries: &[Entry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
 }
 
 /// The release verdict and, when it fails, why.
-pub fn verdict(summaries: &[SummaryRef], gates: &[GateRef]) -> (Verdict, Vec<String>) {
+pub fn verdict(
+    summaries: &[SummaryRef],
+    gates: &[GateRef],
+    strays: &[StrayRef],
+) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
     if gates.is_empty() {
         reasons.push("no gate found in any summary record".to_string());
+    }
+    for s in strays {
+        reasons.push(format!(
+            "{}:{} holds a summary record, but only .jsonl, .jsonl.gz and .ndjson files \
+             are read for gates (rename the file to .jsonl)",
+            s.source, s.line
+        ));
     }
     for g in gates {
         // A gate's own `pass` is re-judged: a summary cannot claim a pass

@@ -99,7 +99,8 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         });
     }
     let (summaries, gates) = manifest::gather(&entries)?;
-    let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates);
+    let stray_summaries = manifest::stray_summaries(&entries)?;
+    let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates, &stray_summaries);
     let at = seal_time()?;
     let epoch = at
         .duration_since(UNIX_EPOCH)
@@ -116,6 +117,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         files,
         summaries,
         gates,
+        stray_summaries,
     };
     let bytes = m.to_bytes()?;
     let trusted = format!(
@@ -154,6 +156,11 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         "summaries_failed",
         0.0,
         failed_summaries as f64,
+    ));
+    summary.gate(Gate::at_most(
+        "stray_summaries",
+        0.0,
+        m.stray_summaries.len() as f64,
     ));
     summary.figure("files", m.files.len());
     summary.figure("bytes", m.files.iter().map(|f| f.size).sum::<u64>());

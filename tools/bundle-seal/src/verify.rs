@@ -239,7 +239,7 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outc
     // The sealed verdict is re-derived from the manifest's own gates and
     // summaries: a manifest written by hand and signed with `minisign -S`
     // could say "pass" over a failing gate.
-    let (derived, derived_reasons) = manifest::verdict(&m.summaries, &m.gates);
+    let (derived, derived_reasons) = manifest::verdict(&m.summaries, &m.gates, &m.stray_summaries);
     let verdict_consistent = derived == m.verdict;
     if cfg.require_pass {
         summary.gate(Gate::at_least(

@@ -805,3 +805,59 @@ fn require_pass_rejudges_a_hand_signed_manifest_that_lies_about_its_verdict() {
         json!({"name":"release_verdict_pass","op":">=","limit":1.0,"value":0.0,"pass":false})
     );
 }
+
+/// Regression: a failing tool's summary saved as `.json` or `.log` (or
+/// pretty-printed) was not read, and the bundle sealed as a release pass.
+/// Now each such record fails the verdict and names file and line; an
+/// upper-case `.JSONL` is read for gates like any other.
+#[test]
+fn a_summary_in_a_file_not_read_for_gates_fails_the_verdict() {
+    let failing = r#"{"kind":"summary","tool":"soak-load","version":"1","verdict":"fail","gates":[{"name":"error_rate","op":"<=","limit":0.005,"value":0.02,"pass":false}]}"#;
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::create_dir_all(w.path("rc/nested/deeper")).unwrap();
+    fs::write(
+        w.path("rc/nested/deeper/soak.log"),
+        format!("starting\n{failing}\n"),
+    )
+    .unwrap();
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(failing).unwrap()).unwrap();
+    fs::write(w.path("rc/pretty.json"), pretty).unwrap();
+    // Mentions "summary" but is no record: not flagged.
+    fs::write(w.path("rc/notes.txt"), "the \"summary\" is below\n").unwrap();
+    fs::write(w.path("rc/UPPER.JSONL"), format!("{failing}\n")).unwrap();
+
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(
+        s["gates"][3],
+        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":2.0,"pass":false})
+    );
+    assert_eq!(s["figures"]["summaries"], 3);
+    assert_eq!(
+        s["figures"]["verdict_reasons"],
+        json!([
+            "nested/deeper/soak.log:2 holds a summary record, but only .jsonl, .jsonl.gz and \
+             .ndjson files are read for gates (rename the file to .jsonl)",
+            "pretty.json:1 holds a summary record, but only .jsonl, .jsonl.gz and .ndjson files \
+             are read for gates (rename the file to .jsonl)",
+            "UPPER.JSONL:1 soak-load gate error_rate failed (0.02 <= 0.005)",
+            "UPPER.JSONL:1 soak-load verdict is fail"
+        ])
+    );
+    let m: Value = serde_json::from_slice(&fs::read(w.path("rc/MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["stray_summaries"],
+        json!([{"source":"nested/deeper/soak.log","line":2},{"source":"pretty.json","line":1}])
+    );
+    // verify re-judges to the same verdict: consistent, and --require-pass fails.
+    let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(s["figures"]["verdict_consistent"], true);
+    assert_eq!(s["figures"]["ok"], 8);
+}
