@@ -108,7 +108,8 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     if let Some(v) = &bom.spec_version {
         if !v.starts_with("1.") {
             return Err(Error::new(format!(
-                "{name}: /specVersion: CycloneDX {v:?} is not a 1.x version"
+                "{name}: /specVersion: CycloneDX {} is not a 1.x version",
+                crate::parse::shown(v)
             )));
         }
     }

@@ -35,7 +35,10 @@ impl<'de> serde::de::Visitor<'de> for KeyProbe<'_> {
             let found = match key.as_ref() {
                 "bomFormat" => match map.next_value::<serde_json::Value>()? {
                     serde_json::Value::String(s) if s == "CycloneDX" => Ok(Kind::Cyclonedx),
-                    other => Err(format!("bomFormat is {other}, not \"CycloneDX\"")),
+                    other => Err(format!(
+                        "bomFormat is {}, not \"CycloneDX\"",
+                        crate::parse::shown_json(&other)
+                    )),
                 },
                 "spdxVersion" => {
                     map.next_value::<IgnoredAny>()?;

@@ -52,7 +52,8 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     if !matches!(version, Some(2 | 3)) {
         let shown = lock
             .lockfile_version
-            .map(|v| v.to_string())
+            .as_ref()
+            .map(crate::parse::shown_json)
             .unwrap_or_default();
         return Err(Error::new(format!("{name}: /lockfileVersion: {shown} is not supported (2 and 3 are)"))
             .with_hint("regenerate it with npm 7 or later: npm install --package-lock-only --lockfile-version 3"));

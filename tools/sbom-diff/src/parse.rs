@@ -84,6 +84,23 @@ pub fn json_error(name: &str, err: &serde_json::Error) -> Error {
     Error::at_column(name, err.line() as u64, err.column() as u64, reason)
 }
 
+/// A JSON value for a message: a string quoted as [`shown`], anything else
+/// as JSON text cut to 80 characters.
+pub fn shown_json(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => shown(s),
+        other => {
+            let text = other.to_string();
+            if text.chars().count() <= 80 {
+                text
+            } else {
+                let head: String = text.chars().take(80).collect();
+                format!("{head}... ({} bytes)", text.len())
+            }
+        }
+    }
+}
+
 /// A value quoted for a message, cut to 80 characters so a hostile 10 MB
 /// field cannot flood the terminal.
 pub fn shown(text: &str) -> String {

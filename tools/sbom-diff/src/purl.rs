@@ -21,6 +21,8 @@
 
 use std::fmt::Write as _;
 
+use crate::parse::shown;
+
 /// A parsed package URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purl {
@@ -52,7 +54,7 @@ impl Purl {
         let rest = text
             .trim()
             .strip_prefix("pkg:")
-            .ok_or_else(|| format!("purl {text:?} does not start with 'pkg:'"))?;
+            .ok_or_else(|| format!("purl {} does not start with 'pkg:'", shown(text)))?;
         let rest = rest.trim_start_matches('/');
         let (rest, subpath) = match rest.split_once('#') {
             Some((r, s)) => (r, Some(s)),
@@ -64,14 +66,18 @@ impl Purl {
         };
         let (ty, path) = rest
             .split_once('/')
-            .ok_or_else(|| format!("purl {text:?} has no name"))?;
+            .ok_or_else(|| format!("purl {} has no name", shown(text)))?;
         let ty = ty.to_ascii_lowercase();
         if ty.is_empty()
             || !ty
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
         {
-            return Err(format!("purl {text:?} has an invalid type {ty:?}"));
+            return Err(format!(
+                "purl {} has an invalid type {}",
+                shown(text),
+                shown(&ty)
+            ));
         }
         let path = path.trim_end_matches('/');
         // The version is after the last '@' of the last segment ('@' inside
@@ -87,9 +93,9 @@ impl Purl {
             .collect();
         let name = segments
             .pop()
-            .ok_or_else(|| format!("purl {text:?} has no name"))?;
+            .ok_or_else(|| format!("purl {} has no name", shown(text)))?;
         if name.is_empty() {
-            return Err(format!("purl {text:?} has an empty name"));
+            return Err(format!("purl {} has an empty name", shown(text)));
         }
         let mut purl = Purl {
             ty,

@@ -73,10 +73,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     match doc.spdx_version.as_deref() {
         Some(v) if v.starts_with("SPDX-2.") => {}
         Some(v) => {
-            return Err(
-                Error::new(format!("{name}: /spdxVersion: {v:?} is not SPDX 2.x"))
-                    .with_hint("SPDX 2.2 and 2.3 JSON are read"),
-            )
+            return Err(Error::new(format!(
+                "{name}: /spdxVersion: {} is not SPDX 2.x",
+                crate::parse::shown(v)
+            ))
+            .with_hint("SPDX 2.2 and 2.3 JSON are read"))
         }
         None => return Err(Error::new(format!("{name}: /spdxVersion is missing"))),
     }

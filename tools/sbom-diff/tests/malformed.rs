@@ -259,3 +259,48 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
         "{stderr}"
     );
 }
+
+#[test]
+fn huge_values_in_errors_are_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "x".repeat(5_000_000);
+    for (name, doc, want) in [
+        (
+            "purl.json",
+            format!(
+                r#"{{"bomFormat":"CycloneDX","components":[{{"name":"a","version":"1","purl":"{big}"}}]}}"#
+            ),
+            "/components/0/purl: purl \"xxxx",
+        ),
+        (
+            "bf.json",
+            format!(r#"{{"bomFormat":"{big}"}}"#),
+            "bomFormat is \"xxxx",
+        ),
+        (
+            "sv.json",
+            format!(r#"{{"bomFormat":"CycloneDX","specVersion":"{big}"}}"#),
+            "/specVersion: CycloneDX \"xxxx",
+        ),
+        (
+            "spdx.json",
+            format!(r#"{{"spdxVersion":"{big}"}}"#),
+            "/spdxVersion: \"xxxx",
+        ),
+        (
+            "lv.json",
+            format!(r#"{{"lockfileVersion":[{big:?}]}}"#),
+            "/lockfileVersion: [\"xxxx",
+        ),
+    ] {
+        let p = write(dir.path(), name, doc.as_bytes());
+        let stderr = fails(&p, &[]);
+        assert!(
+            stderr.len() < 1000,
+            "{name}: {} bytes of stderr",
+            stderr.len()
+        );
+        assert!(first_line(&stderr).contains(want), "{name}: {stderr}");
+        assert!(first_line(&stderr).contains("... ("), "{name}: {stderr}");
+    }
+}
