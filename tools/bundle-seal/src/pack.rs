@@ -187,10 +187,11 @@ fn append<W: Write>(
 }
 
 /// Extracts `archive` into `dest` (absent or empty), refusing anything but
-/// regular files and directories with clean relative paths.
+/// regular files and directories with clean relative paths. When it fails
+/// part-way, what it extracted is removed again, so a refused or truncated
+/// archive leaves no half-tree that could later pass for the bundle.
 pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
-    let aname = archive.display().to_string();
-    match fs::read_dir(dest) {
+    let created = match fs::read_dir(dest) {
         Ok(mut it) => {
             if it.next().is_some() {
                 return Err(Error::usage(format!(
@@ -198,12 +199,40 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
                     dest.display()
                 )));
             }
+            false
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::create_dir_all(dest).map_err(|e| Error::io(dest.display(), e))?;
+            true
         }
         Err(e) => return Err(Error::io(dest.display(), e)),
+    };
+    let result = extract(archive, dest);
+    if result.is_err() {
+        // `dest` was empty or ours, and extraction makes only regular files
+        // and directories, so everything in it is ours to remove.
+        // (remove_dir_all does not follow symlinks.)
+        let _ = if created {
+            fs::remove_dir_all(dest)
+        } else {
+            fs::read_dir(dest).and_then(|it| {
+                for child in it {
+                    let path = child?.path();
+                    if fs::symlink_metadata(&path)?.is_dir() {
+                        fs::remove_dir_all(&path)?;
+                    } else {
+                        fs::remove_file(&path)?;
+                    }
+                }
+                Ok(())
+            })
+        };
     }
+    result
+}
+
+fn extract(archive: &Path, dest: &Path) -> Result<usize> {
+    let aname = archive.display().to_string();
     let file = fs::File::open(archive).map_err(|e| Error::io(&aname, e))?;
     let mut ar = tar::Archive::new(io::BufReader::new(file));
     let mut count = 0;

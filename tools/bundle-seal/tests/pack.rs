@@ -239,11 +239,7 @@ fn unpack_refuses_traversal_absolute_paths_links_and_devices() {
             !w.path("evil.txt").exists()
                 && !w.tmp.path().parent().unwrap().join("evil.txt").exists()
         );
-        assert_eq!(
-            fs::read_dir(w.path(&dest)).unwrap().count(),
-            0,
-            "nothing extracted"
-        );
+        assert!(!w.path(&dest).exists(), "nothing left behind");
     }
 }
 
@@ -259,10 +255,47 @@ fn unpack_of_a_truncated_archive_fails_cleanly() {
         .unwrap();
     fs::write(w.path("cut.tar"), &bytes[..1500]).unwrap();
     let out = w.run(&["unpack", "cut.tar", "-C", "cut", "--pub", "k.pub"]);
-    assert_ne!(code(&out), 0);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
     assert!(
         stderr_text(&out).starts_with("bundle-seal: error: "),
         "{}",
         stderr_text(&out)
     );
+    // The entries before the cut were extracted, then removed again: no
+    // half-tree is left behind (it used to keep MANIFEST.json and more).
+    assert!(
+        !w.path("cut").exists(),
+        "the directory unpack created is gone"
+    );
+    fs::create_dir(w.path("empty")).unwrap();
+    let out = w.run(&["unpack", "cut.tar", "-C", "empty", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(fs::read_dir(w.path("empty")).unwrap().count(), 0);
+}
+
+/// An archive refused part-way (a good entry, a directory, then a symlink)
+/// leaves the target as it found it.
+#[test]
+fn unpack_refused_part_way_removes_what_it_extracted() {
+    let w = Work::new();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(2);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut h, "sub/dir/ok.txt", &b"ok"[..]).unwrap();
+    let mut l = tar::Header::new_gnu();
+    l.set_size(0);
+    l.set_entry_type(tar::EntryType::Symlink);
+    b.append_link(&mut l, "escape", "/etc").unwrap();
+    fs::write(w.path("mixed.tar"), b.into_inner().unwrap()).unwrap();
+    let out = w.run(&["unpack", "mixed.tar", "-C", "x", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: mixed.tar: entry 2 \"escape\" is a symlink; \
+         a bundle archive holds only regular files\n"
+    );
+    assert!(!w.path("x").exists());
 }
