@@ -42,7 +42,7 @@ const CRATES_IO: &[&str] = &[
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
+        let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
             .iter()
             .filter(|b| **b == b'\n')
             .count() as u64

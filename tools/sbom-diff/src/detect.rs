@@ -130,7 +130,7 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Kind> {
     let text = match std::str::from_utf8(strip_bom(bytes)) {
         Ok(t) => t,
         Err(e) => {
-            let line = bytes[..e.valid_up_to()]
+            let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count() as u64

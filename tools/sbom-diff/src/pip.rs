@@ -41,7 +41,7 @@ pub fn looks_like_requirement(line: &str) -> bool {
 
 pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
     let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
+        let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
             .iter()
             .filter(|b| **b == b'\n')
             .count() as u64

@@ -73,6 +73,7 @@ fn each_bad_input_gets_a_located_error() {
         ("inc.txt", b"-r base.txt\nidna==3.6\n", "inc.txt:1: -r includes another file, which is not read: \"-r base.txt\"".into()),
         ("bin.dat", b"\xff\xfe\x00garbage", "bin.dat: binary data (NUL bytes): not an SBOM or lockfile".into()),
         ("badutf.txt", b"a==1\n\xff\n", "badutf.txt:2: invalid UTF-8: not an SBOM or lockfile".into()),
+        ("bomutf.txt", b"\xef\xbb\xbfa==1\n\xff\n", "bomutf.txt:2: invalid UTF-8: not an SBOM or lockfile".into()),
         ("x.xml", b"<?xml version=\"1.0\"?><bom/>", "x.xml:1: XML input: only the JSON forms of CycloneDX and SPDX are read".into()),
         ("tv.spdx", b"SPDXVersion: SPDX-2.3\n", "tv.spdx:1: SPDX tag-value input: only SPDX JSON is read".into()),
         ("empty.txt", b"", "empty.txt: empty input: no SBOM or lockfile in it".into()),
