@@ -42,6 +42,8 @@ const SIG_LEN: usize = 2 + 8 + 64;
 /// libsodium's "sensitive" scrypt limits, which `minisign -G` uses.
 pub const DEFAULT_OPSLIMIT: u64 = 33_554_432;
 pub const DEFAULT_MEMLIMIT: u64 = 1_073_741_824;
+/// The most a legacy (`Ed`, not prehashed) signature is checked over.
+pub const LEGACY_MAX: u64 = 1 << 30;
 /// A hostile key file must not make us allocate without bound.
 const MAX_SCRYPT_BYTES: u64 = 2 << 30;
 
@@ -488,7 +490,16 @@ impl SignatureFile {
     pub fn verify(
         &self,
         key: &PublicKey,
-        mut message: impl Read,
+        message: impl Read,
+    ) -> std::io::Result<std::result::Result<(), VerifyError>> {
+        self.verify_limited(key, message, LEGACY_MAX)
+    }
+
+    fn verify_limited(
+        &self,
+        key: &PublicKey,
+        message: impl Read,
+        legacy_max: u64,
     ) -> std::io::Result<std::result::Result<(), VerifyError>> {
         if self.key_id != key.key_id {
             return Ok(Err(VerifyError::KeyMismatch {
@@ -501,8 +512,19 @@ impl SignatureFile {
             let digest = blake2b512(message)?;
             key.key.verify_strict(&digest, &sig).is_ok()
         } else {
+            // A legacy signature is over the whole message, held in memory;
+            // a hostile .minisig must not make us load a huge file.
             let mut all = Vec::new();
-            message.read_to_end(&mut all)?;
+            message.take(legacy_max + 1).read_to_end(&mut all)?;
+            if all.len() as u64 > legacy_max {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "legacy (non-prehashed) signature over more than {legacy_max} bytes; \
+                         re-sign with a prehashed signature"
+                    ),
+                ));
+            }
             key.key.verify_strict(&all, &sig).is_ok()
         };
         if !ok {
@@ -738,6 +760,20 @@ mod tests {
         let legacy = SignatureFile::parse(legacy, "l.sig").unwrap();
         assert!(!legacy.prehashed);
         assert_eq!(legacy.verify(&pk, &b"hello\n"[..]).unwrap(), Ok(()));
+        // A legacy signature over a message larger than the limit is refused
+        // before the message is held whole (the limit is 1 GiB in use).
+        assert_eq!(
+            legacy.verify_limited(&pk, &b"hello\n"[..], 6).unwrap(),
+            Ok(())
+        );
+        let err = legacy.verify_limited(&pk, &b"hello\n"[..], 5).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "legacy (non-prehashed) signature over more than 5 bytes; \
+             re-sign with a prehashed signature"
+        );
+        // Prehashed signatures stream, whatever the size.
+        assert_eq!(sig.verify_limited(&pk, &b"hello\n"[..], 0).unwrap(), Ok(()));
     }
 
     #[test]
