@@ -70,7 +70,11 @@ fn drill_steps(
     } else {
         Repo::open_or_init(&repo_dir)?
     };
-    summary.input(&repo_dir.display().to_string(), None);
+    // A throw-away repository is gone when the summary is read, and its
+    // random name would make two runs' summaries differ: not an input.
+    if let Some(dir) = &args.repo {
+        summary.input(&dir.display().to_string(), None);
+    }
     for p in args.sources.source.iter().chain(&args.sources.sqlite) {
         summary.input(&p.display().to_string(), None);
     }

@@ -48,6 +48,10 @@ fn drill_round_trips_every_file_kind() {
     assert_eq!(step(&recs, "check")["result"], "ok");
     let s = summary(&recs);
     assert_eq!(s["verdict"], "pass");
+    assert_eq!(
+        s["inputs"],
+        serde_json::json!([{"path": p(&repo)}, {"path": p(&data)}, {"path": p(&db)}])
+    );
     assert_eq!(s["figures"]["mismatches"], 0);
     assert_eq!(s["figures"]["files"], 8);
     assert_eq!(gate(s, "rto_ms")["limit"], 480000.0);
@@ -271,6 +275,8 @@ fn drill_catches_a_byte_flipped_after_restore() {
     );
     let s = summary(&recs);
     assert_eq!(s["verdict"], "fail");
+    // The throw-away repository is not an input (it is gone by now).
+    assert_eq!(s["inputs"], serde_json::json!([{"path": p(&data)}]));
     assert_eq!(gate(s, "mismatches")["value"], 1.0);
     assert_eq!(gate(s, "hook_failures")["value"], 0.0);
     assert_eq!(step(&recs, "restore_cmd")["result"], "ok");
