@@ -41,12 +41,13 @@ fn sealing_and_packing_twice_is_byte_identical() {
     .unwrap();
     sealed_and_packed(&w, "a.tar");
     fs::set_permissions(w.path("rc1/NOTES.md"), fs::Permissions::from_mode(0o600)).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(10)); // later mtimes on disk
-    fs::write(
-        w.path("rc1/NOTES.md"),
-        fs::read(w.path("rc1/NOTES.md")).unwrap(),
-    )
-    .unwrap();
+    // Another mtime on disk, set outright (no sleep-and-hope).
+    fs::File::options()
+        .write(true)
+        .open(w.path("rc1/NOTES.md"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_234_567_890))
+        .unwrap();
     sealed_and_packed(&w, "b.tar");
     let a = fs::read(w.path("a.tar")).unwrap();
     assert_eq!(a, fs::read(w.path("b.tar")).unwrap(), "archives differ");

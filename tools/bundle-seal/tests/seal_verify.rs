@@ -861,3 +861,33 @@ fn a_summary_in_a_file_not_read_for_gates_fails_the_verdict() {
     assert_eq!(s["figures"]["verdict_consistent"], true);
     assert_eq!(s["figures"]["ok"], 8);
 }
+
+/// DESIGN: a closed stdout (`| head`) ends the tool quietly with 0 or 141.
+/// The read end is closed before the tool writes, so its first write fails.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let w = Work::new();
+    fs::create_dir(w.path("many")).unwrap();
+    for i in 0..2000 {
+        fs::write(w.path(&format!("many/f{i:04}.txt")), format!("{i}\n")).unwrap();
+    }
+    // No gates: sealed, verdict fail (exit 1); verify does not need a pass.
+    assert_eq!(code(&w.run(&["seal", "many", "--key", "k.key"])), 1);
+    for format in ["jsonl", "text"] {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("bundle-seal"))
+            .args(["verify", "many", "--pub", "k.pub", "--format", format])
+            .current_dir(w.tmp.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(141)),
+            "{format}: {:?}",
+            out.status
+        );
+        assert_eq!(stderr_text(&out), "", "{format}");
+    }
+}
