@@ -55,8 +55,11 @@ Version order. PyPI: PEP 440. npm, cargo, golang (leading v dropped), gem, \
 nuget, hex, composer: SemVer 2.0 precedence. Otherwise, or when any version \
 of that package does not parse under its ecosystem's rule: the fallback \
 splits versions into digit runs (compared as numbers) and other runs \
-(compared as text), a longer version after its prefix; ties are broken by \
-plain text order.
+(compared as text, a number after text), a longer version after its \
+prefix unless what follows the prefix is a pre-release word (alpha, beta, \
+cr, dev, milestone, pre, preview, rc, snapshot: 1.0.rc1 and 2.0-SNAPSHOT \
+come before 1.0 and 2.0; 1.1.1a after 1.1.1); ties are broken by plain text \
+order.
 
 Change kinds. added, removed, upgraded, downgraded; license_changed (both \
 sides name licences and they differ after normalization: SPDX ids in any \

@@ -6,9 +6,12 @@
 //!   `hex`, `composer`: SemVer 2.0 precedence (`semver`);
 //! - everything else: the fallback order, which splits versions into runs of
 //!   digits and of other characters, compares digit runs as numbers and
-//!   other runs as text, and ranks a longer version (`1.0.1`) after its
-//!   prefix (`1.0`). Versions the fallback finds equal but that are spelled
-//!   differently are ordered as plain text, so the order is total.
+//!   other runs as text, and ranks a longer version (`1.0.1`, `1.0a`) after
+//!   its prefix (`1.0`) unless what follows is a pre-release word (alpha,
+//!   beta, cr, dev, milestone, pre, preview, rc, snapshot: `1.0.rc1`,
+//!   `2.0-SNAPSHOT`, `1.0~rc1` come before `1.0`). Versions the fallback
+//!   finds equal but that are spelled differently are ordered as plain text,
+//!   so the order is total.
 //!
 //! The rule is chosen per package: the ecosystem's when every version of
 //! that package, old and new, parses under it, else the fallback for all of
@@ -113,29 +116,58 @@ pub fn line(version: &str) -> (u64, u64) {
     }
 }
 
+/// Words that mark a pre-release in the fallback order (Maven, RubyGems,
+/// Debian `~rc1`): `1.0.rc1` and `2.0-SNAPSHOT` come before `1.0` and `2.0`.
+const PRE_RELEASE: &[&str] = &[
+    "alpha",
+    "beta",
+    "cr",
+    "dev",
+    "milestone",
+    "pre",
+    "preview",
+    "rc",
+    "snapshot",
+];
+
+fn is_pre_release(text: &str) -> bool {
+    PRE_RELEASE.iter().any(|w| w.eq_ignore_ascii_case(text))
+}
+
+/// The fallback order. Position by position, runs rank: a pre-release word
+/// < the end of the version < other text (by text) < a number (by value).
+/// So `1.0.rc1 < 1.0 < 1.0a < 1.0.1`: a longer version comes after its
+/// prefix unless what follows the prefix is a pre-release word.
 fn fallback(a: &str, b: &str) -> Ordering {
+    fn rank(run: &Option<Run<'_>>) -> u8 {
+        match run {
+            Some(Run::Text(t)) if is_pre_release(t) => 0,
+            None => 1,
+            Some(Run::Text(_)) => 2,
+            Some(Run::Num(_)) => 3,
+        }
+    }
     let mut x = Runs::new(a);
     let mut y = Runs::new(b);
     loop {
-        match (x.next(), y.next()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(p), Some(q)) => {
-                let o = match (p, q) {
-                    (Run::Num(m), Run::Num(n)) => {
-                        let m = m.trim_start_matches('0');
-                        let n = n.trim_start_matches('0');
-                        m.len().cmp(&n.len()).then_with(|| m.cmp(n))
-                    }
-                    (Run::Num(_), Run::Text(_)) => Ordering::Greater,
-                    (Run::Text(_), Run::Num(_)) => Ordering::Less,
-                    (Run::Text(s), Run::Text(t)) => s.cmp(t),
-                };
-                if o != Ordering::Equal {
-                    return o;
-                }
+        let (p, q) = (x.next(), y.next());
+        let o = rank(&p).cmp(&rank(&q)).then_with(|| match (&p, &q) {
+            (Some(Run::Num(m)), Some(Run::Num(n))) => {
+                let m = m.trim_start_matches('0');
+                let n = n.trim_start_matches('0');
+                m.len().cmp(&n.len()).then_with(|| m.cmp(n))
             }
+            (Some(Run::Text(s)), Some(Run::Text(t))) => s
+                .to_ascii_lowercase()
+                .cmp(&t.to_ascii_lowercase())
+                .then_with(|| s.cmp(t)),
+            _ => Ordering::Equal,
+        });
+        if o != Ordering::Equal {
+            return o;
+        }
+        if p.is_none() && q.is_none() {
+            return a.cmp(b);
         }
     }
 }
@@ -201,6 +233,45 @@ mod tests {
         assert_eq!(compare("generic", "1.0a", "1.0"), Greater);
         assert_eq!(compare("generic", "01", "1"), "01".cmp("1"));
         assert_eq!(compare("generic", "r10", "r9"), Greater);
+        // Pre-release words come before the release they lead to.
+        assert_eq!(compare("gem", "7.1.0.rc1", "7.1.0"), Less);
+        assert_eq!(compare("maven", "2.0-SNAPSHOT", "2.0"), Less);
+        assert_eq!(compare("maven", "2.0-beta-1", "2.0-rc-1"), Less);
+        assert_eq!(compare("deb", "1.0~rc1-1", "1.0-1"), Less);
+        assert_eq!(compare("generic", "1.1.1a", "1.1.1"), Greater);
+        // A total order: sorting agrees with every pairwise comparison.
+        let mut v = vec![
+            "1.0",
+            "1.0a",
+            "1.0.rc1",
+            "1.0.1",
+            "1.0-SNAPSHOT",
+            "1.0rc2",
+            "0.9",
+            "1.0.0",
+            "1.0b",
+        ];
+        v.sort_by(|a, b| fallback(a, b));
+        for (i, a) in v.iter().enumerate() {
+            for b in &v[i + 1..] {
+                assert_eq!(fallback(a, b), Less, "{a} {b}");
+                assert_eq!(fallback(b, a), Greater, "{b} {a}");
+            }
+        }
+        assert_eq!(
+            v,
+            [
+                "0.9",
+                "1.0.rc1",
+                "1.0rc2",
+                "1.0-SNAPSHOT",
+                "1.0",
+                "1.0a",
+                "1.0b",
+                "1.0.0",
+                "1.0.1"
+            ]
+        );
     }
 
     #[test]
@@ -214,7 +285,17 @@ mod tests {
         let mut v = vec!["1.0.0", "1.0", "1.0.0-rc1", "0.9", "1.0.0+b", "10"];
         let sc = scheme("npm", v.iter().copied());
         v.sort_by(|a, b| compare_in(sc, a, b));
-        assert_eq!(v, ["0.9", "1.0", "1.0.0", "1.0.0+b", "1.0.0-rc1", "10"]);
+        assert_eq!(v, ["0.9", "1.0", "1.0.0-rc1", "1.0.0", "1.0.0+b", "10"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fallback_is_a_total_order(a in "[0-9a-z.~-]{0,8}", b in "(rc|beta|a|[0-9.~-]){0,6}", c in "[0-9rcab.-]{0,8}") {
+            proptest::prop_assert_eq!(fallback(&a, &b), fallback(&b, &a).reverse());
+            if fallback(&a, &b) != Greater && fallback(&b, &c) != Greater {
+                proptest::prop_assert_ne!(fallback(&a, &c), Greater, "{} {} {}", a, b, c);
+            }
+        }
     }
 
     #[test]
