@@ -51,7 +51,8 @@ Hook environment (commands run with `sh -c`; their stdout goes to stderr):
 Records (JSON Lines on stdout):
   step        step (backup|backup_cmd|restore|restore_cmd|verify|verify_cmd|
               check|self_test), snapshot, files, bytes, duration_ms,
-              result (ok|fail); backup adds new_objects, new_bytes, skipped
+              result (ok|fail); backup adds new_objects, new_bytes, skipped;
+              restore_cmd, verify_cmd and self_test add detail
   skipped     a source entry not backed up: path, type (fifo|socket|char_device|
               block_device|symlink|file|dir|unknown), reason (special file,
               vanished during backup, replaced during backup (a file that
@@ -62,13 +63,20 @@ Records (JSON Lines on stdout):
               table_missing|table_extra|rows|table_sha256|database_unreadable|
               verify_cmd), expected, actual
   check_error the repository is damaged: what (missing|size|sha256|unreadable|
-              not_a_file|manifest|config), object, snapshots, detail
-  snapshot    (list) id, created_at, files, bytes, sources, databases
-  summary     figures: snapshot, files, bytes, mismatches, check_errors,
+              not_a_file|manifest), object, snapshots, detail
+  snapshot    (list) id, created_at, files, bytes, sources, databases, hook;
+              or id, error for a manifest that cannot be read
+  summary     drill figures: snapshot, files, bytes, mismatches, check_errors,
               rto_ms (restore + verify, hooks included), rpo_ms (age of the
-              restored snapshot when the restore began), new_objects,
-              new_bytes, skipped; gates: rto_ms, rpo_ms, mismatches,
-              check_errors, hook_failures, self_test
+              restored snapshot when the restore began), skipped,
+              new_objects, new_bytes, restored_to (--keep); gates: rto_ms,
+              rpo_ms, mismatches, check_errors, hook_failures, self_test.
+              backup: snapshot, files, bytes, new_objects, new_bytes, skipped,
+              duration_ms. restore: snapshot, files, bytes, duration_ms.
+              verify: snapshot, files, bytes, mismatches. check: snapshots,
+              objects, bytes, bytes_read, check_errors, unreferenced_objects,
+              tmp_files, read_data. Interrupted: interrupted: true and an
+              error figure.
 
 Exit status: 0 every gate passed, 1 a gate failed (mismatch, check error,
 RTO/RPO exceeded), 2 could not do the job (bad usage, unreadable source,
