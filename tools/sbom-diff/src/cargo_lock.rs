@@ -3,7 +3,8 @@
 //! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
 //! a registry other than crates.io adds `repository_url`); packages without
 //! a source are the workspace's own crates, the document's subject. The
-//! `checksum` is a SHA-256 of the `.crate` file; a git source's commit
+//! `checksum` (in v1, the `[metadata]` table's `checksum NAME VERSION
+//! (SOURCE)` entries) is a SHA-256 of the `.crate` file; a git source's commit
 //! (`git+URL#COMMIT`) is kept as a `GIT` digest. Dependency edges come from
 //! each package's `dependencies` (`"name"`, `"name version"` or
 //! `"name version (source)"`).
@@ -23,6 +24,10 @@ use std::sync::Arc;
 struct Lock {
     #[serde(default)]
     package: Vec<Package>,
+    /// Lockfile v1 keeps checksums here, as
+    /// `"checksum NAME VERSION (SOURCE)" = "HEX"`.
+    #[serde(default)]
+    metadata: HashMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -95,7 +100,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
                 .push(("repository_url".to_string(), url.to_string()));
         }
         let mut c = Component::new(&purl, &version);
-        if let Some(sum) = &p.checksum {
+        let v1_key = format!("checksum {} {} ({source})", p.name, version);
+        let v1_sum = lock.metadata.get(&v1_key).and_then(toml::Value::as_str);
+        if let Some(sum) = p.checksum.as_deref().or(v1_sum) {
             c.add_hash("SHA256", sum);
         }
         by_name_version.insert((p.name.clone(), version.clone()), c.id.clone());

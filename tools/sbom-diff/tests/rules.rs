@@ -683,3 +683,30 @@ fn text_format_escapes_control_characters_from_inputs() {
         "{row:?}"
     );
 }
+
+#[test]
+fn cargo_lock_v1_checksums_are_read_from_its_metadata_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let sum = "c".repeat(64);
+    let v1 = format!(
+        "[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"itoa 1.0.9 (registry+https://github.com/rust-lang/crates.io-index)\",\n]\n\n\
+         [[package]]\nname = \"itoa\"\nversion = \"1.0.9\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [metadata]\n\"checksum itoa 1.0.9 (registry+https://github.com/rust-lang/crates.io-index)\" = \"{sum}\"\n"
+    );
+    let v3 = |digest: &str| {
+        format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"itoa\"]\n\n\
+             [[package]]\nname = \"itoa\"\nversion = \"1.0.9\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{digest}\"\n"
+        )
+    };
+    let a = write(dir.path(), "v1.lock", &v1);
+    let same = write(dir.path(), "same.lock", &v3(&sum));
+    let (code, records) = diff(&a, &same, &[]);
+    assert_eq!((code, records.len()), (0, 1), "{records:?}");
+    let other = write(dir.path(), "other.lock", &v3(&"d".repeat(64)));
+    let (code, records) = diff(&a, &other, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(records[0]["change"], "hash_changed");
+    assert_eq!(records[0]["old_hashes"], json!({"SHA256": sum}));
+}
