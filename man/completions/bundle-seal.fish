@@ -88,7 +88,7 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fis
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s p -l pub -d 'Check receipt and checkpoint signatures with this public key' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s p -l pub -d 'Check receipt and checkpoint signatures with this public key; an unsigned receipt after a signed one is then a break' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l checkpoint -d 'The checkpoint to hold the log to [default: LOG.checkpoint, if present]' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"

@@ -282,6 +282,7 @@ pub fn verify(
     let mut prev = GENESIS.to_string();
     let mut signed = 0u64;
     let mut unsigned = 0u64;
+    let mut last_signed: Option<u64> = None;
     let mut brk: Option<Break> = None;
     let mut head_hash = GENESIS.to_string();
     // Duplicate keys are a break: the hash covers only the last of them.
@@ -346,11 +347,21 @@ pub fn verify(
                     break;
                 }
                 signed += 1;
+                last_signed = Some(expected_seq);
             }
             (Some(_), None) => signed += 1,
             (None, _) => {
                 if require_signed {
                     brk = Some(mk("receipt is not signed".into()));
+                    break;
+                }
+                // With a key, an unsigned receipt after a signed one is how
+                // an edit hides: strip the signatures from the edited
+                // receipt on, re-hash, and the chain links again.
+                if let (Some(ls), Some(_)) = (last_signed, key) {
+                    brk = Some(mk(format!(
+                        "receipt is not signed, but seq {ls} before it was (signatures stripped?)"
+                    )));
                     break;
                 }
                 unsigned += 1;

@@ -358,7 +358,8 @@ pub struct ChainVerifyArgs {
     /// The log.
     #[arg(value_name = "LOG")]
     pub log: PathBuf,
-    /// Check receipt and checkpoint signatures with this public key.
+    /// Check receipt and checkpoint signatures with this public key; an
+    /// unsigned receipt after a signed one is then a break.
     #[arg(short = 'p', long = "pub", value_name = "KEY")]
     pub public: Option<String>,
     /// The checkpoint to hold the log to [default: LOG.checkpoint, if present].

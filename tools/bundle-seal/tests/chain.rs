@@ -459,3 +459,55 @@ fn append_refuses_an_input_record_with_a_duplicated_key() {
     // Nothing appended: the whole input is read before the log is touched.
     assert_eq!(fs::read_to_string(w.path("audit.jsonl")).unwrap(), "");
 }
+
+/// Regression: with --pub, an editor could strip the signatures from the
+/// edited receipt to the end, re-hash those receipts, delete the checkpoint,
+/// and the chain verified (unsigned receipts were only counted).
+#[test]
+fn stripping_signatures_to_hide_an_edit_is_caught_with_the_key() {
+    let w = Work::new();
+    log(&w, 5, true);
+    fs::remove_file(w.path("audit.jsonl.checkpoint")).unwrap();
+    let mut ls = lines(&w);
+    let mut prev: Option<String> = None;
+    for (i, line) in ls.iter_mut().enumerate().skip(2) {
+        let mut e: serde_json::Map<String, Value> = serde_json::from_str(line).unwrap();
+        e.remove("sig");
+        e.remove("key_id");
+        if i == 2 {
+            e.insert("record".into(), json!({"event":"step","n":300}));
+        }
+        if let Some(p) = &prev {
+            e.insert("prev".into(), json!(p));
+        }
+        let h = bundle_seal::chain::entry_hash(&e);
+        e.insert("hash".into(), json!(h));
+        prev = Some(h);
+        *line = serde_json::to_string(&e).unwrap();
+    }
+    write_lines(&w, &ls);
+    // Without the key the rewrite is invisible (documented) ...
+    w.ok(&["chain", "verify", "audit.jsonl"]);
+    // ... with it, the first unsigned receipt after a signed one is named.
+    assert_eq!(
+        broken(&w, &["--pub", "k.pub"]),
+        (
+            3,
+            "receipt is not signed, but seq 2 before it was (signatures stripped?)".into()
+        )
+    );
+}
+
+/// A log that was never signed still verifies with --pub (signing is
+/// optional per append); --require-signed is what refuses it.
+#[test]
+fn an_unsigned_log_verifies_with_the_key_unless_signatures_are_required() {
+    let w = Work::new();
+    log(&w, 3, false);
+    let v = w.ok(&["chain", "verify", "audit.jsonl", "--pub", "k.pub"]);
+    assert_eq!(summary(&v)["figures"]["unsigned"], 3);
+    assert_eq!(
+        broken(&w, &["--pub", "k.pub", "--require-signed"]),
+        (1, "receipt is not signed".into())
+    );
+}
