@@ -92,8 +92,8 @@ impl Component {
         }
     }
 
-    /// Sets the supplier, dropping SPDX's `Organization: `/`Person: ` prefix
-    /// and `NOASSERTION`.
+    /// Sets the supplier, dropping SPDX's `Organization: `/`Person: ` prefix,
+    /// a trailing `(email)` contact, and `NOASSERTION`.
     pub fn set_supplier(&mut self, text: &str) {
         let t = text.trim();
         let t = t
@@ -102,6 +102,16 @@ impl Component {
             .or_else(|| t.strip_prefix("Tool:"))
             .unwrap_or(t)
             .trim();
+        // SPDX appends a contact: `Organization: Acme (sec@acme.example)`;
+        // CycloneDX keeps it apart, so the name alone is compared.
+        let t = match t.rsplit_once('(') {
+            Some((name, contact))
+                if contact.ends_with(')') && contact.contains('@') && !name.trim().is_empty() =>
+            {
+                name.trim()
+            }
+            _ => t,
+        };
         if t.is_empty() || t.eq_ignore_ascii_case("NOASSERTION") || t.eq_ignore_ascii_case("NONE") {
             return;
         }

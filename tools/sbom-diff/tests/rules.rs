@@ -283,7 +283,7 @@ fn licences_in_other_forms_are_not_changes_but_real_changes_are() {
         json!({"kind":"change","change":"license_changed","id":"pkg:pypi/x","name":"x","ecosystem":"pypi",
             "old_version":"1","new_version":"1","old_purl":"pkg:pypi/x@1","new_purl":"pkg:pypi/x@1",
             "old_license":"BSD-3-Clause","new_license":"MIT",
-            "old_supplier":"Acme Corp (sec@acme.example)","new_supplier":"Other Inc"})
+            "old_supplier":"Acme Corp","new_supplier":"Other Inc"})
     );
     assert_eq!(records[1]["change"], "supplier_changed");
 }
@@ -709,4 +709,26 @@ fn cargo_lock_v1_checksums_are_read_from_its_metadata_table() {
     assert_eq!(code, 1);
     assert_eq!(records[0]["change"], "hash_changed");
     assert_eq!(records[0]["old_hashes"], json!({"SHA256": sum}));
+}
+
+#[test]
+fn an_spdx_supplier_contact_is_not_a_supplier_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let spdx = write(
+        dir.path(),
+        "s.json",
+        &json!({"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[
+            {"SPDXID":"SPDXRef-x","name":"x","versionInfo":"1","supplier":"Organization: Acme Corp (sec@acme.example)",
+             "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:pypi/x@1"}]}]})
+        .to_string(),
+    );
+    let same = write(
+        dir.path(),
+        "c.json",
+        &cdx(&[
+            json!({"name":"x","version":"1","purl":"pkg:pypi/x@1","supplier":{"name":"acme corp"}}),
+        ]),
+    );
+    let (code, records) = diff(&spdx, &same, &[]);
+    assert_eq!((code, records.len()), (0, 1), "{records:?}");
 }
