@@ -118,42 +118,56 @@ fn is_summary(v: &Value) -> bool {
 /// Summary records in files that `gather` does not read: one line each
 /// that is a JSON object with `kind: summary` and a `gates` array, or a
 /// whole `.json` document that is one.
+/// Files are searched in parallel (a bundle's logs can be large); the
+/// result keeps entry order.
 pub fn stray_summaries(entries: &[Entry]) -> Result<Vec<StrayRef>> {
+    use rayon::prelude::*;
+    let candidates: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| may_hold_stray_summary(&e.rel))
+        .collect();
+    let found: Vec<Result<Vec<StrayRef>>> = candidates.par_iter().map(|e| strays_in(e)).collect();
     let mut out = Vec::new();
-    for e in entries.iter().filter(|e| may_hold_stray_summary(&e.rel)) {
-        let name = e.path.display().to_string();
-        let file = open_regular(&e.path)?;
-        let mut lines = LineReader::new(
-            std::io::BufReader::with_capacity(1 << 20, file),
-            &name,
-            DEFAULT_MAX_LINE,
-        );
-        let mut found = false;
-        while let Some(line) = lines.next_line()? {
-            // Cheap filter first: app logs are large and rarely mention it.
-            if !line.bytes.windows(9).any(|w| w == b"\"summary\"") {
-                continue;
-            }
-            if serde_json::from_slice::<Value>(line.bytes).is_ok_and(|v| is_summary(&v)) {
-                out.push(StrayRef {
-                    source: e.rel.clone(),
-                    line: line.number,
-                });
-                found = true;
-            }
+    for f in found {
+        out.extend(f?);
+    }
+    Ok(out)
+}
+
+fn strays_in(e: &Entry) -> Result<Vec<StrayRef>> {
+    let mut out = Vec::new();
+    let name = e.path.display().to_string();
+    let file = open_regular(&e.path)?;
+    let mut lines = LineReader::new(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &name,
+        DEFAULT_MAX_LINE,
+    );
+    let mut found = false;
+    while let Some(line) = lines.next_line()? {
+        // Cheap filter first: app logs are large and rarely mention it.
+        if !line.bytes.windows(9).any(|w| w == b"\"summary\"") {
+            continue;
         }
-        if !found && e.rel.to_ascii_lowercase().ends_with(".json") && e.size <= MAX_WHOLE_JSON {
-            let mut bytes = Vec::new();
-            open_regular(&e.path)?
-                .take(MAX_WHOLE_JSON + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|err| Error::io(&name, err))?;
-            if serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| is_summary(&v)) {
-                out.push(StrayRef {
-                    source: e.rel.clone(),
-                    line: 1,
-                });
-            }
+        if serde_json::from_slice::<Value>(line.bytes).is_ok_and(|v| is_summary(&v)) {
+            out.push(StrayRef {
+                source: e.rel.clone(),
+                line: line.number,
+            });
+            found = true;
+        }
+    }
+    if !found && e.rel.to_ascii_lowercase().ends_with(".json") && e.size <= MAX_WHOLE_JSON {
+        let mut bytes = Vec::new();
+        open_regular(&e.path)?
+            .take(MAX_WHOLE_JSON + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| Error::io(&name, err))?;
+        if serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| is_summary(&v)) {
+            out.push(StrayRef {
+                source: e.rel.clone(),
+                line: 1,
+            });
         }
     }
     Ok(out)
