@@ -314,10 +314,23 @@ pub struct UnpackArgs {
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
     /// Append each JSON record from stdin (or --input) as a receipt.
+    #[command(
+        after_long_help = "Examples:\n  echo '{\"event\":\"deploy\",\"rc\":\"rc1\"}' | \
+        bundle-seal chain append audit.jsonl --key release.key\n  \
+        bundle-seal chain append audit.jsonl --input events.jsonl"
+    )]
     Append(ChainAppendArgs),
     /// Sign the chain's head into a checkpoint file (detects truncation).
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal chain checkpoint audit.jsonl --key release.key\n  \
+        bundle-seal chain checkpoint audit.jsonl --key release.key --checkpoint /safe/audit.cp"
+    )]
     Checkpoint(ChainCheckpointArgs),
     /// Check the chain; name the first bad seq.
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal chain verify audit.jsonl --pub release.pub --require-signed\n  \
+        bundle-seal chain verify audit.jsonl --pub release.pub --checkpoint /safe/audit.cp"
+    )]
     Verify(ChainVerifyArgs),
 }
 

@@ -891,3 +891,32 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(stderr_text(&out), "", "{format}");
     }
 }
+
+/// DESIGN: `--help` shows examples, for every subcommand (chain's three had none).
+#[test]
+fn every_subcommand_help_shows_examples() {
+    let w = Work::new();
+    for cmd in [
+        &["keygen"][..],
+        &["seal"],
+        &["verify"],
+        &["pack"],
+        &["unpack"],
+        &["chain", "append"],
+        &["chain", "checkpoint"],
+        &["chain", "verify"],
+        &["timeline"],
+        &["sign"],
+        &["verify-file"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let out = w.run(&args);
+        assert_eq!(code(&out), 0, "{cmd:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("\nExamples:\n  ") && text.contains(&format!("bundle-seal {}", cmd[0])),
+            "{cmd:?}: {text}"
+        );
+    }
+}
