@@ -175,13 +175,24 @@ fn strays_in(e: &Entry) -> Result<Vec<StrayRef>> {
 
 /// Reads every summary record from the bundle's JSON Lines files (strict:
 /// a malformed line stops the seal, naming file and line).
-pub fn gather(entries: &[Entry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
+///
+/// `sealed` holds the hashes the manifest will list: a file whose bytes
+/// read here differ from them changed during the seal, and the gates read
+/// would not be the ones the hashes vouch for.
+pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
+    let hashes: std::collections::HashMap<&str, &str> = sealed
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256.as_str()))
+        .collect();
     let mut summaries = Vec::new();
     let mut gates = Vec::new();
     for e in entries.iter().filter(|e| is_jsonl(&e.rel)) {
         let name = e.path.display().to_string();
         let file = open_regular(&e.path)?;
         let input = Input::from_reader(&name, Some(e.path.clone()), Box::new(file))?;
+        // A gzip stream may end before the file does (trailing bytes are not
+        // read), so only plain files are compared byte for byte.
+        let plain = !input.is_gzip();
         let mut reader = JsonlReader::from_input(input, DEFAULT_MAX_LINE);
         // Strict about duplicate keys: `"verdict":"fail",...,"verdict":"pass"`
         // must not read as a pass.
@@ -210,6 +221,12 @@ pub fn gather(entries: &[Entry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
                     gate: g,
                 });
             }
+        }
+        if plain && reader.sha256().as_deref() != hashes.get(e.rel.as_str()).copied() {
+            return Err(Error::new(format!(
+                "{name}: changed while the bundle was being sealed; nothing was written"
+            ))
+            .with_hint("stop whatever writes into the bundle, then seal again"));
         }
     }
     Ok((summaries, gates))
@@ -374,4 +391,39 @@ pub fn check_name(path: &Path, rel: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod gather_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// What seal hashed must be what gather read: a file rewritten between
+    /// the two (another process writing into the bundle) stops the seal.
+    #[test]
+    fn a_file_changed_between_hashing_and_gathering_stops_the_seal() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "{\"kind\":\"summary\",\"tool\":\"t\",\"version\":\"1\",\"verdict\":\"pass\",\
+                    \"gates\":[{\"name\":\"g\",\"op\":\"<=\",\"limit\":0,\"value\":0,\"pass\":true}]}\r\n";
+        std::fs::write(dir.path().join("s.jsonl"), format!("\u{feff}{line}")).unwrap();
+        let entries = crate::walk::walk(dir.path()).unwrap();
+        let (sha256, size) = crate::walk::hash_file(&entries[0].path).unwrap();
+        let mut sealed = vec![FileEntry {
+            path: "s.jsonl".into(),
+            size,
+            sha256,
+        }];
+        let (summaries, gates) = gather(&entries, &sealed).unwrap();
+        assert_eq!((summaries.len(), gates.len()), (1, 1));
+
+        sealed[0].sha256 = "0".repeat(64);
+        let err = gather(&entries, &sealed).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: changed while the bundle was being sealed; nothing was written",
+                entries[0].path.display()
+            )
+        );
+    }
 }

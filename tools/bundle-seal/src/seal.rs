@@ -98,7 +98,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
             sha256,
         });
     }
-    let (summaries, gates) = manifest::gather(&entries)?;
+    let (summaries, gates) = manifest::gather(&entries, &files)?;
     let stray_summaries = manifest::stray_summaries(&entries)?;
     let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates, &stray_summaries);
     let at = seal_time()?;
