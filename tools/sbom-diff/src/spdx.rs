@@ -4,7 +4,8 @@
 //! type `purl`, else the identity falls back to `pkg:generic/NAME`. The
 //! licence is `licenseConcluded`, or `licenseDeclared` when that says
 //! nothing. The packages the document DESCRIBES are its subject, not
-//! components (unless it describes every package, as some generators do).
+//! components (unless it describes every one of several packages, as some
+//! generators do).
 //! Dependency edges come from `DEPENDS_ON` and the `*_DEPENDENCY_OF`
 //! relationships. `documentNamespace`, `creationInfo` and the like change on
 //! every generation and are never read.
@@ -107,12 +108,14 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             }
         }
     }
-    // A document that "describes" every package has no separate subject.
+    // A document that "describes" every one of several packages has no
+    // separate subject. A lone described package is the subject (npm sbom of
+    // a project without dependencies), as CycloneDX's metadata.component is.
     let subject_count = packages
         .iter()
         .filter(|p| p.spdx_id.as_ref().is_some_and(|id| described.contains(id)))
         .count();
-    if subject_count == packages.len() {
+    if subject_count == packages.len() && packages.len() > 1 {
         described.clear();
     }
     let mut sbom = Sbom {

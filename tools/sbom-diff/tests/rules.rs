@@ -732,3 +732,22 @@ fn an_spdx_supplier_contact_is_not_a_supplier_change() {
     let (code, records) = diff(&spdx, &same, &[]);
     assert_eq!((code, records.len()), (0, 1), "{records:?}");
 }
+
+#[test]
+fn a_lone_described_spdx_package_is_the_subject() {
+    // A project without dependencies: SPDX names only the project (and
+    // DESCRIBES it), CycloneDX only in metadata.component. No change.
+    let dir = tempfile::tempdir().unwrap();
+    let spdx = write(
+        dir.path(),
+        "s.json",
+        &json!({"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","documentDescribes":["SPDXRef-app"],
+            "packages":[{"SPDXID":"SPDXRef-app","name":"app","versionInfo":"1.0.0",
+             "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/app@1.0.0"}]}]})
+        .to_string(),
+    );
+    let c = write(dir.path(), "c.json", &cdx(&[]));
+    let (code, records) = diff(&spdx, &c, &[]);
+    assert_eq!((code, records.len()), (0, 1), "{records:?}");
+    assert_eq!(summary(&records)["figures"]["components_old"], 0);
+}
