@@ -19,9 +19,10 @@ Examples:
   # The same, read by a person: one line per file, then the gates.
   bundle-seal verify artifacts/rc1 --pub release.pub --format text
 
-  # Anyone can check it without our tool:
+  # Anyone can check it without our tool: the signed manifest, then the
+  # files against it (SHA256SUMS alone is unsigned: integrity, not origin).
   minisign -V -p release.pub -m artifacts/rc1/MANIFEST.json
-  (cd artifacts/rc1 && sha256sum -c SHA256SUMS)
+  (cd artifacts/rc1 && jq -r '.files[]|\"\\(.sha256)  \\(.path)\"' MANIFEST.json | sha256sum -c -)
 
   # Ship it as one reproducible archive, signed; unpack safely and verify.
   SOURCE_DATE_EPOCH=1700000000 bundle-seal pack artifacts/rc1 -o rc1.tar
@@ -46,6 +47,9 @@ Files a seal writes at the bundle's root:
                          stray_summaries [source, line] (only when found)
   MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
   SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
+                         (unsigned: integrity only; for authenticity check
+                         MANIFEST.json with minisign -V, then the files
+                         against its `files`, or run bundle-seal verify)
 
 The release verdict is pass only when at least one gate was found in the
 bundle's `kind: summary` records (files *.jsonl, *.jsonl.gz, *.ndjson), every

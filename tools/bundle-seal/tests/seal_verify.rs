@@ -920,3 +920,52 @@ fn every_subcommand_help_shows_examples() {
         );
     }
 }
+
+/// SHA256SUMS is unsigned: a file edited together with its SHA256SUMS line
+/// passes `sha256sum -c` (the README says so), while verify names both.
+#[test]
+fn sha256sums_edited_to_match_a_modified_file_fools_sha256sum_not_verify() {
+    let w = sealed();
+    fs::write(w.path("rc1/NOTES.md"), "All gates green. Ship it.\n").unwrap();
+    let new_sha = common::digest::sha256_hex(b"All gates green. Ship it.\n");
+    let sums = fs::read_to_string(w.path("rc1/SHA256SUMS")).unwrap();
+    let edited: String = sums
+        .lines()
+        .map(|l| {
+            if l.ends_with("  NOTES.md") {
+                format!("{new_sha}  NOTES.md\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_ne!(edited, sums);
+    fs::write(w.path("rc1/SHA256SUMS"), edited).unwrap();
+    let st = StdCommand::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(w.path("rc1"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "sha256sum -c alone is fooled");
+
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let bad: Vec<(String, String)> = of_kind(&recs, "file")
+        .iter()
+        .filter(|r| r["status"] != "ok")
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bad,
+        [
+            ("NOTES.md".to_string(), "modified".to_string()),
+            ("SHA256SUMS".to_string(), "modified".to_string())
+        ]
+    );
+}
