@@ -226,6 +226,19 @@ impl Runner<'_> {
             });
         }
         causes.extend(stop.causes.iter().copied());
+        // A --start-cmd that exited non-zero on its own failed to start the
+        // service, also when its exit raced the stop signal: a script ended
+        // by that signal exits by signal (or 128+N), never with its own code.
+        let start_cmd_failed = matches!(self.config.start, Start::Shell(_))
+            && svc.started_exit.is_some_and(|e| {
+                e.code.is_some_and(|c| c != 0) && !clean_exit(e, self.config.stop_signal)
+            });
+        if start_cmd_failed {
+            causes.retain(|c| *c != "exit_status" && *c != "exited_early");
+            if !causes.contains(&"start_failed") {
+                causes.push("start_failed");
+            }
+        }
 
         // Give the rest of the tree --settle to follow the main process out.
         let settle_end = Instant::now() + self.config.settle;

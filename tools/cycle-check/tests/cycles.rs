@@ -709,9 +709,12 @@ fn a_failing_start_cmd_is_a_failed_start_even_when_the_probe_passes() {
         assert_eq!(run.code, 1, "{}", run.stderr);
         let c = run.cycles()[0];
         assert_eq!(c["causes"], json!(["start_failed"]), "{c}");
-        assert_eq!(
-            (c["ended_by"].as_str(), c["exit_code"].as_i64()),
-            (Some("exited"), Some(7))
+        assert_eq!(c["exit_code"].as_i64(), Some(7), "{c}");
+        // Whether the exit was seen before the stop signal went out is a race
+        // (CI hit it): both are the same failed start.
+        assert!(
+            matches!(c["ended_by"].as_str(), Some("exited" | "stop_signal")),
+            "{c}"
         );
     }
 }
