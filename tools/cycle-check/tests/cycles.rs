@@ -695,17 +695,17 @@ fn a_pidfile_naming_a_stranger_is_ignored_for_a_command_we_started() {
 
 #[test]
 fn a_failing_start_cmd_is_a_failed_start_even_when_the_probe_passes() {
-    // exec:true passes at once, so the probe may well win the race against
-    // the script's exit; either way the cycle is a failed start.
+    // The probe passes once the script has reached its last command, so it
+    // may win the race against the script's exit (it often does); either way
+    // the cycle is a failed start. (With `exec:true` the stop signal could
+    // even arrive before sh ran `exit 7` at all: then nothing failed.)
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("reached");
+    let start = format!("touch {0}; exit 7", marker.display());
+    let ready = format!("exec:test -e {0}", marker.display());
     for _ in 0..3 {
-        let run = cycle_check(&[
-            "--cycles",
-            "1",
-            "--start-cmd",
-            "exit 7",
-            "--ready",
-            "exec:true",
-        ]);
+        let _ = std::fs::remove_file(&marker);
+        let run = cycle_check(&["--cycles", "1", "--start-cmd", &start, "--ready", &ready]);
         assert_eq!(run.code, 1, "{}", run.stderr);
         let c = run.cycles()[0];
         assert_eq!(c["causes"], json!(["start_failed"]), "{c}");
