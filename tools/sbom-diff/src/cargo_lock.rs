@@ -1,7 +1,8 @@
 //! `Cargo.lock` (lockfile versions 1–4).
 //!
 //! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
-//! a registry other than crates.io adds `repository_url`); packages without
+//! a registry other than crates.io, or a git repository, adds
+//! `repository_url`); packages without
 //! a source are the workspace's own crates, the document's subject. The
 //! `checksum` (in v1, the `[metadata]` table's `checksum NAME VERSION
 //! (SOURCE)` entries) is a SHA-256 of the `.crate` file; a git source's commit
@@ -91,9 +92,13 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);
         if source.starts_with("git+") {
-            // Identity stays the name (cargo-cyclonedx writes git sources as
-            // a non-identifying vcs_url); the commit is compared as a digest.
+            // The repository is part of the identity (a git fork is another
+            // package than the crates.io crate), the commit is content:
+            // compared as a digest. cargo-cyclonedx's vcs_url gives the same.
             purl.vcs_commit = crate::purl::vcs_commit(source, '#');
+            if let Some(repo) = crate::purl::git_repository(source) {
+                purl.qualifiers.push(("repository_url".to_string(), repo));
+            }
         } else if !CRATES_IO.contains(&source.as_str()) {
             let url = source.split_once('+').map(|(_, u)| u).unwrap_or(source);
             purl.qualifiers

@@ -36,8 +36,11 @@ non-identifying qualifiers (checksum, download_url, file_name, vcs_url) \
 dropped and the rest sorted; written back in canonical form \
 (pkg:npm/%40types/node). A component without a purl is identified as \
 pkg:generic/GROUP/NAME. Lockfiles give their ecosystem's purl \
-(pkg:cargo/NAME, pkg:npm/SCOPE/NAME, pkg:pypi/NAME). bom-ref and SPDXID are \
-not identities. The document's subject (CycloneDX metadata.component, the \
+(pkg:cargo/NAME, pkg:npm/SCOPE/NAME, pkg:pypi/NAME). A crate from another \
+registry or from git keeps its repository as repository_url (from \
+Cargo.lock's source, or a cargo purl's vcs_url without its branch and \
+commit), so a crates.io crate swapped for a git fork is removed + added. \
+bom-ref and SPDXID are not identities. The document's subject (CycloneDX metadata.component, the \
 packages an SPDX document DESCRIBES, the package-lock root and workspace \
 folders, Cargo.lock packages without a source) is not a component. Fields \
 that change on every generation (serial number, namespace, timestamps, tool \

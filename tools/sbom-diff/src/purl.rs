@@ -15,6 +15,9 @@
 //! - qualifier keys are lowercased, qualifiers with empty values are dropped,
 //!   the non-identifying ones (`checksum`, `download_url`, `file_name`,
 //!   `vcs_url`) are dropped, and the rest are sorted by key;
+//! - a `cargo` purl's git `vcs_url` adds its repository (without branch or
+//!   commit) as `repository_url`, as Cargo.lock's source does: a git fork
+//!   is another package than the crates.io crate;
 //! - a subpath keeps its segments without empty, `.` or `..` parts;
 //! - the result is written back in canonical form (`@` in an npm scope as
 //!   `%40`), so `pkg:npm/%40types/node` and `pkg:NPM/@types/Node` agree.
@@ -186,6 +189,19 @@ impl Purl {
                 }
             }
         }
+        if self.ty == "cargo" && !self.qualifiers.iter().any(|(k, _)| k == "repository_url") {
+            // A crate from git is another package than the crates.io one of
+            // that name (a fork swapped in): its repository (vcs_url without
+            // the commit) is part of the identity, as Cargo.lock has it.
+            let repo = self
+                .qualifiers
+                .iter()
+                .find(|(k, _)| k == "vcs_url")
+                .and_then(|(_, v)| git_repository(v));
+            if let Some(repo) = repo {
+                self.qualifiers.push(("repository_url".to_string(), repo));
+            }
+        }
         self.qualifiers
             .retain(|(k, _)| !NON_IDENTIFYING.contains(&k.as_str()));
         self.qualifiers.sort();
@@ -256,6 +272,21 @@ pub fn vcs_commit(url: &str, sep: char) -> Option<String> {
     let (_, tail) = url.rsplit_once(sep)?;
     ((7..=64).contains(&tail.len()) && tail.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| tail.to_ascii_lowercase())
+}
+
+/// The repository of a git source without branch, rev or commit:
+/// `git+https://h/r?branch=main#<hex>` (Cargo.lock) and
+/// `git+https://h/r?branch=main@<hex>` (cargo-cyclonedx's vcs_url) are both
+/// `git+https://h/r`. None unless it starts with `git+`.
+pub fn git_repository(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("git+")?;
+    let repo = match rest.find(['?', '#']) {
+        Some(end) => &rest[..end],
+        None if vcs_commit(rest, '@').is_some() => rest.rsplit_once('@').map_or(rest, |(r, _)| r),
+        None => rest,
+    };
+    let repo = repo.trim_end_matches('/');
+    (!repo.is_empty()).then(|| format!("git+{repo}"))
 }
 
 /// PEP 503 name normalization: lowercase, runs of `-_.` become `-`.
@@ -372,7 +403,24 @@ mod tests {
             "pkg:cargo/auditable-extract@0.3.2?vcs_url=git%2Bhttps://github.com/rust-secure-code/cargo-auditable.git@DA85607fb1a09435d77288ccf05a92b2e8ec3f71",
         )
         .unwrap();
-        assert_eq!(p.identity(), "pkg:cargo/auditable-extract");
+        assert_eq!(
+            p.identity(),
+            "pkg:cargo/auditable-extract?repository_url=git+https:%2F%2Fgithub.com%2Frust-secure-code%2Fcargo-auditable.git"
+        );
+        assert_eq!(
+            git_repository("git+https://github.com/x/y?branch=main#abc1234"),
+            Some("git+https://github.com/x/y".into())
+        );
+        assert_eq!(
+            git_repository("git+https://github.com/x/y?branch=main@abc1234"),
+            Some("git+https://github.com/x/y".into())
+        );
+        assert_eq!(git_repository("https://github.com/x/y"), None);
+        // Only cargo: a PyPI vcs_url stays non-identifying (pip freeze has none).
+        assert_eq!(
+            id("pkg:pypi/foo@1?vcs_url=git%2Bhttps://x/foo@abc1234"),
+            "pkg:pypi/foo"
+        );
         assert_eq!(
             p.vcs_commit.as_deref(),
             Some("da85607fb1a09435d77288ccf05a92b2e8ec3f71")

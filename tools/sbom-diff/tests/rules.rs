@@ -620,7 +620,7 @@ fn sigint_while_reading_writes_an_interrupted_summary() {
 }
 
 #[test]
-fn a_git_dependency_moved_to_another_commit_is_hash_changed() {
+fn git_dependencies_a_moved_commit_is_hash_changed_a_swapped_fork_a_new_package() {
     let dir = tempfile::tempdir().unwrap();
     let lock = |commit: &str| {
         format!(
@@ -637,9 +637,11 @@ fn a_git_dependency_moved_to_another_commit_is_hash_changed() {
     assert_eq!(code, 1);
     assert_eq!(
         records[0],
-        json!({"kind":"change","change":"hash_changed","id":"pkg:cargo/foo","name":"foo",
+        json!({"kind":"change","change":"hash_changed",
+            "id":"pkg:cargo/foo?repository_url=git+https:%2F%2Fgithub.com%2Fx%2Ffoo","name":"foo",
             "ecosystem":"cargo","old_version":"1.0.0","new_version":"1.0.0",
-            "old_purl":"pkg:cargo/foo@1.0.0","new_purl":"pkg:cargo/foo@1.0.0",
+            "old_purl":"pkg:cargo/foo@1.0.0?repository_url=git+https:%2F%2Fgithub.com%2Fx%2Ffoo",
+            "new_purl":"pkg:cargo/foo@1.0.0?repository_url=git+https:%2F%2Fgithub.com%2Fx%2Ffoo",
             "old_hashes":{"GIT":c1},"new_hashes":{"GIT":c2}})
     );
     // cargo-cyclonedx writes the same source as vcs_url=git+URL@COMMIT: the
@@ -655,6 +657,34 @@ fn a_git_dependency_moved_to_another_commit_is_hash_changed() {
     let (code, records) = diff(&a, &s2, &["--fail-on", "hash_changed"]);
     assert_eq!(code, 1);
     assert_eq!(records[0]["change"], "hash_changed");
+    // The crates.io crate swapped for a git fork at the same version: another
+    // package (removed + added), not silence.
+    let registry = lock(c1).replace(
+        "source = \"git+https://github.com/x/foo?branch=main#1111111111111111111111111111111111111111\"",
+        "source = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"aa\"",
+    );
+    let r = write(dir.path(), "registry.lock", &registry);
+    let (code, records) = diff(&r, &a, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        kinds(&records),
+        vec![
+            t("removed", "pkg:cargo/foo", "1.0.0", ""),
+            t(
+                "added",
+                "pkg:cargo/foo?repository_url=git+https:%2F%2Fgithub.com%2Fx%2Ffoo",
+                "",
+                "1.0.0"
+            ),
+            t("dependency_removed", "pkg:cargo/foo", "", ""),
+            t(
+                "dependency_added",
+                "pkg:cargo/foo?repository_url=git+https:%2F%2Fgithub.com%2Fx%2Ffoo",
+                "",
+                ""
+            ),
+        ]
+    );
 }
 
 #[test]
