@@ -81,6 +81,7 @@ impl<W: Write> Write for HashingWrite<W> {
 }
 
 pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
+    refuse_output_inside(dir, output)?;
     let manifest_path = dir.join(MANIFEST);
     let bytes = fs::read(&manifest_path).map_err(|e| {
         Error::io(manifest_path.display(), e)
@@ -164,6 +165,28 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
         bytes,
         sha256,
     })
+}
+
+/// An archive written into the bundle would be an unsealed extra file:
+/// `verify` would fail and the next `pack` would refuse the tree.
+fn refuse_output_inside(dir: &Path, output: &Path) -> Result<()> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let (Ok(root), Ok(parent)) = (fs::canonicalize(dir), fs::canonicalize(parent)) else {
+        // Either is missing: the walk or the write reports it by name.
+        return Ok(());
+    };
+    if parent.starts_with(&root) {
+        return Err(Error::usage(format!(
+            "-o {}: inside the bundle {}; the archive would become an unsealed file of it",
+            output.display(),
+            dir.display()
+        ))
+        .with_hint("write the archive outside the bundle directory"));
+    }
+    Ok(())
 }
 
 fn append<W: Write>(

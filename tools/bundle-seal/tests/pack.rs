@@ -162,6 +162,30 @@ fn pack_refuses_a_tree_that_differs_from_its_seal() {
     );
 }
 
+/// Regression: `pack rc1 -o rc1/rc1.tar` wrote the archive into the bundle,
+/// which then failed verify (an extra file) and could not be packed again.
+#[test]
+fn pack_refuses_to_write_the_archive_inside_the_bundle() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+    for target in ["rc1/rc1.tar", "rc1/soak/rc1.tar", "rc1/../rc1/x.tar"] {
+        let out = w.run(&["pack", "rc1", "-o", target]);
+        assert_eq!(code(&out), 2, "{target}");
+        assert_eq!(
+            stderr_text(&out),
+            format!(
+                "bundle-seal: error: -o {target}: inside the bundle rc1; the archive would \
+                 become an unsealed file of it\n\
+                 bundle-seal: hint: write the archive outside the bundle directory\n"
+            )
+        );
+    }
+    w.ok(&["verify", "rc1", "--pub", "k.pub"]);
+    // Next to the bundle is fine, also when named from inside it.
+    w.ok(&["pack", "rc1", "-o", "rc1/../rc1.tar"]);
+}
+
 /// An archive with one raw entry whose name bytes are written directly
 /// (the tar crate refuses to build `..` names itself).
 fn hostile_tar(name: &[u8], kind: tar::EntryType, link: Option<&str>) -> Vec<u8> {
