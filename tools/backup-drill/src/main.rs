@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 
-use backup_drill::cli::Cli;
-use clap::Parser;
-
 fn main() -> ExitCode {
-    common::runner::run("backup-drill", || backup_drill::run(Cli::parse()))
+    let cli = common::runner::parse_args::<backup_drill::cli::Cli>("backup-drill");
+    common::runner::run("backup-drill", || backup_drill::run(cli))
 }

@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use pii_scrub::cli::Cli;
-
 fn main() -> ExitCode {
-    common::runner::run("pii-scrub", || pii_scrub::run(Cli::parse()))
+    let cli = common::runner::parse_args::<pii_scrub::cli::Cli>("pii-scrub");
+    common::runner::run("pii-scrub", || pii_scrub::run(cli))
 }
