@@ -77,10 +77,12 @@ fn read_head(file: &mut File, name: &str) -> Result<(u64, String)> {
     if len == 0 {
         return Ok((0, GENESIS.to_string()));
     }
-    // Read backwards until the last line is whole.
-    let mut tail: Vec<u8> = Vec::new();
+    // Read backwards until the last non-blank line is whole. Blank lines
+    // (an editor's final newline, CRLF) are skipped, as verify skips them.
+    let mut buf: Vec<u8> = Vec::new();
     let mut pos = len;
-    loop {
+    let mut last_byte_checked = false;
+    let tail = loop {
         let step = (64 * 1024u64).min(pos);
         pos -= step;
         let mut chunk = vec![0u8; step as usize];
@@ -88,29 +90,38 @@ fn read_head(file: &mut File, name: &str) -> Result<(u64, String)> {
             .map_err(|e| Error::io(name, e))?;
         file.read_exact(&mut chunk)
             .map_err(|e| Error::io(name, e))?;
-        chunk.extend_from_slice(&tail);
-        tail = chunk;
-        if tail.last() != Some(&b'\n') {
-            return Err(Error::new(format!(
-                "{name}: the last line is incomplete (a crash mid-append?)"
-            ))
-            .with_hint("run 'bundle-seal chain verify' and repair the log before appending"));
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+        if !last_byte_checked {
+            last_byte_checked = true;
+            if buf.last() != Some(&b'\n') {
+                return Err(Error::new(format!(
+                    "{name}: the last line is incomplete (a crash mid-append?)"
+                ))
+                .with_hint("run 'bundle-seal chain verify' and repair the log before appending"));
+            }
         }
-        let body = &tail[..tail.len() - 1];
+        let end = buf
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        let body = &buf[..end];
         if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
-            tail = body[i + 1..].to_vec();
-            break;
+            break body[i + 1..].to_vec();
         }
         if pos == 0 {
-            tail = body.to_vec();
-            break;
+            if body.is_empty() {
+                // Only blank lines: an empty chain.
+                return Ok((0, GENESIS.to_string()));
+            }
+            break body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body).to_vec();
         }
-        if tail.len() > DEFAULT_MAX_LINE {
+        if body.len() > DEFAULT_MAX_LINE {
             return Err(Error::new(format!(
                 "{name}: last line is longer than {DEFAULT_MAX_LINE} bytes"
             )));
         }
-    }
+    };
     let last: Value = serde_json::from_slice(&tail).map_err(|e| {
         Error::new(format!(
             "{name}: last line: {}",

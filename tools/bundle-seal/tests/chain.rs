@@ -511,3 +511,37 @@ fn an_unsigned_log_verifies_with_the_key_unless_signatures_are_required() {
         (1, "receipt is not signed".into())
     );
 }
+
+/// Regression: a log ending in a blank line (an editor's extra newline, or
+/// CRLF) verified, but append failed with 'last line: invalid JSON'. Append
+/// now skips trailing blank lines as verify does, and links to the real head.
+#[test]
+fn append_after_trailing_blank_lines_links_to_the_last_receipt() {
+    let w = Work::new();
+    log(&w, 2, false);
+    let mut text = fs::read_to_string(w.path("audit.jsonl")).unwrap();
+    text = text.replace('\n', "\r\n") + "\n  \r\n";
+    fs::write(w.path("audit.jsonl"), &text).unwrap();
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["chain", "append", "audit.jsonl"])
+        .write_stdin("{\"event\":\"late\"}\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    assert_eq!(jsonl(&out.stdout)[0]["seq"], 3);
+    let v = w.ok(&["chain", "verify", "audit.jsonl"]);
+    assert_eq!(summary(&v)["figures"]["receipts"], 3);
+
+    // A log of blank lines only is an empty chain: the first receipt is seq 1.
+    fs::write(w.path("blank.jsonl"), "\n\n").unwrap();
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["chain", "append", "blank.jsonl"])
+        .write_stdin("{\"event\":\"first\"}\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    assert_eq!(jsonl(&out.stdout)[0]["seq"], 1);
+    w.ok(&["chain", "verify", "blank.jsonl"]);
+}
