@@ -188,7 +188,8 @@ fn pointer_of(path: &[(usize, Option<usize>)], at: usize) -> String {
         .collect()
 }
 
-/// One component, or None for one the options say to skip.
+/// One component, or an error naming its JSON pointer (no purl and no name,
+/// a bad purl, no version without --allow-unversioned).
 fn component(
     file: &str,
     pointer: &dyn Fn() -> String,
