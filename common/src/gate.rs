@@ -48,8 +48,15 @@ pub struct Gate {
     pub name: String,
     pub op: Op,
     pub limit: f64,
+    /// A value that is not a number (0/0) is written as `null` and read
+    /// back as NaN, which never passes.
+    #[serde(deserialize_with = "null_as_nan")]
     pub value: f64,
     pub pass: bool,
+}
+
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Gate {
@@ -113,6 +120,10 @@ mod tests {
         );
         assert!(Gate::at_most("divergences", 0.0, 0.0).pass);
         assert!(!Gate::at_most("x", 1.0, f64::NAN).pass);
+        let nan = serde_json::to_string(&Gate::at_most("error_rate", 0.005, f64::NAN)).unwrap();
+        assert!(nan.contains(r#""value":null"#), "{nan}");
+        let back: Gate = serde_json::from_str(&nan).unwrap();
+        assert!(back.value.is_nan() && !back.pass);
         assert_eq!(Verdict::of(&[]), Verdict::Pass);
         assert_eq!(Verdict::of(&[g]), Verdict::Fail);
     }

@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 use crate::input::{Input, InputDigest};
 use crate::lines::{LineReader, DEFAULT_MAX_LINE};
 
+/// The hint for a strict-mode error in tools that offer `--skip-invalid`.
+pub const SKIP_INVALID_HINT: &str =
+    "fix the line, or pass --skip-invalid to report bad lines and go on";
+
 /// A line that could not be read as a record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Invalid {
@@ -25,13 +29,13 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    /// The strict-mode error for this line.
+    /// The strict-mode error for this line (`FILE:LINE:COLUMN: reason`).
+    /// Tools that offer `--skip-invalid` add a hint saying so.
     pub fn to_error(&self) -> Error {
         match self.column {
             Some(col) => Error::at_column(&self.file, self.line, col, &self.reason),
             None => Error::at(&self.file, self.line, &self.reason),
         }
-        .with_hint("fix the line, or pass --skip-invalid to report bad lines and go on")
     }
 }
 

@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 
-use bundle_seal::cli::Cli;
-use clap::Parser;
-
 fn main() -> ExitCode {
-    common::runner::run("bundle-seal", || bundle_seal::run(Cli::parse()))
+    let cli = common::runner::parse_args::<bundle_seal::cli::Cli>("bundle-seal");
+    common::runner::run("bundle-seal", || bundle_seal::run(cli))
 }

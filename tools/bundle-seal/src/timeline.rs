@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::gate::Gate;
 use common::input::Input;
-use common::jsonl::{Item, JsonlReader};
+use common::jsonl::{Item, JsonlReader, SKIP_INVALID_HINT};
 use common::lines::DEFAULT_MAX_LINE;
 use common::summary::SummaryBuilder;
 use common::{Outcome, Result};
@@ -63,7 +63,7 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
                 Item::Record { line, value } => (line, value),
                 Item::Invalid(bad) => {
                     if !cfg.skip_invalid {
-                        return Err(bad.to_error());
+                        return Err(bad.to_error().with_hint(SKIP_INVALID_HINT));
                     }
                     invalid += 1;
                     out.write(&serde_json::json!({

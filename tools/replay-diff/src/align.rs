@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use common::interrupt;
-use common::jsonl::{Invalid, Item};
+use common::jsonl::{Invalid, Item, SKIP_INVALID_HINT};
 use common::{Error, Result};
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -129,7 +129,7 @@ impl State<'_> {
 
     fn invalid(&mut self, bad: Invalid) -> Result<()> {
         if !self.config.skip_invalid {
-            return Err(bad.to_error());
+            return Err(bad.to_error().with_hint(SKIP_INVALID_HINT));
         }
         self.tally.invalid += 1;
         self.reporter.invalid(&bad)

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    common::runner::run("sbom-diff", || sbom_diff::run(sbom_diff::cli::Cli::parse()))
+    let cli = common::runner::parse_args::<sbom_diff::cli::Cli>("sbom-diff");
+    common::runner::run("sbom-diff", || sbom_diff::run(cli))
 }
