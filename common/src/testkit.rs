@@ -87,3 +87,10 @@ pub fn wait_for_signal_handler(pid: u32, signal: i32) {
         std::thread::yield_now();
     }
 }
+
+/// Sends `signal` to process `pid` (no `kill` binary needed: procps may be absent).
+pub fn send_signal(pid: u32, signal: i32) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+    let signal = nix::sys::signal::Signal::try_from(signal).unwrap();
+    nix::sys::signal::kill(pid, signal).unwrap();
+}

@@ -616,13 +616,9 @@ fn wait_for_sigint_handler(pid: u32) {
     common::testkit::wait_for_signal_handler(pid, 2);
 }
 
-/// SIGINT through the `kill` utility, as a person at a shell would send it.
+/// SIGINT, as Ctrl-C at a shell sends it.
 fn send_sigint(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::testkit::send_signal(pid, 2);
 }
 
 #[test]
