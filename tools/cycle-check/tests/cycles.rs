@@ -75,6 +75,39 @@ fn args<'a>(head: &'a [&'a str], cmd: &'a [String]) -> Vec<&'a str> {
     v
 }
 
+/// One run of cycle-check over the demo service started with `faults`:
+/// `ready` is the probe with `{port}` standing for the service's port,
+/// `flags` go before `--`, and the service output goes to `log`. Bind
+/// `_dir` when destructuring: it keeps the log and database alive.
+struct DemoRun {
+    run: Run,
+    log: std::path::PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn cycle_demo(faults: &[&str], ready: &str, flags: &[&str]) -> DemoRun {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("svc.log");
+    let cmd = demo_cmd(dir.path(), port, faults);
+    let ready = ready.replace("{port}", &port.to_string());
+    let mut head = vec![
+        "--ready",
+        ready.as_str(),
+        "--service-log",
+        log.to_str().unwrap(),
+    ];
+    head.extend_from_slice(flags);
+    let run = cycle_check(&args(&head, &cmd));
+    DemoRun {
+        run,
+        log,
+        port,
+        _dir: dir,
+    }
+}
+
 /// The pid a `fault: WHAT pid N` line of the service log names (last cycle's).
 fn fault_pid(log: &Path, what: &str) -> i32 {
     let text = std::fs::read_to_string(log).unwrap();
@@ -219,24 +252,11 @@ fn ten_clean_cycles_pass_and_health_is_sampled() {
 
 #[test]
 fn a_double_forked_orphan_is_found_reported_and_killed() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let log = dir.path().join("svc.log");
-    let cmd = demo_cmd(dir.path(), port, &["--orphan"]);
-    let ready = format!("tcp://127.0.0.1:{port}");
-    let run = cycle_check(&args(
-        &[
-            "--cycles",
-            "1",
-            "--ready",
-            &ready,
-            "--settle",
-            "50ms",
-            "--service-log",
-            log.to_str().unwrap(),
-        ],
-        &cmd,
-    ));
+    let DemoRun { run, log, _dir, .. } = cycle_demo(
+        &["--orphan"],
+        "tcp://127.0.0.1:{port}",
+        &["--cycles", "1", "--settle", "50ms"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let c = run.cycles()[0];
     assert_eq!(c["causes"], json!(["orphans"]));
@@ -260,22 +280,8 @@ fn a_double_forked_orphan_is_found_reported_and_killed() {
 
 #[test]
 fn an_unreaped_zombie_is_reported_with_its_parent() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let log = dir.path().join("svc.log");
-    let cmd = demo_cmd(dir.path(), port, &["--zombie"]);
-    let ready = format!("tcp://127.0.0.1:{port}");
-    let run = cycle_check(&args(
-        &[
-            "--cycles",
-            "1",
-            "--ready",
-            &ready,
-            "--service-log",
-            log.to_str().unwrap(),
-        ],
-        &cmd,
-    ));
+    let DemoRun { run, log, _dir, .. } =
+        cycle_demo(&["--zombie"], "tcp://127.0.0.1:{port}", &["--cycles", "1"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let c = run.cycles()[0];
     assert_eq!(c["causes"], json!(["zombies"]));
@@ -293,24 +299,16 @@ fn an_unreaped_zombie_is_reported_with_its_parent() {
 
 #[test]
 fn a_child_holding_the_port_is_a_leaked_port() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let log = dir.path().join("svc.log");
-    let cmd = demo_cmd(dir.path(), port, &["--hold-port"]);
-    let ready = format!("http://127.0.0.1:{port}/v1/health");
-    let run = cycle_check(&args(
-        &[
-            "--cycles",
-            "1",
-            "--ready",
-            &ready,
-            "--settle",
-            "50ms",
-            "--service-log",
-            log.to_str().unwrap(),
-        ],
-        &cmd,
-    ));
+    let DemoRun {
+        run,
+        log,
+        port,
+        _dir,
+    } = cycle_demo(
+        &["--hold-port"],
+        "http://127.0.0.1:{port}/v1/health",
+        &["--cycles", "1", "--settle", "50ms"],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let c = run.cycles()[0];
     assert_eq!(c["causes"], json!(["orphans", "leaked_ports"]));
