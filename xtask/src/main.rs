@@ -28,7 +28,7 @@ fn tools() -> Vec<Command> {
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let result = match task.as_str() {
         "man" => generate(&root.join("man")),
         _ => {
