@@ -94,3 +94,104 @@ pub fn send_signal(pid: u32, signal: i32) {
     let signal = nix::sys::signal::Signal::try_from(signal).unwrap();
     nix::sys::signal::kill(pid, signal).unwrap();
 }
+
+/// True when env `CI` is set to anything but empty, `false` or `0`: then a
+/// test must never skip because something it needs is missing.
+pub fn in_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+fn ci_value_means_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
+/// Peer programs the tests check against, how to confirm it is the right one
+/// (`--version` output must contain the text), and how to install it.
+const TOOLS: &[(&str, &[&str], &str, &str)] = &[
+    ("minisign", &["-v"], "minisign", "apt-get install minisign"),
+    ("sqlite3", &["-version"], "", "apt-get install sqlite3"),
+    ("tar", &["--version"], "GNU tar", "apt-get install tar"),
+];
+
+/// True when the peer program `name` is installed (for `tar`: GNU tar).
+///
+/// When it is not: with [`in_ci`], panics with how to install it (a test in
+/// CI never passes by skipping); otherwise writes a loud notice and returns
+/// false, and the caller skips its check. The notice goes straight to the
+/// stderr stream, which the test harness does not capture, so a skip is
+/// visible in a plain `cargo test` run.
+pub fn require_tool(name: &str) -> bool {
+    let (args, must_say, install) = TOOLS
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map_or((&["--version"][..], "", "install it"), |(_, a, s, i)| {
+            (*a, *s, *i)
+        });
+    let found = std::process::Command::new(name)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|out| {
+            let said = [out.stdout, out.stderr].concat();
+            String::from_utf8_lossy(&said).contains(must_say)
+        });
+    let what = if must_say.is_empty() {
+        format!("`{name}` is not installed")
+    } else {
+        format!("`{name}` is not installed, or is not {must_say}")
+    };
+    require(&what, found, install)
+}
+
+/// Like [`require_tool`] for a capability that is not a program (say,
+/// `mknod` of a device node, which needs root): `available` is whether it is
+/// here, `what` says what is missing, `how` how to get it.
+pub fn require(what: &str, available: bool, how: &str) -> bool {
+    if available {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    if in_ci() {
+        panic!("{what}, and CI is set: {test} must not skip ({how})");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** NOTICE: SKIPPED part of {test}: {what} ({how}; with CI set this fails) ***\n"
+    );
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_any_value_but_empty_false_or_zero() {
+        for (value, ci) in [
+            (None, false),
+            (Some(""), false),
+            (Some("false"), false),
+            (Some("0"), false),
+            (Some("true"), true),
+            (Some("1"), true),
+            (Some("yes"), true),
+        ] {
+            assert_eq!(ci_value_means_ci(value), ci, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_tool_fails_in_ci_and_skips_loudly_elsewhere() {
+        let got = std::panic::catch_unwind(|| require_tool("hardgate-no-such-tool"));
+        if in_ci() {
+            assert!(got.is_err(), "a missing tool passed in CI");
+        } else {
+            assert_eq!(got.ok(), Some(false));
+        }
+        assert!(require_tool("sh"));
+    }
+}

@@ -141,7 +141,10 @@ fn drill_while_writing(mode: &str) {
             format!("ok\n{orders}\n")
         );
     } else {
-        eprintln!("sqlite3 CLI not installed: skipping the cross-check");
+        assert!(
+            !common::testkit::require_tool("sqlite3"),
+            "sqlite3 did not run"
+        );
     }
 }
 

@@ -463,14 +463,17 @@ fn symlinks_devices_sockets_and_fifos_are_refused_by_name() {
 
     // /dev/null as a device node cannot be created without privileges we may
     // lack, so the device case is checked where one can be made.
-    if nix::sys::stat::mknod(
-        &w.path("rc1/null"),
-        nix::sys::stat::SFlag::S_IFCHR,
-        nix::sys::stat::Mode::from_bits_truncate(0o644),
-        nix::sys::stat::makedev(1, 3),
-    )
-    .is_ok()
-    {
+    if common::testkit::require(
+        "mknod of a character device failed",
+        nix::sys::stat::mknod(
+            &w.path("rc1/null"),
+            nix::sys::stat::SFlag::S_IFCHR,
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+            nix::sys::stat::makedev(1, 3),
+        )
+        .is_ok(),
+        "run the tests as root",
+    ) {
         let err = stderr_text(&w.run(&["seal", "rc1", "--key", "k.key"]));
         assert!(err.contains("rc1/null: is a character device"), "{err}");
         fs::remove_file(w.path("rc1/null")).unwrap();

@@ -7,7 +7,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output};
+use std::process::Output;
 
 #[allow(unused_imports)]
 pub use common::testkit::{jsonl, of_kind, stderr_text, summary};
@@ -110,17 +110,9 @@ impl Work {
     }
 }
 
-/// True when `minisign` can be run. Without it, the test is skipped with a
-/// printed notice, unless CI is set: then its absence is a failure.
+/// True when `minisign` can be run; see `common::testkit::require_tool`.
 pub fn have_minisign() -> bool {
-    let found = StdCommand::new("minisign").arg("-v").output().is_ok();
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!("minisign is not installed, and CI is set: the interop tests must run (apt-get install minisign)");
-        }
-        eprintln!("NOTICE: minisign not found; skipping the minisign interop test (install it: apt-get install minisign)");
-    }
-    found
+    common::testkit::require_tool("minisign")
 }
 
 pub fn mode(path: &Path) -> u32 {
