@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde::Serialize;
 
+use crate::attribution;
 use crate::config::{Config, Start};
 use crate::output::OutputHub;
 use crate::probe::{humanize, Probe};
@@ -187,7 +188,13 @@ impl Runner<'_> {
 
         if last && readiness.ready {
             if let Some(health) = &self.config.health {
-                if !self.health_phase(&health.probe, health.interval, health.duration, n)? {
+                if !self.health_phase(
+                    &health.probe,
+                    health.interval,
+                    health.duration,
+                    n,
+                    svc.main,
+                )? {
                     return Ok(Outcome::Interrupted);
                 }
             }
@@ -390,11 +397,25 @@ impl Runner<'_> {
                 && svc.main == Some(svc.started)
                 && matches!(self.config.start, Start::Shell(_));
             attempts += 1;
-            let last_error = match probe.check(self.hub, since) {
+            let result = probe.check(self.hub, since);
+            // Taken before the attribution below: that is our cost, not the service's.
+            let ready_ms = common::clock::ms(t0.elapsed());
+            let not_ready = |error: String, cause| Readiness {
+                ready: false,
+                ready_ms: None,
+                attempts,
+                error: Some(error),
+                cause: Some(cause),
+            };
+            let last_error = match result {
                 Ok(()) if !pidfile_pending => {
+                    // Another process on the port would answer just as well.
+                    if let Err(e) = self.answered_by_service(probe, svc.main) {
+                        return not_ready(e, "foreign_listener");
+                    }
                     return Readiness {
                         ready: true,
-                        ready_ms: Some(common::clock::ms(t0.elapsed())),
+                        ready_ms: Some(ready_ms),
                         attempts,
                         error: None,
                         cause: None,
@@ -402,13 +423,6 @@ impl Runner<'_> {
                 }
                 Ok(()) => "probe passed but the pidfile names no process of ours yet".to_string(),
                 Err(e) => e,
-            };
-            let not_ready = |error: String, cause| Readiness {
-                ready: false,
-                ready_ms: None,
-                attempts,
-                error: Some(error),
-                cause: Some(cause),
             };
             if let Start::Shell(_) = self.config.start {
                 if let Some(exit) = svc.started_exit.filter(|e| e.code != Some(0)) {
@@ -454,6 +468,40 @@ impl Runner<'_> {
         }
     }
 
+    /// The processes that make up the service: every live descendant of
+    /// cycle-check, and a --pidfile main process that is not one (started
+    /// through a service manager) with its own descendants.
+    fn service_pids(&self, main: Option<i32>) -> Vec<i32> {
+        let table = procfs::scan();
+        let mut pids: Vec<i32> = procfs::descendants(&table, self.sup.me())
+            .iter()
+            .filter(|p| !p.is_zombie())
+            .map(|p| p.pid)
+            .collect();
+        if let Some(main) = main.filter(|m| !pids.contains(m)) {
+            pids.push(main);
+            pids.extend(procfs::descendants(&table, main).iter().map(|p| p.pid));
+        }
+        pids
+    }
+
+    /// For a probe that just passed: Ok when no process outside the service
+    /// listens where the probe connected, else who does.
+    fn answered_by_service(&self, probe: &Probe, main: Option<i32>) -> Result<(), String> {
+        let Some(addr) = probe.addr() else {
+            return Ok(());
+        };
+        let foreign = attribution::foreign_listeners(addr, &self.service_pids(main));
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        let holders: Vec<String> = foreign.iter().map(ToString::to_string).collect();
+        Err(format!(
+            "the probe was answered by {}, which is not part of the service",
+            holders.join(" and by ")
+        ))
+    }
+
     /// Probes every interval for the duration; false on Ctrl-C.
     fn health_phase(
         &mut self,
@@ -461,6 +509,7 @@ impl Runner<'_> {
         interval: Duration,
         duration: Duration,
         n: u64,
+        main: Option<i32>,
     ) -> common::Result<bool> {
         let start = Instant::now();
         let mut seq = 0u64;
@@ -482,7 +531,9 @@ impl Runner<'_> {
             loop {
                 attempts += 1;
                 t = Instant::now();
-                result = probe.check(self.hub, since);
+                result = probe
+                    .check(self.hub, since)
+                    .and_then(|()| self.answered_by_service(probe, main));
                 if result.is_ok() || attempts >= self.config.failure_threshold {
                     break;
                 }

@@ -18,6 +18,7 @@ use common::gate::Gate;
 use common::summary::SummaryBuilder;
 use common::Outcome;
 
+pub mod attribution;
 pub mod cli;
 pub mod config;
 pub mod cycle;
@@ -51,6 +52,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
             summary.input(&path.to_string_lossy(), digest);
         }
     }
+    check_before_first_start(&config, &hub)?;
     let mut records: Vec<CycleRecord> = Vec::new();
     let mut health = HealthTally::default();
     let mut interrupted = false;
@@ -93,6 +95,52 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
     let summary = summary.finish(interrupted);
     out.summary(&summary)?;
     Ok(summary.outcome())
+}
+
+/// Before anything is started, the probes must not already be answered:
+/// no process may listen where an `http://` or `tcp://` probe connects, and
+/// the readiness probe must fail. Otherwise a service that never came up
+/// would pass on another process's answers.
+fn check_before_first_start(config: &Config, hub: &output::OutputHub) -> common::Result<()> {
+    let health = config.health.as_ref().map(|h| ("--health", &h.probe));
+    for (flag, probe) in std::iter::once(("--ready", &config.ready)).chain(health) {
+        let held = |what: String| {
+            common::Error::new(format!(
+                "{flag} {}: {what} before the service is started",
+                probe.text
+            ))
+        };
+        if let Some(addr) = probe.addr() {
+            if let Some(h) = attribution::foreign_listeners(addr, &[]).first() {
+                return Err(
+                    held(format!("{} is already held by {}", h.listener, h.who())).with_hint(
+                        "stop that process or give the service a free port: a probe it \
+                         answers says nothing about the service",
+                    ),
+                );
+            }
+        }
+        // The health probe of a `log:` or `exec:` kind may well pass before
+        // the start (it is only asked once the service is ready).
+        let ask = flag == "--ready" || probe.addr().is_some();
+        if ask && !probe.is_log() && probe.check(hub, 0).is_ok() {
+            return Err(common::Error::new(format!(
+                "{flag} {}: already passes before the service is started, so it cannot \
+                 tell when the service is {}",
+                probe.text,
+                if flag == "--ready" {
+                    "ready"
+                } else {
+                    "healthy"
+                }
+            ))
+            .with_hint(
+                "use a probe that fails until the service is up (http://, tcp://, \
+                 log:REGEX, or an exec: command that checks the service)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP set the shared interrupt flag. Unlike

@@ -101,6 +101,14 @@ impl Probe {
         matches!(self.kind, Kind::Log { .. })
     }
 
+    /// The address an `http://` or `tcp://` probe connects to.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match self.kind {
+            Kind::Http { addr, .. } | Kind::Tcp { addr } => Some(addr),
+            Kind::Exec { .. } | Kind::Log { .. } => None,
+        }
+    }
+
     /// The log-match count this probe compares against (0 for others).
     pub fn log_count(&self, hub: &OutputHub) -> u64 {
         match self.kind {

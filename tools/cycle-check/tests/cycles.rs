@@ -632,7 +632,7 @@ fn a_daemon_writing_its_own_pidfile_after_the_start_script_exits() {
         "--pidfile",
         pf,
         "--ready",
-        "exec:true",
+        &format!("exec:test -s {pf}"),
     ]);
     assert_eq!(run.code, 0, "{} {:?}", run.stderr, run.records);
     let daemon: i64 = std::fs::read_to_string(&pidfile)
@@ -778,7 +778,16 @@ fn unclean_exit_status_and_exec_probe() {
     );
 
     // Dies of the stop signal itself: clean.
-    let run = cycle_check(&["--cycles", "2", "--ready", "exec:true", "--", "sleep", "30"]);
+    let run = cycle_check(&[
+        "--cycles",
+        "2",
+        "--ready",
+        "log:^up$",
+        "--",
+        "sh",
+        "-c",
+        "echo up; exec sleep 30",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.cycles()[0]["signal"], "SIGTERM");
 }
@@ -822,7 +831,7 @@ fn usage_errors_exit_2_with_a_message() {
         (vec!["--ready", "ftp://x", "--", "true"], "cycle-check: error: --ready ftp://x: unknown probe\ncycle-check: hint: probes are http://HOST:PORT/PATH, tcp://HOST:PORT, exec:COMMAND or log:REGEX\n"),
         (vec!["--ready", "exec:true", "--stop-signal", "KILL", "--", "true"], "cycle-check: error: --stop-signal SIGKILL: cannot be caught, so there is no graceful stop to measure\ncycle-check: hint: use TERM (the default), INT or QUIT; SIGKILL is sent after --stop-timeout anyway\n"),
         (vec!["--ready", "exec:true", "--cycles", "0", "--", "true"], "cycle-check: error: --cycles 0: at least one cycle is needed\ncycle-check: hint: see 'cycle-check --help'\n"),
-        (vec!["--ready", "exec:true", "--", "/nonexistent/server"], "cycle-check: error: cannot start /nonexistent/server: No such file or directory\n"),
+        (vec!["--ready", "exec:false", "--", "/nonexistent/server"], "cycle-check: error: cannot start /nonexistent/server: No such file or directory\n"),
         (vec!["--ready", "exec:true", "--service-log", "/nonexistent/dir/svc.log", "--", "true"], "cycle-check: error: --service-log: /nonexistent/dir/svc.log: No such file or directory\n"),
     ] {
         let run = cycle_check(&argv);
@@ -1075,10 +1084,13 @@ fn text_format_for_people() {
             "--cycles",
             "2",
             "--ready",
-            "exec:true",
+            "log:^up$",
+            "--service-log",
+            "/dev/null",
             "--",
-            "sleep",
-            "30",
+            "sh",
+            "-c",
+            "echo up; exec sleep 30",
         ])
         .timeout(Duration::from_secs(60))
         .output()
@@ -1108,4 +1120,156 @@ fn text_format_for_people() {
             "  pass leaked_ports    0 <= 0"
         ]
     );
+}
+
+/// A foreign HTTP server in this test process (not a descendant of
+/// cycle-check): answers every request on `listener` with 200 until the
+/// test process ends.
+fn serve_http_forever(listener: std::net::TcpListener) {
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold");
+            });
+        }
+    });
+}
+
+/// This test process as cycle-check names a holder: `pid N (cmdline)`.
+fn me_as_holder() -> String {
+    let me = std::process::id();
+    let cmd = std::fs::read(format!("/proc/{me}/cmdline")).unwrap();
+    let cmd: Vec<String> = cmd
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    format!("pid {me} ({})", cmd.join(" "))
+}
+
+#[test]
+fn a_port_already_held_before_the_first_start_is_refused_not_passed() {
+    // Regression (issue 13): with another server already on the port, that
+    // server answered every readiness probe and 3 of 3 cycles passed, though
+    // the service never bound the port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    serve_http_forever(listener);
+    let holder = me_as_holder();
+    for probe in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("tcp://127.0.0.1:{port}"),
+    ] {
+        let run = cycle_check(&["--cycles", "3", "--ready", &probe, "--", "sleep", "30"]);
+        assert_eq!(run.code, 2, "{probe}: {:?}", run.records);
+        assert!(run.records.is_empty(), "{:?}", run.records);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "cycle-check: error: --ready {probe}: 127.0.0.1:{port} is already held by {holder} before the service is started\n\
+                 cycle-check: hint: stop that process or give the service a free port: a probe it answers says nothing about the service\n"
+            )
+        );
+    }
+    // The health probe's port is checked too: a held one would pass checks.
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        "log:^up$",
+        "--health",
+        &format!("http://127.0.0.1:{port}/"),
+        "--",
+        "sh",
+        "-c",
+        "echo up; exec sleep 30",
+    ]);
+    assert_eq!(run.code, 2, "{:?}", run.records);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "cycle-check: error: --health http://127.0.0.1:{port}/: 127.0.0.1:{port} is already held by {holder}"
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_ready_probe_that_passes_before_the_start_is_refused() {
+    // An exec: probe that already passes cannot tell a ready service from
+    // one that never came up (or an old instance answering).
+    let run = cycle_check(&["--cycles", "1", "--ready", "exec:true", "--", "sleep", "30"]);
+    assert_eq!(run.code, 2, "{:?}", run.records);
+    assert!(run.records.is_empty());
+    assert_eq!(
+        run.stderr,
+        "cycle-check: error: --ready exec:true: already passes before the service is started, so it cannot tell when the service is ready\n\
+         cycle-check: hint: use a probe that fails until the service is up (http://, tcp://, log:REGEX, or an exec: command that checks the service)\n"
+    );
+}
+
+#[test]
+fn readiness_answered_by_a_foreign_process_fails_the_cycle() {
+    // Cycle 1 starts the demo service, which binds the port. Cycle 2's
+    // service never binds: it asks this test process (not cycle-check's
+    // descendant) to take the port, as an old instance or another service
+    // would. Its answers must not make the cycle ready.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let port = free_port();
+    let go = dir.path().join("go");
+    let taker = {
+        let go = go.clone();
+        std::thread::spawn(move || {
+            wait_for(
+                "cycle 2 to ask for the port",
+                Duration::from_secs(60),
+                || go.exists(),
+            );
+            let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+            std::fs::write(go.with_extension("bound"), "").unwrap();
+            serve_http_forever(l);
+        })
+    };
+    let demo = demo().to_str().unwrap();
+    let script = format!(
+        "if [ -e {d}/cycle1 ]; then touch {d}/go; exec sleep 30; fi; \
+         touch {d}/cycle1; exec {demo} --listen 127.0.0.1:{port} --db {d}/demo.db"
+    );
+    let run = cycle_check(&[
+        "--cycles",
+        "2",
+        "--ready",
+        &format!("http://127.0.0.1:{port}/v1/health"),
+        "--ready-timeout",
+        "30s",
+        "--service-log",
+        &format!("{d}/svc.log"),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    taker.join().unwrap();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let c = run.cycles();
+    assert_eq!(c[0]["causes"], json!([]), "{}", c[0]);
+    assert_eq!(c[1]["causes"], json!(["foreign_listener"]), "{}", c[1]);
+    assert_eq!(c[1]["ready"], false);
+    assert_eq!(c[1]["ready_ms"], Value::Null);
+    assert_eq!(
+        c[1]["ready_error"],
+        format!(
+            "the probe was answered by 127.0.0.1:{port}, held by {}, which is not part of the service",
+            me_as_holder()
+        )
+    );
+    assert_eq!(c[1]["ended_by"], "stop_signal", "{}", c[1]);
+    let s = run.summary();
+    assert_eq!(s["figures"]["failures"], json!({"foreign_listener": 1}));
+    assert!(!gate_pass(s, "failed_cycles"));
 }
