@@ -342,8 +342,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     let hook_dir = match &sources.backup_cmd {
         Some(cmd) => {
             add_root(&mut roots, "hook".into(), "hook", Path::new("backup-cmd"))?;
-            let tmp = repo.root.join("tmp");
-            fs::create_dir_all(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
+            let tmp = repo.tmp_path()?;
             let dir = tempfile::Builder::new()
                 .prefix("hook.")
                 .tempdir_in(&tmp)
@@ -421,7 +420,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     for db in &sources.sqlite {
         let canon = fs::canonicalize(db).map_err(|e| Error::io(db.display(), e))?;
         let name = base_name(&canon)?;
-        let tmp = repo.root.join("tmp");
+        let tmp = repo.tmp_path()?;
         let dir = tempfile::Builder::new()
             .prefix("db.")
             .tempdir_in(&tmp)

@@ -6,7 +6,6 @@
 //! you everything that is wrong in one run.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::time::Instant;
 
 use common::Result;
@@ -87,7 +86,7 @@ pub fn check(repo: &Repo, read_data: bool, quiet: bool) -> Result<CheckReport> {
         .par_iter()
         .map(|(sha, (size, snaps))| {
             let path = repo.object_path(sha);
-            let meta = match fs::symlink_metadata(&path) {
+            let (file_type, len) = match repo.stat_object(sha) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return (
@@ -112,7 +111,7 @@ pub fn check(repo: &Repo, read_data: bool, quiet: bool) -> Result<CheckReport> {
                     )
                 }
             };
-            if !meta.is_file() {
+            if file_type != rustix::fs::FileType::RegularFile {
                 return (
                     Some(error(
                         "not_a_file",
@@ -123,18 +122,17 @@ pub fn check(repo: &Repo, read_data: bool, quiet: bool) -> Result<CheckReport> {
                     0,
                 );
             }
-            if meta.len() != *size {
-                let detail = format!(
-                    "{} has {} bytes, expected {size}",
-                    path.display(),
-                    meta.len()
-                );
+            if len != *size {
+                let detail = format!("{} has {len} bytes, expected {size}", path.display());
                 return (Some(error("size", Some(sha), snaps, detail)), 0);
             }
             if !read_data {
                 return (None, 0);
             }
-            let result = common::digest::sha256_file(&path);
+            let result = repo
+                .open_object(sha)
+                .and_then(common::digest::sha256_reader)
+                .map_err(|e| format!("{}: {e}", path.display()));
             bar.inc(*size);
             match result {
                 Ok((have, n)) if &have == *sha => (None, n),
@@ -147,10 +145,7 @@ pub fn check(repo: &Repo, read_data: bool, quiet: bool) -> Result<CheckReport> {
                     )),
                     n,
                 ),
-                Err(e) => (
-                    Some(error("unreadable", Some(sha), snaps, e.to_string())),
-                    0,
-                ),
+                Err(e) => (Some(error("unreadable", Some(sha), snaps, e)), 0),
             }
         })
         .collect();
@@ -174,22 +169,10 @@ pub fn check(repo: &Repo, read_data: bool, quiet: bool) -> Result<CheckReport> {
 
 /// Objects on disk no snapshot names (left by an interrupted backup).
 fn count_unreferenced(repo: &Repo, named: &BTreeMap<String, (u64, Vec<String>)>) -> u64 {
-    let mut count = 0;
-    let Ok(fans) = fs::read_dir(repo.root.join("objects")) else {
-        return 0;
-    };
-    for fan in fans.flatten() {
-        let Ok(items) = fs::read_dir(fan.path()) else {
-            continue;
-        };
-        for item in items.flatten() {
-            let name = item.file_name();
-            if let Some(name) = name.to_str() {
-                if is_sha256_hex(name) && !named.contains_key(name) {
-                    count += 1;
-                }
-            }
-        }
-    }
-    count
+    repo.stored_objects().map_or(0, |names| {
+        names
+            .iter()
+            .filter(|n| is_sha256_hex(n) && !named.contains_key(n.as_str()))
+            .count() as u64
+    })
 }

@@ -2,9 +2,7 @@
 //! with RTO/RPO gates; `--self-test` proves the checker is alive by
 //! corrupting one object in a scratch copy of the repository.
 
-use std::fs;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -232,18 +230,23 @@ fn self_test(
     };
     let dir = tempdir(scratch, "backup-drill-selftest.")?;
     let copy = Repo::open_or_init(&dir.path().join("repo"))?;
-    let snap_src = repo.root.join("snapshots").join(format!("{id}.jsonl"));
-    let snap_dst = copy.root.join("snapshots").join(format!("{id}.jsonl"));
-    fs::copy(&snap_src, &snap_dst).map_err(|e| Error::io(snap_src.display(), e))?;
+    copy.write_manifest(m)?;
     for (sha, _) in &objects {
-        let from = repo.object_path(sha);
-        let to = copy.object_path(sha);
-        if *sha == victim || fs::hard_link(&from, &to).is_err() {
-            fs::copy(&from, &to).map_err(|e| Error::io(from.display(), e))?;
+        if *sha != victim {
+            copy.link_or_copy_from(repo, sha)?;
         }
     }
-    let target = copy.object_path(victim);
-    flip_byte(&target, victim_size / 2)?;
+    // The victim is a corrupted copy under the original's name.
+    let path = repo.object_path(victim);
+    let mut bytes = Vec::new();
+    repo.open_object(victim)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path.display(), e))?;
+    if let Some(b) = bytes.get_mut((victim_size / 2) as usize) {
+        *b ^= 0xff;
+    }
+    copy.put_bytes(victim, &bytes)?;
+    copy.publish()?;
     let report = check::check(&copy, true, true)?;
     let caught = report.errors.len() == 1
         && report.errors[0].what == "sha256"
@@ -262,22 +265,4 @@ fn self_test(
     });
     out.write(&step)?;
     Ok(caught)
-}
-
-fn flip_byte(path: &Path, at: u64) -> Result<()> {
-    fs::set_permissions(path, fs::Permissions::from_mode(0o644))
-        .map_err(|e| Error::io(path.display(), e))?;
-    let mut f = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io(path.display(), e))?;
-    let mut byte = [0u8; 1];
-    let io = |e| Error::io(path.display(), e);
-    f.seek(SeekFrom::Start(at)).map_err(io)?;
-    f.read_exact(&mut byte).map_err(io)?;
-    byte[0] ^= 0xff;
-    f.seek(SeekFrom::Start(at)).map_err(io)?;
-    f.write_all(&byte).map_err(io)?;
-    f.sync_all().map_err(io)
 }

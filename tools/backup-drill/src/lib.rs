@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod check;
 pub mod cli;
+pub mod dirfd;
 pub mod hooks;
 pub mod manifest;
 pub mod repo;

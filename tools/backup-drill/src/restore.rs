@@ -304,7 +304,8 @@ fn restore_file(
     let object = repo.object_path(sha);
     // An "object" that is a symlink planted in a hostile repository must
     // not make us copy some other file of this machine, nor a FIFO hang us.
-    let mut src = crate::repo::open_regular(&object)
+    let mut src = repo
+        .open_object(sha)
         .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
     let mut dst = OpenOptions::new()
         .write(true)
