@@ -192,9 +192,11 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
 
-    /// Restore into a non-empty directory, replacing files in the way. A
-    /// symlink in the way is replaced only by a symlink: a file or directory
-    /// is never written where a link was planted (that is an error).
+    /// Restore into a non-empty directory, replacing files in the way (each
+    /// written under a temporary name and renamed over the old one, so a
+    /// failure keeps the old file). A symlink in the way is replaced only by
+    /// a symlink: a file or directory is never written where a link was
+    /// planted (that is an error).
     #[arg(long)]
     pub force: bool,
 

@@ -14,7 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -232,15 +232,17 @@ pub fn restore_staged(
     Ok(report)
 }
 
-/// Clears the way for a non-directory at `path`: with `force`, an existing
-/// file or symlink is removed (removing a link never touches its target).
-fn clear(path: &Path, force: bool) -> Result<()> {
+/// Clears the way for a non-directory at `path`. Something already there
+/// is refused unless `force`; with `force` it is kept (the new file is
+/// renamed over it) unless `remove`. A directory in the way is an error.
+fn clear(path: &Path, force: bool, remove: bool) -> Result<()> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => Err(Error::new(format!(
             "{}: a directory is in the way of a restored file",
             path.display()
         ))),
-        Ok(_) if force => fs::remove_file(path).map_err(|e| Error::io(path.display(), e)),
+        Ok(_) if force && remove => fs::remove_file(path).map_err(|e| Error::io(path.display(), e)),
+        Ok(_) if force => Ok(()),
         Ok(_) => Err(Error::new(format!("{}: already exists", path.display()))
             .with_hint("pass --force to overwrite")),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -285,6 +287,67 @@ fn copy_hashing(
     Ok((hex::encode(hasher.finalize()), copied))
 }
 
+/// Where a restored file is written: straight to its name in a clean
+/// target, or (with `force`) to a temporary name in the same directory that
+/// is renamed over the old file only once complete, so a failure (a full
+/// disk, a damaged object) keeps the old file whole.
+enum Dest {
+    Direct(fs::File),
+    Replace(tempfile::NamedTempFile),
+}
+
+impl Dest {
+    fn open(path: &Path, force: bool) -> Result<Dest> {
+        clear(path, force, false)?;
+        if force {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // tempfile creates with O_EXCL (never through a planted link).
+            let tmp = tempfile::Builder::new()
+                .prefix(&format!(".{name}."))
+                .suffix(".restore-tmp")
+                .permissions(fs::Permissions::from_mode(0o600))
+                .tempfile_in(dir)
+                .map_err(|e| Error::io(path.display(), e))?;
+            return Ok(Dest::Replace(tmp));
+        }
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(path)
+            .map(Dest::Direct)
+            .map_err(|e| Error::io(path.display(), e))
+    }
+
+    fn file(&mut self) -> &mut fs::File {
+        match self {
+            Dest::Direct(f) => f,
+            Dest::Replace(t) => t.as_file_mut(),
+        }
+    }
+
+    /// Puts the finished file under its name (durable before the rename,
+    /// so a crash leaves the old file or the new one).
+    fn finish(self, path: &Path) -> Result<()> {
+        match self {
+            Dest::Direct(_) => Ok(()),
+            Dest::Replace(t) => {
+                t.as_file()
+                    .sync_data()
+                    .map_err(|e| Error::io(path.display(), e))?;
+                t.persist(path)
+                    .map(drop)
+                    .map_err(|e| Error::io(path.display(), e.error))
+            }
+        }
+    }
+}
+
 fn restore_file(
     repo: &Repo,
     to: &Path,
@@ -300,22 +363,16 @@ fn restore_file(
         mtime_ns,
     } = *job;
     let path = safe_path::join(to, rel)?;
-    clear(&path, force)?;
     let object = repo.object_path(sha);
     // An "object" that is a symlink planted in a hostile repository must
     // not make us copy some other file of this machine, nor a FIFO hang us.
     let mut src = repo
         .open_object(sha)
         .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
-    let mut dst = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-        .open(&path)
-        .map_err(|e| Error::io(path.display(), e))?;
+    let mut dest = Dest::open(&path, force)?;
+    let dst = dest.file();
     let copied = if hash_objects {
-        let (have, copied) = copy_hashing(&mut src, &mut dst, &object, &path)?;
+        let (have, copied) = copy_hashing(&mut src, dst, &object, &path)?;
         if copied == size && have != sha {
             return Err(Error::new(format!(
                 "{}: object hashes to {have}: the repository is damaged (restoring {rel})",
@@ -326,7 +383,7 @@ fn restore_file(
         copied
     } else {
         // In-kernel copy; the caller verifies the restored files.
-        io::copy(&mut src, &mut dst).map_err(|e| Error::io(path.display(), e))?
+        io::copy(&mut src, dst).map_err(|e| Error::io(path.display(), e))?
     };
     if copied != size {
         return Err(Error::new(format!(
@@ -342,7 +399,41 @@ fn restore_file(
         dst.set_modified(at)
             .map_err(|e| Error::io(path.display(), e))?;
     }
+    dest.finish(&path)?;
     Ok(copied)
+}
+
+/// Replaces whatever non-directory is at `path` by a symlink: with `force`
+/// the link is made under a temporary name and renamed over it.
+fn restore_link(path: &Path, target: &str, force: bool) -> Result<()> {
+    clear(path, force, false)?;
+    let exists = fs::symlink_metadata(path).is_ok();
+    if !exists {
+        return std::os::unix::fs::symlink(target, path)
+            .map_err(|err| Error::io(path.display(), err));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for n in 0..100u32 {
+        let tmp = dir.join(format!(".{name}.{}.{n}.restore-tmp", std::process::id()));
+        match std::os::unix::fs::symlink(target, &tmp) {
+            Ok(()) => {
+                return fs::rename(&tmp, path).map_err(|e| {
+                    let _ = fs::remove_file(&tmp);
+                    Error::io(path.display(), e)
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(path.display(), e)),
+        }
+    }
+    Err(Error::new(format!(
+        "{}: no free temporary name for the link",
+        path.display()
+    )))
 }
 
 /// Restores `m` into `to` (already prepared by [`prepare_target`]). With
@@ -377,23 +468,66 @@ pub fn restore(
             }
         }
     }
-    // Directories first, in manifest order (parents before children).
+    // Directories first, in manifest order (parents before children),
+    // writable by us while they are filled. Those that were already there
+    // get their own mode back if the restore fails.
+    let mut existed: HashMap<&str, u32> = HashMap::new();
     for e in m.entries.iter().filter(|e| e.kind == EntryType::Dir) {
         let path = safe_path::join(to, &e.path)?;
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => {}
+        let filling = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                let mode = meta.mode() & 0o7777;
+                existed.insert(&e.path, mode);
+                mode | 0o700
+            }
             Ok(_) => {
-                clear(&path, force)?;
+                clear(&path, force, true)?;
                 fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
+                0o700
             }
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?
+                fs::create_dir(&path).map_err(|e| Error::io(path.display(), e))?;
+                0o700
             }
             Err(err) => return Err(Error::io(path.display(), err)),
+        };
+        if existed.get(e.path.as_str()) != Some(&filling) {
+            fs::set_permissions(&path, fs::Permissions::from_mode(filling))
+                .map_err(|e| Error::io(path.display(), e))?;
         }
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(path.display(), e))?;
     }
+    let filled = fill(repo, m, to, force, hash_objects);
+    // Deepest first, so a read-only parent does not block its children.
+    for e in m.entries.iter().rev().filter(|e| e.kind == EntryType::Dir) {
+        let mode = match (&filled, existed.get(e.path.as_str())) {
+            (Err(_), Some(mode)) => *mode,
+            _ => e.mode.unwrap_or(0o700) & MODE_MASK,
+        };
+        let set = safe_path::join(to, &e.path).and_then(|path| {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|err| Error::io(path.display(), err))
+        });
+        if filled.is_ok() {
+            set?;
+        }
+    }
+    let (files, bytes) = filled?;
+    Ok(RestoreReport {
+        files,
+        bytes,
+        duration_ms: common::clock::ms(started.elapsed()),
+    })
+}
+
+/// Restores every file and link of `m` into the prepared directories;
+/// returns (files, bytes).
+fn fill(
+    repo: &Repo,
+    m: &Manifest,
+    to: &Path,
+    force: bool,
+    hash_objects: bool,
+) -> Result<(u64, u64)> {
     let files: Vec<FileJob<'_>> = m
         .entries
         .iter()
@@ -427,21 +561,9 @@ pub fn restore(
         // be a link already (a previous restore of the same tree), which
         // --force replaces without following it.
         let path = join_parent(to, &e.path)?;
-        clear(&path, force)?;
-        std::os::unix::fs::symlink(e.target.as_deref().unwrap_or(""), &path)
-            .map_err(|err| Error::io(path.display(), err))?;
+        restore_link(&path, e.target.as_deref().unwrap_or(""), force)?;
     }
-    for e in m.entries.iter().rev().filter(|e| e.kind == EntryType::Dir) {
-        let path = safe_path::join(to, &e.path)?;
-        let mode = e.mode.unwrap_or(0o700) & MODE_MASK;
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode))
-            .map_err(|err| Error::io(path.display(), err))?;
-    }
-    Ok(RestoreReport {
-        files: files.len() as u64,
-        bytes: bytes.iter().sum(),
-        duration_ms: common::clock::ms(started.elapsed()),
-    })
+    Ok((files.len() as u64, bytes.iter().sum()))
 }
 
 #[cfg(test)]
