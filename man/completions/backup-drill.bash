@@ -349,7 +349,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__list)
-            opts="-h --repo --format --help"
+            opts="-q -h --repo --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,7 +371,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__restore)
-            opts="-h --repo --to --force --allow-outside-links --restore-cmd --format --help"
+            opts="-q -h --repo --to --force --allow-outside-links --restore-cmd --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +401,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__verify)
-            opts="-h --repo --dir --verify-cmd --format --help"
+            opts="-q -h --repo --dir --verify-cmd --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

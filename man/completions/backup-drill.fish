@@ -63,14 +63,16 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l to
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l restore-cmd -d 'Shell command run after the files are restored (see Hook environment)' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l force -d 'Restore into a non-empty directory, replacing files in the way. A symlink in the way is replaced only by a symlink: a file or directory is never written where a link was planted (that is an error)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l force -d 'Restore into a non-empty directory, replacing files in the way (each written under a temporary name and renamed over the old one, so a failure keeps the old file). A symlink in the way is replaced only by a symlink: a file or directory is never written where a link was planted (that is an error)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l allow-outside-links -d 'Also restore symlinks whose target leaves the restore directory (they are refused by default: the repository is untrusted input)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -s q -l quiet -d 'No progress output (restore draws none today; accepted like every subcommand\'s -q so scripts can pass it everywhere)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l repo -d 'The repository directory' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l dir -d 'The restored directory to verify' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l verify-cmd -d 'Shell command that must exit 0 for the restore to count as verified' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -s q -l quiet -d 'No progress output (verify draws none today; accepted like every subcommand\'s -q)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l repo -d 'The repository directory' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
@@ -81,6 +83,7 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -s h -l
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -l repo -d 'The repository directory' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -s q -l quiet -d 'No progress output (accepted like every subcommand\'s -q)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l repo -d 'The repository (default: a temporary one, removed afterwards)' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F

@@ -268,8 +268,8 @@ fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
         let new = repo.put_bytes(&sha, &bytes)?;
         return Ok(Stored::Done(sha, bytes.len() as u64, new));
     }
-    let (sha, size) =
-        common::digest::sha256_reader(&file).map_err(|e| Error::io(f.abs.display(), e))?;
+    let (sha, size) = common::digest::sha256_reader(Interruptible(&file))
+        .map_err(|e| Error::io(f.abs.display(), e))?;
     if repo.has_object(&sha) {
         return Ok(Stored::Done(sha, size, false));
     }
@@ -278,6 +278,19 @@ fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
     std::io::Seek::rewind(&mut &file).map_err(|e| Error::io(f.abs.display(), e))?;
     let (sha, size, new) = repo.put_open(&file, &f.abs)?;
     Ok(Stored::Done(sha, size, new))
+}
+
+/// A reader that stops at Ctrl-C: hashing a 10 GB file must not keep an
+/// interrupt waiting.
+struct Interruptible<R>(R);
+
+impl<R: std::io::Read> std::io::Read for Interruptible<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if common::interrupt::requested() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        self.0.read(buf)
+    }
 }
 
 /// Takes a snapshot of `sources` into `repo`.

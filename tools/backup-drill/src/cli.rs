@@ -50,7 +50,7 @@ Hook environment (commands run with `sh -c`; their stdout goes to stderr):
 
 Records (JSON Lines on stdout):
   step        step (backup|backup_cmd|restore|restore_cmd|verify|verify_cmd|
-              check|self_test), snapshot, files, bytes, duration_ms,
+              check|self_test|cleanup), snapshot, files, bytes, duration_ms,
               result (ok|fail); backup adds new_objects, new_bytes, skipped;
               restore_cmd, verify_cmd and self_test add detail
   skipped     a source entry not backed up: path, type (fifo|socket|char_device|
@@ -69,14 +69,16 @@ Records (JSON Lines on stdout):
   summary     drill figures: snapshot, files, bytes, mismatches, check_errors,
               rto_ms (restore + verify, hooks included), rpo_ms (age of the
               restored snapshot when the restore began), skipped,
-              new_objects, new_bytes, restored_to (--keep); gates: rto_ms,
+              new_objects, new_bytes, restored_to (--keep), cleanup_ms
+              (removing the temporary restore); gates: rto_ms,
               rpo_ms, mismatches, check_errors, hook_failures, self_test.
               backup: snapshot, files, bytes, new_objects, new_bytes, skipped,
               duration_ms. restore: snapshot, files, bytes, duration_ms.
               verify: snapshot, files, bytes, mismatches. check: snapshots,
               objects, bytes, bytes_read, check_errors, unreferenced_objects,
-              tmp_files, read_data. Interrupted: interrupted: true and an
-              error figure.
+              tmp_files, read_data. list: snapshots, unreadable.
+              Interrupted: interrupted: true and an error figure; started_at
+              is when the run began.
 
 Exit status: 0 every gate passed, 1 a gate failed (mismatch, check error,
 RTO/RPO exceeded), 2 could not do the job (bad usage, unreadable source,
@@ -208,6 +210,11 @@ pub struct RestoreArgs {
     /// Shell command run after the files are restored (see Hook environment).
     #[arg(long, value_name = "CMD")]
     pub restore_cmd: Option<String>,
+
+    /// No progress output (restore draws none today; accepted like every
+    /// subcommand's -q so scripts can pass it everywhere).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +234,11 @@ pub struct VerifyArgs {
     /// Shell command that must exit 0 for the restore to count as verified.
     #[arg(long, value_name = "CMD")]
     pub verify_cmd: Option<String>,
+
+    /// No progress output (verify draws none today; accepted like every
+    /// subcommand's -q).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +261,10 @@ pub struct ListArgs {
     /// The repository directory.
     #[arg(long, value_name = "DIR")]
     pub repo: PathBuf,
+
+    /// No progress output (accepted like every subcommand's -q).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

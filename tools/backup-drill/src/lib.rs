@@ -3,7 +3,9 @@
 //! and time it (RTO/RPO gates).
 //!
 //! `run` dispatches to one function per subcommand; each writes its records
-//! to stdout and ends with a summary (except `list`).
+//! to stdout as its steps finish (flushed, so a pipeline sees progress) and
+//! ends with a summary. The summary is started before any work, so one
+//! written on an interrupt still says when the run began.
 
 pub mod backup;
 pub mod check;
@@ -78,20 +80,23 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             "<stdout>",
         ),
     };
+    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let s = &mut summary;
     let outcome = match cli.command {
-        None => drill::drill(&cli.drill, &mut out),
-        Some(Command::Drill(args)) => drill::drill(&args, &mut out),
-        Some(Command::Backup(args)) => cmd_backup(&args, &mut out),
-        Some(Command::Restore(args)) => cmd_restore(&args, &mut out),
-        Some(Command::Verify(args)) => cmd_verify(&args, &mut out),
-        Some(Command::Check(args)) => cmd_check(&args, &mut out),
-        Some(Command::List(args)) => cmd_list(&args, &mut out),
+        None => drill::drill(&cli.drill, &mut out, s),
+        Some(Command::Drill(args)) => drill::drill(&args, &mut out, s),
+        Some(Command::Backup(args)) => cmd_backup(&args, &mut out, s),
+        Some(Command::Restore(args)) => cmd_restore(&args, &mut out, s),
+        Some(Command::Verify(args)) => cmd_verify(&args, &mut out, s),
+        Some(Command::Check(args)) => cmd_check(&args, &mut out, s),
+        Some(Command::List(args)) => cmd_list(&args, &mut out, s),
     };
     let outcome = match outcome {
+        // Interrupted: the summary so far (its start time, inputs and
+        // figures already known), marked interrupted.
         Err(e) if common::interrupt::requested() && !e.is_broken_pipe() => {
-            let mut s = SummaryBuilder::new(TOOL, VERSION);
-            s.figure("error", e.to_string());
-            out.write(&s.finish(true))?;
+            summary.figure("error", e.to_string());
+            out.write(&summary.finish(true))?;
             Ok(Outcome::Interrupted)
         }
         other => other,
@@ -111,8 +116,19 @@ pub(crate) fn run_hook(
     let mut rec = Step::new(step, &env.snapshot, run.ok);
     rec.duration_ms = run.duration_ms;
     rec.detail = Some(run.status);
-    out.write(&rec)?;
+    write_step(out, &rec)?;
     Ok((run.ok, run.duration_ms))
+}
+
+/// Writes a step record and flushes it: a step is news the moment it ends.
+pub(crate) fn write_step(out: &mut RecordWriter, step: &Step) -> Result<()> {
+    out.write(step)?;
+    out.flush()
+}
+
+/// The finished summary, leaving a fresh builder in its place.
+pub(crate) fn finish(summary: &mut SummaryBuilder) -> common::summary::Summary {
+    std::mem::replace(summary, SummaryBuilder::new(TOOL, VERSION)).finish(false)
 }
 
 pub(crate) fn hook_env(repo: &Path, snapshot: &str, target: &Path) -> HookEnv {
@@ -134,7 +150,7 @@ pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> R
     if let Some(ms) = r.hook_ms {
         let mut hook = Step::new("backup_cmd", &r.manifest.header.id, true);
         hook.duration_ms = ms;
-        out.write(&hook)?;
+        write_step(out, &hook)?;
     }
     let mut step = Step::new("backup", &r.manifest.header.id, true);
     step.files = r.files;
@@ -143,15 +159,18 @@ pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> R
     step.new_objects = Some(r.new_objects);
     step.new_bytes = Some(r.new_bytes);
     step.skipped = Some(r.manifest.skipped.len() as u64);
-    out.write(&step)
+    write_step(out, &step)
 }
 
-fn cmd_backup(args: &cli::BackupArgs, out: &mut RecordWriter) -> Result<Outcome> {
-    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+fn cmd_backup(
+    args: &cli::BackupArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
+    summary.input(&args.repo.display().to_string(), None);
     let repo = Repo::open_or_init(&args.repo)?;
     let report = backup::backup(&repo, &args.sources, args.quiet)?;
     backup_step(&report, out)?;
-    summary.input(&args.repo.display().to_string(), None);
     summary
         .figure("snapshot", &report.manifest.header.id)
         .figure("files", report.files)
@@ -160,16 +179,21 @@ fn cmd_backup(args: &cli::BackupArgs, out: &mut RecordWriter) -> Result<Outcome>
         .figure("new_bytes", report.new_bytes)
         .figure("skipped", report.manifest.skipped.len())
         .figure("duration_ms", report.duration_ms);
-    let s = summary.finish(false);
+    let s = finish(summary);
     out.write(&s)?;
     Ok(s.outcome())
 }
 
-fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcome> {
-    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+fn cmd_restore(
+    args: &cli::RestoreArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
+    summary.input(&args.repo.display().to_string(), None);
     let repo = Repo::open(&args.repo)?;
     let (_, m) = repo.resolve(&args.snapshot)?;
     let id = m.header.id.clone();
+    summary.figure("snapshot", &id);
     let empty = restore::prepare_target(&args.to, args.force)?;
     let r = if empty {
         restore::restore_staged(&repo, &m, &args.to, args.allow_outside_links, true)?
@@ -187,7 +211,7 @@ fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcom
     step.files = r.files;
     step.bytes = r.bytes;
     step.duration_ms = r.duration_ms;
-    out.write(&step)?;
+    write_step(out, &step)?;
     let mut hook_failures = 0u64;
     if let Some(cmd) = &args.restore_cmd {
         let (ok, _) = run_hook(
@@ -199,19 +223,22 @@ fn cmd_restore(args: &cli::RestoreArgs, out: &mut RecordWriter) -> Result<Outcom
         hook_failures += u64::from(!ok);
         summary.gate(Gate::at_most("hook_failures", 0.0, hook_failures as f64));
     }
-    summary.input(&args.repo.display().to_string(), None);
     summary
         .figure("snapshot", &id)
         .figure("files", r.files)
         .figure("bytes", r.bytes)
         .figure("duration_ms", r.duration_ms);
-    let s = summary.finish(false);
+    let s = finish(summary);
     out.write(&s)?;
     Ok(s.outcome())
 }
 
-fn cmd_verify(args: &cli::VerifyArgs, out: &mut RecordWriter) -> Result<Outcome> {
-    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+fn cmd_verify(
+    args: &cli::VerifyArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
+    summary.input(&args.repo.display().to_string(), None);
     let repo = Repo::open(&args.repo)?;
     let (_, m) = repo.resolve(&args.snapshot)?;
     let id = m.header.id.clone();
@@ -224,7 +251,7 @@ fn cmd_verify(args: &cli::VerifyArgs, out: &mut RecordWriter) -> Result<Outcome>
     step.files = r.files;
     step.bytes = r.bytes;
     step.duration_ms = r.duration_ms;
-    out.write(&step)?;
+    write_step(out, &step)?;
     if let Some(cmd) = &args.verify_cmd {
         let (ok, _) = run_hook(
             "verify_cmd",
@@ -242,14 +269,13 @@ fn cmd_verify(args: &cli::VerifyArgs, out: &mut RecordWriter) -> Result<Outcome>
             ))?;
         }
     }
-    summary.input(&args.repo.display().to_string(), None);
     summary.gate(Gate::at_most("mismatches", 0.0, mismatches as f64));
     summary
         .figure("snapshot", &id)
         .figure("files", r.files)
         .figure("bytes", r.bytes)
         .figure("mismatches", mismatches);
-    let s = summary.finish(false);
+    let s = finish(summary);
     out.write(&s)?;
     Ok(s.outcome())
 }
@@ -262,15 +288,18 @@ pub(crate) fn check_records(r: &check::CheckReport, out: &mut RecordWriter) -> R
     step.files = r.objects;
     step.bytes = r.bytes_read;
     step.duration_ms = r.duration_ms;
-    out.write(&step)
+    write_step(out, &step)
 }
 
-fn cmd_check(args: &cli::CheckArgs, out: &mut RecordWriter) -> Result<Outcome> {
-    let mut summary = SummaryBuilder::new(TOOL, VERSION);
+fn cmd_check(
+    args: &cli::CheckArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
+    summary.input(&args.repo.display().to_string(), None);
     let repo = Repo::open(&args.repo)?;
     let r = check::check(&repo, args.read_data, args.quiet)?;
     check_records(&r, out)?;
-    summary.input(&args.repo.display().to_string(), None);
     summary.gate(Gate::at_most("check_errors", 0.0, r.errors.len() as f64));
     summary
         .figure("snapshots", r.snapshots)
@@ -281,15 +310,22 @@ fn cmd_check(args: &cli::CheckArgs, out: &mut RecordWriter) -> Result<Outcome> {
         .figure("unreferenced_objects", r.unreferenced_objects)
         .figure("tmp_files", r.tmp_files)
         .figure("read_data", args.read_data);
-    let s = summary.finish(false);
+    let s = finish(summary);
     out.write(&s)?;
     Ok(s.outcome())
 }
 
-fn cmd_list(args: &cli::ListArgs, out: &mut RecordWriter) -> Result<Outcome> {
+fn cmd_list(
+    args: &cli::ListArgs,
+    out: &mut RecordWriter,
+    summary: &mut SummaryBuilder,
+) -> Result<Outcome> {
+    summary.input(&args.repo.display().to_string(), None);
     let repo = Repo::open(&args.repo)?;
-    for f in repo.snapshot_files()? {
-        match repo.load(&f) {
+    let files = repo.snapshot_files()?;
+    let mut unreadable = 0u64;
+    for f in &files {
+        match repo.load(f) {
             Ok(m) => {
                 let (files, bytes) = m.totals();
                 let names = |kind: &str| -> Vec<&str> {
@@ -307,10 +343,19 @@ fn cmd_list(args: &cli::ListArgs, out: &mut RecordWriter) -> Result<Outcome> {
                     "hook": m.header.roots.iter().any(|r| r.kind == "hook"),
                 }))?;
             }
-            Err(e) => out.write(&serde_json::json!({
-                "kind": "snapshot", "id": f.id, "error": e.to_string()
-            }))?,
+            Err(e) => {
+                unreadable += 1;
+                out.write(&serde_json::json!({
+                    "kind": "snapshot", "id": f.id, "error": e.to_string()
+                }))?
+            }
         }
     }
-    Ok(Outcome::Pass)
+    // A listing, not a gate: `check` judges damage.
+    summary
+        .figure("snapshots", files.len())
+        .figure("unreadable", unreadable);
+    let s = finish(summary);
+    out.write(&s)?;
+    Ok(s.outcome())
 }

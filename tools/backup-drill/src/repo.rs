@@ -332,6 +332,10 @@ impl Repo {
         let mut buf = vec![0u8; CHUNK];
         let mut size = 0u64;
         loop {
+            // A large copy stops at Ctrl-C (the caller removes the rest).
+            if common::interrupt::requested() {
+                return Err(Error::new("interrupted"));
+            }
             let n = match src.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,

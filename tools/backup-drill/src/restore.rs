@@ -146,19 +146,33 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// Removes the directory now and says whether that worked.
+    pub fn close(mut self) -> io::Result<()> {
+        match self.0.take() {
+            Some(dir) => remove_scratch(dir),
+            None => Ok(()),
+        }
+    }
+}
+
+fn remove_scratch(dir: tempfile::TempDir) -> io::Result<()> {
+    for entry in walkdir::WalkDir::new(dir.path())
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_dir() {
+            let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o700));
+        }
+    }
+    dir.close()
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let Some(dir) = self.0.take() else { return };
-        for entry in walkdir::WalkDir::new(dir.path())
-            .follow_links(false)
-            .into_iter()
-            .flatten()
-        {
-            if entry.file_type().is_dir() {
-                let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o700));
-            }
-        }
-        if let Err(e) = dir.close() {
+        if let Err(e) = remove_scratch(dir) {
             common::runner::warn(
                 crate::TOOL,
                 format!("could not remove a temporary restore: {e}"),

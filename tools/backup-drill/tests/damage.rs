@@ -119,8 +119,10 @@ fn check_catches_edited_and_truncated_manifests() {
     );
 
     // `list` still lists it, saying what is wrong, instead of giving up.
-    let (code, list, _) = run(&["list", "--repo", p(&repo)]);
+    let (code, recs, _) = run(&["list", "--repo", p(&repo)]);
     assert_eq!(code, 0);
+    assert_eq!(summary(&recs)["figures"]["unreadable"], 1);
+    let list = of_kind(&recs, "snapshot");
     assert_eq!(list.len(), 1);
     assert!(list[0]["error"]
         .as_str()
@@ -505,7 +507,7 @@ fn sigint_mid_backup_writes_an_interrupted_summary_and_no_snapshot() {
     assert_eq!(s["verdict"], "fail");
     // Nothing half-done: no snapshot, no temporary objects left.
     let (_, list, _) = run(&["list", "--repo", p(&repo)]);
-    assert!(list.is_empty());
+    assert!(of_kind(&list, "snapshot").is_empty());
     let (code, recs, _) = run(&["check", "--repo", p(&repo)]);
     assert_eq!(code, 0);
     assert_eq!(summary(&recs)["figures"]["tmp_files"], 0);
@@ -743,8 +745,9 @@ fn fifos_planted_in_a_repository_do_not_hang_it() {
     mkfifo(&manifest);
     let (code, recs, err) = quick(&["list", "--repo", p(&repo)]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(recs.len(), 1);
+    assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["id"], id.as_str());
+    assert_eq!(recs[1]["kind"], "summary");
     assert!(
         recs[0]["error"]
             .as_str()

@@ -125,6 +125,7 @@ fn second_backup_of_unchanged_tree_stores_nothing_new() {
     assert_eq!(step(&third, "backup")["new_bytes"], 10);
     let (code, list, _) = run(&["list", "--repo", p(&repo)]);
     assert_eq!(code, 0);
+    let list = of_kind(&list, "snapshot");
     let ids: Vec<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 3);
     let firsts = [&first, &second, &third].map(|r| {

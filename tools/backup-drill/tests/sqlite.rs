@@ -313,5 +313,5 @@ fn a_file_that_is_not_a_database_is_named_as_such() {
         )
     );
     let (_, list, _) = run(&["list", "--repo", p(&repo)]);
-    assert!(list.is_empty());
+    assert!(of_kind(&list, "snapshot").is_empty());
 }
