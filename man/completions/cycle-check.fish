@@ -6,7 +6,7 @@ complete -c cycle-check -l expect-body -d 'http probes must also find this regex
 complete -c cycle-check -l failure-threshold -d 'Consecutive failed attempts (100 ms apart) before a health check counts as missed (Kubernetes\' failureThreshold)' -r
 complete -c cycle-check -l start-cmd -d 'Start the service with this shell command instead of CMD (it may daemonize; pair with --pidfile)' -r
 complete -c cycle-check -l stop-cmd -d 'Stop the service with this shell command instead of --stop-signal' -r
-complete -c cycle-check -l pidfile -d 'The service writes its main pid here; that process is the one stopped and waited for. With `-- CMD` it must name CMD or one of its descendants; with --start-cmd, also a process written there during the cycle (e.g. started by a service manager)' -r
+complete -c cycle-check -l pidfile -d 'The service writes its main pid here; readiness waits until it names a live process of the service (else the cycle fails as pidfile_missing), which is then the one stopped and waited for. With `-- CMD` it must name CMD or one of its descendants; with --start-cmd, also a process written there during the cycle (e.g. started by a service manager)' -r
 complete -c cycle-check -l stop-signal -d 'Signal that asks the service to stop: TERM, INT, QUIT, HUP, USR1, ...' -r
 complete -c cycle-check -l stop-timeout -d 'Grace period after the stop signal before SIGKILL' -r
 complete -c cycle-check -l settle -d 'How long other descendants may take to exit after the main process has, before they count as orphans' -r

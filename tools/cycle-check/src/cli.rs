@@ -118,10 +118,12 @@ pub struct Cli {
     #[arg(long, value_name = "SHELL-CMD")]
     pub stop_cmd: Option<String>,
 
-    /// The service writes its main pid here; that process is the one
-    /// stopped and waited for. With `-- CMD` it must name CMD or one of its
-    /// descendants; with --start-cmd, also a process written there during
-    /// the cycle (e.g. started by a service manager).
+    /// The service writes its main pid here; readiness waits until it names
+    /// a live process of the service (else the cycle fails as
+    /// pidfile_missing), which is then the one stopped and waited for. With
+    /// `-- CMD` it must name CMD or one of its descendants; with
+    /// --start-cmd, also a process written there during the cycle (e.g.
+    /// started by a service manager).
     #[arg(long, value_name = "PATH")]
     pub pidfile: Option<String>,
 

@@ -2,6 +2,7 @@
 //! probe health, stop, and look for what was left behind.
 
 use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,9 @@ use serde::Serialize;
 
 use crate::attribution;
 use crate::config::{Config, Start};
+use crate::executables::Executables;
 use crate::output::OutputHub;
+use crate::pidfile;
 use crate::probe::{humanize, Probe};
 use crate::procfs::{self, Proc};
 use crate::supervise::{nap, Exit, Supervisor};
@@ -78,6 +81,8 @@ pub struct CycleRecord {
     pub exit_code: Option<i32>,
     pub signal: Option<&'static str>,
     pub stop_cmd_exit_code: Option<i32>,
+    /// What a cause needs said in words (`daemonized`: what was left running).
+    pub detail: Option<String>,
     pub zombies: Vec<ProcRecord>,
     pub orphans: Vec<ProcRecord>,
     pub leaked_ports: Vec<PortRecord>,
@@ -117,6 +122,7 @@ pub struct Runner<'a> {
     pub hub: &'a Arc<OutputHub>,
     pub out: &'a mut crate::report::Report,
     pub health: &'a mut HealthTally,
+    pub exes: &'a mut Executables,
 }
 
 /// Which processes make up the service right now.
@@ -126,11 +132,21 @@ struct Service {
     /// Its exit, once seen.
     started_exit: Option<Exit>,
     /// The process that is the service: --pidfile's pid, else `started`;
-    /// `None` when --start-cmd has exited and there is no pidfile.
+    /// `None` once `started` has handed the service over to other processes
+    /// and no pidfile names one: then the service is whatever is left.
     main: Option<i32>,
     main_exit: Option<Exit>,
     /// When this cycle started: a pidfile written before it is stale.
     since: std::time::SystemTime,
+    /// The pid the --pidfile named, once it named a usable one.
+    pidfile_pid: Option<i32>,
+    /// Why the --pidfile does not name a usable process yet.
+    pidfile_state: String,
+    /// `started` exited 0 before the stop and left the service running in
+    /// other processes (a daemon's launcher; a --start-cmd).
+    handed_over: bool,
+    /// Set once the stop begins: an exit from then on is the stop's doing.
+    stopping: bool,
 }
 
 struct Readiness {
@@ -138,16 +154,11 @@ struct Readiness {
     ready_ms: Option<f64>,
     attempts: u64,
     error: Option<String>,
-    cause: Option<&'static str>,
+    causes: Vec<&'static str>,
 }
 
 fn signal_name(sig: Signal) -> &'static str {
     sig.as_str()
-}
-
-fn read_pidfile(path: &std::path::Path) -> Option<i32> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.trim().parse::<i32>().ok().filter(|p| *p > 1)
 }
 
 impl Runner<'_> {
@@ -175,6 +186,10 @@ impl Runner<'_> {
             main: Some(started),
             main_exit: None,
             since,
+            pidfile_pid: None,
+            pidfile_state: "not written".to_string(),
+            handed_over: false,
+            stopping: false,
         };
         let mut causes: Vec<&'static str> = Vec::new();
 
@@ -182,9 +197,7 @@ impl Runner<'_> {
         if common::interrupt::requested() {
             return Ok(Outcome::Interrupted);
         }
-        if let Some(cause) = readiness.cause {
-            causes.push(cause);
-        }
+        causes.extend(readiness.causes.iter().copied());
 
         if last && readiness.ready {
             if let Some(health) = &self.config.health {
@@ -214,6 +227,19 @@ impl Runner<'_> {
             .filter(|i| service_inodes.contains(i))
             .collect();
         let pgid = procfs::stat(svc.started).map_or(svc.started, |p| p.pgid);
+        for pid in self.what_runs(&svc, &before) {
+            self.exes.observe(pid);
+        }
+        // `-- CMD` that went to the background without a --pidfile: the
+        // daemon is stopped like the service it is, but the cycle says how
+        // to point cycle-check at it.
+        let detail = (svc.handed_over
+            && self.config.pidfile.is_none()
+            && matches!(self.config.start, Start::Exec(_)))
+        .then(|| {
+            causes.push("daemonized");
+            daemonized_detail(svc.started, self.sup.me(), &before, &service_listeners)
+        });
 
         let stop = self.stop(&mut svc, pgid);
         if common::interrupt::requested() {
@@ -328,6 +354,7 @@ impl Runner<'_> {
             exit_code: exit.code,
             signal: exit.signal.map(signal_name),
             stop_cmd_exit_code: stop.stop_cmd_exit_code,
+            detail,
             zombies,
             orphans,
             leaked_ports,
@@ -340,48 +367,48 @@ impl Runner<'_> {
         if svc.started_exit.is_none() {
             svc.started_exit = self.sup.try_wait(svc.started);
         }
-        if let Some(path) = &self.config.pidfile {
-            // The pidfile names the main process once it is there, names a
-            // live process, and is either fresh (written during this cycle)
-            // or names one of our descendants. An old pidfile left by an
-            // earlier run names a stranger and is ignored.
-            if svc.main == Some(svc.started) || svc.main.is_none() {
-                if let Some(pid) = read_pidfile(path).filter(|&p| p != svc.started) {
-                    let fresh = std::fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|t| t >= svc.since);
-                    let alive = procfs::stat(pid).is_some_and(|p| !p.is_zombie());
-                    let ours = || {
-                        procfs::descendants(&procfs::scan(), self.sup.me())
-                            .iter()
-                            .any(|p| p.pid == pid)
-                    };
-                    // Only a --start-cmd can hand the service to a process
-                    // that is not ours (a service manager started it); the
-                    // pidfile of `-- CMD` must name CMD or a descendant, or a
-                    // stray pid would have a stranger's group signalled.
-                    let may_be_foreign = matches!(self.config.start, Start::Shell(_));
-                    if alive && ((fresh && may_be_foreign) || ours()) {
+        if let (Some(path), None) = (&self.config.pidfile, svc.pidfile_pid) {
+            // Only a --start-cmd can hand the service to a process that is
+            // not ours (a service manager started it); the pidfile of
+            // `-- CMD` must name CMD or a descendant, or a stray pid would
+            // have a stranger's group signalled.
+            let may_be_foreign = matches!(self.config.start, Start::Shell(_));
+            let me = self.sup.me();
+            let ours = |pid: i32| {
+                procfs::descendants(&procfs::scan(), me)
+                    .iter()
+                    .any(|p| p.pid == pid)
+            };
+            match pidfile::read(path, svc.started, svc.since, may_be_foreign, ours) {
+                pidfile::Reading::Main(pid) => {
+                    svc.pidfile_pid = Some(pid);
+                    if svc.main != Some(pid) {
                         svc.main = Some(pid);
                         svc.main_exit = None;
                     }
                 }
+                pidfile::Reading::Unusable(why) => svc.pidfile_state = why,
             }
+        }
+        // `started` exited 0 before the stop and the service lives on in
+        // other processes: a --start-cmd always hands over (its daemon may
+        // belong to a service manager), `-- CMD` when it left processes.
+        if !svc.handed_over
+            && !svc.stopping
+            && svc.main == Some(svc.started)
+            && svc.pidfile_pid != Some(svc.started)
+            && svc.started_exit.is_some_and(|e| e.code == Some(0))
+            && (matches!(self.config.start, Start::Shell(_))
+                || !self.sup.live_descendants().is_empty())
+        {
+            svc.handed_over = true;
+            svc.main = None;
+            svc.main_exit = None;
         }
         match svc.main {
             Some(pid) if pid == svc.started => svc.main_exit = svc.started_exit,
             Some(pid) if svc.main_exit.is_none() => svc.main_exit = self.sup.try_wait(pid),
             _ => {}
-        }
-        // A --start-cmd that exited 0 without a pidfile handed the service to
-        // its descendants: from now on "the service" is whatever is left.
-        if matches!(self.config.start, Start::Shell(_))
-            && self.config.pidfile.is_none()
-            && svc.main == Some(svc.started)
-            && svc.started_exit.is_some_and(|e| e.code == Some(0))
-        {
-            svc.main = None;
-            svc.main_exit = None;
         }
     }
 
@@ -391,65 +418,91 @@ impl Runner<'_> {
         let deadline = t0 + self.config.ready_timeout;
         let mut attempts = 0;
         let mut delay = Duration::from_micros(250);
+        let mut probe_passed = false;
         loop {
             self.refresh(svc);
-            let pidfile_pending = self.config.pidfile.is_some()
-                && svc.main == Some(svc.started)
-                && matches!(self.config.start, Start::Shell(_));
+            let pidfile_pending = self.config.pidfile.is_some() && svc.pidfile_pid.is_none();
             attempts += 1;
             let result = probe.check(self.hub, since);
             // Taken before the attribution below: that is our cost, not the service's.
             let ready_ms = common::clock::ms(t0.elapsed());
-            let not_ready = |error: String, cause| Readiness {
+            let not_ready = |error: String, causes: Vec<&'static str>| Readiness {
                 ready: false,
                 ready_ms: None,
                 attempts,
                 error: Some(error),
-                cause: Some(cause),
+                causes,
             };
             let last_error = match result {
-                Ok(()) if !pidfile_pending => {
+                Ok(()) => {
                     // Another process on the port would answer just as well.
                     if let Err(e) = self.answered_by_service(probe, svc.main) {
-                        return not_ready(e, "foreign_listener");
+                        return not_ready(e, vec!["foreign_listener"]);
                     }
-                    return Readiness {
-                        ready: true,
-                        ready_ms: Some(ready_ms),
-                        attempts,
-                        error: None,
-                        cause: None,
-                    };
+                    if !pidfile_pending {
+                        return Readiness {
+                            ready: true,
+                            ready_ms: Some(ready_ms),
+                            attempts,
+                            error: None,
+                            causes: Vec::new(),
+                        };
+                    }
+                    probe_passed = true;
+                    "the probe passed".to_string()
                 }
-                Ok(()) => "probe passed but the pidfile names no process of ours yet".to_string(),
                 Err(e) => e,
             };
             if let Start::Shell(_) = self.config.start {
                 if let Some(exit) = svc.started_exit.filter(|e| e.code != Some(0)) {
                     return not_ready(
                         format!("--start-cmd failed: {}", describe_exit(exit)),
-                        "start_failed",
+                        vec!["start_failed"],
                     );
                 }
             }
-            // A start script that exited 0 before the daemon wrote its
-            // pidfile has not ended the service: wait for the pidfile.
-            let handed_over =
-                pidfile_pending && svc.started_exit.is_some_and(|e| e.code == Some(0));
-            if let (Some(_), Some(exit), false) = (svc.main, svc.main_exit, handed_over) {
+            if let (Some(_), Some(exit)) = (svc.main, svc.main_exit) {
                 return not_ready(
                     format!("exited before it was ready ({})", describe_exit(exit)),
-                    "exited_before_ready",
+                    vec!["exited_before_ready"],
+                );
+            }
+            // `-- CMD` handed over to processes that have all ended since.
+            if svc.handed_over
+                && matches!(self.config.start, Start::Exec(_))
+                && svc.main.is_none()
+                && self.sup.live_descendants().is_empty()
+            {
+                return not_ready(
+                    "exited 0 before it was ready, and every process it left has ended".to_string(),
+                    vec!["exited_before_ready"],
                 );
             }
             let now = Instant::now();
             if now >= deadline || common::interrupt::requested() {
+                let waited = humanize(self.config.ready_timeout);
+                if pidfile_pending {
+                    let path = self.config.pidfile.as_deref().unwrap_or(Path::new(""));
+                    let state = &svc.pidfile_state;
+                    let (probe_said, mut causes) = if probe_passed {
+                        ("the probe passed".to_string(), vec![])
+                    } else {
+                        (format!("the probe: {last_error}"), vec!["not_ready"])
+                    };
+                    causes.push("pidfile_missing");
+                    let state = if state == "not written" {
+                        format!("not written within {waited}")
+                    } else {
+                        format!("{state} (after {waited})")
+                    };
+                    return not_ready(
+                        format!("--pidfile {}: {state} ({probe_said})", path.display()),
+                        causes,
+                    );
+                }
                 return not_ready(
-                    format!(
-                        "not ready after {}: {last_error}",
-                        humanize(self.config.ready_timeout)
-                    ),
-                    "not_ready",
+                    format!("not ready after {waited}: {last_error}"),
+                    vec!["not_ready"],
                 );
             }
             if probe.is_log() {
@@ -465,6 +518,36 @@ impl Runner<'_> {
                 MAX_BACKOFF
             };
             delay = (delay * 2).min(cap);
+        }
+    }
+
+    /// The processes whose executables say what ran as the service: the
+    /// main process, except the `sh` of a --start-cmd (then its children);
+    /// after a hand-over without a pidfile, what was left directly to us.
+    fn what_runs(&self, svc: &Service, tree: &[Proc]) -> Vec<i32> {
+        let live = |p: &&Proc| !p.is_zombie();
+        match svc.main {
+            Some(main) if main == svc.started && matches!(self.config.start, Start::Shell(_)) => {
+                let children: Vec<i32> = tree
+                    .iter()
+                    .filter(live)
+                    .filter(|p| p.ppid == main)
+                    .map(|p| p.pid)
+                    .collect();
+                // `sh -c CMD` usually execs a lone command: then it is CMD.
+                if children.is_empty() {
+                    vec![main]
+                } else {
+                    children
+                }
+            }
+            Some(main) => vec![main],
+            None => tree
+                .iter()
+                .filter(live)
+                .filter(|p| p.ppid == self.sup.me())
+                .map(|p| p.pid)
+                .collect(),
         }
     }
 
@@ -587,6 +670,7 @@ impl Runner<'_> {
             causes: Vec::new(),
         };
         self.refresh(svc);
+        svc.stopping = true;
         let already = match svc.main {
             Some(_) => svc.main_exit.is_some(),
             None => self.sup.live_descendants().is_empty(),
@@ -610,7 +694,7 @@ impl Runner<'_> {
                 // second SIGTERM or SIGINT means "stop now" to many services.
                 let main_group = svc.main.and_then(procfs::stat).map(|p| p.pgid);
                 let mut main_reached = false;
-                for g in stop_groups(svc, pgid) {
+                for g in self.stop_groups(svc, pgid, None) {
                     if self.sup.signal_group(g, self.config.stop_signal) && Some(g) == main_group {
                         main_reached = true;
                     }
@@ -695,7 +779,7 @@ impl Runner<'_> {
             return result;
         }
         // The grace period is over: SIGKILL, as systemd and Kubernetes do.
-        for g in stop_groups(svc, pgid) {
+        for g in self.stop_groups(svc, pgid, stop_cmd_sid) {
             let _ = self.sup.signal_group(g, Signal::SIGKILL);
         }
         match svc.main {
@@ -724,16 +808,66 @@ impl Runner<'_> {
     }
 }
 
-/// The process groups a stop signal goes to: the one we started and the
-/// main process's own (a daemon usually made a new one).
-fn stop_groups(svc: &Service, pgid: i32) -> Vec<i32> {
-    let mut groups = vec![pgid];
-    if let Some(p) = svc.main.and_then(procfs::stat) {
-        groups.push(p.pgid);
+impl Runner<'_> {
+    /// The process groups a stop signal goes to: the one we started and the
+    /// main process's own (a daemon usually made a new one); without a main
+    /// process, the groups of everything left (but not `spare`'s, the
+    /// --stop-cmd's session).
+    fn stop_groups(&self, svc: &Service, pgid: i32, spare: Option<i32>) -> Vec<i32> {
+        let mut groups = vec![pgid];
+        if let Some(p) = svc.main.and_then(procfs::stat) {
+            groups.push(p.pgid);
+        }
+        if svc.main.is_none() {
+            groups.extend(
+                self.sup
+                    .live_descendants()
+                    .iter()
+                    .filter(|p| Some(p.sid) != spare)
+                    .map(|p| p.pgid),
+            );
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        groups
     }
-    groups.sort_unstable();
-    groups.dedup();
-    groups
+}
+
+/// `detail` of a `daemonized` cycle: who exited and what it left running,
+/// listening where.
+fn daemonized_detail(started: i32, me: i32, tree: &[Proc], listeners: &HashSet<u64>) -> String {
+    let left: Vec<&Proc> = tree
+        .iter()
+        .filter(|p| !p.is_zombie() && p.ppid == me && p.pid != started)
+        .collect();
+    let mut what: Vec<String> = left
+        .iter()
+        .take(3)
+        .map(|p| format!("pid {} ({})", p.pid, procfs::cmdline(p.pid, &p.comm)))
+        .collect();
+    if left.len() > 3 {
+        what.push(format!("{} more", left.len() - 3));
+    }
+    let mut addrs: Vec<String> = procfs::listeners()
+        .into_iter()
+        .filter(|l| listeners.contains(&l.inode))
+        .map(|l| std::net::SocketAddr::new(l.addr, l.port).to_string())
+        .collect();
+    addrs.sort();
+    addrs.dedup();
+    let doing = if addrs.is_empty() {
+        "running".to_string()
+    } else {
+        format!("listening on {}", addrs.join(", "))
+    };
+    format!(
+        "the service daemonized: pass --pidfile (pid {started} exited 0 and left {} {doing})",
+        if what.is_empty() {
+            "processes".to_string()
+        } else {
+            what.join(", ")
+        }
+    )
 }
 
 struct StopResult {

@@ -23,8 +23,10 @@ pub mod cli;
 pub mod config;
 pub mod cycle;
 pub mod diag;
+pub mod executables;
 pub mod http;
 pub mod output;
+pub mod pidfile;
 pub mod probe;
 pub mod procfs;
 pub mod report;
@@ -45,16 +47,10 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
     let mut sup = Supervisor::new()?;
     let hub = output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
     let mut summary = SummaryBuilder::new("cycle-check", env!("CARGO_PKG_VERSION"));
-    // The evidence names the exact binary that was cycled.
-    if let config::Start::Exec(argv) = &config.start {
-        if let Some(path) = argv.first().and_then(|p| resolve_program(p)) {
-            let digest = common::digest::sha256_file(&path).ok().map(|(hex, _)| hex);
-            summary.input(&path.to_string_lossy(), digest);
-        }
-    }
     check_before_first_start(&config, &hub)?;
     let mut records: Vec<CycleRecord> = Vec::new();
     let mut health = HealthTally::default();
+    let mut exes = executables::Executables::default();
     let mut interrupted = false;
 
     for n in 1..=config.cycles {
@@ -68,6 +64,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
             hub: &hub,
             out: &mut out,
             health: &mut health,
+            exes: &mut exes,
         };
         match runner.run(n, n == config.cycles)? {
             cycle::Outcome::Done(record) => {
@@ -90,6 +87,13 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         );
     }
     drop(sup);
+
+    // The evidence names exactly what was cycled: the program as named
+    // (a script, a shim) and the executables that ran as the service.
+    let given = executables::given(&config.start);
+    for (path, digest) in exes.inputs(given.as_deref()) {
+        summary.input(&path, digest);
+    }
 
     summarize(&mut summary, &config, &records, &health);
     let summary = summary.finish(interrupted);
@@ -153,17 +157,6 @@ fn install_signal_handlers() -> common::Result<()> {
             .map_err(|e| common::Error::io("signal handler", e))?;
     }
     Ok(())
-}
-
-/// Where `program` is: as given if it has a slash, else the first match on PATH.
-fn resolve_program(program: &str) -> Option<std::path::PathBuf> {
-    if program.contains('/') {
-        return Some(std::path::PathBuf::from(program)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }
 
 /// Nearest-rank percentile of sorted values.

@@ -56,6 +56,9 @@ impl Report {
                 if let Some(e) = &c.ready_error {
                     let _ = writeln!(w, "    not ready: {e}");
                 }
+                if let Some(d) = &c.detail {
+                    let _ = writeln!(w, "    {d}");
+                }
                 for z in &c.zombies {
                     let _ = writeln!(
                         w,
