@@ -16,7 +16,7 @@ complete -c cycle-check -l health-interval -d 'Time between health probes' -r
 complete -c cycle-check -l health-duration -d 'How long to hold the service up and probe it' -r
 complete -c cycle-check -l max-health-misses -d 'Gate: at most this many missed health checks' -r
 complete -c cycle-check -l max-ready -d 'Gate: the slowest time-to-ready may not exceed this. Example: 2s' -r
-complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr' -r
+complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr (lines it cannot take, e.g. on a full disk, are warned about and counted: service_log_lost_lines)' -r
 complete -c cycle-check -l format -d 'Output: jsonl (records, the default) or text (lines for a person)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c cycle-check -s h -l help -d 'Print help (see more with \'--help\')'

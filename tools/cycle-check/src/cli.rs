@@ -166,7 +166,8 @@ pub struct Cli {
     pub max_ready: Option<f64>,
 
     /// Append the service's stdout and stderr here instead of passing them
-    /// to cycle-check's stderr.
+    /// to cycle-check's stderr (lines it cannot take, e.g. on a full disk,
+    /// are warned about and counted: service_log_lost_lines).
     #[arg(long, value_name = "PATH")]
     pub service_log: Option<String>,
 

@@ -96,6 +96,14 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
     }
 
     summarize(&mut summary, &config, &records, &health);
+    let lost = hub.lost_lines();
+    summary.figure("service_log_lost_lines", lost);
+    if let (true, Some(path)) = (lost > 0, hub.log_path()) {
+        common::runner::warn(
+            "cycle-check",
+            format!("--service-log {path}: {lost} lines of service output could not be written"),
+        );
+    }
     let summary = summary.finish(interrupted);
     out.summary(&summary)?;
     Ok(summary.outcome())

@@ -1,10 +1,14 @@
 //! The service's own output: read line by line from its stdout and stderr
 //! pipes, passed on (to our stderr or --service-log), and matched against
 //! the `log:` probes' regexes as it goes by.
+//!
+//! A --service-log that cannot be written (a full disk) must not stop the
+//! check, nor go unnoticed: the first failure is warned about at once and
+//! every line that could not be written is counted for the summary.
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use regex::Regex;
@@ -15,6 +19,11 @@ const MAX_LINE: u64 = 64 * 1024;
 
 pub struct OutputHub {
     sink: Mutex<Box<dyn Write + Send>>,
+    /// The --service-log path; `None` when the output goes to our stderr.
+    log_path: Option<String>,
+    /// Lines that could not be written to the --service-log.
+    lost_lines: AtomicU64,
+    warned: AtomicBool,
     regexes: Vec<Regex>,
     counts: Vec<AtomicU64>,
     /// Bumped on every matching line, so a `log:` probe can sleep until one comes.
@@ -46,6 +55,9 @@ impl OutputHub {
         let counts = regexes.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Arc::new(OutputHub {
             sink: Mutex::new(sink),
+            log_path: log_path.map(str::to_string),
+            lost_lines: AtomicU64::new(0),
+            warned: AtomicBool::new(false),
             regexes,
             counts,
             matched: Mutex::new(0),
@@ -60,15 +72,37 @@ impl OutputHub {
             .map_or(0, |c| c.load(Ordering::Acquire))
     }
 
+    /// Lines of service output the --service-log could not take.
+    pub fn lost_lines(&self) -> u64 {
+        self.lost_lines.load(Ordering::Acquire)
+    }
+
+    /// The --service-log path, if there is one.
+    pub fn log_path(&self) -> Option<&str> {
+        self.log_path.as_deref()
+    }
+
     fn line(&self, line: &[u8]) {
-        {
+        let written = {
             let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
-            // Losing service output must not stop the check; nothing to report it to.
-            let _ = sink.write_all(line);
-            if !line.ends_with(b"\n") {
-                let _ = sink.write_all(b"\n");
+            let mut result = sink.write_all(line);
+            if result.is_ok() && !line.ends_with(b"\n") {
+                result = sink.write_all(b"\n");
             }
-            let _ = sink.flush();
+            result.and_then(|()| sink.flush())
+        };
+        // Our own stderr failing has nowhere to be reported; a log file has.
+        if let (Err(e), Some(path)) = (written, &self.log_path) {
+            self.lost_lines.fetch_add(1, Ordering::AcqRel);
+            if !self.warned.swap(true, Ordering::AcqRel) {
+                common::runner::warn(
+                    "cycle-check",
+                    format!(
+                        "--service-log {}; service output is being lost",
+                        common::Error::io(path, e)
+                    ),
+                );
+            }
         }
         if self.regexes.is_empty() {
             return;
@@ -128,6 +162,19 @@ impl OutputHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_a_full_disk_refuses_are_counted() {
+        // /dev/full fails every write with ENOSPC, as a full disk does.
+        let hub = OutputHub::new(Some("/dev/full"), vec![Regex::new("^b").unwrap()]).unwrap();
+        hub.pump(&b"a\nb\nc"[..]);
+        assert_eq!(hub.lost_lines(), 3);
+        assert_eq!(hub.matches(0), 1, "matching goes on without the log");
+        assert_eq!(hub.log_path(), Some("/dev/full"));
+        let to_stderr = OutputHub::new(None, Vec::new()).unwrap();
+        to_stderr.line(b"x\n");
+        assert_eq!(to_stderr.lost_lines(), 0);
+    }
 
     #[test]
     fn lines_are_counted_per_regex_and_long_lines_are_split() {

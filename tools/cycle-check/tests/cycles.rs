@@ -1497,3 +1497,75 @@ fn inputs_name_the_executable_that_ran_not_only_the_script_on_path() {
         assert_eq!(summary(&records)["inputs"], want, "{argv:?}");
     }
 }
+
+/// A tmpfs of `size` mounted on a new directory, unmounted when dropped
+/// (None, after a loud notice, where mounting is not possible outside CI).
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        let here = common::testkit::require(
+            "cannot mount a tmpfs (needs root and mount(8))",
+            ok,
+            "run the tests as root, as CI does",
+        );
+        here.then(|| Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_service_log_on_a_full_disk_is_warned_about_and_counted() {
+    // Regression (issue 14 item 11): with --service-log on a full disk the
+    // service output silently stopped being logged, exit 0, no word.
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&dir.path().join("disk"), "64k") else {
+        return;
+    };
+    let log = disk.0.join("svc.log");
+    // 2000 lines of 100 bytes (200 kB) into a 64 kB disk, then "up": every
+    // line has gone through cycle-check before the cycle is ready.
+    let script = "yes $(printf '%099d' 0 | tr 0 x) | head -n 2000; echo up; exec sleep 30";
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        "log:^up$",
+        "--service-log",
+        log.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(
+        run.code, 0,
+        "the service itself cycled cleanly: {}",
+        run.stderr
+    );
+    let written = std::fs::read(&log).unwrap();
+    let complete = written.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(complete > 100 && complete < 2000, "{complete}");
+    let lost = 2001 - complete;
+    let f = &run.summary()["figures"];
+    assert_eq!(f["service_log_lost_lines"].as_u64(), Some(lost), "{f}");
+    let name = log.display();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "cycle-check: warning: --service-log {name}: No space left on device; service output is being lost\n\
+             cycle-check: warning: --service-log {name}: {lost} lines of service output could not be written\n"
+        )
+    );
+}
