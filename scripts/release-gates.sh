@@ -1,59 +1,114 @@
 #!/usr/bin/env bash
-# The main job: run every hardgate gate against the bundled demo service and seal the evidence
-# into a signed bundle. Exit 0 only when every gate passed and the sealed bundle verifies.
+# The main job: run every hardgate gate against a service (the bundled demo by default), run one
+# known-bad case per gate (a negative control) to prove each gate can fail, and seal the evidence
+# into a signed bundle. Exit 0 only when every gate passed, every control failed for its reason
+# and the sealed bundle verifies; 1 when the release fails; 2 when a gate could not run.
 #
-#   scripts/release-gates.sh                     # all gates
-#   scripts/release-gates.sh --only security     # pii-scrub and sbom-diff only
+#   scripts/release-gates.sh                        # every gate and every control
+#   scripts/release-gates.sh --only privacy,dependencies
+#   scripts/release-gates.sh --no-controls          # skip the known-bad cases (not in CI)
+#   scripts/release-gates.sh --demo-fault '--orphan --child-lifetime 20s'   # a real fault
 #   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh
-#   CYCLES=10 HEALTH_DURATION=30m HEALTH_INTERVAL=5s scripts/release-gates.sh   # the full gate
+#   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
-# Without KEY/PUB a demo key pair is generated under the output directory (never use it to sign
-# a real release). Each gate writes its JSON Lines into $OUT/evidence/<gate>.jsonl; bundle-seal
-# gathers every summary in there into MANIFEST.json and signs it.
+# Gates: start-stop (cycle-check), privacy (pii-scrub), dependencies (sbom-diff), durability
+# (backup-drill), determinism (replay-diff), then the seal (bundle-seal). Output under $OUT
+# (default out/release-gates): evidence/ is the sealed bundle, controls/ the controls' raw
+# outputs (sealed on their own; their summaries fail by design), quarantine/ the log lines the
+# filter could not scrub (raw personal data: kept, 0700, never in the bundle), work/ scratch.
+# Without KEY/PUB a demo key pair is made under $OUT (never sign a real release with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+
+all_gates="start-stop privacy dependencies durability determinism"
 only=all
+controls=1
+demo_fault=""
 while [ $# -gt 0 ]; do
   case $1 in
-    --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "release-gates: unknown argument $1" >&2; exit 2 ;;
+    --only) only=${2:?--only takes a list of gates}; shift 2 ;;
+    --only=*) only=${1#*=}; shift ;;
+    --controls) controls=1; shift ;;
+    --no-controls) controls=0; shift ;;
+    --demo-fault) demo_fault=${2?--demo-fault takes demo-service flags}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "release-gates: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-case $only in all|security) ;; *) echo "release-gates: --only takes 'security'" >&2; exit 2 ;; esac
+
+# The selected gates, as a set.
+declare -A want=()
+if [ "$only" = all ]; then
+  for g in $all_gates; do want[$g]=1; done
+else
+  for g in ${only//,/ }; do
+    case $g in
+      security) want[privacy]=1; want[dependencies]=1 ;;
+      start-stop | privacy | dependencies | durability | determinism) want[$g]=1 ;;
+      *) echo "release-gates: error: --only: unknown gate '$g' (gates: ${all_gates// /, })" >&2; exit 2 ;;
+    esac
+  done
+fi
+selected=""
+for g in $all_gates; do [ -n "${want[$g]:-}" ] && selected+="${selected:+,}$g"; done
 
 OUT=${OUT:-out/release-gates}
-# Short by default so the main job takes about a minute; real gates use 10 cycles and 30m.
+# Short by default so the main job takes about a minute.
 CYCLES=${CYCLES:-10}
 HEALTH_DURATION=${HEALTH_DURATION:-10s}
 HEALTH_INTERVAL=${HEALTH_INTERVAL:-1s}
+MAX_DRIFT=${MAX_DRIFT:-0.5%}
+MAX_QUARANTINED=${MAX_QUARANTINED:-0}
+BASELINE_DIR=${BASELINE_DIR:-testdata/release-baseline}
+# The dependency gate, shared by the real run and its control: the seeds' drift budget, no
+# undeclared (unreviewed) new crate, and never a downgrade or a crate whose checksum changed at
+# the same version. Reviewed changes since the baseline are listed in $BASELINE_DIR/allow.txt.
+# shellcheck disable=SC2054 # the commas are one flag value
+sbom_gate_flags=(--max-drift "$MAX_DRIFT" --max-added 0 --fail-on downgraded,hash_changed)
+
+# The workspace's version (Cargo.toml [workspace.package]), for the job's own summary records.
+hardgate_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 
 say() { printf '\n== %s\n' "$*" >&2; }
+die() { echo "release-gates: error: $*" >&2; exit 2; }
 
-# PROFILE=debug reuses the test build (CI's e2e); the default is an optimized build.
-PROFILE=${PROFILE:-release}
-say "building ($PROFILE)"
-if [ "$PROFILE" = debug ]; then
-  cargo build --locked -q --workspace
-else
-  cargo build --release --locked -q --workspace
-fi
-BIN=$root/target/$PROFILE
+# BUILD=debug reuses the test build (CI's e2e); the default is an optimized build.
+BUILD=${BUILD:-release}
+say "building ($BUILD)"
+case $BUILD in
+  debug) cargo build --locked -q --workspace ;;
+  release) cargo build --release --locked -q --workspace ;;
+  *) die "BUILD must be debug or release, not '$BUILD'" ;;
+esac
+BIN=$root/target/$BUILD
 export BIN
+# shellcheck source=scripts/lib/records.sh
+source scripts/lib/records.sh
 # shellcheck source=scripts/lib/demo.sh
 source scripts/lib/demo.sh
+# shellcheck source=scripts/lib/baseline.sh
+source scripts/lib/baseline.sh
+# shellcheck source=scripts/lib/controls.sh
+source scripts/lib/controls.sh
+# shellcheck source=scripts/lib/verdict.sh
+source scripts/lib/verdict.sh
 
 rm -rf "$OUT"
 mkdir -p "$OUT/evidence" "$OUT/work"
+OUT=$(cd "$OUT" && pwd)
 evidence=$OUT/evidence
 work=$OUT/work
-trap 'stop_demo 2>/dev/null || true' EXIT
+controls_dir=$OUT/controls
+started_at=$(now_rfc3339)
+trap 'stop_all_background' EXIT
 
 declare -A status=()
 gate() { # gate NAME CMD...: runs a gate, keeps its exit status, never stops the pipeline
-  local name=$1; shift
+  local name=$1
+  shift
   say "$name"
   set +e
   "$@"
@@ -62,77 +117,139 @@ gate() { # gate NAME CMD...: runs a gate, keeps its exit status, never stops the
   echo "$name: exit ${status[$name]}" >&2
 }
 
-if [ "$only" = all ]; then
-  # A live service with real traffic: its access log (with fake PII) and its SQLite database
-  # are what the privacy and durability gates judge.
-  say "demo service with traffic"
-  start_demo "$work/demo.out" --listen 127.0.0.1:0 --db "$work/demo.db" \
-    --access-log "$work/access.jsonl" --fake-pii --seed 7
+# ---------------------------------------------------------------------------------------------
+# Privacy and durability: a live service with traffic. Its access log goes through pii-scrub as a
+# filter on the way to storage (the workflow the gate asks teams to run), lines that cannot be
+# scrubbed safely go to a quarantine kept outside the bundle (it holds raw personal data), and the
+# gate judges the logs as stored, plus the quarantine's size. The service runs with --fake-pii, so
+# without the filter the stored log would fail the gate (see the privacy control).
+svc=$work/svc
+if [ -n "${want[privacy]:-}${want[durability]:-}" ]; then
+  say "demo service with traffic (access log through pii-scrub into $svc/logs)"
+  mkdir -p "$svc/logs" "$OUT/quarantine"
+  chmod 700 "$OUT/quarantine"
+  quarantine=$OUT/quarantine/access.jsonl
+  mkfifo "$svc/access.pipe"
+  "$BIN/pii-scrub" --quarantine "$quarantine" --max-quarantined "$MAX_QUARANTINED" \
+    --report "$evidence/pii-filter.jsonl" < "$svc/access.pipe" > "$svc/logs/access.jsonl" &
+  filter_pid=$!
+  bg_pids+=("$filter_pid")
+  # shellcheck disable=SC2086 # demo_fault is a list of flags
+  if ! start_demo "$work/demo.out" --listen 127.0.0.1:0 --db "$svc/demo.db" \
+    --access-log "$svc/access.pipe" --fake-pii --seed 7 $demo_fault; then
+    kill "$filter_pid" 2>/dev/null || true
+    die "the demo service did not start (see $work/demo.out)"
+  fi
   scripted_traffic "$DEMO_PORT" > "$work/traffic.jsonl"
-  echo "$(wc -l < "$work/traffic.jsonl") responses; access log $(wc -l < "$work/access.jsonl") lines" >&2
+  echo "$(wc -l < "$work/traffic.jsonl") responses" >&2
 
-  gate backup-drill "$BIN/backup-drill" drill --source testdata/demo-service \
-    --sqlite "$work/demo.db" --max-rto 8m --max-rpo 6h --self-test \
-    > "$evidence/backup-drill.jsonl"
+  if [ -n "${want[durability]:-}" ]; then
+    # While the service runs: the database is live (WAL), as in production.
+    gate durability "$BIN/backup-drill" drill --source "$svc/logs" --sqlite "$svc/demo.db" \
+      --max-rto 8m --max-rpo 6h --self-test > "$evidence/backup-drill.jsonl"
+  fi
   stop_demo
+  set +e
+  wait "$filter_pid"
+  status[privacy-filter]=$?
+  set -e
+  # pii-scrub creates the quarantine file; if it could not, its exit status says so (and the
+  # gate_errors gate fails), and an empty file stands in for the record below.
+  [ -f "$quarantine" ] || : > "$quarantine"
+  echo "pii-scrub filter: exit ${status[privacy-filter]}, quarantined $(wc -l < "$quarantine") lines" >&2
+fi
 
-  # Determinism: the same 50 scripted events against two fresh instances with the same seed.
+if [ -n "${want[privacy]:-}" ]; then
+  # --no-ignore: a log directory's own .gitignore (often '*.log') must not hide files from the gate.
+  gate privacy "$BIN/pii-scrub" --check --no-ignore "$svc/logs" --report "$evidence/pii-scrub.jsonl"
+  # The stored logs go into the evidence too (they are scrubbed), so anyone can re-check them.
+  cp -r "$svc/logs" "$evidence/logs"
+  logs_stored=$(find "$svc/logs" -type f | wc -l)
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Determinism: the same 50 scripted events against two fresh instances with the same seed.
+if [ -n "${want[determinism]:-}" ]; then
+  mkdir -p "$evidence/replay"
   for run in golden replay; do
-    start_demo "$work/demo-$run.out" --listen 127.0.0.1:0 --db "$work/$run.db" --seed 7
-    scripted_traffic "$DEMO_PORT" > "$work/$run.jsonl"
+    # shellcheck disable=SC2086
+    start_demo "$work/demo-$run.out" --listen 127.0.0.1:0 --db "$work/$run.db" --seed 7 $demo_fault ||
+      die "the demo service did not start (see $work/demo-$run.out)"
+    scripted_traffic "$DEMO_PORT" > "$evidence/replay/$run.jsonl"
     stop_demo
   done
-  gate replay-diff "$BIN/replay-diff" "$work/golden.jsonl" "$work/replay.jsonl" \
+  gate determinism "$BIN/replay-diff" "$evidence/replay/golden.jsonl" "$evidence/replay/replay.jsonl" \
     --ignore /started_at --ignore /stopped_at --max-divergences 0 --min-determinism 98% \
     > "$evidence/replay-diff.jsonl"
+fi
 
+# ---------------------------------------------------------------------------------------------
+# Start/stop: N cycles, then the last start held and probed for health.
+if [ -n "${want[start-stop]:-}" ]; then
   port=$(free_port)
-  gate cycle-check "$BIN/cycle-check" --cycles "$CYCLES" \
+  # shellcheck disable=SC2086
+  gate start-stop "$BIN/cycle-check" --cycles "$CYCLES" \
     --ready "http://127.0.0.1:$port/v1/health" \
     --health "http://127.0.0.1:$port/v1/health" --health-interval "$HEALTH_INTERVAL" \
     --health-duration "$HEALTH_DURATION" \
     --service-log "$work/cycle-service.log" \
-    -- "$BIN/demo-service" --listen "127.0.0.1:$port" --db "$work/cycle.db" \
+    -- "$BIN/demo-service" --listen "127.0.0.1:$port" --db "$work/cycle.db" $demo_fault \
     > "$evidence/cycle-check.jsonl"
-else
-  # The security gates alone still judge a real log: a short traffic run.
-  start_demo "$work/demo.out" --listen 127.0.0.1:0 --db "$work/demo.db" \
-    --access-log "$work/access.jsonl" --fake-pii --seed 7
-  scripted_traffic "$DEMO_PORT" > /dev/null
-  stop_demo
 fi
 
-# Privacy: scrub the access log (the filter), then prove the scrubbed log is clean (the gate).
-say "pii-scrub (scrubbing the access log)"
-"$BIN/pii-scrub" --report "$work/pii-scrub-raw.jsonl" < "$work/access.jsonl" > "$evidence/access.scrubbed.log"
-echo "findings scrubbed: $(grep -c '"kind":"finding"' "$work/pii-scrub-raw.jsonl" || true)" >&2
-gate pii-scrub "$BIN/pii-scrub" --check "$evidence/access.scrubbed.log" \
-  --report "$evidence/pii-scrub.jsonl"
+# ---------------------------------------------------------------------------------------------
+# Dependencies: this build's Cargo.lock against the last release's, whose origin is recorded in
+# $BASELINE_DIR/BASELINE and checked here (sha256; in a git clone also the commit's own file).
+if [ -n "${want[dependencies]:-}" ]; then
+  load_baseline "$BASELINE_DIR" # sets baseline_* (scripts/lib/baseline.sh)
+  mkdir -p "$evidence/dependencies"
+  cp "$BASELINE_DIR/Cargo.lock" "$evidence/dependencies/baseline.Cargo.lock"
+  cp Cargo.lock "$evidence/dependencies/Cargo.lock"
+  cp "$BASELINE_DIR/allow.txt" "$evidence/dependencies/allow.txt"
+  gate dependencies "$BIN/sbom-diff" "$evidence/dependencies/baseline.Cargo.lock" \
+    "$evidence/dependencies/Cargo.lock" --allow "$evidence/dependencies/allow.txt" \
+    "${sbom_gate_flags[@]}" > "$evidence/sbom-diff.jsonl"
+fi
 
-# Dependencies: this build's Cargo.lock against the last release's.
-gate sbom-diff "$BIN/sbom-diff" testdata/release-baseline/Cargo.lock Cargo.lock \
-  --max-drift 0.5% > "$evidence/sbom-diff.jsonl"
+# ---------------------------------------------------------------------------------------------
+# soak (soak-load): not on main yet (issue 10). When it lands, add the steady-rate run here:
+# chat, action and session-churn targets; error-rate, p95/p99 and memory gates; windows, csv and
+# plot into $evidence/soak/; and its control (--fail-rate / --leak-per-request) in controls.sh.
 
-say "bundle-seal"
+say "keys"
 KEY=${KEY:-}
 PUB=${PUB:-}
 if [ -z "$KEY" ]; then
   KEY=$OUT/demo-release.key
   PUB=$OUT/demo-release.pub
-  "$BIN/bundle-seal" keygen --key "$KEY" --pub "$PUB" --unencrypted --force >&2
+  "$BIN/bundle-seal" keygen --key "$KEY" --pub "$PUB" --unencrypted --force > /dev/null
 fi
-"$BIN/bundle-seal" seal "$evidence" --key "$KEY" >&2
-set +e
-"$BIN/bundle-seal" verify "$evidence" --pub "$PUB" --require-pass > "$OUT/verify.jsonl"
-verdict=$?
-set -e
+[ -n "$PUB" ] || die "KEY is set but PUB is not: the bundle is verified with the public key"
 
-say "release gates"
-for name in "${!status[@]}"; do printf '  %-14s exit %s\n' "$name" "${status[$name]}" >&2; done
-tail -1 "$OUT/verify.jsonl" >&2
-if [ "$verdict" -eq 0 ]; then
-  echo "release verdict: PASS (sealed bundle: $evidence)" >&2
-else
-  echo "release verdict: FAIL (sealed bundle: $evidence)" >&2
+# ---------------------------------------------------------------------------------------------
+# Negative controls: one known-bad case per gate, each required to fail with exit 1 on the gate
+# it targets (scripts/lib/controls.sh). Their raw outputs go to $controls_dir, sealed on its own;
+# the evidence gets controls.jsonl, whose gates pass only when every control failed as expected.
+if [ "$controls" = 1 ]; then
+  run_controls
 fi
-exit "$verdict"
+
+write_run_record > "$evidence/release-gates.jsonl"
+
+say "bundle-seal"
+set +e
+"$BIN/bundle-seal" seal "$evidence" --key "$KEY" > "$OUT/seal.jsonl"
+seal_code=$?
+"$BIN/bundle-seal" verify "$evidence" --pub "$PUB" --require-pass > "$OUT/verify.jsonl"
+verify_code=$?
+set -e
+[ "$seal_code" -le 1 ] || { cat "$OUT/seal.jsonl" >&2; die "bundle-seal seal failed (exit $seal_code)"; }
+
+print_verdict_table
+if [ "$verify_code" -eq 0 ]; then
+  exit 0
+elif [ "$verify_code" -eq 1 ] && [ "$gate_errors" -eq 0 ]; then
+  exit 1
+else
+  exit 2
+fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: shares variables with the scripts that source it
 # Helpers to drive the demo service from bash alone (sourced by release-gates.sh and e2e.sh).
 # HTTP goes through bash's /dev/tcp, so nothing beyond bash is needed; traffic goes only to
 # 127.0.0.1 and every wait is bounded.
@@ -35,6 +36,7 @@ start_demo() {
   local out=$1; shift
   "$BIN/demo-service" "$@" > "$out" 2>&1 &
   DEMO_PID=$!
+  DEMO_OUT=$out
   for _ in $(seq 1 400); do
     if grep -q '^listening on ' "$out" 2>/dev/null; then
       DEMO_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out" | head -1)
@@ -48,8 +50,28 @@ start_demo() {
 }
 
 stop_demo() {
+  [ -n "${DEMO_PID:-}" ] || return 0
   kill -TERM "$DEMO_PID" 2>/dev/null || true
   wait "$DEMO_PID" 2>/dev/null || true
+  DEMO_PID=
+  # Children a fault made escape (--orphan, --hold-port) are named on the demo's stdout; the job
+  # started them, so it ends them (checking the pid still runs demo-service, not a reused pid).
+  local pid
+  while read -r pid; do
+    if grep -q demo-service "/proc/$pid/cmdline" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done < <(sed -n 's/^fault: .*pid \([0-9][0-9]*\).*/\1/p' "$DEMO_OUT" 2>/dev/null)
+}
+
+# Every other background process the job starts (log filters) is added here, so the exit trap
+# can end it: nothing the job started outlives it.
+bg_pids=()
+stop_all_background() {
+  stop_demo 2>/dev/null || true
+  local pid
+  for pid in "${bg_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 
 # scripted_traffic PORT: 50 requests in a fixed order (sessions, chats, actions); prints each
