@@ -23,6 +23,7 @@ fn tools() -> Vec<Command> {
         bundle_seal::cli::command(),
         cycle_check::cli::command(),
         pii_scrub::cli::command(),
+        soak_load::cli::command(),
     ]
 }
 

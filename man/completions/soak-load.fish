@@ -1,0 +1,87 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_soak_load_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_soak_load_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_soak_load_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_soak_load_using_subcommand
+    set -l cmd (__fish_soak_load_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c soak-load -n "__fish_soak_load_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c soak-load -n "__fish_soak_load_needs_command" -s V -l version -d 'Print version'
+complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "run" -d 'Send load, write a window record per --window and the summary'
+complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "report" -d 'Recompute the summary and gates from saved window records'
+complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "merge" -d 'Merge several runs\' windows (one generator each) into one exact result'
+complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l targets -d 'Targets file (JSON Lines; see below)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l method -d 'HTTP method for URL (default GET)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l header -d 'A header for URL, \'Name: value\' (repeatable)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l body -d 'Request body for URL' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l rate -d 'Open model: picks per second, global (also /m, /h). Example: 1000/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l connections -d 'Closed model: this many users sending back to back' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l duration -d 'Stop after this long (default: until --requests or Ctrl-C). Example: 48h' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests -d 'Stop after this many picks (a sequence counts once)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l ramp -d 'Grow the rate linearly from 0 over this long (closed model: start users one by one over it). Example: 30s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l timeout -d 'Give up on a request after this long (class `timeout`)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-in-flight -d 'Open model: at most this many picks in flight (and connections open)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l window -d 'Length of a window record' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l correlation-header -d 'Header carrying each request\'s unique id' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests-log -d 'Also write one `request` record per request to FILE' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid -d 'Watch this process (and its descendants): RSS per window' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid-file -d 'Watch the process whose id is in FILE (re-read every window)' -r -F
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l threads -d 'Worker threads (default: one per CPU)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
+spike\t'5000/s for 5m; the same gates'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
+spike\t'5000/s for 5m; the same gates'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
+spike\t'5000/s for 5m; the same gates'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "run" -d 'Send load, write a window record per --window and the summary'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "report" -d 'Recompute the summary and gates from saved window records'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "merge" -d 'Merge several runs\' windows (one generator each) into one exact result'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,338 @@
+//! Command-line definition (clap derive). Validation into typed settings
+//! happens in `config.rs`; nothing here can fail beyond clap's own parsing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  # The 48-hour soak: 1 request/s over a targets file, a window a minute,
+  # the service's memory watched, error rate and memory growth gated.
+  soak-load run --targets targets.jsonl --rate 1/s --duration 48h \\
+      --pid-file /run/app.pid --max-error-rate 0.5% --max-rss-growth 10% \\
+      --max-p95-slope 5ms > soak.jsonl
+
+  # The seed load profiles (1000/s for 10 min; 5000/s for 5 min).
+  soak-load run http://127.0.0.1:8080/v1/health --profile baseline
+
+  # As fast as 64 keep-alive connections go (closed model), 100000 requests.
+  soak-load run http://127.0.0.1:8080/v1/health --connections 64 --requests 100000
+
+  # Judge a saved run again with other gates; merge three generators.
+  soak-load report soak.jsonl --max-p99 150ms
+  soak-load merge gen1.jsonl gen2.jsonl gen3.jsonl --max-error-rate 1% > all.jsonl
+
+Exit status: 0 every gate passed (or none was asked), 1 a gate failed, 2
+could not do the job (bad flags, bad targets file, unreadable input), 130
+interrupted (the current window and a summary marked interrupted are still
+written).";
+
+/// Sustained HTTP load with honest latency, memory and trend gates.
+#[derive(Debug, Parser)]
+#[command(
+    name = "soak-load",
+    version,
+    about = "Sustained HTTP load with honest latency, per-window memory and trend gates",
+    long_about = "Sustained HTTP load with honest latency, per-window memory and trend gates.\n\n\
+        `run` sends traffic (open model at a global rate with coordinated-omission-corrected \
+        latency, or a closed model), writes a `window` record every --window with counts, \
+        errors by class, latency percentiles, the service's memory and a mergeable latency \
+        histogram, and ends with the `summary` record and its gates. `report` re-judges saved \
+        windows; `merge` combines several generators' runs exactly.",
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send load, write a window record per --window and the summary.
+    #[command(after_long_help = RUN_HELP)]
+    Run(Box<RunArgs>),
+    /// Recompute the summary and gates from saved window records.
+    #[command(after_long_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// Merge several runs' windows (one generator each) into one exact result.
+    #[command(after_long_help = MERGE_HELP)]
+    Merge(ReportArgs),
+}
+
+const RUN_HELP: &str = "\
+Targets file (JSON Lines, one target per line; blank lines skipped):
+  {\"name\":\"health\",\"url\":\"http://127.0.0.1:8080/v1/health\",\"weight\":5}
+  {\"name\":\"chat\",\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/v1/chat\",
+   \"headers\":{\"Authorization\":\"Bearer x\"},\"body\":{\"message\":\"hi\"}}
+  {\"name\":\"churn\",\"sequence\":[
+    {\"name\":\"start\",\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/session/start\",\"body\":{}},
+    {\"name\":\"chat\",\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/v1/chat\",\"repeat\":3,
+     \"body\":{\"session_id\":\"{{steps.start.session_id}}\",\"message\":\"hi\"}},
+    {\"name\":\"stop\",\"method\":\"POST\",\"url\":\"http://127.0.0.1:8080/session/stop\",
+     \"body\":{\"session_id\":\"{{steps.start.session_id}}\"}}]}
+  method defaults to GET, weight to 1 (targets are picked by smooth weighted
+  round robin: exact shares), a JSON body gets Content-Type: application/json.
+  A sequence is one pick: its steps run in order on one connection, and
+  {{steps.NAME.FIELD}} (FIELD may be a.b.0) takes a value from an earlier
+  step's JSON answer. Figures of a step are reported as SEQUENCE.STEP.
+
+Models:
+  --rate R (open model): pick i has an intended send time (i/R after the start,
+  or on the --ramp curve) and its latency is measured from it, so a stalled
+  server shows in the percentiles (coordinated omission corrected). At most
+  --max-in-flight picks are in flight; a send that starts over 10 ms after its
+  intended time counts as `late`; one whose slot came free only after
+  --timeout is not sent and counts as an error of class `dropped`.
+  --connections N (closed model): N users, each sending as soon as its last
+  answer came back; latency from the send.
+
+Records (JSON Lines on stdout):
+  window   window, started_at, ended_at, offset_ms, duration_ms, requests, ok,
+           errors, errors_by_class {connect, timeout, 4xx, 5xx, other,
+           dropped}, error_rate, achieved_rps, p50_ms, p90_ms, p95_ms, p99_ms,
+           p999_ms, max_ms, late, skipped_steps, histogram (base64 of the V2
+           HDR histogram of latencies in µs), in_flight, rss_bytes, processes,
+           service_uptime_s, service_pid (with --pid/--pid-file), interrupted
+           and unfinished (last window of an interrupted run), and targets:
+           the same figures per target name.
+  summary  figures: windows, requests, ok, errors, errors_by_class,
+           error_rate, throughput_rps, duration_ms, p50/p90/p95/p99/p999/max
+           (ms), late, dropped, skipped_steps, unfinished,
+           p95_slope_ms_per_hour, rss_slope_bytes_per_hour, rss_growth,
+           rss_first_bytes, rss_last_bytes, rss_max_bytes, targets; gates:
+           error_rate, p95_ms, p99_ms, rss_growth, p95_slope_ms_per_hour
+           (each <=), throughput_rps (>=), as asked.
+  Every request lands in the latency histogram, errors and timeouts included
+  (a timeout at its timeout, a dropped pick at its age), so failures cannot
+  hide from the percentiles. A request log (--requests-log) has one
+  `request` record per request: at, target, status, latency_ms,
+  correlation_id, error.";
+
+const REPORT_HELP: &str = "\
+Reads `window` records (other kinds are skipped) from the files in order, as
+one run, and writes the summary again with the gates asked for here: run
+once, judge many ways. A run that was interrupted gets a failing
+`run_complete` gate: its evidence is partial.
+
+Examples:
+  soak-load report soak.jsonl --profile baseline
+  soak-load report soak.jsonl --format csv > windows.csv";
+
+const MERGE_HELP: &str = "\
+Each file is one generator's run. Windows with the same number are merged:
+counts added, histograms merged (exact, not percentiles averaged), memory the
+largest reading, duration the longest. Writes the merged windows, then the
+summary. Start the generators together (GNU parallel, a Kubernetes Indexed
+Job) so window N covers the same minute everywhere.
+
+Examples:
+  parallel -j4 'soak-load run --targets t.jsonl --rate 250/s --duration 1h > gen{}.jsonl' ::: 1 2 3 4
+  soak-load merge gen*.jsonl --max-p99 150ms > merged.jsonl";
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// window records and the summary as JSON Lines (the default).
+    Jsonl,
+    /// one CSV row per window and target (target empty for the total);
+    /// the summary goes to stderr as text.
+    Csv,
+}
+
+/// Named load profiles (the seed gates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// 1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%.
+    Baseline,
+    /// 5000/s for 5m; the same gates.
+    Spike,
+}
+
+/// The gates (shared by run, report and merge).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GateArgs {
+    /// A preset: its rate and duration (run) and its gates; flags given
+    /// explicitly win.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub profile: Option<Profile>,
+
+    /// Gate: error rate (errors / requests) at most this. Example: 0.5%
+    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    pub max_error_rate: Option<f64>,
+
+    /// Gate: p95 latency at most this. Example: 100ms
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms)]
+    pub max_p95: Option<f64>,
+
+    /// Gate: p99 latency at most this. Example: 150ms
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms)]
+    pub max_p99: Option<f64>,
+
+    /// Gate: the service's RSS growth from the first to the last window at
+    /// most this (needs --pid or --pid-file). Example: 10%
+    #[arg(long, value_name = "FRACTION", value_parser = growth)]
+    pub max_rss_growth: Option<f64>,
+
+    /// Gate: the least-squares trend of the windows' p95 at most this much
+    /// per hour. Example: 5ms (meaning 5 ms/h)
+    #[arg(long, value_name = "DURATION", value_parser = per_hour)]
+    pub max_p95_slope: Option<f64>,
+
+    /// Gate: throughput (requests / time) at least this. Example: 950/s
+    #[arg(long, value_name = "RATE", value_parser = crate::schedule::parse_rate)]
+    pub min_throughput: Option<f64>,
+}
+
+/// `10%`, `0.1`, `150%`: a non-negative ratio (growth may exceed 100%).
+fn growth(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (n, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (t, 1.0),
+    };
+    match n.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / scale),
+        _ => Err(format!(
+            "'{text}' is not a growth ratio (examples: 10%, 0.1)"
+        )),
+    }
+}
+
+/// `5ms`, `5ms/h`, `1s/h` → milliseconds per hour.
+fn per_hour(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix("/h").unwrap_or(t);
+    common::threshold::duration_ms(t)
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The URL to load (or use --targets).
+    #[arg(
+        value_name = "URL",
+        required_unless_present = "targets",
+        conflicts_with = "targets"
+    )]
+    pub url: Option<String>,
+
+    /// Targets file (JSON Lines; see below).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<String>,
+
+    /// HTTP method for URL (default GET).
+    #[arg(long, value_name = "METHOD", requires = "url")]
+    pub method: Option<String>,
+
+    /// A header for URL, 'Name: value' (repeatable).
+    #[arg(long, value_name = "HEADER", requires = "url")]
+    pub header: Vec<String>,
+
+    /// Request body for URL.
+    #[arg(long, value_name = "TEXT", requires = "url")]
+    pub body: Option<String>,
+
+    /// Open model: picks per second, global (also /m, /h). Example: 1000/s
+    #[arg(long, value_name = "RATE", value_parser = crate::schedule::parse_rate, conflicts_with = "connections")]
+    pub rate: Option<f64>,
+
+    /// Closed model: this many users sending back to back.
+    #[arg(long, value_name = "N")]
+    pub connections: Option<usize>,
+
+    /// Stop after this long (default: until --requests or Ctrl-C). Example: 48h
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub duration: Option<Duration>,
+
+    /// Stop after this many picks (a sequence counts once).
+    #[arg(long, value_name = "N", value_parser = common::cli::count)]
+    pub requests: Option<u64>,
+
+    /// Grow the rate linearly from 0 over this long (closed model: start
+    /// users one by one over it). Example: 30s
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "0")]
+    pub ramp: Duration,
+
+    /// Give up on a request after this long (class `timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "30s")]
+    pub timeout: Duration,
+
+    /// Open model: at most this many picks in flight (and connections open).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_in_flight: usize,
+
+    /// Length of a window record.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "60s")]
+    pub window: Duration,
+
+    /// Header carrying each request's unique id.
+    #[arg(long, value_name = "NAME", default_value = "X-Correlation-ID")]
+    pub correlation_header: String,
+
+    /// Also write one `request` record per request to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub requests_log: Option<String>,
+
+    /// Watch this process (and its descendants): RSS per window.
+    #[arg(long, value_name = "PID", conflicts_with = "pid_file")]
+    pub pid: Option<i32>,
+
+    /// Watch the process whose id is in FILE (re-read every window).
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Worker threads (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+
+    /// No progress line on the terminal.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub gates: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Files with window records (`-` for stdin).
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub gates: GateArgs,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(growth("10%"), Ok(0.1));
+        assert_eq!(growth("1.5"), Ok(1.5));
+        assert!(growth("-1%").is_err());
+        assert_eq!(per_hour("5ms"), Ok(5.0));
+        assert_eq!(per_hour("1s/h"), Ok(1000.0));
+        assert!(per_hour("fast").is_err());
+    }
+}

@@ -1,0 +1,196 @@
+//! Validated settings built from the command line (parse, then configure):
+//! profiles applied, the targets compiled, the watched process checked.
+
+use std::time::Duration;
+
+use common::{Error, Result};
+use hyper::header::HeaderName;
+
+use crate::cli::{Format, GateArgs, Profile, RunArgs};
+use crate::judge::Limits;
+use crate::load::{Limit, Model};
+use crate::memory::Watch;
+use crate::schedule::Schedule;
+use crate::targets::{self, CliTarget, Plan};
+
+/// What a profile sets: rate, duration, gates.
+struct Preset {
+    rate: f64,
+    duration: Duration,
+    limits: Limits,
+}
+
+fn preset(p: Profile) -> Preset {
+    // The seed gates: p95 < 100 ms, p99 < 150 ms, error rate < 1%.
+    let limits = Limits {
+        max_error_rate: Some(0.01),
+        max_p95_ms: Some(100.0),
+        max_p99_ms: Some(150.0),
+        ..Limits::default()
+    };
+    match p {
+        Profile::Baseline => Preset {
+            rate: 1000.0,
+            duration: Duration::from_secs(600),
+            limits,
+        },
+        Profile::Spike => Preset {
+            rate: 5000.0,
+            duration: Duration::from_secs(300),
+            limits,
+        },
+    }
+}
+
+/// The gate limits of `args`, a profile's filling in what was not given.
+pub fn limits(args: &GateArgs) -> Limits {
+    let own = Limits {
+        max_error_rate: args.max_error_rate,
+        max_p95_ms: args.max_p95,
+        max_p99_ms: args.max_p99,
+        max_rss_growth: args.max_rss_growth,
+        max_p95_slope_ms_per_hour: args.max_p95_slope,
+        min_throughput_rps: args.min_throughput,
+    };
+    match args.profile {
+        Some(p) => own.or(preset(p).limits),
+        None => own,
+    }
+}
+
+/// Everything `run` needs, checked.
+pub struct RunConfig {
+    pub plan: Plan,
+    /// The targets file and its sha256, or the URL.
+    pub input: (String, Option<String>),
+    pub model: Model,
+    pub limit: Limit,
+    pub timeout: Duration,
+    pub window: Duration,
+    pub correlation_header: HeaderName,
+    pub requests_log: Option<String>,
+    pub watch: Option<Watch>,
+    pub threads: usize,
+    pub format: Format,
+    pub quiet: bool,
+    pub limits: Limits,
+}
+
+impl RunConfig {
+    pub fn from_args(args: &RunArgs) -> Result<RunConfig> {
+        let preset = args.gates.profile.map(preset);
+        let limits = limits(&args.gates);
+        let rate = args.rate.or(if args.connections.is_none() {
+            preset.as_ref().map(|p| p.rate)
+        } else {
+            None
+        });
+        let model = match (rate, args.connections) {
+            (Some(rate), None) => {
+                if args.max_in_flight == 0 {
+                    return Err(Error::usage("--max-in-flight must be at least 1"));
+                }
+                Model::Open {
+                    schedule: Schedule {
+                        rate,
+                        ramp_s: args.ramp.as_secs_f64(),
+                    },
+                    max_in_flight: args.max_in_flight,
+                }
+            }
+            (None, Some(0)) => return Err(Error::usage("--connections must be at least 1")),
+            (None, Some(n)) => Model::Closed {
+                connections: n,
+                ramp: args.ramp,
+            },
+            (Some(_), Some(_)) => {
+                return Err(Error::usage("--rate and --connections exclude each other"))
+            }
+            (None, None) => {
+                return Err(Error::usage(
+                    "say how to send: --rate R (open model, e.g. 1000/s), --connections N \
+                     (closed model) or --profile NAME",
+                ))
+            }
+        };
+        let duration = args.duration.or(if args.requests.is_none() {
+            preset.as_ref().map(|p| p.duration)
+        } else {
+            None
+        });
+        if duration.is_some_and(|d| d.is_zero()) {
+            return Err(Error::usage("--duration must be above zero"));
+        }
+        if args.requests == Some(0) {
+            return Err(Error::usage("--requests must be at least 1"));
+        }
+        if args.window < Duration::from_millis(10) {
+            return Err(Error::usage("--window must be at least 10ms"));
+        }
+        if args.timeout.is_zero() {
+            return Err(Error::usage("--timeout must be above zero"));
+        }
+        if args.threads == Some(0) {
+            return Err(Error::usage("--threads must be at least 1"));
+        }
+        let correlation_header = HeaderName::from_bytes(args.correlation_header.as_bytes())
+            .map_err(|_| {
+                Error::usage(format!(
+                    "--correlation-header '{}' is not a valid header name",
+                    args.correlation_header
+                ))
+            })?;
+        let watch = match (&args.pid, &args.pid_file) {
+            (Some(pid), _) => Some(Watch::Pid(*pid)),
+            (None, Some(path)) => Some(Watch::PidFile(path.clone())),
+            (None, None) => None,
+        };
+        if let Some(w) = &watch {
+            crate::memory::sample(w).map_err(|e| {
+                Error::usage(format!("--pid/--pid-file: {e}"))
+                    .with_hint("start the service first; soak-load watches a running process")
+            })?;
+        } else if limits.max_rss_growth.is_some() {
+            return Err(Error::usage(
+                "--max-rss-growth needs the service's process: --pid PID or --pid-file FILE",
+            ));
+        }
+        let (plan, input) = match (&args.targets, &args.url) {
+            (Some(path), _) => {
+                let (plan, sha) = targets::load(path)?;
+                (plan, (path.clone(), sha))
+            }
+            (None, Some(url)) => {
+                let plan = targets::from_cli(&CliTarget {
+                    url,
+                    method: args.method.as_deref(),
+                    headers: &args.header,
+                    body: args.body.as_deref(),
+                })?;
+                (plan, (url.clone(), None))
+            }
+            (None, None) => return Err(Error::usage("give a URL or --targets FILE")),
+        };
+        let threads = args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
+        Ok(RunConfig {
+            plan,
+            input,
+            model,
+            limit: Limit {
+                duration,
+                requests: args.requests,
+            },
+            timeout: args.timeout,
+            window: args.window,
+            correlation_header,
+            requests_log: args.requests_log.clone(),
+            watch,
+            threads,
+            format: args.format,
+            quiet: args.quiet,
+            limits,
+        })
+    }
+}

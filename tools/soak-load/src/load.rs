@@ -1,0 +1,473 @@
+//! Generating the load: the open model (requests at intended times, at a
+//! global rate, bounded by `--max-in-flight`) and the closed model (N
+//! virtual users, each sending as soon as its last answer arrived).
+//!
+//! Open model honesty: request `i` has an intended send time fixed by the
+//! schedule, and its latency is measured from that time, not from when it
+//! was finally sent. When the server stalls and every in-flight slot is
+//! busy, the requests that should have gone out meanwhile are sent as soon
+//! as slots free up (counted `late`), and their latency includes the wait —
+//! so a stall shows in p99 the way users would feel it (coordinated
+//! omission corrected, as in wrk2). A request whose slot comes free only
+//! after `--timeout` is not sent at all: it is counted `dropped`, an error.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::client::{self, Conns};
+use crate::reqlog::{self, Entry};
+use crate::schedule::Schedule;
+use crate::stats::{ErrorClass, Shards, LATE_AFTER_US};
+use crate::targets::{Body, HeaderText, Plan, Request, Work};
+use crate::template::Splice;
+
+/// Open or closed model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Model {
+    /// Requests at intended times; at most `max_in_flight` at once.
+    Open {
+        schedule: Schedule,
+        max_in_flight: usize,
+    },
+    /// `connections` virtual users, each sending back to back; user `k`
+    /// starts `k/connections` of the way through the ramp.
+    Closed { connections: usize, ramp: Duration },
+}
+
+/// When the load stops by itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limit {
+    pub duration: Option<Duration>,
+    /// Target picks (a sequence counts once).
+    pub requests: Option<u64>,
+}
+
+/// What every request task shares.
+pub struct Ctx {
+    pub plan: Plan,
+    pub shards: Shards,
+    pub timeout: Duration,
+    pub correlation_header: HeaderName,
+    run_id: String,
+    next_id: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub start: Instant,
+    pub start_wall: SystemTime,
+    reqlog: Option<reqlog::Sender>,
+    /// Set on SIGINT (or when the limit is reached): send nothing new.
+    pub stop: AtomicBool,
+    host_values: Vec<HeaderValue>,
+}
+
+impl Ctx {
+    pub fn new(
+        plan: Plan,
+        timeout: Duration,
+        correlation_header: HeaderName,
+        reqlog: Option<reqlog::Sender>,
+        start_wall: SystemTime,
+    ) -> Ctx {
+        // Unique enough across generators started at the same moment: the
+        // wall clock in µs and our pid.
+        let micros = start_wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0);
+        let run_id = format!("{:x}{:x}", micros & 0xffff_ffff_ffff, std::process::id());
+        let host_values = plan
+            .endpoints
+            .iter()
+            .map(|e| {
+                HeaderValue::from_str(&e.authority).unwrap_or(HeaderValue::from_static("localhost"))
+            })
+            .collect();
+        Ctx {
+            shards: Shards::new(plan.stat_names.len()),
+            plan,
+            timeout,
+            correlation_header,
+            run_id,
+            next_id: AtomicU64::new(1),
+            in_flight: AtomicU64::new(0),
+            start: Instant::now(),
+            start_wall,
+            reqlog,
+            stop: AtomicBool::new(false),
+            host_values,
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn correlation_id(&self) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        format!("sl-{}-{n}", self.run_id)
+    }
+
+    fn build(
+        &self,
+        req: &Request,
+        responses: &[Option<Value>],
+        id: &str,
+    ) -> Result<hyper::Request<Full<Bytes>>, String> {
+        let path = req.path.render(responses, Splice::Url)?;
+        let mut b = hyper::Request::builder()
+            .method(req.method.clone())
+            .uri(path)
+            .header(hyper::header::HOST, self.host_values[req.endpoint].clone());
+        for (name, value) in &req.headers {
+            b = match value {
+                HeaderText::Fixed(v) => b.header(name, v.clone()),
+                HeaderText::Template(t) => {
+                    let text = t.render(responses, Splice::Plain)?;
+                    let v = HeaderValue::from_str(&text)
+                        .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?;
+                    b.header(name, v)
+                }
+            };
+        }
+        if let Ok(v) = HeaderValue::from_str(id) {
+            b = b.header(&self.correlation_header, v);
+        }
+        let body = match &req.body {
+            Body::Fixed(bytes) => bytes.clone(),
+            Body::Json(t) => Bytes::from(t.render(responses)?.to_string()),
+            Body::Text(t) => Bytes::from(t.render(responses, Splice::Plain)?),
+        };
+        b.body(Full::new(body)).map_err(|e| e.to_string())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        key: u64,
+        stat: usize,
+        since: Instant,
+        outcome: Result<(), ErrorClass>,
+        status: Option<u16>,
+        late: bool,
+        id: &str,
+    ) -> Option<Entry> {
+        let latency = Instant::now().saturating_duration_since(since);
+        let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.shards
+            .lock(key)
+            .record(stat, latency_us, outcome, late);
+        self.reqlog.as_ref().map(|_| Entry {
+            offset: since.saturating_duration_since(self.start),
+            stat,
+            status,
+            latency_us,
+            correlation_id: id.to_string(),
+            error: outcome.err(),
+        })
+    }
+
+    async fn log(&self, entry: Option<Entry>) {
+        if let (Some(tx), Some(e)) = (&self.reqlog, entry) {
+            let _ = tx.send(e).await;
+        }
+    }
+
+    /// Sends one request and records it; `since` is when its latency
+    /// started (the intended time in the open model). Returns the body when
+    /// asked to keep it and the answer was a success.
+    #[allow(clippy::too_many_arguments)]
+    async fn one(
+        &self,
+        conns: &mut Conns,
+        key: u64,
+        req: &Request,
+        responses: &[Option<Value>],
+        since: Instant,
+        late: bool,
+        keep: bool,
+    ) -> Result<Option<Bytes>, String> {
+        let id = self.correlation_id();
+        let built = self.build(req, responses, &id)?;
+        let sent = tokio::time::timeout(
+            self.timeout,
+            conns.exchange(req.endpoint, &self.plan.endpoints, built, keep),
+        )
+        .await;
+        let (outcome, status, body) = match sent {
+            Err(_) => {
+                conns.discard(req.endpoint);
+                (Err(ErrorClass::Timeout), None, None)
+            }
+            Ok(Err(f)) => (Err(f.class), f.status, None),
+            Ok(Ok(answer)) => match client::classify(answer.status) {
+                None => (Ok(()), Some(answer.status), answer.body),
+                Some(class) => (Err(class), Some(answer.status), None),
+            },
+        };
+        let entry = self.record(key, req.stat, since, outcome, status, late, &id);
+        self.log(entry).await;
+        Ok(body)
+    }
+
+    /// Runs target pick `pick`: one request, or a whole sequence. `key`
+    /// picks the figures' shard. `intended` is the scheduled send time in
+    /// the open model; the closed model passes `None` (no schedule: the
+    /// latency starts now and nothing is ever late or dropped).
+    pub async fn run_pick(
+        &self,
+        conns: &mut Conns,
+        pick: u64,
+        key: u64,
+        intended: Option<Instant>,
+    ) {
+        let target = self.plan.target_for(pick);
+        let now = Instant::now();
+        let intended = intended.unwrap_or(now);
+        let delay = now.saturating_duration_since(intended);
+        let late = delay.as_micros() > u128::from(LATE_AFTER_US);
+        let first_stat = match &target.work {
+            Work::Single(r) => r.stat,
+            Work::Sequence(steps) => steps[0].request.stat,
+        };
+        if delay > self.timeout {
+            let entry = self.record(
+                key,
+                first_stat,
+                intended,
+                Err(ErrorClass::Dropped),
+                None,
+                true,
+                "",
+            );
+            self.log(entry).await;
+            return;
+        }
+        match &target.work {
+            Work::Single(req) => {
+                if let Err(e) = self.one(conns, key, req, &[], intended, late, false).await {
+                    // Only templates can fail to build, and single targets have none.
+                    debug_assert!(false, "{e}");
+                }
+            }
+            Work::Sequence(steps) => {
+                let mut responses: Vec<Option<Value>> = vec![None; steps.len()];
+                let mut since = Some(intended);
+                for (i, step) in steps.iter().enumerate() {
+                    for done in 0..step.repeat {
+                        // Only the first step was scheduled; the rest follow
+                        // its answer and are timed from their own send.
+                        let (t0, l) = match since.take() {
+                            Some(t) => (t, late),
+                            None => (Instant::now(), false),
+                        };
+                        let keep = step.keep_response;
+                        match self
+                            .one(conns, key, &step.request, &responses, t0, l, keep)
+                            .await
+                        {
+                            Ok(body) => {
+                                if keep {
+                                    responses[i] =
+                                        body.and_then(|b| serde_json::from_slice(&b).ok());
+                                }
+                            }
+                            Err(_) => {
+                                // An earlier answer lacked a value this step
+                                // uses: it cannot be sent.
+                                self.shards
+                                    .lock(key)
+                                    .skipped(step.request.stat, u64::from(step.repeat - done));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Generates the load until the limit, or until `ctx.stop` is set; then
+/// waits for requests in flight: all of them when the run ended by itself
+/// (each is bounded by its timeout), at most `grace` after a stop.
+/// Returns how many were still unanswered.
+pub async fn generate(ctx: Arc<Ctx>, model: Model, limit: Limit, grace: Duration) -> u64 {
+    let end = limit.duration.map(|d| ctx.start + d);
+    match model {
+        Model::Open {
+            schedule,
+            max_in_flight,
+        } => open(ctx, schedule, max_in_flight, limit, end, grace).await,
+        Model::Closed { connections, ramp } => {
+            closed(ctx, connections, ramp, limit, end, grace).await
+        }
+    }
+}
+
+/// How often loops waiting on time look at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(20);
+
+async fn open(
+    ctx: Arc<Ctx>,
+    schedule: Schedule,
+    max_in_flight: usize,
+    limit: Limit,
+    end: Option<Instant>,
+    grace: Duration,
+) -> u64 {
+    let slots = Arc::new(Semaphore::new(max_in_flight));
+    let handle = tokio::runtime::Handle::current();
+    let dispatcher = {
+        let (ctx, slots) = (Arc::clone(&ctx), Arc::clone(&slots));
+        tokio::task::spawn_blocking(move || dispatch(&ctx, &handle, &slots, schedule, limit, end))
+    };
+    let _ = dispatcher.await;
+    // Drain: every slot back means nothing is in flight.
+    let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
+    let bound = drain_bound(&ctx, grace);
+    let _ = tokio::time::timeout(bound, slots.acquire_many(all)).await;
+    ctx.in_flight.load(Ordering::Relaxed)
+}
+
+/// The open model's clock, on a thread of its own: the runtime's timer
+/// ticks in whole milliseconds, which would add up to 1 ms to every
+/// latency measured from the intended time; a sleeping thread wakes within
+/// microseconds. Each pick is then handed to the runtime.
+fn dispatch(
+    ctx: &Arc<Ctx>,
+    handle: &tokio::runtime::Handle,
+    slots: &Arc<Semaphore>,
+    schedule: Schedule,
+    limit: Limit,
+    end: Option<Instant>,
+) {
+    // Wake when due, not up to the default 50 µs later.
+    let _ = nix::sys::prctl::set_timerslack(1_000);
+    let pool: Arc<Mutex<Vec<Conns>>> = Arc::new(Mutex::new(Vec::new()));
+    let mut pick: u64 = 0;
+    loop {
+        if limit.requests.is_some_and(|n| pick >= n) {
+            return;
+        }
+        let intended = ctx.start + schedule.offset(pick);
+        if end.is_some_and(|e| intended >= e) {
+            return;
+        }
+        loop {
+            let now = Instant::now();
+            if now >= intended {
+                break;
+            }
+            if ctx.stopping() {
+                return;
+            }
+            std::thread::sleep((intended - now).min(STOP_POLL));
+        }
+        let permit = match Arc::clone(slots).try_acquire_owned() {
+            Ok(p) => p,
+            Err(tokio::sync::TryAcquireError::Closed) => return,
+            // Every slot is busy: wait (the sends are now late; their
+            // latency still counts from the intended time).
+            Err(tokio::sync::TryAcquireError::NoPermits) => loop {
+                if ctx.stopping() {
+                    return;
+                }
+                let wait = tokio::time::timeout(STOP_POLL, Arc::clone(slots).acquire_owned());
+                match handle.block_on(wait) {
+                    Ok(Ok(p)) => break p,
+                    Ok(Err(_)) => return,
+                    Err(_) => continue,
+                }
+            },
+        };
+        let ctx2 = Arc::clone(ctx);
+        let pool2 = Arc::clone(&pool);
+        ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+        handle.spawn(async move {
+            let mut conns = pool2
+                .lock()
+                .map(|mut p| p.pop())
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            ctx2.run_pick(&mut conns, pick, pick, Some(intended)).await;
+            if let Ok(mut p) = pool2.lock() {
+                p.push(conns);
+            }
+            ctx2.in_flight.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+        pick += 1;
+    }
+}
+
+/// How long to wait for requests in flight: each ends by its own timeout
+/// when the run ended by itself; after a stop, at most `grace`.
+fn drain_bound(ctx: &Ctx, grace: Duration) -> Duration {
+    if ctx.stopping() {
+        grace
+    } else {
+        ctx.timeout + Duration::from_secs(1)
+    }
+}
+
+async fn closed(
+    ctx: Arc<Ctx>,
+    connections: usize,
+    ramp: Duration,
+    limit: Limit,
+    end: Option<Instant>,
+    grace: Duration,
+) -> u64 {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut users = tokio::task::JoinSet::new();
+    for user in 0..connections {
+        let ctx = Arc::clone(&ctx);
+        let next = Arc::clone(&next);
+        users.spawn(async move {
+            let start_at = ctx.start + ramp.mul_f64(user as f64 / connections as f64);
+            while Instant::now() < start_at && !ctx.stopping() {
+                tokio::time::sleep_until(start_at.min(Instant::now() + STOP_POLL)).await;
+            }
+            let mut conns = Conns::default();
+            loop {
+                if ctx.stopping() {
+                    break;
+                }
+                if end.is_some_and(|e| Instant::now() >= e) {
+                    break;
+                }
+                let pick = next.fetch_add(1, Ordering::Relaxed);
+                if limit.requests.is_some_and(|n| pick >= n) {
+                    break;
+                }
+                ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+                // Shard by user: one user's requests never contend with each other.
+                ctx.run_pick(&mut conns, pick, user as u64, None).await;
+                ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
+            }
+        });
+    }
+    // Users end by themselves at the limit; after a stop, wait at most the grace.
+    loop {
+        if ctx.stopping() {
+            let bound = drain_bound(&ctx, grace);
+            let _ =
+                tokio::time::timeout(bound, async { while users.join_next().await.is_some() {} })
+                    .await;
+            users.abort_all();
+            break;
+        }
+        if let Ok(None) = tokio::time::timeout(STOP_POLL, users.join_next()).await {
+            break;
+        }
+    }
+    ctx.in_flight.load(Ordering::Relaxed)
+}

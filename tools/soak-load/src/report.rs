@@ -1,0 +1,307 @@
+//! `report` and `merge`: judge saved windows again, or combine several
+//! generators' windows into one exact result.
+//!
+//! Windows are read strictly (a bad line is an error naming file and line)
+//! and checked for consistency before they count: a histogram must hold one
+//! latency per request, so an edited or truncated record cannot pass a gate
+//! its histogram would fail. Both commands read window by window (merge in
+//! lockstep over its files), so memory stays flat for any length of run.
+
+use std::collections::BTreeMap;
+
+use common::gate::Gate;
+use common::jsonl::JsonlReader;
+use common::summary::SummaryBuilder;
+use common::{Error, Outcome, Result};
+use serde_json::Value;
+
+use crate::cli::ReportArgs;
+use crate::config;
+use crate::histo::{self, Latency};
+use crate::judge::Totals;
+use crate::sink::Sink;
+use crate::window::{ErrorsByClass, Figures, Memory, TargetWindow, Window};
+
+/// A window read from a file, with its histograms decoded.
+pub struct Read {
+    pub window: Window,
+    pub latency: Latency,
+    pub targets: Vec<(String, Latency)>,
+}
+
+/// Reads the `window` records of one file in order.
+pub struct WindowReader {
+    reader: JsonlReader,
+}
+
+impl WindowReader {
+    pub fn open(path: &str) -> Result<WindowReader> {
+        Ok(WindowReader {
+            reader: JsonlReader::open(path)?,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        self.reader.name()
+    }
+
+    pub fn sha256(&self) -> Option<String> {
+        self.reader.sha256()
+    }
+
+    /// The next window; other kinds of records are skipped.
+    pub fn next_window(&mut self) -> Result<Option<Read>> {
+        while let Some((line, value)) = self.reader.next_record::<Value>()? {
+            let file = self.reader.name().to_string();
+            let at = |msg: String| Error::at(&file, line, msg);
+            let kind = value
+                .get("kind")
+                .and_then(Value::as_str)
+                .ok_or_else(|| at("not a soak-load record (no \"kind\")".into()))?;
+            if kind != "window" {
+                continue;
+            }
+            let window: Window =
+                serde_json::from_value(value).map_err(|e| at(format!("bad window record: {e}")))?;
+            let latency = check(&window.figures, "").map_err(&at)?;
+            let mut targets = Vec::with_capacity(window.targets.len());
+            for t in &window.targets {
+                targets.push((t.name.clone(), check(&t.figures, &t.name).map_err(&at)?));
+            }
+            return Ok(Some(Read {
+                window,
+                latency,
+                targets,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// Decodes a figures' histogram and checks the counts agree with it.
+fn check(f: &Figures, target: &str) -> std::result::Result<Latency, String> {
+    let whose = if target.is_empty() {
+        String::new()
+    } else {
+        format!("target '{target}': ")
+    };
+    let h = histo::decode(&f.histogram).map_err(|e| format!("{whose}{e}"))?;
+    if h.len() != f.requests {
+        return Err(format!(
+            "{whose}the histogram holds {} latencies but requests is {} (edited or corrupt record)",
+            h.len(),
+            f.requests
+        ));
+    }
+    if f.errors != f.errors_by_class.total() || f.ok + f.errors != f.requests {
+        return Err(format!(
+            "{whose}ok ({}) + errors ({}) must equal requests ({}), and errors the sum of errors_by_class ({})",
+            f.ok,
+            f.errors,
+            f.requests,
+            f.errors_by_class.total()
+        ));
+    }
+    Ok(h)
+}
+
+/// Adds gates and figures of `totals` to `summary` and writes it.
+fn finish(
+    mut summary: SummaryBuilder,
+    totals: &Totals,
+    args: &ReportArgs,
+    sink: &mut Sink,
+) -> Result<Outcome> {
+    let limits = config::limits(&args.gates);
+    for gate in totals.gates(&limits) {
+        summary.gate(gate);
+    }
+    if totals.interrupted {
+        // The saved run stopped early: its evidence is partial.
+        summary.gate(Gate::at_least("run_complete", 1.0, 0.0));
+    }
+    for (k, v) in totals.figures() {
+        summary.figure(&k, v);
+    }
+    let mut s = summary.finish(false);
+    if let (Some(a), Some(b)) = (&totals.first_started_at, &totals.last_ended_at) {
+        s.started_at = a.clone();
+        s.finished_at = b.clone();
+    }
+    sink.summary(&s)?;
+    Ok(s.outcome())
+}
+
+/// `soak-load report FILE...`
+pub fn report(args: &ReportArgs) -> Result<Outcome> {
+    let mut sink = Sink::stdout(args.format);
+    let csv = args.format == crate::cli::Format::Csv;
+    let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
+    let mut totals = Totals::new();
+    for path in &args.files {
+        let mut r = WindowReader::open(path)?;
+        while let Some(read) = r.next_window()? {
+            totals.add(&read.window, &read.latency, &read.targets);
+            if csv {
+                sink.window(&read.window)?;
+            }
+        }
+        summary.input(r.name(), r.sha256());
+    }
+    if totals.windows == 0 {
+        return Err(
+            Error::new(format!("{}: no window records", args.files.join(", ")))
+                .with_hint("report reads what 'soak-load run' wrote to stdout"),
+        );
+    }
+    finish(summary, &totals, args, &mut sink)
+}
+
+/// Merges windows with the same number (from different generators).
+pub fn merge_windows(parts: &[Read]) -> Read {
+    let number = parts.first().map_or(0, |p| p.window.window);
+    let mut latency = histo::new();
+    let mut requests = 0;
+    let mut ok = 0;
+    let mut by_class = ErrorsByClass::default();
+    let mut late = 0;
+    let mut skipped = 0;
+    let mut in_flight = 0;
+    let mut unfinished = 0;
+    let mut interrupted = false;
+    let mut duration_ms: f64 = 0.0;
+    let mut offset_ms = f64::INFINITY;
+    let mut started_at: Option<&str> = None;
+    let mut ended_at: Option<&str> = None;
+    let mut memory = Memory::default();
+    // Per target, in order of first appearance.
+    let mut order: Vec<String> = Vec::new();
+    let mut targets: BTreeMap<String, (u64, u64, ErrorsByClass, u64, u64, Latency)> =
+        BTreeMap::new();
+    for p in parts {
+        let w = &p.window;
+        let f = &w.figures;
+        histo::add(&mut latency, &p.latency);
+        requests += f.requests;
+        ok += f.ok;
+        by_class.add(&f.errors_by_class);
+        late += f.late;
+        skipped += f.skipped_steps;
+        in_flight += w.in_flight;
+        unfinished += w.unfinished;
+        interrupted |= w.interrupted;
+        duration_ms = duration_ms.max(w.duration_ms);
+        offset_ms = offset_ms.min(w.offset_ms);
+        // RFC 3339 UTC with fixed precision sorts as text.
+        started_at = Some(started_at.map_or(&w.started_at, |s| s.min(&w.started_at)));
+        ended_at = Some(ended_at.map_or(&w.ended_at, |e| e.max(&w.ended_at)));
+        // Generators watching the same service: the largest reading counts.
+        if w.memory.rss_bytes > memory.rss_bytes {
+            memory = w.memory;
+        }
+        for (t, (name, h)) in w.targets.iter().zip(&p.targets) {
+            let e = targets.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                (0, 0, ErrorsByClass::default(), 0, 0, histo::new())
+            });
+            e.0 += t.figures.requests;
+            e.1 += t.figures.ok;
+            e.2.add(&t.figures.errors_by_class);
+            e.3 += t.figures.late;
+            e.4 += t.figures.skipped_steps;
+            histo::add(&mut e.5, h);
+        }
+    }
+    let mut target_windows = Vec::new();
+    let mut target_hists = Vec::new();
+    for name in order {
+        if let Some((req, ok, cls, late, skipped, h)) = targets.remove(&name) {
+            target_windows.push(TargetWindow {
+                name: name.clone(),
+                figures: Figures::from_parts(req, ok, cls, late, skipped, &h, duration_ms),
+            });
+            target_hists.push((name, h));
+        }
+    }
+    let window = Window {
+        kind: "window".into(),
+        window: number,
+        started_at: started_at.unwrap_or_default().to_string(),
+        ended_at: ended_at.unwrap_or_default().to_string(),
+        offset_ms: if offset_ms.is_finite() {
+            offset_ms
+        } else {
+            0.0
+        },
+        duration_ms,
+        figures: Figures::from_parts(requests, ok, by_class, late, skipped, &latency, duration_ms),
+        in_flight,
+        memory,
+        interrupted,
+        unfinished,
+        targets: target_windows,
+    };
+    Read {
+        window,
+        latency,
+        targets: target_hists,
+    }
+}
+
+/// `soak-load merge FILE...`
+pub fn merge(args: &ReportArgs) -> Result<Outcome> {
+    let mut sink = Sink::stdout(args.format);
+    let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
+    let mut readers = Vec::new();
+    for path in &args.files {
+        if path == "-" && args.files.iter().filter(|p| *p == "-").count() > 1 {
+            return Err(Error::usage("stdin ('-') can be given only once"));
+        }
+        readers.push(WindowReader::open(path)?);
+    }
+    // The next unread window of each file.
+    let mut heads: Vec<Option<Read>> = Vec::with_capacity(readers.len());
+    for r in &mut readers {
+        heads.push(r.next_window()?);
+    }
+    let mut totals = Totals::new();
+    while let Some(number) = heads
+        .iter()
+        .filter_map(|h| h.as_ref().map(|r| r.window.window))
+        .min()
+    {
+        let mut parts = Vec::new();
+        for (i, head) in heads.iter_mut().enumerate() {
+            if head.as_ref().is_some_and(|r| r.window.window == number) {
+                if let Some(read) = head.take() {
+                    parts.push(read);
+                }
+                let next = readers[i].next_window()?;
+                if let Some(n) = &next {
+                    if n.window.window <= number {
+                        return Err(Error::new(format!(
+                            "{}: window {} comes after window {number}: one run per file, windows in order",
+                            readers[i].name(),
+                            n.window.window
+                        ))
+                        .with_hint("merge takes one generator's run per file; to judge runs one after another use 'report'"));
+                    }
+                }
+                *head = next;
+            }
+        }
+        let merged = merge_windows(&parts);
+        totals.add(&merged.window, &merged.latency, &merged.targets);
+        sink.window(&merged.window)?;
+    }
+    for r in &readers {
+        summary.input(r.name(), r.sha256());
+    }
+    if totals.windows == 0 {
+        return Err(Error::new(format!(
+            "{}: no window records",
+            args.files.join(", ")
+        )));
+    }
+    finish(summary, &totals, args, &mut sink)
+}

@@ -1,0 +1,301 @@
+//! One `run`: start the runtime and the load, close a window every
+//! `--window` (figures, memory, histogram), watch for SIGINT, and end with
+//! the summary.
+//!
+//! The summary is folded from the very window records written, through the
+//! same code `report` uses, so re-judging the saved output gives the same
+//! figures.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use common::summary::SummaryBuilder;
+use common::{interrupt, Error, Outcome, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::time::Instant;
+
+use crate::config::RunConfig;
+use crate::judge::Totals;
+use crate::load::{self, Ctx};
+use crate::memory::{self, Watch};
+use crate::reqlog::RequestsLog;
+use crate::sink::Sink;
+use crate::stats::Recorder;
+use crate::window::{Figures, Memory, TargetWindow, Window};
+
+/// After SIGINT, how long requests in flight may still finish.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+/// How often the session looks at SIGINT and redraws progress.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Closes windows: drains the shards, reads memory, builds the record.
+struct Windows {
+    ctx: Arc<Ctx>,
+    agg: Recorder,
+    watch: Option<Watch>,
+    warned_memory: bool,
+    totals: Totals,
+    next_number: u64,
+}
+
+impl Windows {
+    fn memory(&mut self) -> Memory {
+        let Some(w) = &self.watch else {
+            return Memory::default();
+        };
+        match memory::sample(w) {
+            Ok(m) => m,
+            Err(e) => {
+                if !self.warned_memory {
+                    common::runner::warn("soak-load", format!("memory not read: {e}"));
+                    self.warned_memory = true;
+                }
+                Memory::default()
+            }
+        }
+    }
+
+    fn wall(&self, at: Instant) -> String {
+        common::clock::rfc3339(self.ctx.start_wall + at.saturating_duration_since(self.ctx.start))
+    }
+
+    fn close(&mut self, from: Instant, to: Instant, interrupted: bool, unfinished: u64) -> Window {
+        self.ctx.shards.drain_into(&mut self.agg);
+        let duration_ms = common::clock::ms(to.saturating_duration_since(from));
+        let total = self.agg.total();
+        let targets: Vec<TargetWindow> = self
+            .ctx
+            .plan
+            .stat_names
+            .iter()
+            .zip(&self.agg.stats)
+            .map(|(name, s)| TargetWindow {
+                name: name.clone(),
+                figures: Figures::of_stat(s, duration_ms),
+            })
+            .collect();
+        let w = Window {
+            kind: "window".into(),
+            window: self.next_number,
+            started_at: self.wall(from),
+            ended_at: self.wall(to),
+            offset_ms: common::clock::ms(from.saturating_duration_since(self.ctx.start)),
+            duration_ms,
+            figures: Figures::of_stat(&total, duration_ms),
+            in_flight: self.ctx.in_flight.load(Ordering::Relaxed),
+            memory: self.memory(),
+            interrupted,
+            unfinished,
+            targets,
+        };
+        let hists: Vec<_> = self
+            .ctx
+            .plan
+            .stat_names
+            .iter()
+            .cloned()
+            .zip(self.agg.stats.iter().map(|s| s.latency.clone()))
+            .collect();
+        self.totals.add(&w, &total.latency, &hists);
+        self.agg.reset();
+        self.next_number += 1;
+        w
+    }
+}
+
+/// The progress line: only on a terminal, never with --quiet.
+struct Progress {
+    bar: Option<ProgressBar>,
+    last: Instant,
+    last_requests: u64,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let bar = common::progress::should_draw(quiet).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress {
+            bar,
+            last: Instant::now(),
+            last_requests: 0,
+        }
+    }
+
+    fn update(&mut self, windows: &Windows) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        let now = Instant::now();
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        if dt < 1.0 {
+            return;
+        }
+        let mut current = Recorder::new(windows.ctx.plan.stat_names.len());
+        windows.ctx.shards.peek_into(&mut current);
+        let t = current.total();
+        let requests = windows.totals.requests() + t.counts.requests;
+        let rate = requests.saturating_sub(self.last_requests) as f64 / dt;
+        let errors = if t.counts.requests > 0 {
+            100.0 * t.counts.errors_total() as f64 / t.counts.requests as f64
+        } else {
+            0.0
+        };
+        let p95 = crate::histo::quantile_ms(&t.latency, 0.95)
+            .map_or("-".to_string(), |v| format!("{v:.1} ms"));
+        bar.set_message(format!(
+            "{requests} requests  {rate:.0}/s  errors {errors:.2}%  p95 {p95}  in flight {}  (window {})",
+            windows.ctx.in_flight.load(Ordering::Relaxed),
+            windows.next_number
+        ));
+        bar.tick();
+        self.last = now;
+        self.last_requests = requests;
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs the load as configured and writes windows and the summary.
+pub fn run(config: RunConfig) -> Result<Outcome> {
+    interrupt::install()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.threads)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("tokio runtime", e))?;
+    let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
+    summary.input(&config.input.0, config.input.1.clone());
+    let start_wall = SystemTime::now();
+    let (reqlog, sender) = match &config.requests_log {
+        Some(path) => {
+            let (log, tx) = RequestsLog::start(path, config.plan.stat_names.clone(), start_wall)?;
+            (Some(log), Some(tx))
+        }
+        None => (None, None),
+    };
+    let kinds = config.plan.stat_names.len();
+    let ctx = Arc::new(Ctx::new(
+        config.plan,
+        config.timeout,
+        config.correlation_header,
+        sender,
+        start_wall,
+    ));
+    let mut sink = Sink::stdout(config.format);
+    let mut windows = Windows {
+        ctx: Arc::clone(&ctx),
+        agg: Recorder::new(kinds),
+        watch: config.watch,
+        warned_memory: false,
+        totals: Totals::new(),
+        next_number: 1,
+    };
+    let mut progress = Progress::new(config.quiet);
+    let window = config.window;
+    // Windows close on the run's clock; in a run with a duration the last
+    // one runs from the last tick before the end to the actual end (drain
+    // included), so no sliver of a window is left over.
+    let last_tick = config.limit.duration;
+    let result: Result<bool> = runtime.block_on(async {
+        let mut load = tokio::spawn(load::generate(
+            Arc::clone(&ctx),
+            config.model,
+            config.limit,
+            INTERRUPT_GRACE,
+        ));
+        let mut from = ctx.start;
+        let mut next = ctx.start + window;
+        let mut interrupted = false;
+        let unfinished = loop {
+            let tick_allowed = last_tick.is_none_or(|d| next < ctx.start + d);
+            tokio::select! {
+                done = &mut load => break done.unwrap_or(0),
+                _ = tokio::time::sleep_until(next), if tick_allowed => {
+                    let w = windows.close(from, next, false, 0);
+                    sink.window(&w)?;
+                    from = next;
+                    next += window;
+                }
+                _ = tokio::time::sleep(POLL) => {
+                    if interrupt::requested() && !ctx.stopping() {
+                        ctx.stop.store(true, Ordering::Relaxed);
+                        interrupted = true;
+                    }
+                    progress.update(&windows);
+                }
+            }
+        };
+        let w = windows.close(
+            from,
+            Instant::now(),
+            interrupted,
+            if interrupted { unfinished } else { 0 },
+        );
+        if !interrupted && unfinished > 0 {
+            common::runner::warn(
+                "soak-load",
+                format!("{unfinished} requests were still unanswered after their timeout"),
+            );
+        }
+        sink.window(&w)?;
+        Ok(interrupted)
+    });
+    progress.finish();
+    // Ends every task still holding the context (and so the log's sender).
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    let interrupted = result?;
+    // The last holders of the context, and so of the requests log's sender.
+    let Windows {
+        totals, ctx: held, ..
+    } = windows;
+    drop(held);
+    drop(ctx);
+    if let Some(log) = reqlog {
+        log.finish()?;
+    }
+    for gate in totals.gates(&config.limits) {
+        summary.gate(gate);
+    }
+    for (k, v) in totals.figures() {
+        summary.figure(&k, v);
+    }
+    warn_about(&totals);
+    let mut s = summary.finish(interrupted);
+    if let (Some(a), Some(b)) = (&totals.first_started_at, &totals.last_ended_at) {
+        s.started_at = a.clone();
+        s.finished_at = b.clone();
+    }
+    sink.summary(&s)?;
+    Ok(s.outcome())
+}
+
+/// Things a person should know about the run's own honesty.
+fn warn_about(totals: &Totals) {
+    let f = totals.figures();
+    let get = |k: &str| f.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let late = get("late");
+    if late > 0 {
+        common::runner::warn(
+            "soak-load",
+            format!(
+                "{late} sends started over 10 ms after their intended time (all --max-in-flight \
+                 slots busy, or this machine could not keep up); their latency includes the wait"
+            ),
+        );
+    }
+    let requests = get("requests");
+    if requests > 0 && get("ok") == 0 {
+        common::runner::warn("soak-load", "no request succeeded");
+    }
+}
