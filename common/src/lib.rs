@@ -5,7 +5,7 @@
 //! ([`output`]), the summary record and its gates ([`summary`], [`gate`],
 //! [`threshold`]), the `tool: error: ...` main wrapper ([`runner`], [`error`]),
 //! safe file handling ([`atomic`], [`safe_path`], [`digest`]), JSON Pointers
-//! with wildcards ([`pointer`]), SIGINT ([`interrupt`]), progress bars
+//! with wildcards ([`pointer`]), SIGINT and SIGTERM ([`interrupt`]), progress bars
 //! ([`progress`]) and time stamps ([`clock`]).
 
 pub mod atomic;

@@ -1,9 +1,10 @@
 //! The main wrapper: run a tool's `run`, print errors as
 //! `tool: error: ...`, and turn the outcome into the exit code of DESIGN.md.
 //!
-//! 0 pass, 1 gate failed, 2 could not do the job, 130 interrupted. A broken
-//! pipe on stdout is not an error: the reader stopped listening (`| head`),
-//! so we exit quietly with 141, the status a shell reports for SIGPIPE.
+//! 0 pass, 1 gate failed, 2 could not do the job, 130/143 interrupted
+//! (SIGINT/SIGTERM). A broken pipe on stdout is not an error: the reader
+//! stopped listening (`| head`), so we exit quietly with 141, the status a
+//! shell reports for SIGPIPE.
 
 use std::io::Write;
 use std::panic;
@@ -18,7 +19,8 @@ pub enum Outcome {
     Pass,
     /// A gate failed, or differences/findings were found: exit 1.
     Fail,
-    /// SIGINT arrived; the partial summary was written: exit 130.
+    /// SIGINT or SIGTERM arrived; the partial summary was written: exit 130
+    /// or 143 (128 + the signal).
     Interrupted,
 }
 
@@ -27,7 +29,7 @@ impl Outcome {
         match self {
             Outcome::Pass => 0,
             Outcome::Fail => 1,
-            Outcome::Interrupted => 130,
+            Outcome::Interrupted => crate::interrupt::exit_code(),
         }
     }
 
@@ -50,6 +52,7 @@ pub const ERROR_EXIT: u8 = 2;
 ///
 /// A panic is a bug, but the user still gets one line, no backtrace, exit 2.
 pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Outcome, Error>) -> ExitCode {
+    crate::interrupt::set_tool_name(tool);
     panic::set_hook(Box::new(move |info| {
         let what = info
             .payload()

@@ -64,22 +64,14 @@ pub fn stderr_text(output: &std::process::Output) -> String {
 }
 
 pub use assert_cmd;
+pub use nix::sys::signal::Signal;
 
 /// Waits (bounded, 20 s) until process `pid` catches `signal` — its handler
 /// is installed, read from the `SigCgt` mask in `/proc/PID/status` — so a
 /// test can send the signal without racing the tool's start-up.
 pub fn wait_for_signal_handler(pid: u32, signal: i32) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let caught = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigCgt:"))
-            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
-            .unwrap_or(0);
-        if caught & (1 << (signal - 1)) != 0 {
-            return;
-        }
+    while !catches(pid, signal) {
         assert!(
             std::time::Instant::now() < deadline,
             "pid {pid} never installed a handler for signal {signal}"
@@ -88,11 +80,128 @@ pub fn wait_for_signal_handler(pid: u32, signal: i32) {
     }
 }
 
+fn catches(pid: u32, signal: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let caught = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0);
+    caught & (1 << (signal - 1)) != 0
+}
+
+/// True when a thread of process `pid` is blocked opening a FIFO that has
+/// no writer (`wait_for_partner` in its `/proc/PID/task/*/wchan`).
+pub fn blocked_opening_fifo(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|t| {
+            std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w == "wait_for_partner")
+        })
+}
+
 /// Sends `signal` to process `pid` (no `kill` binary needed: procps may be absent).
 pub fn send_signal(pid: u32, signal: i32) {
     let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
     let signal = nix::sys::signal::Signal::try_from(signal).unwrap();
     nix::sys::signal::kill(pid, signal).unwrap();
+}
+
+/// Makes a FIFO at `dir/name` that nobody writes to: opening it for reading
+/// blocks until a writer comes, which none will (as `cat` would block).
+pub fn fifo_without_writer(dir: &std::path::Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    path
+}
+
+/// How long a test waits for a signalled tool to exit before calling it a
+/// hang: far above `common::interrupt::GRACE`, so a loaded machine passes.
+pub const SIGNAL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// When [`signal_once`] sends its signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendWhen {
+    /// Once the tool handles the signal (its handler is installed).
+    HandlerInstalled,
+    /// Once, besides, a thread of it is blocked in `open()` of a FIFO with
+    /// no writer (`wait_for_partner` in `/proc/PID/task/*/wchan`), where no
+    /// interrupt flag can be polled.
+    BlockedOpeningFifo,
+}
+
+/// Starts `cmd` (stdin closed, stdout and stderr piped), waits for `when`,
+/// sends `signal` once, and waits for the exit. Returns the output and the
+/// time from the signal to the exit; panics (killing the tool) if it is
+/// still running after [`SIGNAL_DEADLINE`].
+pub fn signal_once(
+    cmd: &mut std::process::Command,
+    signal: Signal,
+    when: SendWhen,
+) -> (std::process::Output, std::time::Duration) {
+    let signal = signal as i32;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the pipes while waiting, so a chatty tool cannot block on them.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = tx.send(buf);
+        });
+        rx
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    // Waits (bounded) for `when`; a tool that ends first is not signalled.
+    let start = std::time::Instant::now();
+    let pid = child.id();
+    let sent = loop {
+        if child.try_wait().unwrap().is_some() {
+            break std::time::Instant::now();
+        }
+        if catches(pid, signal) && (when == SendWhen::HandlerInstalled || blocked_opening_fifo(pid))
+        {
+            send_signal(pid, signal);
+            break std::time::Instant::now();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "pid {pid} never reached {when:?} for signal {signal}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > SIGNAL_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {SIGNAL_DEADLINE:?} after signal {signal}: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let took = sent.elapsed();
+    // A process the tool left running may hold the pipes open: that is a leak.
+    let rest = |rx: std::sync::mpsc::Receiver<Vec<u8>>| {
+        rx.recv_timeout(SIGNAL_DEADLINE)
+            .expect("a process the tool started outlived it, holding its stdout or stderr")
+    };
+    let output = std::process::Output {
+        status,
+        stdout: rest(out),
+        stderr: rest(err),
+    };
+    (output, took)
 }
 
 /// True when env `CI` is set to anything but empty, `false` or `0`: then a
