@@ -8,6 +8,12 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+/// sha256 (hex) of the canonical text: equal for equal values however
+/// they were spaced or ordered.
+pub fn sha256(value: &Value) -> String {
+    common::digest::sha256_hex(to_string(value).as_bytes())
+}
+
 /// The canonical text of `value`.
 pub fn to_string(value: &Value) -> String {
     let mut out = String::new();

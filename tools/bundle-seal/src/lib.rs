@@ -13,11 +13,13 @@ pub mod keys;
 pub mod manifest;
 pub mod minisign;
 pub mod pack;
+pub mod scan;
 pub mod seal;
 pub mod sign;
 pub mod strict_json;
 pub mod text;
 pub mod timeline;
+pub mod utf16;
 pub mod verify;
 pub mod walk;
 

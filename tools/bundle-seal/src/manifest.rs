@@ -4,13 +4,12 @@
 //! SHA256SUMS text derived from it, in the form `sha256sum -c` reads.
 
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::Path;
 
 use common::gate::{Gate, Verdict};
 use common::input::Input;
 use common::jsonl::JsonlReader;
-use common::lines::{LineReader, DEFAULT_MAX_LINE};
+use common::lines::DEFAULT_MAX_LINE;
 use common::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,12 +43,62 @@ pub struct Manifest {
     pub stray_summaries: Vec<StrayRef>,
 }
 
-/// Where a stray summary record was found.
+/// A summary record found outside the gate files (see `scan`).
+///
+/// Manifests before `tool`/`verdict` were recorded hold only `source` and
+/// `line`; such an entry fails the verdict, as it did when it was sealed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StrayRef {
     pub source: String,
     pub line: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The record's verdict, re-judged from its gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// `source:line` of the gate file summary this record is an exact copy
+    /// of (a CI log that echoed it): a passing copy does not fail the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<String>,
+    /// Why it could not be read (it then fails the release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
+
+impl StrayRef {
+    /// Whether this record fails the release: anything but a passing exact
+    /// copy of a gate file's summary.
+    pub fn fails(&self) -> bool {
+        !(self.verdict.is_some_and(|v| v.is_pass()) && self.copy_of.is_some())
+    }
+
+    /// Why it fails the release (None when it does not).
+    pub fn reason_text(&self) -> Option<String> {
+        if !self.fails() {
+            return None;
+        }
+        let at = format!("{}:{}", self.source, self.line);
+        Some(match (&self.tool, self.verdict, &self.reason) {
+            (_, _, Some(why)) => format!(
+                "{at} looks like a summary record but cannot be read ({why}); a failing gate could hide there"
+            ),
+            (Some(tool), Some(v), None) if !v.is_pass() => format!(
+                "{at} holds a failing {tool} summary in a file not read for gates \
+                 (only {GATE_FILES} are)"
+            ),
+            (Some(tool), Some(_), None) => format!(
+                "{at} holds a passing {tool} summary that is no copy of one in a gate file \
+                 (a stale or misplaced result?); move it into a .jsonl file or remove it"
+            ),
+            _ => format!(
+                "{at} holds a summary record, but only {GATE_FILES} are read for gates"
+            ),
+        })
+    }
+}
+
+/// The gate files, as the messages name them (keep in sync with [`is_jsonl`]).
+pub const GATE_FILES: &str = "*.jsonl, *.jsonl.gz, *.ndjson and *.ndjson.gz";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
@@ -91,86 +140,23 @@ struct SummaryIn {
 }
 
 /// Whether a bundle file holds JSON Lines records we read for summaries
-/// (ASCII case ignored: `GATES.JSONL` is read too).
+/// (ASCII case ignored: `GATES.JSONL` is read too). Keep in sync with
+/// [`GATE_FILES`].
 pub fn is_jsonl(rel: &str) -> bool {
     let l = rel.to_ascii_lowercase();
-    l.ends_with(".jsonl") || l.ends_with(".jsonl.gz") || l.ends_with(".ndjson")
-}
-
-/// Whether a file not read for gates is searched for stray summary records:
-/// the names a tool's redirected output usually gets.
-pub fn may_hold_stray_summary(rel: &str) -> bool {
-    let l = rel.to_ascii_lowercase();
-    !is_jsonl(rel)
-        && [".json", ".log", ".txt", ".out"]
-            .iter()
-            .any(|x| l.ends_with(x))
-}
-
-/// A `.json` file up to this size is also parsed whole (a pretty-printed summary).
-const MAX_WHOLE_JSON: u64 = 16 << 20;
-
-fn is_summary(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("summary")
-        && v.get("gates").is_some_and(Value::is_array)
-}
-
-/// Summary records in files that `gather` does not read: one line each
-/// that is a JSON object with `kind: summary` and a `gates` array, or a
-/// whole `.json` document that is one.
-/// Files are searched in parallel (a bundle's logs can be large); the
-/// result keeps entry order.
-pub fn stray_summaries(entries: &[Entry]) -> Result<Vec<StrayRef>> {
-    use rayon::prelude::*;
-    let candidates: Vec<&Entry> = entries
+    [".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]
         .iter()
-        .filter(|e| may_hold_stray_summary(&e.rel))
-        .collect();
-    let found: Vec<Result<Vec<StrayRef>>> = candidates.par_iter().map(|e| strays_in(e)).collect();
-    let mut out = Vec::new();
-    for f in found {
-        out.extend(f?);
-    }
-    Ok(out)
+        .any(|x| l.ends_with(x))
 }
 
-fn strays_in(e: &Entry) -> Result<Vec<StrayRef>> {
-    let mut out = Vec::new();
-    let name = e.path.display().to_string();
-    let file = open_regular(&e.path)?;
-    let mut lines = LineReader::new(
-        std::io::BufReader::with_capacity(1 << 20, file),
-        &name,
-        DEFAULT_MAX_LINE,
-    );
-    let mut found = false;
-    while let Some(line) = lines.next_line()? {
-        // Cheap filter first: app logs are large and rarely mention it.
-        if !line.bytes.windows(9).any(|w| w == b"\"summary\"") {
-            continue;
-        }
-        if serde_json::from_slice::<Value>(line.bytes).is_ok_and(|v| is_summary(&v)) {
-            out.push(StrayRef {
-                source: e.rel.clone(),
-                line: line.number,
-            });
-            found = true;
-        }
-    }
-    if !found && e.rel.to_ascii_lowercase().ends_with(".json") && e.size <= MAX_WHOLE_JSON {
-        let mut bytes = Vec::new();
-        open_regular(&e.path)?
-            .take(MAX_WHOLE_JSON + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|err| Error::io(&name, err))?;
-        if serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| is_summary(&v)) {
-            out.push(StrayRef {
-                source: e.rel.clone(),
-                line: 1,
-            });
-        }
-    }
-    Ok(out)
+/// What `gather` read: the summaries and their gates, and the canonical
+/// sha256 of each summary record (`source:line` by digest), so a copy of
+/// one elsewhere in the bundle is recognised.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub summaries: Vec<SummaryRef>,
+    pub gates: Vec<GateRef>,
+    pub canonical: std::collections::HashMap<String, String>,
 }
 
 /// Reads every summary record from the bundle's JSON Lines files (strict:
@@ -179,13 +165,12 @@ fn strays_in(e: &Entry) -> Result<Vec<StrayRef>> {
 /// `sealed` holds the hashes the manifest will list: a file whose bytes
 /// read here differ from them changed during the seal, and the gates read
 /// would not be the ones the hashes vouch for.
-pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<(Vec<SummaryRef>, Vec<GateRef>)> {
+pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<Gathered> {
     let hashes: std::collections::HashMap<&str, &str> = sealed
         .iter()
         .map(|f| (f.path.as_str(), f.sha256.as_str()))
         .collect();
-    let mut summaries = Vec::new();
-    let mut gates = Vec::new();
+    let mut out = Gathered::default();
     for e in entries.iter().filter(|e| is_jsonl(&e.rel)) {
         let name = e.path.display().to_string();
         let file = open_regular(&e.path)?;
@@ -203,9 +188,12 @@ pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<(Vec<SummaryRef
             if value.get("kind").and_then(Value::as_str) != Some("summary") {
                 continue;
             }
+            out.canonical
+                .entry(crate::canonical::sha256(&value))
+                .or_insert_with(|| format!("{}:{line}", e.rel));
             let s: SummaryIn = serde_json::from_value(value)
                 .map_err(|err| Error::at(&name, line, format!("summary record: {err}")))?;
-            summaries.push(SummaryRef {
+            out.summaries.push(SummaryRef {
                 source: e.rel.clone(),
                 line,
                 tool: s.tool.clone(),
@@ -214,7 +202,7 @@ pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<(Vec<SummaryRef
                 gates: s.gates.len(),
             });
             for g in s.gates {
-                gates.push(GateRef {
+                out.gates.push(GateRef {
                     source: e.rel.clone(),
                     line,
                     tool: s.tool.clone(),
@@ -229,7 +217,7 @@ pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<(Vec<SummaryRef
             .with_hint("stop whatever writes into the bundle, then seal again"));
         }
     }
-    Ok((summaries, gates))
+    Ok(out)
 }
 
 /// The release verdict and, when it fails, why.
@@ -242,13 +230,7 @@ pub fn verdict(
     if gates.is_empty() {
         reasons.push("no gate found in any summary record".to_string());
     }
-    for s in strays {
-        reasons.push(format!(
-            "{}:{} holds a summary record, but only .jsonl, .jsonl.gz and .ndjson files \
-             are read for gates (rename the file to .jsonl)",
-            s.source, s.line
-        ));
-    }
+    reasons.extend(strays.iter().filter_map(StrayRef::reason_text));
     for g in gates {
         // A gate's own `pass` is re-judged: a summary cannot claim a pass
         // its figures contradict.
@@ -413,8 +395,11 @@ mod gather_tests {
             size,
             sha256,
         }];
-        let (summaries, gates) = gather(&entries, &sealed).unwrap();
-        assert_eq!((summaries.len(), gates.len()), (1, 1));
+        let g = gather(&entries, &sealed).unwrap();
+        assert_eq!(
+            (g.summaries.len(), g.gates.len(), g.canonical.len()),
+            (1, 1, 1)
+        );
 
         sealed[0].sha256 = "0".repeat(64);
         let err = gather(&entries, &sealed).unwrap_err();

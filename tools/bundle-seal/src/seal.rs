@@ -78,7 +78,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
     }
     let bar = common::progress::items(Some(entries.len() as u64), cfg.quiet, "files");
     let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
-    let hashes = walk::hash_all(&paths, &bar);
+    let hashes = walk::hash_and_sniff_all(&paths, &bar);
     bar.finish_and_clear();
     if common::interrupt::requested() {
         // Nothing was written: a partial seal would vouch for too little.
@@ -90,16 +90,27 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         return Ok(s.outcome());
     }
     let mut files = Vec::with_capacity(entries.len());
+    let mut sniffs = Vec::with_capacity(entries.len());
     for (e, h) in entries.iter().zip(hashes) {
-        let (sha256, size) = h?;
+        let h = h?;
+        if let Some(format) = h.sniff.opaque {
+            return Err(Error::new(format!(
+                "{}: is {format}-compressed; seal cannot look inside it for gate summaries",
+                e.path.display()
+            ))
+            .with_hint("decompress it, or compress it with gzip, which seal reads"));
+        }
         files.push(FileEntry {
             path: e.rel.clone(),
-            size,
-            sha256,
+            size: h.size,
+            sha256: h.sha256,
         });
+        sniffs.push(h.sniff);
     }
-    let (summaries, gates) = manifest::gather(&entries, &files)?;
-    let stray_summaries = manifest::stray_summaries(&entries)?;
+    let gathered = manifest::gather(&entries, &files)?;
+    let stray_summaries =
+        crate::scan::stray_summaries(&entries, &files, &sniffs, &gathered.canonical)?;
+    let (summaries, gates) = (gathered.summaries, gathered.gates);
     let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates, &stray_summaries);
     let at = seal_time()?;
     let epoch = at
@@ -160,7 +171,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
     summary.gate(Gate::at_most(
         "stray_summaries",
         0.0,
-        m.stray_summaries.len() as f64,
+        m.stray_summaries.iter().filter(|s| s.fails()).count() as f64,
     ));
     summary.figure("files", m.files.len());
     summary.figure("bytes", m.files.iter().map(|f| f.size).sum::<u64>());

@@ -843,10 +843,10 @@ fn a_summary_in_a_file_not_read_for_gates_fails_the_verdict() {
     assert_eq!(
         s["figures"]["verdict_reasons"],
         json!([
-            "nested/deeper/soak.log:2 holds a summary record, but only .jsonl, .jsonl.gz and \
-             .ndjson files are read for gates (rename the file to .jsonl)",
-            "pretty.json:1 holds a summary record, but only .jsonl, .jsonl.gz and .ndjson files \
-             are read for gates (rename the file to .jsonl)",
+            "nested/deeper/soak.log:2 holds a failing soak-load summary in a file not read for \
+             gates (only *.jsonl, *.jsonl.gz, *.ndjson and *.ndjson.gz are)",
+            "pretty.json:1 holds a failing soak-load summary in a file not read for gates \
+             (only *.jsonl, *.jsonl.gz, *.ndjson and *.ndjson.gz are)",
             "UPPER.JSONL:1 soak-load gate error_rate failed (0.02 <= 0.005)",
             "UPPER.JSONL:1 soak-load verdict is fail"
         ])
@@ -854,7 +854,12 @@ fn a_summary_in_a_file_not_read_for_gates_fails_the_verdict() {
     let m: Value = serde_json::from_slice(&fs::read(w.path("rc/MANIFEST.json")).unwrap()).unwrap();
     assert_eq!(
         m["stray_summaries"],
-        json!([{"source":"nested/deeper/soak.log","line":2},{"source":"pretty.json","line":1}])
+        json!([
+            {"source":"nested/deeper/soak.log","line":2,"tool":"soak-load","verdict":"fail",
+             "copy_of":"UPPER.JSONL:1"},
+            {"source":"pretty.json","line":1,"tool":"soak-load","verdict":"fail",
+             "copy_of":"UPPER.JSONL:1"}
+        ])
     );
     // verify re-judges to the same verdict: consistent, and --require-pass fails.
     let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
@@ -970,5 +975,208 @@ fn sha256sums_edited_to_match_a_modified_file_fools_sha256sum_not_verify() {
             ("NOTES.md".to_string(), "modified".to_string()),
             ("SHA256SUMS".to_string(), "modified".to_string())
         ]
+    );
+}
+
+const FAILING_SBOM: &str = r#"{"kind":"summary","tool":"sbom-diff","version":"0.1.0","verdict":"fail","inputs":[],"gates":[{"name":"drift","op":"<=","limit":0.005,"value":0.012,"pass":false}],"figures":{}}"#;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut out = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+fn tar_gz(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(content.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, name, content).unwrap();
+    gzip(&b.into_inner().unwrap())
+}
+
+/// Regression (issue 13): a failing gate's summary in a file not named
+/// `*.jsonl` was sealed as a release pass, and `verify --require-pass`
+/// passed it. A Makefile's `cmd > $@.tmp && mv $@.tmp $@` leaves
+/// `sbom.jsonl.tmp` behind exactly when the gate fails. Every file is now
+/// searched, whatever its name, decompressed by content.
+#[test]
+fn a_failing_summary_under_any_file_name_fails_the_release() {
+    let line = format!("{FAILING_SBOM}\n");
+    let cases: Vec<(&str, Vec<u8>, u64)> = vec![
+        ("sbom.jsonl.tmp", line.clone().into_bytes(), 1),
+        (
+            "sbom.jsonl.bak",
+            format!("{{\"kind\":\"change\"}}\n{line}").into_bytes(),
+            2,
+        ),
+        ("sbom.jsonl.1", line.clone().into_bytes(), 1),
+        ("sbom.csv", line.clone().into_bytes(), 1),
+        ("sbom.yaml", line.clone().into_bytes(), 1),
+        ("sbom.jsonl ", line.clone().into_bytes(), 1),
+        ("sbom", line.clone().into_bytes(), 1),
+        // logrotate's compressed generation: gzip without a .gz name.
+        ("sbom.jsonl.2", gzip(line.as_bytes()), 1),
+        // Windows PowerShell 5's `>` writes UTF-16LE with a BOM.
+        ("sbom.out", utf16le_with_bom(&line), 1),
+        // A CI log that prefixes every line with a time stamp.
+        (
+            "ci.log",
+            format!("2026-11-23T10:00:00Z sbom | {line}").into_bytes(),
+            1,
+        ),
+        // The evidence folder archived into the bundle.
+        (
+            "old-evidence.tar.gz",
+            tar_gz("sbom.jsonl", line.as_bytes()),
+            1,
+        ),
+    ];
+    for (name, bytes, at_line) in cases {
+        let w = Work::new();
+        w.fixture("rc1", "rc");
+        fs::write(w.path("rc").join(name), &bytes).unwrap();
+        let out = w.run(&["seal", "rc", "--key", "k.key"]);
+        assert_eq!(code(&out), 1, "{name:?}: {}", stderr_text(&out));
+        let s = summary(&jsonl(&out.stdout)).clone();
+        assert_eq!(s["figures"]["release_verdict"], "fail", "{name:?}");
+        assert_eq!(
+            s["figures"]["verdict_reasons"],
+            json!([format!(
+                "{name}:{at_line} holds a failing sbom-diff summary in a file not read for \
+                 gates (only *.jsonl, *.jsonl.gz, *.ndjson and *.ndjson.gz are)"
+            )]),
+            "{name:?}"
+        );
+        let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
+        assert_eq!(code(&out), 1, "{name:?}");
+    }
+
+    // `.ndjson.gz` is a gate file like `.jsonl.gz`: its gates are read.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(w.path("rc/sbom.ndjson.gz"), gzip(line.as_bytes())).unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    assert_eq!(
+        summary(&jsonl(&out.stdout))["figures"]["verdict_reasons"],
+        json!([
+            "sbom.ndjson.gz:1 sbom-diff gate drift failed (0.012 <= 0.005)",
+            "sbom.ndjson.gz:1 sbom-diff verdict is fail"
+        ])
+    );
+}
+
+/// A CI log that echoed the gates' summaries (`tool | tee`), with time
+/// stamps in front, holds exact copies of passing gate records: listed, not
+/// failed. A passing summary that is no copy (a stale `.bak`), a summary
+/// that cannot be read, or one pretty-printed in a log, fails; a summary
+/// quoted inside another record (an audit receipt) is a quotation.
+#[test]
+fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    let soak = fs::read_to_string(w.path("rc/soak/soak-load.jsonl")).unwrap();
+    let soak_summary = soak.lines().nth(2).unwrap();
+    // Re-spaced and re-ordered: still the same record.
+    let respaced: Value = serde_json::from_str(soak_summary).unwrap();
+    let respaced = serde_json::to_string_pretty(&respaced)
+        .unwrap()
+        .replace('\n', " ");
+    fs::write(
+        w.path("rc/ci.log"),
+        format!("10:00:01 starting soak\n10:00:02 {soak_summary}\n10:00:03 {respaced}\n"),
+    )
+    .unwrap();
+    let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{FAILING_SBOM}}}"#);
+    fs::write(w.path("rc/audit.log"), format!("{receipt}\n")).unwrap();
+    let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+    let m: Value = serde_json::from_slice(&fs::read(w.path("rc/MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["stray_summaries"],
+        json!([
+            {"source":"ci.log","line":2,"tool":"soak-load","verdict":"pass","copy_of":"soak/soak-load.jsonl:3"},
+            {"source":"ci.log","line":3,"tool":"soak-load","verdict":"pass","copy_of":"soak/soak-load.jsonl:3"}
+        ])
+    );
+    w.ok(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
+
+    // The same record from another run (another finish time) is no copy.
+    let stale = soak_summary.replace("2026-11-22T10:00:00.000Z", "2026-11-01T10:00:00.000Z");
+    fs::write(w.path("rc/soak/soak-load.jsonl.bak"), format!("{stale}\n")).unwrap();
+    // Pretty-printed inside a log: no line holds the whole record.
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(FAILING_SBOM).unwrap())
+            .unwrap();
+    fs::write(
+        w.path("rc/gate.log"),
+        format!("sbom-diff said:\n{pretty}\n"),
+    )
+    .unwrap();
+    // A summary without its verdict.
+    fs::write(
+        w.path("rc/odd.txt"),
+        "{\"kind\":\"summary\",\"tool\":\"x\",\"gates\":[]}\n",
+    )
+    .unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(
+        s["figures"]["verdict_reasons"],
+        json!([
+            "gate.log:3 looks like a summary record but cannot be read (\"kind\":\"summary\" \
+             outside any JSON value on its line); a failing gate could hide there",
+            "odd.txt:1 looks like a summary record but cannot be read (summary record: missing \
+             field `verdict`); a failing gate could hide there",
+            "soak/soak-load.jsonl.bak:1 holds a passing soak-load summary that is no copy of one \
+             in a gate file (a stale or misplaced result?); move it into a .jsonl file or remove it"
+        ])
+    );
+    assert_eq!(
+        s["gates"][3],
+        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":3.0,"pass":false})
+    );
+}
+
+/// Compressors seal cannot look into are refused by name: a gate's output
+/// compressed with xz would otherwise pass unseen.
+#[test]
+fn files_compressed_in_formats_seal_cannot_read_are_refused() {
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(
+        w.path("rc/gates.jsonl.xz"),
+        b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46",
+    )
+    .unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: rc/gates.jsonl.xz: is xz-compressed; seal cannot look inside it \
+         for gate summaries\nbundle-seal: hint: decompress it, or compress it with gzip, which \
+         seal reads\n"
+    );
+    assert!(!w.path("rc/MANIFEST.json").exists());
+    // A corrupt gzip file cannot be searched either: refused, not passed.
+    fs::write(w.path("rc/gates.jsonl.xz"), b"\x1f\x8b\x08\x00garbage").unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 2, "{}", stderr_text(&out));
+    assert!(
+        stderr_text(&out).starts_with("bundle-seal: error: rc/gates.jsonl.xz: "),
+        "{}",
+        stderr_text(&out)
     );
 }

@@ -1,0 +1,661 @@
+//! Finding gate summaries in every file of a bundle, whatever its name.
+//!
+//! A failing gate's output does not always end up in a `*.jsonl` file: a
+//! Makefile's `cmd > $@.tmp && mv $@.tmp $@` leaves `sbom.jsonl.tmp` exactly
+//! when the gate fails; logrotate leaves `.1` and gzipped `.2`; PowerShell
+//! writes UTF-16; a CI log prefixes lines with time stamps. So `seal` looks
+//! inside every file, by content, not by name:
+//!
+//! 1. While a file is hashed, [`Sniffer`] looks at its first bytes (gzip,
+//!    a UTF-16 byte-order mark, compressors we cannot read) and searches
+//!    every block for `"summary"` (memchr's SIMD search, so hashing stays
+//!    the cost). Files without it are done.
+//! 2. The few that have it (and every gzip or UTF-16 file) are read again,
+//!    decompressed and decoded, line by line: each `"kind":"summary"` must
+//!    belong to a JSON value on its line (the whole line, or one starting
+//!    at a `{` after a prefix such as a time stamp or a tar header). A
+//!    summary record at the top of such a value is a [`Found::Summary`];
+//!    one nested inside another record (a receipt, a timeline event) is a
+//!    quotation and is left alone, as it is in the gate files.
+//! 3. If some occurrence belongs to no value on its line (pretty-printed
+//!    JSON), a file of up to [`MAX_WHOLE`] bytes is read as a stream of
+//!    JSON values instead. What still cannot be read is
+//!    [`Found::Unreadable`], which fails the release: a failing gate could
+//!    hide there.
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use common::gate::{Gate, Verdict};
+use common::input::Input;
+use common::{Error, Result};
+use memchr::memmem::Finder;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::manifest::{is_jsonl, FileEntry, StrayRef};
+use crate::strict_json::StrictValue;
+use crate::utf16::{self, Utf16ToUtf8};
+use crate::walk::{open_regular, Entry};
+
+const NEEDLE: &[u8] = b"\"summary\"";
+
+/// Lines longer than this are not parsed (a summary record is small); a
+/// `"summary"` inside one is reported as unreadable.
+pub const MAX_LINE: usize = common::lines::DEFAULT_MAX_LINE;
+
+/// A file whose lines leave a summary unaccounted for is read whole, as a
+/// stream of JSON values, up to this size (decompressed).
+pub const MAX_WHOLE: u64 = 64 << 20;
+
+/// Give up looking for the start of a value after this many `{` on a line.
+const MAX_STARTS: usize = 256;
+
+fn finder() -> &'static Finder<'static> {
+    static F: OnceLock<Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| Finder::new(NEEDLE))
+}
+
+/// What the hashing pass learned about a file's content.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sniff {
+    /// `"summary"` occurs in the raw bytes.
+    pub mentions_summary: bool,
+    /// gzip by its magic bytes: the raw bytes say nothing; decompress.
+    pub gzip: bool,
+    /// A UTF-16 byte-order mark: the raw bytes say nothing; decode.
+    pub utf16: bool,
+    /// A compressor whose output cannot be searched (named).
+    pub opaque: Option<&'static str>,
+}
+
+impl Sniff {
+    /// Whether the file must be read again to look for summaries.
+    pub fn candidate(&self) -> bool {
+        self.mentions_summary || self.gzip || self.utf16
+    }
+}
+
+/// Compressed formats we cannot look into: a gate's output compressed
+/// with one of these would pass unseen, so `seal` refuses them.
+fn opaque_format(head: &[u8]) -> Option<&'static str> {
+    const BZIP2_BLOCK: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    const BZIP2_END: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some("xz")
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd")
+    } else if head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..10] == BZIP2_BLOCK || head[4..10] == BZIP2_END)
+    {
+        Some("bzip2")
+    } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        Some("lz4")
+    } else if head.starts_with(b"LZIP") {
+        Some("lzip")
+    } else if head.starts_with(&[0x1f, 0x9d]) {
+        Some("compress (.Z)")
+    } else {
+        None
+    }
+}
+
+/// Fed every block of a file as it is hashed.
+#[derive(Debug, Default)]
+pub struct Sniffer {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    found: bool,
+}
+
+const HEAD: usize = 16;
+
+impl Sniffer {
+    pub fn update(&mut self, block: &[u8]) {
+        if self.head.len() < HEAD {
+            let take = (HEAD - self.head.len()).min(block.len());
+            self.head.extend_from_slice(&block[..take]);
+        }
+        if self.found {
+            return;
+        }
+        // The needle may straddle two blocks: search the seam too.
+        let seam_len = (NEEDLE.len() - 1).min(block.len());
+        if !self.tail.is_empty() {
+            let mut seam = std::mem::take(&mut self.tail);
+            seam.extend_from_slice(&block[..seam_len]);
+            if finder().find(&seam).is_some() {
+                self.found = true;
+                return;
+            }
+        }
+        if finder().find(block).is_some() {
+            self.found = true;
+            return;
+        }
+        let keep = (NEEDLE.len() - 1).min(block.len());
+        self.tail.clear();
+        self.tail.extend_from_slice(&block[block.len() - keep..]);
+    }
+
+    pub fn finish(self) -> Sniff {
+        let gzip = self.head.starts_with(&[0x1f, 0x8b]);
+        Sniff {
+            mentions_summary: self.found,
+            gzip,
+            utf16: utf16::bom(&self.head).is_some(),
+            opaque: if gzip {
+                None
+            } else {
+                opaque_format(&self.head)
+            },
+        }
+    }
+}
+
+/// A summary (or what looks like one) found outside the gate files.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    Summary {
+        line: u64,
+        tool: String,
+        /// The record's own verdict, re-judged from its gates: pass only
+        /// when it says pass, was not interrupted, and every gate holds.
+        pass: bool,
+        /// sha256 of the record's canonical JSON, to recognise a copy of a
+        /// gate file's summary (a CI log that echoed it).
+        canonical_sha256: String,
+    },
+    Unreadable {
+        line: u64,
+        reason: String,
+    },
+}
+
+impl Found {
+    pub fn line(&self) -> u64 {
+        match self {
+            Found::Summary { line, .. } | Found::Unreadable { line, .. } => *line,
+        }
+    }
+}
+
+/// The fields a summary's verdict depends on.
+#[derive(Deserialize)]
+struct SummaryFields {
+    tool: String,
+    verdict: Verdict,
+    #[serde(default)]
+    interrupted: bool,
+    gates: Vec<Gate>,
+}
+
+/// A top-level summary record: an object with `kind: summary` and a
+/// `gates` array (what every tool's summary has; other `kind: summary`
+/// objects, such as an app's own, are not gate results).
+fn is_summary(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("summary")
+        && v.get("gates").is_some_and(Value::is_array)
+}
+
+fn judge(line: u64, v: &Value) -> Found {
+    match SummaryFields::deserialize(v) {
+        Err(e) => Found::Unreadable {
+            line,
+            reason: format!("summary record: {e}"),
+        },
+        Ok(s) => {
+            let gates_hold = s
+                .gates
+                .iter()
+                .all(|g| g.pass && Gate::check(g.name.clone(), g.op, g.limit, g.value).pass);
+            Found::Summary {
+                line,
+                tool: s.tool,
+                pass: s.verdict.is_pass() && !s.interrupted && gates_hold,
+                canonical_sha256: crate::canonical::sha256(v),
+            }
+        }
+    }
+}
+
+/// The summary records at the top of one JSON value: the value itself, or
+/// the elements of a top-level array (`jq -s` output).
+fn top_level(line: u64, v: &Value, out: &mut Vec<Found>) {
+    match v {
+        Value::Array(items) => {
+            for item in items.iter().filter(|i| is_summary(i)) {
+                out.push(judge(line, item));
+            }
+        }
+        v if is_summary(v) => out.push(judge(line, v)),
+        _ => {}
+    }
+}
+
+/// Positions in `line` where `"summary"` is the value of a `"kind"` key
+/// (JSON whitespace allowed around the colon).
+fn kind_summary_positions(line: &[u8]) -> Vec<usize> {
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    finder()
+        .find_iter(line)
+        .filter(|&at| {
+            let mut i = at;
+            while i > 0 && ws(line[i - 1]) {
+                i -= 1;
+            }
+            if i == 0 || line[i - 1] != b':' {
+                return false;
+            }
+            i -= 1;
+            while i > 0 && ws(line[i - 1]) {
+                i -= 1;
+            }
+            line[..i].ends_with(b"\"kind\"")
+        })
+        .collect()
+}
+
+/// Strips a UTF-8 BOM (also a decoded UTF-16 one) and surrounding whitespace.
+fn trim(line: &[u8]) -> &[u8] {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &line[start..end]
+}
+
+/// The summaries on one line; `Err(at)` names an occurrence that belongs
+/// to no JSON value on the line.
+fn scan_line(number: u64, line: &[u8], out: &mut Vec<Found>) -> std::result::Result<(), usize> {
+    let positions = kind_summary_positions(line);
+    if positions.is_empty() {
+        return Ok(());
+    }
+    if let Ok(StrictValue(v)) = serde_json::from_slice::<StrictValue>(trim(line)) {
+        top_level(number, &v, out);
+        return Ok(());
+    }
+    // Not one JSON value: a prefix (time stamp, tar header) or several
+    // values. Each occurrence must lie inside a value that starts at a `{`.
+    let mut covered_to = 0usize;
+    for &at in &positions {
+        if at < covered_to {
+            continue;
+        }
+        let mut found = false;
+        for start in memchr::memchr_iter(b'{', &line[covered_to..at])
+            .map(|i| i + covered_to)
+            .take(MAX_STARTS)
+        {
+            let mut values =
+                serde_json::Deserializer::from_slice(&line[start..]).into_iter::<StrictValue>();
+            if let Some(Ok(StrictValue(v))) = values.next() {
+                let end = start + values.byte_offset();
+                if end > at {
+                    top_level(number, &v, out);
+                    covered_to = end;
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if !found {
+            return Err(at);
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` decompressed (gzip, by magic bytes) and decoded (UTF-16,
+/// by byte-order mark), hashing the raw bytes as they are read.
+fn open_text(
+    path: &Path,
+    name: &str,
+) -> Result<(Box<dyn BufRead + Send>, common::input::InputDigest)> {
+    let input = Input::from_reader(
+        name,
+        Some(path.to_path_buf()),
+        Box::new(open_regular(path)?),
+    )?;
+    let (_, mut reader, digest) = input.into_parts();
+    let head = reader.fill_buf().map_err(|e| read_error(name, e))?;
+    let reader: Box<dyn BufRead + Send> = match utf16::bom(head) {
+        Some(endian) => Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            Utf16ToUtf8::new(reader, endian),
+        )),
+        None => reader,
+    };
+    Ok((reader, digest))
+}
+
+fn read_error(name: &str, e: std::io::Error) -> Error {
+    Error::io(name, e).with_hint(
+        "a file seal cannot read to its end cannot be searched for gate summaries; fix or remove it",
+    )
+}
+
+/// Every summary record (and every unreadable one) in a file that is not
+/// a gate file. `sealed_sha256` is what the hashing pass saw: a file that
+/// reads differently now changed during the seal.
+pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Found>> {
+    let name = path.display().to_string();
+    let (mut reader, digest) = open_text(path, &name)?;
+    let mut out = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    while let Some(overflow) =
+        read_line(&mut reader, &mut line).map_err(|e| read_error(&name, e))?
+    {
+        number += 1;
+        if common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
+        if overflow {
+            unreadable.push(Found::Unreadable {
+                line: number,
+                reason: format!("\"summary\" on a line longer than {MAX_LINE} bytes"),
+            });
+            continue;
+        }
+        if scan_line(number, &line, &mut out).is_err() {
+            unreadable.push(Found::Unreadable {
+                line: number,
+                reason: "\"kind\":\"summary\" outside any JSON value on its line".into(),
+            });
+        }
+    }
+    if digest.sha256() != sealed_sha256 {
+        return Err(changed(&name));
+    }
+    if unreadable.is_empty() {
+        return Ok(out);
+    }
+    // Pretty-printed JSON spreads a record over lines: read the file as a
+    // stream of JSON values, when it is small enough to hold.
+    if let Some(whole) = whole_stream(path, &name)? {
+        return Ok(whole);
+    }
+    out.extend(unreadable);
+    out.sort_by_key(Found::line);
+    Ok(out)
+}
+
+fn changed(name: &str) -> Error {
+    Error::new(format!(
+        "{name}: changed while the bundle was being sealed; nothing was written"
+    ))
+    .with_hint("stop whatever writes into the bundle, then seal again")
+}
+
+/// The file as a sequence of JSON values (whitespace between), or `None`
+/// when it is larger than [`MAX_WHOLE`] or is not one.
+fn whole_stream(path: &Path, name: &str) -> Result<Option<Vec<Found>>> {
+    let (reader, _) = open_text(path, name)?;
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_WHOLE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| read_error(name, e))?;
+    if bytes.len() as u64 > MAX_WHOLE {
+        return Ok(None);
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let offset = bytes.len() - body.len();
+    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<StrictValue>();
+    let mut out = Vec::new();
+    loop {
+        // The value starts after the whitespace before it.
+        let before = values.byte_offset();
+        let start = before
+            + body[before..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(body.len() - before);
+        match values.next() {
+            None => return Ok(Some(out)),
+            Some(Err(_)) => return Ok(None),
+            Some(Ok(StrictValue(v))) => {
+                let line = 1 + memchr::memchr_iter(b'\n', &bytes[..offset + start]).count() as u64;
+                top_level(line, &v, &mut out);
+            }
+        }
+    }
+}
+
+/// Reads one `\n`-terminated line into `buf` (without the newline). Over
+/// [`MAX_LINE`] bytes the line is not kept; `Some(true)` then says whether
+/// `"summary"` occurred in it. `None` at the end of input.
+fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut any = false;
+    let mut overflow = false;
+    let mut hit = false;
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(any.then_some(overflow && hit));
+        }
+        any = true;
+        let (take, done) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (i, true),
+            None => (avail.len(), false),
+        };
+        let chunk = &avail[..take];
+        if !overflow && buf.len() + chunk.len() <= MAX_LINE {
+            buf.extend_from_slice(chunk);
+        } else {
+            if !overflow {
+                overflow = true;
+                hit = finder().find(buf).is_some();
+                let keep = (NEEDLE.len() - 1).min(buf.len());
+                tail.extend_from_slice(&buf[buf.len() - keep..]);
+                buf.clear();
+            }
+            if !hit {
+                let mut seam = std::mem::take(&mut tail);
+                seam.extend_from_slice(&chunk[..(NEEDLE.len() - 1).min(chunk.len())]);
+                hit = finder().find(&seam).is_some() || finder().find(chunk).is_some();
+                let keep = (NEEDLE.len() - 1).min(chunk.len());
+                tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+            }
+        }
+        r.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(Some(overflow && hit));
+        }
+    }
+}
+
+/// The summary records outside the gate files, in entry order. `sniffs`
+/// and `files` are the hashing pass's results for `entries`; `canonical`
+/// maps the gate files' summaries (canonical sha256) to `source:line`.
+/// Candidate files are read on all cores.
+pub fn stray_summaries(
+    entries: &[Entry],
+    files: &[FileEntry],
+    sniffs: &[Sniff],
+    canonical: &std::collections::HashMap<String, String>,
+) -> Result<Vec<StrayRef>> {
+    use rayon::prelude::*;
+    let candidates: Vec<(&Entry, &FileEntry)> = entries
+        .iter()
+        .zip(files)
+        .zip(sniffs)
+        .filter(|((e, _), s)| s.candidate() && !is_jsonl(&e.rel))
+        .map(|(pair, _)| pair)
+        .collect();
+    let found: Vec<Result<Vec<Found>>> = candidates
+        .par_iter()
+        .map(|(e, f)| summaries_in(&e.path, &f.sha256))
+        .collect();
+    let mut out = Vec::new();
+    for ((e, _), found) in candidates.iter().zip(found) {
+        for f in found? {
+            out.push(match f {
+                Found::Summary {
+                    line,
+                    tool,
+                    pass,
+                    canonical_sha256,
+                } => StrayRef {
+                    source: e.rel.clone(),
+                    line,
+                    tool: Some(tool),
+                    verdict: Some(if pass { Verdict::Pass } else { Verdict::Fail }),
+                    copy_of: canonical.get(&canonical_sha256).cloned(),
+                    reason: None,
+                },
+                Found::Unreadable { line, reason } => StrayRef {
+                    source: e.rel.clone(),
+                    line,
+                    tool: None,
+                    verdict: None,
+                    copy_of: None,
+                    reason: Some(reason),
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const FAIL: &str = r#"{"kind":"summary","tool":"t","verdict":"fail","gates":[{"name":"g","op":"<=","limit":0,"value":1,"pass":false}]}"#;
+    const PASS: &str = r#"{"kind":"summary","tool":"t","verdict":"pass","gates":[{"name":"g","op":"<=","limit":0,"value":0,"pass":true}]}"#;
+
+    fn line(text: &str) -> (Vec<Found>, std::result::Result<(), usize>) {
+        let mut out = Vec::new();
+        let r = scan_line(7, text.as_bytes(), &mut out);
+        (out, r)
+    }
+
+    fn verdicts(found: &[Found]) -> Vec<(u64, bool)> {
+        found
+            .iter()
+            .map(|f| match f {
+                Found::Summary { line, pass, .. } => (*line, *pass),
+                Found::Unreadable { line, .. } => (*line, false),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn whole_lines_prefixed_lines_and_arrays() {
+        assert_eq!(verdicts(&line(FAIL).0), [(7, false)]);
+        assert_eq!(
+            verdicts(&line(&format!("\u{feff}  {PASS}\r")).0),
+            [(7, true)]
+        );
+        assert_eq!(
+            verdicts(&line(&format!("2026-11-23T10:00:00Z INFO {FAIL} trailing")).0),
+            [(7, false)]
+        );
+        assert_eq!(
+            verdicts(&line(&format!("[{PASS},{FAIL}]")).0),
+            [(7, true), (7, false)]
+        );
+        // Two records on one line, no separator.
+        assert_eq!(
+            verdicts(&line(&format!("{PASS}{FAIL}")).0),
+            [(7, true), (7, false)]
+        );
+        // The `{` of a prefix that is no JSON is skipped.
+        assert_eq!(verdicts(&line(&format!("x{{ y {FAIL}")).0), [(7, false)]);
+    }
+
+    #[test]
+    fn quoted_summaries_and_mere_mentions_are_not_records() {
+        // Nested in a receipt: a quotation, as in the gate files.
+        let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{FAIL}}}"#);
+        assert_eq!(line(&receipt), (vec![], Ok(())));
+        assert_eq!(line(&format!("12:00 {receipt}")), (vec![], Ok(())));
+        // Escaped inside a string, or a word in prose.
+        assert_eq!(
+            line(r#"{"msg":"{\"kind\":\"summary\"}"}"#),
+            (vec![], Ok(()))
+        );
+        assert_eq!(line(r#"the "summary" is below"#), (vec![], Ok(())));
+        // An app's own kind:summary without gates is not a gate result.
+        assert_eq!(
+            line(r#"{"kind":"summary","text":"daily"}"#),
+            (vec![], Ok(()))
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_named() {
+        // Pretty-printed: the key on a line of its own.
+        assert_eq!(line(r#"  "kind": "summary","#).1, Err(10));
+        // Cut off.
+        assert!(line(&FAIL[..60]).1.is_err());
+        // A summary missing its verdict.
+        let (found, r) = line(r#"{"kind":"summary","tool":"t","gates":[]}"#);
+        assert_eq!(r, Ok(()));
+        assert!(
+            matches!(&found[..], [Found::Unreadable { reason, .. }] if reason.contains("missing field `verdict`")),
+            "{found:?}"
+        );
+        // Duplicate keys: two readers would disagree.
+        let dup = r#"{"kind":"summary","verdict":"fail","verdict":"pass","tool":"t","gates":[]}"#;
+        assert!(line(dup).1.is_err());
+    }
+
+    #[test]
+    fn sniffer_finds_the_needle_across_blocks_and_knows_formats() {
+        let text = format!("xxxx{PASS}");
+        for split in 0..text.len() {
+            let mut s = Sniffer::default();
+            s.update(&text.as_bytes()[..split]);
+            s.update(&text.as_bytes()[split..]);
+            assert!(s.finish().mentions_summary, "split at {split}");
+        }
+        let mut s = Sniffer::default();
+        s.update(b"nothing here");
+        assert_eq!(s.finish(), Sniff::default());
+        for (head, name) in [
+            (&b"\xfd7zXZ\x00\x00\x04"[..], "xz"),
+            (b"\x28\xb5\x2f\xfd\x00", "zstd"),
+            (b"BZh91AY&SY\x00", "bzip2"),
+        ] {
+            let mut s = Sniffer::default();
+            s.update(head);
+            assert_eq!(s.finish().opaque, Some(name));
+        }
+        let mut s = Sniffer::default();
+        s.update(b"BZh9 is how a text file may start");
+        assert_eq!(s.finish().opaque, None);
+    }
+
+    #[test]
+    fn overlong_lines_report_a_needle_anywhere_in_them() {
+        let mut long = vec![b'x'; MAX_LINE + 10];
+        long.extend_from_slice(NEEDLE);
+        long.extend_from_slice(b"\nshort\n");
+        let mut r = std::io::BufReader::with_capacity(1 << 16, &long[..]);
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), Some(true));
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), Some(false));
+        assert_eq!(buf, b"short");
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), None);
+    }
+}
