@@ -142,7 +142,11 @@ pub enum Command {
     )]
     Verify(VerifyArgs),
     /// Write a sealed bundle as a reproducible tar archive.
-    #[command(after_long_help = "Examples:\n  bundle-seal pack artifacts/rc1 -o rc1.tar")]
+    #[command(
+        after_long_help = "Examples:\n  bundle-seal pack artifacts/rc1 -o rc1.tar\n  \
+        bundle-seal pack artifacts/rc1 -o rc1.tar.gz\n  \
+        bundle-seal pack artifacts/rc1 -o - | ssh host 'cat > rc1.tar'"
+    )]
     Pack(PackArgs),
     /// Extract a bundle archive safely into an empty directory and verify it.
     #[command(
@@ -285,9 +289,14 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub public: String,
-    /// Also fail when the sealed release verdict is fail (the CI release gate).
-    #[arg(long)]
+    /// Fail when the sealed release verdict is fail. This is the default;
+    /// the flag is kept for scripts written before it was.
+    #[arg(long, conflicts_with = "integrity_only")]
     pub require_pass: bool,
+    /// Check only the seal (signature, files); exit 0 for an intact bundle
+    /// even when its release verdict is fail (forensics on old bundles).
+    #[arg(long)]
+    pub integrity_only: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -298,7 +307,8 @@ pub struct PackArgs {
     /// The sealed bundle directory.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// The archive to write (replaced atomically).
+    /// The archive to write (replaced atomically); `-` is stdout (the
+    /// records then go to stderr). `.tar.gz`/`.tgz` are gzip-compressed.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 }

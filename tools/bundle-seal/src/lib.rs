@@ -70,17 +70,37 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 &verify::VerifyConfig {
                     dir: &a.dir,
                     key: &key,
-                    require_pass: a.check.require_pass,
+                    integrity_only: a.check.integrity_only,
                     quiet: a.check.quiet,
                 },
                 &mut out,
             )
         }
         Command::Pack(a) => {
-            let rec = pack::pack(&a.dir, &a.output)?;
-            out.write(&rec)?;
+            // With the archive on stdout, the records go to stderr.
+            let mut out = if pack::is_stdout(&a.output) {
+                text::Out::new(RecordWriter::stderr(), cli.format)
+            } else {
+                out
+            };
+            let mut summary = common::summary::SummaryBuilder::new(seal::TOOL, seal::VERSION);
+            let packed = pack::pack(&a.dir, &a.output)?;
+            out.write(&packed.archive)?;
+            summary.input(
+                &a.dir.display().to_string(),
+                Some(packed.manifest_sha256.clone()),
+            );
+            summary.figure("path", &packed.archive.path);
+            summary.figure("entries", packed.archive.entries);
+            summary.figure("bytes", packed.archive.bytes);
+            summary.figure("sha256", &packed.archive.sha256);
+            summary.figure("compression", packed.archive.compression);
+            summary.figure("manifest_sha256", &packed.manifest_sha256);
+            summary.figure("release_verdict", packed.release_verdict);
+            let s = summary.finish(false);
+            out.write(&s)?;
             out.flush()?;
-            Ok(Outcome::Pass)
+            Ok(s.outcome())
         }
         Command::Unpack(a) => {
             // Load the key first: a typo should not leave an extracted tree.
@@ -90,7 +110,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 &verify::VerifyConfig {
                     dir: &a.dir,
                     key: &key,
-                    require_pass: a.check.require_pass,
+                    integrity_only: a.check.integrity_only,
                     quiet: a.check.quiet,
                 },
                 &mut out,

@@ -31,6 +31,16 @@ pub struct ArchiveRecord {
     pub entries: usize,
     pub bytes: u64,
     pub sha256: String,
+    /// `none` or `gzip`.
+    pub compression: &'static str,
+}
+
+/// What `pack` reports besides the archive: the manifest it packed.
+#[derive(Debug)]
+pub struct Packed {
+    pub archive: ArchiveRecord,
+    pub manifest_sha256: String,
+    pub release_verdict: common::gate::Verdict,
 }
 
 /// The fixed mtime: `SOURCE_DATE_EPOCH` when set, else the epoch.
@@ -80,8 +90,74 @@ impl<W: Write> Write for HashingWrite<W> {
     }
 }
 
-pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
-    refuse_output_inside(dir, output)?;
+/// Where the archive goes, by the name given to `-o`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+}
+
+/// `.tar.gz`/`.tgz`/`.gz` are gzip; other compressed names are refused
+/// rather than written as a plain tar under a misleading name.
+fn compression_for(output: &Path) -> Result<Compression> {
+    let name = output.to_string_lossy().to_ascii_lowercase();
+    if [".gz", ".tgz"].iter().any(|x| name.ends_with(x)) {
+        return Ok(Compression::Gzip);
+    }
+    let other = [
+        ".xz", ".txz", ".zst", ".tzst", ".bz2", ".tbz", ".tbz2", ".zip", ".z", ".lz4", ".lz",
+        ".lzma", ".tlz", ".7z",
+    ];
+    if other.iter().any(|x| name.ends_with(x)) {
+        return Err(Error::usage(format!(
+            "-o {}: pack writes a tar, or a gzip-compressed tar (.tar.gz, .tgz); not this compression",
+            output.display()
+        ))
+        .with_hint("name it .tar or .tar.gz, or compress it afterwards"));
+    }
+    Ok(Compression::None)
+}
+
+/// The archive's destination: a file replaced atomically, or stdout (`-`).
+enum Sink {
+    File(AtomicFile),
+    Stdout(io::StdoutLock<'static>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::File(f) => f.write(buf),
+            Sink::Stdout(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::File(f) => f.flush(),
+            Sink::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+/// Whether `-o` names stdout.
+pub fn is_stdout(output: &Path) -> bool {
+    output == Path::new("-")
+}
+
+pub fn pack(dir: &Path, output: &Path) -> Result<Packed> {
+    let compression = compression_for(output)?;
+    let to_stdout = is_stdout(output);
+    if to_stdout {
+        use std::io::IsTerminal;
+        if io::stdout().is_terminal() {
+            return Err(Error::usage(
+                "-o -: stdout is a terminal; refusing to write an archive to it",
+            )
+            .with_hint("redirect it: bundle-seal pack DIR -o - > rc1.tar"));
+        }
+    } else {
+        refuse_output_inside(dir, output)?;
+    }
     let manifest_path = dir.join(MANIFEST);
     let bytes = fs::read(&manifest_path).map_err(|e| {
         Error::io(manifest_path.display(), e)
@@ -90,8 +166,6 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
     let m = Manifest::parse(&bytes, &manifest_path.display().to_string())?;
     let entries = walk::walk(dir)?;
     walk::require_regular(&entries)?;
-    let by_path: HashMap<&str, &walk::Entry> =
-        entries.iter().map(|e| (e.rel.as_str(), e)).collect();
     let listed: std::collections::HashSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
     if let Some(e) = entries.iter().find(|e| !listed.contains(e.rel.as_str())) {
         return Err(Error::new(format!(
@@ -99,14 +173,65 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
             e.path.display()
         )));
     }
-    let mtime = fixed_mtime()?;
     let target = output.display().to_string();
-    let file = AtomicFile::create(output)?;
-    let mut tar = tar::Builder::new(HashingWrite {
-        inner: file,
+    let sink = if to_stdout {
+        Sink::Stdout(io::stdout().lock())
+    } else {
+        Sink::File(AtomicFile::create(output)?)
+    };
+    let hashing = HashingWrite {
+        inner: sink,
         hasher: Sha256::new(),
         bytes: 0,
-    });
+    };
+    let (hashing, count) = match compression {
+        Compression::None => write_tar(hashing, dir, &m, &entries, &target)?,
+        Compression::Gzip => {
+            // No name and mtime 0 in the gzip header: the same tree gives
+            // the same bytes.
+            let gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(hashing, flate2::Compression::default());
+            let (gz, count) = write_tar(gz, dir, &m, &entries, &target)?;
+            (gz.finish().map_err(|e| Error::io(&target, e))?, count)
+        }
+    };
+    let sha256 = hex::encode(hashing.hasher.finalize());
+    let written = hashing.bytes;
+    match hashing.inner {
+        Sink::File(f) => f.commit()?,
+        Sink::Stdout(mut s) => s.flush().map_err(|e| Error::io("<stdout>", e))?,
+    }
+    Ok(Packed {
+        archive: ArchiveRecord {
+            kind: "archive",
+            path: target,
+            entries: count,
+            bytes: written,
+            sha256,
+            compression: match compression {
+                Compression::None => "none",
+                Compression::Gzip => "gzip",
+            },
+        },
+        manifest_sha256: common::digest::sha256_hex(&bytes),
+        release_verdict: m.verdict,
+    })
+}
+
+/// Writes the tar stream: the seal's files, then every listed file, each
+/// checked against the manifest as it is written. Returns the writer.
+fn write_tar<W: Write>(
+    out: W,
+    dir: &Path,
+    m: &Manifest,
+    entries: &[walk::Entry],
+    target: &str,
+) -> Result<(W, usize)> {
+    let by_path: HashMap<&str, &walk::Entry> =
+        entries.iter().map(|e| (e.rel.as_str(), e)).collect();
+    let mtime = fixed_mtime()?;
+    let mut tar = tar::Builder::new(out);
     let mut count = 0;
     for name in SEAL_FILES {
         let path = dir.join(name);
@@ -115,7 +240,7 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
             .metadata()
             .map_err(|e| Error::io(path.display(), e))?
             .len();
-        append(&mut tar, name, f, len, 0o644, mtime, &target)?;
+        append(&mut tar, name, f, len, 0o644, mtime, target)?;
         count += 1;
     }
     for f in &m.files {
@@ -145,7 +270,7 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        append(&mut tar, &f.path, &mut reader, f.size, mode, mtime, &target)?;
+        append(&mut tar, &f.path, &mut reader, f.size, mode, mtime, target)?;
         if reader.bytes != f.size || hex::encode(reader.hasher.finalize()) != f.sha256 {
             return Err(Error::new(format!(
                 "{}: content differs from the manifest; refusing to pack it",
@@ -154,17 +279,8 @@ pub fn pack(dir: &Path, output: &Path) -> Result<ArchiveRecord> {
         }
         count += 1;
     }
-    let inner = tar.into_inner().map_err(|e| Error::io(&target, e))?;
-    let sha256 = hex::encode(inner.hasher.finalize());
-    let bytes = inner.bytes;
-    inner.inner.commit()?;
-    Ok(ArchiveRecord {
-        kind: "archive",
-        path: target,
-        entries: count,
-        bytes,
-        sha256,
-    })
+    let out = tar.into_inner().map_err(|e| Error::io(target, e))?;
+    Ok((out, count))
 }
 
 /// An archive written into the bundle would be an unsealed extra file:
@@ -214,6 +330,7 @@ fn append<W: Write>(
 /// part-way, what it extracted is removed again, so a refused or truncated
 /// archive leaves no half-tree that could later pass for the bundle.
 pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
+    let file = open_archive(archive)?;
     let created = match fs::read_dir(dest) {
         Ok(mut it) => {
             if it.next().is_some() {
@@ -230,7 +347,7 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
         }
         Err(e) => return Err(Error::io(dest.display(), e)),
     };
-    let result = extract(archive, dest);
+    let result = extract(file, archive, dest);
     if result.is_err() {
         // `dest` was empty or ours, and extraction makes only regular files
         // and directories, so everything in it is ours to remove.
@@ -254,10 +371,48 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<usize> {
     result
 }
 
-fn extract(archive: &Path, dest: &Path) -> Result<usize> {
+/// Opens the archive, refusing anything but a regular file before opening
+/// it: opening a FIFO without a writer would block, beyond the reach of
+/// Ctrl-C. (`O_NONBLOCK` covers a FIFO swapped in after the check; `fstat`
+/// then refuses it.)
+fn open_archive(archive: &Path) -> Result<fs::File> {
+    let name = archive.display().to_string();
+    let refuse = |what: &str| {
+        Error::usage(format!("{name}: is {what}; unpack reads an archive file"))
+            .with_hint("save the archive to a file first")
+    };
+    let meta = fs::metadata(archive).map_err(|e| Error::io(&name, e))?;
+    if meta.is_dir() {
+        return Err(refuse("a directory"));
+    }
+    if !meta.is_file() {
+        return Err(refuse(walk::Kind::of(meta.file_type()).describe()));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(archive)
+        .map_err(|e| Error::io(&name, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
+    if !meta.is_file() {
+        return Err(refuse(walk::Kind::of(meta.file_type()).describe()));
+    }
+    Ok(file)
+}
+
+fn extract(file: fs::File, archive: &Path, dest: &Path) -> Result<usize> {
     let aname = archive.display().to_string();
-    let file = fs::File::open(archive).map_err(|e| Error::io(&aname, e))?;
-    let mut ar = tar::Archive::new(io::BufReader::new(file));
+    // A gzip-compressed tar (`pack -o x.tar.gz`) is read by its magic bytes.
+    let mut buffered = io::BufReader::new(file);
+    let gzip = io::BufRead::fill_buf(&mut buffered)
+        .map_err(|e| Error::io(&aname, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    let mut ar = tar::Archive::new(reader);
     let mut count = 0;
     for (i, entry) in ar.entries().map_err(|e| Error::io(&aname, e))?.enumerate() {
         let mut entry =

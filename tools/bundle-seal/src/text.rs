@@ -41,31 +41,65 @@ impl Out {
     }
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
+/// `text` safe to print on a terminal: control characters (C0, DEL, C1,
+/// which can move the cursor, retitle the window or clear the screen) and
+/// the bidirectional overrides (which reorder what a reader sees) are
+/// shown escaped, as `\u{1b}`. File names and records come from the
+/// bundle, not from us.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
+/// A string field, printable.
+fn s(v: &Value, key: &str) -> String {
+    printable(v.get(key).and_then(Value::as_str).unwrap_or("")).into_owned()
+}
+
+/// Any field as JSON text (numbers; records), printable.
 fn n(v: &Value, key: &str) -> String {
-    v.get(key).map(|x| x.to_string()).unwrap_or_default()
+    v.get(key)
+        .map(|x| printable(&x.to_string()).into_owned())
+        .unwrap_or_default()
+}
+
+fn count(figures: &serde_json::Map<String, Value>, key: &str) -> u64 {
+    figures.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// One record as one readable line (the summary takes several).
 pub fn render(v: &Value) -> String {
     let with_reason = |mut text: String| {
-        if let Some(r) = v.get("reason").and_then(Value::as_str) {
-            let _ = write!(text, "  ({r})");
+        if v.get("reason").and_then(Value::as_str).is_some() {
+            let _ = write!(text, "  ({})", s(v, "reason"));
         }
         text
     };
-    match s(v, "kind") {
+    match v.get("kind").and_then(Value::as_str).unwrap_or("") {
         "file" => with_reason(format!("{:<9}{}", s(v, "status"), s(v, "path"))),
         "signature" => with_reason(format!(
             "{:<9}{}  key {}  {}",
             s(v, "status"),
             s(v, "file"),
-            v.get("key_id")
-                .and_then(Value::as_str)
-                .unwrap_or(s(v, "expected_key_id")),
+            if v.get("key_id").and_then(Value::as_str).is_some() {
+                s(v, "key_id")
+            } else {
+                s(v, "expected_key_id")
+            },
             s(v, "trusted_comment")
         )),
         "chain_break" => format!("BROKEN   seq {}: {}", n(v, "seq"), s(v, "reason")),
@@ -74,14 +108,14 @@ pub fn render(v: &Value) -> String {
             s(v, "at"),
             s(v, "source"),
             n(v, "line"),
-            v.get("record").map(Value::to_string).unwrap_or_default()
+            n(v, "record")
         ),
         "unparseable" => format!(
             "UNPARSEABLE  {}:{}  {}={}  ({})",
             s(v, "source"),
             n(v, "line"),
             s(v, "field"),
-            v.get("value").map(Value::to_string).unwrap_or_default(),
+            n(v, "value"),
             s(v, "reason")
         ),
         "section" => format!("section  {}: {}", s(v, "name"), s(v, "status")),
@@ -91,52 +125,113 @@ pub fn render(v: &Value) -> String {
             n(v, "line"),
             s(v, "reason")
         ),
-        "summary" => {
-            let mut out = format!(
-                "{}: {}{}",
-                s(v, "tool"),
-                s(v, "verdict").to_uppercase(),
-                if v.get("interrupted") == Some(&Value::Bool(true)) {
-                    " (interrupted)"
-                } else {
-                    ""
-                }
+        "summary" => render_summary(v),
+        _ => printable(&v.to_string()).into_owned(),
+    }
+}
+
+/// Figures shown on lines of their own, not in the `k=v` line.
+const OWN_LINES: [&str; 2] = ["verdict_reasons", "derived_verdict_reasons"];
+
+fn render_summary(v: &Value) -> String {
+    let empty = serde_json::Map::new();
+    let figures = v
+        .get("figures")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let integrity_only = figures.get("integrity_only") == Some(&Value::Bool(true));
+    let mut out = format!(
+        "{}: {}{}",
+        s(v, "tool"),
+        s(v, "verdict").to_uppercase(),
+        if v.get("interrupted") == Some(&Value::Bool(true)) {
+            " (interrupted)"
+        } else if integrity_only {
+            " (the seal only: --integrity-only)"
+        } else {
+            ""
+        }
+    );
+    // verify: is the seal intact? Said apart from the release verdict, so
+    // an intact bundle of a failed release cannot read as a pass.
+    if let Some(sig) = figures.get("signature").and_then(Value::as_str) {
+        if figures.contains_key("release_verdict") {
+            let (ok, modified, missing, extra) = (
+                count(figures, "ok"),
+                count(figures, "modified"),
+                count(figures, "missing"),
+                count(figures, "extra"),
             );
-            for g in v
-                .get("gates")
+            let files = format!("{ok} file{} ok", if ok == 1 { "" } else { "s" });
+            if sig == "ok" && modified + missing + extra == 0 {
+                let _ = write!(out, "\n  seal     intact: signature ok, {files}");
+            } else {
+                let _ = write!(
+                    out,
+                    "\n  seal     BROKEN: signature {}, {files}, {modified} modified, \
+                     {missing} missing, {extra} extra",
+                    printable(sig)
+                );
+            }
+        }
+    }
+    if let Some(release) = figures.get("release_verdict").and_then(Value::as_str) {
+        let consistent = figures.get("verdict_consistent") != Some(&Value::Bool(false));
+        let line = match (release, consistent) {
+            ("pass", true) => "pass".to_string(),
+            ("pass", false) => "FAILED: sealed as pass, but its own gates say fail".to_string(),
+            (other, _) => {
+                if other == "fail" {
+                    "FAILED".to_string()
+                } else {
+                    printable(other).to_uppercase()
+                }
+            }
+        };
+        let _ = write!(out, "\n  release  {line}");
+        for key in OWN_LINES {
+            for r in figures
+                .get(key)
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
             {
-                let _ = write!(
-                    out,
-                    "\n  gate {:<24} {} {} {}  {}",
-                    s(g, "name"),
-                    n(g, "value"),
-                    s(g, "op"),
-                    n(g, "limit"),
-                    if g.get("pass") == Some(&Value::Bool(true)) {
-                        "pass"
-                    } else {
-                        "FAIL"
-                    }
-                );
+                let _ = write!(out, "\n    {}", printable(r.as_str().unwrap_or_default()));
             }
-            if let Some(figures) = v.get("figures").and_then(Value::as_object) {
-                let parts: Vec<String> = figures
-                    .iter()
-                    .filter(|(_, x)| !x.is_null())
-                    .map(|(k, x)| match x {
-                        Value::String(t) => format!("{k}={t}"),
-                        other => format!("{k}={other}"),
-                    })
-                    .collect();
-                let _ = write!(out, "\n  {}", parts.join("  "));
-            }
-            out
         }
-        _ => v.to_string(),
     }
+    for g in v
+        .get("gates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let _ = write!(
+            out,
+            "\n  gate {:<24} {} {} {}  {}",
+            s(g, "name"),
+            n(g, "value"),
+            s(g, "op"),
+            n(g, "limit"),
+            if g.get("pass") == Some(&Value::Bool(true)) {
+                "pass"
+            } else {
+                "FAIL"
+            }
+        );
+    }
+    let parts: Vec<String> = figures
+        .iter()
+        .filter(|(k, x)| !x.is_null() && !OWN_LINES.contains(&k.as_str()))
+        .map(|(k, x)| match x {
+            Value::String(t) => format!("{}={}", printable(k), printable(t)),
+            other => format!("{}={}", printable(k), printable(&other.to_string())),
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = write!(out, "\n  {}", parts.join("  "));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -57,7 +57,8 @@ struct SignatureRecord {
 pub struct VerifyConfig<'a> {
     pub dir: &'a Path,
     pub key: &'a PublicKey,
-    pub require_pass: bool,
+    /// Check only the seal (signature and files), not the release verdict.
+    pub integrity_only: bool,
     pub quiet: bool,
 }
 
@@ -241,7 +242,9 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outc
     // could say "pass" over a failing gate.
     let (derived, derived_reasons) = manifest::verdict(&m.summaries, &m.gates, &m.stray_summaries);
     let verdict_consistent = derived == m.verdict;
-    if cfg.require_pass {
+    // The release verdict is part of what verify answers: `verify && ship`
+    // must not ship a failed release from an intact bundle.
+    if !cfg.integrity_only {
         summary.gate(Gate::at_least(
             "release_verdict_pass",
             1.0,
@@ -267,6 +270,7 @@ pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outc
         summary.figure("derived_verdict_reasons", &derived_reasons);
     }
     summary.figure("gates", m.gates.len());
+    summary.figure("integrity_only", cfg.integrity_only);
     let s = summary.finish(false);
     out.write(&s)?;
     out.flush()?;

@@ -36,6 +36,25 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// What a directory entry is (a directory is `Other`; callers skip them).
+    pub fn of(ft: std::fs::FileType) -> Kind {
+        if ft.is_file() {
+            Kind::File
+        } else if ft.is_symlink() {
+            Kind::Symlink
+        } else if ft.is_fifo() {
+            Kind::Fifo
+        } else if ft.is_socket() {
+            Kind::Socket
+        } else if ft.is_char_device() {
+            Kind::CharDevice
+        } else if ft.is_block_device() {
+            Kind::BlockDevice
+        } else {
+            Kind::Other
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Kind::File => "a regular file",
@@ -105,21 +124,7 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>> {
         if item.depth() == 1 && SEAL_FILES.contains(&rel) {
             continue;
         }
-        let kind = if ft.is_file() {
-            Kind::File
-        } else if ft.is_symlink() {
-            Kind::Symlink
-        } else if ft.is_fifo() {
-            Kind::Fifo
-        } else if ft.is_socket() {
-            Kind::Socket
-        } else if ft.is_char_device() {
-            Kind::CharDevice
-        } else if ft.is_block_device() {
-            Kind::BlockDevice
-        } else {
-            Kind::Other
-        };
+        let kind = Kind::of(ft);
         let size = if kind == Kind::File {
             item.metadata()
                 .map_err(|e| Error::new(format!("{}: {e}", item.path().display())))?

@@ -324,3 +324,169 @@ fn unpack_refused_part_way_removes_what_it_extracted() {
     );
     assert!(!w.path("x").exists());
 }
+
+fn pack_with_epoch(w: &Work, args: &[&str]) -> std::process::Output {
+    bin()
+        .current_dir(w.tmp.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Regression (issue 13): `pack -o -` wrote a file named `-`, and pack
+/// ended without a summary record. Now `-` is stdout (the records then go
+/// to stderr, so they never mix with the archive) and a summary ends them.
+#[test]
+fn pack_to_stdout_and_ends_with_a_summary() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    sealed_and_packed(&w, "a.tar");
+    let out = pack_with_epoch(&w, &["pack", "rc1", "-o", "-"]);
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    assert!(!w.path("-").exists(), "no file named '-'");
+    let tar = fs::read(w.path("a.tar")).unwrap();
+    assert!(out.stdout == tar, "stdout is the same archive as -o a.tar");
+    let recs = jsonl(&out.stderr);
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    assert_eq!(recs[0]["kind"], "archive");
+    assert_eq!(recs[0]["path"], "-");
+    assert_eq!(recs[0]["compression"], "none");
+    assert_eq!(recs[0]["sha256"], common::digest::sha256_hex(&tar));
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(s["gates"], serde_json::json!([]));
+    assert_eq!(s["figures"]["entries"], 7);
+    assert_eq!(s["figures"]["bytes"], tar.len());
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+
+    // To a file: the records on stdout, the summary last.
+    let out = pack_with_epoch(&w, &["pack", "rc1", "-o", "b.tar"]);
+    let recs = jsonl(&out.stdout);
+    assert_eq!(recs[0]["kind"], "archive");
+    assert_eq!(
+        summary(&recs)["figures"]["sha256"],
+        common::digest::sha256_hex(&tar)
+    );
+    assert!(out.stderr.is_empty());
+}
+
+/// Regression (issue 13): `-o x.tar.gz` wrote an uncompressed tar under a
+/// `.gz` name. Now `.gz`/`.tgz` are gzip-compressed (reproducibly), unpack
+/// reads them, and other compressed names are refused.
+#[test]
+fn pack_compresses_tar_gz_and_refuses_other_compressed_names() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    sealed_and_packed(&w, "a.tar");
+    for name in ["a.tar.gz", "b.tgz", "C.TAR.GZ"] {
+        let out = pack_with_epoch(&w, &["pack", "rc1", "-o", name]);
+        assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+        let gz = fs::read(w.path(name)).unwrap();
+        assert_eq!(&gz[..2], b"\x1f\x8b", "{name} is gzip");
+        let mut tar = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut tar)
+            .unwrap();
+        assert!(
+            tar == fs::read(w.path("a.tar")).unwrap(),
+            "{name}: the same tar inside"
+        );
+        assert_eq!(jsonl(&out.stdout)[0]["compression"], "gzip");
+    }
+    assert!(
+        fs::read(w.path("a.tar.gz")).unwrap() == fs::read(w.path("b.tgz")).unwrap(),
+        "reproducible"
+    );
+    let recs = w.ok(&["unpack", "a.tar.gz", "-C", "out", "--pub", "k.pub"]);
+    assert_eq!(summary(&recs)["figures"]["ok"], 4);
+
+    for name in [
+        "x.tar.xz",
+        "x.tar.zst",
+        "x.tar.bz2",
+        "x.zip",
+        "x.tar.Z",
+        "x.tar.lz4",
+    ] {
+        let out = w.run(&["pack", "rc1", "-o", name]);
+        assert_eq!(code(&out), 2, "{name}");
+        assert_eq!(
+            stderr_text(&out),
+            format!(
+                "bundle-seal: error: -o {name}: pack writes a tar, or a gzip-compressed tar \
+                 (.tar.gz, .tgz); not this compression\n\
+                 bundle-seal: hint: name it .tar or .tar.gz, or compress it afterwards\n"
+            )
+        );
+        assert!(!w.path(name).exists());
+    }
+}
+
+/// An archive on a terminal is noise that can drive it (escape sequences).
+#[test]
+fn pack_refuses_to_write_an_archive_to_a_terminal() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    w.ok(&["seal", "rc1", "--key", "k.key"]);
+    // script(1) gives the command a terminal as stdout.
+    let bin = assert_cmd::cargo::cargo_bin("bundle-seal");
+    let out = StdCommand::new("script")
+        .args([
+            "-qec",
+            &format!("{} pack rc1 -o -", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(w.tmp.path())
+        .output();
+    let Ok(out) = out else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script(1) is missing in CI"
+        );
+        eprintln!("NOTICE: script(1) not found; skipping the terminal test");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(
+            "bundle-seal: error: -o -: stdout is a terminal; refusing to write an archive to it"
+        ),
+        "{text}"
+    );
+}
+
+/// Regression (issue 14, item 9): `unpack` given a FIFO blocked in open()
+/// (and a tool blocked there ignored SIGTERM). An archive must be a regular
+/// file: anything else is refused before it is opened.
+#[test]
+fn unpack_refuses_a_fifo_or_directory_archive_up_front() {
+    let w = Work::new();
+    nix::unistd::mkfifo(
+        &w.path("pipe.tar"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["unpack", "pipe.tar", "-C", "out", "--pub", "k.pub"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr_text(&out));
+    assert_eq!(
+        stderr_text(&out),
+        "bundle-seal: error: pipe.tar: is a named pipe (FIFO); unpack reads an archive file\n\
+         bundle-seal: hint: save the archive to a file first\n"
+    );
+    assert!(!w.path("out").exists(), "nothing created");
+    fs::create_dir(w.path("dir.tar")).unwrap();
+    let out = w.run(&["unpack", "dir.tar", "-C", "out", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr_text(&out).starts_with("bundle-seal: error: dir.tar: is a directory;"),
+        "{}",
+        stderr_text(&out)
+    );
+}

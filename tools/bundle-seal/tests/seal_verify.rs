@@ -129,7 +129,7 @@ fn every_single_byte_change_of_every_file_is_detected() {
         let cfg = bundle_seal::verify::VerifyConfig {
             dir: &root,
             key: &key,
-            require_pass: false,
+            integrity_only: true,
             quiet: true,
         };
         matches!(
@@ -377,8 +377,10 @@ fn release_verdict_and_require_pass() {
             "sbom-diff.jsonl:2 sbom-diff verdict is fail"
         ])
     );
-    // Intact and signed: verify passes; the release gate does not.
-    w.ok(&["verify", "rc", "--pub", "k.pub"]);
+    // Intact and signed: the seal alone verifies; the release gate (the
+    // default, also spelled --require-pass) does not.
+    w.ok(&["verify", "rc", "--pub", "k.pub", "--integrity-only"]);
+    assert_eq!(code(&w.run(&["verify", "rc", "--pub", "k.pub"])), 1);
     let out = w.run(&["verify", "rc", "--pub", "k.pub", "--require-pass"]);
     assert_eq!(code(&out), 1);
     let s = summary(&jsonl(&out.stdout)).clone();
@@ -730,7 +732,14 @@ fn text_format_for_people() {
             "bundle-seal: FAIL",
         ]
     );
-    assert_eq!(lines[8], "  gate mismatched_files         1.0 <= 0.0  FAIL");
+    assert_eq!(
+        lines[8..11],
+        [
+            "  seal     BROKEN: signature ok, 4 files ok, 0 modified, 0 missing, 1 extra",
+            "  release  pass",
+            "  gate mismatched_files         1.0 <= 0.0  FAIL",
+        ]
+    );
 }
 
 /// Regression: a summary record with a key twice (`"verdict":"fail"` then
@@ -789,7 +798,7 @@ fn require_pass_rejudges_a_hand_signed_manifest_that_lies_about_its_verdict() {
     fs::write(w.path("rc/SHA256SUMS"), lines.join("\n") + "\n").unwrap();
     w.ok(&["sign", "rc/MANIFEST.json", "--key", "k.key"]);
 
-    let v = w.ok(&["verify", "rc", "--pub", "k.pub"]);
+    let v = w.ok(&["verify", "rc", "--pub", "k.pub", "--integrity-only"]);
     assert_eq!(v[0]["status"], "ok");
     let s = summary(&v);
     assert_eq!(s["figures"]["release_verdict"], "pass");
@@ -1178,5 +1187,114 @@ fn files_compressed_in_formats_seal_cannot_read_are_refused() {
         stderr_text(&out).starts_with("bundle-seal: error: rc/gates.jsonl.xz: "),
         "{}",
         stderr_text(&out)
+    );
+}
+
+/// Regression (issue 13): `verify --format text` printed `bundle-seal: PASS`
+/// for an intact bundle whose sealed release verdict is fail, and exited 0.
+/// Now a person sees both (the seal is intact, the release failed) and
+/// verify exits 1 unless `--integrity-only` asks about the seal alone.
+#[test]
+fn text_verify_of_an_intact_bundle_with_a_failed_release_says_both() {
+    let w = Work::new();
+    w.fixture("rc-fail", "rc");
+    assert_eq!(code(&w.run(&["seal", "rc", "--key", "k.key"])), 1);
+    let out = w.run(&["verify", "rc", "--pub", "k.pub", "--format", "text"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1..10],
+        [
+            "ok       sbom-diff.jsonl",
+            "ok       SHA256SUMS",
+            "bundle-seal: FAIL",
+            "  seal     intact: signature ok, 1 file ok",
+            "  release  FAILED",
+            "    sbom-diff.jsonl:2 sbom-diff gate drift failed (0.012 <= 0.005)",
+            "    sbom-diff.jsonl:2 sbom-diff verdict is fail",
+            "  gate mismatched_files         0.0 <= 0.0  pass",
+            "  gate signature_valid          1.0 >= 1.0  pass",
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        lines[10],
+        "  gate release_verdict_pass     0.0 >= 1.0  FAIL"
+    );
+    assert!(!text.contains("verdict_reasons"), "{text}");
+
+    // The seal alone: exit 0, and still no doubt about the release.
+    let out = w.run(&[
+        "verify",
+        "rc",
+        "--pub",
+        "k.pub",
+        "--format",
+        "text",
+        "--integrity-only",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[3..6],
+        [
+            "bundle-seal: PASS (the seal only: --integrity-only)",
+            "  seal     intact: signature ok, 1 file ok",
+            "  release  FAILED",
+        ],
+        "{text}"
+    );
+    // JSON: the release gate is there by default, absent with --integrity-only.
+    let recs = jsonl(&w.run(&["verify", "rc", "--pub", "k.pub"]).stdout);
+    assert_eq!(summary(&recs)["gates"][2]["name"], "release_verdict_pass");
+    let recs = jsonl(
+        &w.run(&["verify", "rc", "--pub", "k.pub", "--integrity-only"])
+            .stdout,
+    );
+    assert_eq!(summary(&recs)["gates"].as_array().unwrap().len(), 2);
+    assert_eq!(summary(&recs)["figures"]["release_verdict"], "fail");
+}
+
+/// Issue 16 asked whether a file name with escape sequences can drive the
+/// terminal through `--format text`: it could (the name went out raw).
+/// Control characters are now shown escaped, as `\u{1b}`.
+#[test]
+fn escape_sequences_in_names_cannot_drive_the_terminal() {
+    let w = sealed();
+    let evil = "evil\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\u{202e}txt.sh";
+    fs::write(w.path("rc1").join(evil), "x").unwrap();
+    let out = w.run(&["verify", "rc1", "--pub", "k.pub", "--format", "text"]);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("extra    evil\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{202e}txt.sh"),
+        "{text}"
+    );
+    // The timeline too: the source name and the record.
+    fs::create_dir(w.path("inc")).unwrap();
+    fs::write(
+        w.path("inc").join("a\u{1b}[31m.jsonl"),
+        "{\"ts\":\"2026-11-23T10:00:00Z\",\"msg\":\"\\u001b[2J \u{202e}\"}\n",
+    )
+    .unwrap();
+    let out = w.run(&["timeline", "inc", "--format", "text"]);
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.starts_with(
+            "2026-11-23T10:00:00Z  a\\u{1b}[31m.jsonl:1  \
+             {\"ts\":\"2026-11-23T10:00:00Z\",\"msg\":\"\\u001b[2J \\u{202e}\"}\n"
+        ),
+        "{text}"
     );
 }
