@@ -678,7 +678,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__unpack)
-            opts="-C -p -q -h --directory --pub --require-pass --quiet --format --help"
+            opts="-C -p -q -h --directory --pub --require-pass --integrity-only --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,7 +712,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify)
-            opts="-p -q -h --pub --require-pass --quiet --format --help"
+            opts="-p -q -h --pub --require-pass --integrity-only --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

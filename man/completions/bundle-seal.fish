@@ -55,10 +55,11 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s h -l he
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-pass -d 'Fail when the sealed release verdict is fail. This is the default; the flag is kept for scripts written before it was'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l integrity-only -d 'Check only the seal (signature, files); exit 0 for an intact bundle even when its release verdict is fail (forensics on old bundles)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s o -l output -d 'The archive to write (replaced atomically)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s o -l output -d 'The archive to write (replaced atomically); `-` is stdout (the records then go to stderr). `.tar.gz`/`.tgz` are gzip-compressed' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -66,7 +67,8 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s C -l 
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-pass -d 'Also fail when the sealed release verdict is fail (the CI release gate)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-pass -d 'Fail when the sealed release verdict is fail. This is the default; the flag is kept for scripts written before it was'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l integrity-only -d 'Check only the seal (signature, files); exit 0 for an intact bundle even when its release verdict is fail (forensics on old bundles)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and not __fish_seen_subcommand_from append checkpoint verify help" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'

@@ -14,7 +14,9 @@ Examples:
   bundle-seal seal artifacts/rc1 --key release.key
 
   # The release gate in CI: files intact, signature good, verdict pass.
-  bundle-seal verify artifacts/rc1 --pub release.pub --require-pass
+  bundle-seal verify artifacts/rc1 --pub release.pub
+  # Forensics on an old bundle: only whether the seal is intact.
+  bundle-seal verify artifacts/rc0 --pub release.pub --integrity-only
 
   # The same, read by a person: one line per file, then the gates.
   bundle-seal verify artifacts/rc1 --pub release.pub --format text
@@ -26,6 +28,8 @@ Examples:
 
   # Ship it as one reproducible archive, signed; unpack safely and verify.
   SOURCE_DATE_EPOCH=1700000000 bundle-seal pack artifacts/rc1 -o rc1.tar
+  bundle-seal pack artifacts/rc1 -o rc1.tar.gz        # gzip-compressed
+  bundle-seal pack artifacts/rc1 -o - | ssh host 'cat > rc1.tar'   # stdout
   bundle-seal sign rc1.tar --key release.key      # minisign -V -m rc1.tar works too
   bundle-seal verify-file rc1.tar --pub release.pub
   bundle-seal unpack rc1.tar -C /tmp/rc1 --pub release.pub
@@ -44,7 +48,8 @@ Files a seal writes at the bundle's root:
                          files [path, size, sha256], summaries [source, line,
                          tool, verdict, interrupted, gates], gates [source,
                          line, tool, name, op, limit, value, pass],
-                         stray_summaries [source, line] (only when found)
+                         stray_summaries [source, line, tool, verdict,
+                         copy_of, reason] (only when found)
   MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
   SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
                          (unsigned: integrity only; for authenticity check
@@ -52,13 +57,17 @@ Files a seal writes at the bundle's root:
                          against its `files`, or run bundle-seal verify)
 
 The release verdict is pass only when at least one gate was found in the
-bundle's `kind: summary` records (files *.jsonl, *.jsonl.gz, *.ndjson), every
-gate passed (re-judged from its op, limit and value), no summary failed
-or was interrupted, and no summary record sits in a file that is not read for
-gates (a *.json, *.log, *.txt or *.out file: a stray summary fails the verdict;
-rename the file to .jsonl). Duplicate keys in a summary record stop the seal
-(exit 2). SOURCE_DATE_EPOCH fixes created_at, the signature's time
-stamp and the archive's mtimes, so sealing a tree twice is byte-identical.
+bundle's `kind: summary` records of the gate files (*.jsonl, *.jsonl.gz,
+*.ndjson, *.ndjson.gz), every gate passed (re-judged from its op, limit and
+value), no summary failed or was interrupted, and no summary record in any
+other file fails the release. Every file is searched, whatever its name
+(gzip decompressed, UTF-16 decoded, by content): a summary found outside the
+gate files fails the release unless it passes and is an exact copy of a gate
+file's summary (a CI log that echoed it); one that cannot be read fails too.
+Files compressed with xz, zstd, bzip2, lz4, lzip or compress are refused.
+Duplicate keys in a summary record stop the seal (exit 2). SOURCE_DATE_EPOCH
+fixes created_at, the signature's time stamp and the archive's mtimes, so
+sealing a tree twice is byte-identical.
 
 Records (JSON Lines on stdout):
   key         (keygen) key_id, public_key, secret_key, encrypted,
@@ -67,7 +76,8 @@ Records (JSON Lines on stdout):
               expected_key_id, trusted_comment, reason
   file        (verify) path, status (ok|modified|missing|extra), size,
               sha256, expected_size, expected_sha256, reason
-  archive     (pack) path, entries, bytes, sha256
+  archive     (pack) path (- for stdout), entries, bytes, sha256,
+              compression (none|gzip); then a summary (no gates)
   signed      (sign) path, signature, key_id, trusted_comment
   receipt     (chain append) seq, hash; the log line itself has kind,
               seq, prev, at, record, hash and, when signed, key_id, sig
@@ -82,11 +92,13 @@ Records (JSON Lines on stdout):
               release_verdict,
               verdict_reasons, key_id, manifest_sha256.
               verify/unpack: gates mismatched_files, signature_valid,
-              release_verdict_pass (--require-pass); figures files, ok,
-              modified, missing, extra, signature, key_id, sealed_at,
+              release_verdict_pass (not with --integrity-only); figures
+              files, ok, modified, missing, extra, signature, key_id,
+              sealed_at,
               release_verdict, verdict_reasons, verdict_consistent (the
               sealed verdict matches the manifest's own gates; when false,
-              derived_verdict_reasons and --require-pass fails), gates.
+              derived_verdict_reasons and the release gate fails), gates,
+              integrity_only.
               verify-file: gate signature_valid; figures file, signature.
               chain verify: gate chain_breaks; figures receipts, signed,
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint
@@ -138,7 +150,7 @@ pub enum Command {
     /// Check a sealed bundle: signature, every file, the verdict.
     #[command(
         after_long_help = "Examples:\n  bundle-seal verify artifacts/rc1 --pub release.pub\n  \
-        bundle-seal verify artifacts/rc1 --pub RWQ... --require-pass"
+        bundle-seal verify artifacts/rc1 --pub RWQ... --integrity-only"
     )]
     Verify(VerifyArgs),
     /// Write a sealed bundle as a reproducible tar archive.
@@ -150,7 +162,7 @@ pub enum Command {
     Pack(PackArgs),
     /// Extract a bundle archive safely into an empty directory and verify it.
     #[command(
-        after_long_help = "Examples:\n  bundle-seal unpack rc1.tar -C /tmp/rc1 --pub release.pub --require-pass"
+        after_long_help = "Examples:\n  bundle-seal unpack rc1.tar.gz -C /tmp/rc1 --pub release.pub"
     )]
     Unpack(UnpackArgs),
     /// The tamper-evident receipt chain (append, checkpoint, verify).
