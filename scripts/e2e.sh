@@ -78,7 +78,7 @@ done
 grep -q '"controls":7,"failed_as_expected":7,"unexpectedly_passed":0' "$ev/controls.jsonl" ||
   fail "controls summary does not say 7 of 7"
 # The controls' own bundle is intact, and its sealed verdict is fail (by design).
-"$BIN/bundle-seal" verify "$rg/controls" --pub "$rg/demo-release.pub" > "$tmp/cv.jsonl" ||
+"$BIN/bundle-seal" verify "$rg/controls" --pub "$rg/demo-release.pub" --integrity-only > "$tmp/cv.jsonl" ||
   fail "the controls bundle does not verify"
 grep -q '"release_verdict":"fail"' "$tmp/cv.jsonl" || fail "the controls bundle's verdict is not fail"
 grep -q "\"sha256\":\"$(sha256_of "$rg/controls/MANIFEST.json")\"" "$ev/controls.jsonl" ||
@@ -102,7 +102,7 @@ if sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rf/evidence/MANIFEST.json" | g
   fail "faulty service: a gate other than start/stop failed"
 fi
 grep -q '^release verdict: FAIL' "$tmp/fault.table" || fail "the verdict table does not say FAIL"
-"$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" > /dev/null ||
+"$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" --integrity-only > /dev/null ||
   fail "faulty service: the evidence does not verify"
 minisign_ok "$rf/evidence" "$rf/demo-release.pub"
 if "$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" --require-pass > /dev/null; then
