@@ -305,3 +305,66 @@ pub fn merge(args: &ReportArgs) -> Result<Outcome> {
     }
     finish(summary, &totals, args, &mut sink)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{ErrorClass, Recorder};
+    use crate::window::Memory;
+    use proptest::prelude::*;
+
+    fn window_of(n: u64, samples: &[(u64, bool)], rss: Option<u64>) -> Read {
+        let mut r = Recorder::new(1);
+        for &(us, ok) in samples {
+            r.record(
+                0,
+                us,
+                if ok { Ok(()) } else { Err(ErrorClass::Timeout) },
+                false,
+            );
+        }
+        let s = &r.stats[0];
+        let f = Figures::of_stat(s, 1000.0);
+        Read {
+            window: Window {
+                kind: "window".into(),
+                window: n,
+                started_at: "2026-01-01T00:00:00.000Z".into(),
+                ended_at: "2026-01-01T00:00:01.000Z".into(),
+                offset_ms: 0.0,
+                duration_ms: 1000.0,
+                figures: f.clone(),
+                in_flight: 0,
+                memory: Memory {
+                    rss_bytes: rss,
+                    ..Memory::default()
+                },
+                interrupted: false,
+                unfinished: 0,
+                targets: vec![TargetWindow {
+                    name: "t".into(),
+                    figures: f,
+                }],
+            },
+            latency: s.latency.clone(),
+            targets: vec![("t".into(), s.latency.clone())],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn merged_windows_equal_one_window_over_all_samples(
+            a in prop::collection::vec((1u64..5_000_000, any::<bool>()), 0..300),
+            b in prop::collection::vec((1u64..5_000_000, any::<bool>()), 0..300),
+        ) {
+            let mut all = a.clone();
+            all.extend_from_slice(&b);
+            let merged = merge_windows(&[window_of(1, &a, Some(10)), window_of(1, &b, Some(20))]);
+            let whole = window_of(1, &all, Some(20));
+            prop_assert_eq!(&merged.window.figures, &whole.window.figures);
+            prop_assert_eq!(&merged.window.targets, &whole.window.targets);
+            prop_assert_eq!(merged.window.memory.rss_bytes, Some(20));
+        }
+    }
+}

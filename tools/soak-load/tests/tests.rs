@@ -507,3 +507,253 @@ fn csv_has_a_row_per_window_and_target() {
         r.stderr
     );
 }
+
+/// Runs a load and returns (its stdout saved to a file, the parsed run).
+fn saved_run(demo: &Demo, name: &str, args: &[&str]) -> (String, util::Ran) {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    let path = demo.path(name);
+    std::fs::write(&path, &r.stdout).unwrap();
+    (path, r)
+}
+
+#[test]
+fn report_reproduces_a_saved_runs_summary_and_judges_it_again() {
+    let demo = Demo::start(&["--fail-rate", "2%", "--seed", "3"]);
+    let url = demo.url("/v1/health");
+    let (path, r) = saved_run(
+        &demo,
+        "run.jsonl",
+        &[
+            &url,
+            "--rate",
+            "300/s",
+            "--requests",
+            "600",
+            "--window",
+            "500ms",
+            "--pid",
+            &demo.pid(),
+            "--max-error-rate",
+            "5%",
+            "--max-p99",
+            "10s",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let again = run(&[
+        "report",
+        &path,
+        "--max-error-rate",
+        "5%",
+        "--max-p99",
+        "10s",
+    ]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.records.len(), 1, "report writes only the summary");
+    let (a, b) = (r.summary(), again.summary());
+    assert_eq!(a["figures"], b["figures"]);
+    assert_eq!(a["gates"], b["gates"]);
+    assert_eq!(
+        (&a["verdict"], &a["started_at"], &a["finished_at"]),
+        (&b["verdict"], &b["started_at"], &b["finished_at"])
+    );
+    assert_eq!(b["inputs"][0]["path"], path.as_str());
+    assert_eq!(b["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    // Judged again with a stricter gate: it fails, on the same figure.
+    let strict = run(&["report", &path, "--max-error-rate", "0.5%"]);
+    assert_eq!(strict.code, 1);
+    assert_eq!(
+        strict.gate("error_rate")["value"],
+        r.figure("error_rate").clone()
+    );
+    // The profile's gates apply to a saved run too.
+    let profiled = run(&["report", &path, "--profile", "baseline"]);
+    let names: Vec<&str> = profiled.summary()["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["error_rate", "p95_ms", "p99_ms"]);
+}
+
+/// Latencies (µs) of a requests log.
+fn logged_latencies(path: &str) -> Vec<u64> {
+    common::testkit::jsonl(&std::fs::read(path).unwrap())
+        .iter()
+        .map(|l| (l["latency_ms"].as_f64().unwrap() * 1000.0).round() as u64)
+        .collect()
+}
+
+#[test]
+fn merge_of_two_runs_equals_one_run_over_the_union_of_their_samples() {
+    let demo = Demo::start(&["--fail-rate", "3%", "--seed", "11", "--latency", "1ms"]);
+    let (log_a, log_b) = (demo.path("a-requests.jsonl"), demo.path("b-requests.jsonl"));
+    let health = demo.url("/v1/health");
+    let chat_dir = tempfile::tempdir().unwrap();
+    let targets = write(chat_dir.path(), "t.jsonl", &format!(
+        "{{\"name\":\"chat\",\"method\":\"POST\",\"url\":\"{}\",\"body\":{{\"message\":\"hi\"}}}}\n{{\"name\":\"GET /v1/health\",\"url\":\"{health}\"}}\n",
+        demo.url("/v1/chat")
+    ));
+    let (a, ra) = saved_run(
+        &demo,
+        "a.jsonl",
+        &[
+            &health,
+            "--rate",
+            "400/s",
+            "--requests",
+            "800",
+            "--window",
+            "500ms",
+            "--requests-log",
+            &log_a,
+        ],
+    );
+    let (b, rb) = saved_run(
+        &demo,
+        "b.jsonl",
+        &[
+            "--targets",
+            &targets,
+            "--connections",
+            "3",
+            "--requests",
+            "1500",
+            "--window",
+            "300ms",
+            "--requests-log",
+            &log_b,
+        ],
+    );
+    assert_eq!((ra.code, rb.code), (0, 0), "{}{}", ra.stderr, rb.stderr);
+    let m = run(&["merge", &a, &b, "--max-error-rate", "10%"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    // One run over the union: every sample of both requests logs.
+    let mut union = soak_load::histo::new();
+    let mut samples = logged_latencies(&log_a);
+    samples.extend(logged_latencies(&log_b));
+    for &us in &samples {
+        soak_load::histo::record(&mut union, us);
+    }
+    assert_eq!(m.u64("requests"), 2300);
+    assert_eq!(samples.len(), 2300);
+    for (name, q) in [
+        ("p50_ms", 0.5),
+        ("p90_ms", 0.9),
+        ("p95_ms", 0.95),
+        ("p99_ms", 0.99),
+        ("p999_ms", 0.999),
+    ] {
+        assert_eq!(
+            m.f64(name),
+            soak_load::histo::quantile_ms(&union, q).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(m.f64("max_ms"), soak_load::histo::max_ms(&union).unwrap());
+    // And within the histogram's resolution (0.1%) of the exact sorted samples.
+    samples.sort_unstable();
+    for (name, q) in [("p50_ms", 0.5), ("p99_ms", 0.99)] {
+        let rank = ((q * samples.len() as f64).ceil() as usize).max(1) - 1;
+        let exact = samples[rank] as f64 / 1000.0;
+        let got = m.f64(name);
+        assert!(
+            (got - exact).abs() <= exact * 0.001 + 0.001,
+            "{name}: {got} vs exact {exact}"
+        );
+    }
+    let errors = ra.u64("errors") + rb.u64("errors");
+    assert_eq!(m.u64("errors"), errors);
+    assert_eq!(m.f64("error_rate"), errors as f64 / 2300.0);
+    // Targets with the same name merge; windows pair up by number.
+    assert_eq!(
+        m.figure("targets")["GET /v1/health"]["requests"]
+            .as_u64()
+            .unwrap()
+            + m.figure("targets")["chat"]["requests"].as_u64().unwrap(),
+        2300
+    );
+    assert_eq!(
+        m.windows().len(),
+        ra.windows().len().max(rb.windows().len())
+    );
+    // The merged output is itself a run report reads back identically.
+    let merged = demo.path("merged.jsonl");
+    std::fs::write(&merged, &m.stdout).unwrap();
+    let again = run(&["report", &merged, "--max-error-rate", "10%"]);
+    assert_eq!(again.summary()["figures"], m.summary()["figures"]);
+}
+
+#[test]
+fn report_refuses_edited_windows_and_fails_interrupted_runs() {
+    let demo = Demo::start(&[]);
+    let (path, r) = saved_run(
+        &demo,
+        "run.jsonl",
+        &[
+            &demo.url("/v1/health"),
+            "--rate",
+            "200/s",
+            "--requests",
+            "100",
+            "--window",
+            "200ms",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    // Someone "fixes" the error count of the first window by hand.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut w: Value = serde_json::from_str(&lines[0]).unwrap();
+    w["requests"] = Value::from(w["requests"].as_u64().unwrap() + 5);
+    w["ok"] = Value::from(w["ok"].as_u64().unwrap() + 5);
+    lines[0] = w.to_string();
+    let edited = write(demo.dir.path(), "edited.jsonl", &(lines.join("\n") + "\n"));
+    let bad = run(&["report", &edited]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.starts_with(&format!(
+            "soak-load: error: {edited}:1: the histogram holds"
+        )),
+        "{}",
+        bad.stderr
+    );
+    // Not JSON, not a record, no windows at all.
+    let junk = write(demo.dir.path(), "junk.jsonl", "{\"kind\":\"window\"}\n");
+    let e = run(&["report", &junk]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr.starts_with(&format!(
+            "soak-load: error: {junk}:1: bad window record: missing field"
+        )),
+        "{}",
+        e.stderr
+    );
+    let none = write(demo.dir.path(), "none.jsonl", "{\"kind\":\"summary\"}\n");
+    assert_eq!(run(&["report", &none]).code, 2);
+    // merge takes one run per file, windows in order.
+    let twice = write(demo.dir.path(), "twice.jsonl", &(text.clone() + &text));
+    let e = run(&["merge", &twice]);
+    assert_eq!(e.code, 2);
+    assert!(e.stderr.contains("comes after window"), "{}", e.stderr);
+    // A window marked interrupted makes the report fail its run_complete gate.
+    let mut last: Value = serde_json::from_str(
+        text.lines()
+            .filter(|l| l.contains("\"window\""))
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    last["interrupted"] = Value::Bool(true);
+    let cut = write(
+        demo.dir.path(),
+        "cut.jsonl",
+        &format!("{}\n{last}\n", text.lines().next().unwrap()),
+    );
+    let rep = run(&["report", &cut]);
+    assert_eq!(rep.code, 1, "{}", rep.stderr);
+    assert_eq!(rep.gate("run_complete")["pass"], false);
+}
