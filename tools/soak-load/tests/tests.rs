@@ -743,7 +743,7 @@ fn report_refuses_edited_windows_and_fails_interrupted_runs() {
     let mut last: Value = serde_json::from_str(
         text.lines()
             .filter(|l| l.contains("\"window\""))
-            .last()
+            .next_back()
             .unwrap(),
     )
     .unwrap();
