@@ -740,13 +740,8 @@ fn report_refuses_edited_windows_and_fails_interrupted_runs() {
     assert_eq!(e.code, 2);
     assert!(e.stderr.contains("comes after window"), "{}", e.stderr);
     // A window marked interrupted makes the report fail its run_complete gate.
-    let mut last: Value = serde_json::from_str(
-        text.lines()
-            .filter(|l| l.contains("\"window\""))
-            .next_back()
-            .unwrap(),
-    )
-    .unwrap();
+    let mut last: Value =
+        serde_json::from_str(text.lines().rfind(|l| l.contains("\"window\"")).unwrap()).unwrap();
     last["interrupted"] = Value::Bool(true);
     let cut = write(
         demo.dir.path(),
