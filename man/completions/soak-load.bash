@@ -22,6 +22,9 @@ _soak__load() {
             soak__load,merge)
                 cmd="soak__load__subcmd__merge"
                 ;;
+            soak__load,plot)
+                cmd="soak__load__subcmd__plot"
+                ;;
             soak__load,report)
                 cmd="soak__load__subcmd__report"
                 ;;
@@ -33,6 +36,9 @@ _soak__load() {
                 ;;
             soak__load__subcmd__help,merge)
                 cmd="soak__load__subcmd__help__subcmd__merge"
+                ;;
+            soak__load__subcmd__help,plot)
+                cmd="soak__load__subcmd__help__subcmd__plot"
                 ;;
             soak__load__subcmd__help,report)
                 cmd="soak__load__subcmd__help__subcmd__report"
@@ -47,7 +53,7 @@ _soak__load() {
 
     case "${cmd}" in
         soak__load)
-            opts="-h -V --help --version run report merge help"
+            opts="-h -V --help --version run report merge plot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -61,7 +67,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__help)
-            opts="run report merge help"
+            opts="run report merge plot help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +95,20 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soak__subcmd__load__subcmd__help__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -139,6 +159,60 @@ _soak__load() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "jsonl csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "baseline spike" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-error-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-p95)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-p99)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rss-growth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-p95-slope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-throughput)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        soak__subcmd__load__subcmd__plot)
+            opts="-o -h --output --per-target --title --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)

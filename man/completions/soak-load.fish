@@ -29,6 +29,7 @@ complete -c soak-load -n "__fish_soak_load_needs_command" -s V -l version -d 'Pr
 complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "run" -d 'Send load, write a window record per --window and the summary'
 complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "report" -d 'Recompute the summary and gates from saved window records'
 complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "merge" -d 'Merge several runs\' windows (one generator each) into one exact result'
+complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "plot" -d 'Draw windows over time as one self-contained HTML page'
 complete -c soak-load -n "__fish_soak_load_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l targets -d 'Targets file (JSON Lines; see below)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l method -d 'HTTP method for URL (default GET)' -r
@@ -81,7 +82,20 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-gr
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "run" -d 'Send load, write a window record per --window and the summary'
-complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "report" -d 'Recompute the summary and gates from saved window records'
-complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "merge" -d 'Merge several runs\' windows (one generator each) into one exact result'
-complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s o -l output -d 'The HTML file to write (replaced atomically)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l title -d 'The page\'s title (default: the files\' names)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
+spike\t'5000/s for 5m; the same gates'"
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l per-target -d 'Also draw one line per target (p95, error rate, rate)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "run" -d 'Send load, write a window record per --window and the summary'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "report" -d 'Recompute the summary and gates from saved window records'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "merge" -d 'Merge several runs\' windows (one generator each) into one exact result'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "plot" -d 'Draw windows over time as one self-contained HTML page'
+complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

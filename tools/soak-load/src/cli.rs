@@ -59,6 +59,42 @@ pub enum Command {
     /// Merge several runs' windows (one generator each) into one exact result.
     #[command(after_long_help = MERGE_HELP)]
     Merge(ReportArgs),
+    /// Draw windows over time as one self-contained HTML page.
+    #[command(after_long_help = PLOT_HELP)]
+    Plot(PlotArgs),
+}
+
+const PLOT_HELP: &str = "\
+One HTML file, nothing fetched (inline SVG and CSS, no script): latency
+p50/p95/p99, error rate, achieved rate and the service's RSS per window over
+time, the gate limits as dashed red lines (from the gate flags given here, or
+else from the first file's summary), each run's verdict and gates on top.
+Several files are drawn together (one set of lines per file).
+
+Examples:
+  soak-load plot soak.jsonl -o soak.html
+  soak-load plot baseline.jsonl candidate.jsonl --per-target -o compare.html";
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Files with window records (`-` for stdin).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+
+    /// The HTML file to write (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: String,
+
+    /// Also draw one line per target (p95, error rate, rate).
+    #[arg(long)]
+    pub per_target: bool,
+
+    /// The page's title (default: the files' names).
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+
+    #[command(flatten)]
+    pub gates: GateArgs,
 }
 
 const RUN_HELP: &str = "\

@@ -6,7 +6,7 @@
 //! and counts into `stats`; `session` closes a `window` every --window,
 //! reading `memory` from /proc, and folds windows through `judge` into the
 //! summary; `report` re-judges and merges saved windows; `sink` writes
-//! JSON Lines or CSV; `reqlog` writes the optional per-request log; `histo`
+//! JSON Lines or CSV; `plot` draws windows as one HTML page; `reqlog` writes the optional per-request log; `histo`
 //! holds the mergeable latency histograms.
 
 pub mod cli;
@@ -16,6 +16,7 @@ pub mod histo;
 pub mod judge;
 pub mod load;
 pub mod memory;
+pub mod plot;
 pub mod report;
 pub mod reqlog;
 pub mod schedule;
@@ -37,5 +38,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Run(args) => session::run(RunConfig::from_args(&args)?),
         Command::Report(args) => report::report(&args),
         Command::Merge(args) => report::merge(&args),
+        Command::Plot(args) => plot::plot(&args),
     }
 }

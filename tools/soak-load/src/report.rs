@@ -51,6 +51,12 @@ impl WindowReader {
 
     /// The next window; other kinds of records are skipped.
     pub fn next_window(&mut self) -> Result<Option<Read>> {
+        self.next_window_or_summary(&mut None)
+    }
+
+    /// The next window; a `summary` record met on the way is kept in
+    /// `summary` (the last one wins), other kinds are skipped.
+    pub fn next_window_or_summary(&mut self, summary: &mut Option<Value>) -> Result<Option<Read>> {
         while let Some((line, value)) = self.reader.next_record::<Value>()? {
             let file = self.reader.name().to_string();
             let at = |msg: String| Error::at(&file, line, msg);
@@ -58,6 +64,10 @@ impl WindowReader {
                 .get("kind")
                 .and_then(Value::as_str)
                 .ok_or_else(|| at("not a soak-load record (no \"kind\")".into()))?;
+            if kind == "summary" {
+                *summary = Some(value);
+                continue;
+            }
             if kind != "window" {
                 continue;
             }

@@ -752,3 +752,78 @@ fn report_refuses_edited_windows_and_fails_interrupted_runs() {
     assert_eq!(rep.code, 1, "{}", rep.stderr);
     assert_eq!(rep.gate("run_complete")["pass"], false);
 }
+
+#[test]
+fn plot_writes_one_self_contained_page_with_limits_and_escaped_names() {
+    let demo = Demo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // A hostile target name must not become markup in the page.
+    let targets = write(dir.path(), "t.jsonl", &format!(
+        "{{\"name\":\"<img src=x onerror=alert(1)>\",\"url\":\"{}\"}}\n{{\"name\":\"chat\",\"method\":\"POST\",\"url\":\"{}\",\"body\":{{\"message\":\"hi\"}}}}\n",
+        demo.url("/v1/health"), demo.url("/v1/chat")
+    ));
+    let (path, r) = saved_run(
+        &demo,
+        "run.jsonl",
+        &[
+            "--targets",
+            &targets,
+            "--rate",
+            "200/s",
+            "--requests",
+            "200",
+            "--window",
+            "200ms",
+            "--pid",
+            &demo.pid(),
+            "--max-p99",
+            "150ms",
+            "--max-error-rate",
+            "1%",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = dir.path().join("soak.html");
+    let p = run(&["plot", &path, "--per-target", "-o", out.to_str().unwrap()]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: nothing to fetch, no script.
+    for banned in ["<script", "src=\"", "href=", "url(", "@import", "<img"] {
+        assert!(!html.contains(banned), "page contains {banned}");
+    }
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; p95"));
+    for chart in [
+        "Latency per window",
+        "Error rate",
+        "Achieved rate",
+        "Service memory",
+    ] {
+        assert!(html.contains(chart), "{chart} missing");
+    }
+    assert!(
+        html.contains("p99 limit 150 ms") && html.contains("limit 1%"),
+        "gate lines from the summary"
+    );
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.matches("<polyline").count() >= 8);
+    // Limits given on the command line win; several runs are drawn together.
+    let p = run(&[
+        "plot",
+        &path,
+        &path,
+        "--max-p95",
+        "5ms",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(p.code, 0);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("p95 limit 5 ms"));
+    assert!(html.contains(&format!("{path} p99")));
+    // No windows: refused, and the old page is left as it was.
+    let empty = write(dir.path(), "empty.jsonl", "");
+    let e = run(&["plot", &empty, "-o", out.to_str().unwrap()]);
+    assert_eq!(e.code, 2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), html);
+}
