@@ -4,11 +4,13 @@
 #    bundle; the bundle verifies with bundle-seal and with minisign; every control failed on the
 #    gate it targets, and the controls' raw outputs are the ones the bundle pins;
 # 2. the main job with one real fault (demo-service --orphan) exits 1, the sealed verdict is fail
-#    because of the start/stop gate alone, and that evidence still verifies.
+#    because of the start/stop gate alone, and that evidence still verifies;
+# 3. --config: the demo service run as an outside service from a config file is judged on its
+#    log directory as stored (its peer addresses fail the privacy gate, and nothing else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 # shellcheck source=scripts/lib/records.sh
 source scripts/lib/records.sh
@@ -109,4 +111,47 @@ if "$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" --requi
   fail "faulty service: verify --require-pass accepted a failed release"
 fi
 
-echo "e2e: release gates pass with 7 of 7 controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies"
+# 3. A service from a config file: demo-service started by command line, its own access log
+# unfiltered in logs/ (it records each peer's address: 127.0.0.1:PORT).
+svcdir=$tmp/service
+mkdir -p "$svcdir/logs" "$svcdir/data"
+port=$(BIN=$BIN bash -c 'source scripts/lib/demo.sh; free_port')
+cat > "$svcdir/traffic.sh" << EOF
+#!/usr/bin/env bash
+BIN=$PWD/$BIN
+source $PWD/scripts/lib/demo.sh
+scripted_traffic "\${HARDGATE_URL##*:}"
+EOF
+chmod +x "$svcdir/traffic.sh"
+cat > "$svcdir/hardgate.conf" << EOF
+# e2e: the demo service judged as an outside service
+name = demo-service (config)
+start = $PWD/$BIN/demo-service --listen 127.0.0.1:$port --db data/app.db --access-log logs/access.jsonl --seed 7
+replay_start = $PWD/$BIN/demo-service --listen 127.0.0.1:$port --db \$HARDGATE_STATE/app.db --seed 7
+ready = http://127.0.0.1:$port/v1/health
+logs = logs
+sqlite = data/app.db
+traffic = ./traffic.sh
+replay_ignore = /started_at /stopped_at
+EOF
+rc=$tmp/config
+set +e
+env "${short[@]}" OUT="$rc" scripts/release-gates.sh --config "$svcdir/hardgate.conf" \
+  --only start-stop,privacy,durability,determinism > "$tmp/config.table" 2> "$tmp/config.log"
+code=$?
+set -e
+[ "$code" -eq 1 ] || { cat "$tmp/config.log" "$tmp/config.table" >&2; fail "config: exit $code, want 1"; }
+reasons=$(sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rc/evidence/MANIFEST.json" | grep '^    "' || true)
+grep -q '"pii-scrub.jsonl:[0-9]* pii-scrub gate findings failed' <<< "$reasons" ||
+  { cat "$tmp/config.table" >&2; fail "config: the privacy gate did not fail on the peer addresses"; }
+if grep -v '"pii-scrub.jsonl:' <<< "$reasons"; then fail "config: a gate other than privacy failed"; fi
+grep -q '"findings_by_type":{"ipv4":[0-9]*}' "$rc/evidence/pii-scrub.jsonl" ||
+  fail "config: the privacy findings are not the peer addresses"
+grep -q '"controls":5,"failed_as_expected":5,' "$rc/evidence/controls.jsonl" ||
+  fail "config: not every control failed as expected"
+grep -q '"service":"demo-service (config)","config":{"path":' "$rc/evidence/release-gates.jsonl" ||
+  fail "config: the run record does not name the configured service"
+"$BIN/bundle-seal" verify "$rc/evidence" --pub "$rc/demo-release.pub" > /dev/null ||
+  fail "config: the evidence does not verify"
+
+echo "e2e: release gates pass with 7 of 7 controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored"

@@ -101,6 +101,8 @@ control_privacy() {
   judge_control privacy pii-scrub findings "the raw log of demo-service --fake-pii (no filter)" \
     pii-scrub.jsonl "$ctl_code"
 
+  # A configured service has no filter stage (its logs are judged as stored): no quarantine gate.
+  [ -z "$config" ] || return 0
   say "control: privacy quarantine (a log line the filter cannot parse)"
   # A record with a trailing comma: JSON-looking, not JSON, so it cannot be scrubbed field by
   # field and must be quarantined; the quarantine gate must then fail.
@@ -128,30 +130,54 @@ control_dependencies() {
 }
 
 control_durability() {
-  say "control: durability (a restore that corrupts the database)"
-  # The restore hook overwrites 4 bytes inside the restored database's second page.
-  # shellcheck disable=SC2016 # expanded by backup-drill's sh -c
-  ctl_run "$BIN/backup-drill" drill --source "$svc/logs" --sqlite "$svc/demo.db" \
-    --max-rto 8m --max-rpo 6h \
-    --restore-cmd 'printf "\377\377\377\377" | dd of="$BACKUP_DRILL_TARGET/demo.db" bs=1 seek=4100 conv=notrunc 2>/dev/null' \
+  # The restore hook overwrites 4 bytes of one restored file: the first database's second page
+  # (SQLite pages are 4 KiB), or the first file of the first data directory.
+  local victim='' offset=4100 i dir rel
+  for i in "${!backup_sources[@]}"; do
+    if [ "${backup_sources[$i]}" = --sqlite ]; then
+      victim=$(basename "${backup_sources[$((i + 1))]}")
+      break
+    fi
+  done
+  if [ -z "$victim" ]; then
+    dir=${backup_sources[1]}
+    rel=$(cd "$dir" && find . -type f | sort | head -n 1)
+    [ -n "$rel" ] || die "control: no file to corrupt in $dir"
+    victim=$(basename "$dir")/${rel#./}
+    offset=0
+  fi
+  say "control: durability (a restore that corrupts 4 bytes of $victim)"
+  # shellcheck disable=SC2016 # expanded by backup-drill's sh -c; the path goes by environment
+  HARDGATE_VICTIM=$victim HARDGATE_OFFSET=$offset ctl_run "$BIN/backup-drill" drill \
+    "${backup_sources[@]}" --max-rto 8m --max-rpo 6h \
+    --restore-cmd 'printf "\377\377\377\377" | dd of="$BACKUP_DRILL_TARGET/$HARDGATE_VICTIM" bs=1 seek="$HARDGATE_OFFSET" conv=notrunc 2>/dev/null' \
     > "$controls_dir/backup-drill.jsonl"
-  judge_control durability backup-drill mismatches "a restore that corrupts 4 bytes of the database" \
+  judge_control durability backup-drill mismatches "a restore that corrupts 4 bytes of $victim" \
     backup-drill.jsonl "$ctl_code"
 }
 
 control_determinism() {
-  say "control: determinism (a replay whose answers depend on a draw: --fail-rate 2% --seed 3)"
   mkdir -p "$controls_dir/inputs"
-  start_demo "$cwork/demo-nd.out" --listen 127.0.0.1:0 --db "$cwork/nd.db" --fail-rate 2% --seed 3 ||
-    die "the demo service did not start (see $cwork/demo-nd.out)"
-  scripted_traffic "$DEMO_PORT" > "$controls_dir/inputs/replay-nondeterministic.jsonl"
-  stop_demo
-  ctl_run "$BIN/replay-diff" "$evidence/replay/golden.jsonl" \
-    "$controls_dir/inputs/replay-nondeterministic.jsonl" \
-    --ignore /started_at --ignore /stopped_at --max-divergences 0 --min-determinism 98% \
+  local replay=$controls_dir/inputs/replay-nondeterministic.jsonl case
+  if [ -z "$config" ]; then
+    case="a replay against --fail-rate 2% --seed 3"
+    say "control: determinism ($case: one answer differs)"
+    start_demo "$cwork/demo-nd.out" --listen 127.0.0.1:0 --db "$cwork/nd.db" --fail-rate 2% --seed 3 ||
+      die "the demo service did not start (see $cwork/demo-nd.out)"
+    scripted_traffic "$DEMO_PORT" > "$replay"
+    stop_demo
+  else
+    # A real service cannot be made non-deterministic on demand: its golden run with the last
+    # answer replaced. This still proves the configured ignore list does not hide everything.
+    case="the golden run with its last answer replaced"
+    say "control: determinism ($case)"
+    sed '$d' "$evidence/replay/golden.jsonl" > "$replay"
+    echo '{"hardgate_control":"this answer differs from the golden run"}' >> "$replay"
+  fi
+  ctl_run "$BIN/replay-diff" "$evidence/replay/golden.jsonl" "$replay" \
+    "${replay_ignore[@]}" --max-divergences 0 --min-determinism 98% \
     > "$controls_dir/replay-diff.jsonl"
-  judge_control determinism replay-diff divergences "a replay against --fail-rate 2% --seed 3" \
-    replay-diff.jsonl "$ctl_code"
+  judge_control determinism replay-diff divergences "$case" replay-diff.jsonl "$ctl_code"
 }
 
 control_seal() {

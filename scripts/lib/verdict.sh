@@ -22,25 +22,35 @@ write_run_record() {
   if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2> /dev/null)" ]; then
     dirty=true
   fi
-  printf '{"kind":"run","started_at":"%s","gates":%s,"controls":%s,"service":%s,"build":%s,"commit":%s,"dirty":%s,"hardgate_version":%s}\n' \
-    "$started_at" "$(json_str "$selected")" "$([ "$controls" = 1 ] && echo true || echo false)" \
-    "$(json_str "demo-service (testdata/demo-service)")" "$(json_str "$BUILD")" \
-    "$(json_str "$commit")" "$dirty" "$(json_str "$hardgate_version")"
+  local service=demo-service config_json=null
+  if [ -n "$config" ]; then
+    service=$svc_name
+    config_json=$(printf '{"path":%s,"sha256":"%s"}' "$(json_str "$config")" "$(sha256_of "$config")")
+  fi
+  printf '{"kind":"run","started_at":"%s","gates":%s,"profile":%s,"cycles":%s,"health_duration":%s,"health_interval":%s,"controls":%s,"service":%s,"config":%s,"build":%s,"commit":%s,"dirty":%s,"hardgate_version":%s}\n' \
+    "$started_at" "$(json_str "$selected")" "$(json_str "$profile")" "$CYCLES" \
+    "$(json_str "$HEALTH_DURATION")" "$(json_str "$HEALTH_INTERVAL")" \
+    "$([ "$controls" = 1 ] && echo true || echo false)" "$(json_str "$service")" "$config_json" \
+    "$(json_str "$BUILD")" "$(json_str "$commit")" "$dirty" "$(json_str "$hardgate_version")"
   if [ -n "${want[dependencies]:-}" ]; then baseline_record; fi
-  if [ -n "${want[privacy]:-}" ]; then
+  if [ -n "${want[privacy]:-}" ] && [ -z "$config" ]; then
     printf '{"kind":"quarantine","path":%s,"in_bundle":false,"lines":%d,"bytes":%d,"sha256":"%s"}\n' \
       "$(json_str "$quarantine")" "$(wc -l < "$quarantine")" \
       "$(wc -c < "$quarantine")" "$(sha256_of "$quarantine")"
+  fi
+  if [ -n "${want[privacy]:-}" ]; then
     # Every stored log file must have been read by the check.
     checked=$(summary_figure "$(last_summary "$evidence/pii-scrub.jsonl")" files)
     unchecked=$((logs_stored - ${checked:-0}))
     [ "$unchecked" -ge 0 ] || unchecked=0
     printf '{"kind":"logs","dir":%s,"stored_files":%d,"checked_files":%d}\n' \
-      "$(json_str "logs")" "$logs_stored" "${checked:-0}"
+      "$(json_str "$logs_dir")" "$logs_stored" "${checked:-0}"
   fi
   for g in "${gate_outputs[@]}"; do
     read -r g tool file key <<< "$g"
     [ -n "${want[$g]:-}" ] || continue
+    # A configured service has no log filter stage: its logs are judged as they are stored.
+    if [ "$key" = privacy-filter ] && [ -n "$config" ]; then continue; fi
     code=${status[$key]:-none}
     line=$(last_summary "$evidence/$file")
     has=false
@@ -68,21 +78,58 @@ write_run_record() {
     "$(json_str "$selected")" "$errors"
 }
 
-# print_verdict_table: every check of every gate as sealed, the control seen failing for it, the
-# release verdict, the bundle and its public key (on stdout: it is the job's result).
+# record_str LINE FIELD: a string field of a one-line record the job wrote (escapes undone for
+# quotes and backslashes), or nothing.
+record_str() {
+  printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\\(\\([^\"\\\\]\\|\\\\.\\)*\\)\".*/\\1/p" | head -n 1 |
+    sed -e 's/\\"/"/g' -e 's/\\\\/\\/g'
+}
+
+# print_verdict_table EVIDENCE VERIFY_JSONL VERIFY_CODE PUB: the table from the sealed evidence
+# alone (so `--go-no-go` prints the same table from a bundle made earlier): every check of every
+# gate, the control seen failing for it, the release verdict and why, the bundle and its key.
 print_verdict_table() {
-  local g tool file key line name op limit value pass result ctl last_g='' shown
-  local fmt='%-13s %-33s %10s  %-12s %-6s  %s\n'
+  local ev=$1 vfile=$2 vcode=$3 pub=$4
+  local g tool file key line name op limit value pass result ctl last_g='' shown rec code ran
+  local -A c_text=() c_ok=()
+  local total=0 failed=0 have_controls=0
+  if [ -f "$ev/controls.jsonl" ]; then
+    have_controls=1
+    while IFS= read -r rec; do
+      tool=$(record_str "$rec" tool)
+      name=$(record_str "$rec" expect)
+      value=$(printf '%s' "$rec" | grep -o '"seen":{[^}]*}' | grep -o '"value":[^,}]*' | cut -d: -f2)
+      total=$((total + 1))
+      case $rec in
+        *'"failed_as_expected":true'*)
+          failed=$((failed + 1))
+          c_ok[$tool/$name]=1
+          c_text[$tool/$name]="yes: $(num "${value:-?}") with $(record_str "$rec" case)" ;;
+        *) c_text[$tool/$name]="NO: $(record_str "$rec" case): $(record_str "$rec" reason)" ;;
+      esac
+    done < <(grep '^{"kind":"control",' "$ev/controls.jsonl")
+  fi
+  ran=$(record_str "$(grep -m1 '^{"kind":"run",' "$ev/release-gates.jsonl" 2> /dev/null)" gates)
+
+  local fmt='%-13s %-33s %10s  %-12s %-6s  %s'
+  # row COLUMNS...: one table line, without trailing blanks.
+  row() {
+    local r
+    # shellcheck disable=SC2059
+    printf -v r "$fmt" "$@"
+    printf '%s\n' "${r%"${r##*[! ]}"}"
+  }
   printf '\n'
-  # shellcheck disable=SC2059
-  printf "$fmt" GATE CHECK VALUE LIMIT RESULT "CONTROL SEEN FAILING"
+  row GATE CHECK VALUE LIMIT RESULT "CONTROL SEEN FAILING"
   for g in "${gate_outputs[@]}" "job release-gates release-gates.jsonl -"; do
     read -r g tool file key <<< "$g"
-    [ "$g" = job ] || [ -n "${want[$g]:-}" ] || continue
-    line=$(last_summary "$evidence/$file")
+    [ "$g" = job ] || [[ ,$ran, == *,$g,* ]] || continue
+    line=$(last_summary "$ev/$file")
+    if [ -z "$line" ] && [ ! -e "$ev/$file" ]; then continue; fi
     if [ -z "$line" ]; then
-      # shellcheck disable=SC2059
-      printf "$fmt" "$g" "$tool" - - ERROR "no summary (exit ${status[$key]:-?})"
+      code=$(grep "^{\"kind\":\"gate_output\",.*\"file\":\"$file\"" "$ev/release-gates.jsonl" 2> /dev/null |
+        grep -o '"exit":[0-9a-z]*' | cut -d: -f2)
+      row "$g" "$tool" - - ERROR "no summary (exit ${code:-?})"
       last_g=$g
       continue
     fi
@@ -90,68 +137,44 @@ print_verdict_table() {
       [ -n "$name" ] || continue
       result=pass
       [ "$pass" = true ] || result=FAIL
-      ctl=''
-      if [ "$controls" = 1 ] && [ -n "${ctl_ok[$tool/$name]:-}" ]; then
-        if [ "${ctl_ok[$tool/$name]}" = true ]; then
-          ctl="yes: ${ctl_seen[$tool/$name]} with ${ctl_case[$tool/$name]}"
-        else
-          ctl="NO: ${ctl_case[$tool/$name]}: ${ctl_seen[$tool/$name]}"
-        fi
-      fi
       shown=$g
       [ "$g" != "$last_g" ] || shown=''
-      # shellcheck disable=SC2059
-      printf "$fmt" "$shown" "$tool $name" "$(num "$value")" "$op $(num "$limit")" "$result" "$ctl"
+      row "$shown" "$tool $name" "$(num "$value")" "$op $(num "$limit")" "$result" \
+        "${c_text[$tool/$name]:-}"
       last_g=$g
     done < <(summary_gates "$line")
   done
   # The seal: this bundle verified (signature, every file); its control is a tampered copy.
-  line=$(last_summary "$OUT/verify.jsonl")
   shown=seal
   while read -r name op limit value pass; do
     case $name in mismatched_files | signature_valid) ;; *) continue ;; esac
-    ctl=''
-    if [ "$name" = mismatched_files ] && [ -n "${ctl_ok[bundle-seal/mismatched_files]:-}" ]; then
-      if [ "${ctl_ok[bundle-seal/mismatched_files]}" = true ]; then
-        ctl="yes: ${ctl_seen[bundle-seal/mismatched_files]} with ${ctl_case[bundle-seal/mismatched_files]}"
-      else
-        ctl="NO: ${ctl_case[bundle-seal/mismatched_files]}: ${ctl_seen[bundle-seal/mismatched_files]}"
-      fi
-    fi
-    # shellcheck disable=SC2059
-    printf "$fmt" "$shown" "bundle-seal $name" "$(num "$value")" "$op $(num "$limit")" \
-      "$([ "$pass" = true ] && echo pass || echo FAIL)" "$ctl"
+    row "$shown" "bundle-seal $name" "$(num "$value")" "$op $(num "$limit")" \
+      "$([ "$pass" = true ] && echo pass || echo FAIL)" "${c_text[bundle-seal/$name]:-}"
     shown=''
-  done < <(summary_gates "$line")
+  done < <(summary_gates "$(last_summary "$vfile")")
 
-  local total=0 failed=0 k
-  for k in "${!ctl_ok[@]}"; do
-    total=$((total + 1))
-    [ "${ctl_ok[$k]}" = true ] && failed=$((failed + 1))
-  done
   printf '\n'
-  local verdict
-  verdict=$(grep -o '"release_verdict":"[a-z]*"' "$OUT/verify.jsonl" | head -n 1 | cut -d'"' -f4)
-  if [ "$verify_code" -eq 0 ]; then
-    printf 'release verdict: PASS'
-  else
-    printf 'release verdict: FAIL'
-  fi
-  if [ "$controls" = 1 ]; then
+  if [ "$vcode" -eq 0 ]; then printf 'release verdict: PASS'; else printf 'release verdict: FAIL'; fi
+  if [ "$have_controls" = 1 ]; then
     printf '   (%d of %d controls failed as expected)\n' "$failed" "$total"
   else
-    printf '   (controls not run: --no-controls)\n'
+    printf '   (controls not run)\n'
   fi
-  if [ "$verify_code" -ne 0 ]; then
-    # Why, as sealed (the manifest's verdict_reasons), or why verification failed.
-    if [ "$verdict" = fail ]; then
-      sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$evidence/MANIFEST.json" |
+  if [ "$vcode" -ne 0 ]; then
+    # Why: the manifest's sealed verdict_reasons, or why verification failed.
+    if grep -q '"release_verdict":"fail"' "$vfile" && grep -q '"mismatched_files","op":"<=","limit":0.0,"value":0.0' "$vfile"; then
+      sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$ev/MANIFEST.json" |
         sed -n 's/^    "\(.*\)",\{0,1\}$/  - \1/p'
     else
-      echo "  - bundle-seal verify failed (exit $verify_code): see $OUT/verify.jsonl"
+      echo "  - the bundle does not verify (bundle-seal verify exit $vcode): see $vfile"
     fi
   fi
-  printf 'bundle:     %s\n' "$evidence"
-  printf 'public key: %s (%s)\n' "$(sed -n 2p "$PUB")" "$PUB"
-  printf 'check it:   bundle-seal verify %s --pub %s --require-pass\n' "$evidence" "$PUB"
+  # Paths as the caller can type them (relative to where the job was started, when inside it).
+  local key_b64
+  key_b64=$(sed -n 2p "$pub")
+  ev=${ev#"$caller"/}
+  pub=${pub#"$caller"/}
+  printf 'bundle:     %s\n' "$ev"
+  printf 'public key: %s (%s)\n' "$key_b64" "$pub"
+  printf 'check it:   bundle-seal verify %s --pub %s --require-pass\n' "$ev" "$pub"
 }
