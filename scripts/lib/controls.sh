@@ -188,7 +188,7 @@ control_seal() {
   victim=$(cd "$copy" && find . -name '*.jsonl' -type f | sort | head -n 1)
   [ -n "$victim" ] || die "control: no evidence file to tamper with"
   printf 'X' | dd of="$copy/$victim" bs=1 seek=0 conv=notrunc 2> /dev/null
-  ctl_run "$BIN/bundle-seal" verify "$copy" --pub "$PUB" > "$controls_dir/bundle-seal.jsonl"
+  ctl_run "$BIN/bundle-seal" verify "$copy" --pub "$PUB" --integrity-only > "$controls_dir/bundle-seal.jsonl"
   judge_control seal bundle-seal mismatched_files "one byte of ${victim#./} changed after sealing" \
     bundle-seal.jsonl "$ctl_code"
 }
