@@ -14,7 +14,7 @@ use common::lines::LineReader;
 use common::{Error, Result};
 
 use crate::diff::ChangeKind;
-use crate::purl::{decode, pep503};
+use crate::purl::{decode_lossy, pep503};
 
 #[derive(Debug)]
 pub struct Rule {
@@ -56,7 +56,7 @@ impl Allow {
         if self.rules.is_empty() {
             return None;
         }
-        let id = decode(id);
+        let id = decode_lossy(id);
         self.rules.iter().find(|r| {
             (r.kinds.is_empty() || r.kinds.contains(&kind))
                 && r.id.is_match(&id)
@@ -82,7 +82,7 @@ impl Rule {
             )
             .with_hint("example: pkg:npm/lodash@4.17.* change=upgraded security fix"));
         }
-        let pattern = decode(pattern);
+        let pattern = decode_lossy(pattern);
         // The version is after the last '@' that follows the last '/'.
         let slash = pattern.rfind('/').unwrap_or(0);
         let (id_pat, ver_pat) = match pattern[slash..].rfind('@') {

@@ -3,7 +3,12 @@
 //! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
 //! a registry other than crates.io, or a git repository, adds
 //! `repository_url`); packages without
-//! a source are the workspace's own crates, the document's subject. The
+//! a source are the workspace's own crates: a lone one is the document's
+//! subject (`(root)` in dependency edges, as a CycloneDX SBOM of that crate
+//! has it); in a workspace of several, each member's edges come from the
+//! member itself (`pkg:cargo/NAME`), so a dependency moved from one member
+//! to another is a change. A package listed twice (same name, version and
+//! source) is refused, as cargo refuses it. The
 //! `checksum` (in v1, the `[metadata]` table's `checksum NAME VERSION
 //! (SOURCE)` entries) is a SHA-256 of the `.crate` file; a git source's commit
 //! (`git+URL#COMMIT`) is kept as a `GIT` digest. Dependency edges come from
@@ -72,7 +77,32 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     // (name, version) → identity, and name → identities, for dependency strings.
     let mut by_name_version: HashMap<(String, String), Arc<str>> = HashMap::new();
     let mut by_name: HashMap<String, Vec<Arc<str>>> = HashMap::new();
+    // (name, version, source) → index of its [[package]]: cargo refuses a
+    // lockfile that lists one twice, and so do we.
+    let mut seen: HashMap<(&str, Option<&str>, Option<&str>), usize> = HashMap::new();
+    let members = lock.package.iter().filter(|p| p.source.is_none()).count();
     for (i, p) in lock.package.iter().enumerate() {
+        if common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
+        let key = (p.name.as_str(), p.version.as_deref(), p.source.as_deref());
+        if let Some(first) = seen.insert(key, i) {
+            let source = p
+                .source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            return Err(Error::at(
+                name,
+                table_line(text, i),
+                format!(
+                    "package {} {}{source} is listed twice (first at line {}): cargo refuses such a lockfile",
+                    crate::parse::shown(&p.name),
+                    p.version.as_deref().unwrap_or(""),
+                    table_line(text, first)
+                ),
+            ));
+        }
         let version = match p.version.as_deref().filter(|v| !v.is_empty()) {
             Some(v) => v.to_string(),
             None if opts.allow_unversioned => String::new(),
@@ -86,8 +116,13 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             }
         };
         let Some(source) = &p.source else {
-            by_name_version.insert((p.name.clone(), version.clone()), root());
-            by_name.entry(p.name.clone()).or_default().push(root());
+            let me: Arc<str> = if members == 1 {
+                root()
+            } else {
+                Arc::from(Purl::new("cargo", None, &p.name, None).identity())
+            };
+            by_name_version.insert((p.name.clone(), version.clone()), me.clone());
+            by_name.entry(p.name.clone()).or_default().push(me);
             continue;
         };
         let mut purl = Purl::new("cargo", None, &p.name, None);

@@ -6,62 +6,42 @@
 //! no identity (generators put the version in it). Everything that changes on
 //! every generation (`serialNumber`, `metadata.timestamp`, `metadata.tools`,
 //! `version`) is never read.
+//!
+//! The document is read as a stream of components: each is turned into a
+//! [`Component`] as soon as its JSON object ends, so no tree of the whole
+//! document is ever held (a 1 GB SBOM of 4 million components would cost
+//! several times its size that way), and the interrupt flag is polled as
+//! components go by, so Ctrl-C acts in the middle of a huge document.
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{root, Component, Sbom};
+use crate::model::{root, Component, Edges, Sbom};
 use crate::parse::{json_error, Options};
 use crate::purl::Purl;
 
 // Strings borrow from the input where they can (`Cow`): a 50,000-component
 // document would otherwise cost a few hundred thousand allocations.
 
-#[derive(Deserialize)]
-#[serde(expecting = "a CycloneDX document object")]
-struct Bom<'a> {
-    #[serde(rename = "specVersion", borrow)]
-    spec_version: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    metadata: Option<Metadata<'a>>,
-    #[serde(borrow)]
-    components: Option<Vec<Comp<'a>>>,
-    #[serde(borrow)]
-    dependencies: Option<Vec<Dependency<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct Metadata<'a> {
-    #[serde(borrow)]
-    component: Option<Comp<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a CycloneDX component object")]
+/// The fields of one component that are read; the rest is skipped.
+#[derive(Default)]
 struct Comp<'a> {
-    #[serde(rename = "bom-ref", borrow)]
     bom_ref: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     group: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     version: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     purl: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     hashes: Option<Vec<Hash<'a>>>,
-    #[serde(borrow)]
     licenses: Option<Vec<LicenseChoice<'a>>>,
-    #[serde(borrow)]
     supplier: Option<Entity<'a>>,
-    #[serde(borrow)]
-    components: Option<Vec<Comp<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +75,18 @@ struct Entity<'a> {
 }
 
 #[derive(Deserialize)]
+struct Metadata<'a> {
+    #[serde(borrow)]
+    component: Option<MetaComponent<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MetaComponent<'a> {
+    #[serde(rename = "bom-ref", borrow)]
+    bom_ref: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
 struct Dependency<'a> {
     #[serde(rename = "ref", borrow)]
     reference: Option<Cow<'a, str>>,
@@ -102,90 +94,320 @@ struct Dependency<'a> {
     depends_on: Option<Vec<Cow<'a, str>>>,
 }
 
-pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let bom: Bom<'_> = serde_json::from_slice(crate::detect::strip_bom(bytes))
-        .map_err(|e| json_error(name, &e))?;
-    if let Some(v) = &bom.spec_version {
-        if !v.starts_with("1.") {
-            return Err(Error::new(format!(
-                "{name}: /specVersion: CycloneDX {} is not a 1.x version",
-                crate::parse::shown(v)
-            )));
-        }
+/// Components are polled for an interrupt every this many.
+const POLL_EVERY: usize = 1024;
+
+/// What the stream of components builds, shared by the nested visitors.
+struct Ctx<'c, 'de> {
+    file: &'c str,
+    opts: &'c Options,
+    components: RefCell<Vec<Component>>,
+    /// bom-ref → identity, for the dependency graph.
+    refs: RefCell<HashMap<Cow<'de, str>, Arc<str>>>,
+    /// Dependencies met before every component was read (resolved at the end).
+    pending: RefCell<Vec<Dependency<'de>>>,
+    edges: RefCell<Option<Edges>>,
+    components_done: Cell<bool>,
+    /// Index of each enclosing component among its siblings (for pointers).
+    path: RefCell<Vec<usize>>,
+    /// A component error (or an interrupt) that stopped the stream: reported
+    /// as is, not as the JSON error serde makes of it.
+    failure: RefCell<Option<Error>>,
+    seen: Cell<usize>,
+}
+
+impl<'de> Ctx<'_, 'de> {
+    fn pointer(&self) -> String {
+        self.path
+            .borrow()
+            .iter()
+            .map(|i| format!("/components/{i}"))
+            .collect()
     }
-    let mut sbom = Sbom {
-        format: "cyclonedx",
-        ..Sbom::default()
-    };
-    let root = root();
-    let mut refs: HashMap<&str, Arc<str>> = HashMap::new();
-    if let Some(r) = bom
-        .metadata
-        .as_ref()
-        .and_then(|m| m.component.as_ref())
-        .and_then(|c| c.bom_ref.as_deref())
-    {
-        refs.insert(r, Arc::clone(&root));
+
+    fn fail<E: de::Error>(&self, e: Error) -> E {
+        let message = e.to_string();
+        *self.failure.borrow_mut() = Some(e);
+        E::custom(message)
     }
-    let mut stack: Vec<(usize, &Comp<'_>, Option<usize>)> = Vec::new();
-    // (index among siblings, component, parent's position in `path`) — the
-    // JSON pointer is only built when an error needs it.
-    if let Some(list) = &bom.components {
-        for (i, c) in list.iter().enumerate().rev() {
-            stack.push((i, c, None));
-        }
-    }
-    let mut path: Vec<(usize, Option<usize>)> = Vec::new();
-    // Depth-first, in document order, without recursion (serde already
-    // bounded the nesting depth at 128).
-    while let Some((index, c, parent)) = stack.pop() {
-        path.push((index, parent));
-        let me = path.len() - 1;
-        let pointer = || pointer_of(&path, me);
-        let component = component(name, &pointer, c, opts)?;
-        if let Some(r) = c.bom_ref.as_deref() {
-            refs.entry(r).or_insert_with(|| Arc::clone(&component.id));
-        }
-        sbom.components.push(component);
-        if let Some(children) = &c.components {
-            for (i, child) in children.iter().enumerate().rev() {
-                stack.push((i, child, Some(me)));
-            }
-        }
-    }
-    if let Some(deps) = &bom.dependencies {
-        let mut edges = HashSet::new();
-        for d in deps {
-            let Some(from) = d.reference.as_deref().and_then(|r| refs.get(r)) else {
-                continue;
-            };
-            for to in d.depends_on.iter().flatten() {
-                if let Some(to) = refs.get(to.as_ref()) {
-                    if to != from {
-                        edges.insert((Arc::clone(from), Arc::clone(to)));
-                    }
+
+    /// Adds the edges of one `dependencies` entry (refs must be known).
+    fn resolve(&self, d: &Dependency<'de>) {
+        let refs = self.refs.borrow();
+        let Some(from) = d.reference.as_deref().and_then(|r| refs.get(r)) else {
+            return;
+        };
+        let mut edges = self.edges.borrow_mut();
+        let edges = edges.get_or_insert_with(HashSet::new);
+        for to in d.depends_on.iter().flatten() {
+            if let Some(to) = refs.get(to.as_ref()) {
+                if to != from {
+                    edges.insert((Arc::clone(from), Arc::clone(to)));
                 }
             }
         }
-        sbom.edges = Some(edges);
     }
-    Ok(sbom)
 }
 
-/// `/components/3/components/0` for the component at `at` in `path`.
-fn pointer_of(path: &[(usize, Option<usize>)], at: usize) -> String {
-    let mut parts = Vec::new();
-    let mut cur = Some(at);
-    while let Some(k) = cur {
-        let (index, parent) = path[k];
-        parts.push(index);
-        cur = parent;
+struct BomVisitor<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CycloneDX document object")
     }
-    parts
-        .iter()
-        .rev()
-        .map(|i| format!("/components/{i}"))
-        .collect()
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let ctx = self.0;
+        let mut seen_components = false;
+        let mut seen_metadata = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "specVersion" => {
+                    let v: Option<Cow<'de, str>> = map.next_value()?;
+                    if let Some(v) = v.filter(|v| !v.starts_with("1.")) {
+                        return Err(ctx.fail(Error::new(format!(
+                            "{}: /specVersion: CycloneDX {} is not a 1.x version",
+                            ctx.file,
+                            crate::parse::shown(&v)
+                        ))));
+                    }
+                }
+                "metadata" => {
+                    let m: Option<Metadata<'de>> = map.next_value()?;
+                    if let Some(r) = m.and_then(|m| m.component).and_then(|c| c.bom_ref) {
+                        ctx.refs.borrow_mut().insert(r, root());
+                    }
+                    seen_metadata = true;
+                }
+                "components" => {
+                    if seen_components {
+                        return Err(de::Error::duplicate_field("components"));
+                    }
+                    seen_components = true;
+                    map.next_value_seed(ComponentsSeed(ctx))?;
+                }
+                "dependencies" => {
+                    // Every bom-ref is known once the components and the
+                    // subject were read: edges resolve as they stream.
+                    ctx.components_done.set(seen_components && seen_metadata);
+                    map.next_value_seed(DependenciesSeed(ctx))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `components` array (top level or nested).
+struct ComponentsSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> DeserializeSeed<'de> for ComponentsSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ComponentsSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of CycloneDX components")
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let ctx = self.0;
+        let mut index = 0;
+        loop {
+            ctx.path.borrow_mut().push(index);
+            let more = seq.next_element_seed(ComponentSeed(ctx))?;
+            ctx.path.borrow_mut().pop();
+            if more.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+}
+
+/// One component object: read, converted, and pushed in document order
+/// (a parent before its nested components, whatever the key order).
+struct ComponentSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> DeserializeSeed<'de> for ComponentSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ComponentSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CycloneDX component object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let ctx = self.0;
+        let n = ctx.seen.get() + 1;
+        ctx.seen.set(n);
+        if n.is_multiple_of(POLL_EVERY) && common::interrupt::requested() {
+            return Err(ctx.fail(Error::new(format!("{}: interrupted", ctx.file))));
+        }
+        let start = ctx.components.borrow().len();
+        let mut c = Comp::default();
+        let mut fields = 0u16;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let (bit, name) = match key.as_ref() {
+                "bom-ref" => (0, "bom-ref"),
+                "group" => (1, "group"),
+                "name" => (2, "name"),
+                "version" => (3, "version"),
+                "purl" => (4, "purl"),
+                "hashes" => (5, "hashes"),
+                "licenses" => (6, "licenses"),
+                "supplier" => (7, "supplier"),
+                "components" => (8, "components"),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if fields & (1 << bit) != 0 {
+                return Err(de::Error::duplicate_field(name));
+            }
+            fields |= 1 << bit;
+            match bit {
+                0 => c.bom_ref = map.next_value()?,
+                1 => c.group = map.next_value()?,
+                2 => c.name = map.next_value()?,
+                3 => c.version = map.next_value()?,
+                4 => c.purl = map.next_value()?,
+                5 => c.hashes = map.next_value()?,
+                6 => c.licenses = map.next_value()?,
+                7 => c.supplier = map.next_value()?,
+                _ => map.next_value_seed(ComponentsSeed(ctx))?,
+            }
+        }
+        let pointer = || ctx.pointer();
+        let mut component = component(ctx.file, &pointer, &c, ctx.opts).map_err(|e| ctx.fail(e))?;
+        component.shrink();
+        if let Some(r) = c.bom_ref {
+            ctx.refs
+                .borrow_mut()
+                .entry(r)
+                .or_insert_with(|| Arc::clone(&component.id));
+        }
+        let mut list = ctx.components.borrow_mut();
+        if list.len() == start {
+            list.push(component);
+        } else {
+            // Its nested components came first in the object: it goes before them.
+            list.insert(start, component);
+        }
+        Ok(())
+    }
+}
+
+/// The `dependencies` array: resolved as it streams when the components
+/// are already known (the usual order), else kept for the end.
+struct DependenciesSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> DeserializeSeed<'de> for DependenciesSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DependenciesSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of CycloneDX dependencies")
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let ctx = self.0;
+        ctx.edges.borrow_mut().get_or_insert_with(HashSet::new);
+        let mut n = 0usize;
+        while let Some(d) = seq.next_element::<Dependency<'de>>()? {
+            n += 1;
+            if n.is_multiple_of(POLL_EVERY) && common::interrupt::requested() {
+                return Err(ctx.fail(Error::new(format!("{}: interrupted", ctx.file))));
+            }
+            if ctx.components_done.get() {
+                ctx.resolve(&d);
+            } else {
+                ctx.pending.borrow_mut().push(d);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
+    let ctx = Ctx {
+        file: name,
+        opts,
+        components: RefCell::new(Vec::new()),
+        refs: RefCell::new(HashMap::new()),
+        pending: RefCell::new(Vec::new()),
+        edges: RefCell::new(None),
+        components_done: Cell::new(false),
+        path: RefCell::new(Vec::new()),
+        failure: RefCell::new(None),
+        seen: Cell::new(0),
+    };
+    let mut de = serde_json::Deserializer::from_slice(crate::detect::strip_bom(bytes));
+    let parsed =
+        serde::Deserializer::deserialize_map(&mut de, BomVisitor(&ctx)).and_then(|()| de.end());
+    if let Some(e) = ctx.failure.take() {
+        return Err(e);
+    }
+    parsed.map_err(|e| json_error(name, &e))?;
+    ctx.components_done.set(true);
+    for d in ctx.pending.take() {
+        ctx.resolve(&d);
+    }
+    Ok(Sbom {
+        format: "cyclonedx",
+        components: ctx.components.take(),
+        edges: ctx.edges.take(),
+    })
 }
 
 /// One component, or an error naming its JSON pointer (no purl and no name,

@@ -168,7 +168,7 @@ fn compare_group(
     let ty = old
         .get(o.first().copied().unwrap_or(usize::MAX))
         .or_else(|| new.get(n.first().copied().unwrap_or(usize::MAX)))
-        .map(|c| c.ty.as_str())
+        .map(Component::ty)
         .unwrap_or("");
     let versions = o
         .iter()

@@ -43,16 +43,28 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let opts = Options {
         allow_unversioned: cli.allow_unversioned,
     };
-    let old = load(&cli.old, cli.from, cli.max_input_size, &opts)?;
+    // An input cut short by Ctrl-C is named, without a digest of the part read.
+    let cut_short = |mut summary: SummaryBuilder, path: &str| {
+        summary.input(if path == "-" { "<stdin>" } else { path }, None);
+        interrupted(cli.format, summary)
+    };
+    let old = load(&cli.old, cli.from, cli.max_input_size, &opts);
+    let mut old = match old {
+        Err(_) if common::interrupt::requested() => return cut_short(summary, &cli.old),
+        other => other?,
+    };
     summary.input(&old.name, Some(old.sha256.clone()));
-    if common::interrupt::requested() {
-        return interrupted(cli.format, summary);
-    }
-    let new = load(&cli.new, cli.to, cli.max_input_size, &opts)?;
+    let new = load(&cli.new, cli.to, cli.max_input_size, &opts);
+    let mut new = match new {
+        Err(_) if common::interrupt::requested() => return cut_short(summary, &cli.new),
+        other => other?,
+    };
     summary.input(&new.name, Some(new.sha256.clone()));
     if common::interrupt::requested() {
         return interrupted(cli.format, summary);
     }
+    parse::settle_empty(&mut old, new.kind, "--from")?;
+    parse::settle_empty(&mut new, old.kind, "--to")?;
 
     let mut d = diff::diff(&old.sbom, &new.sbom);
     for c in &mut d.changes {

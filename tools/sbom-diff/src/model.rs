@@ -37,17 +37,17 @@ impl Kind {
 }
 
 /// One component (package instance) of a bill of materials.
+///
+/// Kept small: a 1 GB SBOM holds 4 million of these. What can be derived
+/// from the identity (type, name for people, the purl with version) is
+/// derived when a record needs it, not stored.
 #[derive(Clone, Debug)]
 pub struct Component {
     /// The identity: normalized purl without version (shared with edges).
     pub id: Arc<str>,
-    /// The purl type (`npm`, `pypi`, `cargo`, `generic` without a purl).
-    pub ty: String,
-    /// `group/name` for people.
-    pub name: String,
+    /// Where `@version` goes in the identity (before qualifiers, subpath).
+    version_at: u32,
     pub version: String,
-    /// The canonical purl with version.
-    pub purl: String,
     /// (algorithm, digest) pairs, sorted and unique; algorithms normalized
     /// (`SHA256`, `SHA512`, ...), digests lowercase hex. A Vec, not a map:
     /// components have one or two, and 50,000 maps cost real time.
@@ -58,12 +58,12 @@ pub struct Component {
 
 impl Component {
     pub fn new(purl: &Purl, version: &str) -> Component {
+        let id = purl.identity();
+        let version_at = u32::try_from(id.len() - purl.tail_len()).unwrap_or(0);
         let mut c = Component {
-            id: Arc::from(purl.identity()),
-            ty: purl.ty.clone(),
-            name: purl.display_name(),
+            id: Arc::from(id),
+            version_at,
             version: version.to_string(),
-            purl: purl.with_version(Some(version)),
             hashes: Vec::new(),
             licenses: Licenses::default(),
             supplier: None,
@@ -73,6 +73,40 @@ impl Component {
             c.add_hash("GIT", commit);
         }
         c
+    }
+
+    /// The purl type (`npm`, `pypi`, `cargo`, `generic` without a purl).
+    pub fn ty(&self) -> &str {
+        self.id
+            .strip_prefix("pkg:")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("")
+    }
+
+    /// `group/name` for people.
+    pub fn name(&self) -> String {
+        Purl::parse(&self.id)
+            .map(|p| p.display_name())
+            .unwrap_or_else(|_| self.id.to_string())
+    }
+
+    /// The canonical purl with its version.
+    pub fn purl(&self) -> String {
+        let at = (self.version_at as usize).min(self.id.len());
+        let (head, tail) = self.id.split_at(at);
+        let mut out = String::with_capacity(self.id.len() + self.version.len() + 1);
+        out.push_str(head);
+        out.push('@');
+        crate::purl::encode_into(&mut out, &self.version);
+        out.push_str(tail);
+        out
+    }
+
+    /// Gives back the spare capacity of its lists (a Vec's first push
+    /// reserves room for four): done once a component is complete.
+    pub fn shrink(&mut self) {
+        self.hashes.shrink_to_fit();
+        self.licenses.terms.shrink_to_fit();
     }
 
     /// Adds a digest; the algorithm name is normalized (`SHA-256` = `sha256`).
@@ -141,6 +175,9 @@ impl Component {
     }
 }
 
+/// Dependency edges by identity (`from` → `to`).
+pub type Edges = HashSet<(Arc<str>, Arc<str>)>;
+
 /// A parsed bill of materials.
 #[derive(Debug, Default)]
 pub struct Sbom {
@@ -148,7 +185,7 @@ pub struct Sbom {
     pub components: Vec<Component>,
     /// Dependency edges by identity (`from` → `to`); `(root)` is the
     /// document's subject. `None` when the input carries no graph.
-    pub edges: Option<HashSet<(Arc<str>, Arc<str>)>>,
+    pub edges: Option<Edges>,
 }
 
 /// The pseudo-identity of the document's subject in dependency edges.

@@ -3,7 +3,10 @@
 //! Every `node_modules/...` entry is a component: the same package nested at
 //! several paths stays several components (a multiset). The root entry `""`
 //! and workspace folders (paths without `node_modules`) are the project
-//! itself; `link` entries point at those folders and are skipped. The name is
+//! itself (not components); the root's dependency edges come from `(root)`,
+//! a workspace folder's from the member (`pkg:npm/NAME`), so a dependency
+//! of one member is not read as the whole project's. `link` entries point
+//! at those folders and are skipped. The name is
 //! the entry's `name` (aliases) or the path after its last `node_modules/`.
 //! `integrity` (SRI, `sha512-<base64>`) becomes hex digests. Dependency edges
 //! are resolved the way Node does: from a package's folder upward.
@@ -69,7 +72,10 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     };
     // Path → identity, for resolving dependency names.
     let mut at_path: BTreeMap<&str, Arc<str>> = BTreeMap::new();
-    for (path, e) in &packages {
+    for (i, (path, e)) in packages.iter().enumerate() {
+        if i % 1024 == 1023 && common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
         let Some(after) = package_name(path) else {
             continue;
         };
@@ -115,11 +121,24 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     }
     let mut edges = HashSet::new();
     for (path, e) in &packages {
-        if e.link || (!path.is_empty() && package_name(path).is_none()) {
+        if e.link {
             continue;
         }
+        let member = !path.is_empty() && package_name(path).is_none();
         let from = if path.is_empty() {
             root()
+        } else if member {
+            // A workspace folder: named by its package name (else its folder).
+            let folder = path.rsplit('/').next().unwrap_or(path);
+            let pkg_name = e.name.as_deref().unwrap_or(folder);
+            let (scope, bare) = match pkg_name.split_once('/') {
+                Some((s, n)) if s.starts_with('@') => (Some(s), n),
+                _ => (None, pkg_name),
+            };
+            if bare.is_empty() {
+                continue;
+            }
+            Arc::from(Purl::new("npm", scope, bare, None).identity())
         } else {
             match at_path.get(path.as_str()) {
                 Some(id) => id.clone(),
@@ -131,7 +150,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             .iter()
             .chain(e.optional_dependencies.iter())
             .chain(e.peer_dependencies.iter())
-            .chain(if path.is_empty() {
+            .chain(if path.is_empty() || member {
                 e.dev_dependencies.iter()
             } else {
                 None.iter()

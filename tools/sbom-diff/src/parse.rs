@@ -1,5 +1,7 @@
-//! Reading one input: open (path, `-`, gzip), bound its size, detect its
-//! format, and hand it to the format's parser.
+//! Reading one input: open (path, `-`, gzip), bound its size (a regular
+//! file by its size before anything is read), detect its format, and hand
+//! it to the format's parser. Reading polls the interrupt flag, so Ctrl-C
+//! acts within a second even on a 1 GB input.
 
 use std::io::Read;
 
@@ -24,28 +26,55 @@ pub struct Loaded {
     pub sbom: Sbom,
 }
 
-/// Opens and parses `path` (or `-`), reading at most `max_bytes`.
+const SIZE_HINT: &str = "raise --max-input-size if this input is genuine";
+
+/// Opens and parses `path` (or `-`), reading at most `max_bytes`. An empty
+/// input under `--from/--to auto` comes back as [`Kind::Auto`] with no
+/// components: only the other input can tell whether it is an empty
+/// `pip freeze` (see [`settle_empty`]).
 pub fn load(path: &str, kind: Kind, max_bytes: u64, opts: &Options) -> Result<Loaded> {
     let input = Input::open(path)?;
     let name = input.name().to_string();
+    // A regular file's size is known before reading it: a 4 GB file is
+    // refused at once, not after reading the limit's worth of it.
+    let size = input
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    if let Some(size) = size.filter(|s| *s > max_bytes && !input.is_gzip()) {
+        return Err(Error::new(format!(
+            "{name}: {size} bytes, larger than --max-input-size ({max_bytes} bytes); refusing to read it"
+        ))
+        .with_hint(SIZE_HINT));
+    }
     let (_, reader, digest) = input.into_parts();
-    // Sized up front: growing a 20 MB buffer by doubling costs copies and faults.
-    let size_hint = if path == "-" {
-        0
-    } else {
-        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-    };
+    // Sized up front: growing a 1 GB buffer by doubling costs copies, faults
+    // and twice the memory at the moment it grows.
+    let size_hint = size.unwrap_or(0);
     let mut bytes = Vec::with_capacity(size_hint.min(max_bytes).saturating_add(1) as usize);
     // One byte over the limit tells "too big" from "exactly the limit".
-    reader
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
+    read_polling(reader.take(max_bytes.saturating_add(1)), &mut bytes)
         .map_err(|e| Error::io(&name, e).context("reading"))?;
+    if common::interrupt::requested() {
+        return Err(Error::new(format!("{name}: interrupted")));
+    }
     if bytes.len() as u64 > max_bytes {
         return Err(Error::new(format!(
             "{name}: larger than --max-input-size ({max_bytes} bytes); refusing to read it"
         ))
-        .with_hint("raise --max-input-size if this input is genuine"));
+        .with_hint(SIZE_HINT));
+    }
+    if kind == Kind::Auto && crate::detect::content_start(&bytes).is_empty() {
+        return Ok(Loaded {
+            name,
+            sha256: digest.sha256(),
+            kind: Kind::Auto,
+            sbom: Sbom {
+                format: "pip",
+                ..Sbom::default()
+            },
+        });
     }
     let (kind, sbom) = parse_bytes(&name, &bytes, kind, opts)?;
     Ok(Loaded {
@@ -54,6 +83,44 @@ pub fn load(path: &str, kind: Kind, max_bytes: u64, opts: &Options) -> Result<Lo
         kind,
         sbom,
     })
+}
+
+/// Reads to the end in 8 MiB steps, stopping early at Ctrl-C.
+fn read_polling(mut reader: impl Read, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    const STEP: u64 = 8 << 20;
+    loop {
+        if common::interrupt::requested() {
+            return Ok(());
+        }
+        match (&mut reader).take(STEP).read_to_end(bytes) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// An empty input detected as nothing ([`load`] under `auto`) is an empty
+/// package list when the other input is pip requirements or `pip freeze`
+/// (a fresh virtualenv freezes to nothing); otherwise it is an error, so a
+/// generator that wrote nothing never passes as an empty SBOM. `flag` is
+/// the option that would name its format (`--from`, `--to`).
+pub fn settle_empty(loaded: &mut Loaded, other: Kind, flag: &str) -> Result<()> {
+    if loaded.kind != Kind::Auto {
+        return Ok(());
+    }
+    if other == Kind::Pip {
+        loaded.kind = Kind::Pip;
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{}: empty input: no SBOM or lockfile in it",
+        loaded.name
+    ))
+    .with_hint(format!(
+        "if it is `pip freeze` of a fresh virtualenv (an empty package list), say so: {flag} pip"
+    )))
 }
 
 /// Detects (unless told) and parses; the entry point the fuzz target uses.
@@ -70,6 +137,11 @@ pub fn parse_bytes(name: &str, bytes: &[u8], kind: Kind, opts: &Options) -> Resu
         Kind::Pip => crate::pip::parse(name, bytes, opts)?,
         Kind::Auto => return Err(Error::new(format!("{name}: format could not be detected"))),
     };
+    let mut sbom = sbom;
+    for c in &mut sbom.components {
+        c.shrink();
+    }
+    sbom.components.shrink_to_fit();
     Ok((kind, sbom))
 }
 

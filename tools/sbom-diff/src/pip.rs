@@ -55,6 +55,9 @@ pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
     let mut logical = String::new();
     let mut start_line = 0u64;
     for (i, raw) in text.lines().enumerate() {
+        if i % 1024 == 1023 && common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
         let number = i as u64 + 1;
         if logical.is_empty() {
             start_line = number;

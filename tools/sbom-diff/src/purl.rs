@@ -3,7 +3,10 @@
 //! Identity is the normalized purl *without* its version: two components with
 //! the same identity are "the same package" and their versions are compared.
 //! The rules (keep in sync with the long help in cli.rs and the README):
-//! - the type is lowercased; namespace and name are percent-decoded;
+//! - the scheme (`pkg:`) and the type are case-insensitive (`PKG:NPM/x` is
+//!   `pkg:npm/x`); namespace and name are percent-decoded, and a purl whose
+//!   decoded bytes are not UTF-8 is refused (`%FF` and `%FE` must not both
+//!   become U+FFFD and make two packages one);
 //! - `pypi` names are normalized as pip does (PEP 503: lowercase, runs of
 //!   `-`, `_`, `.` become one `-`); `npm` scope and name, and `github`,
 //!   `bitbucket`, `gitlab`, `hex`, `composer`, `deb`, `apk` and `alpm`
@@ -54,10 +57,13 @@ const NON_IDENTIFYING: &[&str] = &[
 impl Purl {
     /// Parses and normalizes `text`. The error says what is wrong.
     pub fn parse(text: &str) -> Result<Purl, String> {
-        let rest = text
-            .trim()
-            .strip_prefix("pkg:")
+        let trimmed = text.trim();
+        let rest = trimmed
+            .get(..4)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("pkg:"))
+            .map(|_| &trimmed[4..])
             .ok_or_else(|| format!("purl {} does not start with 'pkg:'", shown(text)))?;
+        let not_utf8 = |_| format!("purl {} is not UTF-8 once percent-decoded", shown(text));
         let rest = rest.trim_start_matches('/');
         let (rest, subpath) = match rest.split_once('#') {
             Some((r, s)) => (r, Some(s)),
@@ -86,14 +92,18 @@ impl Purl {
         // The version is after the last '@' of the last segment ('@' inside
         // an npm scope is percent-encoded, or appears before a '/').
         let (path, version) = match path.rfind('@') {
-            Some(at) if !path[at..].contains('/') => (&path[..at], Some(decode(&path[at + 1..]))),
+            Some(at) if !path[at..].contains('/') => (
+                &path[..at],
+                Some(decode(&path[at + 1..]).map_err(not_utf8)?),
+            ),
             _ => (path, None),
         };
         let mut segments: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
             .map(decode)
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(not_utf8)?;
         let name = segments
             .pop()
             .ok_or_else(|| format!("purl {} has no name", shown(text)))?;
@@ -112,7 +122,7 @@ impl Purl {
         if let Some(query) = query {
             for pair in query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let v = decode(v);
+                let v = decode(v).map_err(not_utf8)?;
                 let k = k.to_ascii_lowercase();
                 if k == "vcs_url" {
                     purl.vcs_commit = vcs_commit(&v, '@');
@@ -127,7 +137,8 @@ impl Purl {
                 .split('/')
                 .filter(|s| !s.is_empty() && *s != "." && *s != "..")
                 .map(decode)
-                .collect();
+                .collect::<Result<_, _>>()
+                .map_err(not_utf8)?;
             if !parts.is_empty() {
                 purl.subpath = Some(parts.join("/"));
             }
@@ -242,6 +253,14 @@ impl Purl {
         out
     }
 
+    /// The length of what [`identity`](Self::identity) writes after the
+    /// name (qualifiers and subpath): the version goes before it.
+    pub fn tail_len(&self) -> usize {
+        let mut tail = String::new();
+        self.write_tail(&mut tail);
+        tail.len()
+    }
+
     fn write_tail(&self, out: &mut String) {
         for (i, (k, v)) in self.qualifiers.iter().enumerate() {
             out.push(if i == 0 { '?' } else { '&' });
@@ -307,11 +326,26 @@ pub fn pep503(name: &str) -> String {
     out
 }
 
-/// Percent-decodes (lossy on invalid UTF-8; a stray `%` stays as it is).
-pub fn decode(text: &str) -> String {
+/// Percent-decodes (a stray `%` stays as it is); decoded bytes that are
+/// not UTF-8 are an error, not U+FFFD (which would make `%FF` and `%FE`
+/// one name).
+pub fn decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    if !text.contains('%') {
+        return Ok(text.to_string());
+    }
+    String::from_utf8(decode_bytes(text))
+}
+
+/// [`decode`] for matching patterns against identities (which are valid
+/// UTF-8 by then): invalid bytes become U+FFFD.
+pub fn decode_lossy(text: &str) -> String {
     if !text.contains('%') {
         return text.to_string();
     }
+    String::from_utf8_lossy(&decode_bytes(text)).into_owned()
+}
+
+fn decode_bytes(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -326,7 +360,7 @@ pub fn decode(text: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -340,7 +374,7 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// Percent-encodes everything outside the purl spec's unreserved set
 /// (letters, digits, `.-_~`, and `:` which the spec leaves as is).
-fn encode_into(out: &mut String, text: &str) {
+pub(crate) fn encode_into(out: &mut String, text: &str) {
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b".-_~:+".contains(&b) {
             out.push(b as char);
@@ -442,9 +476,11 @@ mod tests {
 
     #[test]
     fn decode_is_total() {
-        assert_eq!(decode("%4"), "%4");
-        assert_eq!(decode("a%"), "a%");
-        assert_eq!(decode("%zz%41"), "%zzA");
-        assert_eq!(decode("%ff"), "\u{FFFD}");
+        assert_eq!(decode("%4").unwrap(), "%4");
+        assert_eq!(decode("a%").unwrap(), "a%");
+        assert_eq!(decode("%zz%41").unwrap(), "%zzA");
+        assert_eq!(decode("caf%C3%A9").unwrap(), "café");
+        assert!(decode("%ff").is_err() && decode("%fe").is_err());
+        assert_eq!(decode_lossy("%ff"), "\u{FFFD}");
     }
 }

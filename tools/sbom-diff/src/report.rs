@@ -21,7 +21,7 @@ struct Record<'a> {
     change: &'static str,
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+    name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ecosystem: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,9 +31,9 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     new_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    old_purl: Option<&'a str>,
+    old_purl: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    new_purl: Option<&'a str>,
+    new_purl: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     old_license: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,13 +61,13 @@ fn record<'a>(c: &'a Change, old: &'a Loaded, new: &'a Loaded) -> Record<'a> {
         kind: "change",
         change: c.kind.name(),
         id: &c.id,
-        name: either.map(|x| x.name.as_str()),
-        ecosystem: either.map(|x| x.ty.as_str()),
+        name: either.map(Component::name),
+        ecosystem: either.map(Component::ty),
         from: c.from.as_deref(),
         old_version: o.map(|x| x.version.as_str()),
         new_version: n.map(|x| x.version.as_str()),
-        old_purl: o.map(|x| x.purl.as_str()),
-        new_purl: n.map(|x| x.purl.as_str()),
+        old_purl: o.map(Component::purl),
+        new_purl: n.map(Component::purl),
         old_license: o.and_then(|x| x.licenses.display()),
         new_license: n.and_then(|x| x.licenses.display()),
         old_hashes: hashes(o),
@@ -334,7 +334,7 @@ fn csv_rows(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff) -> Res
         w.write_record([
             r.change,
             r.id,
-            r.name.unwrap_or(""),
+            r.name.as_deref().unwrap_or(""),
             r.ecosystem.unwrap_or(""),
             r.from.unwrap_or(""),
             r.old_version.unwrap_or(""),

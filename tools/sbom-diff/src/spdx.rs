@@ -125,6 +125,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     let mut ids: HashMap<String, Arc<str>> = HashMap::new();
     ids.insert(doc_id, root());
     for (i, p) in packages.iter().enumerate() {
+        if i % 1024 == 1023 && common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
         let pointer = format!("/packages/{i}");
         if let Some(id) = &p.spdx_id {
             if described.contains(id) {

@@ -58,7 +58,7 @@ fn each_bad_input_gets_a_located_error() {
         ("notobj.json", b"{\"bomFormat\":\"CycloneDX\",\"components\":[1]}", "notobj.json:1:40: unexpected content: invalid type: integer `1`, expected a CycloneDX component object".into()),
         ("arr.json", b"[1,2]", "arr.json:1: JSON array at the top level: not an SBOM or lockfile".into()),
         ("other.json", b"{\"bomFormat\":\"SWID\"}", "other.json: bomFormat is \"SWID\", not \"CycloneDX\"".into()),
-        ("nover.json", br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","version":"1","purl":"pkg:npm/a@1"},{"name":"b","purl":"pkg:npm/b","components":[{"name":"c","purl":"pkg:npm/c"}]}]}"#, "nover.json: /components/1: component \"b\" has no version".into()),
+        ("nover.json", br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","version":"1","purl":"pkg:npm/a@1"},{"name":"b","purl":"pkg:npm/b","components":[{"name":"c","purl":"pkg:npm/c"}]}]}"#, "nover.json: /components/1/components/0: component \"c\" has no version".into()),
         ("badtype.json", br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","version":3}]}"#, "badtype.json:1:82: unexpected content: invalid type: integer `3`, expected a string".into()),
         ("badpurl.json", br#"{"bomFormat":"CycloneDX","components":[{"name":"a","version":"1","purl":"npm/a@1"}]}"#, "badpurl.json: /components/0/purl: purl \"npm/a@1\" does not start with 'pkg:'".into()),
         ("noname.json", br#"{"bomFormat":"CycloneDX","components":[{"version":"1"}]}"#, "noname.json: /components/0: component has neither a purl nor a name".into()),
@@ -206,11 +206,25 @@ fn thirty_megabyte_inputs() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(summary(&jsonl(&out.stdout))["figures"]["components_old"], i);
-    // Over --max-input-size: refused before parsing, file named.
+    // Over --max-input-size: refused by its size before reading, file named.
     let stderr = fails(&whole, &["--max-input-size", "10000000"]);
     assert_eq!(
         first_line(&stderr),
-        format!("sbom-diff: error: {}: larger than --max-input-size (10000000 bytes); refusing to read it", whole.display())
+        format!("sbom-diff: error: {}: {} bytes, larger than --max-input-size (10000000 bytes); refusing to read it", whole.display(), complete.len())
+    );
+    // Through a pipe the size is not known: refused once over the limit.
+    let out = Command::cargo_bin("sbom-diff")
+        .unwrap()
+        .arg(good())
+        .arg("-")
+        .args(["--max-input-size", "10000000"])
+        .write_stdin(complete.as_bytes())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&String::from_utf8_lossy(&out.stderr)),
+        "sbom-diff: error: <stdin>: larger than --max-input-size (10000000 bytes); refusing to read it"
     );
     // 30 MB of garbage on one line (no newline at all).
     let garbage = write(dir.path(), "garbage.txt", &vec![b'z'; 30_000_000]);
