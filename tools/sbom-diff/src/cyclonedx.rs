@@ -94,6 +94,78 @@ struct Dependency<'a> {
     depends_on: Option<Vec<Cow<'a, str>>>,
 }
 
+/// A string borrowed from the input where it has no escapes (serde's own
+/// `Cow<str>` always copies unless a derive says `borrow`).
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `Option<Text>` as the `Option<Cow>` the fields hold.
+fn text<'de, A: MapAccess<'de>>(
+    map: &mut A,
+) -> std::result::Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(map.next_value::<Option<Text<'de>>>()?.map(|t| t.0))
+}
+
+/// An object key, matched without copying it.
+struct Key(Option<u8>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key, E> {
+                Ok(Key(FIELDS.iter().position(|f| *f == v).map(|i| i as u8)))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// The keys read (a component's fields, then the document's), by index.
+const FIELDS: [&str; 13] = [
+    "bom-ref",
+    "group",
+    "name",
+    "version",
+    "purl",
+    "hashes",
+    "licenses",
+    "supplier",
+    "components",
+    "specVersion",
+    "metadata",
+    "dependencies",
+    "bomFormat",
+];
+
 /// Components are polled for an interrupt every this many.
 const POLL_EVERY: usize = 1024;
 
@@ -162,10 +234,14 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
         let ctx = self.0;
         let mut seen_components = false;
         let mut seen_metadata = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            match key
+                .and_then(|k| FIELDS.get(k as usize))
+                .copied()
+                .unwrap_or("")
+            {
                 "specVersion" => {
-                    let v: Option<Cow<'de, str>> = map.next_value()?;
+                    let v = text(&mut map)?;
                     if let Some(v) = v.filter(|v| !v.starts_with("1.")) {
                         return Err(ctx.fail(Error::new(format!(
                             "{}: /specVersion: CycloneDX {} is not a 1.x version",
@@ -277,32 +353,24 @@ impl<'de> Visitor<'de> for ComponentSeed<'_, '_, 'de> {
         let start = ctx.components.borrow().len();
         let mut c = Comp::default();
         let mut fields = 0u16;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let (bit, name) = match key.as_ref() {
-                "bom-ref" => (0, "bom-ref"),
-                "group" => (1, "group"),
-                "name" => (2, "name"),
-                "version" => (3, "version"),
-                "purl" => (4, "purl"),
-                "hashes" => (5, "hashes"),
-                "licenses" => (6, "licenses"),
-                "supplier" => (7, "supplier"),
-                "components" => (8, "components"),
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            let bit = match key {
+                Some(bit) if bit <= 8 => bit,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
             };
             if fields & (1 << bit) != 0 {
-                return Err(de::Error::duplicate_field(name));
+                return Err(de::Error::duplicate_field(FIELDS[bit as usize]));
             }
             fields |= 1 << bit;
             match bit {
-                0 => c.bom_ref = map.next_value()?,
-                1 => c.group = map.next_value()?,
-                2 => c.name = map.next_value()?,
-                3 => c.version = map.next_value()?,
-                4 => c.purl = map.next_value()?,
+                0 => c.bom_ref = text(&mut map)?,
+                1 => c.group = text(&mut map)?,
+                2 => c.name = text(&mut map)?,
+                3 => c.version = text(&mut map)?,
+                4 => c.purl = text(&mut map)?,
                 5 => c.hashes = map.next_value()?,
                 6 => c.licenses = map.next_value()?,
                 7 => c.supplier = map.next_value()?,
@@ -466,13 +534,13 @@ fn component(
     }
     for l in c.licenses.iter().flatten() {
         if let Some(e) = &l.expression {
-            out.licenses.add_expression(e);
+            out.licenses_mut().add_expression(e);
         }
         if let Some(lic) = &l.license {
             if let Some(id) = &lic.id {
-                out.licenses.add_expression(id);
+                out.licenses_mut().add_expression(id);
             } else if let Some(n) = &lic.name {
-                out.licenses.add_name(n);
+                out.licenses_mut().add_name(n);
             }
         }
     }

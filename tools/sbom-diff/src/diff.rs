@@ -331,8 +331,8 @@ fn hashes_differ(x: &Component, y: &Component) -> bool {
         return false;
     }
     x.hashes.iter().any(|(alg, _)| {
-        let theirs: Vec<&str> = y.digests(alg).collect();
-        !theirs.is_empty() && x.digests(alg).ne(theirs.iter().copied())
+        let theirs: Vec<String> = y.digests(alg).collect();
+        !theirs.is_empty() && x.digests(alg).ne(theirs.iter().cloned())
     })
 }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cyclonedx;
 pub mod detect;
 pub mod diff;
+pub mod hashes;
 pub mod license;
 pub mod model;
 pub mod npm_lock;

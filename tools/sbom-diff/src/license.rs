@@ -30,13 +30,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 /// A component's licences after normalization.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Licenses {
     /// Canonical terms, in input order, without duplicates.
     pub terms: Vec<Term>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Term {
     /// A single SPDX id or a name (`LicenseRef-x`, an unmapped name).
     Single(String),

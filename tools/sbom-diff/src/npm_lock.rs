@@ -108,10 +108,10 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             add_integrity(&mut c, sri);
         }
         match &e.license {
-            Some(serde_json::Value::String(s)) => c.licenses.add_expression(s),
+            Some(serde_json::Value::String(s)) => c.licenses_mut().add_expression(s),
             Some(serde_json::Value::Object(o)) => {
                 if let Some(t) = o.get("type").and_then(|t| t.as_str()) {
-                    c.licenses.add_name(t);
+                    c.licenses_mut().add_name(t);
                 }
             }
             _ => {}

@@ -215,10 +215,10 @@ fn package(file: &str, pointer: &str, p: &Package, opts: &Options) -> Result<Com
             c.add_hash(alg, v);
         }
     }
-    c.licenses
+    c.licenses_mut()
         .add_expression(p.license_concluded.as_deref().unwrap_or(""));
     if c.licenses.is_empty() {
-        c.licenses
+        c.licenses_mut()
             .add_expression(p.license_declared.as_deref().unwrap_or(""));
     }
     if let Some(s) = &p.supplier {
