@@ -10,12 +10,19 @@
 # comparison, no multisets): it flattens the components, keys them by purl
 # without version, and reports added/removed/changed-version.
 # Wall time is the best of RUNS runs; memory is the max RSS from /usr/bin/time -v.
+#
+# Then, at scale: two CycloneDX files of BENCH_BIG_COMPONENTS components
+# (default 4,200,000, about 1.2 GB each, generated here as a stream and
+# removed afterwards; 0 skips this part) with SHA-256 hashes, a licence and
+# a dependency graph: peak RSS against the inputs' size, wall time, and how
+# long SIGINT takes to end the run when sent 1 s, 25% and 60% into it.
 # Usage: scripts/bench/sbom-diff.sh [WORKDIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 WORK=${1:-${TMPDIR:-/tmp}/sbom-diff-bench}
 N=${BENCH_COMPONENTS:-50000}
+BIG=${BENCH_BIG_COMPONENTS:-4200000}
 RUNS=${BENCH_RUNS:-5}
 mkdir -p "$WORK"
 
@@ -138,3 +145,67 @@ printf '%-10s %10.3f %12.1f\n' sbom-diff "$SD_WALL" "$(awk "BEGIN{print $SD_RSS/
 printf '%-10s %10.3f %12.1f\n' jq "$JQ_WALL" "$(awk "BEGIN{print $JQ_RSS/1024}")"
 awk "BEGIN{ if ($SD_WALL > 0) printf \"ratio: jq / sbom-diff = %.1fx (wall)\n\", $JQ_WALL / $SD_WALL; else print \"ratio: sbom-diff under the timer resolution\" }"
 awk "BEGIN{ exit !($SD_WALL < 1.0) }" && echo "goal (< 1 s for $N components): met" || echo "goal (< 1 s for $N components): NOT met"
+
+[ "$BIG" -gt 0 ] || exit 0
+echo
+echo "generating two $BIG-component CycloneDX files in $WORK (streamed) ..." >&2
+GEN='
+import hashlib, random, sys
+n, which = int(sys.argv[1]), sys.argv[2]
+change, vr, out = random.Random(2), random.Random(1), sys.stdout
+out.write("{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"serialNumber\":\"urn:uuid:%s\",\"version\":1,"
+          "\"metadata\":{\"timestamp\":\"2026-01-01T00:00:00Z\",\"component\":{\"bom-ref\":\"app\",\"name\":\"app\",\"version\":\"1\"}},"
+          "\"components\":[" % which)
+sep = ""
+for i in range(n):
+    eco = ("npm", "pypi", "cargo")[i % 3]
+    v = "%d.%d.%d" % (vr.randint(0, 9), vr.randint(0, 30), vr.randint(0, 50))
+    if which == "new" and change.random() < 0.01:
+        a, b, c = v.split("."); v = "%s.%s.%d" % (a, b, int(c) + 1)
+    purl = "pkg:%s/pkg-%07d@%s" % (eco, i, v)
+    h = hashlib.sha256(purl.encode()).hexdigest()
+    out.write(sep + "{\"type\":\"library\",\"bom-ref\":\"c%d\",\"name\":\"pkg-%07d\",\"version\":\"%s\",\"purl\":\"%s\","
+              "\"hashes\":[{\"alg\":\"SHA-256\",\"content\":\"%s\"}],\"licenses\":[{\"license\":{\"id\":\"MIT\"}}]}" % (i, i, v, purl, h))
+    sep = ","
+out.write("],\"dependencies\":[")
+sep = ""
+for i in range(0, n, 2):
+    out.write(sep + "{\"ref\":\"c%d\",\"dependsOn\":[\"c%d\",\"c%d\"]}" % (i, (i * 7 + 1) % n, (i * 13 + 5) % n))
+    sep = ","
+out.write("]}\n")
+'
+BOLD=$WORK/big-old.cdx.json
+BNEW=$WORK/big-new.cdx.json
+python3 -c "$GEN" "$BIG" old > "$BOLD" & python3 -c "$GEN" "$BIG" new > "$BNEW"; wait
+IN_BYTES=$(( $(stat -c %s "$BOLD") + $(stat -c %s "$BNEW") ))
+cat "$BOLD" "$BNEW" > /dev/null  # warm the page cache
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$(date +%s.%N)
+/usr/bin/time -v "$SD" "$BOLD" "$BNEW" --max-input-size 4294967296 --max-drift 2% > "$WORK/big.jsonl" 2> "$WORK/big.time" || [ $? -le 1 ]
+T1=$(date +%s.%N)
+BIG_WALL=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
+BIG_RSS=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/big.time")
+echo
+echo "at scale: 2 x $BIG components, $IN_BYTES bytes of input; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+tail -1 "$WORK/big.jsonl" | python3 -c '
+import json, sys
+s = json.load(sys.stdin); f = s["figures"]
+print("  " + ", ".join(f"{k} {f[k]}" for k in ("components_old", "components_new", "upgraded", "dependency_added", "drift")), "verdict", s["verdict"])'
+awk -v r="$BIG_RSS" -v i="$IN_BYTES" -v w="$BIG_WALL" 'BEGIN {
+  printf "  sbom-diff wall %.1f s, peak RSS %.0f MB = %.2f x the inputs (%.0f MB)\n", w, r / 1024, r * 1024 / i, i / 1048576 }'
+# SIGINT latency: from the signal to the process gone, at three points.
+for frac in 1s 0.25 0.60; do
+  "$SD" "$BOLD" "$BNEW" --max-input-size 4294967296 > "$WORK/int.jsonl" 2>/dev/null &
+  pid=$!
+  case $frac in
+    1s) sleep 1 ;;
+    *) sleep "$(awk -v w="$BIG_WALL" -v f="$frac" 'BEGIN { printf "%.1f", w * f }')" ;;
+  esac
+  s0=$(date +%s.%N)
+  kill -INT "$pid" 2>/dev/null || true
+  code=0; wait "$pid" || code=$?
+  s1=$(date +%s.%N)
+  printf '  SIGINT at %-4s -> exit %s after %.2f s; last record: %s\n' "$frac" "$code" \
+    "$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" "$(tail -c 120 "$WORK/int.jsonl" | tr -d '\n')"
+done
+rm -f "$BOLD" "$BNEW" "$WORK/int.jsonl"

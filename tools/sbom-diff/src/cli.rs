@@ -26,7 +26,9 @@ pip requirements / `pip freeze` output; the format is detected from the \
 content (or named with --from/--to), and any pairing works.
 
 Identity. A component is identified by its package URL without the version: \
-the type lowercased; namespace and name percent-decoded; PyPI names \
+the scheme and type case-insensitive (PKG:NPM/x = pkg:npm/x); namespace \
+and name percent-decoded (a purl whose decoded bytes are not UTF-8 is \
+refused); PyPI names \
 normalized as pip does (PEP 503: lowercase, runs of -, _ and . become one -); \
 npm scopes and names, and github, gitlab, bitbucket, deb, apk, alpm, hex \
 and composer names, lowercased (golang paths keep their case: Go module \
@@ -42,7 +44,10 @@ Cargo.lock's source, or a cargo purl's vcs_url without its branch and \
 commit), so a crates.io crate swapped for a git fork is removed + added. \
 bom-ref and SPDXID are not identities. The document's subject (CycloneDX metadata.component, the \
 packages an SPDX document DESCRIBES, the package-lock root and workspace \
-folders, Cargo.lock packages without a source) is not a component. Fields \
+folders, Cargo.lock packages without a source) is not a component; in \
+dependency edges it is (root), and in a workspace each member is itself \
+(pkg:cargo/NAME for each of several Cargo.lock members, pkg:npm/NAME for a \
+package-lock workspace folder). Fields \
 that change on every generation (serial number, namespace, timestamps, tool \
 versions) are never read.
 
@@ -120,7 +125,8 @@ Records (JSON Lines on stdout):
            old_purl, new_purl, old_license, new_license, old_hashes,
            new_hashes ({ALGORITHM: hex}; several digests space-separated),
            old_supplier, new_supplier (each only where that side has it),
-           from (dependency edges: the depending identity, or (root)),
+           from (dependency edges: the depending identity, a workspace
+           member, or (root)),
            allowed and reason (when an --allow rule approved it)
   summary  figures: format_old, format_new, components_old, components_new,
            added, removed, upgraded, downgraded, license_changed,
