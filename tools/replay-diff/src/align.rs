@@ -1,32 +1,37 @@
 //! Aligning the two streams and comparing aligned records.
 //!
-//! By position (default): streaming, memory flat; pairs are compared in
-//! chunks in parallel, first by the raw-text fast path (`lockstep`), then,
-//! only where that sees a difference, by full value comparison. Results are
-//! written in input order.
+//! By position (default): record n with record n, compared in parallel
+//! chunks, first by the raw-text fast path (`lockstep`), then, only where
+//! that sees a difference, in full. Where the streams stop matching, a
+//! bounded look-ahead ([`crate::resync`]) finds where they line up again, so
+//! one inserted record is one `extra`, not a divergence on every record
+//! after it. Memory stays flat: a chunk and the look-ahead window a side.
 //!
-//! By key: each side's unmatched records are held until their partner comes
-//! (two streams in the same order hold almost nothing); every key seen is
-//! remembered so duplicates can be reported, not merged.
+//! By key: records are paired by the value at `--key`; records that share a
+//! key pair in order of appearance (the n-th golden with the n-th replay),
+//! and records without the key pair the same way among themselves. Only
+//! records still waiting for a partner are held, so two streams in the same
+//! order hold almost nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use common::interrupt;
 use common::jsonl::{Invalid, Item, SKIP_INVALID_HINT};
-use common::{Error, Result};
+use common::{interrupt, Error, Result};
 use rayon::prelude::*;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
-use crate::compare::{diff, Difference};
+use crate::compare::{diff, key_text, Difference};
 use crate::config::Config;
-use crate::lockstep;
+use crate::json::Json;
 use crate::report::{Reporter, Tally};
+use crate::raw::KeyPath;
+use crate::resync::{self, Rec};
 use crate::source::{Opening, Source};
+use crate::{lockstep, number};
 
-/// Pairs compared per parallel chunk.
+/// Pairs compared per parallel chunk, and the bytes a chunk may hold a side.
 const CHUNK: usize = 4096;
+const CHUNK_BYTES: usize = 16 << 20;
 /// How often (in records) the SIGINT flag is polled in keyed mode.
 const POLL_EVERY: u64 = 4096;
 
@@ -46,81 +51,141 @@ pub fn compare(
     config: &Config,
     reporter: &mut Reporter,
 ) -> Result<Comparison> {
+    let mut g = Side::start(golden, Label::Golden, config)?;
+    let mut r = Side::start(replay, Label::Replay, config)?;
     let mut state = State {
         config,
         reporter,
         tally: Tally::default(),
     };
-    if config.keys.is_empty() {
-        let mut g = Side::<Box<RawValue>>::start(golden, "golden", config)?;
-        let mut r = Side::<Box<RawValue>>::start(replay, "replay", config)?;
-        let interrupted = state.by_position(&mut g, &mut r)? || interrupt::requested();
-        Ok(state.done(interrupted, &g, &r))
+    let stopped = if config.keys.is_empty() {
+        state.by_position(&mut g, &mut r)?
     } else {
-        let mut g = Side::<Value>::start(golden, "golden", config)?;
-        let mut r = Side::<Value>::start(replay, "replay", config)?;
-        let interrupted = state.by_key(&mut g, &mut r)? || interrupt::requested();
-        Ok(state.done(interrupted, &g, &r))
-    }
+        state.by_key(&mut g, &mut r)?
+    };
+    Ok(Comparison {
+        tally: state.tally,
+        interrupted: stopped || interrupt::requested(),
+        golden_sha256: g.source.sha256(),
+        replay_sha256: r.source.sha256(),
+    })
 }
 
-struct Side<T> {
-    source: Source<T>,
-    label: &'static str,
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Label {
+    Golden,
+    Replay,
 }
 
-impl<T: DeserializeOwned + Send + 'static> Side<T> {
-    fn start(input: Opening, label: &'static str, config: &Config) -> Result<Self> {
+/// One input: its reader and the records read ahead of the comparison.
+pub struct Side {
+    source: Source,
+    label: Label,
+    name: String,
+    /// Records read but not yet consumed, in order.
+    pub(crate) buf: VecDeque<Rec>,
+    buf_bytes: usize,
+    /// The source has no more records.
+    pub(crate) ended: bool,
+}
+
+impl Side {
+    fn start(input: Opening, label: Label, config: &Config) -> Result<Self> {
+        let name = input.name().to_string();
         Ok(Side {
             source: Source::start(input, config.max_line)?,
             label,
+            name,
+            buf: VecDeque::new(),
+            buf_bytes: 0,
+            ended: false,
         })
+    }
+
+    /// Takes the first record read ahead.
+    pub(crate) fn pop(&mut self) -> Option<Rec> {
+        let rec = self.buf.pop_front()?;
+        self.buf_bytes -= rec.raw.get().len();
+        Some(rec)
+    }
+
+    /// Parses a record of this side, naming file and line if it cannot be.
+    pub(crate) fn parse(&self, line: u64, raw: &RawValue) -> Result<Json> {
+        parse(&self.name, line, raw)
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 }
 
-struct State<'a> {
-    config: &'a Config,
+/// Parses a record read as raw text, naming file and line if it cannot be.
+pub(crate) fn parse(name: &str, line: u64, raw: &RawValue) -> Result<Json> {
+    Json::parse(raw.get()).map_err(|e| {
+        Error::at_column(
+            name,
+            line,
+            e.offset as u64 + 1,
+            format!("invalid JSON: {}", e.reason),
+        )
+    })
+}
+
+pub(crate) struct State<'a> {
+    pub(crate) config: &'a Config,
     reporter: &'a mut Reporter,
-    tally: Tally,
+    pub(crate) tally: Tally,
 }
 
-struct Pending {
-    line: u64,
-    key: Value,
-    value: Value,
-}
-
-enum PairResult {
+/// How one aligned pair compared.
+pub(crate) enum PairResult {
     Identical,
     Different(Vec<Difference>),
 }
 
-fn parse(raw: &RawValue) -> Result<Value> {
-    serde_json::from_str(raw.get()).map_err(|e| Error::new(format!("re-reading a record: {e}")))
+impl PairResult {
+    fn is_identical(&self) -> bool {
+        matches!(self, PairResult::Identical)
+    }
+}
+
+/// Compares two records: raw text in lockstep first, the full diff only when
+/// that sees a difference.
+pub(crate) fn compare_pair(
+    config: &Config,
+    (g_name, g_line, g): (&str, u64, &RawValue),
+    (r_name, r_line, r): (&str, u64, &RawValue),
+) -> Result<PairResult> {
+    let rules = &config.rules;
+    if lockstep::same(g.get().as_bytes(), r.get().as_bytes(), &rules.ignore) {
+        return Ok(PairResult::Identical);
+    }
+    let mut diffs = Vec::new();
+    diff(
+        &parse(g_name, g_line, g)?,
+        &parse(r_name, r_line, r)?,
+        rules,
+        &mut diffs,
+    );
+    Ok(if diffs.is_empty() {
+        PairResult::Identical
+    } else {
+        PairResult::Different(diffs)
+    })
 }
 
 impl State<'_> {
-    fn done<A, B>(self, interrupted: bool, g: &Side<A>, r: &Side<B>) -> Comparison {
-        Comparison {
-            tally: self.tally,
-            interrupted,
-            golden_sha256: g.source.sha256(),
-            replay_sha256: r.source.sha256(),
-        }
-    }
-
     /// The next record of one side; invalid lines are reported (lenient) or fatal.
-    fn next_record<T>(&mut self, side: &mut Side<T>) -> Result<Option<(u64, T)>> {
+    fn next_record(&mut self, side: &mut Side) -> Result<Option<Rec>> {
         loop {
             match side.source.next_item()? {
                 None => return Ok(None),
                 Some(Item::Record { line, value }) => {
-                    if side.label == "golden" {
-                        self.tally.records_golden += 1;
-                    } else {
-                        self.tally.records_replay += 1;
+                    match side.label {
+                        Label::Golden => self.tally.records_golden += 1,
+                        Label::Replay => self.tally.records_replay += 1,
                     }
-                    return Ok(Some((line, value)));
+                    return Ok(Some(Rec::new(line, value)));
                 }
                 Some(Item::Invalid(bad)) => self.invalid(bad)?,
             }
@@ -135,11 +200,32 @@ impl State<'_> {
         self.reporter.invalid(&bad)
     }
 
-    fn record_pair(
+    /// Reads ahead until `side` holds `records` records or `bytes` bytes (at
+    /// least one record), or its input ends. False when interrupted.
+    pub(crate) fn fill(&mut self, side: &mut Side, records: usize, bytes: usize) -> Result<bool> {
+        while side.buf.len() < records
+            && !side.ended
+            && (side.buf.is_empty() || side.buf_bytes < bytes)
+        {
+            if interrupt::requested() {
+                return Ok(false);
+            }
+            match self.next_record(side)? {
+                Some(rec) => {
+                    side.buf_bytes += rec.raw.get().len();
+                    side.buf.push_back(rec);
+                }
+                None => side.ended = true,
+            }
+        }
+        Ok(!interrupt::requested())
+    }
+
+    pub(crate) fn record_pair(
         &mut self,
         golden_line: u64,
         replay_line: u64,
-        key: Option<&Value>,
+        key: Option<&Json>,
         result: PairResult,
     ) -> Result<()> {
         self.tally.compared += 1;
@@ -150,123 +236,133 @@ impl State<'_> {
             }
             PairResult::Different(diffs) => {
                 self.tally.divergent += 1;
-                self.tally.divergences += diffs.len() as u64;
+                self.tally.divergent_paths += diffs.len() as u64;
                 self.reporter
                     .divergences(golden_line, replay_line, key, &diffs)
             }
         }
     }
 
-    fn by_position(
+    /// Compares the first records of both sides and consumes them.
+    pub(crate) fn pair_heads(&mut self, g: &mut Side, r: &mut Side) -> Result<()> {
+        let (Some(gr), Some(rr)) = (g.pop(), r.pop()) else {
+            return Ok(());
+        };
+        let result = compare_pair(
+            self.config,
+            (&g.name, gr.line, &gr.raw),
+            (&r.name, rr.line, &rr.raw),
+        )?;
+        self.record_pair(gr.line, rr.line, None, result)
+    }
+
+    /// Consumes the first record of `side` as `missing` (golden) or `extra`.
+    pub(crate) fn unmatched_head(&mut self, side: &mut Side) -> Result<()> {
+        let Some(rec) = side.pop() else {
+            return Ok(());
+        };
+        let value = side.parse(rec.line, &rec.raw)?;
+        self.unmatched(side.label, rec.line, None, &value)
+    }
+
+    fn unmatched(
         &mut self,
-        golden: &mut Side<Box<RawValue>>,
-        replay: &mut Side<Box<RawValue>>,
-    ) -> Result<bool> {
-        let rules = &self.config.rules;
-        let mut pairs: Vec<(u64, Box<RawValue>, u64, Box<RawValue>)> = Vec::with_capacity(CHUNK);
+        label: Label,
+        line: u64,
+        key: Option<&Json>,
+        value: &Json,
+    ) -> Result<()> {
+        match label {
+            Label::Golden => {
+                self.tally.missing += 1;
+                self.reporter.missing(line, key, value)
+            }
+            Label::Replay => {
+                self.tally.extra += 1;
+                self.reporter.extra(line, key, value)
+            }
+        }
+    }
+
+    /// Position mode. True when interrupted.
+    fn by_position(&mut self, g: &mut Side, r: &mut Side) -> Result<bool> {
+        let mut resync = resync::Resync::new();
         loop {
-            if interrupt::requested() {
+            if !self.fill(g, CHUNK, CHUNK_BYTES)? || !self.fill(r, CHUNK, CHUNK_BYTES)? {
                 return Ok(true);
             }
-            pairs.clear();
-            let mut tail = None;
-            while pairs.len() < CHUNK {
-                let g = self.next_record(golden)?;
-                let r = self.next_record(replay)?;
-                match (g, r) {
-                    (Some((gl, g)), Some((rl, r))) => pairs.push((gl, g, rl, r)),
-                    (None, None) => break,
-                    (g, r) => {
-                        tail = Some((g, r));
-                        break;
+            let n = g.buf.len().min(r.buf.len());
+            if n == 0 {
+                // One side (or both) ended: the rest of the other is unmatched.
+                for side in [&mut *g, &mut *r] {
+                    while !side.buf.is_empty() {
+                        if interrupt::requested() {
+                            return Ok(true);
+                        }
+                        self.unmatched_head(side)?;
+                        if side.buf.is_empty() && !self.fill(side, CHUNK, CHUNK_BYTES)? {
+                            return Ok(true);
+                        }
                     }
                 }
+                return Ok(false);
             }
-            let results: Vec<Result<PairResult>> = pairs
-                .par_iter()
-                .map(|(_, g, _, r)| {
-                    if lockstep::same(g.get().as_bytes(), r.get().as_bytes(), &rules.ignore) {
-                        return Ok(PairResult::Identical);
-                    }
-                    let mut diffs = Vec::new();
-                    diff(&parse(g)?, &parse(r)?, rules, &mut diffs);
-                    Ok(if diffs.is_empty() {
-                        PairResult::Identical
-                    } else {
-                        PairResult::Different(diffs)
-                    })
+            let config = self.config;
+            let (gb, rb) = (&g.buf, &r.buf);
+            let (gn, rn) = (g.name.as_str(), r.name.as_str());
+            let results: Vec<Result<PairResult>> = (0..n)
+                .into_par_iter()
+                .map(|k| {
+                    let (a, b) = (&gb[k], &rb[k]);
+                    compare_pair(config, (gn, a.line, &a.raw), (rn, b.line, &b.raw))
                 })
                 .collect();
-            for ((gl, _, rl, _), result) in pairs.iter().zip(results) {
-                self.record_pair(*gl, *rl, None, result?)?;
+            let results: Vec<PairResult> = results.into_iter().collect::<Result<_>>()?;
+            let both_end_at_n = g.ended && r.ended && g.buf.len() == n && r.buf.len() == n;
+            let mut lost_step = false;
+            let mut done = 0;
+            for (k, result) in results.iter().enumerate() {
+                if !result.is_identical()
+                    && !resync.positional()
+                    && !resync::changed_in_place(&results[k + 1..], both_end_at_n)
+                {
+                    lost_step = true;
+                    break;
+                }
+                done += 1;
+                resync.paired();
             }
-            match tail {
-                Some((Some((line, g)), None)) => return self.rest_unmatched(golden, line, g),
-                Some((None, Some((line, r)))) => return self.rest_unmatched(replay, line, r),
-                _ if pairs.len() < CHUNK => return Ok(false),
-                _ => {}
+            for result in results.into_iter().take(done) {
+                let (Some(gr), Some(rr)) = (g.pop(), r.pop()) else {
+                    break;
+                };
+                self.record_pair(gr.line, rr.line, None, result)?;
             }
-        }
-    }
-
-    /// One side ended first: every remaining record of the other side is
-    /// `missing` (golden left over) or `extra` (replay left over).
-    fn rest_unmatched(
-        &mut self,
-        side: &mut Side<Box<RawValue>>,
-        line: u64,
-        first: Box<RawValue>,
-    ) -> Result<bool> {
-        let mut next = Some((line, first));
-        while let Some((line, raw)) = next {
-            if interrupt::requested() {
+            if lost_step && !resync.realign(self, g, r)? {
                 return Ok(true);
             }
-            let value = parse(&raw)?;
-            if side.label == "golden" {
-                self.tally.missing += 1;
-                self.reporter.missing(line, None, &value)?;
-            } else {
-                self.tally.extra += 1;
-                self.reporter.extra(line, None, &value)?;
-            }
-            next = self.next_record(side)?;
         }
-        Ok(false)
     }
 
-    /// The record's key, or `None` (reported or fatal) when it lacks one.
-    fn key_of(&mut self, name: &str, line: u64, value: &Value) -> Result<Option<Value>> {
-        let mut parts = Vec::with_capacity(self.config.keys.len());
-        for pattern in &self.config.keys {
-            match pattern.get(value) {
-                Some(v) => parts.push(v.clone()),
-                None => {
-                    self.invalid(Invalid {
-                        file: name.to_string(),
-                        line,
-                        column: None,
-                        reason: format!("record has no value at key {}", pattern.as_str()),
-                    })?;
-                    return Ok(None);
-                }
-            }
-        }
-        Ok(Some(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Value::Array(parts)
-        }))
-    }
-
-    fn by_key(&mut self, golden: &mut Side<Value>, replay: &mut Side<Value>) -> Result<bool> {
-        // Unmatched records of each side, and the first line of every key seen.
-        let mut pending: [HashMap<String, Pending>; 2] = [HashMap::new(), HashMap::new()];
-        let mut seen: [HashMap<String, u64>; 2] = [HashMap::new(), HashMap::new()];
+    /// Keyed mode. True when interrupted.
+    fn by_key(&mut self, g: &mut Side, r: &mut Side) -> Result<bool> {
+        let paths: Vec<KeyPath> = self
+            .config
+            .keys
+            .iter()
+            .map(|p| KeyPath::new(p.tokens()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::usage("--key: a key must point at one value (no '*')"))?;
+        // Records waiting for a partner, per key; at most one side waits for
+        // any one key. Records without the key wait in `keyless`.
+        let mut waiting: HashMap<String, (Label, VecDeque<Waiting>)> = HashMap::new();
+        let mut keyless: [VecDeque<Waiting>; 2] = [VecDeque::new(), VecDeque::new()];
+        let mut batch: Vec<KeyedPair> = Vec::with_capacity(CHUNK);
+        let (gn, rn) = (g.name.clone(), r.name.clone());
         let mut done = [false, false];
         let mut n: u64 = 0;
         while !(done[0] && done[1]) {
-            for (i, side) in [&mut *golden, &mut *replay].into_iter().enumerate() {
+            for (i, side) in [&mut *g, &mut *r].into_iter().enumerate() {
                 if done[i] {
                     continue;
                 }
@@ -274,59 +370,170 @@ impl State<'_> {
                 if n.is_multiple_of(POLL_EVERY) && interrupt::requested() {
                     return Ok(true);
                 }
-                let Some((line, value)) = self.next_record(side)? else {
+                let Some(rec) = self.next_record(side)? else {
                     done[i] = true;
                     continue;
                 };
-                let name = side.source.name().to_string();
-                let Some(key) = self.key_of(&name, line, &value)? else {
-                    continue;
+                let label = side.label;
+                let key = key_of(&paths, rec.raw.get(), &side.name, rec.line)?;
+                let this = Waiting {
+                    line: rec.line,
+                    key: key.as_ref().map(|(_, raw)| raw.clone()),
+                    raw: rec.raw,
                 };
-                let text = key.to_string();
-                if let Some(&first) = seen[i].get(&text) {
-                    self.tally.duplicate_keys += 1;
-                    self.reporter.duplicate(side.label, line, first, &key)?;
-                    continue;
+                let partner = match &key {
+                    None => {
+                        self.tally.keyless += 1;
+                        let other = &mut keyless[1 - i];
+                        match other.pop_front() {
+                            Some(p) => Some(p),
+                            None => {
+                                keyless[i].push_back(this);
+                                continue;
+                            }
+                        }
+                    }
+                    Some((text, _)) => match waiting.get_mut(text) {
+                        Some((waiting_side, queue)) if *waiting_side != label => {
+                            let p = queue.pop_front();
+                            if queue.is_empty() {
+                                waiting.remove(text);
+                            }
+                            p
+                        }
+                        Some((_, queue)) => {
+                            queue.push_back(this);
+                            continue;
+                        }
+                        None => {
+                            waiting.insert(text.clone(), (label, VecDeque::from([this])));
+                            continue;
+                        }
+                    },
+                };
+                let Some(partner) = partner else { continue };
+                let (golden, replay) = match label {
+                    Label::Golden => (this, partner),
+                    Label::Replay => (partner, this),
+                };
+                batch.push(KeyedPair { golden, replay });
+                if batch.len() == CHUNK {
+                    self.compare_keyed(&mut batch, &gn, &rn)?;
                 }
-                seen[i].insert(text.clone(), line);
-                let Some(other) = pending[1 - i].remove(&text) else {
-                    pending[i].insert(text, Pending { line, key, value });
-                    continue;
-                };
-                let ((gl, g), (rl, r)) = if i == 0 {
-                    ((line, &value), (other.line, &other.value))
-                } else {
-                    ((other.line, &other.value), (line, &value))
-                };
-                let mut diffs = Vec::new();
-                diff(g, r, &self.config.rules, &mut diffs);
-                let result = if diffs.is_empty() {
-                    PairResult::Identical
-                } else {
-                    PairResult::Different(diffs)
-                };
-                self.record_pair(gl, rl, Some(&key), result)?;
             }
         }
+        self.compare_keyed(&mut batch, &gn, &rn)?;
         if interrupt::requested() {
             // Unmatched records of a cut-short run are not "missing": say interrupted.
             return Ok(true);
         }
-        let [golden_left, replay_left] = pending;
-        let mut missing: Vec<Pending> = golden_left.into_values().collect();
-        missing.sort_by_key(|p| p.line);
-        for p in missing {
-            self.tally.missing += 1;
-            self.reporter.missing(p.line, Some(&p.key), &p.value)?;
+        let mut left: Vec<(Label, Waiting)> = Vec::new();
+        for (label, queue) in waiting.into_values() {
+            left.extend(queue.into_iter().map(|w| (label, w)));
         }
-        let mut extra: Vec<Pending> = replay_left.into_values().collect();
-        extra.sort_by_key(|p| p.line);
-        for p in extra {
-            self.tally.extra += 1;
-            self.reporter.extra(p.line, Some(&p.key), &p.value)?;
+        let [kg, kr] = keyless;
+        left.extend(kg.into_iter().map(|w| (Label::Golden, w)));
+        left.extend(kr.into_iter().map(|w| (Label::Replay, w)));
+        // Missing (golden) first, then extra, each in line order.
+        left.sort_by_key(|(label, w)| (*label == Label::Replay, w.line));
+        for (label, w) in left {
+            let name = if label == Label::Golden { &gn } else { &rn };
+            let value = parse(name, w.line, &w.raw)?;
+            let key = w.key_value(name)?;
+            self.unmatched(label, w.line, key.as_ref(), &value)?;
         }
         Ok(false)
     }
+
+    /// Compares a batch of keyed pairs in parallel and reports them in order.
+    fn compare_keyed(
+        &mut self,
+        batch: &mut Vec<KeyedPair>,
+        g_name: &str,
+        r_name: &str,
+    ) -> Result<()> {
+        let config = self.config;
+        let results: Vec<Result<PairResult>> = batch
+            .par_iter()
+            .map(|p| {
+                compare_pair(
+                    config,
+                    (g_name, p.golden.line, &p.golden.raw),
+                    (r_name, p.replay.line, &p.replay.raw),
+                )
+            })
+            .collect();
+        for (p, result) in batch.drain(..).zip(results) {
+            let result = result?;
+            // Only a differing pair reports its key (a keyless pair none).
+            let key = match result {
+                PairResult::Identical => None,
+                PairResult::Different(_) => p.golden.key_value(g_name)?,
+            };
+            self.record_pair(p.golden.line, p.replay.line, key.as_ref(), result)?;
+        }
+        Ok(())
+    }
+}
+
+/// A keyed record waiting for its partner.
+struct Waiting {
+    line: u64,
+    /// The key's raw text (a JSON array of the parts for a composite key).
+    key: Option<Box<str>>,
+    raw: Box<RawValue>,
+}
+
+impl Waiting {
+    /// The key as a value to report (parsed only when reported).
+    fn key_value(&self, name: &str) -> Result<Option<Json>> {
+        self.key
+            .as_deref()
+            .map(|text| {
+                Json::parse(text).map_err(|e| Error::at(name, self.line, format!("invalid JSON in key: {}", e.reason)))
+            })
+            .transpose()
+    }
+}
+
+/// A record's key: the canonical text that identifies it (equal for equal
+/// values: `100` and `1e2`, `"\u0065"` and `"e"`) and the key's raw text;
+/// `None` when the record lacks a key part.
+fn key_of(paths: &[KeyPath], raw: &str, name: &str, line: u64) -> Result<Option<(String, Box<str>)>> {
+    let identity = |text: &str| -> Result<String> {
+        match text.as_bytes().first() {
+            // Strings without escapes are their own canonical form.
+            Some(b'"') if !text.contains('\\') => Ok(text.to_string()),
+            Some(b'-' | b'0'..=b'9') => Ok(number::canonical(text)),
+            _ => Json::parse(text)
+                .map(|v| key_text(&v))
+                .map_err(|e| Error::at(name, line, format!("invalid JSON in key: {}", e.reason))),
+        }
+    };
+    if let [path] = paths {
+        let Some(text) = path.lookup(raw) else {
+            return Ok(None);
+        };
+        return Ok(Some((identity(text)?, text.into())));
+    }
+    let mut ids = Vec::with_capacity(paths.len());
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let Some(text) = path.lookup(raw) else {
+            return Ok(None);
+        };
+        ids.push(identity(text)?);
+        texts.push(text);
+    }
+    Ok(Some((
+        format!("[{}]", ids.join(",")),
+        format!("[{}]", texts.join(",")).into_boxed_str(),
+    )))
+}
+
+struct KeyedPair {
+    golden: Waiting,
+    replay: Waiting,
 }
 
 /// Refuses reading stdin for both sides.

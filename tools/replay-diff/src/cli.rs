@@ -28,25 +28,38 @@ Examples:
 Records (JSON Lines on stdout):
   divergence  golden_line, replay_line, key (keyed mode), path (RFC 6901),
               change (changed|added|removed|type_changed), golden, replay
-              (values; absent on the side that lacks the path)
+              (values, numbers as written; absent on the side that lacks
+              the path)
   missing     a golden record with no replay counterpart: golden_line, key, golden
   extra       a replay record with no golden counterpart: replay_line, key, replay
-  duplicate_key  a key seen twice on one side: side, line, first_line, key
   invalid     a bad line under --skip-invalid: file, line, column, reason
   run         (run mode) run, exit_code, signal, records, sha256
   summary     figures: records_golden, records_replay, compared, identical,
-              divergent, missing, extra, duplicate_keys, invalid, divergences,
-              determinism (run mode adds runs, exit_mismatches); gates:
-              divergences, determinism, exit_mismatches (run mode, always)
+              divergent, missing, extra, invalid, keyless, divergent_paths,
+              divergences, determinism (run mode adds runs, exit_mismatches);
+              gates: divergences, determinism, invalid (with --skip-invalid,
+              always), exit_mismatches (run mode, always)
+
+Alignment:
+  by position  record n with record n; where the streams lose step, up to
+               1,024 records a side are read ahead to find where they line
+               up again (4 matching records), so an inserted record is one
+               `extra` and a deleted one one `missing`, as with diff
+  by --key     records with equal keys pair in order of appearance (the
+               n-th golden with the n-th replay); records without the key
+               pair the same way among themselves (figure keyless)
 
 Definitions:
   compared     pairs of records aligned with each other (by position or key)
   identical    compared pairs with no divergence after --ignore, --mask,
                --float-tolerance and --unordered
-  determinism  identical / (compared + missing + extra + duplicate_keys);
+  numbers      equal when their exact decimal values are (100 = 1e2 = 100.0;
+               any digit of 123456789012345678901234567890 counts);
+               --float-tolerance is the only loosening
+  determinism  identical / (compared + missing + extra + invalid);
                1.0 when both streams are empty
-  divergences  (gate value) divergence records + missing + extra
-               + duplicate_keys: every differing path counts once
+  divergences  (figure and gate value) divergence records (divergent_paths)
+               + missing + extra: every differing path counts once
 
 Exit status: 0 no divergence (or every gate passed), 1 divergences found or a
 gate failed, 2 could not compare (unreadable or malformed input), 130
@@ -128,7 +141,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "NAME", value_enum)]
     pub mask: Vec<Mask>,
 
-    /// Treat numbers within this absolute difference as equal. Example: 1e-9
+    /// Treat numbers within this absolute difference (as f64) as equal.
+    /// Without it numbers must be exactly equal in value. Example: 1e-9
     #[arg(long, value_name = "X", value_parser = common::cli::number, default_value = "0")]
     pub float_tolerance: f64,
 
@@ -149,9 +163,14 @@ pub struct CompareArgs {
     pub min_determinism: Option<f64>,
 
     /// Report malformed lines as `invalid` records and go on, instead of
-    /// stopping with exit 2.
+    /// stopping with exit 2. Each counts against determinism, and the gate
+    /// `invalid` (limit --max-invalid, default 0) fails on any.
     #[arg(long)]
     pub skip_invalid: bool,
+
+    /// Gate (with --skip-invalid): fail when more than N lines were invalid.
+    #[arg(long, value_name = "N", value_parser = common::cli::count, requires = "skip_invalid")]
+    pub max_invalid: Option<u64>,
 
     /// Refuse lines longer than this many bytes (they count as invalid).
     #[arg(long, value_name = "BYTES", default_value_t = common::lines::DEFAULT_MAX_LINE)]

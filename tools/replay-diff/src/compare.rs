@@ -3,15 +3,21 @@
 //! The result is one [`Difference`] per differing path, with its JSON Pointer
 //! (RFC 6901). Ignored paths are skipped during the walk (nothing is copied),
 //! masks are applied only where two strings differ, and arrays under an
-//! `--unordered` pointer are compared as multisets.
+//! `--unordered` pointer are compared as multisets. Numbers are equal when
+//! their exact decimal values are ([`crate::number`]); only
+//! `--float-tolerance` loosens that. Members of an object are paired by name;
+//! a name repeated within one object pairs in order of appearance.
 
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 
 use common::pointer::{render, Pattern, Seg};
 use serde::Serialize;
-use serde_json::Value;
 
+use crate::json::Json;
 use crate::mask::{self, Mask};
+use crate::number;
 
 /// How two values may differ and still be the same.
 #[derive(Debug, Clone, Default)]
@@ -41,18 +47,18 @@ pub enum Change {
 pub struct Difference {
     pub path: String,
     pub change: Change,
-    pub golden: Option<Value>,
-    pub replay: Option<Value>,
+    pub golden: Option<Json>,
+    pub replay: Option<Json>,
 }
 
 /// Appends the differences between `golden` and `replay` to `out`.
-pub fn diff(golden: &Value, replay: &Value, rules: &Rules, out: &mut Vec<Difference>) {
+pub fn diff(golden: &Json, replay: &Json, rules: &Rules, out: &mut Vec<Difference>) {
     let mut path = Vec::new();
     walk(golden, replay, rules, &mut path, out);
 }
 
 /// True when the two values have no difference under `rules`.
-pub fn same(golden: &Value, replay: &Value, rules: &Rules) -> bool {
+pub fn same(golden: &Json, replay: &Json, rules: &Rules) -> bool {
     let mut out = Vec::new();
     diff(golden, replay, rules, &mut out);
     out.is_empty()
@@ -62,9 +68,12 @@ fn ignored(rules: &Rules, path: &[Seg<'_>]) -> bool {
     rules.ignore.iter().any(|p| p.matches(path))
 }
 
+/// Objects with more members than this are paired through a hash map.
+const LINEAR_MEMBERS: usize = 32;
+
 fn walk<'v>(
-    golden: &'v Value,
-    replay: &'v Value,
+    golden: &'v Json,
+    replay: &'v Json,
     rules: &Rules,
     path: &mut Vec<Seg<'v>>,
     out: &mut Vec<Difference>,
@@ -73,38 +82,8 @@ fn walk<'v>(
         return;
     }
     match (golden, replay) {
-        (Value::Object(g), Value::Object(r)) => {
-            for (key, gv) in g {
-                path.push(Seg::Key(key));
-                match r.get(key) {
-                    Some(rv) => walk(gv, rv, rules, path, out),
-                    None if !ignored(rules, path) => out.push(Difference {
-                        path: render(path),
-                        change: Change::Removed,
-                        golden: Some(gv.clone()),
-                        replay: None,
-                    }),
-                    None => {}
-                }
-                path.pop();
-            }
-            for (key, rv) in r {
-                if g.contains_key(key) {
-                    continue;
-                }
-                path.push(Seg::Key(key));
-                if !ignored(rules, path) {
-                    out.push(Difference {
-                        path: render(path),
-                        change: Change::Added,
-                        golden: None,
-                        replay: Some(rv.clone()),
-                    });
-                }
-                path.pop();
-            }
-        }
-        (Value::Array(g), Value::Array(r)) => {
+        (Json::Object(g), Json::Object(r)) => object(g, r, rules, path, out),
+        (Json::Array(g), Json::Array(r)) => {
             if rules.unordered.iter().any(|p| p.matches(path)) {
                 multiset(g, r, rules, path, out);
                 return;
@@ -122,34 +101,18 @@ fn walk<'v>(
             for (i, v) in longer.iter().enumerate().skip(g.len().min(r.len())) {
                 path.push(Seg::Index(i));
                 if !ignored(rules, path) {
-                    let (golden, replay) = match change {
-                        Change::Removed => (Some(v.clone()), None),
-                        _ => (None, Some(v.clone())),
-                    };
-                    out.push(Difference {
-                        path: render(path),
-                        change,
-                        golden,
-                        replay,
-                    });
+                    out.push(one_sided(path, v, change));
                 }
                 path.pop();
             }
         }
-        (Value::Number(g), Value::Number(r)) => {
-            if g == r {
+        (Json::Number(g), Json::Number(r)) => {
+            if number::exact_eq(g, r) || within_tolerance(g, r, rules.float_tolerance) {
                 return;
-            }
-            if rules.float_tolerance > 0.0 {
-                if let (Some(a), Some(b)) = (g.as_f64(), r.as_f64()) {
-                    if (a - b).abs() <= rules.float_tolerance {
-                        return;
-                    }
-                }
             }
             out.push(changed(path, golden, replay, Change::Changed));
         }
-        (Value::String(g), Value::String(r)) => {
+        (Json::String(g), Json::String(r)) => {
             if g == r {
                 return;
             }
@@ -160,16 +123,85 @@ fn walk<'v>(
             }
             out.push(changed(path, golden, replay, Change::Changed));
         }
-        (Value::Bool(g), Value::Bool(r)) if g == r => {}
-        (Value::Null, Value::Null) => {}
-        (Value::Bool(_), Value::Bool(_)) => {
-            out.push(changed(path, golden, replay, Change::Changed))
-        }
+        (Json::Bool(g), Json::Bool(r)) if g == r => {}
+        (Json::Null, Json::Null) => {}
+        (Json::Bool(_), Json::Bool(_)) => out.push(changed(path, golden, replay, Change::Changed)),
         _ => out.push(changed(path, golden, replay, Change::TypeChanged)),
     }
 }
 
-fn changed(path: &[Seg<'_>], golden: &Value, replay: &Value, change: Change) -> Difference {
+/// `--float-tolerance`: both finite as f64 and at most `tolerance` apart.
+fn within_tolerance(g: &str, r: &str, tolerance: f64) -> bool {
+    if tolerance <= 0.0 {
+        return false;
+    }
+    let (a, b) = (number::to_f64(g), number::to_f64(r));
+    a.is_finite() && b.is_finite() && (a - b).abs() <= tolerance
+}
+
+/// Members paired by name, the n-th golden `k` with the n-th replay `k`:
+/// changes in golden order, then replay members nobody paired (`added`).
+fn object<'v>(
+    g: &'v [(String, Json)],
+    r: &'v [(String, Json)],
+    rules: &Rules,
+    path: &mut Vec<Seg<'v>>,
+    out: &mut Vec<Difference>,
+) {
+    let mut used = vec![false; r.len()];
+    // Small objects: scan from the first unpaired member (same order is one
+    // step each); large ones: a queue of positions per name.
+    let mut first_unused = 0;
+    let mut by_name: Option<HashMap<&str, VecDeque<usize>>> =
+        (r.len() > LINEAR_MEMBERS).then(|| {
+            let mut map: HashMap<&str, VecDeque<usize>> = HashMap::new();
+            for (j, (k, _)) in r.iter().enumerate() {
+                map.entry(k.as_str()).or_default().push_back(j);
+            }
+            map
+        });
+    for (key, gv) in g {
+        let partner = match &mut by_name {
+            Some(map) => map.get_mut(key.as_str()).and_then(VecDeque::pop_front),
+            None => (first_unused..r.len()).find(|&j| !used[j] && r[j].0 == *key),
+        };
+        path.push(Seg::Key(key));
+        match partner {
+            Some(j) => {
+                used[j] = true;
+                while first_unused < r.len() && used[first_unused] {
+                    first_unused += 1;
+                }
+                walk(gv, &r[j].1, rules, path, out);
+            }
+            None if !ignored(rules, path) => out.push(one_sided(path, gv, Change::Removed)),
+            None => {}
+        }
+        path.pop();
+    }
+    for ((key, rv), _) in r.iter().zip(&used).filter(|(_, used)| !**used) {
+        path.push(Seg::Key(key));
+        if !ignored(rules, path) {
+            out.push(one_sided(path, rv, Change::Added));
+        }
+        path.pop();
+    }
+}
+
+fn one_sided(path: &[Seg<'_>], value: &Json, change: Change) -> Difference {
+    let (golden, replay) = match change {
+        Change::Removed => (Some(value.clone()), None),
+        _ => (None, Some(value.clone())),
+    };
+    Difference {
+        path: render(path),
+        change,
+        golden,
+        replay,
+    }
+}
+
+fn changed(path: &[Seg<'_>], golden: &Json, replay: &Json, change: Change) -> Difference {
     Difference {
         path: render(path),
         change,
@@ -182,8 +214,8 @@ fn changed(path: &[Seg<'_>], golden: &Value, replay: &Value, change: Change) -> 
 /// (ignores and masks applied, keys sorted); unmatched ones are reported at
 /// their own index on their own side.
 fn multiset<'v>(
-    golden: &'v [Value],
-    replay: &'v [Value],
+    golden: &'v [Json],
+    replay: &'v [Json],
     rules: &Rules,
     path: &mut Vec<Seg<'v>>,
     out: &mut Vec<Difference>,
@@ -208,22 +240,12 @@ fn multiset<'v>(
     missing.sort_unstable();
     for i in missing {
         path.push(Seg::Index(i));
-        out.push(Difference {
-            path: render(path),
-            change: Change::Removed,
-            golden: Some(golden[i].clone()),
-            replay: None,
-        });
+        out.push(one_sided(path, &golden[i], Change::Removed));
         path.pop();
     }
     for j in extra {
         path.push(Seg::Index(j));
-        out.push(Difference {
-            path: render(path),
-            change: Change::Added,
-            golden: None,
-            replay: Some(replay[j].clone()),
-        });
+        out.push(one_sided(path, &replay[j], Change::Added));
         path.pop();
     }
 }
@@ -231,39 +253,73 @@ fn multiset<'v>(
 /// A canonical text form of `value` under `rules`, for multiset matching.
 /// Floats within tolerance are not unified here: tolerance applies to
 /// positional comparison only (documented).
-fn canonical<'v>(value: &'v Value, rules: &Rules, path: &mut Vec<Seg<'v>>) -> String {
+fn canonical<'v>(value: &'v Json, rules: &Rules, path: &mut Vec<Seg<'v>>) -> String {
     let mut out = String::new();
-    write_canonical(value, rules, path, &mut out);
+    write_canonical(value, rules, path, false, &mut out);
     out
 }
 
-fn write_canonical<'v>(value: &'v Value, rules: &Rules, path: &mut Vec<Seg<'v>>, out: &mut String) {
+/// A hash of the record's normalized form: records the comparison calls
+/// identical have equal fingerprints (with `--float-tolerance`, numbers are
+/// left out, so the converse is looser still). Used to find where two
+/// streams line up again after an insertion or deletion; every pairing it
+/// suggests is still compared in full.
+pub fn fingerprint(value: &Json, rules: &Rules) -> u64 {
+    let mut text = String::new();
+    let mut path = Vec::new();
+    if !ignored(rules, &path) {
+        write_canonical(
+            value,
+            rules,
+            &mut path,
+            rules.float_tolerance > 0.0,
+            &mut text,
+        );
+    }
+    let mut h = DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// The canonical text of a key value (no rules: keys match exactly, numbers
+/// by exact value).
+pub fn key_text(value: &Json) -> String {
+    canonical(value, &Rules::default(), &mut Vec::new())
+}
+
+fn write_canonical<'v>(
+    value: &'v Json,
+    rules: &Rules,
+    path: &mut Vec<Seg<'v>>,
+    coarse_numbers: bool,
+    out: &mut String,
+) {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+        Json::Object(members) => {
+            let mut sorted: Vec<&(String, Json)> = members.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
             out.push('{');
-            for key in keys {
+            for (key, v) in sorted {
                 path.push(Seg::Key(key));
                 if !ignored(rules, path) {
-                    out.push_str(&Value::String(key.clone()).to_string());
+                    write_string(key, out);
                     out.push(':');
-                    if let Some(v) = map.get(key) {
-                        write_canonical(v, rules, path, out);
-                    }
+                    write_canonical(v, rules, path, coarse_numbers, out);
                     out.push(',');
                 }
                 path.pop();
             }
             out.push('}');
         }
-        Value::Array(items) => {
+        Json::Array(items) => {
             let unordered = rules.unordered.iter().any(|p| p.matches(path));
             let mut parts: Vec<String> = Vec::with_capacity(items.len());
             for (i, v) in items.iter().enumerate() {
                 path.push(Seg::Index(i));
                 if !ignored(rules, path) {
-                    parts.push(canonical(v, rules, path));
+                    let mut part = String::new();
+                    write_canonical(v, rules, path, coarse_numbers, &mut part);
+                    parts.push(part);
                 }
                 path.pop();
             }
@@ -274,26 +330,43 @@ fn write_canonical<'v>(value: &'v Value, rules: &Rules, path: &mut Vec<Seg<'v>>,
             out.push_str(&parts.join(","));
             out.push(']');
         }
-        Value::String(s) => {
-            let masked = mask::apply_all(&rules.masks, s);
-            out.push_str(&Value::String(masked.into_owned()).to_string());
-        }
-        other => out.push_str(&other.to_string()),
+        Json::String(s) => write_string(&mask::apply_all(&rules.masks, s), out),
+        Json::Number(_) if coarse_numbers => out.push('N'),
+        Json::Number(n) => out.push_str(&number::canonical(n)),
+        Json::Bool(true) => out.push_str("true"),
+        Json::Bool(false) => out.push_str("false"),
+        Json::Null => out.push_str("null"),
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str(s),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn rules() -> Rules {
         Rules::default()
     }
 
+    fn j(text: &str) -> Json {
+        Json::parse(text).unwrap()
+    }
+
     fn paths(g: Value, r: Value, rules: &Rules) -> Vec<(String, Change)> {
         let mut out = Vec::new();
-        diff(&g, &r, rules, &mut out);
+        diff(
+            &Json::from_value(&g),
+            &Json::from_value(&r),
+            rules,
+            &mut out,
+        );
         out.into_iter().map(|d| (d.path, d.change)).collect()
     }
 
@@ -352,7 +425,89 @@ mod tests {
 
     #[test]
     fn key_order_is_not_a_difference() {
-        assert!(same(&json!({"a":1,"b":2}), &json!({"b":2,"a":1}), &rules()));
-        assert!(!same(&json!(1), &json!(1.0), &rules()));
+        assert!(same(
+            &j(r#"{"a":1,"b":2}"#),
+            &j(r#"{"b":2,"a":1}"#),
+            &rules()
+        ));
+    }
+
+    #[test]
+    fn numbers_by_exact_decimal_value() {
+        let r = rules();
+        assert!(same(&j("100"), &j("1e2"), &r));
+        assert!(same(&j("1"), &j("1.0"), &r));
+        assert!(!same(
+            &j("123456789012345678901234567890"),
+            &j("123456789012345678901234567891"),
+            &r
+        ));
+        assert!(!same(
+            &j("1.00000000000000001"),
+            &j("1.00000000000000002"),
+            &r
+        ));
+        assert!(!same(&j("1e999"), &j("2e999"), &r));
+        let mut loose = rules();
+        loose.float_tolerance = 1e-9;
+        assert!(same(
+            &j("1.00000000000000001"),
+            &j("1.00000000000000002"),
+            &loose
+        ));
+        assert!(
+            !same(&j("1e999"), &j("2e999"), &loose),
+            "inf is not within any tolerance"
+        );
+    }
+
+    #[test]
+    fn repeated_member_names_pair_in_order() {
+        let mut out = Vec::new();
+        diff(&j(r#"{"a":1,"a":2}"#), &j(r#"{"a":2}"#), &rules(), &mut out);
+        let got: Vec<(&str, Change)> = out.iter().map(|d| (d.path.as_str(), d.change)).collect();
+        assert_eq!(got, [("/a", Change::Changed), ("/a", Change::Removed)]);
+        assert!(same(
+            &j(r#"{"a":1,"b":0,"a":2}"#),
+            &j(r#"{"b":0,"a":1,"a":2}"#),
+            &rules()
+        ));
+    }
+
+    #[test]
+    fn large_objects_pair_through_the_map() {
+        let members = |skip: usize| -> String {
+            let body: Vec<String> = (0..100)
+                .filter(|i| *i != skip)
+                .map(|i| format!("\"k{i}\":{i}"))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        };
+        let mut out = Vec::new();
+        diff(&j(&members(1000)), &j(&members(7)), &rules(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].path.as_str(), out[0].change),
+            ("/k7", Change::Removed)
+        );
+    }
+
+    #[test]
+    fn fingerprints_follow_the_rules() {
+        let mut r = rules();
+        r.ignore = vec![Pattern::parse("/ts").unwrap()];
+        assert_eq!(
+            fingerprint(&j(r#"{"ts":1,"a":100}"#), &r),
+            fingerprint(&j(r#"{"a":1e2,"ts":2}"#), &r)
+        );
+        assert_ne!(
+            fingerprint(&j(r#"{"a":1}"#), &r),
+            fingerprint(&j(r#"{"a":2}"#), &r)
+        );
+        r.float_tolerance = 0.1;
+        assert_eq!(
+            fingerprint(&j(r#"{"a":1}"#), &r),
+            fingerprint(&j(r#"{"a":1.05}"#), &r)
+        );
     }
 }

@@ -15,6 +15,8 @@ pub struct Config {
     pub rules: Rules,
     pub keys: Vec<Pattern>,
     pub skip_invalid: bool,
+    /// The `invalid` gate's limit (with `--skip-invalid`).
+    pub max_invalid: u64,
     pub max_line: usize,
     pub format: Format,
     pub max_divergences: Option<u64>,
@@ -46,6 +48,7 @@ impl Config {
             },
             keys: args.key.clone(),
             skip_invalid: args.skip_invalid,
+            max_invalid: args.max_invalid.unwrap_or(0),
             max_line: args.max_line,
             format: args.format,
             max_divergences: args.max_divergences,
@@ -54,9 +57,12 @@ impl Config {
     }
 
     /// The gates asked for; with none, "no divergence at all" (like diff).
+    /// With `--skip-invalid`, always an `invalid` gate too (limit
+    /// `--max-invalid`, default 0), so no other setting can pass a run
+    /// whose lines could not all be read.
     pub fn gates(&self, tally: &Tally) -> Vec<Gate> {
         let mut gates = Vec::new();
-        let divergences = tally.gate_divergences() as f64;
+        let divergences = tally.divergences() as f64;
         match (self.max_divergences, self.min_determinism) {
             (None, None) => gates.push(Gate::at_most("divergences", 0.0, divergences)),
             (max, min) => {
@@ -67,6 +73,13 @@ impl Config {
                     gates.push(Gate::at_least("determinism", min, tally.determinism()));
                 }
             }
+        }
+        if self.skip_invalid {
+            gates.push(Gate::at_most(
+                "invalid",
+                self.max_invalid as f64,
+                tally.invalid as f64,
+            ));
         }
         gates
     }

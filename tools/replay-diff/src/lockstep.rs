@@ -5,11 +5,14 @@
 //! `--ignore`d is skipped on both sides. Any other difference — even one that
 //! might vanish under masks, tolerance, escapes or key order — returns false,
 //! and the caller falls back to the full comparison in `compare`. So `true`
-//! is always right, and `false` only means "look closer". Callers must pass
-//! texts that are valid JSON (the readers validate every line).
+//! is always right, and `false` only means "look closer" (numbers too: `100`
+//! and `1e2` are equal, which only the full comparison sees). Callers must
+//! pass texts that are valid JSON and pass [`crate::raw::check`] (the readers
+//! check every line), which bounds the recursion here.
 
 use common::pointer::{Pattern, Seg};
-use memchr::memchr2;
+
+use crate::raw::{scalar_end, skip_value, skip_ws, string_end};
 
 /// True when `a` and `b` are the same JSON value once ignored paths are
 /// skipped. Conservative: may say false for values that are equal.
@@ -162,69 +165,6 @@ impl<'a> Lockstep<'a, '_> {
                 _ => return None,
             }
         }
-    }
-}
-
-fn skip_ws(s: &[u8], mut k: usize) -> usize {
-    while k < s.len() && matches!(s[k], b' ' | b'\t' | b'\n' | b'\r') {
-        k += 1;
-    }
-    k
-}
-
-/// Index just past the string starting at `start` (which must be `"`).
-fn string_end(s: &[u8], start: usize) -> Option<usize> {
-    if s.get(start) != Some(&b'"') {
-        return None;
-    }
-    let mut k = start + 1;
-    loop {
-        let rel = memchr2(b'"', b'\\', s.get(k..)?)?;
-        k += rel;
-        if s[k] == b'\\' {
-            k += 2;
-        } else {
-            return Some(k + 1);
-        }
-    }
-}
-
-/// Index just past a number or literal.
-fn scalar_end(s: &[u8], start: usize) -> usize {
-    let mut k = start;
-    while k < s.len() && !matches!(s[k], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-        k += 1;
-    }
-    k
-}
-
-/// Index just past the value starting at `start` (after whitespace).
-fn skip_value(s: &[u8], start: usize) -> Option<usize> {
-    let start = skip_ws(s, start);
-    match *s.get(start)? {
-        b'"' => string_end(s, start),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut k = start;
-            loop {
-                match *s.get(k)? {
-                    b'"' => {
-                        k = string_end(s, k)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(k + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                k += 1;
-            }
-        }
-        _ => Some(scalar_end(s, start)),
     }
 }
 

@@ -10,9 +10,9 @@ use common::output::RecordWriter;
 use common::summary::Summary;
 use common::Result;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::compare::{Change, Difference};
+use crate::json::Json;
 
 /// Counts over one comparison (or, in run mode, over all of them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -24,15 +24,20 @@ pub struct Tally {
     pub divergent: u64,
     pub missing: u64,
     pub extra: u64,
-    pub duplicate_keys: u64,
+    /// Lines skipped under `--skip-invalid` (either side).
     pub invalid: u64,
-    pub divergences: u64,
+    /// Keyed mode: records without the key (paired among themselves).
+    pub keyless: u64,
+    /// `divergence` records: one per differing path of a compared pair.
+    pub divergent_paths: u64,
 }
 
 impl Tally {
-    /// identical / (compared + missing + extra + duplicate_keys); 1 when empty.
+    /// identical / (compared + missing + extra + invalid); 1 when empty.
+    /// A skipped invalid line is a line that did not replay: it counts
+    /// against determinism like a record without a partner.
     pub fn determinism(&self) -> f64 {
-        let judged = self.compared + self.missing + self.extra + self.duplicate_keys;
+        let judged = self.compared + self.missing + self.extra + self.invalid;
         if judged == 0 {
             1.0
         } else {
@@ -40,9 +45,10 @@ impl Tally {
         }
     }
 
-    /// What `--max-divergences` is compared with.
-    pub fn gate_divergences(&self) -> u64 {
-        self.divergences + self.missing + self.extra + self.duplicate_keys
+    /// The `divergences` figure and gate value (one number): differing
+    /// paths + missing + extra records.
+    pub fn divergences(&self) -> u64 {
+        self.divergent_paths + self.missing + self.extra
     }
 
     pub fn add(&mut self, other: &Tally) {
@@ -53,9 +59,9 @@ impl Tally {
         self.divergent += other.divergent;
         self.missing += other.missing;
         self.extra += other.extra;
-        self.duplicate_keys += other.duplicate_keys;
         self.invalid += other.invalid;
-        self.divergences += other.divergences;
+        self.keyless += other.keyless;
+        self.divergent_paths += other.divergent_paths;
     }
 }
 
@@ -67,13 +73,13 @@ struct DivergenceRecord<'a> {
     golden_line: u64,
     replay_line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a Value>,
+    key: Option<&'a Json>,
     path: &'a str,
     change: Change,
     #[serde(skip_serializing_if = "Option::is_none")]
-    golden: Option<&'a Value>,
+    golden: Option<&'a Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    replay: Option<&'a Value>,
+    replay: Option<&'a Json>,
 }
 
 #[derive(Serialize)]
@@ -86,22 +92,11 @@ struct UnmatchedRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     replay_line: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a Value>,
+    key: Option<&'a Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    golden: Option<&'a Value>,
+    golden: Option<&'a Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    replay: Option<&'a Value>,
-}
-
-#[derive(Serialize)]
-struct DuplicateRecord<'a> {
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    run: Option<u32>,
-    side: &'a str,
-    line: u64,
-    first_line: u64,
-    key: &'a Value,
+    replay: Option<&'a Json>,
 }
 
 #[derive(Serialize)]
@@ -137,7 +132,7 @@ fn style(color: AnsiColor) -> Style {
 }
 
 /// Values in the text format are cut so one line stays readable.
-fn short(value: &Value) -> String {
+fn short(value: &Json) -> String {
     const MAX: usize = 120;
     let text = value.to_string();
     if text.chars().count() <= MAX {
@@ -179,7 +174,7 @@ impl Reporter {
         &mut self,
         golden_line: u64,
         replay_line: u64,
-        key: Option<&Value>,
+        key: Option<&Json>,
         diffs: &[Difference],
     ) -> Result<()> {
         match self.format {
@@ -237,7 +232,7 @@ impl Reporter {
     }
 
     /// A golden record with no counterpart.
-    pub fn missing(&mut self, line: u64, key: Option<&Value>, value: &Value) -> Result<()> {
+    pub fn missing(&mut self, line: u64, key: Option<&Json>, value: &Json) -> Result<()> {
         match self.format {
             Format::Jsonl => self.out.write(&UnmatchedRecord {
                 kind: "missing",
@@ -264,7 +259,7 @@ impl Reporter {
     }
 
     /// A replay record with no counterpart.
-    pub fn extra(&mut self, line: u64, key: Option<&Value>, value: &Value) -> Result<()> {
+    pub fn extra(&mut self, line: u64, key: Option<&Json>, value: &Json) -> Result<()> {
         match self.format {
             Format::Jsonl => self.out.write(&UnmatchedRecord {
                 kind: "extra",
@@ -286,28 +281,6 @@ impl Reporter {
                 );
                 let line = self.paint(style(AnsiColor::Green), &text);
                 self.out.write_bytes(format!("{line}\n").as_bytes())
-            }
-        }
-    }
-
-    pub fn duplicate(&mut self, side: &str, line: u64, first_line: u64, key: &Value) -> Result<()> {
-        match self.format {
-            Format::Jsonl => self.out.write(&DuplicateRecord {
-                kind: "duplicate_key",
-                run: self.run,
-                side,
-                line,
-                first_line,
-                key,
-            }),
-            Format::Text => {
-                let text = format!(
-                    "{}duplicate key {} in {side} at line {line} (first at line {first_line})\n",
-                    self.run_prefix(),
-                    short(key)
-                );
-                self.out
-                    .write_bytes(self.paint(style(AnsiColor::Yellow), &text).as_bytes())
             }
         }
     }
@@ -348,9 +321,14 @@ impl Reporter {
         match self.format {
             Format::Jsonl => self.out.write(summary)?,
             Format::Text => {
+                let keyless = if tally.keyless > 0 {
+                    format!(", {} without the key", tally.keyless)
+                } else {
+                    String::new()
+                };
                 let mut text = format!(
                     "{} golden, {} replay: {} compared, {} identical, {} divergent, {} missing, \
-                     {} extra, {} duplicate keys, {} invalid; {} divergences; determinism {:.2}%\n",
+                     {} extra, {} invalid{keyless}; {} divergences; determinism {:.2}%\n",
                     tally.records_golden,
                     tally.records_replay,
                     tally.compared,
@@ -358,9 +336,8 @@ impl Reporter {
                     tally.divergent,
                     tally.missing,
                     tally.extra,
-                    tally.duplicate_keys,
                     tally.invalid,
-                    tally.divergences,
+                    tally.divergences(),
                     tally.determinism() * 100.0
                 );
                 for g in &summary.gates {

@@ -3,71 +3,66 @@
 //! Parsing is most of the work, so each side is read, validated and parsed in
 //! its own thread and handed over in batches through a bounded channel: the
 //! two sides parse in parallel and memory stays flat (a few batches a side).
-//! Position mode asks for `Box<RawValue>` (validated text, no tree built);
-//! keyed mode asks for `Value`.
+//! Records stay raw text (`Box<RawValue>`, validated by serde_json, then by
+//! [`raw::check`] for what it lets through); trees are built only where the
+//! raw texts differ.
+//!
+//! Inputs are opened on the reader thread too: opening a FIFO with no writer
+//! (or sniffing a silent stdin for gzip) blocks, and the main thread must stay
+//! free to notice SIGINT/SIGTERM and write the interrupted summary.
 
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
 use common::input::{Input, STDIN_NAME};
-use common::jsonl::{Item, JsonlReader};
+use common::jsonl::{Invalid, Item, JsonlReader};
 use common::{interrupt, Error, Result};
-use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::raw;
+
+/// One record as read: validated JSON text.
+pub type RawItem = Item<Box<RawValue>>;
 
 const BATCH: usize = 1024;
 const BATCHES_IN_FLIGHT: usize = 32;
 const POLL: Duration = Duration::from_millis(50);
 
-enum Message<T> {
-    Batch(Vec<Item<T>>),
+enum Message {
+    Batch(Vec<RawItem>),
     Failed(Error),
     Done { sha256: String },
 }
 
 /// An input about to be read.
 pub enum Opening {
-    /// A file (or any reader), opened already so that open errors come first.
+    /// An input opened already (run mode's captured outputs).
     Open(Input),
-    /// Stdin, opened on the reader thread: opening reads the first bytes (to
-    /// detect gzip), which on a silent pipe would block the main thread where
-    /// a Ctrl-C could not be noticed.
-    Stdin,
+    /// A path, or `-` for stdin, opened on the reader thread.
+    Path(String),
 }
 
 impl Opening {
-    /// `-` is stdin (opened later); any other path is opened now.
-    pub fn open(path: &str) -> Result<Opening> {
-        if path == "-" {
-            Ok(Opening::Stdin)
-        } else {
-            Ok(Opening::Open(Input::open(path)?))
-        }
-    }
-
     pub fn name(&self) -> &str {
         match self {
             Opening::Open(input) => input.name(),
-            Opening::Stdin => STDIN_NAME,
+            Opening::Path(path) if path == "-" => STDIN_NAME,
+            Opening::Path(path) => path,
         }
     }
 }
 
 /// One side being read: items arrive in input order.
-pub struct Source<T> {
+pub struct Source {
     name: String,
-    rx: Receiver<Message<T>>,
-    current: std::vec::IntoIter<Item<T>>,
+    rx: Receiver<Message>,
+    current: std::vec::IntoIter<RawItem>,
     sha256: Option<String>,
 }
 
-impl<T: DeserializeOwned + Send + 'static> Source<T> {
-    /// Opens `path` (a file now, stdin on the reader thread) and starts parsing.
-    pub fn open(path: &str, max_line: usize) -> Result<Self> {
-        Source::start(Opening::open(path)?, max_line)
-    }
-
-    /// Starts parsing an input on a new thread.
+impl Source {
+    /// Starts opening and parsing an input on a new thread.
     pub fn start(input: Opening, max_line: usize) -> Result<Self> {
         let name = input.name().to_string();
         let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
@@ -76,7 +71,7 @@ impl<T: DeserializeOwned + Send + 'static> Source<T> {
             .spawn(move || {
                 let input = match input {
                     Opening::Open(input) => input,
-                    Opening::Stdin => match Input::open("-") {
+                    Opening::Path(path) => match Input::open(&path) {
                         Ok(input) => input,
                         Err(e) => {
                             let _ = tx.send(Message::Failed(e));
@@ -87,9 +82,9 @@ impl<T: DeserializeOwned + Send + 'static> Source<T> {
                 let mut reader = JsonlReader::from_input(input, max_line);
                 let mut batch = Vec::with_capacity(BATCH);
                 loop {
-                    match reader.next_item::<T>() {
+                    match reader.next_item::<Box<RawValue>>() {
                         Ok(Some(item)) => {
-                            batch.push(item);
+                            batch.push(checked(item, reader.name()));
                             if batch.len() == BATCH {
                                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                                 if tx.send(Message::Batch(full)).is_err() {
@@ -120,13 +115,30 @@ impl<T: DeserializeOwned + Send + 'static> Source<T> {
     }
 }
 
-impl<T> Source<T> {
+/// A record that serde_json accepted but the comparison could not take
+/// (too deep, a lone surrogate) becomes an invalid line, named by file and line.
+fn checked(item: RawItem, name: &str) -> RawItem {
+    let Item::Record { line, value } = item else {
+        return item;
+    };
+    match raw::check(value.get()) {
+        Ok(()) => Item::Record { line, value },
+        Err((offset, reason)) => Item::Invalid(Invalid {
+            file: name.to_string(),
+            line,
+            column: Some(offset as u64 + 1),
+            reason: format!("invalid JSON: {reason}"),
+        }),
+    }
+}
+
+impl Source {
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The next item, `None` at the end (or on SIGINT), or the reader's I/O error.
-    pub fn next_item(&mut self) -> Result<Option<Item<T>>> {
+    pub fn next_item(&mut self) -> Result<Option<RawItem>> {
         loop {
             if let Some(item) = self.current.next() {
                 return Ok(Some(item));

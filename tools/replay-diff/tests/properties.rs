@@ -1,13 +1,16 @@
 //! Property tests: any generated JSON value diffed against itself has no
 //! divergence, and changing one leaf yields exactly one divergence at that
-//! leaf's pointer, through both the full comparison and the raw fast path.
+//! leaf's pointer, through both the full comparison and the raw fast path;
+//! values survive our parser unchanged; numbers are equal exactly when their
+//! decimal values are, however they are written.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use common::pointer::{render, Seg};
 use proptest::prelude::*;
 use replay_diff::compare::{diff, Change, Rules};
-use replay_diff::lockstep;
+use replay_diff::json::Json;
+use replay_diff::{lockstep, number};
 use serde_json::{Map, Value};
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -76,11 +79,14 @@ proptest! {
 
     #[test]
     fn identical_values_have_no_divergence(v in json()) {
-        let mut out = Vec::new();
-        diff(&v, &v, &Rules::default(), &mut out);
-        prop_assert!(out.is_empty());
         let compact = serde_json::to_string(&v).unwrap();
         let pretty = serde_json::to_string_pretty(&v).unwrap();
+        let parsed = Json::parse(&compact).unwrap();
+        prop_assert_eq!(parsed.to_string(), compact.clone(), "our parser keeps every value as written");
+        prop_assert_eq!(&Json::parse(&pretty).unwrap(), &parsed);
+        let mut out = Vec::new();
+        diff(&parsed, &parsed, &Rules::default(), &mut out);
+        prop_assert!(out.is_empty());
         prop_assert!(lockstep::same(compact.as_bytes(), compact.as_bytes(), &[]));
         prop_assert!(lockstep::same(compact.as_bytes(), pretty.as_bytes(), &[]));
     }
@@ -96,7 +102,8 @@ proptest! {
         *slot = new.clone();
 
         let mut out = Vec::new();
-        diff(&v, &changed, &Rules::default(), &mut out);
+        let (jv, jc) = (Json::from_value(&v), Json::from_value(&changed));
+        diff(&jv, &jc, &Rules::default(), &mut out);
         prop_assert_eq!(out.len(), 1, "{:?}", out);
         let segs: Vec<Seg<'_>> = path
             .iter()
@@ -105,11 +112,64 @@ proptest! {
         prop_assert_eq!(&out[0].path, &render(&segs));
         let same_type = std::mem::discriminant(&old) == std::mem::discriminant(&new);
         prop_assert_eq!(out[0].change, if same_type { Change::Changed } else { Change::TypeChanged });
-        prop_assert_eq!(out[0].golden.as_ref(), Some(&old));
-        prop_assert_eq!(out[0].replay.as_ref(), Some(&new));
+        prop_assert_eq!(out[0].golden.clone(), Some(Json::from_value(&old)));
+        prop_assert_eq!(out[0].replay.clone(), Some(Json::from_value(&new)));
 
         let a = serde_json::to_string(&v).unwrap();
         let b = serde_json::to_string(&changed).unwrap();
         prop_assert!(!lockstep::same(a.as_bytes(), b.as_bytes(), &[]));
+    }
+}
+
+/// `digits` (an integer) written as `digits × 10^shift` in one of several
+/// notations that all mean the same decimal value.
+fn spellings(negative: bool, digits: &str, shift: i32) -> Vec<String> {
+    let sign = if negative { "-" } else { "" };
+    let mut out = vec![
+        format!("{sign}{digits}e{shift}"),
+        format!("{sign}{digits}0E{}", shift - 1),
+    ];
+    if shift >= 0 {
+        out.push(format!("{sign}{digits}{}", "0".repeat(shift as usize)));
+        out.push(format!("{sign}{digits}{}.000", "0".repeat(shift as usize)));
+    } else {
+        let k = (-shift) as usize;
+        let padded = format!("{}{digits}", "0".repeat(k + 1));
+        let (int, frac) = padded.split_at(padded.len() - k);
+        let int = int.trim_start_matches('0');
+        let int = if int.is_empty() { "0" } else { int };
+        out.push(format!("{sign}{int}.{frac}"));
+        out.push(format!("{sign}{int}.{frac}00e+0"));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn numbers_are_equal_exactly_when_their_values_are(
+        a in "[1-9][0-9]{0,40}", b in "[1-9][0-9]{0,40}",
+        sa in -30i32..30, sb in -30i32..30, na: bool, nb: bool,
+    ) {
+        // a×10^sa = b×10^sb ⇔ same sign and, trailing zeros moved into the
+        // exponent, the same digits and exponent.
+        let norm = |d: &str, s: i32| {
+            let t = d.trim_end_matches('0');
+            (t.to_string(), s + (d.len() - t.len()) as i32)
+        };
+        let equal = na == nb && norm(&a, sa) == norm(&b, sb);
+        for x in spellings(na, &a, sa) {
+            for y in spellings(na, &a, sa) {
+                prop_assert!(number::exact_eq(&x, &y), "{} vs {}", x, y);
+            }
+            for y in spellings(nb, &b, sb) {
+                prop_assert_eq!(number::exact_eq(&x, &y), equal, "{} vs {}", x, y);
+                let (jx, jy) = (Json::parse(&x).unwrap(), Json::parse(&y).unwrap());
+                let mut out = Vec::new();
+                diff(&jx, &jy, &Rules::default(), &mut out);
+                prop_assert_eq!(out.is_empty(), equal);
+            }
+        }
     }
 }
