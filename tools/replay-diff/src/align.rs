@@ -23,8 +23,8 @@ use serde_json::value::RawValue;
 use crate::compare::{diff, key_text, Difference};
 use crate::config::Config;
 use crate::json::Json;
-use crate::report::{Reporter, Tally};
 use crate::raw::KeyPath;
+use crate::report::{Reporter, Tally};
 use crate::resync::{self, Rec};
 use crate::source::{Opening, Source};
 use crate::{lockstep, number};
@@ -490,7 +490,13 @@ impl Waiting {
         self.key
             .as_deref()
             .map(|text| {
-                Json::parse(text).map_err(|e| Error::at(name, self.line, format!("invalid JSON in key: {}", e.reason)))
+                Json::parse(text).map_err(|e| {
+                    Error::at(
+                        name,
+                        self.line,
+                        format!("invalid JSON in key: {}", e.reason),
+                    )
+                })
             })
             .transpose()
     }
@@ -499,7 +505,12 @@ impl Waiting {
 /// A record's key: the canonical text that identifies it (equal for equal
 /// values: `100` and `1e2`, `"\u0065"` and `"e"`) and the key's raw text;
 /// `None` when the record lacks a key part.
-fn key_of(paths: &[KeyPath], raw: &str, name: &str, line: u64) -> Result<Option<(String, Box<str>)>> {
+fn key_of(
+    paths: &[KeyPath],
+    raw: &str,
+    name: &str,
+    line: u64,
+) -> Result<Option<(String, Box<str>)>> {
     let identity = |text: &str| -> Result<String> {
         match text.as_bytes().first() {
             // Strings without escapes are their own canonical form.

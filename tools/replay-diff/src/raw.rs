@@ -247,7 +247,9 @@ impl KeyPath {
                     quoted: name
                         .bytes()
                         .all(|b| b >= 0x20 && b != b'"' && b != b'\\')
-                        .then(|| memmem::Finder::new(format!("\"{name}\"").as_bytes()).into_owned()),
+                        .then(|| {
+                            memmem::Finder::new(format!("\"{name}\"").as_bytes()).into_owned()
+                        }),
                 }),
                 Token::Any => None,
             })
@@ -354,8 +356,16 @@ mod tests {
         assert_eq!(at(t, "/nope"), None);
         assert_eq!(at(t, "/id/x"), None);
         assert_eq!(at("{}", "/a"), None);
-        assert_eq!(at(r#"{"id":1,"x":{"id":2}}"#, "/id"), Some("1"), "a nested name is not a repeat");
-        assert_eq!(at(r#"{"id":1,"\u0069d":2}"#, "/id"), Some("2"), "an escaped repeat counts");
+        assert_eq!(
+            at(r#"{"id":1,"x":{"id":2}}"#, "/id"),
+            Some("1"),
+            "a nested name is not a repeat"
+        );
+        assert_eq!(
+            at(r#"{"id":1,"\u0069d":2}"#, "/id"),
+            Some("2"),
+            "an escaped repeat counts"
+        );
         assert_eq!(at(r#"{"a\"b":1}"#, "/a\"b"), Some("1"));
         assert_eq!(at("[]", "/0"), None);
     }
@@ -382,7 +392,11 @@ mod tests {
         let text: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let naive = text.iter().filter(|&&b| b == b'[' || b == b'{').count();
         assert_eq!(openers(&text), naive);
-        assert_eq!(openers(&[b'['; 1000]), 1000, "more than a u8 per chunk never overflows");
+        assert_eq!(
+            openers(&[b'['; 1000]),
+            1000,
+            "more than a u8 per chunk never overflows"
+        );
     }
 
     #[test]
