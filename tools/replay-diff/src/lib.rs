@@ -97,3 +97,32 @@ pub(crate) fn add_figures(summary: &mut SummaryBuilder, tally: &Tally) {
         .figure("divergences", tally.divergences())
         .figure("determinism", tally.determinism());
 }
+
+/// Compares two in-memory inputs with the options `args` would give on the
+/// command line, writing records nowhere: for the fuzz target and property
+/// tests, which check what the comparison accounts for.
+pub fn compare_in_memory(golden: &[u8], replay: &[u8], args: &[&str]) -> Result<align::Comparison> {
+    use clap::Parser;
+    let argv = ["replay-diff", "golden", "replay"].iter().chain(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| Error::usage(e.to_string()))?;
+    let config = Config::from_args(&cli.compare)?;
+    let mut reporter = Reporter::new(
+        RecordWriter::new(Box::new(std::io::sink()), "sink"),
+        Format::Jsonl,
+        false,
+    );
+    let open = |name: &str, bytes: &[u8]| -> Result<Opening> {
+        let reader = std::io::Cursor::new(bytes.to_vec());
+        Ok(Opening::Open(common::input::Input::from_reader(
+            name,
+            None,
+            Box::new(reader),
+        )?))
+    };
+    align::compare(
+        open("golden", golden)?,
+        open("replay", replay)?,
+        &config,
+        &mut reporter,
+    )
+}
