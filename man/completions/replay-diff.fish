@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_replay_diff_global_optspecs
-    string join \n key= ignore= mask= float-tolerance= unordered= max-divergences= min-determinism= skip-invalid max-line= format= h/help V/version
+    string join \n key= ignore= mask= float-tolerance= unordered= max-divergences= min-determinism= skip-invalid max-invalid= max-line= format= h/help V/version
 end
 
 function __fish_replay_diff_needs_command
@@ -30,14 +30,15 @@ complete -c replay-diff -n "__fish_replay_diff_needs_command" -l mask -d 'Replac
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference (as f64) as equal. Without it numbers must be exactly equal in value. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-divergences -d 'Gate: fail when divergences (differing paths + missing + extra records) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-invalid -d 'Gate (with --skip-invalid): fail when more than N lines were invalid' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2'
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2. Each counts against determinism, and the gate `invalid` (limit --max-invalid, default 0) fails on any'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -s V -l version -d 'Print version'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -a "run" -d 'Run a command N times and diff every run\'s stdout against the first'
@@ -49,14 +50,15 @@ complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l mask -d 
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference as equal. Example: 1e-9' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference (as f64) as equal. Without it numbers must be exactly equal in value. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-divergences -d 'Gate: fail when divergences (paths + missing + extra + duplicate keys) exceed N. Without any gate, any divergence fails (like diff)' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-divergences -d 'Gate: fail when divergences (differing paths + missing + extra records) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-invalid -d 'Gate (with --skip-invalid): fail when more than N lines were invalid' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2'
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2. Each counts against determinism, and the gate `invalid` (limit --max-invalid, default 0) fails on any'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run a command N times and diff every run\'s stdout against the first'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -152,7 +152,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
     pub unordered: Vec<Pattern>,
 
-    /// Gate: fail when divergences (paths + missing + extra + duplicate keys)
+    /// Gate: fail when divergences (differing paths + missing + extra records)
     /// exceed N. Without any gate, any divergence fails (like diff).
     #[arg(long, value_name = "N", value_parser = common::cli::count)]
     pub max_divergences: Option<u64>,

@@ -1,12 +1,18 @@
 //! One SIGTERM or SIGINT ends replay-diff at any point (issue 14 item 9), even
-//! blocked in `open()` of a FIFO nobody writes to, where no flag is polled:
-//! after `common::interrupt::GRACE` the watchdog exits 143 / 130.
+//! while an input is a FIFO nobody writes to: replay-diff opens its inputs
+//! on the reader threads, so the main thread notices the signal, writes the
+//! summary marked interrupted and exits 143 / 130 itself, before
+//! `common::interrupt::GRACE` would make the watchdog force the exit (which
+//! prints `replay-diff: interrupted` and writes no summary).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 
-use common::testkit::{fifo_without_writer, signal_once, stderr_text, testdata, SendWhen, Signal};
+use common::testkit::{
+    fifo_without_writer, jsonl, signal_once, stderr_text, summary, testdata, SendWhen, Signal,
+};
+use serde_json::json;
 
 fn blocked_on_a_fifo_then(signal: Signal, code: i32) {
     let dir = tempfile::tempdir().unwrap();
@@ -21,8 +27,15 @@ fn blocked_on_a_fifo_then(signal: Signal, code: i32) {
     );
     assert_eq!(
         (out.status.code(), stderr_text(&out)),
-        (Some(code), "replay-diff: interrupted\n".to_string())
+        (Some(code), String::new())
     );
+    let records = jsonl(&out.stdout);
+    let s = summary(&records);
+    assert_eq!(
+        (&s["interrupted"], &s["verdict"], &s["figures"]["compared"]),
+        (&json!(true), &json!("fail"), &json!(0))
+    );
+    assert_eq!(s["inputs"][1], json!({"path": fifo.to_str().unwrap()}));
 }
 
 #[test]
