@@ -148,8 +148,15 @@ struct Service {
     /// `started` exited 0 before the stop and left the service running in
     /// other processes (a daemon's launcher; a --start-cmd).
     handed_over: bool,
-    /// Set once the stop begins: an exit from then on is the stop's doing.
+    /// Set once the stop begins: an exit 0 from then on is the stop's doing,
+    /// if the stop can explain it (see `stop_explains_exit`).
     stopping: bool,
+    /// `started` handles the stop signal (or a --stop-cmd stops it): its exit
+    /// 0 during the stop may be the stop's doing. A process without a
+    /// handler dies of the signal instead, so its exit 0 was its own.
+    stop_explains_exit: bool,
+    /// At the hand-over: what `started` left to us, as `pid N (cmdline)`.
+    left: Vec<String>,
 }
 
 struct Readiness {
@@ -193,6 +200,8 @@ impl Runner<'_> {
             pidfile_state: "not written".to_string(),
             handed_over: false,
             stopping: false,
+            stop_explains_exit: true,
+            left: Vec::new(),
         };
         let mut causes: Vec<&'static str> = Vec::new();
 
@@ -224,27 +233,35 @@ impl Runner<'_> {
             .filter(|p| !p.is_zombie())
             .flat_map(|p| procfs::socket_inodes(p.pid))
             .collect();
-        let service_listeners: HashSet<u64> = procfs::listeners()
+        let held: Vec<procfs::Listener> = procfs::listeners()
             .into_iter()
-            .map(|l| l.inode)
-            .filter(|i| service_inodes.contains(i))
+            .filter(|l| service_inodes.contains(&l.inode))
             .collect();
+        let service_listeners: HashSet<u64> = held.iter().map(|l| l.inode).collect();
+        let mut listening: Vec<String> = held
+            .iter()
+            .map(|l| std::net::SocketAddr::new(l.addr, l.port).to_string())
+            .collect();
+        listening.sort();
+        listening.dedup();
         let pgid = procfs::stat(svc.started).map_or(svc.started, |p| p.pgid);
         for pid in self.what_runs(&svc, &before) {
             self.exes.observe(pid);
         }
+
+        let stop = self.stop(&mut svc, pgid);
         // `-- CMD` that went to the background without a --pidfile: the
         // daemon is stopped like the service it is, but the cycle says how
-        // to point cycle-check at it.
+        // to point cycle-check at it. Judged after the stop, which looks
+        // once more: a launcher may exit after the probe passed (nginx
+        // listens before it forks).
         let detail = (svc.handed_over
             && self.config.pidfile.is_none()
             && matches!(self.config.start, Start::Exec(_)))
         .then(|| {
             causes.push("daemonized");
-            daemonized_detail(svc.started, self.sup.me(), &before, &service_listeners)
+            daemonized_detail(svc.started, &svc.left, &listening)
         });
-
-        let stop = self.stop(&mut svc, pgid);
         if common::interrupt::requested() {
             return Ok(Outcome::Interrupted);
         }
@@ -397,16 +414,23 @@ impl Runner<'_> {
         // other processes: a --start-cmd always hands over (its daemon may
         // belong to a service manager), `-- CMD` when it left processes.
         if !svc.handed_over
-            && !svc.stopping
+            && (!svc.stopping || !svc.stop_explains_exit)
             && svc.main == Some(svc.started)
             && svc.pidfile_pid != Some(svc.started)
             && svc.started_exit.is_some_and(|e| e.code == Some(0))
-            && (matches!(self.config.start, Start::Shell(_))
-                || !self.sup.live_descendants().is_empty())
         {
-            svc.handed_over = true;
-            svc.main = None;
-            svc.main_exit = None;
+            let left = self.sup.live_descendants();
+            if matches!(self.config.start, Start::Shell(_)) || !left.is_empty() {
+                svc.handed_over = true;
+                svc.main = None;
+                svc.main_exit = None;
+                // Named now: by the time the cycle is judged they are stopped.
+                svc.left = left
+                    .iter()
+                    .filter(|p| p.ppid == self.sup.me())
+                    .map(|p| format!("pid {} ({})", p.pid, procfs::cmdline(p.pid, &p.comm)))
+                    .collect();
+            }
         }
         match svc.main {
             Some(pid) if pid == svc.started => svc.main_exit = svc.started_exit,
@@ -694,9 +718,12 @@ impl Runner<'_> {
         if already {
             return result;
         }
+        svc.stop_explains_exit = self.config.stop_cmd.is_some()
+            || procfs::catches(svc.started, self.config.stop_signal as i32);
         let t = Instant::now();
         let deadline = t + self.config.stop_timeout;
         let mut stop_cmd = None;
+        let mut signalled: Vec<i32> = Vec::new();
         match &self.config.stop_cmd {
             Some(cmd) => match self.sup.spawn_shell(cmd, self.hub) {
                 Ok(pid) => stop_cmd = Some(pid),
@@ -711,6 +738,7 @@ impl Runner<'_> {
                 let main_group = svc.main.and_then(procfs::stat).map(|p| p.pgid);
                 let mut main_reached = false;
                 for g in self.stop_groups(svc, pgid, None) {
+                    signalled.push(g);
                     if self.sup.signal_group(g, self.config.stop_signal) && Some(g) == main_group {
                         main_reached = true;
                     }
@@ -747,6 +775,16 @@ impl Runner<'_> {
             if stopped(self, svc) {
                 ended = true;
                 break;
+            }
+            // Handed over during the stop (a launcher that exited on its
+            // own): what it left is the service, and gets the stop signal too.
+            if svc.main.is_none() && self.config.stop_cmd.is_none() {
+                for g in self.stop_groups(svc, pgid, None) {
+                    if !signalled.contains(&g) {
+                        signalled.push(g);
+                        self.sup.signal_group(g, self.config.stop_signal);
+                    }
+                }
             }
             let now = Instant::now();
             if now >= deadline || common::interrupt::requested() {
@@ -851,30 +889,15 @@ impl Runner<'_> {
 
 /// `detail` of a `daemonized` cycle: who exited and what it left running,
 /// listening where.
-fn daemonized_detail(started: i32, me: i32, tree: &[Proc], listeners: &HashSet<u64>) -> String {
-    let left: Vec<&Proc> = tree
-        .iter()
-        .filter(|p| !p.is_zombie() && p.ppid == me && p.pid != started)
-        .collect();
-    let mut what: Vec<String> = left
-        .iter()
-        .take(3)
-        .map(|p| format!("pid {} ({})", p.pid, procfs::cmdline(p.pid, &p.comm)))
-        .collect();
+fn daemonized_detail(started: i32, left: &[String], listening: &[String]) -> String {
+    let mut what: Vec<String> = left.iter().take(3).cloned().collect();
     if left.len() > 3 {
         what.push(format!("{} more", left.len() - 3));
     }
-    let mut addrs: Vec<String> = procfs::listeners()
-        .into_iter()
-        .filter(|l| listeners.contains(&l.inode))
-        .map(|l| std::net::SocketAddr::new(l.addr, l.port).to_string())
-        .collect();
-    addrs.sort();
-    addrs.dedup();
-    let doing = if addrs.is_empty() {
+    let doing = if listening.is_empty() {
         "running".to_string()
     } else {
-        format!("listening on {}", addrs.join(", "))
+        format!("listening on {}", listening.join(", "))
     };
     format!(
         "the service daemonized: pass --pidfile (pid {started} exited 0 and left {} {doing})",

@@ -97,20 +97,42 @@ pub fn descendants(table: &[Proc], root: i32) -> Vec<Proc> {
     out
 }
 
-/// The command line, arguments joined by spaces; `[comm]` when empty
-/// (kernel threads, zombies), as ps(1) shows it.
+/// The command line, arguments joined by spaces (an empty argument shown as
+/// `''`); `[comm]` when there is none (kernel threads, zombies), as ps(1)
+/// shows it.
 pub fn cmdline(pid: i32, comm: &str) -> String {
     let raw = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args: Vec<String> = raw
+    join_cmdline(&raw).unwrap_or_else(|| format!("[{comm}]"))
+}
+
+/// `/proc/PID/cmdline`'s NUL-terminated arguments joined by spaces. A
+/// process that rewrote its title may have dropped the final NUL or padded
+/// with more; those trailing NULs are not arguments.
+pub fn join_cmdline(raw: &[u8]) -> Option<String> {
+    let end = raw.iter().rposition(|&b| b != 0)? + 1;
+    let args: Vec<String> = raw[..end]
         .split(|&b| b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .map(|a| match a {
+            [] => "''".to_string(),
+            a => String::from_utf8_lossy(a).into_owned(),
+        })
         .collect();
-    if args.is_empty() {
-        format!("[{comm}]")
-    } else {
-        args.join(" ")
-    }
+    Some(args.join(" "))
+}
+
+/// Whether `pid` has a handler installed for signal number `signo` (the
+/// `SigCgt` mask of /proc/PID/status); false when it is gone.
+pub fn catches(pid: i32, signo: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| caught_mask(&status))
+        .is_some_and(|mask| (1..=64).contains(&signo) && mask & (1 << (signo - 1)) != 0)
+}
+
+/// The `SigCgt:` mask of a /proc/PID/status text.
+pub fn caught_mask(status: &str) -> Option<u64> {
+    let hex = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
 }
 
 /// Inodes of the sockets `pid` holds open (from the `socket:[N]` fd links).
@@ -301,6 +323,34 @@ mod tests {
             true
         )
         .is_empty());
+    }
+
+    #[test]
+    fn command_lines_keep_empty_arguments() {
+        // `redis-server --save '' --port 1` showed as `--save --port 1`.
+        assert_eq!(
+            join_cmdline(b"redis-server\0--save\0\0--port\x001\0").as_deref(),
+            Some("redis-server --save '' --port 1")
+        );
+        assert_eq!(
+            join_cmdline(b"title no nul").as_deref(),
+            Some("title no nul")
+        );
+        assert_eq!(join_cmdline(b"t\0\0\0\0").as_deref(), Some("t"));
+        assert_eq!(join_cmdline(b""), None);
+        assert_eq!(join_cmdline(b"\0\0"), None);
+    }
+
+    #[test]
+    fn caught_signals() {
+        assert_eq!(
+            caught_mask("Name:\tx\nSigCgt:\t0000000000004a02\nSigIgn:\t0\n"),
+            Some(0x4a02)
+        );
+        assert_eq!(caught_mask("Name:\tx\n"), None);
+        assert_eq!(caught_mask("SigCgt:\tzz\n"), None);
+        // This test process catches nothing by default, but gone is "no".
+        assert!(!catches(i32::MAX, 15));
     }
 
     #[test]

@@ -1569,3 +1569,96 @@ fn a_service_log_on_a_full_disk_is_warned_about_and_counted() {
         )
     );
 }
+
+#[test]
+fn a_launcher_that_exits_after_the_service_is_ready_is_still_daemonized() {
+    // Regression, found on nginx (it opens its port before it forks the
+    // daemon, so the probe can pass while the launcher still runs): the
+    // hand-over was only judged before readiness, so a launcher exiting 0
+    // after it passed as a clean cycle (2 of 3 nginx cycles said ok).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let port = free_port();
+    let launcher = daemonizing(
+        d,
+        port,
+        &format!("until grep -q '^listening' {d}/daemon.log; do sleep 0.01; done; sleep 0.2;"),
+    );
+    let probe = format!("http://127.0.0.1:{port}/v1/health");
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        &probe,
+        "--health",
+        &probe,
+        "--health-interval",
+        "250ms",
+        "--health-duration",
+        "1s",
+        "--",
+        "sh",
+        "-c",
+        &launcher,
+    ]);
+    assert_eq!(run.code, 1, "{} {:?}", run.stderr, run.records);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["daemonized"]), "{c}");
+    assert_eq!(
+        (
+            c["orphans"].as_array().map(Vec::len),
+            c["ended_by"].as_str()
+        ),
+        (Some(0), Some("stop_signal")),
+        "{c}"
+    );
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the daemon is gone");
+}
+
+#[test]
+fn a_launcher_still_exiting_when_the_stop_begins_is_daemonized_not_orphans() {
+    // Regression, found on `redis-server --daemonize yes` under load: the
+    // daemon listened (and the probe passed) while the launcher was still
+    // on its way out; its exit 0 came after the stop had begun, was taken
+    // for a clean stop, and the daemon, never signalled (it is in a session
+    // of its own), was reported as orphans and leaked_ports. Here the
+    // launcher ignores SIGTERM and exits 0 a moment after the stop: it did
+    // not stop because we asked, it handed over.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let port = free_port();
+    let launcher = format!(
+        "trap '' TERM; {}",
+        daemonizing(
+            d,
+            port,
+            &format!("until grep -q '^listening' {d}/daemon.log; do sleep 0.01; done; sleep 0.3;"),
+        )
+    );
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        &format!("tcp://127.0.0.1:{port}"),
+        "--",
+        "sh",
+        "-c",
+        &launcher,
+    ]);
+    assert_eq!(run.code, 1, "{} {:?}", run.stderr, run.records);
+    let c = run.cycles()[0];
+    assert_eq!(c["causes"], json!(["daemonized"]), "{c}");
+    assert_eq!(
+        (&c["orphans"], &c["leaked_ports"], &c["ended_by"]),
+        (&json!([]), &json!([]), &json!("stop_signal")),
+        "{c}"
+    );
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(" listening on 127.0.0.1:{port})")),
+        "{c}"
+    );
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the daemon is gone");
+}
