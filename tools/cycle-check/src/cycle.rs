@@ -702,6 +702,33 @@ impl Runner<'_> {
         found
     }
 
+    /// A launcher on its way out: the started process is still there but
+    /// has already put processes into a session of their own, as a daemon's
+    /// launcher does just before it exits 0 (nginx listens, forks its master
+    /// and exits; under load the probe can pass first). It gets --settle to
+    /// exit on its own before the stop, so its exit is not taken for the
+    /// stop's doing. A service that keeps running (one that left a detached
+    /// child behind) just costs that wait.
+    fn await_launcher(&mut self, svc: &mut Service) {
+        if self.config.pidfile.is_some() || svc.main != Some(svc.started) || svc.main_exit.is_some()
+        {
+            return;
+        }
+        let Some(sid) = procfs::stat(svc.started).map(|p| p.sid) else {
+            return;
+        };
+        if self.sup.live_descendants().iter().all(|p| p.sid == sid) {
+            return;
+        }
+        let until = Instant::now() + self.config.settle;
+        while Instant::now() < until && svc.main == Some(svc.started) && svc.main_exit.is_none() {
+            if !nap(Duration::from_millis(1)) {
+                return;
+            }
+            self.refresh(svc);
+        }
+    }
+
     fn stop(&mut self, svc: &mut Service, pgid: i32) -> StopResult {
         let mut result = StopResult {
             stop_ms: None,
@@ -710,6 +737,7 @@ impl Runner<'_> {
             causes: Vec::new(),
         };
         self.refresh(svc);
+        self.await_launcher(svc);
         svc.stopping = true;
         let already = match svc.main {
             Some(_) => svc.main_exit.is_some(),

@@ -1662,3 +1662,42 @@ fn a_launcher_still_exiting_when_the_stop_begins_is_daemonized_not_orphans() {
     );
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the daemon is gone");
 }
+
+#[test]
+fn a_launcher_that_handles_term_and_exits_just_after_the_probe_is_daemonized() {
+    // Regression, found on nginx under load (1 cycle in ~6): nginx listens,
+    // forks its master into a session of its own and exits 0, and it has
+    // its signal handlers installed before that; when the stop came first,
+    // its exit 0 looked like a clean stop and the daemon like orphans.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let port = free_port();
+    let launcher = format!(
+        "trap 'true' TERM; {}",
+        daemonizing(
+            d,
+            port,
+            &format!("until grep -q '^listening' {d}/daemon.log; do sleep 0.01; done; sleep 0.1;"),
+        )
+    );
+    let run = cycle_check(&[
+        "--cycles",
+        "2",
+        "--ready",
+        &format!("tcp://127.0.0.1:{port}"),
+        "--",
+        "bash",
+        "-c",
+        &launcher,
+    ]);
+    assert_eq!(run.code, 1, "{} {:?}", run.stderr, run.records);
+    for c in run.cycles() {
+        assert_eq!(c["causes"], json!(["daemonized"]), "{c}");
+        assert_eq!(
+            (&c["orphans"], &c["leaked_ports"]),
+            (&json!([]), &json!([])),
+            "{c}"
+        );
+    }
+    std::net::TcpListener::bind(("127.0.0.1", port)).expect("the daemon is gone");
+}
