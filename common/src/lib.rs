@@ -5,7 +5,8 @@
 //! ([`output`]), the summary record and its gates ([`summary`], [`gate`],
 //! [`threshold`]), the `tool: error: ...` main wrapper ([`runner`], [`error`]),
 //! safe file handling ([`atomic`], [`safe_path`], [`digest`]), JSON Pointers
-//! with wildcards ([`pointer`]), SIGINT and SIGTERM ([`interrupt`]), progress bars
+//! with wildcards ([`pointer`]), SIGINT and SIGTERM ([`interrupt`]), commands
+//! run in their own process group ([`process_group`]), progress bars
 //! ([`progress`]) and time stamps ([`clock`]).
 
 pub mod atomic;
@@ -20,6 +21,7 @@ pub mod jsonl;
 pub mod lines;
 pub mod output;
 pub mod pointer;
+pub mod process_group;
 pub mod progress;
 pub mod runner;
 pub mod safe_path;

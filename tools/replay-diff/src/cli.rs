@@ -33,7 +33,9 @@ Records (JSON Lines on stdout):
   missing     a golden record with no replay counterpart: golden_line, key, golden
   extra       a replay record with no golden counterpart: replay_line, key, replay
   invalid     a bad line under --skip-invalid: file, line, column, reason
-  run         (run mode) run, exit_code, signal, records, sha256
+  run         (run mode) run, exit_code, signal, records, sha256,
+              duration_ms, leftover_processes (killed with the run's
+              process group when the command exited)
   summary     figures: records_golden, records_replay, compared, identical,
               divergent, missing, extra, invalid, keyless, divergent_paths,
               divergences, determinism (run mode adds runs, exit_mismatches);
@@ -102,7 +104,10 @@ pub enum Command {
         long_about = "Run a command N times, capture each run's stdout as JSON Lines, and \
             diff every later run against the first: \"deterministic across runs\" as one \
             command. Exit statuses must match too: any difference from the first run's \
-            fails the `exit_mismatches` gate. Divergence records carry `run`.",
+            fails the `exit_mismatches` gate. Divergence records carry `run`. Each run is \
+            a process group of its own: what the command leaves running in it is killed \
+            when it exits (counted in `leftover_processes`), and the whole group on \
+            SIGINT/SIGTERM.",
         after_long_help = "Examples:\n  replay-diff run --times 2 -- cargo test -- -Z unstable-options --format json\n  replay-diff run --times 5 --ignore /ts --min-determinism 98% -- ./replay.sh seed=42"
     )]
     Run(RunArgs),

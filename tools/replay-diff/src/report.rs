@@ -117,6 +117,8 @@ pub struct RunRecord {
     pub records: u64,
     pub sha256: String,
     pub duration_ms: f64,
+    /// Processes the command left running in its process group (killed).
+    pub leftover_processes: usize,
 }
 
 /// Writes records in the chosen format.
@@ -308,8 +310,12 @@ impl Reporter {
                     (None, Some(s)) => format!("signal {s}"),
                     _ => "unknown status".to_string(),
                 };
+                let leftovers = match record.leftover_processes {
+                    0 => String::new(),
+                    n => format!(", {n} leftover processes killed"),
+                };
                 let text = format!(
-                    "run {}: {status}, {} records, {:.0} ms, sha256 {}\n",
+                    "run {}: {status}, {} records, {:.0} ms, sha256 {}{leftovers}\n",
                     record.run, record.records, record.duration_ms, record.sha256
                 );
                 self.out.write_bytes(text.as_bytes())

@@ -4,16 +4,20 @@
 //! Each run's stdout goes to a temporary file (not memory), so long outputs
 //! are fine; stderr passes through to ours. Exit statuses must match too: a
 //! run whose status differs from the first run's fails the `exit_mismatches`
-//! gate, whatever other gates were asked for.
+//! gate, whatever other gates were asked for. Each run is a process group of
+//! its own: when the command exits, whatever it left running in its group
+//! is killed (and counted in the run record), so no run's background
+//! process outlives it or overlaps the next run.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::gate::Gate;
 use common::input::Input;
+use common::process_group::{GroupChild, GroupExit};
 use common::summary::SummaryBuilder;
 use common::{clock, interrupt, Error, Outcome, Result};
 use tempfile::{NamedTempFile, TempPath};
@@ -99,17 +103,19 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
         .reopen()
         .map_err(|e| Error::io(file.path().display(), e))?;
     let started = Instant::now();
-    let mut child = Command::new(program)
-        .args(rest)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .spawn()
-        .map_err(|e| {
-            Error::io(program, e).context(format!("run {n}")).with_hint(
-                "check the command after -- exists and is executable (it is not run through a shell)",
-            )
-        })?;
-    let status = wait_or_interrupt(&mut child).map_err(|e| Error::io(program, e))?;
+    let mut child = GroupChild::spawn(
+        Command::new(program)
+            .args(rest)
+            .stdin(Stdio::null())
+            .stdout(stdout),
+    )
+    .map_err(|e| {
+        Error::io(program, e).context(format!("run {n}")).with_hint(
+            "check the command after -- exists and is executable (it is not run through a shell)",
+        )
+    })?;
+    let exit = wait_or_interrupt(&mut child).map_err(|e| Error::io(program, e))?;
+    let status = exit.status;
     let duration_ms = clock::ms(started.elapsed());
     let file = file.into_temp_path();
     let (sha256, records) = describe(&file)?;
@@ -123,23 +129,24 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
             records,
             sha256,
             duration_ms,
+            leftover_processes: exit.leftovers,
         },
     })
 }
 
-/// Waits for the command; on SIGINT/SIGTERM to us alone (a CI runner
-/// cancelling the job, not a terminal's Ctrl-C, which reaches the command
-/// too) the command is killed rather than waited for without end.
-fn wait_or_interrupt(child: &mut Child) -> io::Result<ExitStatus> {
+/// Waits for the command (then kills what it left in its group); on
+/// SIGINT/SIGTERM the whole group is killed at once (SIGKILL) rather than
+/// waited for: a terminal's Ctrl-C no longer reaches the command itself,
+/// which runs in its own group, and the summary must be written within
+/// `interrupt::GRACE`.
+fn wait_or_interrupt(child: &mut GroupChild) -> io::Result<GroupExit> {
     let mut delay = Duration::from_micros(100);
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
+        if let Some(exit) = child.try_wait()? {
+            return Ok(exit);
         }
         if interrupt::requested() {
-            // Already gone (a race with its own exit) is fine: wait() tells.
-            let _ = child.kill();
-            return child.wait();
+            return child.kill();
         }
         std::thread::sleep(delay);
         delay = (delay * 2).min(Duration::from_millis(5));
