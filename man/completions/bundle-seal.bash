@@ -652,7 +652,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__timeline)
-            opts="-h --require-sections --time-field --skip-invalid --format --help"
+            opts="-h --require-sections --time-field --skip-invalid --buffer-size --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +663,10 @@ _bundle__seal() {
                     return 0
                     ;;
                 --time-field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffer-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

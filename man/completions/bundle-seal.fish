@@ -102,6 +102,7 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fis
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l require-sections -d 'Sections (files or directories, by path, name or name without extension) that must be present. Example: app,proxy,metrics' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l time-field -d 'Top-level field holding a record\'s time (repeat; first present wins) [default: ts, timestamp, time, @timestamp, at, started_at]' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l buffer-size -d 'Memory for events before sorted runs spill to $TMPDIR (like `sort -S`): bytes, or with K, M, G (KiB, MiB, GiB)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on'

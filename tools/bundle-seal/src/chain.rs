@@ -146,13 +146,7 @@ pub fn append(
     key: Option<&SecretKey>,
     out: &mut crate::text::Out,
 ) -> Result<Outcome> {
-    let name = log.display().to_string();
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(log)
-        .map_err(|e| Error::io(&name, e))?;
+    let mut file = open_log(log)?;
     // Read the input before taking the lock: a slow producer must not
     // block other appenders.
     let mut reader = JsonlReader::open(input)?;
@@ -164,10 +158,37 @@ pub fn append(
     )? {
         records.push(v);
     }
+    for w in append_records(&mut file, log, records, key)? {
+        out.write(&w)?;
+    }
+    out.flush()?;
+    Ok(Outcome::Pass)
+}
+
+/// Opens (creating) a log for appending.
+pub fn open_log(log: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(log)
+        .map_err(|e| Error::io(log.display(), e))
+}
+
+/// Appends a receipt for each record to the log opened by [`open_log`],
+/// under an exclusive lock; returns `{"kind":"receipt","seq","hash","at"}`
+/// for each.
+pub fn append_records(
+    file: &mut File,
+    log: &Path,
+    records: Vec<Value>,
+    key: Option<&SecretKey>,
+) -> Result<Vec<Value>> {
+    let name = log.display().to_string();
     file.lock_exclusive()
         .map_err(|e| Error::io(&name, e).context("locking"))?;
-    let result = append_locked(&mut file, &name, records, key, out);
-    let _ = FileExt::unlock(&file);
+    let result = append_locked(file, &name, records, key);
+    let _ = FileExt::unlock(&*file);
     result
 }
 
@@ -176,8 +197,7 @@ fn append_locked(
     name: &str,
     records: Vec<Value>,
     key: Option<&SecretKey>,
-    out: &mut crate::text::Out,
-) -> Result<Outcome> {
+) -> Result<Vec<Value>> {
     let (mut seq, mut prev) = read_head(file, name)?;
     let mut buf = Vec::new();
     let mut written = Vec::new();
@@ -187,7 +207,8 @@ fn append_locked(
         entry.insert("kind".into(), Value::from("receipt"));
         entry.insert("seq".into(), Value::from(seq));
         entry.insert("prev".into(), Value::from(prev.clone()));
-        entry.insert("at".into(), Value::from(common::clock::now_rfc3339()));
+        let at = common::clock::now_rfc3339();
+        entry.insert("at".into(), Value::from(at.clone()));
         entry.insert("record".into(), record);
         let hash = entry_hash(&entry);
         entry.insert("hash".into(), Value::from(hash.clone()));
@@ -198,18 +219,28 @@ fn append_locked(
         serde_json::to_writer(&mut buf, &entry)
             .map_err(|e| Error::new(format!("encoding receipt: {e}")))?;
         buf.push(b'\n');
-        written.push(serde_json::json!({"kind":"receipt","seq":seq,"hash":hash}));
+        written.push(serde_json::json!({"kind":"receipt","seq":seq,"hash":hash,"at":at}));
         prev = hash;
     }
     // One write of whole lines, then fsync: a crash leaves at most an
-    // incomplete last line, which append and verify both detect.
-    file.write_all(&buf).map_err(|e| Error::io(name, e))?;
-    file.sync_all().map_err(|e| Error::io(name, e))?;
-    for w in &written {
-        out.write(w)?;
+    // incomplete last line, which append and verify both detect. A failed
+    // write (a full disk) is cut back to where the log ended, so the chain
+    // stays whole and later appends go on from it.
+    let len_before = file
+        .seek(SeekFrom::End(0))
+        .map_err(|e| Error::io(name, e))?;
+    if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
+        let undone = file.set_len(len_before).and_then(|()| file.sync_all());
+        let err = Error::io(name, e);
+        return Err(match undone {
+            Ok(()) => err.with_hint("nothing was appended; free some space and append again"),
+            Err(u) => err.with_hint(format!(
+                "the log may end in a partial line (cutting it back failed: {u}); \
+                 run 'bundle-seal chain verify' and repair it"
+            )),
+        });
     }
-    out.flush()?;
-    Ok(Outcome::Pass)
+    Ok(written)
 }
 
 #[derive(Debug, Serialize)]

@@ -105,7 +105,8 @@ Records (JSON Lines on stdout):
               (ok|bad|unchecked|absent), checkpoint_seq.
               timeline: gates unparseable_timestamps, missing_sections,
               invalid_lines; figures files, records, events, untimed,
-              unparseable, invalid, missing_sections, first_at, last_at.
+              unparseable, invalid, missing_sections, first_at, last_at,
+              sorted_runs_spilled.
 
 Exit status: 0 sealed/verified and every gate passed, 1 a gate failed (a
 mismatch, a bad signature, a failing release verdict, a broken chain), 2
@@ -170,7 +171,8 @@ pub enum Command {
     Chain(ChainCommand),
     /// Merge the time-stamped records of a bundle into one timeline.
     #[command(after_long_help = "Examples:\n  bundle-seal timeline incidents/42\n  \
-        bundle-seal timeline incidents/42 --require-sections app,proxy --time-field ts")]
+        bundle-seal timeline incidents/42 --require-sections app,proxy --time-field ts\n  \
+        TMPDIR=/scratch bundle-seal timeline big-incident --buffer-size 512M")]
     Timeline(TimelineArgs),
     /// Sign any files (e.g. a packed archive) as `minisign -S` does.
     #[command(
@@ -425,6 +427,36 @@ pub struct TimelineArgs {
     /// Report malformed lines as `invalid` records and go on.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Memory for events before sorted runs spill to $TMPDIR (like
+    /// `sort -S`): bytes, or with K, M, G (KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = size)]
+    pub buffer_size: usize,
+}
+
+/// `64M`, `512K`, `1G`, `65536` (binary units), at least 4 KiB.
+fn size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: usize = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64M, 512K or 1G"))?;
+    let bytes = n
+        .checked_mul(1usize << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if bytes < 4096 {
+        return Err(format!("{text:?} is below the minimum of 4K"));
+    }
+    Ok(bytes)
 }
 
 /// The clap command, for man pages and completions.

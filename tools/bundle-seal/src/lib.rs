@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod chain;
 pub mod cli;
+pub mod external_sort;
 pub mod keys;
 pub mod manifest;
 pub mod minisign;
@@ -179,6 +180,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     fields,
                     require_sections: a.require_sections.clone(),
                     skip_invalid: a.skip_invalid,
+                    buffer_size: a.buffer_size,
                 },
                 &mut out,
             )

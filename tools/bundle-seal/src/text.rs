@@ -29,11 +29,27 @@ impl Out {
         if !self.text {
             return self.inner.write(record);
         }
-        let value = serde_json::to_value(record)
-            .map_err(|e| Error::new(format!("cannot encode record: {e}")))?;
-        let mut line = render(&value);
-        line.push('\n');
-        self.inner.write_bytes(line.as_bytes())
+        let line = self.encode(record)?;
+        self.inner.write_bytes(&line)
+    }
+
+    /// A record as the bytes `write` would write (one line, with `\n`).
+    pub fn encode<T: Serialize + ?Sized>(&self, record: &T) -> Result<Vec<u8>> {
+        let mut bytes = if self.text {
+            let value = serde_json::to_value(record)
+                .map_err(|e| Error::new(format!("cannot encode record: {e}")))?;
+            render(&value).into_bytes()
+        } else {
+            serde_json::to_vec(record)
+                .map_err(|e| Error::new(format!("cannot encode record: {e}")))?
+        };
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Writes what [`Out::encode`] returned.
+    pub fn write_encoded(&mut self, bytes: &[u8]) -> Result<()> {
+        self.inner.write_bytes(bytes)
     }
 
     pub fn flush(&mut self) -> Result<()> {

@@ -2,6 +2,10 @@
 //! Lines files, merged in time order with its source file and line. Time
 //! stamps that do not parse are reported, and `--require-sections` checks
 //! that an incident bundle has the files it must have.
+//!
+//! Events are sorted with [`ExternalSort`]: memory is bounded by
+//! `--buffer-size` (plus the merge's small buffers), not by the bundle's
+//! size; a bundle larger than that spills sorted runs to `$TMPDIR`.
 
 use std::path::Path;
 
@@ -14,6 +18,7 @@ use common::{Outcome, Result};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::external_sort::ExternalSort;
 use crate::manifest::is_jsonl;
 use crate::seal::{TOOL, VERSION};
 use crate::walk::{self, open_regular};
@@ -27,7 +32,13 @@ pub struct TimelineConfig<'a> {
     pub fields: Vec<String>,
     pub require_sections: Vec<String>,
     pub skip_invalid: bool,
+    /// Bytes of events held in memory before a sorted run is spilled.
+    pub buffer_size: usize,
 }
+
+/// `--buffer-size`'s default: what a timeline holds in memory at most
+/// (plus one read buffer and record per spilled run while merging).
+pub const DEFAULT_BUFFER: usize = 64 << 20;
 
 #[derive(Debug, Serialize)]
 struct Event {
@@ -43,13 +54,17 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let entries = walk::walk(cfg.dir)?;
     walk::require_regular(&entries)?;
-    let mut events: Vec<((i64, u32), Event)> = Vec::new();
+    let mut events = ExternalSort::new(cfg.buffer_size);
+    let mut event_count = 0u64;
+    let mut first: Option<(i64, u32)> = None;
+    let mut last: Option<(i64, u32)> = None;
     let mut unparseable = 0u64;
     let mut untimed = 0u64;
     let mut invalid = 0u64;
     let mut records = 0u64;
     let mut files = 0u64;
-    for e in entries.iter().filter(|e| is_jsonl(&e.rel)) {
+    for (file_index, e) in entries.iter().filter(|e| is_jsonl(&e.rel)).enumerate() {
+        let file_index = u32::try_from(file_index).unwrap_or(u32::MAX);
         files += 1;
         let name = e.path.display().to_string();
         let input = Input::from_reader(
@@ -82,17 +97,21 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
                 continue;
             };
             match parse_time(stamp) {
-                Ok(key) => events.push((
-                    key,
-                    Event {
+                Ok(key) => {
+                    let field = field.clone();
+                    let bytes = out.encode(&Event {
                         kind: "event",
                         at: format_utc(key),
                         source: e.rel.clone(),
                         line,
-                        field: field.clone(),
-                        record: value.clone(),
-                    },
-                )),
+                        field,
+                        record: value,
+                    })?;
+                    events.push((key.0, key.1, file_index, line), &bytes)?;
+                    event_count += 1;
+                    first = Some(first.map_or(key, |f| f.min(key)));
+                    last = Some(last.map_or(key, |l| l.max(key)));
+                }
                 Err(reason) => {
                     unparseable += 1;
                     out.write(&serde_json::json!({
@@ -103,11 +122,9 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
             }
         }
     }
-    // Stable: equal times keep file-then-line order.
-    events.sort_by_key(|e| e.0);
-    for (_, ev) in &events {
-        out.write(ev)?;
-    }
+    // Equal times keep file-then-line order: the key ends with both.
+    let spills = events.spills;
+    events.finish(|_, bytes| out.write_encoded(bytes))?;
     let mut missing = 0u64;
     for s in &cfg.require_sections {
         let found: Vec<&str> = entries
@@ -137,13 +154,14 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     }
     summary.figure("files", files);
     summary.figure("records", records);
-    summary.figure("events", events.len());
+    summary.figure("events", event_count);
     summary.figure("untimed", untimed);
     summary.figure("unparseable", unparseable);
     summary.figure("invalid", invalid);
     summary.figure("missing_sections", missing);
-    summary.figure("first_at", events.first().map(|e| e.1.at.clone()));
-    summary.figure("last_at", events.last().map(|e| e.1.at.clone()));
+    summary.figure("first_at", first.map(format_utc));
+    summary.figure("last_at", last.map(format_utc));
+    summary.figure("sorted_runs_spilled", spills);
     let s = summary.finish(false);
     out.write(&s)?;
     out.flush()?;
@@ -166,26 +184,53 @@ fn section_matches(rel: &str, section: &str) -> bool {
 pub fn parse_time(v: &Value) -> std::result::Result<(i64, u32), String> {
     match v {
         Value::String(s) => parse_rfc3339(s),
-        Value::Number(n) => {
-            let x = n.as_f64().ok_or("not a number")?;
-            if !x.is_finite() || x < 0.0 {
-                return Err("negative or non-finite epoch time".into());
-            }
-            let secs = if x >= 1e11 { x / 1000.0 } else { x };
-            if secs > 253_402_300_799.0 {
-                return Err("epoch time beyond year 9999".into());
-            }
-            let whole = secs.floor();
-            Ok((
-                whole as i64,
-                ((secs - whole) * 1e9).round().min(999_999_999.0) as u32,
-            ))
-        }
+        Value::Number(n) => parse_epoch(n),
         _ => Err(format!(
             "expected an RFC 3339 string or an epoch number, found {}",
             type_name(v)
         )),
     }
+}
+
+/// Epoch seconds, or milliseconds when >= 1e11, computed in integers from
+/// the number as written: a float never rounds `1700000000123` (ms) to
+/// `...20.122999907`. A fraction is read from the shortest decimal that
+/// reads back as the same double, i.e. what the writer wrote.
+fn parse_epoch(n: &serde_json::Number) -> std::result::Result<(i64, u32), String> {
+    const MAX_SECS: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let beyond = || "epoch time beyond year 9999".to_string();
+    let (int, frac): (u64, String) = if let Some(u) = n.as_u64() {
+        (u, String::new())
+    } else if n.as_i64().is_some() {
+        return Err("negative epoch time".into());
+    } else {
+        let x = n.as_f64().ok_or("not a number")?;
+        if !x.is_finite() || x < 0.0 {
+            return Err("negative or non-finite epoch time".into());
+        }
+        // Rust prints a double's shortest round-trip form, never with an exponent.
+        let text = format!("{x}");
+        let (i, f) = text.split_once('.').unwrap_or((&text, ""));
+        (i.parse().map_err(|_| beyond())?, f.to_string())
+    };
+    // Nanoseconds from up to `digits` more decimal places (truncated).
+    let nanos_from = |digits: usize, scale: u32| -> u32 {
+        let mut d: String = frac.chars().take(digits).collect();
+        while d.len() < digits {
+            d.push('0');
+        }
+        d.parse::<u32>().unwrap_or(0) * scale
+    };
+    let (secs, nanos) = if int >= 100_000_000_000 {
+        let ms_rem = u32::try_from(int % 1000).unwrap_or(0);
+        (int / 1000, ms_rem * 1_000_000 + nanos_from(6, 1))
+    } else {
+        (int, nanos_from(9, 1))
+    };
+    if secs > MAX_SECS {
+        return Err(beyond());
+    }
+    Ok((i64::try_from(secs).map_err(|_| beyond())?, nanos))
 }
 
 fn type_name(v: &Value) -> &'static str {

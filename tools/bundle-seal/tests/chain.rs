@@ -545,3 +545,49 @@ fn append_after_trailing_blank_lines_links_to_the_last_receipt() {
     assert_eq!(jsonl(&out.stdout)[0]["seq"], 1);
     w.ok(&["chain", "verify", "blank.jsonl"]);
 }
+
+/// Regression (issue 14, item 7): `chain append` on a full disk left a
+/// partial line, after which every append was refused and `chain verify`
+/// reported a break. Now the log is cut back to its previous length.
+#[test]
+fn append_on_a_full_disk_leaves_the_log_as_it_was() {
+    let Some(fs_) = Tmpfs::mount(64) else { return };
+    let w = Work::new();
+    let log = fs_.path("audit.jsonl");
+    let log_arg = log.to_str().unwrap();
+    let append = |input: String| {
+        bin()
+            .current_dir(w.tmp.path())
+            .args(["chain", "append", log_arg, "--key", "k.key"])
+            .write_stdin(input)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(code(&append(records(3))), 0);
+    let before = fs::read(&log).unwrap();
+    fs_.fill();
+    // Larger than any slack left in the log's last page.
+    let big = format!("{{\"blob\":\"{}\"}}\n", "x".repeat(20_000));
+    let out = append(big.clone());
+    assert_eq!(code(&out), 2, "{}", stderr_text(&out));
+    assert!(
+        stderr_text(&out).contains("No space left on device"),
+        "{}",
+        stderr_text(&out)
+    );
+    assert!(out.stdout.is_empty(), "no receipt reported");
+    assert!(fs::read(&log).unwrap() == before, "the log is as it was");
+    // Space again: appends and verification carry on as if nothing happened.
+    fs::remove_file(fs_.path("filler")).unwrap();
+    assert_eq!(code(&append(big)), 0);
+    let out = w.run(&[
+        "chain",
+        "verify",
+        log_arg,
+        "--pub",
+        "k.pub",
+        "--require-signed",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["receipts"], 4);
+}

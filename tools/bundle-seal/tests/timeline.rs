@@ -141,3 +141,42 @@ fn symlinks_in_an_incident_bundle_are_refused() {
         stderr_text(&out)
     );
 }
+
+/// Regression (issue 14, item 15): `{"ts":1700000000123}` came out as
+/// `...20.122999907Z`: epoch milliseconds went through a float. Integers
+/// are exact now, and a fraction is read as written.
+#[test]
+fn epoch_numbers_are_exact() {
+    let w = Work::new();
+    fs::create_dir(w.path("inc")).unwrap();
+    fs::write(
+        w.path("inc/e.jsonl"),
+        concat!(
+            "{\"ts\":1700000000123}\n",
+            "{\"ts\":1700000000.123}\n",
+            "{\"ts\":1700000000124.5}\n",
+            "{\"ts\":1700000001}\n",
+            "{\"ts\":1.7000000015e9}\n",
+            "{\"ts\":99999999999}\n",
+            "{\"ts\":100000000000}\n",
+        ),
+    )
+    .unwrap();
+    let recs = w.ok(&["timeline", "inc"]);
+    let at: Vec<&str> = of_kind(&recs, "event")
+        .iter()
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "1973-03-03T09:46:40Z",
+            "2023-11-14T22:13:20.123Z",
+            "2023-11-14T22:13:20.123Z",
+            "2023-11-14T22:13:20.124500Z",
+            "2023-11-14T22:13:21Z",
+            "2023-11-14T22:13:21.500Z",
+            "5138-11-16T09:46:39Z",
+        ]
+    );
+}
