@@ -54,8 +54,9 @@ type Blake2b256 = Blake2b<U32>;
 pub struct KeyId(pub [u8; 8]);
 
 impl std::fmt::Display for KeyId {
+    /// As minisign prints it (`%llX`): upper-case hex, no leading zeros.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:016X}", u64::from_le_bytes(self.0))
+        write!(f, "{:X}", u64::from_le_bytes(self.0))
     }
 }
 
@@ -711,6 +712,16 @@ mod tests {
         );
         let err = file.decrypt(Some(b"px"), "k").unwrap_err();
         assert!(err.to_string().contains("wrong passphrase"), "{err}");
+    }
+
+    /// Regression: ids whose top hex digit is 0 (one key in 16) were shown
+    /// as 16 digits, `083563FC71652973`, where minisign shows
+    /// `83563FC71652973` (printf's `%llX`): the same key under two names.
+    #[test]
+    fn key_id_is_shown_without_leading_zeros_as_minisign_does() {
+        let id = KeyId([0x73, 0x29, 0x65, 0x71, 0xfc, 0x63, 0x35, 0x08]);
+        assert_eq!(id.to_string(), "83563FC71652973");
+        assert_eq!(KeyId([1, 0, 0, 0, 0, 0, 0, 0]).to_string(), "1");
     }
 
     #[test]
