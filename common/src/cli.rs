@@ -17,11 +17,6 @@ pub fn color_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-/// Whether to colour stderr under the same rules.
-pub fn color_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-}
-
 /// `0.5%` or `0.005` → 0.005 (for `value_parser`).
 pub fn fraction(text: &str) -> Result<f64, String> {
     crate::threshold::fraction(text)

@@ -53,11 +53,6 @@ impl<R: BufRead> LineReader<R> {
         &self.name
     }
 
-    /// Number of the last line returned.
-    pub fn line_number(&self) -> u64 {
-        self.number
-    }
-
     /// The next line, or `None` at end of input. Errors only on I/O failure.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>> {
         self.buf.clear();

@@ -1,5 +1,5 @@
 //! The main wrapper: run a tool's `run`, print errors as
-//! `tool: error: ...`, and turn the outcome into the exit code of DESIGN.md.
+//! `tool: error: ...`, and turn the outcome into the exit code of docs/DESIGN.md.
 //!
 //! 0 pass, 1 gate failed, 2 could not do the job, 130/143 interrupted
 //! (SIGINT/SIGTERM). A broken pipe on stdout is not an error: the reader

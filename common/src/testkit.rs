@@ -53,11 +53,6 @@ pub fn gate<'a>(summary: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no gate {name} in {summary}"))
 }
 
-/// Stdout of a finished command as UTF-8 text (lossy).
-pub fn stdout_text(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// Stderr of a finished command as UTF-8 text (lossy).
 pub fn stderr_text(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

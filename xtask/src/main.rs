@@ -14,24 +14,32 @@ use clap_complete::Shell;
 /// Fixed so regenerated pages are byte-identical (reproducible).
 const MAN_DATE: &str = "2026-11-23";
 
-/// Every tool's clap definition (keep in sync with Cargo.toml).
-fn tools() -> Vec<Command> {
-    vec![
-        replay_diff::cli::command(),
-        backup_drill::cli::command(),
-        sbom_diff::cli::command(),
-        bundle_seal::cli::command(),
-        cycle_check::cli::command(),
-        pii_scrub::cli::command(),
-        soak_load::cli::command(),
-    ]
+/// A tool's `cli::command`.
+type ClapDefinition = fn() -> Command;
+
+// `TOOLS`: (crate name, clap definition) of every tool this crate depends on.
+include!(concat!(env!("OUT_DIR"), "/tools.rs"));
+
+/// Every tool's clap definition; fails if a crate under tools/ is missing
+/// from this crate's dependencies (its pages would silently not be made).
+fn tools(root: &Path) -> std::io::Result<Vec<Command>> {
+    for entry in fs::read_dir(root.join("tools"))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join("Cargo.toml").is_file() && !TOOLS.iter().any(|(n, _)| *n == name) {
+            return Err(std::io::Error::other(format!(
+                "tools/{name} is not a dependency of xtask: add it to xtask/Cargo.toml"
+            )));
+        }
+    }
+    Ok(TOOLS.iter().map(|(_, command)| command()).collect())
 }
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let result = match task.as_str() {
-        "man" => generate(&root.join("man")),
+        "man" => generate(&root, &root.join("man")),
         _ => {
             eprintln!("usage: cargo run -p xtask -- man");
             return ExitCode::from(2);
@@ -46,10 +54,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(dir: &Path) -> std::io::Result<()> {
+fn generate(root: &Path, dir: &Path) -> std::io::Result<()> {
     let completions = dir.join("completions");
     fs::create_dir_all(&completions)?;
-    for mut cmd in tools() {
+    for mut cmd in tools(root)? {
         cmd.build();
         write_pages(dir, &cmd, cmd.get_name())?;
         let name = cmd.get_name().to_string();
