@@ -214,6 +214,13 @@ fn ci_value_means_ci(value: Option<&str>) -> bool {
 const TOOLS: &[(&str, &[&str], &str, &str)] = &[
     ("minisign", &["-v"], "minisign", "apt-get install minisign"),
     ("sqlite3", &["-version"], "", "apt-get install sqlite3"),
+    ("nginx", &["-v"], "nginx", "apt-get install nginx"),
+    (
+        "redis-server",
+        &["--version"],
+        "Redis",
+        "apt-get install redis-server",
+    ),
     ("tar", &["--version"], "GNU tar", "apt-get install tar"),
 ];
 
