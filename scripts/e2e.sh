@@ -15,7 +15,7 @@ fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 # shellcheck source=scripts/lib/records.sh
 source scripts/lib/records.sh
 
-short=(CYCLES=3 HEALTH_DURATION=3s HEALTH_INTERVAL=500ms BUILD=debug)
+short=(CYCLES=3 HEALTH_DURATION=3s HEALTH_INTERVAL=500ms SOAK_DURATION=10s SOAK_WINDOW=2s BUILD=debug)
 
 # minisign -V on a bundle, or a failure in CI when minisign is missing.
 minisign_ok() {
@@ -36,13 +36,13 @@ set -e
 ev=$rg/evidence
 BIN=target/debug
 
-for f in cycle-check.jsonl pii-filter.jsonl pii-scrub.jsonl sbom-diff.jsonl backup-drill.jsonl \
+for f in cycle-check.jsonl soak-load.jsonl soak/windows.csv soak/plot.html soak/targets.jsonl pii-filter.jsonl pii-scrub.jsonl sbom-diff.jsonl backup-drill.jsonl \
   replay-diff.jsonl controls.jsonl release-gates.jsonl logs/access.jsonl replay/golden.jsonl \
   replay/replay.jsonl dependencies/baseline.Cargo.lock dependencies/Cargo.lock; do
   [ -s "$ev/$f" ] || fail "$f missing from the evidence"
   grep -q "\"path\": \"$f\"" "$ev/MANIFEST.json" || fail "$f is not in the signed manifest"
 done
-for tool in cycle-check pii-scrub sbom-diff backup-drill replay-diff release-gates; do
+for tool in cycle-check soak-load pii-scrub sbom-diff backup-drill replay-diff release-gates; do
   grep -q "\"tool\": \"$tool\"" "$ev/MANIFEST.json" || fail "no $tool summary in MANIFEST.json"
 done
 grep -q '^  "verdict": "pass"' "$ev/MANIFEST.json" || fail "sealed verdict is not pass"
@@ -57,6 +57,8 @@ minisign_ok "$ev" "$rg/demo-release.pub"
 # from the raw outputs), and the raw outputs are the bytes the bundle's controls.jsonl pins.
 expect=(
   "cycle-check cycle-check.jsonl orphans"
+  "soak-load soak-load-errors.jsonl error_rate"
+  "soak-load soak-load-leak.jsonl rss_growth"
   "pii-scrub pii-scrub.jsonl findings"
   "pii-scrub pii-filter.jsonl quarantined"
   "sbom-diff sbom-diff.jsonl hash_changed"
@@ -77,8 +79,10 @@ for e in "${expect[@]}"; do
   case $rec in *"\"sha256\":\"$sha\""*) ;; *) fail "controls/$file is not the output controls.jsonl pins" ;; esac
 done
 [ "$(grep -c '"kind":"control"' "$ev/controls.jsonl")" -eq "${#expect[@]}" ] || fail "unexpected control count"
-grep -q '"controls":7,"failed_as_expected":7,"unexpectedly_passed":0' "$ev/controls.jsonl" ||
-  fail "controls summary does not say 7 of 7"
+grep -q "\"controls\":${#expect[@]},\"failed_as_expected\":${#expect[@]},\"unexpectedly_passed\":0" "$ev/controls.jsonl" ||
+  fail "controls summary does not say ${#expect[@]} of ${#expect[@]}"
+# The soak's windows: one per SOAK_WINDOW, in JSON Lines and CSV.
+[ "$(grep -c '^{"kind":"window"' "$ev/soak-load.jsonl")" -ge 4 ] || fail "soak: fewer than 4 windows"
 # The controls' own bundle is intact, and its sealed verdict is fail (by design).
 "$BIN/bundle-seal" verify "$rg/controls" --pub "$rg/demo-release.pub" --integrity-only > "$tmp/cv.jsonl" ||
   fail "the controls bundle does not verify"
@@ -154,4 +158,4 @@ grep -q '"service":"demo-service (config)","config":{"path":' "$rc/evidence/rele
 "$BIN/bundle-seal" verify "$rc/evidence" --pub "$rc/demo-release.pub" --integrity-only > /dev/null ||
   fail "config: the evidence does not verify"
 
-echo "e2e: release gates pass with 7 of 7 controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored"
+echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored"

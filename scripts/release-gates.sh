@@ -14,8 +14,8 @@
 #   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh
 #   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
-# Gates: start-stop (cycle-check), privacy (pii-scrub), dependencies (sbom-diff), durability
-# (backup-drill), determinism (replay-diff), then the seal (bundle-seal). Output under $OUT
+# Gates: start-stop (cycle-check), soak (soak-load), privacy (pii-scrub), dependencies
+# (sbom-diff), durability (backup-drill), determinism (replay-diff), then the seal (bundle-seal). Output under $OUT
 # (default out/release-gates): evidence/ is the sealed bundle, controls/ the controls' raw
 # outputs (sealed on their own; their summaries fail by design), quarantine/ the log lines the
 # filter could not scrub (raw personal data: kept, 0700, never in the bundle), work/ scratch.
@@ -29,7 +29,7 @@ root=$(pwd)
 
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
-all_gates="start-stop privacy dependencies durability determinism"
+all_gates="start-stop soak privacy dependencies durability determinism"
 only=all
 controls=1
 demo_fault=""
@@ -61,8 +61,7 @@ else
   for g in ${only//,/ }; do
     case $g in
       security) want[privacy]=1; want[dependencies]=1 ;;
-      start-stop | privacy | dependencies | durability | determinism) want[$g]=1 ;;
-      soak) echo "release-gates: error: --only soak: soak-load is not on main yet (issue 10)" >&2; exit 2 ;;
+      start-stop | soak | privacy | dependencies | durability | determinism) want[$g]=1 ;;
       *) echo "release-gates: error: --only: unknown gate '$g' (gates: ${all_gates// /, })" >&2; exit 2 ;;
     esac
   done
@@ -75,15 +74,30 @@ OUT=$(abs "${OUT:-$root/out/release-gates}")
 [ -z "${PUB:-}" ] || PUB=$(abs "$PUB")
 [ -z "$config" ] || config=$(abs "$config")
 # Profiles: short (the default: a few minutes) and full (the seeds' figures: 10 cycles, then
-# health probed every 5 s for 30 min). Each figure can also be set on its own in the environment.
+# health probed every 5 s for 30 min; a 48 h soak at 1 request/s in 60 s windows, its p95 trend
+# gated too). Each figure can also be set on its own in the environment.
 case $profile in
-  short) p_cycles=10 p_health_duration=10s p_health_interval=1s ;;
-  full) p_cycles=10 p_health_duration=30m p_health_interval=5s ;;
+  short)
+    p_cycles=10 p_health_duration=10s p_health_interval=1s
+    p_soak_rate=20/s p_soak_duration=30s p_soak_window=5s p_soak_slope=
+    ;;
+  full)
+    p_cycles=10 p_health_duration=30m p_health_interval=5s
+    p_soak_rate=1/s p_soak_duration=48h p_soak_window=60s p_soak_slope=5ms
+    ;;
   *) echo "release-gates: error: --profile takes short or full, not '$profile'" >&2; exit 2 ;;
 esac
 CYCLES=${CYCLES:-$p_cycles}
 HEALTH_DURATION=${HEALTH_DURATION:-$p_health_duration}
 HEALTH_INTERVAL=${HEALTH_INTERVAL:-$p_health_interval}
+SOAK_RATE=${SOAK_RATE:-$p_soak_rate}
+SOAK_DURATION=${SOAK_DURATION:-$p_soak_duration}
+SOAK_WINDOW=${SOAK_WINDOW:-$p_soak_window}
+# The soak's gates (the seeds': error rate < 0.5%, p95 100 ms, p99 150 ms, memory stable; the p95
+# trend only over a long run: a slope from half a minute of windows is noise).
+SOAK_MAX_P95_SLOPE=${SOAK_MAX_P95_SLOPE-$p_soak_slope}
+soak_gate_flags=(--max-error-rate 0.5% --max-p95 100ms --max-p99 150ms --max-rss-growth 10%)
+[ -z "$SOAK_MAX_P95_SLOPE" ] || soak_gate_flags+=(--max-p95-slope "$SOAK_MAX_P95_SLOPE")
 MAX_DRIFT=${MAX_DRIFT:-0.5%}
 MAX_QUARANTINED=${MAX_QUARANTINED:-0}
 BASELINE_DIR=${BASELINE_DIR:-testdata/release-baseline}
@@ -289,8 +303,37 @@ if [ -n "${want[start-stop]:-}" ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# Soak: steady open-model traffic (chat, tool actions, session churn: start, 3 chats, stop), a
+# window record every SOAK_WINDOW, the service's memory read from /proc; error rate, p95/p99 and
+# memory growth gated (and the p95 trend in the full profile). Windows as JSON Lines and CSV,
+# and the plot, go into the evidence.
+if [ -n "${want[soak]:-}" ]; then
+  mkdir -p "$evidence/soak"
+  if [ -z "$config" ]; then
+    # shellcheck disable=SC2086
+    start_demo "$work/demo-soak.out" --listen 127.0.0.1:0 --db "$work/soak.db" --seed 7 $demo_fault ||
+      die "the demo service did not start (see $work/demo-soak.out)"
+    soak_targets "http://127.0.0.1:$DEMO_PORT" > "$evidence/soak/targets.jsonl"
+    soak_pid=$DEMO_PID
+  else
+    real_start "$work/service-soak.out" || die "$svc_name did not start (see $work/service-soak.out)"
+    cp "$svc_soak_targets" "$evidence/soak/targets.jsonl"
+    soak_pid=$REAL_PID
+  fi
+  gate soak "$BIN/soak-load" run --targets "$evidence/soak/targets.jsonl" --rate "$SOAK_RATE" \
+    --duration "$SOAK_DURATION" --window "$SOAK_WINDOW" --pid "$soak_pid" --quiet \
+    "${soak_gate_flags[@]}" > "$evidence/soak-load.jsonl"
+  stop_demo
+  real_stop
+  # The same windows as CSV, and the plot with the gate limits drawn.
+  "$BIN/soak-load" report "$evidence/soak-load.jsonl" --format csv > "$evidence/soak/windows.csv" 2> /dev/null || true
+  "$BIN/soak-load" plot "$evidence/soak-load.jsonl" --per-target --title "soak ($profile profile)" \
+    -o "$evidence/soak/plot.html" > /dev/null 2>&1 || true
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Privacy: the logs as stored at the end of every run above (a real service also logged the
-# replays, the cycles and the health hold).
+# replays, the cycles, the health hold and the soak).
 if [ -n "${want[privacy]:-}" ]; then
   # --no-ignore: a log directory's own .gitignore (often '*.log') must not hide files from the gate.
   gate privacy "$BIN/pii-scrub" --check --no-ignore "$logs_dir" --report "$evidence/pii-scrub.jsonl"
@@ -313,11 +356,6 @@ if [ -n "${want[dependencies]:-}" ]; then
     "$evidence/dependencies/Cargo.lock" --allow "$evidence/dependencies/allow.txt" \
     "${sbom_gate_flags[@]}" > "$evidence/sbom-diff.jsonl"
 fi
-
-# ---------------------------------------------------------------------------------------------
-# soak (soak-load): not on main yet (issue 10). When it lands, add the steady-rate run here:
-# chat, action and session-churn targets; error-rate, p95/p99 and memory gates; windows, csv and
-# plot into $evidence/soak/; and its control (--fail-rate / --leak-per-request) in controls.sh.
 
 say "keys"
 KEY=${KEY:-}

@@ -89,6 +89,26 @@ control_start_stop() {
   judge_control start-stop cycle-check orphans "demo-service --orphan" cycle-check.jsonl "$ctl_code"
 }
 
+control_soak() {
+  # Two known-bad services, one per kind of failure the soak must see: errors and a leak.
+  local kind flags expect case
+  for kind in errors leak; do
+    case $kind in
+      errors) flags="--fail-rate 5% --seed 1" expect=error_rate case="demo-service --fail-rate 5%" ;;
+      leak) flags="--leak-per-request 65536" expect=rss_growth case="demo-service --leak-per-request 64KiB" ;;
+    esac
+    say "control: soak ($case)"
+    # shellcheck disable=SC2086
+    start_demo "$cwork/demo-soak-$kind.out" --listen 127.0.0.1:0 --db "$cwork/soak-$kind.db" $flags ||
+      die "the demo service did not start (see $cwork/demo-soak-$kind.out)"
+    soak_targets "http://127.0.0.1:$DEMO_PORT" > "$cwork/soak-targets.jsonl"
+    ctl_run "$BIN/soak-load" run --targets "$cwork/soak-targets.jsonl" --rate 20/s --duration 6s \
+      --window 2s --pid "$DEMO_PID" --quiet "${soak_gate_flags[@]}" > "$controls_dir/soak-load-$kind.jsonl"
+    stop_demo
+    judge_control soak soak-load "$expect" "$case" "soak-load-$kind.jsonl" "$ctl_code"
+  done
+}
+
 control_privacy() {
   say "control: privacy (the raw log of demo-service --fake-pii, no filter)"
   mkdir -p "$cwork/raw-logs"
@@ -200,7 +220,7 @@ run_controls() {
   local started
   started=$(now_rfc3339)
   local g
-  for g in start-stop privacy dependencies durability determinism; do
+  for g in start-stop soak privacy dependencies durability determinism; do
     if [ -n "${want[$g]:-}" ]; then "control_${g//-/_}"; fi
   done
   control_seal

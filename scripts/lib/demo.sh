@@ -88,3 +88,13 @@ scripted_traffic() {
     http POST "$port" /session/stop "{\"session_id\":\"$sid\"}" "evt-$i-stop"
   done
 }
+
+# soak_targets BASE_URL: soak-load's targets for the demo: chat, tool actions and session churn
+# (start, three chats in the session, stop), weighted 3:2:1.
+soak_targets() {
+  local u=$1
+  printf '%s\n' \
+    '{"name":"chat","method":"POST","url":"'"$u"'/v1/chat","body":{"message":"hello"},"weight":3}' \
+    '{"name":"action","method":"POST","url":"'"$u"'/v1/action","body":{"action":"sum","args":[1,2]},"weight":2}' \
+    '{"name":"churn","weight":1,"sequence":[{"name":"start","method":"POST","url":"'"$u"'/session/start","body":{"user":"soak"}},{"name":"chat","method":"POST","url":"'"$u"'/v1/chat","body":{"session_id":"{{steps.start.session_id}}","message":"hi"},"repeat":3},{"name":"stop","method":"POST","url":"'"$u"'/session/stop","body":{"session_id":"{{steps.start.session_id}}"}}]}'
+}

@@ -68,12 +68,15 @@ summary_gate() {
   done < <(summary_gates "$1")
 }
 
-# num NUMBER: a number as people read it (0.0 -> 0, 480000.0 -> 480000).
+# num NUMBER: a number as people read it: 0.0 -> 0, 480000.0 -> 480000, 0.0018226002 -> 0.001823
+# (four significant digits for fractions); anything that is not a number is printed as it is.
 num() {
-  case $1 in
-    *.*) printf '%s' "$1" | sed -e 's/\(\.[0-9]*[1-9]\)0*$/\1/' -e 's/\.0*$//' ;;
-    *) printf '%s' "$1" ;;
-  esac
+  awk -v x="$1" 'BEGIN {
+    if (x !~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/) { printf "%s", x; exit }
+    if (x == int(x)) { printf "%d", x; exit }
+    s = sprintf("%.4g", x)
+    if (s ~ /e/) { s = sprintf("%.6f", x); sub(/0+$/, "", s) }
+    printf "%s", s }'
 }
 
 # read_kv FILE KEYS...: reads a small "key = value" file ('#' comments, blank lines) into the

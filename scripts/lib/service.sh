@@ -4,7 +4,7 @@
 # gate reads the same for both.
 
 # The config file's keys (documented in the README and in testdata/hardgate.conf.example).
-config_keys=(name start replay_start ready health stop_signal logs data sqlite traffic replay_ignore)
+config_keys=(name start replay_start ready health stop_signal logs data sqlite traffic replay_ignore soak_targets)
 
 # load_config FILE: reads and checks the config; sets svc_* for a real service.
 load_config() {
@@ -24,6 +24,7 @@ load_config() {
   svc_sqlite=${kv[sqlite]:-}
   svc_traffic=${kv[traffic]}
   svc_replay_ignore=${kv[replay_ignore]:-}
+  svc_soak_targets=${kv[soak_targets]:-}
   # Relative paths in the config are relative to the config file's directory.
   config_dir=$(cd "$(dirname "$file")" && pwd)
   local p list
@@ -34,6 +35,7 @@ load_config() {
   list=''
   for p in $svc_sqlite; do list+="${list:+ }$(config_path "$p")"; done
   svc_sqlite=$list
+  [ -z "$svc_soak_targets" ] || svc_soak_targets=$(config_path "$svc_soak_targets")
   case $svc_ready in
     http://127.0.0.1:* | http://localhost:*) ;;
     *) die "$file:${kv_line[ready]}: ready must be http://127.0.0.1:PORT/PATH (the job probes it from bash)" ;;
@@ -41,6 +43,9 @@ load_config() {
   # The paths may not exist before the service's first start (it creates its database and
   # logs); backup-drill and pii-scrub name any that is still missing when they run.
   [ -n "$svc_data$svc_sqlite" ] || die "$file: set 'data' or 'sqlite' (what the durability gate backs up)"
+  if [ -n "${want[soak]:-}" ] && [ -z "$svc_soak_targets" ]; then
+    die "$file: set 'soak_targets' (soak-load's targets file) or leave the soak gate out (--only)"
+  fi
 }
 
 # config_path PATH: PATH, relative to the config file's directory unless absolute.

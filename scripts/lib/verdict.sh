@@ -5,6 +5,7 @@
 # code of the run that wrote FILE). The table prints them in this order.
 gate_outputs=(
   "start-stop cycle-check cycle-check.jsonl start-stop"
+  "soak soak-load soak-load.jsonl soak"
   "privacy pii-scrub pii-filter.jsonl privacy-filter"
   "privacy pii-scrub pii-scrub.jsonl privacy"
   "dependencies sbom-diff sbom-diff.jsonl dependencies"
