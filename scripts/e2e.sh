@@ -6,7 +6,8 @@
 # 2. the main job with one real fault (demo-service --orphan) exits 1, the sealed verdict is fail
 #    because of the start/stop gate alone, and that evidence still verifies;
 # 3. --config: the demo service run as an outside service from a config file is judged on its
-#    log directory as stored (its peer addresses fail the privacy gate, and nothing else).
+#    log directory as stored (its peer addresses fail the privacy gate, and nothing else);
+# 4. an unknown config key and an edited dependency baseline are refused (exit 2, FILE:LINE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -157,5 +158,25 @@ grep -q '"service":"demo-service (config)","config":{"path":' "$rc/evidence/rele
   fail "config: the run record does not name the configured service"
 "$BIN/bundle-seal" verify "$rc/evidence" --pub "$rc/demo-release.pub" --integrity-only > /dev/null ||
   fail "config: the evidence does not verify"
+
+# 4. Inputs the job must refuse (exit 2, naming file and line), before any gate runs: a config
+# key it does not know, and a dependency baseline whose bytes are not the ones its record names.
+printf '# a typo\nname = x\ncolour = blue\n' > "$tmp/bad.conf"
+set +e
+BUILD=debug OUT="$tmp/bad" scripts/release-gates.sh --config "$tmp/bad.conf" > /dev/null 2> "$tmp/bad.log"
+code=$?
+set -e
+[ "$code" -eq 2 ] || fail "bad config: exit $code, want 2"
+grep -q "bad.conf:3: unknown key 'colour'" "$tmp/bad.log" || { cat "$tmp/bad.log" >&2; fail "bad config: no FILE:LINE error"; }
+cp -r testdata/release-baseline "$tmp/baseline"
+sed -i '0,/^checksum = "[0-9a-f]/s//checksum = "f/' "$tmp/baseline/Cargo.lock"
+set +e
+BUILD=debug OUT="$tmp/bad" BASELINE_DIR="$tmp/baseline" scripts/release-gates.sh --only dependencies \
+  > /dev/null 2> "$tmp/bad.log"
+code=$?
+set -e
+[ "$code" -eq 2 ] || fail "edited baseline: exit $code, want 2"
+grep -q "BASELINE:[0-9]*: .*Cargo.lock has sha256 .*, not the recorded" "$tmp/bad.log" ||
+  { cat "$tmp/bad.log" >&2; fail "edited baseline: not refused by its record"; }
 
 echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored"

@@ -113,18 +113,6 @@ hardgate_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\
 say() { printf '\n== %s (%ds)\n' "$*" "$SECONDS" >&2; }
 die() { echo "release-gates: error: $*" >&2; exit 2; }
 
-# BUILD=debug reuses the test build (CI's e2e); the default is an optimized build.
-BUILD=${BUILD:-release}
-# The whole workspace, as `make install` builds it: a subset of packages would unify crate
-# features differently and rebuild the shared dependencies each time the other one runs.
-say "building ($BUILD)"
-case $BUILD in
-  debug) cargo build --locked -q --workspace ;;
-  release) cargo build --release --locked -q --workspace ;;
-  *) die "BUILD must be debug or release, not '$BUILD'" ;;
-esac
-BIN=$root/target/$BUILD
-export BIN
 # shellcheck source=scripts/lib/records.sh
 source scripts/lib/records.sh
 # shellcheck source=scripts/lib/demo.sh
@@ -137,6 +125,25 @@ source scripts/lib/baseline.sh
 source scripts/lib/controls.sh
 # shellcheck source=scripts/lib/verdict.sh
 source scripts/lib/verdict.sh
+
+# The config is read before the build, so a mistake in it is reported at once.
+if [ -n "$config" ]; then
+  [ -z "$demo_fault" ] || die "--demo-fault applies to the demo service, not to --config"
+  load_config "$config"
+fi
+
+# BUILD=debug reuses the test build (CI's e2e); the default is an optimized build.
+BUILD=${BUILD:-release}
+# The whole workspace, as `make install` builds it: a subset of packages would unify crate
+# features differently and rebuild the shared dependencies each time the other one runs.
+say "building ($BUILD)"
+case $BUILD in
+  debug) cargo build --locked -q --workspace ;;
+  release) cargo build --release --locked -q --workspace ;;
+  *) die "BUILD must be debug or release, not '$BUILD'" ;;
+esac
+BIN=$root/target/$BUILD
+export BIN
 
 # --go-no-go: the decision from a bundle made earlier: signature, every file, a pass verdict, and
 # every gate present (a partial run, e.g. --only privacy, is not a release).
@@ -159,10 +166,6 @@ if [ "$go_no_go" = 1 ]; then
   exit "$verify_code"
 fi
 
-if [ -n "$config" ]; then
-  [ -z "$demo_fault" ] || die "--demo-fault applies to the demo service, not to --config"
-  load_config "$config"
-fi
 
 rm -rf "$OUT"
 mkdir -p "$OUT/evidence" "$OUT/work"
