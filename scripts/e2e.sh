@@ -7,7 +7,8 @@
 #    because of the start/stop gate alone, and that evidence still verifies;
 # 3. --config: the demo service run as an outside service from a config file is judged on its
 #    log directory as stored (its peer addresses fail the privacy gate, and nothing else);
-# 4. an unknown config key and an edited dependency baseline are refused (exit 2, FILE:LINE).
+# 4. an unknown config key and an edited dependency baseline are refused (exit 2, FILE:LINE);
+# 5. the README's nginx example (scripts/examples/nginx) passes, every control failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -179,4 +180,25 @@ set -e
 grep -q "BASELINE:[0-9]*: .*Cargo.lock has sha256 .*, not the recorded" "$tmp/bad.log" ||
   { cat "$tmp/bad.log" >&2; fail "edited baseline: not refused by its record"; }
 
-echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored"
+# 5. A real service nobody here wrote: the README's nginx example passes every gate it runs
+# (the dependency gate is the same as in 1.), each control failing. With CI set, nginx must be
+# there (.ci/run installs it); elsewhere the check is skipped with a notice.
+if command -v nginx > /dev/null || [ -x /usr/sbin/nginx ]; then
+  rn=$tmp/nginx
+  set +e
+  env "${short[@]}" OUT="$rn" scripts/release-gates.sh --config scripts/examples/nginx/hardgate.conf \
+    --only start-stop,soak,privacy,durability,determinism > "$tmp/nginx.table" 2> "$tmp/nginx.log"
+  code=$?
+  set -e
+  [ "$code" -eq 0 ] || { cat "$tmp/nginx.log" "$tmp/nginx.table" >&2; fail "nginx example: exit $code, want 0"; }
+  grep -q '"controls":7,"failed_as_expected":7,' "$rn/evidence/controls.jsonl" ||
+    fail "nginx example: not every control failed as expected"
+  nginx_ok=' and the nginx example passes'
+elif [ -n "${CI:-}" ]; then
+  fail "nginx is not installed (CI must install it: apt-get install nginx)"
+else
+  echo "e2e: NOTICE: nginx is not installed; the nginx example was not run" >&2
+  nginx_ok=''
+fi
+
+echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored$nginx_ok"
