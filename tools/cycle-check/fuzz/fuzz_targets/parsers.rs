@@ -1,6 +1,7 @@
 //! Everything cycle-check parses that it did not write itself: HTTP
 //! responses from the service, probe URLs, /proc/PID/stat lines,
-//! /proc/net/tcp tables and sock_diag datagrams. None may panic.
+//! /proc/PID/cmdline and status, /proc/net/tcp tables, sock_diag
+//! datagrams and pidfiles. None may panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut out = Vec::new();
     let _ = cycle_check::diag::parse(data, &mut out);
+    let _ = cycle_check::procfs::join_cmdline(data);
     if let Ok(text) = std::str::from_utf8(data) {
+        let _ = cycle_check::procfs::caught_mask(text);
+        let _ = cycle_check::pidfile::parse(text);
         let _ = cycle_check::http::Url::parse(text);
         let _ = cycle_check::procfs::parse_stat(text);
         let _ = cycle_check::procfs::parse_net_tcp(text, false);
