@@ -59,6 +59,15 @@ Exit status: 0 done (no gate failed), 1 --check found something or a gate
 failed, 2 could not do the job (bad usage, unreadable input, write failure;
 other files are still processed), 130 interrupted.";
 
+/// What to do with a line that looks like JSON but does not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InvalidJson {
+    /// Keep it out of the output (fail closed); with --quarantine FILE, there.
+    Quarantine,
+    /// Scrub it as a text line.
+    Text,
+}
+
 /// Find and neutralize personal data and secrets in logs.
 #[derive(Debug, Parser)]
 #[command(
@@ -149,6 +158,18 @@ pub struct Cli {
     /// Leave the exact values listed in FILE (one per line) alone.
     #[arg(long, value_name = "FILE")]
     pub allow_file: Vec<PathBuf>,
+
+    /// Leave values of keys with this name alone (regex matched against the
+    /// whole key name, case-insensitive; for the `secret` type). Example:
+    /// --allow-key 'session|pass_through'
+    #[arg(long, value_name = "REGEX")]
+    pub allow_key: Vec<String>,
+
+    /// A line that looks like a JSON object but does not parse (a record cut
+    /// short, a bad escape): quarantine it, or scrub it as text (where
+    /// `"password":"…` pairs are still found, also unterminated).
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "quarantine")]
+    pub on_invalid_json: InvalidJson,
 
     /// In JSON lines, scrub only values at or under this pointer (`*` matches
     /// any member or index). Text lines are always scrubbed whole.

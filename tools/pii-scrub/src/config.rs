@@ -41,6 +41,10 @@ pub struct Engine {
     pub skip_fields: Vec<Pattern>,
     pub max_line: usize,
     pub max_findings: usize,
+    /// `--on-invalid-json text`: scrub unparsable JSON-looking lines as text.
+    pub invalid_json_as_text: bool,
+    /// Findings carry a masked context snippet (`--dry-run --format text`).
+    pub snippets: bool,
 }
 
 impl Engine {
@@ -279,7 +283,30 @@ impl Config {
         let secret_ty = known("secret")
             .filter(|&i| selected(&types[i].name))
             .map(|i| i as TypeId);
-        let matcher = Matcher::new(detectors)?;
+        // `--allow-key`: whole names, case-insensitive, so allowing `session`
+        // does not also allow `session_token`.
+        let allow_keys = if cli.allow_key.is_empty() {
+            None
+        } else {
+            for a in &cli.allow_key {
+                RegexBuilder::new(a)
+                    .build()
+                    .map_err(|e| Error::usage(format!("--allow-key '{a}': bad regex: {e}")))?;
+            }
+            let joined = cli
+                .allow_key
+                .iter()
+                .map(|a| format!("^(?:{a})$"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(
+                RegexBuilder::new(&joined)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| Error::usage(format!("--allow-key: bad regex: {e}")))?,
+            )
+        };
+        let matcher = Matcher::new(detectors, allow_keys)?;
 
         // 4. Hashing needs a salt; an unsalted hash of a phone number is a lookup away.
         let hashing = types
@@ -330,6 +357,16 @@ impl Config {
         } else {
             cli.paths.clone()
         };
+        if mode == Mode::Filter
+            && !cli.in_place
+            && cli.out_dir.is_none()
+            && cli.report.as_deref() == Some("-")
+        {
+            return Err(Error::usage(
+                "--report -: stdout carries the scrubbed data in filter mode; records and data are never mixed",
+            )
+            .with_hint("give --report FILE, or use --dry-run/--check (records on stdout)"));
+        }
         if (cli.in_place || cli.out_dir.is_some()) && paths.iter().any(|p| p == "-") {
             return Err(Error::usage(
                 "--in-place and --out-dir need file or directory paths, not stdin",
@@ -361,6 +398,8 @@ impl Config {
             skip_fields: cli.skip_fields.clone(),
             max_line: cli.max_line,
             max_findings: cli.max_findings,
+            invalid_json_as_text: cli.on_invalid_json == crate::cli::InvalidJson::Text,
+            snippets: mode == Mode::DryRun && cli.format == Format::Text,
         };
         Ok(Config {
             engine,

@@ -17,10 +17,15 @@ use crate::scan::{Finding, Reason, Scrubber};
 /// Deeper nesting is quarantined rather than recursed into.
 pub const MAX_DEPTH: usize = 128;
 
-/// True for a line that should be a JSON object: `{ ... }` after trimming.
+/// True for a line that should be a JSON object: `{ ... }` after trimming,
+/// or `{"` (a record cut short by a size limit, rotation or a crash: it
+/// must not pass as text, issue 12).
 pub fn looks_like_json(line: &[u8]) -> bool {
     let t = line.trim_ascii();
-    t.len() >= 2 && t[0] == b'{' && t[t.len() - 1] == b'}'
+    if t.first() != Some(&b'{') {
+        return false;
+    }
+    t.len() >= 2 && t[t.len() - 1] == b'}' || t[1..].trim_ascii_start().first() == Some(&b'"')
 }
 
 /// What the line-level scan says about one value.
@@ -353,15 +358,23 @@ impl<'a> Walker<'a, '_, '_> {
     }
 
     /// Records the scrubber's current hits as findings; true if any says remove.
-    fn record_hits(&mut self) -> bool {
+    /// `text`: the decoded string the hits lie in (for snippets).
+    fn record_hits(&mut self, text: &[u8]) -> bool {
         let pointer = self.pointer();
         let mut remove = false;
-        for h in self.sc.hits() {
-            remove |= self.sc.engine.action(h.ty) == Action::Remove;
+        let e = self.sc.engine;
+        let hits = self.sc.hits();
+        for (i, h) in hits.iter().enumerate() {
+            remove |= e.action(h.ty) == Action::Remove;
             self.findings.push(Finding {
                 ty: h.ty,
                 start: h.start,
                 end: h.end,
+                snippet: e.snippets.then(|| {
+                    let mut s = format!("{pointer}: ").into_bytes();
+                    s.extend(crate::snippet::around(e, text, hits, i));
+                    s
+                }),
                 pointer: Some(pointer.clone()),
             });
         }
@@ -384,11 +397,22 @@ impl<'a> Walker<'a, '_, '_> {
             if let Some(ty) = e.secret_ty {
                 if !validate::is_placeholder(text) {
                     let pointer = self.pointer();
+                    let snippet = e.snippets.then(|| {
+                        let hit = Hit {
+                            start: 0,
+                            end: text.len(),
+                            ty,
+                        };
+                        let mut s = format!("{pointer}: ").into_bytes();
+                        s.extend(crate::snippet::around(e, text, &[hit], 0));
+                        s
+                    });
                     self.findings.push(Finding {
                         ty,
                         start: 0,
                         end: text.len(),
                         pointer: Some(pointer),
+                        snippet,
                     });
                     if e.action(ty) == Action::Remove {
                         return true;
@@ -418,7 +442,7 @@ impl<'a> Walker<'a, '_, '_> {
             self.out.extend_from_slice(raw);
             return false;
         }
-        if self.record_hits() {
+        if self.record_hits(text) {
             return true;
         }
         self.tmp.clear();
@@ -559,10 +583,15 @@ impl<'a> Walker<'a, '_, '_> {
             } else {
                 Cow::Borrowed(&b[ka..kz])
             };
-            let secret_here = secret
+            let mut secret_here = secret
                 || (self.sc.engine.secret_ty.is_some()
                     && (kesc || self.candidate_in(ka, kz))
                     && keys::is_secret_name(&key));
+            if secret_here && !secret && self.sc.engine.matcher.key_allowed(&key) {
+                // `--allow-key`: this key's value is scanned like any other.
+                secret_here = false;
+                self.sc.allowed += 1;
+            }
             let version = self.ipv4_matters && keys::is_version_name(&key);
             // Cheap for the usual unescaped key (a borrow of the line).
             let key_scan = key.clone();
@@ -583,7 +612,7 @@ impl<'a> Walker<'a, '_, '_> {
                 if self.sc.hits().is_empty() {
                     false
                 } else {
-                    remove = self.record_hits();
+                    remove = self.record_hits(&key_scan);
                     self.tmp.clear();
                     self.sc.replace_into(&key_scan, &mut self.tmp);
                     true

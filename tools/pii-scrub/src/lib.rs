@@ -16,6 +16,7 @@ pub mod json;
 pub mod process;
 pub mod report;
 pub mod scan;
+pub mod snippet;
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;

@@ -45,6 +45,9 @@ pub struct Stats {
     pub allowed: u64,
     pub findings: u64,
     pub quarantined: u64,
+    /// JSON-looking lines that did not parse, scrubbed as text
+    /// (`--on-invalid-json text`).
+    pub invalid_json_as_text: u64,
     pub interrupted: bool,
 }
 
@@ -224,7 +227,15 @@ impl State<'_, '_> {
         let result = if json::looks_like_json(body) {
             self.stats.json_lines += 1;
             self.sc.end_of_input();
-            self.json_line(body)
+            match self.json_line(body) {
+                Err(Reason::InvalidJson) if self.sc.engine.invalid_json_as_text => {
+                    self.stats.invalid_json_as_text += 1;
+                    self.buf.clear();
+                    self.findings.clear();
+                    self.sc.text_line(body, &mut self.buf, &mut self.findings)
+                }
+                other => other,
+            }
         } else {
             self.sc.text_line(body, &mut self.buf, &mut self.findings)
         };
@@ -275,8 +286,11 @@ impl State<'_, '_> {
     /// only needs to be valid JSON (serde's validator is fast); anything
     /// else, or a line serde refuses, is walked field by field.
     fn json_line(&mut self, body: &[u8]) -> std::result::Result<LineOut, Reason> {
-        // One scan of the raw line; its hits are handed to the walker.
+        // One scan of the raw line; its hits are handed to the walker (which
+        // counts the keys `--allow-key` leaves alone itself).
+        self.sc.count_allowed_keys = false;
         self.sc.find(body, Ctx::default());
+        self.sc.count_allowed_keys = true;
         // serde stops at its own depth limit; deep lines take the walker, which
         // quarantines them as too_deep rather than passing them on unread.
         let nesting = body.iter().filter(|&&b| b == b'{' || b == b'[').count();

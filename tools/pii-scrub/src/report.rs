@@ -32,6 +32,7 @@ pub struct Totals {
     pub findings: u64,
     pub allowed: u64,
     pub quarantined: u64,
+    pub invalid_json_as_text: u64,
     pub errors: u64,
     pub skipped: u64,
     pub by_type: BTreeMap<String, u64>,
@@ -47,6 +48,7 @@ impl Totals {
         self.bytes += s.bytes;
         self.lines_changed += s.lines_changed;
         self.allowed += s.allowed;
+        self.invalid_json_as_text += s.invalid_json_as_text;
     }
 }
 
@@ -134,10 +136,15 @@ impl<'e> Reporter<'e> {
                             .pointer
                             .map(|p| format!(" at {p}"))
                             .unwrap_or_default();
-                        let text = format!(
+                        let mut text = format!(
                             "{file}:{line}: {ty}{at} bytes {}..{} ({action})\n",
                             finding.start, finding.end
                         );
+                        if let Some(s) = &finding.snippet {
+                            text.push_str("    ");
+                            text.push_str(&crate::snippet::printable(s));
+                            text.push('\n');
+                        }
                         out.write_bytes(text.as_bytes())
                     }
                 }
@@ -227,6 +234,7 @@ impl<'e> Reporter<'e> {
             .figure("allowed", t.allowed)
             .figure("quarantined", t.quarantined)
             .figure("quarantined_by_reason", &t.by_reason)
+            .figure("invalid_json_as_text", t.invalid_json_as_text)
             .figure("errors", t.errors)
             .figure("skipped", t.skipped)
             .figure("elapsed_ms", (elapsed_ms * 1000.0).round() / 1000.0)

@@ -17,6 +17,9 @@ pub struct Finding {
     pub end: usize,
     /// JSON Pointer of the value, for JSON lines.
     pub pointer: Option<String>,
+    /// For people (`--dry-run --format text`): the finding in its context,
+    /// every finding in it masked.
+    pub snippet: Option<Vec<u8>>,
 }
 
 /// Why a line could not be scrubbed safely.
@@ -67,6 +70,9 @@ pub struct Scrubber<'e> {
     pem_open: bool,
     /// The last `find` met at least one candidate (validated or not).
     pub saw_candidate: bool,
+    /// Count secret pairs left alone by `--allow-key` (off for the raw scan
+    /// of a JSON line, whose keys the walker counts).
+    pub count_allowed_keys: bool,
 }
 
 fn is_hex(b: u8) -> bool {
@@ -108,6 +114,7 @@ impl<'e> Scrubber<'e> {
             allowed: 0,
             pem_open: false,
             saw_candidate: false,
+            count_allowed_keys: true,
         }
     }
 
@@ -157,6 +164,10 @@ impl<'e> Scrubber<'e> {
             let engine = self.engine;
             self.hits.retain(|h| !engine.allowed(&hay[h.start..h.end]));
             self.allowed += (before - self.hits.len()) as u64;
+        }
+        let keys = std::mem::take(&mut self.scratch.allowed_keys);
+        if self.count_allowed_keys {
+            self.allowed += keys;
         }
         detectors::resolve(&mut self.hits);
         open
@@ -223,12 +234,16 @@ impl<'e> Scrubber<'e> {
             return Err(Reason::TooManyFindings);
         }
         self.pem_open = open;
-        for h in &self.hits {
+        for (i, h) in self.hits.iter().enumerate() {
             findings.push(Finding {
                 ty: h.ty,
                 start: h.start + offset,
                 end: h.end + offset,
                 pointer: None,
+                snippet: self
+                    .engine
+                    .snippets
+                    .then(|| crate::snippet::around(self.engine, rest, &self.hits, i)),
             });
         }
         if self.hits.is_empty() && offset == 0 {

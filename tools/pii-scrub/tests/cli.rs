@@ -325,7 +325,7 @@ fn dry_run_text_report_for_people() {
     assert_eq!(out.status.code(), Some(0));
     let s = String::from_utf8(out.stdout).unwrap();
     let name = f.display();
-    assert!(s.starts_with(&format!("{name}:1: email bytes 2..12 (redact)\n1 files, 1 lines, 13 bytes: 1 findings (email 1)")), "{s}");
+    assert!(s.starts_with(&format!("{name}:1: email bytes 2..12 (redact)\n    x >>a***@acme.com<<\n1 files, 1 lines, 13 bytes: 1 findings (email 1)")), "{s}");
     assert!(s.ends_with("verdict: pass\n"), "{s}");
 }
 
@@ -910,5 +910,190 @@ fn kill_9_during_in_place_leaves_the_file_whole() {
     assert!(
         now == original || now == scrubbed,
         "the file is neither the original nor the whole result"
+    );
+}
+
+// ---- issue 12: leaks -------------------------------------------------------
+
+#[test]
+fn truncated_json_line_with_a_password_is_quarantined_not_passed() {
+    // Logs are cut mid-record (size limits, rotation, crashes): a line that
+    // starts like a JSON object but does not parse never reaches the output.
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.jsonl");
+    let input = "{\"user\":{\"id\":1},\"db\":{\"password\":\"AEkfC3CwD^g3YnkFXS@j\n\
+                 {\"msg\":\"hello\"} trailing text\n\
+                 {  \"api_key\": \"k3y-abcdef\n\
+                 ok\n";
+    let out = cmd()
+        .arg("--quarantine")
+        .arg(&q)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "ok\n");
+    let recs = jsonl(&fs::read(&q).unwrap());
+    let got: Vec<(u64, &str)> = recs
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, vec![(1, "invalid_json"), (2, "invalid_json"), (3, "invalid_json")]);
+}
+
+#[test]
+fn truncated_json_scrubbed_as_text_still_loses_its_secrets() {
+    // The second layer: with --on-invalid-json text the text scrubber reads
+    // JSON-syntax pairs with secret-named keys, terminated or not.
+    let input = "{\"user\":{\"id\":1},\"db\":{\"password\":\"AEkfC3CwD^g3YnkFXS@j\n\
+                 {\"api_key\": \"abc\\\"def\", \"n\": 1, \"token\":\"tok-123456\n\
+                 {\"credentials\":{\"user\":\"bob\",\"pin\":4321},\"x\":\n\
+                 {\"msg\":\"hi\",\"session_id\":98765432,\"cut\n";
+    let out = text(&["--on-invalid-json", "text"], input);
+    assert_eq!(
+        out,
+        "{\"user\":{\"id\":1},\"db\":{\"password\":\"[REDACTED:secret]\n\
+         {\"api_key\": \"[REDACTED:secret]\", \"n\": 1, \"token\":\"[REDACTED:secret]\n\
+         {\"credentials\":[REDACTED:secret],\"x\":\n\
+         {\"msg\":\"hi\",\"session_id\":[REDACTED:secret],\"cut\n"
+    );
+}
+
+#[test]
+fn url_credentials_with_unencoded_reserved_characters_are_redacted_whole() {
+    // Connection strings are logged as typed: the userinfo runs to the last
+    // `@` before the host, whatever the password holds.
+    let cases = [
+        "postgres://app_user:NgFa7T#uf!@db-1.internal:5432/orders",
+        "redis://u:p?w/x@cache:6379/0",
+        "amqp://svc:a@b@mq.internal/vhost",
+        "mysql://root:it's\"q@db/x",
+        "mongodb://admin:50%off@mongo-0.internal:27017/db",
+        "https://:only#pass@example.com",
+        "ftp://bob:pa:ss@files.example.org",
+    ];
+    for case in cases {
+        let line = format!("connect {case} done\n");
+        let out = text(&[], &line);
+        let scheme = case.split("://").next().unwrap();
+        let host = case.rsplit('@').next().unwrap();
+        assert_eq!(
+            out,
+            format!("connect {scheme}://[REDACTED:url_credentials]@{host} done\n"),
+            "{case}"
+        );
+    }
+    // Not credentials: a host with a port and an email in the query.
+    assert_eq!(
+        text(&[], "GET https://example.com:8080/x?u=a@acme.com\n"),
+        "GET https://example.com:8080/x?u=[REDACTED:email]\n"
+    );
+}
+
+// ---- issue 12: false positives on ordinary system logs --------------------
+
+#[test]
+fn test_suite_status_words_are_not_secret_keys() {
+    let input = "PASS: gdb.base/foo.exp: changing the language\n\
+                 --- PASS: TestPassword (0.00s)\n\
+                 geegeefoobarPASS: gfortran.dg/dollar_edit_descriptor_3.f   -O0  execution test\n\
+                 tests pass=0: none\n\
+                 restored session=first: ok\n";
+    assert_eq!(text(&[], input), input);
+    // The same words as real keys still are.
+    assert_eq!(
+        text(&[], "DB_PASS: hunter22\npass=hunter22 session=0a1b2c3d\n"),
+        "DB_PASS: [REDACTED:secret]\npass=[REDACTED:secret] session=[REDACTED:secret]\n"
+    );
+}
+
+#[test]
+fn package_names_are_not_secret_keys() {
+    let input = "2025-06-24 14:37:48 install dbus-user-session:amd64 <none> 1.14.10-1~deb12u1\n\
+                 Install: python3-jwt:all (2.6.0-1, automatic), libsecret-1-0:amd64 (0.20.5-3)\n\
+                 Commandline: apt-get install -y google-cloud-cli-gke-gcloud-auth-plugin=528.0.0-0 dbus-user-session=1.14.10-1~deb12u1\n";
+    assert_eq!(text(&[], input), input);
+}
+
+#[test]
+fn file_names_and_flags_are_not_secret_keys() {
+    let input = "\tat com.acme.Password.java:123\n\
+                 gcc.dg/diagnostic-token-ranges.c: In function 'f':\n\
+                 collect2 -plugin-opt=-pass-through=-lgcc -plugin-opt=-pass-through=-lc\n\
+                   Array cookie:            ac\n";
+    assert_eq!(text(&[], input), input);
+}
+
+#[test]
+fn systemd_units_are_not_emails() {
+    let input = "Created symlink /etc/systemd/system/getty.target.wants/getty@tty1.service -> /lib/systemd/system/getty@.service.\n\
+                 Started user@1000.service - User Manager for UID 1000.\n";
+    assert_eq!(text(&[], input), input);
+}
+
+#[test]
+fn allow_key_leaves_values_of_named_keys_alone() {
+    let input = "session=abcdef12 password=hunter22\n{\"session\":\"abcdef12\",\"password\":\"hunter22\"}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.jsonl");
+    let out = cmd()
+        .args(["--allow-key", "session", "--report"])
+        .arg(&report)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "session=abcdef12 password=[REDACTED:secret]\n{\"session\":\"abcdef12\",\"password\":\"[REDACTED:secret]\"}\n"
+    );
+    let s = summary(&jsonl(&fs::read(&report).unwrap())).clone();
+    assert_eq!(s["figures"]["allowed"], 2);
+    // Anchored: allowing `session` does not allow `session_token`.
+    assert_eq!(
+        text(&["--allow-key", "session"], "session_token=abcdef12\n"),
+        "session_token=[REDACTED:secret]\n"
+    );
+}
+
+#[test]
+fn dry_run_text_shows_a_masked_context_snippet() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.log");
+    fs::write(
+        &f,
+        "2024-01-15 login john.doe@acme.com from 10.1.2.3 with password=hunter22 ok\n{\"u\":{\"mail\":\"x@acme.com\"}}\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["--dry-run", "--format", "text"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    let name = f.display();
+    let want = format!(
+        "{name}:1: email bytes 17..34 (redact)\n\
+         \x20   2024-01-15 login >>j***@acme.com<< from 10.*.*.* with password=******** ok\n\
+         {name}:1: ipv4 bytes 40..48 (redact)\n\
+         \x20   2024-01-15 login j***@acme.com from >>10.*.*.*<< with password=******** ok\n\
+         {name}:1: secret bytes 63..71 (redact)\n\
+         \x20   ...from 10.*.*.* with password=>>********<< ok\n\
+         {name}:2: email at /u/mail bytes 0..10 (redact)\n\
+         \x20   /u/mail: >>x***@acme.com<<\n"
+    );
+    assert!(s.starts_with(&want), "{s}");
+    assert!(!s.contains("john.doe") && !s.contains("hunter22") && !s.contains("10.1.2.3"));
+}
+
+#[test]
+fn report_on_stdout_is_refused_in_filter_mode() {
+    let (out, err, code) = filter(&["--report", "-"], b"a@acme.com\n");
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("pii-scrub: error: --report -: stdout carries the scrubbed data in filter mode"),
+        "{err}"
     );
 }

@@ -3,8 +3,11 @@
 //! Names are split into words (`_ - .`, spaces and camelCase), so
 //! `dbPassword`, `X-Api-Key` and `client_secret` are secret while
 //! `max_tokens`, `token_type` and `password_policy` are not: a name is secret
-//! when it holds a secret word, unless it starts with a counting word or ends
-//! with a word that describes the secret rather than holding it.
+//! when it holds a secret word and its last word holds the secret too (a
+//! secret word, or `id`, `key`, `hash`, ...), unless it starts with a counting
+//! word. So `dbus-user-session` is, but `Password.java`, `pass-through` and
+//! `gcloud-auth-plugin` are not: there the secret word is not what the name
+//! is about.
 
 /// Compounds found anywhere in the name once separators are removed.
 const COMPOUNDS: &[&str] = &[
@@ -29,6 +32,7 @@ const COMPOUNDS: &[&str] = &[
     "signingkey",
     "encryptionkey",
     "masterkey",
+    "sessid",
 ];
 
 /// One automaton for all compounds (a memmem per compound was measurable).
@@ -140,6 +144,46 @@ const DESCRIPTIVE_LAST: &[&str] = &[
     "result",
 ];
 
+/// Last words that name the secret itself (`session_id`, `api_key`,
+/// `password_hash`, `secret_key_base`), besides the secret words.
+const HOLDERS: &[&str] = &[
+    "id",
+    "ids",
+    "key",
+    "keys",
+    "value",
+    "val",
+    "hash",
+    "digest",
+    "code",
+    "phrase",
+    "data",
+    "str",
+    "string",
+    "text",
+    "b64",
+    "base64",
+    "hex",
+    "enc",
+    "encrypted",
+    "raw",
+    "plain",
+    "plaintext",
+    "base",
+    "pem",
+    "der",
+    "bytes",
+    "new",
+    "old",
+    "current",
+    "confirm",
+    "confirmation",
+    "salt",
+    "nonce",
+    "cred",
+    "creds",
+];
+
 /// A first word that makes the name a number about secrets (`max_tokens`).
 const COUNTING_FIRST: &[&str] = &[
     "max", "min", "num", "total", "n", "count", "is", "has", "use", "no",
@@ -190,21 +234,34 @@ pub fn is_secret_name(name: &[u8]) -> bool {
         let (a, b) = bounds[i];
         std::str::from_utf8(&joined[a..b]).unwrap_or("")
     };
-    if words > 1
-        && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(words - 1)))
+    // Trailing numbers and versions (`password_2`, `token_v2`) say nothing.
+    let mut last = words - 1;
+    while last > 0 && is_number_word(word(last)) {
+        last -= 1;
+    }
+    if last > 0
+        && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(last)))
     {
         return false;
     }
-    if (0..words).any(|i| WORDS.contains(&word(i))) {
-        return true;
-    }
-    let all = &joined[..n];
-    match compounds() {
-        Some(ac) => ac.is_match(all),
+    let has_compound = |w: &[u8]| match compounds() {
+        Some(ac) => ac.is_match(w),
         None => COMPOUNDS
             .iter()
-            .any(|c| memchr::memmem::find(all, c.as_bytes()).is_some()),
+            .any(|c| memchr::memmem::find(w, c.as_bytes()).is_some()),
+    };
+    let secret = (0..=last).any(|i| WORDS.contains(&word(i))) || has_compound(&joined[..n]);
+    if !secret {
+        return false;
     }
+    let tail = word(last);
+    WORDS.contains(&tail) || HOLDERS.contains(&tail) || has_compound(tail.as_bytes())
+}
+
+/// `2`, `v2`, `01`: a counter or version, not a word.
+fn is_number_word(w: &str) -> bool {
+    let digits = w.strip_prefix('v').unwrap_or(w);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Header-like names whose value runs to the end of the line (`Cookie: a=b; c=d`).
@@ -254,6 +311,15 @@ mod tests {
             "AWS_SECRET_ACCESS_KEY",
             "refreshToken",
             "pin",
+            "dbus-user-session",
+            "session_id",
+            "secret_key_base",
+            "password_2",
+            "api_keys",
+            "PHPSESSID",
+            "jsessionid",
+            "DB_PASS",
+            "password_hash",
         ] {
             assert!(s(yes.as_bytes()), "{yes}");
         }
@@ -273,6 +339,13 @@ mod tests {
             "compass",
             "bypass_cache",
             "session_count",
+            "Password.java",
+            "pass-through",
+            "gcloud-auth-plugin",
+            "diagnostic-token-ranges.c",
+            "proc_ptr_comp_pass_4.f90",
+            "auth_user",
+            "secret_arn",
         ] {
             assert!(!s(no.as_bytes()), "{no}");
         }

@@ -6,6 +6,7 @@
 //! what keeps the lazy DFA fast and lets invalid UTF-8 pass through as bytes.
 
 pub mod keys;
+pub mod pairs;
 pub mod patterns;
 pub mod validate;
 
@@ -35,9 +36,11 @@ pub enum Check {
     Ssn,
     Iban,
     Jwt,
-    /// `name=value` where the name says secret (group 1 name, groups 2.. value).
+    /// `name=value` where the name says secret: the match starts at the
+    /// secret word; [`pairs::secret_pair`] finds the key and the value.
     SecretValue,
-    /// `user:pass` of `scheme://user:pass@`.
+    /// `user:pass` of `scheme://user:pass@`: the match is `scheme://user:`;
+    /// [`validate::url_credentials`] finds the last `@` before the host.
     UrlCredentials,
     /// A PEM `BEGIN ... PRIVATE KEY` marker, extended to its `END` marker.
     PrivateKey,
@@ -49,10 +52,7 @@ pub enum Check {
 
 impl Check {
     fn needs_captures(self) -> bool {
-        matches!(
-            self,
-            Check::FirstGroup | Check::SecretValue | Check::UrlCredentials
-        )
+        matches!(self, Check::FirstGroup)
     }
 
     /// Validator names accepted in `--rules` files.
@@ -78,9 +78,6 @@ impl Check {
 pub enum Anchor {
     /// Both start at the same byte.
     Start,
-    /// The candidate starts at a secret word inside a `name=`: the name
-    /// begins up to 40 name bytes to the left.
-    KeyLeft,
     /// The candidate starts at an email's `@`: the local part is to the left.
     LocalLeft,
 }
@@ -167,6 +164,8 @@ pub struct Scratch {
     set: meta::Cache,
     patset: PatternSet,
     caps: Vec<CaptureLocations>,
+    /// Secret pairs left alone because `--allow-key` named their key.
+    pub allowed_keys: u64,
 }
 
 /// All detectors, their combined set, and the PEM end marker.
@@ -179,11 +178,13 @@ pub struct Matcher {
     detectors: Vec<Detector>,
     pem_end: Regex,
     ipv4: Option<TypeId>,
+    /// `--allow-key`: key names (whole, case-insensitive) whose values stay.
+    allow_keys: Option<Regex>,
     pool: std::sync::Mutex<Vec<Scratch>>,
 }
 
 impl Matcher {
-    pub fn new(detectors: Vec<Detector>) -> Result<Matcher> {
+    pub fn new(detectors: Vec<Detector>, allow_keys: Option<Regex>) -> Result<Matcher> {
         let patterns: Vec<&str> = detectors.iter().map(|d| d.candidate.as_str()).collect();
         let set = meta::Regex::builder()
             .configure(
@@ -225,6 +226,7 @@ impl Matcher {
             detectors,
             pem_end,
             ipv4,
+            allow_keys,
             pool: std::sync::Mutex::new(Vec::new()),
         })
     }
@@ -258,7 +260,13 @@ impl Matcher {
                 .iter()
                 .map(|d| d.regex.capture_locations())
                 .collect(),
+            allowed_keys: 0,
         }
+    }
+
+    /// True when `--allow-key` names this key.
+    pub fn key_allowed(&self, name: &[u8]) -> bool {
+        self.allow_keys.as_ref().is_some_and(|r| r.is_match(name))
     }
 
     /// Appends validated hits in `hay` to `out` (unsorted, may overlap).
@@ -322,11 +330,23 @@ impl Matcher {
         if ctx.version_field && Some(d.ty) == self.ipv4 {
             return false;
         }
+        if d.check == Check::SecretValue {
+            let Some(pair) = pairs::secret_pair(hay, start, keys::is_secret_name) else {
+                return false;
+            };
+            if self.key_allowed(&hay[pair.key]) {
+                s.allowed_keys += 1;
+                return false;
+            }
+            out.push(Hit {
+                start: pair.value.start,
+                end: pair.value.end,
+                ty: d.ty,
+            });
+            return true;
+        }
         let begin = match d.anchor {
             Anchor::Start => start,
-            Anchor::KeyLeft => scan_left(hay, start, 40, |b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
-            }),
             Anchor::LocalLeft => {
                 let mut b = scan_left(hay, start, 64, |b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
@@ -340,19 +360,6 @@ impl Matcher {
                 b
             }
         };
-        // Most `name=` candidates are not secret names (`keys=`, `max_tokens=`):
-        // judge the name before running the capturing regex.
-        if d.anchor == Anchor::KeyLeft && d.check == Check::SecretValue {
-            let key_end = start
-                + hay[start..]
-                    .iter()
-                    .take(48)
-                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-                    .count();
-            if !keys::is_secret_name(&hay[begin..key_end]) {
-                return false;
-            }
-        }
         // The detector's own match must cover where the candidate started.
         let covers = |m: &regex::bytes::Match<'_>| {
             m.start() >= begin && m.start() <= start && m.end() > start
@@ -405,49 +412,6 @@ impl Matcher {
     ) -> Option<Range<usize>> {
         match d.check {
             Check::FirstGroup => (1..locs.len()).find_map(|g| locs.get(g)).map(|(a, b)| a..b),
-            Check::UrlCredentials => {
-                let (a, _) = locs.get(1)?;
-                let (_, b) = locs.get(2)?;
-                Some(a..b)
-            }
-            Check::SecretValue => {
-                let (ka, kb) = locs.get(1)?;
-                let key = &hay[ka..kb];
-                if !keys::is_secret_name(key) {
-                    return None;
-                }
-                let (va, vb) = (2..locs.len()).find_map(|g| locs.get(g))?;
-                if validate::is_placeholder(&hay[va..vb]) {
-                    return None;
-                }
-                let bare = locs.get(locs.len() - 1).is_some();
-                if bare {
-                    // `Cookie: a=b; c=d` runs to the end of the line.
-                    if keys::takes_rest_of_line(key) {
-                        let end = memchr::memchr(b'\n', &hay[va..]).map_or(hay.len(), |i| va + i);
-                        return Some(va..end);
-                    }
-                    // `authorization=Bearer xyz`: the credential is the next word.
-                    if validate::is_auth_scheme(&hay[va..vb]) {
-                        let rest = &hay[vb..];
-                        let ws = rest
-                            .iter()
-                            .take_while(|b| **b == b' ' || **b == b'\t')
-                            .count();
-                        let word = rest[ws..]
-                            .iter()
-                            .take_while(|b| {
-                                !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';')
-                            })
-                            .count();
-                        if ws == 0 || word == 0 || validate::is_placeholder(&rest[ws..ws + word]) {
-                            return None;
-                        }
-                        return Some(vb + ws..vb + ws + word);
-                    }
-                }
-                Some(va..vb)
-            }
             _ => {
                 let (a, b) = locs.get(d.group)?;
                 self.validate(d, hay, a..b).map(|(r, _)| r)
@@ -462,9 +426,8 @@ impl Matcher {
         span: Range<usize>,
     ) -> Option<(Range<usize>, bool)> {
         let r = match d.check {
-            Check::None | Check::FirstGroup | Check::SecretValue | Check::UrlCredentials => {
-                Some(span)
-            }
+            Check::None | Check::FirstGroup | Check::SecretValue => Some(span),
+            Check::UrlCredentials => validate::url_credentials(hay, span),
             Check::Email => validate::email(hay, span),
             Check::Phone => validate::phone(hay, span),
             Check::Ipv4 => validate::ipv4(hay, span),

@@ -20,13 +20,11 @@ pub struct Builtin {
     pub about: &'static str,
 }
 
-/// A secret-named key, its separator, and its value (quoted four ways or bare).
-const KV: &str = r#"(?i)([a-z0-9_.\-]{0,40}(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)[a-z0-9_.\-]{0,40})\\?["']?[ \t]*[:=][ \t]*(?:\\"((?:[^"\\]|\\[^"])*)\\"|"([^"]*)"|'([^']*)'|([^\s,;&"'<>\]\}\)]+))"#;
-
-/// The scanning pass starts at the secret word inside the name, not at every
-/// letter that might begin a name (which made the DFA several times slower).
-/// The second branch also flags JSON keys with other characters
-/// (`"password hash":`), so a JSON line holding one is always walked.
+/// A secret word inside a name, then `=` or `:` (`pairs.rs` judges the rest).
+/// The scanning pass starts at the secret word, not at every letter that
+/// might begin a name (which made the DFA several times slower). The second
+/// branch also flags JSON keys with other characters (`"password hash":`),
+/// so a JSON line holding one is always walked.
 const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]{0,40}\\?["']?[ \t]*[:=]|[^"\n]{0,40}"[ \t]*:)"#;
 
 pub const BUILTINS: &[Builtin] = &[
@@ -48,7 +46,8 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "url_credentials",
-        regex: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://([^\s:/?#@"'<>\\]*):([^\s/?#@"'<>\\]+)@"#,
+        // `scheme://user:`; the validator finds the password's end (the last `@`).
+        regex: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/?#@"'<>\\]*:"#,
         check: Check::UrlCredentials,
         candidate: "",
         anchor: Anchor::Start,
@@ -112,10 +111,10 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "secret",
-        regex: KV,
+        regex: KV_TRIGGER,
         check: Check::SecretValue,
-        candidate: KV_TRIGGER,
-        anchor: Anchor::KeyLeft,
+        candidate: "",
+        anchor: Anchor::Start,
         about: "values of key=value pairs and JSON keys whose name says secret (password, token, api_key, cookie, ...)",
     },
     Builtin {

@@ -440,10 +440,13 @@ pub fn phone(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     Some(span)
 }
 
-/// File extensions that look like top-level domains in `icon@2x.png`.
+/// File extensions that look like top-level domains in `icon@2x.png`, and
+/// systemd unit types (`getty@tty1.service`, `user@1000.slice`).
 const NOT_TLDS: &[&[u8]] = &[
     b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"ico", b"css", b"js", b"json", b"html",
-    b"htm", b"txt", b"log", b"xml", b"map", b"woff", b"woff2", b"ttf",
+    b"htm", b"txt", b"log", b"xml", b"map", b"woff", b"woff2", b"ttf", b"service", b"socket",
+    b"target", b"timer", b"mount", b"automount", b"path", b"slice", b"scope", b"device",
+    b"swap",
 ];
 
 /// Email: sane local part and domain, a letter TLD that is not a file
@@ -464,16 +467,89 @@ pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     if NOT_TLDS.contains(&tld_lower.as_slice()) {
         return None;
     }
-    if before(hay, span.start) == b':' {
-        let lo = span.start.saturating_sub(256);
-        let left = &hay[lo..span.start];
-        if let Some(i) = memchr::memmem::rfind(left, b"://") {
-            if !left[i..].iter().any(|b| b.is_ascii_whitespace()) {
-                return None;
-            }
-        }
+    if in_url_userinfo(hay, span.start) {
+        return None;
     }
     Some(span)
+}
+
+/// True when `pos` lies in the `user:password` of a URL (`a@b` in
+/// `amqp://svc:a@b@host`): that is [`url_credentials`]' finding, and its
+/// `@host` is not an email's domain.
+fn in_url_userinfo(hay: &[u8], pos: usize) -> bool {
+    let lo = pos.saturating_sub(256);
+    let left = &hay[lo..pos];
+    let Some(i) = memchr::memmem::rfind(left, b"://").map(|i| lo + i) else {
+        return false;
+    };
+    if hay[i..pos].iter().any(|b| b.is_ascii_whitespace()) {
+        return false;
+    }
+    let user_end = i + 3
+        + hay[i + 3..pos]
+            .iter()
+            .take_while(|b| !matches!(b, b':' | b'/' | b'?' | b'#' | b'@' | b'"' | b'\'' | b'<' | b'>' | b'\\'))
+            .count();
+    if hay.get(user_end) != Some(&b':') {
+        return false;
+    }
+    url_credentials(hay, i..user_end + 1).is_some_and(|r| r.start <= pos && pos < r.end)
+}
+
+/// The `user:password` of `scheme://user:password@host`. `span` is the
+/// candidate `scheme://user:`; the userinfo runs to the last `@` that is
+/// followed by a host, whatever the password holds (`#`, `?`, `/`, `@`, `%`,
+/// quotes): connection strings are logged as typed, not as RFC 3986 would
+/// encode them. A `host:port/` is not a password.
+pub fn url_credentials(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
+    let sep = memchr::memmem::find(&hay[span.clone()], b"://")? + span.start;
+    let info = sep + 3;
+    let end = info
+        + hay[info..]
+            .iter()
+            .take_while(|b| !b.is_ascii_whitespace())
+            .count();
+    let colon = span.end.checked_sub(1)?;
+    let mut search = end;
+    while let Some(at) = memchr::memrchr(b'@', &hay[colon..search]).map(|i| colon + i) {
+        search = at;
+        if host_follows(hay, at + 1, end) {
+            let after = &hay[colon + 1..at];
+            let port = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            if port > 0 && port <= 5 && matches!(after.get(port), Some(b'/' | b'?' | b'#')) {
+                return None;
+            }
+            return Some(info..at);
+        }
+    }
+    None
+}
+
+/// A host at `i` (a name, an IPv4 or a bracketed IPv6), then the end of the
+/// URL or what may follow a host.
+fn host_follows(hay: &[u8], i: usize, end: usize) -> bool {
+    let rest = &hay[i..end];
+    let n = if rest.first() == Some(&b'[') {
+        match rest.iter().position(|&b| b == b']') {
+            Some(j) if j > 1 => j + 1,
+            _ => return false,
+        }
+    } else {
+        rest.iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+            .count()
+    };
+    if n == 0 || !rest[0].is_ascii_alphanumeric() && rest[0] != b'[' {
+        return false;
+    }
+    match rest.get(n) {
+        None => true,
+        Some(b':') => rest.get(n + 1).map_or(true, |b| b.is_ascii_digit() || *b == b'/'),
+        Some(c) => matches!(
+            c,
+            b'/' | b'?' | b'#' | b'"' | b'\\' | b'\'' | b')' | b',' | b';' | b']' | b'>' | b'}' | b'.'
+        ),
+    }
 }
 
 /// JWT: the header decodes (base64url) to a JSON object.
@@ -498,6 +574,19 @@ pub fn is_auth_scheme(v: &[u8]) -> bool {
     )
 }
 
+/// `[REDACTED:secret]`, `[email:k1a2b3c4d:0123…]`, `[FILTERED]`: a
+/// placeholder in brackets (letters, digits, `_`, `-`, `:` only).
+fn is_bracketed_word(v: &[u8]) -> bool {
+    let Some(inner) = v.strip_prefix(b"[") else {
+        return false;
+    };
+    let close = inner.iter().position(|&b| b == b']').unwrap_or(inner.len());
+    close > 0
+        && inner[..close]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
+}
+
 /// Values that are already scrubbed or say nothing (`***`, `null`, our own
 /// `[REDACTED:...]` and `[type:key:hash]` tokens), so scrubbing is idempotent.
 pub fn is_placeholder(v: &[u8]) -> bool {
@@ -507,8 +596,9 @@ pub fn is_placeholder(v: &[u8]) -> bool {
     {
         return true;
     }
-    // Our own output: `[REDACTED:...]`, `[type:key:hash]`, masks with `****`.
-    if v.first() == Some(&b'[')
+    // Our own output: `[REDACTED:...]`, `[type:key:hash]`, masks with `****`;
+    // and other tools' (`[FILTERED]`, `<hidden>`). A JSON array is a value.
+    if is_bracketed_word(v)
         || v.starts_with(b"\\\"[")
         || v.starts_with(b"<")
         || memchr::memmem::find(v, b"****").is_some()
@@ -611,6 +701,20 @@ mod tests {
         let s = b"std::vector";
         assert!(ipv6(s, 2..5).is_none());
         assert!(ipv6(b"::", 0..2).is_none());
+    }
+
+    #[test]
+    fn url_userinfo_runs_to_the_last_at_before_a_host() {
+        fn creds(s: &str) -> Option<&str> {
+            let info = s.find("://").unwrap() + 3;
+            let colon = info + s[info..].find(':').unwrap();
+            url_credentials(s.as_bytes(), 0..colon + 1).map(|r| &s[r])
+        }
+        assert_eq!(creds("redis://u:p@ss#1@[::1]:6379/0"), Some("u:p@ss#1"));
+        assert_eq!(creds("pg://u:a/b?c@10.0.0.1"), Some("u:a/b?c"));
+        assert_eq!(creds("https://host:8443/x?m=a@b.com"), None, "a port, then a path");
+        assert_eq!(creds("https://u:p@"), None, "no host");
+        assert_eq!(creds("https://u:p@-bad"), None);
     }
 
     #[test]

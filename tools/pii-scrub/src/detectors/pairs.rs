@@ -1,0 +1,401 @@
+//! Key-value pairs in text: `password=x`, `api_key: x`, `"token":"x"` (also
+//! cut short: `{"password":"AEk…` at the end of a truncated record).
+//!
+//! The scanning pass stops at a secret word followed by `=` or `:`; this
+//! module decides whether that is a key-value pair and where its value is.
+//! Precision comes from the shape, not from the word alone (issue 12: on a
+//! machine's package and test logs every finding was false):
+//! - the key is a token of its own: it starts after a space or a delimiter,
+//!   not inside a path or a value (`src/Password.java:`, `opt=-pass-through=`),
+//!   and its name is about the secret (see [`super::keys`]);
+//! - an unquoted key takes `:` only with a space after it (`key: value`, as in
+//!   headers and YAML); `pkg:amd64`, `file.c:12` and `host:port` are not pairs;
+//! - `PASS:` in capitals is a test-suite status word (DejaGnu, automake, go);
+//! - a bare value looks like a value: at least 3 bytes, not ending in `:`
+//!   (`session=first:` is the label of a sentence), not a status word
+//!   (`ok`, `required`), not a package version after a package name
+//!   (`dbus-user-session=1.14.10-1`).
+//!
+//! Quoted values run to their closing quote, honouring `\"`, or to the end
+//! of the haystack when it was cut off; `{...}` and `[...]` values of a
+//! secret key are taken whole (as the JSON walker does).
+
+use std::ops::Range;
+
+use super::validate;
+
+/// A secret key's pair: where the key's name is and what to scrub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub key: Range<usize>,
+    pub value: Range<usize>,
+}
+
+fn is_name(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// Bytes that may stand right before a key: the key is a token of its own.
+fn is_key_boundary(b: u8) -> bool {
+    !is_name(b) && !matches!(b, b'/' | b'@' | b'=' | b'%' | b'$' | b'+' | b'~')
+}
+
+fn is_quote(b: u8) -> bool {
+    b == b'"' || b == b'\''
+}
+
+/// How the key was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    Bare,
+    /// `"key"` or `'key'`.
+    Quoted,
+    /// `\"key\"`: JSON-escaped text inside a string.
+    Escaped,
+}
+
+/// Finds the key around the secret word at `word` (where the scanning pass
+/// matched). Returns the key's span, its quoting, and where it ends
+/// (after any closing quote).
+fn key_at(hay: &[u8], word: usize) -> Option<(Range<usize>, Quoting, usize)> {
+    let lo = word.saturating_sub(40);
+    let mut start = word;
+    while start > lo && is_name(hay[start - 1]) {
+        start -= 1;
+    }
+    // `\npassword=` in escaped text: the `n` belongs to the escape, which
+    // ends the previous line.
+    let after_escape = start >= 1
+        && start < word
+        && hay[start - 1] == b'\\'
+        && matches!(hay[start], b'n' | b'r' | b't');
+    if after_escape {
+        start += 1;
+    }
+    let mut end = word;
+    while end < hay.len() && end - word < 48 && is_name(hay[end]) {
+        end += 1;
+    }
+    let before = start.checked_sub(1).map(|i| hay[i]);
+    let after = hay.get(end).copied();
+    // Quoted: the same quote on both sides (escaped or not).
+    if let (Some(q), Some(a)) = (before, after) {
+        if is_quote(q) && a == q {
+            let escaped = start >= 2 && hay[start - 2] == b'\\';
+            return Some((
+                start..end,
+                if escaped {
+                    Quoting::Escaped
+                } else {
+                    Quoting::Quoted
+                },
+                end + 1,
+            ));
+        }
+        if q == b'"' && a == b'\\' && hay.get(end + 1) == Some(&b'"') {
+            return Some((start..end, Quoting::Escaped, end + 2));
+        }
+    }
+    // A quoted JSON key with other characters in it (`"password hash":`).
+    if after.is_some_and(|a| a == b' ') || before.is_some_and(|b| b == b' ') {
+        if let Some(k) = wide_quoted_key(hay, word) {
+            return Some(k);
+        }
+    }
+    match before {
+        None => {}
+        Some(b) if after_escape || is_key_boundary(b) => {}
+        Some(_) => return None,
+    }
+    Some((start..end, Quoting::Bare, end))
+}
+
+/// `"…word…":` with spaces or other characters inside the quotes.
+fn wide_quoted_key(hay: &[u8], word: usize) -> Option<(Range<usize>, Quoting, usize)> {
+    let lo = word.saturating_sub(40);
+    let open = hay[lo..word].iter().rposition(|&b| b == b'"')? + lo;
+    let hi = (word + 48).min(hay.len());
+    let close = hay[word..hi].iter().position(|&b| b == b'"')? + word;
+    let inside = &hay[open + 1..close];
+    if inside.iter().any(|&b| b == b'\\' || b == b'\n') {
+        return None;
+    }
+    let after = close + 1;
+    let ws = hay[after..]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    (hay.get(after + ws) == Some(&b':')).then_some((open + 1..close, Quoting::Quoted, after))
+}
+
+/// `PASS:` (and `fooPASS:` glued to earlier output): a test result, not a key.
+fn is_status_key(key: &[u8]) -> bool {
+    let Some(head) = key.strip_suffix(b"PASS") else {
+        return false;
+    };
+    head.last().map_or(true, |b| b.is_ascii_lowercase())
+}
+
+/// Values that report a state rather than hold a secret.
+fn is_status_value(v: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"ok",
+        b"yes",
+        b"no",
+        b"on",
+        b"off",
+        b"set",
+        b"unset",
+        b"empty",
+        b"required",
+        b"optional",
+        b"invalid",
+        b"incorrect",
+        b"missing",
+        b"expired",
+        b"changed",
+        b"enabled",
+        b"disabled",
+        b"accepted",
+        b"rejected",
+        b"denied",
+        b"failed",
+        b"success",
+        b"successful",
+        b"valid",
+        b"unknown",
+        b"present",
+        b"absent",
+        b"provided",
+        b"supplied",
+    ];
+    WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
+}
+
+/// `1.14.10-1~deb12u1`, `528.0.0-0`, `1:2.3-4`: a package version.
+fn is_package_version(v: &[u8]) -> bool {
+    v.first().is_some_and(u8::is_ascii_digit)
+        && v.contains(&b'.')
+        && v
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'~' | b':'))
+}
+
+/// `dbus-user-session`, `python3-jwt`: lowercase words joined by `-`.
+fn is_package_name(k: &[u8]) -> bool {
+    k.contains(&b'-')
+        && k.iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'+'))
+}
+
+/// The end of a quoted value starting after its opening quote at `from`:
+/// the closing quote (escapes honoured), or the end of the haystack.
+fn quoted_end(hay: &[u8], from: usize, q: u8) -> usize {
+    let mut i = from;
+    while i < hay.len() {
+        match hay[i] {
+            b'\\' => i += 2,
+            c if c == q => return i,
+            _ => i += 1,
+        }
+    }
+    hay.len()
+}
+
+/// `\"…\"`: a JSON-escaped string inside a string.
+fn escaped_end(hay: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < hay.len() {
+        if hay[i] == b'\\' {
+            if hay.get(i + 1) == Some(&b'"') {
+                return i;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    hay.len()
+}
+
+/// A `{...}` or `[...]` value: to its matching bracket (strings skipped), or
+/// the end of the haystack when it was cut off.
+fn bracket_end(hay: &[u8], from: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < hay.len() {
+        match hay[i] {
+            b'"' => i = quoted_end(hay, i + 1, b'"'),
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    hay.len()
+}
+
+fn bare_end(hay: &[u8], from: usize) -> usize {
+    from + hay[from..]
+        .iter()
+        .take_while(|&&b| {
+            !b.is_ascii_whitespace()
+                && !matches!(b, b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b']' | b'}' | b')')
+        })
+        .count()
+}
+
+/// The secret pair whose key holds the secret word at `word`, if the text
+/// there is one. `secret_name` judges the key's name.
+pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool) -> Option<Pair> {
+    let (key, quoting, mut i) = key_at(hay, word)?;
+    let name = &hay[key.clone()];
+    if !secret_name(name) {
+        return None;
+    }
+    // Separator: optional blanks, `=`, `=>` or `:`, optional blanks.
+    while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let sep = *hay.get(i)?;
+    if sep != b'=' && sep != b':' {
+        return None;
+    }
+    i += 1;
+    if sep == b'=' && hay.get(i) == Some(&b'>') {
+        i += 1;
+    } else if sep == b'=' && hay.get(i) == Some(&b'=') {
+        return None; // `==`: a comparison
+    }
+    let blanks = hay[i..]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let v = i + blanks;
+    let first = *hay.get(v)?;
+    let bare_key = quoting == Quoting::Bare;
+    if bare_key && sep == b':' {
+        if is_status_key(name) {
+            return None;
+        }
+        // `pkg:amd64`, `file.c:12`, `host:6379`: a colon without a blank is
+        // not a key-value separator unless the value is quoted.
+        if blanks == 0 && !is_quote(first) && first != b'\\' {
+            return None;
+        }
+    }
+    let value = if first == b'\\' && hay.get(v + 1) == Some(&b'"') {
+        v + 2..escaped_end(hay, v + 2)
+    } else if is_quote(first) {
+        v + 1..quoted_end(hay, v + 1, first)
+    } else if first == b'{' || first == b'[' {
+        v..bracket_end(hay, v)
+    } else {
+        let end = bare_end(hay, v);
+        let text = &hay[v..end];
+        if bare_key {
+            if text.len() < 3 || text.ends_with(b":") || is_status_value(text) {
+                return None;
+            }
+            if is_package_name(name) && is_package_version(text) {
+                return None;
+            }
+        }
+        // `Cookie: a=b; c=d` runs to the end of the line.
+        if super::keys::takes_rest_of_line(name) && text.contains(&b'=') {
+            let end = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |j| v + j);
+            return Some(Pair {
+                key,
+                value: v..end,
+            });
+        }
+        // `authorization=Bearer xyz`: the credential is the next word.
+        if validate::is_auth_scheme(text) {
+            let ws = hay[end..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let w = end + ws;
+            let word_end = w + hay[w..]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';'))
+                .count();
+            if ws == 0 || word_end == w || validate::is_placeholder(&hay[w..word_end]) {
+                return None;
+            }
+            return Some(Pair {
+                key,
+                value: w..word_end,
+            });
+        }
+        v..end
+    };
+    if value.is_empty() || validate::is_placeholder(&hay[value.clone()]) {
+        return None;
+    }
+    Some(Pair { key, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(s: &str) -> Option<&str> {
+        // Where the scanning pass would stop: the first secret word.
+        let lower = s.to_ascii_lowercase();
+        let word = ["pass", "session", "key", "token", "secret", "cookie", "auth", "credential", "pin"]
+            .iter()
+            .filter_map(|w| lower.find(w))
+            .min()?;
+        secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name)
+            .map(|p| &s[p.value])
+    }
+
+    #[test]
+    fn shapes_that_are_pairs() {
+        assert_eq!(value("password=hunter22 x"), Some("hunter22"));
+        assert_eq!(value("password: hunter22"), Some("hunter22"));
+        assert_eq!(value("password:\"hunter22\""), Some("hunter22"));
+        assert_eq!(value("{\"password\":\"AEkf^g3@j"), Some("AEkf^g3@j"));
+        assert_eq!(value("{\"password\": \"a\\\"b\", \"n\":1"), Some("a\\\"b"));
+        assert_eq!(value("msg=\\\"api_key=\\\"abc123\\\"\\\""), Some("abc123"));
+        assert_eq!(value("{\"password hash\": \"x1\"}"), Some("x1"));
+        assert_eq!(value("\"credentials\":{\"u\":\"b\",\"p\":[1]},\"x\":1"), Some("{\"u\":\"b\",\"p\":[1]}"));
+        assert_eq!(value("\"pin\":1234,"), Some("1234"));
+        assert_eq!(value("Cookie: a=b; c=d"), Some("a=b; c=d"));
+        assert_eq!(value("authorization=Bearer abc.def"), Some("abc.def"));
+        assert_eq!(value(":password => \"xyz1\""), Some("xyz1"));
+        assert_eq!(value("DB_PASS: hunter22"), Some("hunter22"));
+        assert_eq!(value("\\npassword=abc123"), Some("abc123"));
+    }
+
+    #[test]
+    fn shapes_that_are_not() {
+        for s in [
+            "PASS: gdb.base/foo.exp: changing the language",
+            "geegeefoobarPASS: x.f  -O0",
+            "pass=0: none",
+            "session=first: ok",
+            "install dbus-user-session:amd64 <none>",
+            "python3-jwt:all",
+            "dbus-user-session=1.14.10-1~deb12u1",
+            "at Password.java:123",
+            "src/password.c: In function",
+            "-plugin-opt=-pass-through=-lgcc",
+            "  Array cookie:            ac",
+            "password: required",
+            "password=null",
+            "password=[REDACTED:secret]",
+            "if password == x",
+            "token=\"\"",
+            "redis host:6379 secret:abc",
+        ] {
+            assert_eq!(value(s), None, "{s}");
+        }
+    }
+}
