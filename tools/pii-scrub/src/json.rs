@@ -17,15 +17,17 @@ use crate::scan::{Finding, Reason, Scrubber};
 /// Deeper nesting is quarantined rather than recursed into.
 pub const MAX_DEPTH: usize = 128;
 
-/// True for a line that should be a JSON object: `{ ... }` after trimming,
-/// or `{"` (a record cut short by a size limit, rotation or a crash: it
-/// must not pass as text, issue 12).
+/// True for a line that should be a JSON object: `{"` after trimming (a
+/// record, whole or cut short by a size limit, rotation or a crash: it must
+/// not pass as text, issue 12), or the empty object `{}`. Text that merely
+/// starts with a brace (`{{ }}`, `{ } { }` in a compiler's test log) is text.
 pub fn looks_like_json(line: &[u8]) -> bool {
     let t = line.trim_ascii();
-    if t.first() != Some(&b'{') {
+    let Some(rest) = t.strip_prefix(b"{") else {
         return false;
-    }
-    t.len() >= 2 && t[t.len() - 1] == b'}' || t[1..].trim_ascii_start().first() == Some(&b'"')
+    };
+    let rest = rest.trim_ascii_start();
+    rest.first() == Some(&b'"') || rest == b"}"
 }
 
 /// What the line-level scan says about one value.

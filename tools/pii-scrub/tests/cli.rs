@@ -931,14 +931,26 @@ fn truncated_json_line_with_a_password_is_quarantined_not_passed() {
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "ok\n");
     let recs = jsonl(&fs::read(&q).unwrap());
     let got: Vec<(u64, &str)> = recs
         .iter()
         .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(got, vec![(1, "invalid_json"), (2, "invalid_json"), (3, "invalid_json")]);
+    assert_eq!(
+        got,
+        vec![
+            (1, "invalid_json"),
+            (2, "invalid_json"),
+            (3, "invalid_json")
+        ]
+    );
 }
 
 #[test]
@@ -1042,7 +1054,12 @@ fn allow_key_leaves_values_of_named_keys_alone() {
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "session=abcdef12 password=[REDACTED:secret]\n{\"session\":\"abcdef12\",\"password\":\"[REDACTED:secret]\"}\n"
@@ -1093,7 +1110,9 @@ fn report_on_stdout_is_refused_in_filter_mode() {
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
-        err.starts_with("pii-scrub: error: --report -: stdout carries the scrubbed data in filter mode"),
+        err.starts_with(
+            "pii-scrub: error: --report -: stdout carries the scrubbed data in filter mode"
+        ),
         "{err}"
     );
 }

@@ -647,7 +647,10 @@ fn truncated_json_records_never_leak() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty(), "a truncated record reached the output");
+    assert!(
+        out.stdout.is_empty(),
+        "a truncated record reached the output"
+    );
     let recs = jsonl(&std::fs::read(&q).unwrap());
     assert_eq!(recs.len(), lines.len());
     assert!(recs.iter().all(|r| r["reason"] == "invalid_json"));
@@ -670,9 +673,17 @@ fn truncated_json_records_never_leak() {
         .filter(|(o, s)| o.contains(s.as_str()))
         .map(|(o, _)| (*o).to_string())
         .collect();
-    assert!(leaks.is_empty(), "{} leaked:\n{}", leaks.len(), leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{} leaked:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
     let recs = jsonl(&std::fs::read(&report).unwrap());
     let summary = recs.last().unwrap();
-    assert_eq!(summary["figures"]["findings_by_type"]["secret"], lines.len());
+    assert_eq!(
+        summary["figures"]["findings_by_type"]["secret"],
+        lines.len()
+    );
     assert_eq!(summary["figures"]["quarantined"], 0);
 }

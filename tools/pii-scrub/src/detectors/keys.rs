@@ -239,9 +239,7 @@ pub fn is_secret_name(name: &[u8]) -> bool {
     while last > 0 && is_number_word(word(last)) {
         last -= 1;
     }
-    if last > 0
-        && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(last)))
-    {
+    if last > 0 && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(last))) {
         return false;
     }
     let has_compound = |w: &[u8]| match compounds() {

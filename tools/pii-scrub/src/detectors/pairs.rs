@@ -128,12 +128,42 @@ fn wide_quoted_key(hay: &[u8], word: usize) -> Option<(Range<usize>, Quoting, us
     (hay.get(after + ws) == Some(&b':')).then_some((open + 1..close, Quoting::Quoted, after))
 }
 
-/// `PASS:` (and `fooPASS:` glued to earlier output): a test result, not a key.
+/// `PASS:` (also glued to earlier output: `fooPASS:`, `active.PASS:`,
+/// `verify_PASS:`): a test result, not a key. `DB_PASS:` and `DBPASS:`,
+/// names in capitals, are keys.
 fn is_status_key(key: &[u8]) -> bool {
     let Some(head) = key.strip_suffix(b"PASS") else {
         return false;
     };
-    head.last().map_or(true, |b| b.is_ascii_lowercase())
+    !head.iter().any(u8::is_ascii_uppercase)
+}
+
+/// Secret words that are also ordinary English (`during GIMPLE pass: ccp`,
+/// `expected signature: 'int f()'`): alone as a `key:` they must start a
+/// field, not follow a word of a sentence.
+fn is_weak_word(key: &[u8]) -> bool {
+    const WEAK: &[&[u8]] = &[
+        b"pass",
+        b"session",
+        b"signature",
+        b"sig",
+        b"token",
+        b"auth",
+        b"pin",
+        b"cookie",
+        b"sid",
+    ];
+    WEAK.iter().any(|w| key.eq_ignore_ascii_case(w))
+}
+
+/// True when the text before `start` (blanks skipped) ends a word: the key
+/// continues a sentence.
+fn follows_a_word(hay: &[u8], start: usize) -> bool {
+    let mut p = start;
+    while p > 0 && matches!(hay[p - 1], b' ' | b'\t') {
+        p -= 1;
+    }
+    p < start && p > 0 && hay[p - 1].is_ascii_alphanumeric()
 }
 
 /// Values that report a state rather than hold a secret.
@@ -176,16 +206,16 @@ fn is_status_value(v: &[u8]) -> bool {
 fn is_package_version(v: &[u8]) -> bool {
     v.first().is_some_and(u8::is_ascii_digit)
         && v.contains(&b'.')
-        && v
-            .iter()
+        && v.iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'~' | b':'))
 }
 
 /// `dbus-user-session`, `python3-jwt`: lowercase words joined by `-`.
 fn is_package_name(k: &[u8]) -> bool {
     k.contains(&b'-')
-        && k.iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'+'))
+        && k.iter().all(|&b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'+')
+        })
 }
 
 /// The end of a quoted value starting after its opening quote at `from`:
@@ -245,7 +275,10 @@ fn bare_end(hay: &[u8], from: usize) -> usize {
         .iter()
         .take_while(|&&b| {
             !b.is_ascii_whitespace()
-                && !matches!(b, b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b']' | b'}' | b')')
+                && !matches!(
+                    b,
+                    b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b']' | b'}' | b')'
+                )
         })
         .count()
 }
@@ -280,7 +313,7 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
     let first = *hay.get(v)?;
     let bare_key = quoting == Quoting::Bare;
     if bare_key && sep == b':' {
-        if is_status_key(name) {
+        if is_status_key(name) || is_weak_word(name) && follows_a_word(hay, key.start) {
             return None;
         }
         // `pkg:amd64`, `file.c:12`, `host:6379`: a colon without a blank is
@@ -309,10 +342,7 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
         // `Cookie: a=b; c=d` runs to the end of the line.
         if super::keys::takes_rest_of_line(name) && text.contains(&b'=') {
             let end = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |j| v + j);
-            return Some(Pair {
-                key,
-                value: v..end,
-            });
+            return Some(Pair { key, value: v..end });
         }
         // `authorization=Bearer xyz`: the credential is the next word.
         if validate::is_auth_scheme(text) {
@@ -323,7 +353,9 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
             let w = end + ws;
             let word_end = w + hay[w..]
                 .iter()
-                .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';'))
+                .take_while(|b| {
+                    !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\'' | b',' | b';')
+                })
                 .count();
             if ws == 0 || word_end == w || validate::is_placeholder(&hay[w..word_end]) {
                 return None;
@@ -348,12 +380,21 @@ mod tests {
     fn value(s: &str) -> Option<&str> {
         // Where the scanning pass would stop: the first secret word.
         let lower = s.to_ascii_lowercase();
-        let word = ["pass", "session", "key", "token", "secret", "cookie", "auth", "credential", "pin"]
-            .iter()
-            .filter_map(|w| lower.find(w))
-            .min()?;
-        secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name)
-            .map(|p| &s[p.value])
+        let word = [
+            "pass",
+            "session",
+            "key",
+            "token",
+            "secret",
+            "cookie",
+            "auth",
+            "credential",
+            "pin",
+        ]
+        .iter()
+        .filter_map(|w| lower.find(w))
+        .min()?;
+        secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name).map(|p| &s[p.value])
     }
 
     #[test]
@@ -365,12 +406,18 @@ mod tests {
         assert_eq!(value("{\"password\": \"a\\\"b\", \"n\":1"), Some("a\\\"b"));
         assert_eq!(value("msg=\\\"api_key=\\\"abc123\\\"\\\""), Some("abc123"));
         assert_eq!(value("{\"password hash\": \"x1\"}"), Some("x1"));
-        assert_eq!(value("\"credentials\":{\"u\":\"b\",\"p\":[1]},\"x\":1"), Some("{\"u\":\"b\",\"p\":[1]}"));
+        assert_eq!(
+            value("\"credentials\":{\"u\":\"b\",\"p\":[1]},\"x\":1"),
+            Some("{\"u\":\"b\",\"p\":[1]}")
+        );
         assert_eq!(value("\"pin\":1234,"), Some("1234"));
         assert_eq!(value("Cookie: a=b; c=d"), Some("a=b; c=d"));
         assert_eq!(value("authorization=Bearer abc.def"), Some("abc.def"));
         assert_eq!(value(":password => \"xyz1\""), Some("xyz1"));
         assert_eq!(value("DB_PASS: hunter22"), Some("hunter22"));
+        assert_eq!(value("login failed, password: hunter22"), Some("hunter22"));
+        assert_eq!(value("x=1, session: 0a1b2c3d"), Some("0a1b2c3d"));
+        assert_eq!(value("Cookie: a=b; c=d"), Some("a=b; c=d"));
         assert_eq!(value("\\npassword=abc123"), Some("abc123"));
     }
 
@@ -379,6 +426,9 @@ mod tests {
         for s in [
             "PASS: gdb.base/foo.exp: changing the language",
             "geegeefoobarPASS: x.f  -O0",
+            "A debugging session is active.PASS: gcc.dg/guality/pr54519-2.c  -Og",
+            "\tPASSED: test-combination.PASS: test-combination.c.exe iteration 5",
+            "---PASS: objc/execute/x.m execution,  -Os",
             "pass=0: none",
             "session=first: ok",
             "install dbus-user-session:amd64 <none>",
@@ -388,6 +438,9 @@ mod tests {
             "src/password.c: In function",
             "-plugin-opt=-pass-through=-lgcc",
             "  Array cookie:            ac",
+            "during GIMPLE pass: ccp",
+            "note: expected signature: 'int f(int)'",
+            "error: gcc_jit_context_new_PASS: test-x.c iteration 1 of 5",
             "password: required",
             "password=null",
             "password=[REDACTED:secret]",

@@ -382,7 +382,17 @@ pub fn ipv6(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     if prev.is_ascii_alphanumeric() || matches!(prev, b':' | b'.' | b'_') {
         return None;
     }
-    if next.is_ascii_alphanumeric() || matches!(next, b':' | b'_') {
+    // `B2::B2()`, `iarr(::1)`, `a[::2]`, `T<0>::f<int>`: a call, an array
+    // section, a slice, a template.
+    if next.is_ascii_alphanumeric() || matches!(next, b':' | b'_' | b'(' | b'<') {
+        return None;
+    }
+    let prev2 = if span.start >= 2 {
+        at(hay, span.start - 2)
+    } else {
+        b' '
+    };
+    if matches!(prev, b'(' | b'[') && (prev2.is_ascii_alphanumeric() || prev2 == b'_') {
         return None;
     }
     let s = &hay[span.clone()];
@@ -395,10 +405,31 @@ pub fn ipv6(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     if addr.is_unspecified() {
         return None;
     }
+    // Below ::/8 only the loopback and IPv4 forms are in use (`::1`,
+    // `::ffff:10.1.2.3`, `::10.1.2.3`); `::128` is an option's value and
+    // `>::C12` a C++ scope.
+    if addr.segments()[0] == 0
+        && !addr.is_loopback()
+        && addr.to_ipv4_mapped().is_none()
+        && !addr_part.contains(&b'.')
+    {
+        return None;
+    }
     // `ab::cd`-style two-word tokens are far more often code than addresses.
     let hex_digits = addr_part.iter().filter(|b| b.is_ascii_hexdigit()).count();
     let has_digit = addr_part.iter().any(|b| b.is_ascii_digit());
     if hex_digits < 3 && !addr.is_loopback() || !has_digit && hex_digits < 8 {
+        return None;
+    }
+    // An address is written in one case; `A1::a` is C++ (`A1::a`, `B2::B2`).
+    let upper = addr_part.iter().any(u8::is_ascii_uppercase);
+    let lower = addr_part.iter().any(u8::is_ascii_lowercase);
+    if upper && lower {
+        return None;
+    }
+    // `X1::y2`: two short words around `::` are a scope, not `fe80::1`.
+    let groups: Vec<&[u8]> = addr_part.split(|&b| b == b':').collect();
+    if groups.len() == 3 && groups[1].is_empty() && groups[0].len() < 3 && !groups[0].is_empty() {
         return None;
     }
     Some(span)
@@ -443,9 +474,35 @@ pub fn phone(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 /// File extensions that look like top-level domains in `icon@2x.png`, and
 /// systemd unit types (`getty@tty1.service`, `user@1000.slice`).
 const NOT_TLDS: &[&[u8]] = &[
-    b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"ico", b"css", b"js", b"json", b"html",
-    b"htm", b"txt", b"log", b"xml", b"map", b"woff", b"woff2", b"ttf", b"service", b"socket",
-    b"target", b"timer", b"mount", b"automount", b"path", b"slice", b"scope", b"device",
+    b"png",
+    b"jpg",
+    b"jpeg",
+    b"gif",
+    b"svg",
+    b"webp",
+    b"ico",
+    b"css",
+    b"js",
+    b"json",
+    b"html",
+    b"htm",
+    b"txt",
+    b"log",
+    b"xml",
+    b"map",
+    b"woff",
+    b"woff2",
+    b"ttf",
+    b"service",
+    b"socket",
+    b"target",
+    b"timer",
+    b"mount",
+    b"automount",
+    b"path",
+    b"slice",
+    b"scope",
+    b"device",
     b"swap",
 ];
 
@@ -485,10 +542,16 @@ fn in_url_userinfo(hay: &[u8], pos: usize) -> bool {
     if hay[i..pos].iter().any(|b| b.is_ascii_whitespace()) {
         return false;
     }
-    let user_end = i + 3
+    let user_end = i
+        + 3
         + hay[i + 3..pos]
             .iter()
-            .take_while(|b| !matches!(b, b':' | b'/' | b'?' | b'#' | b'@' | b'"' | b'\'' | b'<' | b'>' | b'\\'))
+            .take_while(|b| {
+                !matches!(
+                    b,
+                    b':' | b'/' | b'?' | b'#' | b'@' | b'"' | b'\'' | b'<' | b'>' | b'\\'
+                )
+            })
             .count();
     if hay.get(user_end) != Some(&b':') {
         return false;
@@ -544,10 +607,22 @@ fn host_follows(hay: &[u8], i: usize, end: usize) -> bool {
     }
     match rest.get(n) {
         None => true,
-        Some(b':') => rest.get(n + 1).map_or(true, |b| b.is_ascii_digit() || *b == b'/'),
+        // `host:5432` or `host:` at the end.
+        Some(b':') => matches!(rest.get(n + 1), None | Some(b'0'..=b'9' | b'/')),
         Some(c) => matches!(
             c,
-            b'/' | b'?' | b'#' | b'"' | b'\\' | b'\'' | b')' | b',' | b';' | b']' | b'>' | b'}' | b'.'
+            b'/' | b'?'
+                | b'#'
+                | b'"'
+                | b'\\'
+                | b'\''
+                | b')'
+                | b','
+                | b';'
+                | b']'
+                | b'>'
+                | b'}'
+                | b'.'
         ),
     }
 }
@@ -700,6 +775,35 @@ mod tests {
         }
         let s = b"std::vector";
         assert!(ipv6(s, 2..5).is_none());
+        for code in [
+            "'A1::a' declared",
+            "B2::B2()",
+            "iarr(::1)",
+            "x[::2]",
+            "C1::c2a",
+            "dim=::128 ",
+            "C12>::C12'",
+            "T<0>::f16<S",
+        ] {
+            // The candidate: the `::` and the hex digits around it.
+            let b = code.as_bytes();
+            let dc = code.find("::").unwrap();
+            let start = dc
+                - b[..dc]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
+            let end = dc
+                + 2
+                + b[dc + 2..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
+            assert!(ipv6(b, start..end).is_none(), "{code}");
+        }
+        let s = b"listen [::1]:8080";
+        assert!(ipv6(s, 8..11).is_some());
         assert!(ipv6(b"::", 0..2).is_none());
     }
 
@@ -712,7 +816,11 @@ mod tests {
         }
         assert_eq!(creds("redis://u:p@ss#1@[::1]:6379/0"), Some("u:p@ss#1"));
         assert_eq!(creds("pg://u:a/b?c@10.0.0.1"), Some("u:a/b?c"));
-        assert_eq!(creds("https://host:8443/x?m=a@b.com"), None, "a port, then a path");
+        assert_eq!(
+            creds("https://host:8443/x?m=a@b.com"),
+            None,
+            "a port, then a path"
+        );
         assert_eq!(creds("https://u:p@"), None, "no host");
         assert_eq!(creds("https://u:p@-bad"), None);
     }
