@@ -282,22 +282,25 @@ impl State<'_, '_> {
         }
     }
 
-    /// JSON lines: a line with no escapes, no `%XX` and no candidate anywhere
-    /// only needs to be valid JSON (serde's validator is fast); anything
-    /// else, or a line serde refuses, is walked field by field.
+    /// JSON lines: a line whose raw bytes hold no finding and no secret
+    /// key's candidate, with no escapes and no `%XX` (whose decoded text the
+    /// walker would scan), only needs to be valid JSON (serde's validator is
+    /// fast); anything else, or a line serde refuses, is walked field by
+    /// field. Look-alikes (order numbers, versions) are candidates that were
+    /// all rejected: they no longer send a line to the walker.
     fn json_line(&mut self, body: &[u8]) -> std::result::Result<LineOut, Reason> {
         // One scan of the raw line; its hits are handed to the walker (which
         // counts the keys `--allow-key` leaves alone itself).
         self.sc.count_allowed_keys = false;
         self.sc.find(body, Ctx::default());
         self.sc.count_allowed_keys = true;
-        // serde stops at its own depth limit; deep lines take the walker, which
-        // quarantines them as too_deep rather than passing them on unread.
-        let nesting = body.iter().filter(|&&b| b == b'{' || b == b'[').count();
-        if !self.sc.saw_candidate
-            && nesting <= json::MAX_DEPTH
+        if self.sc.hits().is_empty()
+            && !self.sc.saw_key_candidate
             && memchr(b'\\', body).is_none()
             && memchr(b'%', body).is_none()
+            // serde stops at its own depth limit; deep lines take the walker,
+            // which quarantines them as too_deep rather than passing them on.
+            && memchr::memchr2_iter(b'{', b'[', body).nth(json::MAX_DEPTH).is_none()
             && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
         {
             return Ok(LineOut::Clean);

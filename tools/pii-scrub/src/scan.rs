@@ -68,8 +68,8 @@ pub struct Scrubber<'e> {
     pub allowed: u64,
     /// Inside a multi-line PEM private key block (text lines).
     pem_open: bool,
-    /// The last `find` met at least one candidate (validated or not).
-    pub saw_candidate: bool,
+    /// The last `find` met a secret key's candidate (validated or not).
+    pub saw_key_candidate: bool,
     /// Count secret pairs left alone by `--allow-key` (off for the raw scan
     /// of a JSON line, whose keys the walker counts).
     pub count_allowed_keys: bool,
@@ -113,7 +113,7 @@ impl<'e> Scrubber<'e> {
             dhits: Vec::new(),
             allowed: 0,
             pem_open: false,
-            saw_candidate: false,
+            saw_key_candidate: false,
             count_allowed_keys: true,
         }
     }
@@ -125,7 +125,7 @@ impl<'e> Scrubber<'e> {
         let m = &self.engine.matcher;
         let found = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
         let mut open = found.pem_open;
-        self.saw_candidate = found.candidates;
+        self.saw_key_candidate = found.key_candidates;
         if hay.len() >= 3 && has_percent_escape(hay) {
             self.decoded.clear();
             self.map.clear();
@@ -146,7 +146,7 @@ impl<'e> Scrubber<'e> {
             self.dhits.clear();
             let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
             open |= found.pem_open;
-            self.saw_candidate |= found.candidates;
+            self.saw_key_candidate |= found.key_candidates;
             for h in &self.dhits {
                 if self.engine.allowed(&self.decoded[h.start..h.end]) {
                     self.allowed += 1;

@@ -4,6 +4,10 @@
 //!
 //! All regexes are compiled ASCII-only over bytes (`unicode(false)`), which is
 //! what keeps the lazy DFA fast and lets invalid UTF-8 pass through as bytes.
+//! Candidates are short and free of wide counted repetitions (`{0,62}`,
+//! `{36,251}`): those multiply the combined DFA's states, and on PII-dense
+//! logs building states took most of the time (issue 12). A detector's own
+//! regex then runs anchored at the candidate, over a few dozen bytes.
 
 pub mod keys;
 pub mod pairs;
@@ -12,9 +16,11 @@ pub mod validate;
 
 use std::ops::Range;
 
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex::bytes::Regex;
 use regex_automata::meta;
-use regex_automata::{Anchored, Input, MatchKind, PatternSet};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternID, PatternSet};
 
 use common::{Error, Result};
 
@@ -80,6 +86,11 @@ pub enum Anchor {
     Start,
     /// The candidate starts at an email's `@`: the local part is to the left.
     LocalLeft,
+    /// The candidate starts at a URL's `://`: the scheme is to the left.
+    SchemeLeft,
+    /// The candidate starts at an IPv6 address's `::` or at a colon after
+    /// its first group: the address starts at the hex digits to the left.
+    HexLeft,
 }
 
 /// One compiled detector.
@@ -90,7 +101,8 @@ pub struct Detector {
     /// What the combined pass looks for (often the same as `pattern`).
     pub candidate: String,
     anchor: Anchor,
-    regex: Regex,
+    /// Run anchored where the candidate says the match begins.
+    regex: meta::Regex,
     check: Check,
     /// For custom rules: the capture group to scrub (0 = whole match).
     group: usize,
@@ -105,13 +117,16 @@ impl Detector {
         check: Check,
         group: usize,
     ) -> std::result::Result<Self, String> {
-        let regex = RegexBuilder::new(pattern)
-            .unicode(false)
-            .size_limit(64 << 20)
-            .dfa_size_limit(8 << 20)
-            .build()
+        let regex = meta::Regex::builder()
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(64 << 20)),
+            )
+            .syntax(ascii_bytes())
+            .build(pattern)
             .map_err(|e| e.to_string())?;
-        if group >= regex.captures_len() {
+        if group >= regex.group_info().group_len(PatternID::ZERO) {
             return Err(format!("group {group} does not exist in the regex"));
         }
         let candidate = if candidate.is_empty() {
@@ -139,6 +154,11 @@ pub struct Hit {
     pub ty: TypeId,
 }
 
+/// Regexes over bytes, ASCII classes: invalid UTF-8 is matched as bytes.
+fn ascii_bytes() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
 /// What the caller knows about the haystack.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ctx {
@@ -153,6 +173,8 @@ pub struct Found {
     pub pem_open: bool,
     /// Some detector's candidate matched (validated or not).
     pub candidates: bool,
+    /// A secret key's candidate matched (a secret word before `=`/`:`).
+    pub key_candidates: bool,
 }
 
 /// Per-thread scratch space, so the fast path allocates nothing.
@@ -163,7 +185,9 @@ pub struct Scratch {
     first: meta::Cache,
     set: meta::Cache,
     patset: PatternSet,
-    caps: Vec<CaptureLocations>,
+    /// Per detector: its own regex's cache and captures.
+    caches: Vec<meta::Cache>,
+    caps: Vec<Captures>,
     /// Secret pairs left alone because `--allow-key` named their key.
     pub allowed_keys: u64,
 }
@@ -194,11 +218,7 @@ impl Matcher {
                     // The combined DFA is big; a small cache thrashes (re-determinizing dominates).
                     .hybrid_cache_capacity(32 << 20),
             )
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false),
-            )
+            .syntax(ascii_bytes())
             .build_many(&patterns)
             .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
         let first = meta::Regex::builder()
@@ -207,11 +227,7 @@ impl Matcher {
                     .utf8_empty(false)
                     .hybrid_cache_capacity(32 << 20),
             )
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false),
-            )
+            .syntax(ascii_bytes())
             .build_many(&patterns)
             .map_err(|e| Error::usage(format!("cannot build the combined matcher: {e}")))?;
         let pem_end = Regex::new(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
@@ -255,10 +271,15 @@ impl Matcher {
             first: self.first.create_cache(),
             set: self.set.create_cache(),
             patset: PatternSet::new(self.detectors.len()),
+            caches: self
+                .detectors
+                .iter()
+                .map(|d| d.regex.create_cache())
+                .collect(),
             caps: self
                 .detectors
                 .iter()
-                .map(|d| d.regex.capture_locations())
+                .map(|d| d.regex.create_captures())
                 .collect(),
             allowed_keys: 0,
         }
@@ -273,6 +294,7 @@ impl Matcher {
     pub fn find(&self, hay: &[u8], ctx: Ctx, s: &mut Scratch, out: &mut Vec<Hit>) -> Found {
         let mut pem_open = false;
         let mut candidates = false;
+        let mut key_candidates = false;
         s.starts.clear();
         let mut at = 0;
         // One leftmost-first pass over all candidate regexes, like a grep
@@ -285,8 +307,14 @@ impl Matcher {
             candidates = true;
             let (start, pid) = (m.start(), m.pattern().as_usize());
             s.starts.push(start);
-            if self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open) {
-                at = m.end().max(start + 1);
+            key_candidates |= self.detectors[pid].check == Check::SecretValue;
+            if let Some(end) =
+                self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open)
+            {
+                // Past the finding: what lies inside it is scrubbed with it
+                // (and a match starting inside, like the `@host` of a URL's
+                // password, would only stretch the scrubbed span).
+                at = m.end().max(end).max(start + 1);
                 continue;
             }
             // A rejected candidate may hide another type's candidate at the
@@ -296,10 +324,8 @@ impl Matcher {
             self.set
                 .which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
             for q in 0..self.detectors.len() {
-                if q != pid
-                    && s.patset
-                        .contains(regex_automata::PatternID::new_unchecked(q))
-                {
+                if q != pid && s.patset.contains(PatternID::new_unchecked(q)) {
+                    key_candidates |= self.detectors[q].check == Check::SecretValue;
                     self.try_at(q, hay, start, None, ctx, s, out, &mut pem_open);
                 }
             }
@@ -308,13 +334,14 @@ impl Matcher {
         Found {
             pem_open,
             candidates,
+            key_candidates,
         }
     }
 
     /// Runs detector `i` at `start` (where the combined search saw it
-    /// match); validates and records the hit. True if it was a finding.
-    #[allow(clippy::too_many_arguments)]
+    /// match); validates and records the hit. Returns the finding's end.
     /// `end`: where the combined pass's match ended, when it was this detector's.
+    #[allow(clippy::too_many_arguments)]
     fn try_at(
         &self,
         i: usize,
@@ -325,25 +352,23 @@ impl Matcher {
         s: &mut Scratch,
         out: &mut Vec<Hit>,
         pem_open: &mut bool,
-    ) -> bool {
+    ) -> Option<usize> {
         let d = &self.detectors[i];
         if ctx.version_field && Some(d.ty) == self.ipv4 {
-            return false;
+            return None;
         }
         if d.check == Check::SecretValue {
-            let Some(pair) = pairs::secret_pair(hay, start, keys::is_secret_name) else {
-                return false;
-            };
+            let pair = pairs::secret_pair(hay, start, keys::is_secret_name)?;
             if self.key_allowed(&hay[pair.key]) {
                 s.allowed_keys += 1;
-                return false;
+                return None;
             }
             out.push(Hit {
                 start: pair.value.start,
                 end: pair.value.end,
                 ty: d.ty,
             });
-            return true;
+            return Some(pair.value.end);
         }
         let begin = match d.anchor {
             Anchor::Start => start,
@@ -355,40 +380,62 @@ impl Matcher {
                     b += 1;
                 }
                 if b == start {
-                    return false;
+                    return None;
+                }
+                b
+            }
+            Anchor::HexLeft => {
+                let mut b = scan_left(hay, start, 40, |b| b.is_ascii_hexdigit() || b == b':');
+                // A lone `:` before the address belongs to what precedes it.
+                while b < start && hay[b] == b':' && hay.get(b + 1) != Some(&b':') {
+                    b += 1;
+                }
+                b
+            }
+            Anchor::SchemeLeft => {
+                let mut b = scan_left(hay, start, 21, |b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')
+                });
+                while b < start && !hay[b].is_ascii_alphabetic() {
+                    b += 1;
+                }
+                if b == start {
+                    return None;
                 }
                 b
             }
         };
-        // The detector's own match must cover where the candidate started.
-        let covers = |m: &regex::bytes::Match<'_>| {
-            m.start() >= begin && m.start() <= start && m.end() > start
-        };
-        let span = if let (Anchor::Start, Some(end), false, true) = (
-            d.anchor,
-            end,
-            d.check.needs_captures() || d.group > 0,
-            d.candidate == d.pattern,
-        ) {
+        let captures = d.check.needs_captures() || d.group > 0;
+        let span = if let (Anchor::Start, Some(end), false, true) =
+            (d.anchor, end, captures, d.candidate == d.pattern)
+        {
             // The combined leftmost-first match at `start` is this pattern's
             // own match there: no second search.
             self.validate(d, hay, start..end).map(|(r, open)| {
                 *pem_open |= open;
                 r
             })
-        } else if d.check.needs_captures() || d.group > 0 {
-            let locs = &mut s.caps[i];
-            match d.regex.captures_read_at(locs, hay, begin) {
-                Some(m) if covers(&m) => self.validate_captures(d, hay, locs),
-                _ => None,
-            }
         } else {
-            match d.regex.find_at(hay, begin) {
-                Some(m) if covers(&m) => self.validate(d, hay, m.range()).map(|(r, open)| {
-                    *pem_open |= open;
-                    r
-                }),
-                _ => None,
+            // The detector's own match, anchored where it must begin, has to
+            // reach past where the candidate started.
+            let input = Input::new(hay).range(begin..).anchored(Anchored::Yes);
+            if captures {
+                let caps = &mut s.caps[i];
+                d.regex.search_captures_with(&mut s.caches[i], &input, caps);
+                match caps.get_match() {
+                    Some(m) if m.end() > start => self.validate_captures(d, hay, caps),
+                    _ => None,
+                }
+            } else {
+                match d.regex.search_with(&mut s.caches[i], &input) {
+                    Some(m) if m.end() > start => {
+                        self.validate(d, hay, m.range()).map(|(r, open)| {
+                            *pem_open |= open;
+                            r
+                        })
+                    }
+                    _ => None,
+                }
             }
         };
         match span {
@@ -398,23 +445,20 @@ impl Matcher {
                     end: r.end,
                     ty: d.ty,
                 });
-                true
+                Some(r.end)
             }
-            _ => false,
+            _ => None,
         }
     }
 
-    fn validate_captures(
-        &self,
-        d: &Detector,
-        hay: &[u8],
-        locs: &CaptureLocations,
-    ) -> Option<Range<usize>> {
+    fn validate_captures(&self, d: &Detector, hay: &[u8], caps: &Captures) -> Option<Range<usize>> {
         match d.check {
-            Check::FirstGroup => (1..locs.len()).find_map(|g| locs.get(g)).map(|(a, b)| a..b),
+            Check::FirstGroup => (1..caps.group_len())
+                .find_map(|g| caps.get_group(g))
+                .map(|sp| sp.range()),
             _ => {
-                let (a, b) = locs.get(d.group)?;
-                self.validate(d, hay, a..b).map(|(r, _)| r)
+                let sp = caps.get_group(d.group)?;
+                self.validate(d, hay, sp.range()).map(|(r, _)| r)
             }
         }
     }

@@ -13,7 +13,10 @@ pub struct Builtin {
     pub regex: &'static str,
     pub check: Check,
     /// A cheaper regex for the combined scanning pass ("" = `regex`), and
-    /// how to get from its match back to where `regex` starts.
+    /// how to get from its match back to where `regex` starts. A candidate
+    /// finds where a match may begin; it avoids wide counted repetitions,
+    /// which multiply the combined DFA's states (issue 12: building states
+    /// was most of the time on PII-dense logs).
     pub candidate: &'static str,
     pub anchor: Anchor,
     /// What it finds, for `--list-types` and the docs.
@@ -21,18 +24,20 @@ pub struct Builtin {
 }
 
 /// A secret word inside a name, then `=` or `:` (`pairs.rs` judges the rest).
+/// Unbounded `*`, not `{0,40}`: a counted repetition costs the combined DFA
+/// a state per count.
 /// The scanning pass starts at the secret word, not at every letter that
 /// might begin a name (which made the DFA several times slower). The second
 /// branch also flags JSON keys with other characters (`"password hash":`),
 /// so a JSON line holding one is always walked.
-const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]{0,40}\\?["']?[ \t]*[:=]|[^"\n]{0,40}"[ \t]*:)"#;
+const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*:)"#;
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "private_key",
         regex: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
         check: Check::PrivateKey,
-        candidate: "",
+        candidate: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY",
         anchor: Anchor::Start,
         about: "PEM private key blocks, multi-line or on one line with literal \\n",
     },
@@ -40,7 +45,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "auth_header",
         regex: r#"(?i:\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:bearer|basic|token|digest|negotiate|apikey)[ \t]+([A-Za-z0-9._~+/=\-]{4,}))|\bBearer[ \t]+([A-Za-z0-9._~+/\-]{16,}=*)"#,
         check: Check::FirstGroup,
-        candidate: "",
+        candidate: r#"(?i:authorization)\\?["']?[ \t]*[:=]|Bearer[ \t]"#,
         anchor: Anchor::Start,
         about: "the credential of an Authorization: Bearer|Basic|Token header",
     },
@@ -49,15 +54,15 @@ pub const BUILTINS: &[Builtin] = &[
         // `scheme://user:`; the validator finds the password's end (the last `@`).
         regex: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/?#@"'<>\\]*:"#,
         check: Check::UrlCredentials,
-        candidate: "",
-        anchor: Anchor::Start,
+        candidate: r#"://[^\s:/?#@"'<>\\]*:"#,
+        anchor: Anchor::SchemeLeft,
         about: "user:password in a URL (scheme://user:pass@host)",
     },
     Builtin {
         name: "jwt",
         regex: r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*",
         check: Check::Jwt,
-        candidate: "",
+        candidate: r"eyJ",
         anchor: Anchor::Start,
         about: "JSON Web Tokens whose header decodes to a JSON object",
     },
@@ -65,7 +70,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "aws_access_key",
         regex: r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b",
         check: Check::None,
-        candidate: "",
+        candidate: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]",
         anchor: Anchor::Start,
         about: "AWS access key ids (AKIA..., ASIA...)",
     },
@@ -73,7 +78,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "aws_secret_key",
         regex: r#"(?i:aws[a-z0-9_.\-]{0,20}secret[a-z0-9_.\-]{0,20})\\?["']?[ \t]*[:=][ \t]*\\?["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
         check: Check::FirstGroup,
-        candidate: "",
+        candidate: r"(?i:aws[_.\-]?secret)",
         anchor: Anchor::Start,
         about: "AWS secret access keys next to an aws...secret name",
     },
@@ -81,7 +86,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "github_token",
         regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})\b",
         check: Check::None,
-        candidate: "",
+        candidate: r"gh[pousr]_|github_pat_",
         anchor: Anchor::Start,
         about: "GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
     },
@@ -89,7 +94,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "gitlab_token",
         regex: r"\bgl(?:pat|dt|rt|ptt|cbt|imt|ft|oas|soat|agent)-[A-Za-z0-9_\-]{20,64}",
         check: Check::None,
-        candidate: "",
+        candidate: r"gl(?:pat|dt|rt|ptt|cbt|imt|ft|oas|soat|agent)-",
         anchor: Anchor::Start,
         about: "GitLab tokens (glpat-, gldt-, glrt-, ...)",
     },
@@ -97,7 +102,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "slack_token",
         regex: r"\bxox[abposrce]-[A-Za-z0-9\-]{10,250}|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]{20,}",
         check: Check::None,
-        candidate: "",
+        candidate: r"xox[abposrce]-|https://hooks\.slack\.com/",
         anchor: Anchor::Start,
         about: "Slack tokens (xoxb-, xoxp-, ...) and webhook URLs",
     },
@@ -105,7 +110,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "stripe_key",
         regex: r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,247}\b|\bwhsec_[A-Za-z0-9]{20,}\b",
         check: Check::None,
-        candidate: "",
+        candidate: r"(?:sk|rk|pk)_(?:live|test)_|whsec_",
         anchor: Anchor::Start,
         about: "Stripe keys (sk_live_, rk_live_, pk_..., whsec_)",
     },
@@ -121,7 +126,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "email",
         regex: r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
         check: Check::Email,
-        candidate: r"@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+        candidate: r"@[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2}",
         anchor: Anchor::LocalLeft,
         about: "email addresses",
     },
@@ -129,7 +134,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "iban",
         regex: r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
         check: Check::Iban,
-        candidate: "",
+        candidate: r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
         anchor: Anchor::Start,
         about: "IBANs (country length and mod-97 checked)",
     },
@@ -138,7 +143,7 @@ pub const BUILTINS: &[Builtin] = &[
         // Every issuer prefix starts with 2-6, so epoch times (1...) never become candidates.
         regex: r"\b[2-6](?:[0-9]{12,18}|[0-9]{3}(?:[ \-][0-9]{4}){2,3}(?:[ \-][0-9]{1,4})?|[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5})\b",
         check: Check::Card,
-        candidate: "",
+        candidate: r"\b[2-6][0-9]{3}(?:[0-9]{9}|[ \-][0-9]{4}[ \-][0-9]{4}|[ \-][0-9]{6}[ \-][0-9]{4})",
         anchor: Anchor::Start,
         about: "payment card numbers, 13-19 digits (Luhn and known prefixes checked)",
     },
@@ -154,7 +159,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "phone",
         regex: r"\+[1-9][0-9]{6,14}\b|\+[1-9][0-9]{0,3}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-][0-9]{1,8}){2,6}\b|\([2-9][0-9]{2}\)[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}\b|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}\b",
         check: Check::Phone,
-        candidate: "",
+        candidate: r"\+[1-9][0-9 .\-()]{6}|\([2-9][0-9]{2}\)[ .\-]?[2-9]|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}",
         anchor: Anchor::Start,
         about: "phone numbers: E.164 (+...) and North American formats",
     },
@@ -162,8 +167,8 @@ pub const BUILTINS: &[Builtin] = &[
         name: "ipv6",
         regex: r"(?i)(?:(?:[0-9a-f]{1,4}:){1,6}|::)(?:[0-9a-f]{1,4}:){0,5}(?:[0-9]{1,3}\.){3}[0-9]{1,3}|(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?(?:%[0-9a-z]{1,15})?|::[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6}(?:%[0-9a-z]{1,15})?",
         check: Check::Ipv6,
-        candidate: "",
-        anchor: Anchor::Start,
+        candidate: r"::|:[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:",
+        anchor: Anchor::HexLeft,
         about: "IPv6 addresses in every compressed form",
     },
     Builtin {
