@@ -59,10 +59,11 @@ struct Walker<'a, 's, 'e> {
     /// escapes or `%XX` takes its hits from here instead of a second scan.
     line_hits: Vec<Hit>,
     cursor: usize,
-    /// Candidate starts of the raw line (None when it held `%XX`, whose
+    /// Candidate starts of the raw line (unknown when it held `%XX`, whose
     /// decoded scan has other offsets): a key with no candidate inside holds
     /// no secret word, so its name need not be judged.
-    starts: Option<Vec<usize>>,
+    starts: Vec<usize>,
+    starts_known: bool,
     start_cursor: usize,
     /// The line has an IPv4 hit or text that is decoded before scanning:
     /// only then does a key's version-likeness matter.
@@ -85,9 +86,13 @@ pub fn scrub_line(
     if !scanned {
         sc.find(line, Ctx::default());
     }
-    let line_hits = sc.hits().to_vec();
+    // Buffers reused from line to line (a walk per line on dense logs).
+    let (mut line_hits, mut starts, tmp) = sc.take_json_buffers();
+    line_hits.extend_from_slice(sc.hits());
     let pct = crate::scan::has_percent_escape(line);
-    let starts = (!pct).then(|| sc.candidate_starts().to_vec());
+    if !pct {
+        starts.extend_from_slice(sc.candidate_starts());
+    }
     let ipv4_matters = pct
         || memchr::memchr(b'\\', line).is_some()
         || line_hits
@@ -101,28 +106,26 @@ pub fn scrub_line(
         out,
         findings,
         path: Vec::new(),
-        tmp: Vec::new(),
+        tmp,
         scoped,
         line_hits,
         cursor: 0,
         starts,
+        starts_known: !pct,
         start_cursor: 0,
         ipv4_matters,
         ipv4,
     };
-    w.ws_copy();
-    if w.peek() != Some(b'{') {
-        return Err(Reason::InvalidJson);
-    }
-    w.value(false, false, 0)?;
-    w.ws_copy();
-    if w.i != line.len() {
-        return Err(Reason::InvalidJson);
-    }
-    if w.findings.len() - first > w.sc.engine.max_findings {
-        return Err(Reason::TooManyFindings);
-    }
-    Ok(())
+    let result = w.walk(first);
+    let Walker {
+        sc,
+        line_hits,
+        starts,
+        tmp,
+        ..
+    } = w;
+    sc.give_json_buffers(line_hits, starts, tmp);
+    result
 }
 
 /// Writes `bytes` as a JSON string (quotes included), escaping what JSON
@@ -201,6 +204,23 @@ fn decode(raw: &[u8]) -> Vec<u8> {
 }
 
 impl<'a> Walker<'a, '_, '_> {
+    /// The whole line: one object and nothing after it.
+    fn walk(&mut self, first: usize) -> Result<(), Reason> {
+        self.ws_copy();
+        if self.peek() != Some(b'{') {
+            return Err(Reason::InvalidJson);
+        }
+        self.value(false, false, 0)?;
+        self.ws_copy();
+        if self.i != self.b.len() {
+            return Err(Reason::InvalidJson);
+        }
+        if self.findings.len() - first > self.sc.engine.max_findings {
+            return Err(Reason::TooManyFindings);
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -293,9 +313,10 @@ impl<'a> Walker<'a, '_, '_> {
     /// True when a candidate of the raw line starts inside `a..z` (or we
     /// cannot tell).
     fn candidate_in(&mut self, a: usize, z: usize) -> bool {
-        let Some(starts) = &self.starts else {
+        if !self.starts_known {
             return true;
-        };
+        }
+        let starts = &self.starts;
         while self.start_cursor < starts.len() && starts[self.start_cursor] < a {
             self.start_cursor += 1;
         }

@@ -73,6 +73,8 @@ pub struct Scrubber<'e> {
     /// Count secret pairs left alone by `--allow-key` (off for the raw scan
     /// of a JSON line, whose keys the walker counts).
     pub count_allowed_keys: bool,
+    /// The JSON walker's buffers, kept between lines.
+    json_buffers: (Vec<Hit>, Vec<usize>, Vec<u8>),
 }
 
 fn is_hex(b: u8) -> bool {
@@ -115,6 +117,7 @@ impl<'e> Scrubber<'e> {
             pem_open: false,
             saw_key_candidate: false,
             count_allowed_keys: true,
+            json_buffers: Default::default(),
         }
     }
 
@@ -177,6 +180,19 @@ impl<'e> Scrubber<'e> {
     /// text, when the haystack held `%XX`).
     pub fn candidate_starts(&self) -> &[usize] {
         &self.scratch.starts
+    }
+
+    /// Empty buffers for the JSON walker (line hits, candidate starts, scratch).
+    pub fn take_json_buffers(&mut self) -> (Vec<Hit>, Vec<usize>, Vec<u8>) {
+        let (mut h, mut s, mut t) = std::mem::take(&mut self.json_buffers);
+        h.clear();
+        s.clear();
+        t.clear();
+        (h, s, t)
+    }
+
+    pub fn give_json_buffers(&mut self, hits: Vec<Hit>, starts: Vec<usize>, tmp: Vec<u8>) {
+        self.json_buffers = (hits, starts, tmp);
     }
 
     /// Replaces the current hits (already validated, sorted, merged).

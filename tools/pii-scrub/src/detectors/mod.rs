@@ -319,12 +319,19 @@ impl Matcher {
             }
             // A rejected candidate may hide another type's candidate at the
             // same start (alternation picks one), or one starting inside it.
+            // Leftmost-first picked the first pattern in order that matches
+            // here, so only later ones can: none after the last (IPv4, the
+            // most frequent look-alike: versions).
+            if pid + 1 == self.detectors.len() {
+                at = start + 1;
+                continue;
+            }
             s.patset.clear();
             let anchored = Input::new(hay).range(start..).anchored(Anchored::Yes);
             self.set
                 .which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
-            for q in 0..self.detectors.len() {
-                if q != pid && s.patset.contains(PatternID::new_unchecked(q)) {
+            for q in pid + 1..self.detectors.len() {
+                if s.patset.contains(PatternID::new_unchecked(q)) {
                     key_candidates |= self.detectors[q].check == Check::SecretValue;
                     self.try_at(q, hay, start, None, ctx, s, out, &mut pem_open);
                 }

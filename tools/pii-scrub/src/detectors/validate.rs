@@ -130,6 +130,9 @@ pub fn card(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
         return Some(span);
     }
     let s = &hay[span.clone()];
+    if s.iter().all(u8::is_ascii_digit) {
+        return None; // no separator to cut at (an order number, most often)
+    }
     let mut cuts = vec![0usize];
     for (i, &b) in s.iter().enumerate() {
         if !b.is_ascii_digit() {
@@ -353,7 +356,9 @@ pub fn version_context(hay: &[u8], start: usize) -> bool {
     if word.is_empty() {
         return false;
     }
-    let lower: Vec<u8> = word.to_ascii_lowercase();
+    // Compared without allocating: this runs for every dotted quad.
+    let ends_with =
+        |m: &[u8]| word.len() >= m.len() && word[word.len() - m.len()..].eq_ignore_ascii_case(m);
     const MARKERS: &[&[u8]] = &[
         b"version",
         b"ver",
@@ -367,10 +372,10 @@ pub fn version_context(hay: &[u8], start: usize) -> bool {
         b"v",
     ];
     MARKERS.iter().any(|m| {
-        lower.ends_with(m)
-            && (lower.len() == m.len()
-                || !lower[lower.len() - m.len() - 1].is_ascii_alphabetic()
-                || lower.ends_with(b"version"))
+        ends_with(m)
+            && (word.len() == m.len()
+                || !word[word.len() - m.len() - 1].is_ascii_alphabetic()
+                || ends_with(b"version"))
     })
 }
 
@@ -520,8 +525,7 @@ pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
         return None;
     }
     let tld = domain.rsplit(|&b| b == b'.').next()?;
-    let tld_lower = tld.to_ascii_lowercase();
-    if NOT_TLDS.contains(&tld_lower.as_slice()) {
+    if NOT_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld)) {
         return None;
     }
     if in_url_userinfo(hay, span.start) {
@@ -642,11 +646,15 @@ pub fn jwt(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 
 /// An HTTP authorization scheme word (`Bearer`, `Basic`, ...).
 pub fn is_auth_scheme(v: &[u8]) -> bool {
-    let lower = v.to_ascii_lowercase();
-    matches!(
-        lower.as_slice(),
-        b"bearer" | b"basic" | b"token" | b"digest" | b"negotiate" | b"apikey"
-    )
+    const SCHEMES: &[&[u8]] = &[
+        b"bearer",
+        b"basic",
+        b"token",
+        b"digest",
+        b"negotiate",
+        b"apikey",
+    ];
+    SCHEMES.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
 /// `[REDACTED:secret]`, `[email:k1a2b3c4d:0123…]`, `[FILTERED]`: a
@@ -680,20 +688,19 @@ pub fn is_placeholder(v: &[u8]) -> bool {
     {
         return true;
     }
-    let lower = v.to_ascii_lowercase();
-    matches!(
-        lower.as_slice(),
-        b"null"
-            | b"none"
-            | b"nil"
-            | b"true"
-            | b"false"
-            | b"redacted"
-            | b"-"
-            | b"undefined"
-            | b"hidden"
-            | b"masked"
-    )
+    const WORDS: &[&[u8]] = &[
+        b"null",
+        b"none",
+        b"nil",
+        b"true",
+        b"false",
+        b"redacted",
+        b"-",
+        b"undefined",
+        b"hidden",
+        b"masked",
+    ];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
 #[cfg(test)]
