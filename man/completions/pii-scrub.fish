@@ -12,6 +12,9 @@ complete -c pii-scrub -l except -d 'All types except these (comma-separated)' -r
 complete -c pii-scrub -l rules -d 'Custom rules (TOML or JSON): name, regex, optional group, validator (luhn, mod97, ...) and action' -r -F
 complete -c pii-scrub -l allow -d 'Leave values matching this regex alone (test data). Example: \'@example\\.com$\'' -r
 complete -c pii-scrub -l allow-file -d 'Leave the exact values listed in FILE (one per line) alone' -r -F
+complete -c pii-scrub -l allow-key -d 'Leave values of keys with this name alone (regex matched against the whole key name, case-insensitive; for the `secret` type). Example: --allow-key \'session|pass_through\'' -r
+complete -c pii-scrub -l on-invalid-json -d 'A line that looks like a JSON object but does not parse (a record cut short, a bad escape): quarantine it, or scrub it as text (where `"password":"…` pairs are still found, also unterminated)' -r -f -a "quarantine\t'Keep it out of the output (fail closed); with --quarantine FILE, there'
+text\t'Scrub it as a text line'"
 complete -c pii-scrub -l fields -d 'In JSON lines, scrub only values at or under this pointer (`*` matches any member or index). Text lines are always scrubbed whole' -r
 complete -c pii-scrub -l skip-fields -d 'In JSON lines, leave values at or under this pointer alone' -r
 complete -c pii-scrub -l max-line -d 'Quarantine lines longer than this many bytes' -r

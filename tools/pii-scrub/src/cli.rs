@@ -16,8 +16,11 @@ Examples:
   # CI gate: exit 1 if any personal data or secret is in logs/ (report on stdout).
   pii-scrub --check logs/
 
-  # Forensics: what is in there, for people.
+  # Forensics: what is in there, for people (each finding with a masked snippet).
   pii-scrub --dry-run --format text logs/ /var/log/app.log.gz
+
+  # A key that is not a secret where you work; records cut short scrubbed as text.
+  pii-scrub --allow-key session_state --on-invalid-json text < app.log > clean.log
 
   # Pseudonymize emails and phones (joinable), redact the rest, keep a report.
   export PII_SCRUB_SALT=\"$(cat /run/secrets/scrub-salt)\"
@@ -43,9 +46,12 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
   quarantined  file, line, reason (line_too_long, invalid_json, too_deep,
                too_many_findings, decode_error), bytes. In the --quarantine file the record
                also holds the raw line: record (UTF-8) or record_base64.
+               invalid_json: starts like a JSON object ({\") but does not parse, e.g.
+               a record cut short (--on-invalid-json text scrubs it as text).
   summary      figures: files, lines, json_lines, bytes, lines_changed,
                findings, findings_by_type, findings_by_file, allowed,
-               quarantined, quarantined_by_reason, errors, elapsed_ms,
+               quarantined, quarantined_by_reason, invalid_json_as_text,
+               errors, elapsed_ms,
                throughput_mb_s, key_id (with hash); gates: findings (--check),
                quarantined (--max-quarantined)
 

@@ -577,6 +577,9 @@ pub fn url_credentials(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
             .take_while(|b| !b.is_ascii_whitespace())
             .count();
     let colon = span.end.checked_sub(1)?;
+    if colon < info || colon >= end {
+        return None;
+    }
     let mut search = end;
     while let Some(at) = memchr::memrchr(b'@', &hay[colon..search]).map(|i| colon + i) {
         search = at;
