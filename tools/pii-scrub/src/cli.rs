@@ -53,7 +53,9 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
                quarantined, quarantined_by_reason, invalid_json_as_text,
                errors, elapsed_ms,
                throughput_mb_s, key_id (with hash); gates: findings (--check),
-               quarantined (--max-quarantined)
+               quarantined (--check: <= --max-quarantined, default 0; else
+               only with --max-quarantined), errors (--check, or after an
+               unreadable input: never a pass then)
 
 Actions: redact [REDACTED:email]; mask keeps a tail (card ************1111,
 email j***@example.com, phone last 2 digits, ssn/iban last 4, ipv4 first octet,
@@ -61,9 +63,10 @@ tokens their public prefix, anything else ********); hash [email:k1a2b3c4:<32
 hex>] = HMAC-SHA256(salt, type, value), refused without a salt; remove drops
 the JSON field (in text, the value).
 
-Exit status: 0 done (no gate failed), 1 --check found something or a gate
-failed, 2 could not do the job (bad usage, unreadable input, write failure;
-other files are still processed), 130 interrupted.";
+Exit status: 0 done (no gate failed), 1 --check found something (or a line
+it had to quarantine) or a gate failed, 2 could not do the job (bad usage,
+unreadable input, write failure; other files are still processed; the
+summary says fail), 130 interrupted.";
 
 /// What to do with a line that looks like JSON but does not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -289,18 +289,32 @@ impl<'e> Reporter<'e> {
     }
 }
 
-/// The gates this run asks for.
+/// The gates this run asks for. `--check` is the "zero unsanitized
+/// fields" gate, so what it could not check fails it (issue 13): a
+/// quarantined line (`quarantined <= --max-quarantined`, default 0) and an
+/// input that could not be read (`errors <= 0`; its findings are unknown, so
+/// the findings gate has no value and fails). In every mode a summary
+/// written after an error carries the failing `errors` gate: it never says
+/// pass.
 pub fn gates(check: bool, max_quarantined: Option<u64>, totals: &Totals) -> Vec<Gate> {
     let mut g = Vec::new();
     if check {
-        g.push(Gate::at_most("findings", 0.0, totals.findings as f64));
+        let findings = if totals.errors > 0 {
+            f64::NAN
+        } else {
+            totals.findings as f64
+        };
+        g.push(Gate::at_most("findings", 0.0, findings));
     }
-    if let Some(m) = max_quarantined {
+    if check || max_quarantined.is_some() {
         g.push(Gate::at_most(
             "quarantined",
-            m as f64,
+            max_quarantined.unwrap_or(0) as f64,
             totals.quarantined as f64,
         ));
+    }
+    if check || totals.errors > 0 {
+        g.push(Gate::at_most("errors", 0.0, totals.errors as f64));
     }
     g
 }

@@ -1116,3 +1116,86 @@ fn report_on_stdout_is_refused_in_filter_mode() {
         "{err}"
     );
 }
+
+// ---- issue 13: --check never passes what it could not check --------------
+
+#[test]
+fn check_fails_when_a_line_was_quarantined() {
+    // A line quarantined as invalid JSON holds an email nobody looked at.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.log");
+    fs::write(&f, "ok\n{\"user\": \"bob@acme.com\", }\n").unwrap();
+    let out = cmd().arg("--check").arg(&f).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "fail");
+    assert_eq!(gate(s, "findings")["pass"], true);
+    assert_eq!(
+        gate(s, "quarantined"),
+        &json!({"name":"quarantined","op":"<=","limit":0.0,"value":1.0,"pass":false})
+    );
+    // A line too long to read is a line unread.
+    fs::write(&f, format!("ok\n{}\n", "z".repeat(300))).unwrap();
+    let out = cmd()
+        .args(["--check", "--max-line", "100"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let recs = jsonl(&out.stdout);
+    assert_eq!(gate(summary(&recs), "quarantined")["value"], 1.0);
+    // --max-quarantined still sets the limit.
+    let out = cmd()
+        .args(["--check", "--max-line", "100", "--max-quarantined", "1"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_summary_after_an_error_never_says_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.log");
+    fs::write(&clean, "nothing here\n").unwrap();
+    let missing = dir.path().join("missing.log");
+    for mode in ["--check", "--dry-run"] {
+        let out = cmd().arg(mode).arg(&clean).arg(&missing).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{mode}");
+        let recs = jsonl(&out.stdout);
+        let s = summary(&recs);
+        assert_eq!(s["verdict"], "fail", "{mode}: {s}");
+        assert_eq!(
+            gate(s, "errors"),
+            &json!({"name":"errors","op":"<=","limit":0.0,"value":1.0,"pass":false}),
+            "{mode}"
+        );
+        if mode == "--check" {
+            // Findings in an unread file are unknown: the gate cannot pass.
+            assert_eq!(
+                gate(s, "findings"),
+                &json!({"name":"findings","op":"<=","limit":0.0,"value":null,"pass":false})
+            );
+        }
+    }
+    // In filter mode the summary in --report says the same.
+    let report = dir.path().join("r.jsonl");
+    let out = cmd()
+        .arg("--report")
+        .arg(&report)
+        .arg(&clean)
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        summary(&jsonl(&fs::read(&report).unwrap()))["verdict"],
+        "fail"
+    );
+}
