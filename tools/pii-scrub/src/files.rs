@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
@@ -190,13 +191,87 @@ impl Target {
     }
 }
 
-/// Keeps the original as `path + suffix` (a copy, so the original's inode is
-/// untouched until the atomic rename).
+/// Keeps the original as `path + suffix`: a copy written beside it as a
+/// temporary file and renamed over the old backup (issue 14). The rename
+/// replaces whatever has that name, a planted symlink included, and never
+/// writes through it; on a full disk the old backup stays whole.
 pub fn backup(path: &str, suffix: &str) -> Result<()> {
     let dest = format!("{path}{suffix}");
-    fs::copy(path, &dest)
-        .map(|_| ())
-        .map_err(|e| Error::io(&dest, e).context("writing backup"))
+    let mut src = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mode = src
+        .metadata()
+        .map(|m| m.permissions().mode() & 0o7777)
+        .map_err(|e| Error::io(path, e))?;
+    let mut copy = AtomicFile::create_with_mode(&dest, mode)?;
+    std::io::copy(&mut src, &mut copy)
+        .map_err(|e| Error::io(&dest, e).context("writing backup"))?;
+    copy.commit()
+}
+
+/// What `--in-place` needs to know about a file before rewriting it, and
+/// to tell afterwards whether it changed meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+}
+
+/// Refuses what `--in-place` must not rewrite, before anything is opened
+/// (opening a FIFO would block): anything but a regular file, and a file
+/// with other hard links (they would keep the personal data).
+pub fn check_in_place(path: &str) -> Result<Stamp> {
+    let meta = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        return Err(Error::new(format!(
+            "{path}: is a symlink: refusing to rewrite it in place"
+        )));
+    }
+    if !ft.is_file() {
+        let kind = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else if ft.is_dir() {
+            "a directory"
+        } else {
+            "special"
+        };
+        return Err(Error::new(format!(
+            "{path}: not a regular file ({kind}): refusing to rewrite it in place"
+        )));
+    }
+    if meta.nlink() > 1 {
+        return Err(Error::new(format!(
+            "{path}: has {} hard links: rewriting this name would leave the personal data in the others (scrub a copy with --out-dir, or remove the other links first)",
+            meta.nlink()
+        )));
+    }
+    Ok(stamp(&meta))
+}
+
+fn stamp(meta: &fs::Metadata) -> Stamp {
+    Stamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    }
+}
+
+/// Fails when `path` is not as it was when the scrub began: lines appended
+/// meanwhile would be lost by the rename (issue 14). The file is left as it
+/// is. (A write between this check and the rename is not detected.)
+pub fn unchanged_since(path: &str, before: Stamp) -> Result<()> {
+    let now = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+    let after = stamp(&now);
+    if after == before {
+        return Ok(());
+    }
+    let grown = after.len.saturating_sub(before.len);
+    Err(Error::new(format!(
+        "{path}: changed while it was being scrubbed ({grown} bytes appended): not replaced; run again when nothing writes to it"
+    )))
 }
 
 /// Opens a path (or `-`) like `common::input::Input` (gzip by magic bytes)

@@ -239,6 +239,18 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
         stats: None,
         error: None,
     };
+    // `--in-place` checks the file before opening it (a FIFO would block).
+    let stamp = if cfg.in_place {
+        match files::check_in_place(&src.path) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                res.error = Some(Failure::Input(e));
+                return res;
+            }
+        }
+    } else {
+        None
+    };
     let mut input = match Input::open(&src.path) {
         Ok(i) => i,
         Err(e) => {
@@ -283,12 +295,16 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
             if let Some(t) = target {
                 let untouched = cfg.in_place && stats.lines_changed == 0 && stats.quarantined == 0;
                 if !stats.interrupted && !untouched {
-                    let committed = match &cfg.backup_suffix {
+                    let unchanged = match stamp {
+                        Some(before) => files::unchanged_since(&src.path, before),
+                        None => Ok(()),
+                    };
+                    let committed = unchanged.and_then(|()| match &cfg.backup_suffix {
                         Some(suffix) if cfg.in_place => {
                             files::backup(&src.path, suffix).and_then(|()| t.commit())
                         }
                         _ => t.commit(),
-                    };
+                    });
                     if let Err(e) = committed {
                         res.error = Some(Failure::Output(e));
                     }

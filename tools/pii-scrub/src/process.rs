@@ -135,6 +135,15 @@ pub fn process<'w>(
         if chunk.is_empty() {
             break;
         }
+        if st.stats.bytes == 0 && carry.is_empty() && oversized.is_none() {
+            if let Some(kind) = utf16(chunk) {
+                // Its text is invisible to byte patterns (`a\0@\0`): refused
+                // whole, before a byte of it is written (issue 14).
+                return Err(Failure::Input(Error::new(format!(
+                    "{name}: looks like {kind} text; pii-scrub reads UTF-8 (or ASCII) logs, so nothing of it was scrubbed or written (convert it first: iconv -f {kind} -t UTF-8)"
+                ))));
+            }
+        }
         let n = chunk.len();
         let mut pos = 0;
         while let Some(i) = memchr(b'\n', &chunk[pos..]) {
@@ -188,6 +197,38 @@ pub fn process<'w>(
     let stats = st.stats;
     st.sc.finish();
     flushed.map(|()| stats)
+}
+
+/// `UTF-16LE`/`UTF-16BE` when the start of an input is UTF-16: a BOM, or
+/// NULs in every other byte (ASCII text encoded as UTF-16 without a BOM).
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    // A BOM, then text with a NUL in it (ASCII as UTF-16): `\xFF\xFE` alone
+    // is as likely two bytes of binary noise before a UTF-8 line.
+    let nul_after_bom = head.len() <= 2 || memchr(0, &head[2..head.len().min(512)]).is_some();
+    if head.starts_with(b"\xFF\xFE") && nul_after_bom {
+        return Some("UTF-16LE");
+    }
+    if head.starts_with(b"\xFE\xFF") && nul_after_bom {
+        return Some("UTF-16BE");
+    }
+    let n = head.len().min(512) & !1;
+    if n < 8 {
+        return None;
+    }
+    let pairs = n / 2;
+    let (mut even, mut odd) = (0, 0);
+    for p in head[..n].chunks_exact(2) {
+        even += usize::from(p[0] == 0);
+        odd += usize::from(p[1] == 0);
+    }
+    // 90% of one side NUL, almost none of the other.
+    if odd * 10 >= pairs * 9 && even * 10 < pairs {
+        Some("UTF-16LE")
+    } else if even * 10 >= pairs * 9 && odd * 10 < pairs {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
 }
 
 impl State<'_, '_> {

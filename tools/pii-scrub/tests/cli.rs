@@ -1199,3 +1199,232 @@ fn a_summary_after_an_error_never_says_pass() {
         "fail"
     );
 }
+
+// ---- issue 14: nothing lost, nothing written outside -----------------------
+
+#[test]
+fn backup_through_a_planted_symlink_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    fs::write(&log, "user a@acme.com\n").unwrap();
+    let victim = dir.path().join("victim.txt");
+    fs::write(&victim, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.path().join("a.log.orig")).unwrap();
+    let out = cmd()
+        .args(["--in-place", "--backup-suffix", ".orig"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(&victim).unwrap(),
+        "precious\n",
+        "written through the link"
+    );
+    let backup = dir.path().join("a.log.orig");
+    assert!(fs::symlink_metadata(&backup).unwrap().file_type().is_file());
+    assert_eq!(fs::read_to_string(&backup).unwrap(), "user a@acme.com\n");
+    assert_eq!(fs::read_to_string(&log).unwrap(), "user [REDACTED:email]\n");
+}
+
+/// A small tmpfs (root only): the ENOSPC tests need a disk that fills up.
+fn small_tmpfs(kib: u64) -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root (it mounts a tmpfs)"
+        );
+        eprintln!("SKIPPED: not root, cannot mount a tmpfs for the ENOSPC test");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("fs");
+    fs::create_dir(&mnt).unwrap();
+    let status = StdCommand::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mount -t tmpfs failed");
+    Some((dir, mnt))
+}
+
+struct Unmount(std::path::PathBuf);
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = StdCommand::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn the_old_backup_survives_a_full_disk() {
+    let Some((_dir, mnt)) = small_tmpfs(256) else {
+        return;
+    };
+    let _guard = Unmount(mnt.clone());
+    let log = mnt.join("a.log");
+    // A key block scrubs down to one line: the scrubbed copy fits where a
+    // backup of the original (~130 KB) does not.
+    let original = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}-----END RSA PRIVATE KEY-----\n",
+        "MIIEowIBAAKCAQEA1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP\n".repeat(2000)
+    );
+    fs::write(&log, &original).unwrap();
+    fs::write(mnt.join("a.log.orig"), "previous backup\n").unwrap();
+    // Fill the disk, leaving 16 KiB: room for the scrubbed copy only.
+    fs::write(mnt.join("room"), vec![b'r'; 16 * 1024]).unwrap();
+    let mut filler = fs::File::create(mnt.join("filler")).unwrap();
+    let chunk = vec![b'x'; 4096];
+    while filler.write_all(&chunk).is_ok() {}
+    let _ = filler.sync_all();
+    drop(filler);
+    fs::remove_file(mnt.join("room")).unwrap();
+    let out = cmd()
+        .args(["--in-place", "--backup-suffix", ".orig"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No space left on device"), "{err}");
+    let backup = fs::read(mnt.join("a.log.orig")).unwrap();
+    assert!(
+        backup == b"previous backup\n",
+        "the previous backup was replaced by {} bytes",
+        backup.len()
+    );
+    assert!(
+        fs::read_to_string(&log).unwrap() == original,
+        "the log is untouched"
+    );
+    let names: Vec<String> = fs::read_dir(&mnt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn lines_appended_during_an_in_place_scrub_are_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("live.log");
+    let original = "user a@acme.com did a thing at 10.1.2.3\n".repeat(400_000);
+    fs::write(&log, &original).unwrap();
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        .arg("--in-place")
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Append once the rewrite has started (its temporary file exists).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"appended late b@acme.com\n").unwrap();
+    drop(f);
+    let out = child.wait_with_output().unwrap();
+    let now = fs::read_to_string(&log).unwrap();
+    assert!(
+        now.ends_with("appended late b@acme.com\n"),
+        "the appended line was lost"
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("live.log: changed while it was being scrubbed"),
+        "{err}"
+    );
+    assert_eq!(
+        now.len(),
+        original.len() + 25,
+        "left as it was, nothing replaced"
+    );
+}
+
+#[test]
+fn in_place_refuses_hard_linked_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    fs::write(&log, "user a@acme.com\n").unwrap();
+    fs::hard_link(&log, dir.path().join("b.log")).unwrap();
+    let out = cmd().arg("--in-place").arg(&log).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a.log: has 2 hard links: rewriting this name would leave the personal data in the others"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&log).unwrap(), "user a@acme.com\n");
+}
+
+#[test]
+fn in_place_refuses_what_is_not_a_regular_file_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.log");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        .arg("--in-place")
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It must not block opening the FIFO: bounded wait, then fail the test.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("pii-scrub --in-place blocked on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pipe.log: not a regular file (a FIFO): refusing to rewrite it in place"),
+        "{err}"
+    );
+}
+
+#[test]
+fn utf16_logs_are_not_passed_through_unread() {
+    let text = "login alice@acme.com ok\n";
+    let mut le = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        le.extend_from_slice(&u.to_le_bytes());
+    }
+    let mut no_bom = Vec::new();
+    for u in text.encode_utf16() {
+        no_bom.extend_from_slice(&u.to_le_bytes());
+    }
+    for input in [le, no_bom] {
+        let (out, err, code) = filter(&[], &input);
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty(), "nothing of it reaches the output");
+        assert!(err.contains("<stdin>: looks like UTF-16LE text"), "{err}");
+        let (out, _, code) = filter(&["--check"], &input);
+        assert_eq!(code, 2);
+        assert_eq!(summary(&jsonl(&out))["verdict"], "fail");
+    }
+}
