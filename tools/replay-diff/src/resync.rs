@@ -103,9 +103,12 @@ impl Resync {
         if !state.fill(g, want, WINDOW_BYTES)? || !state.fill(r, want, WINDOW_BYTES)? {
             return Ok(false);
         }
-        let fg = fingerprints(state, g)?;
-        let fr = fingerprints(state, r)?;
-        match best_realignment(&fg, g.ended, &fr, r.ended) {
+        // Only the window: the chunk read before may hold more records.
+        let fg = fingerprints(state, g, want)?;
+        let fr = fingerprints(state, r, want)?;
+        let g_ended = g.ended && g.buf.len() <= want;
+        let r_ended = r.ended && r.buf.len() <= want;
+        match best_realignment(&fg, g_ended, &fr, r_ended) {
             Some((a, b)) => {
                 let shift = best_shift(state, g, r, a, b)?;
                 let longer = if a > b { &mut *g } else { &mut *r };
@@ -176,12 +179,13 @@ fn best_shift(state: &State<'_>, g: &Side, r: &Side, a: usize, b: usize) -> Resu
     Ok(best.1)
 }
 
-/// Fingerprints of the records `side` holds, computed once per record.
-fn fingerprints(state: &State<'_>, side: &mut Side) -> Result<Vec<u64>> {
+/// Fingerprints of the first `n` records `side` holds, computed once per record.
+fn fingerprints(state: &State<'_>, side: &mut Side, n: usize) -> Result<Vec<u64>> {
     let rules = &state.config.rules;
     let name = side.name().to_string();
-    side.buf
-        .make_contiguous()
+    let held = side.buf.make_contiguous();
+    let n = n.min(held.len());
+    held[..n]
         .par_iter_mut()
         .map(|rec| match rec.fingerprint {
             Some(fp) => Ok(fp),

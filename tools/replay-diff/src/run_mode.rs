@@ -154,7 +154,8 @@ fn wait_or_interrupt(child: &mut GroupChild) -> io::Result<GroupExit> {
 }
 
 /// sha256 and non-blank line count of a run's stdout, read as a stream (a
-/// run's output may be larger than memory).
+/// run's output may be larger than memory). Stops at SIGINT/SIGTERM: then
+/// the digest is empty (the run is abandoned, its summary interrupted).
 fn describe(path: &std::path::Path) -> Result<(String, u64)> {
     let file = File::open(path).map_err(|e| Error::io(path.display(), e))?;
     let mut counter = CountLines {
@@ -164,6 +165,9 @@ fn describe(path: &std::path::Path) -> Result<(String, u64)> {
     };
     let (sha256, _) =
         common::digest::sha256_reader(&mut counter).map_err(|e| Error::io(path.display(), e))?;
+    if interrupt::requested() {
+        return Ok((String::new(), counter.finish()));
+    }
     Ok((sha256, counter.finish()))
 }
 
@@ -184,6 +188,9 @@ impl<R> CountLines<R> {
 
 impl<R: Read> Read for CountLines<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if interrupt::requested() {
+            return Ok(0); // a GB-long output must not delay the interrupted summary
+        }
         let n = self.inner.read(buf)?;
         for &b in &buf[..n] {
             if b == b'\n' {
