@@ -19,6 +19,9 @@ _bundle__seal() {
             bundle__seal,chain)
                 cmd="bundle__seal__subcmd__chain"
                 ;;
+            bundle__seal,decide)
+                cmd="bundle__seal__subcmd__decide"
+                ;;
             bundle__seal,help)
                 cmd="bundle__seal__subcmd__help"
                 ;;
@@ -73,6 +76,9 @@ _bundle__seal() {
             bundle__seal__subcmd__help,chain)
                 cmd="bundle__seal__subcmd__help__subcmd__chain"
                 ;;
+            bundle__seal__subcmd__help,decide)
+                cmd="bundle__seal__subcmd__help__subcmd__decide"
+                ;;
             bundle__seal__subcmd__help,help)
                 cmd="bundle__seal__subcmd__help__subcmd__help"
                 ;;
@@ -116,7 +122,7 @@ _bundle__seal() {
 
     case "${cmd}" in
         bundle__seal)
-            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline sign verify-file help"
+            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline sign verify-file decide help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,8 +329,66 @@ _bundle__seal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bundle__subcmd__seal__subcmd__decide)
+            opts="-s -p -q -h --decision --by --role --note --override --key --passphrase-file --pub --quiet --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --decision)
+                    COMPREPLY=($(compgen -W "go no-go" -- "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --override)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pub)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bundle__subcmd__seal__subcmd__help)
-            opts="keygen seal verify pack unpack chain timeline sign verify-file help"
+            opts="keygen seal verify pack unpack chain timeline sign verify-file decide help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +446,20 @@ _bundle__seal() {
         bundle__subcmd__seal__subcmd__help__subcmd__chain__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bundle__subcmd__seal__subcmd__help__subcmd__decide)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -584,7 +662,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__seal)
-            opts="-s -q -h --key --passphrase-file --quiet --format --help"
+            opts="-s -q -h --key --passphrase-file --quiet --release --commit --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +677,14 @@ _bundle__seal() {
                     return 0
                     ;;
                 --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --commit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -652,7 +738,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__timeline)
-            opts="-h --require-sections --time-field --skip-invalid --buffer-size --format --help"
+            opts="-h --require-sections --time-field --skip-invalid --window --max-critical --as-of --severity-field --buffer-size --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +749,22 @@ _bundle__seal() {
                     return 0
                     ;;
                 --time-field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-critical)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity-field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -682,7 +784,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__unpack)
-            opts="-C -p -q -h --directory --pub --require-pass --integrity-only --quiet --format --help"
+            opts="-C -p -q -h --directory --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,6 +806,22 @@ _bundle__seal() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --commit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-signoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "jsonl text" -- "${cur}"))
                     return 0
@@ -716,7 +834,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify)
-            opts="-p -q -h --pub --require-pass --integrity-only --quiet --format --help"
+            opts="-p -q -h --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +845,22 @@ _bundle__seal() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --commit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-signoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trusted-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,7 @@ complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "chain" -d '
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "sign" -d 'Sign any files (e.g. a packed archive) as `minisign -S` does'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "verify-file" -d 'Check one file\'s minisign signature (FILE.minisig)'
+complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "decide" -d 'Record a signed go/no-go decision on a sealed bundle'
 complete -c bundle-seal -n "__fish_bundle_seal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s p -l pub -d 'Where to write the public key' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s s -l key -d 'Where to write the secret key (created with mode 0600)' -r -F
@@ -48,11 +49,17 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s f -l 
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand keygen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s s -l key -d 'The secret key (minisign format; refused when group/other can read it)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line (`-`: stdin)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l release -d 'The release this is evidence for, a semantic version (2.5.0-beta.1); signed into the manifest' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l commit -d 'The source commit (40 or 64 hex digits) [default: HEAD of the git work tree the bundle is in, if any]' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s q -l quiet -d 'No progress bar'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand seal" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l release -d 'Fail unless the bundle is sealed for this release' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l commit -d 'Fail unless the bundle is sealed for this commit (7+ hex digits)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-signoff -d 'Fail unless each role has an accepted go decision (see decide)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l trusted-keys -d 'Public keys trusted to sign decisions: DIR/*.pub for any role, DIR/ROLE/*.pub for that role only' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify" -l require-pass -d 'Fail when the sealed release verdict is fail. This is the default; the flag is kept for scripts written before it was'
@@ -65,6 +72,10 @@ text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand pack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s C -l directory -d 'Where to extract (must be absent or empty)' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -s p -l pub -d 'The public key: a minisign .pub file, or its base64 (`RW...`)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l release -d 'Fail unless the bundle is sealed for this release' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l commit -d 'Fail unless the bundle is sealed for this commit (7+ hex digits)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-signoff -d 'Fail unless each role has an accepted go decision (see decide)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l trusted-keys -d 'Public keys trusted to sign decisions: DIR/*.pub for any role, DIR/ROLE/*.pub for that role only' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand unpack" -l require-pass -d 'Fail when the sealed release verdict is fail. This is the default; the flag is kept for scripts written before it was'
@@ -102,6 +113,10 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fis
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l require-sections -d 'Sections (files or directories, by path, name or name without extension) that must be present. Example: app,proxy,metrics' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l time-field -d 'Top-level field holding a record\'s time (repeat; first present wins) [default: ts, timestamp, time, @timestamp, at, started_at]' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l window -d 'Count critical records only from this long before --as-of (7d, 48h)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l max-critical -d 'Fail when more critical records than this fall in the window (or in the whole timeline without --window)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l as-of -d 'The end of the window, RFC 3339 [default: now]' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l severity-field -d 'Top-level field holding a record\'s severity; `critical` (any case) is critical' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l buffer-size -d 'Memory for events before sorted runs spill to $TMPDIR (like `sort -S`): bytes, or with K, M, G (KiB, MiB, GiB)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
@@ -118,16 +133,30 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -s 
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand verify-file" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "seal" -d 'Hash, judge and sign a bundle directory'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "verify" -d 'Check a sealed bundle: signature, every file, the verdict'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "pack" -d 'Write a sealed bundle as a reproducible tar archive'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "unpack" -d 'Extract a bundle archive safely into an empty directory and verify it'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "chain" -d 'The tamper-evident receipt chain (append, checkpoint, verify)'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "sign" -d 'Sign any files (e.g. a packed archive) as `minisign -S` does'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "verify-file" -d 'Check one file\'s minisign signature (FILE.minisig)'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l decision -d 'The decision' -r -f -a "go\t''
+no-go\t''"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l by -d 'Who decides (a name or an e-mail address)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l role -d 'The role decided for (engineering, security, operations...)' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l note -d 'A note kept with the decision' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l override -d 'Record a go on a failed release verdict, saying why; shown by every later verify' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -s s -l key -d 'The decider\'s secret key; each receipt is signed with it' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l passphrase-file -d 'Passphrase of an encrypted key: this file\'s first line (`-`: stdin)' -r -F
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -s p -l pub -d 'Also check the manifest\'s signature with this public key' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -l format -d 'Output: JSON Lines records (for tools) or readable text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+text\t'A readable report for a person at a terminal'"
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -s q -l quiet -d 'No progress bar'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand decide" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "keygen" -d 'Write a new key pair in minisign\'s format'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "seal" -d 'Hash, judge and sign a bundle directory'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "verify" -d 'Check a sealed bundle: signature, every file, the verdict'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "pack" -d 'Write a sealed bundle as a reproducible tar archive'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "unpack" -d 'Extract a bundle archive safely into an empty directory and verify it'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "chain" -d 'The tamper-evident receipt chain (append, checkpoint, verify)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "timeline" -d 'Merge the time-stamped records of a bundle into one timeline'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "sign" -d 'Sign any files (e.g. a packed archive) as `minisign -S` does'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "verify-file" -d 'Check one file\'s minisign signature (FILE.minisig)'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "decide" -d 'Record a signed go/no-go decision on a sealed bundle'
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and not __fish_seen_subcommand_from keygen seal verify pack unpack chain timeline sign verify-file decide help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "append" -d 'Append each JSON record from stdin (or --input) as a receipt'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "checkpoint" -d 'Sign the chain\'s head into a checkpoint file (detects truncation)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand help; and __fish_seen_subcommand_from chain" -f -a "verify" -d 'Check the chain; name the first bad seq'

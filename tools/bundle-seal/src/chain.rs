@@ -31,7 +31,7 @@ use crate::strict_json::StrictValue;
 
 /// `prev` of the first receipt.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const RECEIPT_TAG: &[u8] = b"hardgate receipt v1\0";
+pub const RECEIPT_TAG: &[u8] = b"hardgate receipt v1\0";
 const CHECKPOINT_TAG: &[u8] = b"hardgate checkpoint v1\0";
 
 /// The default checkpoint file next to a log.

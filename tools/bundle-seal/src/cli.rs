@@ -42,19 +42,32 @@ Examples:
   # Rebuild an incident's timeline; all sections present, every time parseable.
   bundle-seal timeline incidents/42 --require-sections app,proxy,metrics
 
+  # The release ceremony: bind the bundle to its release, decide, verify.
+  bundle-seal timeline incidents --window 7d --max-critical 0 > artifacts/rc1/incidents.jsonl
+  bundle-seal seal artifacts/rc1 --key release.key --release 2.5.0-beta.1
+  bundle-seal decide artifacts/rc1 --decision go --by alice --role engineering --key alice.key
+  bundle-seal verify artifacts/rc1 --pub release.pub --release 2.5.0-beta.1 \\
+    --require-signoff engineering,security --trusted-keys signers/
+
 Files a seal writes at the bundle's root:
   MANIFEST.json          format, format_version, tool, tool_version,
-                         created_at, verdict (pass|fail), verdict_reasons,
+                         created_at, release, commit, verdict (pass|fail),
+                         verdict_reasons,
                          files [path, size, sha256], summaries [source, line,
                          tool, verdict, interrupted, gates], gates [source,
                          line, tool, name, op, limit, value, pass],
                          stray_summaries [source, line, tool, verdict,
-                         copy_of, reason] (only when found)
+                         copy_of, reason], input_mismatches [source, line,
+                         tool, input, file, summary_sha256, sealed_sha256]
+                         (only when found)
   MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
   SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
                          (unsigned: integrity only; for authenticity check
                          MANIFEST.json with minisign -V, then the files
                          against its `files`, or run bundle-seal verify)
+  DECISIONS.jsonl        (written by decide, after the seal) a receipt chain
+                         of signed go/no-go decisions naming the manifest's
+                         sha256; not in the manifest, carried by pack
 
 The release verdict is pass only when at least one gate was found in the
 bundle's `kind: summary` records of the gate files (*.jsonl, *.jsonl.gz,
@@ -87,12 +100,24 @@ Records (JSON Lines on stdout):
   unparseable (timeline) source, line, field, value, reason
   section     (timeline) name, status (present|missing), files
   invalid     (timeline --skip-invalid) source, line, reason
+  critical    (timeline --window/--max-critical) at, source, line,
+              severity_field
+  binding     (verify --release/--commit) field, expected, sealed, status
+              (ok|mismatch), reason
+  decision    (decide) the decision (decision, by, role, note, override,
+              manifest_sha256, release, commit, verdict) with seq, at,
+              hash, key_id, log; (verify) seq, at, decision, by, role,
+              key_id, override, note, status (accepted|rejected|unchecked),
+              reason
   summary     seal: gates gates_present, gates_failed, summaries_failed;
               stray_summaries; figures files, bytes, summaries, gates,
               release_verdict,
               verdict_reasons, key_id, manifest_sha256.
               verify/unpack: gates mismatched_files, signature_valid,
-              release_verdict_pass (not with --integrity-only); figures
+              release_verdict_pass (not with --integrity-only),
+              release_matches, commit_matches (--release, --commit),
+              signoffs_missing, no_go, decision_log_intact
+              (--require-signoff); figures
               files, ok, modified, missing, extra, signature, key_id,
               sealed_at,
               release_verdict, verdict_reasons, verdict_consistent (the
@@ -104,7 +129,7 @@ Records (JSON Lines on stdout):
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint
               (ok|bad|unchecked|absent), checkpoint_seq.
               timeline: gates unparseable_timestamps, missing_sections,
-              invalid_lines; figures files, records, events, untimed,
+              invalid_lines, critical_in_window; figures files, records, events, untimed,
               unparseable, invalid, missing_sections, first_at, last_at,
               sorted_runs_spilled.
 
@@ -183,6 +208,14 @@ pub enum Command {
     /// Check one file's minisign signature (FILE.minisig).
     #[command(after_long_help = "Examples:\n  bundle-seal verify-file rc1.tar --pub release.pub")]
     VerifyFile(VerifyFileArgs),
+    /// Record a signed go/no-go decision on a sealed bundle.
+    #[command(after_long_help = "Examples:\n  \
+        bundle-seal decide artifacts/rc1 --decision go --by alice --role engineering --key alice.key\n  \
+        bundle-seal decide artifacts/rc1 --decision go --by bob --role security --key bob.key \\\n    \
+        --override 'CVE-2026-1 does not reach us: feature off'\n  \
+        bundle-seal verify artifacts/rc1 --pub release.pub --require-signoff engineering,security \\\n    \
+        --trusted-keys signers/")]
+    Decide(DecideArgs),
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +314,57 @@ pub struct SealArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The release this is evidence for, a semantic version (2.5.0-beta.1);
+    /// signed into the manifest.
+    #[arg(long, value_name = "VERSION")]
+    pub release: Option<String>,
+    /// The source commit (40 or 64 hex digits) [default: HEAD of the git
+    /// work tree the bundle is in, if any].
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The sealed bundle directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The decision.
+    #[arg(long, value_enum)]
+    pub decision: DecisionArg,
+    /// Who decides (a name or an e-mail address).
+    #[arg(long, value_name = "NAME")]
+    pub by: String,
+    /// The role decided for (engineering, security, operations...).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// A note kept with the decision.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Record a go on a failed release verdict, saying why; shown by every
+    /// later verify.
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
+    /// The decider's secret key; each receipt is signed with it.
+    #[arg(short = 's', long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Passphrase of an encrypted key: this file's first line (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Also check the manifest's signature with this public key.
+    #[arg(short = 'p', long = "pub", value_name = "KEY")]
+    pub public: Option<String>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--decision`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    Go,
+    #[value(name = "no-go")]
+    NoGo,
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +395,24 @@ pub struct CheckArgs {
     /// even when its release verdict is fail (forensics on old bundles).
     #[arg(long)]
     pub integrity_only: bool,
+    /// Fail unless the bundle is sealed for this release.
+    #[arg(long, value_name = "VERSION")]
+    pub release: Option<String>,
+    /// Fail unless the bundle is sealed for this commit (7+ hex digits).
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Fail unless each role has an accepted go decision (see decide).
+    #[arg(
+        long,
+        value_name = "ROLE,...",
+        value_delimiter = ',',
+        requires = "trusted_keys"
+    )]
+    pub require_signoff: Vec<String>,
+    /// Public keys trusted to sign decisions: DIR/*.pub for any role,
+    /// DIR/ROLE/*.pub for that role only.
+    #[arg(long, value_name = "DIR")]
+    pub trusted_keys: Option<PathBuf>,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -427,6 +529,20 @@ pub struct TimelineArgs {
     /// Report malformed lines as `invalid` records and go on.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Count critical records only from this long before --as-of (7d, 48h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub window: Option<std::time::Duration>,
+    /// Fail when more critical records than this fall in the window (or in
+    /// the whole timeline without --window).
+    #[arg(long, value_name = "N")]
+    pub max_critical: Option<u64>,
+    /// The end of the window, RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Top-level field holding a record's severity; `critical` (any case)
+    /// is critical.
+    #[arg(long, value_name = "NAME", default_value = "severity")]
+    pub severity_field: String,
     /// Memory for events before sorted runs spill to $TMPDIR (like
     /// `sort -S`): bytes, or with K, M, G (KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = size)]

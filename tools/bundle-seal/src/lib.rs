@@ -9,6 +9,8 @@
 pub mod canonical;
 pub mod chain;
 pub mod cli;
+pub mod decide;
+pub mod decisions;
 pub mod external_sort;
 pub mod keys;
 pub mod manifest;
@@ -35,7 +37,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
     if matches!(
         cli.command,
-        Command::Seal(_) | Command::Verify(_) | Command::Unpack(_)
+        Command::Seal(_) | Command::Verify(_) | Command::Unpack(_) | Command::Decide(_)
     ) {
         common::interrupt::install()?;
     }
@@ -62,17 +64,36 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 key: &a.key,
                 passphrase_file: a.passphrase_file.as_deref(),
                 quiet: a.quiet,
+                release: a.release.as_deref(),
+                commit: a.commit.as_deref(),
             },
             &mut out,
         ),
         Command::Verify(a) => {
             let key = keys::load_public(&a.check.public)?;
+            let trusted = trusted_keys(&a.check)?;
             verify::verify(
-                &verify::VerifyConfig {
+                &check_config(&a.dir, &key, &a.check, trusted.as_ref()),
+                &mut out,
+            )
+        }
+        Command::Decide(a) => {
+            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
+            let public = match &a.public {
+                Some(p) => Some(keys::load_public(p)?),
+                None => None,
+            };
+            decide::decide(
+                &decide::DecideConfig {
                     dir: &a.dir,
+                    go: a.decision == cli::DecisionArg::Go,
+                    by: &a.by,
+                    role: a.role.as_deref(),
+                    note: a.note.as_deref(),
+                    override_reason: a.override_reason.as_deref(),
                     key: &key,
-                    integrity_only: a.check.integrity_only,
-                    quiet: a.check.quiet,
+                    public: public.as_ref(),
+                    quiet: a.quiet,
                 },
                 &mut out,
             )
@@ -104,16 +125,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(s.outcome())
         }
         Command::Unpack(a) => {
-            // Load the key first: a typo should not leave an extracted tree.
+            // Load the keys first: a typo should not leave an extracted tree.
             let key = keys::load_public(&a.check.public)?;
+            let trusted = trusted_keys(&a.check)?;
             pack::unpack(&a.archive, &a.dir)?;
             verify::verify(
-                &verify::VerifyConfig {
-                    dir: &a.dir,
-                    key: &key,
-                    integrity_only: a.check.integrity_only,
-                    quiet: a.check.quiet,
-                },
+                &check_config(&a.dir, &key, &a.check, trusted.as_ref()),
                 &mut out,
             )
         }
@@ -181,9 +198,54 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     require_sections: a.require_sections.clone(),
                     skip_invalid: a.skip_invalid,
                     buffer_size: a.buffer_size,
+                    incidents: timeline::IncidentGate::from_cli(
+                        a.window,
+                        a.max_critical,
+                        a.as_of.as_deref(),
+                        &a.severity_field,
+                    )?,
                 },
                 &mut out,
             )
         }
+    }
+}
+
+fn trusted_keys(check: &cli::CheckArgs) -> Result<Option<decisions::TrustedKeys>> {
+    if check.require_signoff.iter().any(|r| r.trim().is_empty()) {
+        return Err(Error::usage("--require-signoff: empty role name"));
+    }
+    if let Some(c) = &check.commit {
+        if !(7..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::usage(format!(
+                "--commit {c}: not a commit id (7 to 64 hex digits)"
+            )));
+        }
+    }
+    if let Some(r) = &check.release {
+        seal::check_release(r)?;
+    }
+    check
+        .trusted_keys
+        .as_deref()
+        .map(decisions::TrustedKeys::load)
+        .transpose()
+}
+
+fn check_config<'a>(
+    dir: &'a std::path::Path,
+    key: &'a minisign::PublicKey,
+    check: &'a cli::CheckArgs,
+    trusted: Option<&'a decisions::TrustedKeys>,
+) -> verify::VerifyConfig<'a> {
+    verify::VerifyConfig {
+        dir,
+        key,
+        integrity_only: check.integrity_only,
+        quiet: check.quiet,
+        release: check.release.as_deref(),
+        commit: check.commit.as_deref(),
+        require_signoff: &check.require_signoff,
+        trusted,
     }
 }

@@ -28,6 +28,12 @@ pub struct Manifest {
     pub tool: String,
     pub tool_version: String,
     pub created_at: String,
+    /// The release this bundle is evidence for (semver), from `--release`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The source commit, from `--commit` or the work tree's `git HEAD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     /// `pass` only when at least one gate is present and every gate and
     /// every summary passed.
     pub verdict: Verdict,
@@ -41,8 +47,42 @@ pub struct Manifest {
     /// a failing gate must not pass unseen because of a file name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stray_summaries: Vec<StrayRef>,
+    /// Inputs a summary names whose file is in the bundle with other
+    /// content: the summary vouches for something that was not sealed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_mismatches: Vec<InputMismatch>,
 }
 
+/// A summary's input found in the bundle with a different sha256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputMismatch {
+    pub source: String,
+    pub line: u64,
+    pub tool: String,
+    /// The input's path as the summary names it.
+    pub input: String,
+    /// The bundle file it resolves to.
+    pub file: String,
+    pub summary_sha256: String,
+    pub sealed_sha256: String,
+}
+
+impl InputMismatch {
+    fn reason(&self) -> String {
+        let short = |s: &str| s.chars().take(12).collect::<String>();
+        format!(
+            "{}:{} {} judged input {} with sha256 {}..., but the bundle's {} has {}...: \
+             the summary is not about the file sealed",
+            self.source,
+            self.line,
+            self.tool,
+            self.input,
+            short(&self.summary_sha256),
+            self.file,
+            short(&self.sealed_sha256)
+        )
+    }
+}
 /// A summary record found outside the gate files (see `scan`).
 ///
 /// Manifests before `tool`/`verdict` were recorded hold only `source` and
@@ -117,6 +157,13 @@ pub struct SummaryRef {
     #[serde(default)]
     pub interrupted: bool,
     pub gates: usize,
+    /// How many of its inputs were found in the bundle and matched.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inputs_checked: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One gate, with where it came from.
@@ -137,6 +184,8 @@ struct SummaryIn {
     #[serde(default)]
     interrupted: bool,
     gates: Vec<Gate>,
+    #[serde(default)]
+    inputs: Vec<common::summary::InputRef>,
 }
 
 /// Whether a bundle file holds JSON Lines records we read for summaries
@@ -157,6 +206,43 @@ pub struct Gathered {
     pub summaries: Vec<SummaryRef>,
     pub gates: Vec<GateRef>,
     pub canonical: std::collections::HashMap<String, String>,
+    pub input_mismatches: Vec<InputMismatch>,
+}
+
+/// The bundle files a summary's input path may name: the path relative to
+/// the bundle (the tool ran inside it), or the path as the tool saw it,
+/// resolved from here (the tool ran where the seal runs), when that lies
+/// inside the bundle. A path that resolves outside is not in the bundle.
+fn resolve_input(
+    canonical_root: Option<&Path>,
+    path: &str,
+    sealed: &std::collections::HashMap<&str, &str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(clean) = common::safe_path::check_relative(path) {
+        if let Some(rel) = clean.to_str() {
+            if sealed.contains_key(rel) {
+                out.push(rel.to_string());
+            }
+        }
+    }
+    let p = Path::new(path);
+    let resolved = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(p),
+            Err(_) => return out,
+        }
+    };
+    if let (Some(croot), Ok(full)) = (canonical_root, std::fs::canonicalize(&resolved)) {
+        if let Some(rel) = full.strip_prefix(croot).ok().and_then(Path::to_str) {
+            if sealed.contains_key(rel) && !out.iter().any(|o| o == rel) {
+                out.push(rel.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Reads every summary record from the bundle's JSON Lines files (strict:
@@ -165,7 +251,8 @@ pub struct Gathered {
 /// `sealed` holds the hashes the manifest will list: a file whose bytes
 /// read here differ from them changed during the seal, and the gates read
 /// would not be the ones the hashes vouch for.
-pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<Gathered> {
+pub fn gather(root: &Path, entries: &[Entry], sealed: &[FileEntry]) -> Result<Gathered> {
+    let canonical_root = std::fs::canonicalize(root).ok();
     let hashes: std::collections::HashMap<&str, &str> = sealed
         .iter()
         .map(|f| (f.path.as_str(), f.sha256.as_str()))
@@ -193,6 +280,35 @@ pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<Gathered> {
                 .or_insert_with(|| format!("{}:{line}", e.rel));
             let s: SummaryIn = serde_json::from_value(value)
                 .map_err(|err| Error::at(&name, line, format!("summary record: {err}")))?;
+            // A summary vouches for its inputs by sha256: where an input is
+            // in the bundle, it must be the file sealed.
+            let mut inputs_checked = 0;
+            for input in &s.inputs {
+                let Some(want) = input.sha256.as_deref() else {
+                    continue;
+                };
+                let found = resolve_input(canonical_root.as_deref(), &input.path, &hashes);
+                if found.is_empty() {
+                    continue;
+                }
+                if found.iter().any(|f| hashes.get(f.as_str()) == Some(&want)) {
+                    inputs_checked += 1;
+                } else {
+                    out.input_mismatches.push(InputMismatch {
+                        source: e.rel.clone(),
+                        line,
+                        tool: s.tool.clone(),
+                        input: input.path.clone(),
+                        file: found[0].clone(),
+                        summary_sha256: want.to_string(),
+                        sealed_sha256: hashes
+                            .get(found[0].as_str())
+                            .copied()
+                            .unwrap_or_default()
+                            .to_string(),
+                    });
+                }
+            }
             out.summaries.push(SummaryRef {
                 source: e.rel.clone(),
                 line,
@@ -200,6 +316,7 @@ pub fn gather(entries: &[Entry], sealed: &[FileEntry]) -> Result<Gathered> {
                 verdict: s.verdict,
                 interrupted: s.interrupted,
                 gates: s.gates.len(),
+                inputs_checked,
             });
             for g in s.gates {
                 out.gates.push(GateRef {
@@ -225,12 +342,14 @@ pub fn verdict(
     summaries: &[SummaryRef],
     gates: &[GateRef],
     strays: &[StrayRef],
+    mismatches: &[InputMismatch],
 ) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
     if gates.is_empty() {
         reasons.push("no gate found in any summary record".to_string());
     }
     reasons.extend(strays.iter().filter_map(StrayRef::reason_text));
+    reasons.extend(mismatches.iter().map(InputMismatch::reason));
     for g in gates {
         // A gate's own `pass` is re-judged: a summary cannot claim a pass
         // its figures contradict.
@@ -274,6 +393,16 @@ pub fn verdict(
 }
 
 impl Manifest {
+    /// The verdict its own summaries, gates, strays and input checks imply.
+    pub fn derived_verdict(&self) -> (Verdict, Vec<String>) {
+        verdict(
+            &self.summaries,
+            &self.gates,
+            &self.stray_summaries,
+            &self.input_mismatches,
+        )
+    }
+
     /// Parses and checks a manifest read from `name`.
     pub fn parse(bytes: &[u8], name: &str) -> Result<Manifest> {
         let m: Manifest = serde_json::from_slice(bytes).map_err(|e| {
@@ -307,7 +436,9 @@ impl Manifest {
                     f.path
                 )));
             }
-            if crate::walk::SEAL_FILES.contains(&f.path.as_str()) {
+            if crate::walk::SEAL_FILES.contains(&f.path.as_str())
+                || f.path == crate::decisions::DECISIONS
+            {
                 return Err(Error::new(format!(
                     "{name}: files[{i}]: lists the seal's own file {:?}",
                     f.path
@@ -395,14 +526,14 @@ mod gather_tests {
             size,
             sha256,
         }];
-        let g = gather(&entries, &sealed).unwrap();
+        let g = gather(dir.path(), &entries, &sealed).unwrap();
         assert_eq!(
             (g.summaries.len(), g.gates.len(), g.canonical.len()),
             (1, 1, 1)
         );
 
         sealed[0].sha256 = "0".repeat(64);
-        let err = gather(&entries, &sealed).unwrap_err();
+        let err = gather(dir.path(), &entries, &sealed).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(

@@ -243,6 +243,26 @@ fn write_tar<W: Write>(
         append(&mut tar, name, f, len, 0o644, mtime, target)?;
         count += 1;
     }
+    // The decisions made on this seal travel with it (each names the
+    // manifest's sha256 and is signed; verify judges them).
+    let decisions = dir.join(crate::decisions::DECISIONS);
+    if std::fs::symlink_metadata(&decisions).is_ok() {
+        let f = walk::open_regular(&decisions)?;
+        let len = f
+            .metadata()
+            .map_err(|e| Error::io(decisions.display(), e))?
+            .len();
+        append(
+            &mut tar,
+            crate::decisions::DECISIONS,
+            f,
+            len,
+            0o644,
+            mtime,
+            target,
+        )?;
+        count += 1;
+    }
     for f in &m.files {
         let Some(e) = by_path.get(f.path.as_str()) else {
             return Err(Error::new(format!(

@@ -350,16 +350,65 @@ fn read_error(name: &str, e: std::io::Error) -> Error {
 pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Found>> {
     let name = path.display().to_string();
     let (mut reader, digest) = open_text(path, &name)?;
+    let (out, unreadable) = scan_lines(&mut reader).map_err(|e| match e {
+        LinesError::Io(e) => read_error(&name, e),
+        LinesError::Interrupted => Error::new(format!("{name}: interrupted")),
+    })?;
+    if digest.sha256() != sealed_sha256 {
+        return Err(changed(&name));
+    }
+    if unreadable.is_empty() {
+        return Ok(out);
+    }
+    // Pretty-printed JSON spreads a record over lines: read the file as a
+    // stream of JSON values, when it is small enough to hold.
+    if let Some(whole) = whole_stream(path, &name)? {
+        return Ok(whole);
+    }
+    Ok(merge_unreadable(out, unreadable))
+}
+
+/// The same search over bytes in memory (plain text: no gzip, no UTF-16),
+/// for tests and the fuzzer.
+pub fn summaries_in_bytes(bytes: &[u8]) -> Vec<Found> {
+    let Ok((out, unreadable)) = scan_lines(&mut &bytes[..]) else {
+        return Vec::new();
+    };
+    if unreadable.is_empty() {
+        return out;
+    }
+    if bytes.len() as u64 <= MAX_WHOLE {
+        if let Some(whole) = stream_values(bytes) {
+            return whole;
+        }
+    }
+    merge_unreadable(out, unreadable)
+}
+
+fn merge_unreadable(mut out: Vec<Found>, unreadable: Vec<Found>) -> Vec<Found> {
+    out.extend(unreadable);
+    out.sort_by_key(Found::line);
+    out
+}
+
+enum LinesError {
+    Io(std::io::Error),
+    Interrupted,
+}
+
+/// The line pass: the summaries found, and the lines where one could not
+/// be read.
+fn scan_lines(
+    reader: &mut dyn BufRead,
+) -> std::result::Result<(Vec<Found>, Vec<Found>), LinesError> {
     let mut out = Vec::new();
     let mut unreadable = Vec::new();
     let mut line = Vec::new();
     let mut number = 0u64;
-    while let Some(overflow) =
-        read_line(&mut reader, &mut line).map_err(|e| read_error(&name, e))?
-    {
+    while let Some(overflow) = read_line(reader, &mut line).map_err(LinesError::Io)? {
         number += 1;
         if common::interrupt::requested() {
-            return Err(Error::new(format!("{name}: interrupted")));
+            return Err(LinesError::Interrupted);
         }
         if overflow {
             unreadable.push(Found::Unreadable {
@@ -375,20 +424,7 @@ pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Found>> {
             });
         }
     }
-    if digest.sha256() != sealed_sha256 {
-        return Err(changed(&name));
-    }
-    if unreadable.is_empty() {
-        return Ok(out);
-    }
-    // Pretty-printed JSON spreads a record over lines: read the file as a
-    // stream of JSON values, when it is small enough to hold.
-    if let Some(whole) = whole_stream(path, &name)? {
-        return Ok(whole);
-    }
-    out.extend(unreadable);
-    out.sort_by_key(Found::line);
-    Ok(out)
+    Ok((out, unreadable))
 }
 
 fn changed(name: &str) -> Error {
@@ -410,7 +446,13 @@ fn whole_stream(path: &Path, name: &str) -> Result<Option<Vec<Found>>> {
     if bytes.len() as u64 > MAX_WHOLE {
         return Ok(None);
     }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    Ok(stream_values(&bytes))
+}
+
+/// `bytes` as a sequence of JSON values (whitespace between): the summary
+/// records at their tops, or `None` when it is not such a sequence.
+fn stream_values(bytes: &[u8]) -> Option<Vec<Found>> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let offset = bytes.len() - body.len();
     let mut values = serde_json::Deserializer::from_slice(body).into_iter::<StrictValue>();
     let mut out = Vec::new();
@@ -423,8 +465,8 @@ fn whole_stream(path: &Path, name: &str) -> Result<Option<Vec<Found>>> {
                 .position(|b| !b.is_ascii_whitespace())
                 .unwrap_or(body.len() - before);
         match values.next() {
-            None => return Ok(Some(out)),
-            Some(Err(_)) => return Ok(None),
+            None => return Some(out),
+            Some(Err(_)) => return None,
             Some(Ok(StrictValue(v))) => {
                 let line = 1 + memchr::memchr_iter(b'\n', &bytes[..offset + start]).count() as u64;
                 top_level(line, &v, &mut out);
@@ -657,5 +699,31 @@ mod tests {
         assert_eq!(read_line(&mut r, &mut buf).unwrap(), Some(false));
         assert_eq!(buf, b"short");
         assert_eq!(read_line(&mut r, &mut buf).unwrap(), None);
+    }
+
+    /// The fuzz target's property over its seeds, in every `cargo test`:
+    /// a failing summary appended on a line of its own fails the release.
+    #[test]
+    fn the_fuzz_property_holds_over_the_seeds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/summary_scan");
+        let mut seeds = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let mut bytes = std::fs::read(e.unwrap().path()).unwrap();
+            let lines = bytes.split(|&b| b == b'\n').count() as u64;
+            assert!(summaries_in_bytes(&bytes).iter().all(|f| f.line() <= lines));
+            bytes.push(b'\n');
+            bytes.extend_from_slice(FAIL.as_bytes());
+            bytes.push(b'\n');
+            let found = summaries_in_bytes(&bytes);
+            assert!(
+                found.iter().any(|f| matches!(
+                    f,
+                    Found::Unreadable { .. } | Found::Summary { pass: false, .. }
+                )),
+                "{found:?}"
+            );
+            seeds += 1;
+        }
+        assert!(seeds >= 4);
     }
 }

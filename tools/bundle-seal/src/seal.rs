@@ -25,6 +25,57 @@ pub struct SealConfig<'a> {
     pub key: &'a Path,
     pub passphrase_file: Option<&'a Path>,
     pub quiet: bool,
+    /// `--release`: what the bundle is evidence for (validated semver).
+    pub release: Option<&'a str>,
+    /// `--commit`: the source commit; else read from git when the bundle is
+    /// inside a work tree.
+    pub commit: Option<&'a str>,
+}
+
+/// `--release`: a semantic version (`2.5.0-beta.1`), as written.
+pub fn check_release(name: &str) -> Result<String> {
+    semver::Version::parse(name).map_err(|e| {
+        Error::usage(format!("--release {name}: not a semantic version ({e})"))
+            .with_hint("for example 2.5.0, 2.5.0-beta.1 or 2.5.0-rc.2+build.7 (no leading v)")
+    })?;
+    Ok(name.to_string())
+}
+
+/// `--commit`: a full git object id (40 or 64 hex digits), lower-cased.
+pub fn check_commit(sha: &str) -> Result<String> {
+    let lower = sha.to_ascii_lowercase();
+    if !matches!(lower.len(), 40 | 64) || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::usage(format!(
+            "--commit {sha}: not a full commit id (40 or 64 hex digits)"
+        ))
+        .with_hint("git rev-parse HEAD prints it"));
+    }
+    Ok(lower)
+}
+
+/// HEAD of the git work tree holding `dir`, if there is one and git runs.
+/// Hooks and fsmonitor are switched off: the bundle is data, not code.
+fn git_head(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "HEAD^{commit}",
+        ])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    check_commit(String::from_utf8(out.stdout).ok()?.trim()).ok()
 }
 
 /// The time a seal records: `SOURCE_DATE_EPOCH` when set (reproducible
@@ -68,6 +119,21 @@ fn refuse_secret_key(e: &walk::Entry) -> Result<()> {
 
 pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
+    let release = cfg.release.map(check_release).transpose()?;
+    let commit = match cfg.commit {
+        Some(c) => Some(check_commit(c)?),
+        None => git_head(cfg.dir),
+    };
+    // Decisions name the manifest they were made on: a new seal would leave
+    // them naming one that is gone.
+    let decisions = cfg.dir.join(crate::decisions::DECISIONS);
+    if std::fs::symlink_metadata(&decisions).is_ok() {
+        return Err(Error::new(format!(
+            "{}: the bundle has recorded decisions; sealing again would detach them from the manifest they name",
+            decisions.display()
+        ))
+        .with_hint("seal a fresh copy of the evidence, or move DECISIONS.jsonl away to decide again"));
+    }
     // Load the key first: a wrong passphrase should fail before any hashing.
     let key = keys::load_secret(cfg.key, cfg.passphrase_file)?;
     let entries = walk::walk(cfg.dir)?;
@@ -107,11 +173,16 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         });
         sniffs.push(h.sniff);
     }
-    let gathered = manifest::gather(&entries, &files)?;
+    let gathered = manifest::gather(cfg.dir, &entries, &files)?;
     let stray_summaries =
         crate::scan::stray_summaries(&entries, &files, &sniffs, &gathered.canonical)?;
-    let (summaries, gates) = (gathered.summaries, gathered.gates);
-    let (verdict, verdict_reasons) = manifest::verdict(&summaries, &gates, &stray_summaries);
+    let (summaries, gates, input_mismatches) = (
+        gathered.summaries,
+        gathered.gates,
+        gathered.input_mismatches,
+    );
+    let (verdict, verdict_reasons) =
+        manifest::verdict(&summaries, &gates, &stray_summaries, &input_mismatches);
     let at = seal_time()?;
     let epoch = at
         .duration_since(UNIX_EPOCH)
@@ -123,17 +194,25 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         tool: TOOL.to_string(),
         tool_version: VERSION.to_string(),
         created_at: common::clock::rfc3339(at),
+        release: release.clone(),
+        commit: commit.clone(),
         verdict,
         verdict_reasons,
         files,
         summaries,
         gates,
         stray_summaries,
+        input_mismatches,
     };
     let bytes = m.to_bytes()?;
+    // minisign shows the trusted comment: the release is named there too.
     let trusted = format!(
-        "timestamp:{epoch}\tfile:{MANIFEST}\tverdict:{}\thashed",
-        if verdict.is_pass() { "pass" } else { "fail" }
+        "timestamp:{epoch}\tfile:{MANIFEST}\tverdict:{}{}\thashed",
+        if verdict.is_pass() { "pass" } else { "fail" },
+        release
+            .as_deref()
+            .map(|r| format!("\trelease:{r}"))
+            .unwrap_or_default()
     );
     let sig = key
         .sign(
@@ -173,8 +252,15 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome>
         0.0,
         m.stray_summaries.iter().filter(|s| s.fails()).count() as f64,
     ));
+    summary.gate(Gate::at_most(
+        "input_mismatches",
+        0.0,
+        m.input_mismatches.len() as f64,
+    ));
     summary.figure("files", m.files.len());
     summary.figure("bytes", m.files.iter().map(|f| f.size).sum::<u64>());
+    summary.figure("release", &m.release);
+    summary.figure("commit", &m.commit);
     summary.figure("summaries", m.summaries.len());
     summary.figure("gates", m.gates.len());
     summary.figure("release_verdict", m.verdict);

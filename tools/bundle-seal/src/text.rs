@@ -141,13 +141,62 @@ pub fn render(v: &Value) -> String {
             n(v, "line"),
             s(v, "reason")
         ),
+        "binding" => {
+            if s(v, "status") == "ok" {
+                format!("ok       {} {}", s(v, "field"), s(v, "expected"))
+            } else {
+                format!("MISMATCH {}: {}", s(v, "field"), s(v, "reason"))
+            }
+        }
+        "decision" => {
+            let who = format!(
+                "{} ({})",
+                s(v, "by"),
+                v.get("role")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| "no role".to_string(), |r| printable(r).into_owned())
+            );
+            let mut line = match v.get("status").and_then(Value::as_str) {
+                // decide's own record: what was recorded.
+                None => format!(
+                    "recorded {} by {who}  seq {}  {}",
+                    s(v, "decision"),
+                    n(v, "seq"),
+                    s(v, "at")
+                ),
+                Some(_) => format!(
+                    "{:<9}{} by {who}  {}  key {}",
+                    s(v, "status"),
+                    s(v, "decision"),
+                    s(v, "at"),
+                    s(v, "key_id")
+                ),
+            };
+            if v.get("override").and_then(Value::as_str).is_some() {
+                let _ = write!(line, "\n  OVERRIDE by {who}: {}", s(v, "override"));
+            }
+            if v.get("status").is_some() {
+                line = with_reason(line);
+            }
+            line
+        }
+        "critical" => format!(
+            "CRITICAL {}  {}:{}",
+            if v.get("at").and_then(Value::as_str).is_some() {
+                s(v, "at")
+            } else {
+                "(no time)".to_string()
+            },
+            s(v, "source"),
+            n(v, "line")
+        ),
         "summary" => render_summary(v),
         _ => printable(&v.to_string()).into_owned(),
     }
 }
 
 /// Figures shown on lines of their own, not in the `k=v` line.
-const OWN_LINES: [&str; 2] = ["verdict_reasons", "derived_verdict_reasons"];
+const OWN_LINES: [&str; 3] = ["verdict_reasons", "derived_verdict_reasons", "overrides"];
 
 fn render_summary(v: &Value) -> String {
     let empty = serde_json::Map::new();
@@ -193,7 +242,7 @@ fn render_summary(v: &Value) -> String {
     }
     if let Some(release) = figures.get("release_verdict").and_then(Value::as_str) {
         let consistent = figures.get("verdict_consistent") != Some(&Value::Bool(false));
-        let line = match (release, consistent) {
+        let mut line = match (release, consistent) {
             ("pass", true) => "pass".to_string(),
             ("pass", false) => "FAILED: sealed as pass, but its own gates say fail".to_string(),
             (other, _) => {
@@ -204,10 +253,25 @@ fn render_summary(v: &Value) -> String {
                 }
             }
         };
+        if figures.get("release_overridden") == Some(&Value::Bool(true)) {
+            line.push_str(", overridden by the sign-off");
+        }
         let _ = write!(out, "\n  release  {line}");
-        for key in OWN_LINES {
+        for r in figures
+            .get("overrides")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let _ = write!(
+                out,
+                "\n    OVERRIDE {}",
+                printable(r.as_str().unwrap_or_default())
+            );
+        }
+        for key in OWN_LINES.iter().take(2) {
             for r in figures
-                .get(key)
+                .get(*key)
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()

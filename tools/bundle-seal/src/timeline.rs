@@ -34,6 +34,84 @@ pub struct TimelineConfig<'a> {
     pub skip_invalid: bool,
     /// Bytes of events held in memory before a sorted run is spilled.
     pub buffer_size: usize,
+    /// `--window`/`--max-critical`: the incident gate, when asked for.
+    pub incidents: Option<IncidentGate>,
+}
+
+/// "Zero critical incidents in the last 7 days" as a gate: records whose
+/// severity field says `critical` (ASCII case ignored) are counted when
+/// their time is at or after `as_of - window` (also after `as_of`: a skewed
+/// clock must not hide an incident) or cannot be placed in time at all.
+#[derive(Debug)]
+pub struct IncidentGate {
+    pub window: Option<std::time::Duration>,
+    pub max_critical: Option<u64>,
+    pub as_of: (i64, u32),
+    pub severity_field: String,
+}
+
+impl IncidentGate {
+    /// From the flags; `None` when neither `--window` nor `--max-critical`
+    /// was given.
+    pub fn from_cli(
+        window: Option<std::time::Duration>,
+        max_critical: Option<u64>,
+        as_of: Option<&str>,
+        severity_field: &str,
+    ) -> common::Result<Option<IncidentGate>> {
+        if window.is_none() && max_critical.is_none() {
+            if as_of.is_some() {
+                return Err(common::Error::usage(
+                    "--as-of is the end of --window: give --window (and --max-critical)",
+                ));
+            }
+            return Ok(None);
+        }
+        let as_of = match as_of {
+            Some(t) => {
+                parse_rfc3339(t).map_err(|e| common::Error::usage(format!("--as-of: {e}")))?
+            }
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                (
+                    i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+                    now.subsec_nanos(),
+                )
+            }
+        };
+        if severity_field.trim().is_empty() {
+            return Err(common::Error::usage("--severity-field: empty"));
+        }
+        Ok(Some(IncidentGate {
+            window,
+            max_critical,
+            as_of,
+            severity_field: severity_field.to_string(),
+        }))
+    }
+
+    fn start(&self) -> Option<(i64, u32)> {
+        let w = self.window?;
+        let secs = i64::try_from(w.as_secs()).unwrap_or(i64::MAX);
+        let (mut s, mut n) = (
+            self.as_of.0.saturating_sub(secs),
+            i64::from(self.as_of.1) - i64::from(w.subsec_nanos()),
+        );
+        if n < 0 {
+            s -= 1;
+            n += 1_000_000_000;
+        }
+        Some((s, u32::try_from(n).unwrap_or(0)))
+    }
+
+    fn is_critical(&self, record: &Value) -> bool {
+        record
+            .get(self.severity_field.as_str())
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("critical"))
+    }
 }
 
 /// `--buffer-size`'s default: what a timeline holds in memory at most
@@ -63,6 +141,8 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     let mut invalid = 0u64;
     let mut records = 0u64;
     let mut files = 0u64;
+    let (mut critical_total, mut critical_in_window) = (0u64, 0u64);
+    let window_start = cfg.incidents.as_ref().and_then(IncidentGate::start);
     for (file_index, e) in entries.iter().filter(|e| is_jsonl(&e.rel)).enumerate() {
         let file_index = u32::try_from(file_index).unwrap_or(u32::MAX);
         files += 1;
@@ -88,11 +168,23 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
                 }
             };
             records += 1;
-            let Some((field, stamp)) = cfg
+            let time = cfg
                 .fields
                 .iter()
-                .find_map(|f| value.get(f.as_str()).map(|v| (f, v)))
-            else {
+                .find_map(|f| value.get(f.as_str()).map(|v| (f, v)));
+            if let Some(gate) = cfg.incidents.as_ref().filter(|g| g.is_critical(&value)) {
+                critical_total += 1;
+                let at = time.and_then(|(_, stamp)| parse_time(stamp).ok());
+                // Not placeable in time: counted, it could be inside.
+                if at.is_none_or(|t| window_start.is_none_or(|s| t >= s)) {
+                    critical_in_window += 1;
+                    out.write(&serde_json::json!({
+                        "kind": "critical", "at": at.map(format_utc), "source": e.rel,
+                        "line": line, "severity_field": gate.severity_field
+                    }))?;
+                }
+            }
+            let Some((field, stamp)) = time else {
                 untimed += 1;
                 continue;
             };
@@ -152,6 +244,13 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     if cfg.skip_invalid {
         summary.gate(Gate::at_most("invalid_lines", 0.0, invalid as f64));
     }
+    if let Some(max) = cfg.incidents.as_ref().and_then(|g| g.max_critical) {
+        summary.gate(Gate::at_most(
+            "critical_in_window",
+            max as f64,
+            critical_in_window as f64,
+        ));
+    }
     summary.figure("files", files);
     summary.figure("records", records);
     summary.figure("events", event_count);
@@ -162,6 +261,13 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     summary.figure("first_at", first.map(format_utc));
     summary.figure("last_at", last.map(format_utc));
     summary.figure("sorted_runs_spilled", spills);
+    if let Some(g) = &cfg.incidents {
+        summary.figure("severity_field", &g.severity_field);
+        summary.figure("as_of", format_utc(g.as_of));
+        summary.figure("window_start", window_start.map(format_utc));
+        summary.figure("critical_total", critical_total);
+        summary.figure("critical_in_window", critical_in_window);
+    }
     let s = summary.finish(false);
     out.write(&s)?;
     out.flush()?;

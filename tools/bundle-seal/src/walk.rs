@@ -121,7 +121,8 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>> {
         // The walk cannot yield `..` or absolute names, but the same check
         // guards every path we later join back onto a root.
         common::safe_path::check_relative(rel).map_err(|e| e.context(item.path().display()))?;
-        if item.depth() == 1 && SEAL_FILES.contains(&rel) {
+        // The seal's files, and the decision log that grows after it.
+        if item.depth() == 1 && (SEAL_FILES.contains(&rel) || rel == crate::decisions::DECISIONS) {
             continue;
         }
         let kind = Kind::of(ft);

@@ -131,6 +131,10 @@ fn every_single_byte_change_of_every_file_is_detected() {
             key: &key,
             integrity_only: true,
             quiet: true,
+            release: None,
+            commit: None,
+            require_signoff: &[],
+            trusted: None,
         };
         matches!(
             bundle_seal::verify::verify(&cfg, &mut sink),

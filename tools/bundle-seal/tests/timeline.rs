@@ -180,3 +180,100 @@ fn epoch_numbers_are_exact() {
         ]
     );
 }
+
+/// Done means (issue 17): "zero critical incidents in the last 7 days" is
+/// a gate: one critical incident inside the window fails it, the same
+/// incident outside passes.
+#[test]
+fn critical_incidents_in_the_window_fail_the_incident_gate() {
+    let w = Work::new();
+    fs::create_dir(w.path("incidents")).unwrap();
+    let write = |at: &str| {
+        fs::write(
+            w.path("incidents/pager.jsonl"),
+            format!(
+                "{{\"ts\":\"2026-11-01T00:00:00Z\",\"severity\":\"critical\",\"title\":\"old outage\"}}\n\
+                 {{\"ts\":\"2026-11-22T10:00:00Z\",\"severity\":\"minor\",\"title\":\"slow page\"}}\n\
+                 {{\"ts\":\"{at}\",\"severity\":\"CRITICAL\",\"title\":\"db down\"}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    let gate_args = [
+        "timeline",
+        "incidents",
+        "--window",
+        "7d",
+        "--max-critical",
+        "0",
+        "--as-of",
+        "2026-11-23T12:00:00Z",
+    ];
+    // Inside: two days before.
+    write("2026-11-21T12:00:00Z");
+    let out = w.run(&gate_args);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(
+        common::testkit::gate(s, "critical_in_window"),
+        &json!({"name":"critical_in_window","op":"<=","limit":0.0,"value":1.0,"pass":false})
+    );
+    assert_eq!(s["figures"]["window_start"], "2026-11-16T12:00:00Z");
+    assert_eq!(s["figures"]["as_of"], "2026-11-23T12:00:00Z");
+    assert_eq!(s["figures"]["critical_total"], 2);
+    let crit = of_kind(&recs, "critical");
+    assert_eq!(crit.len(), 1);
+    assert_eq!(
+        (
+            crit[0]["source"].as_str(),
+            crit[0]["line"].as_u64(),
+            crit[0]["at"].as_str()
+        ),
+        (Some("pager.jsonl"), Some(3), Some("2026-11-21T12:00:00Z"))
+    );
+    // Outside: eight days before.
+    write("2026-11-15T12:00:00Z");
+    let recs = w.ok(&gate_args);
+    assert_eq!(
+        common::testkit::gate(summary(&recs), "critical_in_window")["value"],
+        0.0
+    );
+    // After --as-of counts too: a skewed clock must not hide an incident.
+    write("2026-11-24T00:00:00Z");
+    assert_eq!(code(&w.run(&gate_args)), 1);
+    // A critical record without a time cannot be placed outside the window.
+    fs::write(
+        w.path("incidents/notes.jsonl"),
+        "{\"severity\":\"critical\",\"title\":\"when?\"}\n",
+    )
+    .unwrap();
+    write("2026-11-15T12:00:00Z");
+    let out = w.run(&gate_args);
+    assert_eq!(code(&out), 1);
+    // Another field name: --severity-field.
+    fs::remove_file(w.path("incidents/notes.jsonl")).unwrap();
+    fs::write(
+        w.path("incidents/pager.jsonl"),
+        "{\"ts\":\"2026-11-22T00:00:00Z\",\"level\":\"critical\"}\n",
+    )
+    .unwrap();
+    w.ok(&gate_args);
+    let mut args = gate_args.to_vec();
+    args.extend(["--severity-field", "level"]);
+    assert_eq!(code(&w.run(&args)), 1);
+    // Without --window every critical record counts.
+    let out = w.run(&[
+        "timeline",
+        "incidents",
+        "--max-critical",
+        "0",
+        "--severity-field",
+        "level",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        summary(&jsonl(&out.stdout))["figures"]["window_start"],
+        serde_json::Value::Null
+    );
+}
