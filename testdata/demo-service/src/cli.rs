@@ -17,12 +17,23 @@ Examples:
   # A misbehaving service: slow to start, 2% of requests fail, leaks an orphan.
   demo-service --slow-start 2s --fail-rate 2% --seed 1 --orphan
 
+  # Turns that take 50 ms and are not written in one transaction; after a
+  # kill -9 mid-turn, the audit names the orphaned sessions.
+  demo-service --db /tmp/demo.db --turn-time 50ms --no-transactions
+  demo-service --audit --db /tmp/demo.db
+
 Endpoints:
   GET  /v1/health      {\"status\":\"ok\",\"uptime_ms\":..,\"requests\":..}
   POST /v1/chat        {\"message\":\"hi\",\"session_id\":\"s-000001\"?} -> {\"reply\":..}
   POST /v1/action      {\"action\":\"sum\"|\"reverse\"|..,\"args\":..} -> {\"ok\":true,\"result\":..}
   POST /session/start  {\"user\":\"alice\"?} -> 201 {\"session_id\":\"s-000001\",..}
   POST /session/stop   {\"session_id\":\"s-000001\"} -> {\"stopped_at\":..,\"messages\":..}
+  POST /confirmation/request {\"session_id\":..,\"action\":..} -> 201 {\"confirmation_id\":\"c-000001\",..}
+  POST /confirmation/decide  {\"confirmation_id\":..,\"decision\":\"approve\"|\"deny\"}
+                       -> {\"status\":\"approved\",..}; 409 when decided or closed
+  GET  /session/s-000001, /memory/m-000001, /confirmation/c-000001
+                       what was stored (a memory with its provenance record)
+  GET  /v1/audit       {\"findings\":N,\"records\":[..]} (as --audit)
   Every response echoes the x-correlation-id request header (one is made up
   when it is missing) in the header and in the JSON body.
 
@@ -30,7 +41,8 @@ Standard output: `listening on ADDR` (first line), `pid N`, then one
 `fault: ...` line per process fault with the pid it concerns.
 
 Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 2 when it cannot
-start (bad flags, port in use, unwritable database or log).";
+start (bad flags, port in use, unwritable database or log). With --audit:
+0 no finding, 1 findings, 2 the database cannot be read.";
 
 /// The system under test for hardgate: a small HTTP service with faults on demand.
 #[derive(Debug, Parser)]
@@ -111,6 +123,47 @@ pub struct Cli {
     /// Fault: serve N requests, then abort (SIGABRT) on the next one.
     #[arg(long, value_name = "N")]
     pub crash_after: Option<u64>,
+
+    /// How long a chat turn in a session takes before it is stored (the
+    /// model's answer, the memory's indexing).
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub turn_time: Option<Duration>,
+
+    /// How long a decided action takes to run.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub action_time: Option<Duration>,
+
+    /// Fault: write each multi-row change statement by statement, not in a
+    /// transaction; a turn stores its message before --turn-time and its
+    /// provenance after. A crash in between leaves an orphaned session.
+    #[arg(long)]
+    pub no_transactions: bool,
+
+    /// Fault: decide a confirmation by checking it, running the action
+    /// (--action-time), then writing without a guard: concurrent decisions
+    /// can both win, and a decision can land after its session closed.
+    #[arg(long)]
+    pub unguarded_decisions: bool,
+
+    /// Fault: every Nth provenance record links to the record before its
+    /// predecessor instead of to its predecessor (a broken chain).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub skip_chain_every: Option<u64>,
+
+    /// Fault: every Nth provenance record has an empty source_type.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub blank_provenance_every: Option<u64>,
+
+    /// Fault: answer a chat turn at once and store it this much later; a
+    /// crash in between loses a write the client was told was stored.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
+    pub write_behind: Option<Duration>,
+
+    /// Do not serve: audit the database (--db) and print every violation
+    /// as a JSON line (orphaned sessions, phantom confirmations, broken
+    /// provenance chains, empty required fields). Exit 1 if there is any.
+    #[arg(long)]
+    pub audit: bool,
 
     /// How long the orphan and port-holder children live at most.
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = common::cli::duration)]

@@ -17,13 +17,17 @@ use std::sync::Arc;
 use clap::Parser;
 
 mod accesslog;
+mod audit;
 mod cli;
+mod confirmations;
 #[allow(
     unsafe_code,
     reason = "fork() and _exit() for the process faults; each use has a SAFETY note"
 )]
 mod faults;
+mod handlers;
 mod pii;
+mod provenance;
 mod server;
 mod store;
 
@@ -34,6 +38,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> common::Result<common::Outcome> {
+    if cli.audit {
+        return audit::run(&cli.db);
+    }
     // Faults that leave processes behind are forked first, while we are one thread.
     let mut fault_lines = Vec::new();
     if cli.orphan {
@@ -56,7 +63,13 @@ fn run(cli: Cli) -> common::Result<common::Outcome> {
         }
     }
 
-    let store = store::Store::open(&cli.db)?;
+    let faults = store::Faults {
+        no_transactions: cli.no_transactions,
+        unguarded_decisions: cli.unguarded_decisions,
+        skip_chain_every: cli.skip_chain_every,
+        blank_provenance_every: cli.blank_provenance_every,
+    };
+    let store = store::Store::open(&cli.db, faults)?;
     let log = match &cli.access_log {
         Some(path) => Some(accesslog::AccessLog::open(path, cli.fake_pii, cli.seed)?),
         None => None,
@@ -94,7 +107,7 @@ fn run(cli: Cli) -> common::Result<common::Outcome> {
     let runtime = runtime
         .build()
         .map_err(|e| common::Error::io("tokio runtime", e))?;
-    let state = Arc::new(server::State::new(&cli, store, log));
+    let state = Arc::new(server::State::new(&cli, store, log)?);
     runtime.block_on(server::serve(listener, state, early))?;
     Ok(common::Outcome::Pass)
 }

@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,13 +21,14 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::accesslog::{AccessLog, Entry};
 use crate::cli::Cli;
+use crate::handlers;
 use crate::store::{self, StopResult, Store};
 
 /// Request bodies above this are refused with 413.
 const MAX_BODY: usize = 1 << 20;
 
 pub struct State {
-    store: Store,
+    pub store: Store,
     log: Option<AccessLog>,
     started: Instant,
     requests: AtomicU64,
@@ -40,11 +41,18 @@ pub struct State {
     crash_after: Option<u64>,
     ignore_sigterm: bool,
     drain_timeout: Duration,
+    pub turn_time: Option<Duration>,
+    pub action_time: Option<Duration>,
+    pub write_behind: Option<Duration>,
+    /// The last message id handed out under --write-behind (which must
+    /// answer with an id before the row exists).
+    pub last_message_id: AtomicI64,
 }
 
 impl State {
-    pub fn new(cli: &Cli, store: Store, log: Option<AccessLog>) -> State {
-        State {
+    pub fn new(cli: &Cli, store: Store, log: Option<AccessLog>) -> common::Result<State> {
+        let last_message_id = store.last_message_id().map_err(common::Error::new)?;
+        Ok(State {
             store,
             log,
             started: Instant::now(),
@@ -61,7 +69,11 @@ impl State {
             crash_after: cli.crash_after,
             ignore_sigterm: cli.ignore_sigterm,
             drain_timeout: cli.drain_timeout,
-        }
+            turn_time: cli.turn_time,
+            action_time: cli.action_time,
+            write_behind: cli.write_behind,
+            last_message_id: AtomicI64::new(last_message_id),
+        })
     }
 
     /// Request `seq` fails under --fail-rate? Decided by the seed alone.
@@ -189,11 +201,11 @@ pub async fn serve(
     Ok(())
 }
 
-fn reply(status: StatusCode, body: Value) -> (StatusCode, Value) {
+pub fn reply(status: StatusCode, body: Value) -> (StatusCode, Value) {
     (status, body)
 }
 
-fn error(status: StatusCode, message: &str) -> (StatusCode, Value) {
+pub fn error(status: StatusCode, message: &str) -> (StatusCode, Value) {
     (status, json!({ "error": message }))
 }
 
@@ -247,7 +259,7 @@ async fn handle(
             StatusCode::INTERNAL_SERVER_ERROR,
             "injected failure (--fail-rate)",
         ),
-        Ok(body) => route(&state, &method, &path, &body, &correlation_id),
+        Ok(body) => route(&state, &method, &path, &body, &correlation_id).await,
     };
     if let Value::Object(m) = &mut value {
         m.insert(
@@ -284,7 +296,7 @@ async fn handle(
 }
 
 /// Parses a JSON object body; an empty body is an empty object.
-fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, (StatusCode, Value)> {
+pub fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, (StatusCode, Value)> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
@@ -301,8 +313,8 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, (StatusCode, Va
     }
 }
 
-fn route(
-    state: &State,
+async fn route(
+    state: &Arc<State>,
     method: &Method,
     path: &str,
     body: &[u8],
@@ -312,9 +324,17 @@ fn route(
         "/v1/health",
         "/v1/chat",
         "/v1/action",
+        "/v1/audit",
         "/session/start",
         "/session/stop",
+        "/confirmation/request",
+        "/confirmation/decide",
     ];
+    // Read endpoints: GET /session/s-N, /memory/m-N, /confirmation/c-N.
+    let read = ["/session/", "/memory/", "/confirmation/"]
+        .into_iter()
+        .find_map(|p| path.strip_prefix(p).map(|id| (p, id)))
+        .filter(|(_, id)| !id.is_empty() && !id.contains('/') && !known.contains(&path));
     match (method, path) {
         (&Method::GET, "/v1/health") => reply(
             StatusCode::OK,
@@ -324,16 +344,25 @@ fn route(
                 "requests": state.requests.load(Ordering::Relaxed),
             }),
         ),
-        (&Method::POST, "/v1/chat") => chat(state, body),
+        (&Method::POST, "/v1/chat") => chat(state, body).await,
         (&Method::POST, "/v1/action") => action(body),
+        (&Method::GET, "/v1/audit") => handlers::audit(state),
         (&Method::POST, "/session/start") => session_start(state, body, correlation_id),
         (&Method::POST, "/session/stop") => session_stop(state, body),
+        (&Method::POST, "/confirmation/request") => handlers::request_confirmation(state, body),
+        (&Method::POST, "/confirmation/decide") => handlers::decide(state, body).await,
         (_, p) if known.contains(&p) => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
-        _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+        _ => match (method, read) {
+            (&Method::GET, Some(("/session/", id))) => handlers::read_session(state, id),
+            (&Method::GET, Some(("/memory/", id))) => handlers::read_memory(state, id),
+            (&Method::GET, Some(("/confirmation/", id))) => handlers::read_confirmation(state, id),
+            (_, Some(_)) => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+            _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+        },
     }
 }
 
-fn chat(state: &State, body: &[u8]) -> (StatusCode, Value) {
+async fn chat(state: &Arc<State>, body: &[u8]) -> (StatusCode, Value) {
     let m = match object(body) {
         Ok(m) => m,
         Err(e) => return e,
@@ -355,17 +384,7 @@ fn chat(state: &State, body: &[u8]) -> (StatusCode, Value) {
             let Some(id) = store::session_id(name) else {
                 return error(StatusCode::NOT_FOUND, "no open session with that id");
             };
-            match state
-                .store
-                .message(id, &common::clock::now_rfc3339(), message, &reply_text)
-            {
-                Ok(true) => reply(
-                    StatusCode::OK,
-                    json!({ "reply": reply_text, "tokens": tokens, "session_id": name }),
-                ),
-                Ok(false) => error(StatusCode::NOT_FOUND, "no open session with that id"),
-                Err(e) => db_error(&e),
-            }
+            handlers::turn(state, id, name, message, reply_text, tokens).await
         }
         Some(_) => error(StatusCode::BAD_REQUEST, "\"session_id\" must be a string"),
     }
@@ -443,9 +462,15 @@ fn session_stop(state: &State, body: &[u8]) -> (StatusCode, Value) {
         Ok(StopResult::Stopped {
             stopped_at,
             messages,
+            expired_confirmations,
         }) => reply(
             StatusCode::OK,
-            json!({ "session_id": name, "stopped_at": stopped_at, "messages": messages }),
+            json!({
+                "session_id": name,
+                "stopped_at": stopped_at,
+                "messages": messages,
+                "expired_confirmations": expired_confirmations,
+            }),
         ),
         Ok(StopResult::Unknown) => error(StatusCode::NOT_FOUND, "no such session"),
         Ok(StopResult::AlreadyStopped) => error(StatusCode::CONFLICT, "session already stopped"),
@@ -453,7 +478,7 @@ fn session_stop(state: &State, body: &[u8]) -> (StatusCode, Value) {
     }
 }
 
-fn db_error(e: &str) -> (StatusCode, Value) {
+pub fn db_error(e: &str) -> (StatusCode, Value) {
     eprintln!("demo-service: database: {e}");
     error(StatusCode::SERVICE_UNAVAILABLE, "database error")
 }

@@ -3,154 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use serde_json::Value;
 
-struct Service {
-    child: Child,
-    addr: String,
-    lines: Vec<String>,
-    _stdout: BufReader<ChildStdout>,
-    dir: tempfile::TempDir,
-}
-
-impl Service {
-    fn start(args: &[&str]) -> Service {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_demo-service"))
-            .args(["--listen", "127.0.0.1:0", "--child-lifetime", "30s"])
-            .arg("--db")
-            .arg(dir.path().join("demo.db"))
-            .arg("--access-log")
-            .arg(dir.path().join("access.jsonl"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut lines = Vec::new();
-        // `listening on`, `pid`, then one line per fault: read what was announced.
-        let faults = args
-            .iter()
-            .filter(|a| ["--orphan", "--zombie", "--hold-port"].contains(a))
-            .count();
-        for _ in 0..2 + faults {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            lines.push(line.trim_end().to_string());
-        }
-        let addr = lines[0]
-            .strip_prefix("listening on ")
-            .expect("first line names the address")
-            .to_string();
-        Service {
-            child,
-            addr,
-            lines,
-            _stdout: stdout,
-            dir,
-        }
-    }
-
-    fn fault_pid(&self, what: &str) -> i32 {
-        let prefix = format!("fault: {what} pid ");
-        let line = self.lines.iter().find(|l| l.starts_with(&prefix)).unwrap();
-        line[prefix.len()..]
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn signal(&self, sig: &str) {
-        let sig: Signal = format!("SIG{sig}").parse().unwrap();
-        kill(Pid::from_raw(self.child.id() as i32), sig).unwrap();
-    }
-
-    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "service did not exit within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn stderr(&mut self) -> String {
-        let mut s = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
-        s
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One request on its own connection; returns status, headers (lowercase), JSON body.
-fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: &str,
-    cid: Option<&str>,
-) -> (u16, String, Value) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let cid = cid
-        .map(|c| format!("x-correlation-id: {c}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nhost: x\r\n{cid}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    (
-        status,
-        head.to_ascii_lowercase(),
-        serde_json::from_str(body).unwrap(),
-    )
-}
-
-fn alive(pid: i32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].chars().next()
-}
-
-fn kill9(pid: i32) {
-    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-}
+mod support;
+use support::{alive, kill9, request, Service};
 
 #[test]
 fn endpoints_sessions_and_access_log() {
