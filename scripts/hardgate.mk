@@ -19,8 +19,9 @@
 # Variables: PROFILE (short, full), CONFIG, OUT, KEY, PUB, CONTROLS=no (skip the known-bad
 # cases), PREFIX (/usr/local), DESTDIR, CARGO.
 
-# Where hardgate is: this file is scripts/hardgate.mk inside it.
+# Where hardgate is: this file is scripts/hardgate.mk inside it; where cargo builds it.
 HARDGATE := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+HARDGATE_TARGET := $(if $(CARGO_TARGET_DIR),$(if $(filter /%,$(CARGO_TARGET_DIR)),$(CARGO_TARGET_DIR),$(HARDGATE)/$(CARGO_TARGET_DIR)),$(HARDGATE)/target)
 
 PROFILE ?= short
 CONFIG ?=
@@ -76,8 +77,8 @@ seal:
 	@test -n "$(KEY)" || { echo "make seal: set KEY=release.key and PUB=release.pub" >&2; exit 2; }
 	@test -n "$(PUB)" || { echo "make seal: set PUB=release.pub" >&2; exit 2; }
 	cd "$(HARDGATE)" && $(CARGO) build --release --locked -q -p bundle-seal
-	"$(HARDGATE)/target/release/bundle-seal" seal "$(EVIDENCE)" --key "$(KEY)" --format text
-	"$(HARDGATE)/target/release/bundle-seal" verify "$(EVIDENCE)" --pub "$(PUB)" --require-pass --format text
+	"$(HARDGATE_TARGET)/release/bundle-seal" seal "$(EVIDENCE)" --key "$(KEY)" --format text
+	"$(HARDGATE_TARGET)/release/bundle-seal" verify "$(EVIDENCE)" --pub "$(PUB)" --require-pass --format text
 
 hardening:
 	@case "$(PHASE)" in engine|security|load|beta) ;; \
@@ -99,7 +100,7 @@ install:
 	cd "$(HARDGATE)" && $(CARGO) build --release --locked --workspace
 	install -d "$(BINDIR)" "$(MAN1DIR)" "$(BASHCOMPDIR)" "$(ZSHCOMPDIR)" "$(FISHCOMPDIR)"
 	for t in $(HARDGATE_TOOLS); do \
-	  install -m 0755 "$(HARDGATE)/target/release/$$t" "$(BINDIR)/$$t" && $(STRIP) "$(BINDIR)/$$t" || exit 1; \
+	  install -m 0755 "$(HARDGATE_TARGET)/release/$$t" "$(BINDIR)/$$t" && $(STRIP) "$(BINDIR)/$$t" || exit 1; \
 	  for p in "$(HARDGATE)/man/$$t.1" "$(HARDGATE)/man/$$t"-*.1; do \
 	    [ ! -f "$$p" ] || install -m 0644 "$$p" "$(MAN1DIR)/" || exit 1; \
 	  done; \

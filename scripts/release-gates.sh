@@ -15,11 +15,16 @@
 #   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
 # Gates: start-stop (cycle-check), soak (soak-load), privacy (pii-scrub), dependencies
-# (sbom-diff), durability (backup-drill), determinism (replay-diff), then the seal (bundle-seal). Output under $OUT
-# (default out/release-gates): evidence/ is the sealed bundle, controls/ the controls' raw
-# outputs (sealed on their own; their summaries fail by design), quarantine/ the log lines the
-# filter could not scrub (raw personal data: kept, 0700, never in the bundle), work/ scratch.
+# (sbom-diff), durability (backup-drill), determinism (replay-diff), then the seal (bundle-seal).
+# Output under $OUT (default out/release-gates): evidence/ is the sealed bundle, controls/ the
+# controls' raw outputs (sealed on their own; their summaries fail by design), quarantine/ the
+# log lines the filter could not scrub (raw personal data: kept, 0700, never in the bundle),
+# work/ scratch.
 # Without KEY/PUB a demo key pair is made under $OUT (never sign a real release with it).
+# The whole job is one block, so bash has read all of it before it starts: a `git pull` during
+# a 48-hour run must not change the script under it (bash reads a plain script as it goes; a
+# 30-minute run edited meanwhile died with a syntax error after its first gate).
+{
 set -euo pipefail
 # Paths given relative (OUT, KEY, PUB, --config) are relative to where the job was started.
 caller=$(pwd)
@@ -27,7 +32,7 @@ abs() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; e
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 all_gates="start-stop soak privacy dependencies durability determinism"
 only=all
@@ -100,7 +105,7 @@ soak_gate_flags=(--max-error-rate 0.5% --max-p95 100ms --max-p99 150ms --max-rss
 [ -z "$SOAK_MAX_P95_SLOPE" ] || soak_gate_flags+=(--max-p95-slope "$SOAK_MAX_P95_SLOPE")
 MAX_DRIFT=${MAX_DRIFT:-0.5%}
 MAX_QUARANTINED=${MAX_QUARANTINED:-0}
-BASELINE_DIR=${BASELINE_DIR:-testdata/release-baseline}
+BASELINE_DIR=$(abs "${BASELINE_DIR:-$root/testdata/release-baseline}")
 # The dependency gate, shared by the real run and its control: the seeds' drift budget, no
 # undeclared (unreviewed) new crate, and never a downgrade or a crate whose checksum changed at
 # the same version. Reviewed changes since the baseline are listed in $BASELINE_DIR/allow.txt.
@@ -142,7 +147,10 @@ case $BUILD in
   release) cargo build --release --locked -q --workspace ;;
   *) die "BUILD must be debug or release, not '$BUILD'" ;;
 esac
-BIN=$root/target/$BUILD
+# cargo runs here, in the workspace root: a relative CARGO_TARGET_DIR is relative to it.
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+BIN=$target_dir/$BUILD
 export BIN
 
 # --go-no-go: the decision from a bundle made earlier: signature, every file, a pass verdict, and
@@ -397,3 +405,4 @@ elif [ "$verify_code" -eq 1 ] && [ "$gate_errors" -eq 0 ]; then
 else
   exit 2
 fi
+}
