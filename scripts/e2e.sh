@@ -64,6 +64,8 @@ expect=(
   "pii-scrub pii-scrub.jsonl findings"
   "pii-scrub pii-filter.jsonl quarantined"
   "sbom-diff sbom-diff.jsonl hash_changed"
+  "sbom-diff sbom-diff-drift.jsonl drift"
+  "sbom-diff sbom-diff-added.jsonl added"
   "backup-drill backup-drill.jsonl mismatches"
   "replay-diff replay-diff.jsonl divergences"
   "bundle-seal bundle-seal.jsonl mismatched_files"
