@@ -50,8 +50,8 @@ done
 grep -q '^  "verdict": "pass"' "$ev/MANIFEST.json" || fail "sealed verdict is not pass"
 grep -q '^release verdict: PASS' "$tmp/rg.table" || fail "the verdict table does not say PASS"
 
-"$BIN/bundle-seal" verify "$ev" --pub "$rg/demo-release.pub" --require-pass > /dev/null ||
-  fail "bundle-seal verify --require-pass rejected the bundle"
+"$BIN/bundle-seal" verify "$ev" --pub "$rg/demo-release.pub" --commit "$(git rev-parse HEAD)" > /dev/null ||
+  fail "bundle-seal verify rejected the bundle (or it is not bound to this commit)"
 (cd "$ev" && sha256sum -c --quiet SHA256SUMS) || fail "sha256sum -c SHA256SUMS"
 minisign_ok "$ev" "$rg/demo-release.pub"
 

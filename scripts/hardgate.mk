@@ -16,8 +16,9 @@
 #   hardening PHASE=engine|security|load|beta
 #   install / uninstall  the tools (release build, stripped), man pages, shell completions
 #
-# Variables: PROFILE (short, full), CONFIG, OUT, KEY, PUB, CONTROLS=no (skip the known-bad
-# cases), PREFIX (/usr/local), DESTDIR, CARGO.
+# Variables: PROFILE (short, full), CONFIG, OUT, KEY, PUB, RELEASE (the version the bundle is
+# sealed for, and go-no-go checks), CONTROLS=no (skip the known-bad cases), PREFIX (/usr/local),
+# DESTDIR, CARGO.
 
 # Where hardgate is: this file is scripts/hardgate.mk inside it; where cargo builds it.
 HARDGATE := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
@@ -30,6 +31,7 @@ KEY ?=
 PUB ?=
 CONTROLS ?= yes
 PHASE ?=
+RELEASE ?=
 EVIDENCE ?= $(CURDIR)/out/release-gates/evidence
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -44,6 +46,7 @@ HARDGATE_PHASE_beta := all
 
 # The main job with this make's variables; $(1) = the gates, $(2) = the default output directory.
 hardgate_run = OUT="$(if $(OUT),$(OUT),$(CURDIR)/$(2))" $(if $(KEY),KEY="$(KEY)") $(if $(PUB),PUB="$(PUB)") \
+	$(if $(RELEASE),RELEASE="$(RELEASE)") \
 	"$(HARDGATE)/scripts/release-gates.sh" --only $(1) --profile $(PROFILE) \
 	$(if $(CONFIG),--config "$(CONFIG)") $(if $(filter no,$(CONTROLS)),--no-controls)
 
@@ -55,6 +58,7 @@ release-gates:
 
 go-no-go:
 	OUT="$(if $(OUT),$(OUT),$(CURDIR)/out/release-gates)" $(if $(PUB),PUB="$(PUB)") \
+	$(if $(RELEASE),RELEASE="$(RELEASE)") \
 	"$(HARDGATE)/scripts/release-gates.sh" --go-no-go
 
 beta-check:

@@ -11,7 +11,7 @@
 #   scripts/release-gates.sh --no-controls          # skip the known-bad cases (not in CI)
 #   scripts/release-gates.sh --demo-fault '--orphan --child-lifetime 20s'   # a real fault
 #   scripts/release-gates.sh --go-no-go             # verify the bundle made before; table; exit
-#   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh
+#   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh --release 2.5.0-rc.1
 #   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
 # Gates: start-stop (cycle-check), soak (soak-load), privacy (pii-scrub), dependencies
@@ -39,6 +39,7 @@ only=all
 controls=1
 demo_fault=""
 go_no_go=0
+release=${RELEASE:-}
 profile=short
 config=""
 while [ $# -gt 0 ]; do
@@ -49,6 +50,8 @@ while [ $# -gt 0 ]; do
     --no-controls) controls=0; shift ;;
     --demo-fault) demo_fault=${2?--demo-fault takes demo-service flags}; shift 2 ;;
     --go-no-go) go_no_go=1; shift ;;
+    --release) release=${2:?--release takes a version, e.g. 2.5.0-rc.1}; shift 2 ;;
+    --release=*) release=${1#*=}; shift ;;
     --profile) profile=${2:?--profile takes short or full}; shift 2 ;;
     --profile=*) profile=${1#*=}; shift ;;
     --config) config=${2:?--config takes a file}; shift 2 ;;
@@ -115,6 +118,13 @@ sbom_gate_flags=(--max-drift "$MAX_DRIFT" --max-added 0 --fail-on downgraded,has
 # The workspace's version (Cargo.toml [workspace.package]), for the job's own summary records.
 hardgate_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 
+# The bundle is bound to the source commit (and to --release when given): verify refuses an old
+# passing bundle copied into place (bundle-seal seal/verify --release/--commit).
+head_commit=$(git rev-parse HEAD 2> /dev/null || true)
+binding=()
+[ -z "$release" ] || binding+=(--release "$release")
+[ -z "$head_commit" ] || binding+=(--commit "$head_commit")
+
 say() { printf '\n== %s (%ds)\n' "$*" "$SECONDS" >&2; }
 die() { echo "release-gates: error: $*" >&2; exit 2; }
 
@@ -161,7 +171,7 @@ if [ "$go_no_go" = 1 ]; then
   [ -f "$evidence/MANIFEST.json" ] || die "$evidence: no sealed bundle (run scripts/release-gates.sh first)"
   [ -f "$PUB" ] || die "$PUB: no such public key (set PUB)"
   set +e
-  "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" --require-pass > "$OUT/go-no-go.jsonl"
+  "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" > "$OUT/go-no-go.jsonl"
   verify_code=$?
   set -e
   ran=$(record_str "$(grep -m1 '^{"kind":"run",' "$evidence/release-gates.jsonl" 2> /dev/null)" gates)
@@ -390,9 +400,9 @@ write_run_record > "$evidence/release-gates.jsonl"
 
 say "bundle-seal"
 set +e
-"$BIN/bundle-seal" seal "$evidence" --key "$KEY" > "$OUT/seal.jsonl"
+"$BIN/bundle-seal" seal "$evidence" --key "$KEY" "${binding[@]}" > "$OUT/seal.jsonl"
 seal_code=$?
-"$BIN/bundle-seal" verify "$evidence" --pub "$PUB" --require-pass > "$OUT/verify.jsonl"
+"$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" > "$OUT/verify.jsonl"
 verify_code=$?
 set -e
 [ "$seal_code" -le 1 ] || { cat "$OUT/seal.jsonl" >&2; die "bundle-seal seal failed (exit $seal_code)"; }

@@ -249,7 +249,7 @@ run_controls() {
   # The raw outputs, sealed on their own (verdict fail by design: exit 1 is expected).
   local code manifest_sha=null
   set +e
-  "$BIN/bundle-seal" seal "$controls_dir" --key "$KEY" > "$work/controls-seal.jsonl"
+  "$BIN/bundle-seal" seal "$controls_dir" --key "$KEY" "${binding[@]}" > "$work/controls-seal.jsonl"
   code=$?
   set -e
   [ "$code" -le 1 ] || { cat "$work/controls-seal.jsonl" >&2; die "bundle-seal could not seal $controls_dir (exit $code)"; }

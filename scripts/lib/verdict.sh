@@ -163,10 +163,15 @@ print_verdict_table() {
   fi
   if [ "$vcode" -ne 0 ]; then
     # Why: the manifest's sealed verdict_reasons, or why verification failed.
-    if grep -q '"release_verdict":"fail"' "$vfile" && grep -q '"mismatched_files","op":"<=","limit":0.0,"value":0.0' "$vfile"; then
+    if grep -q '"release_verdict":"fail"' "$vfile"; then
       sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$ev/MANIFEST.json" |
         sed -n 's/^    "\(.*\)",\{0,1\}$/  - \1/p'
-    else
+    fi
+    # A bundle bound to another release or commit (an old bundle copied into place).
+    while IFS= read -r rec; do
+      echo "  - $(record_str "$rec" reason)"
+    done < <(grep '^{"kind":"binding",.*"status":"mismatch"' "$vfile" || true)
+    if ! grep -q '"release_verdict":"fail"' "$vfile" && ! grep -q '^{"kind":"binding",.*"status":"mismatch"' "$vfile"; then
       echo "  - the bundle does not verify (bundle-seal verify exit $vcode): see $vfile"
     fi
   fi
@@ -177,5 +182,5 @@ print_verdict_table() {
   pub=${pub#"$caller"/}
   printf 'bundle:     %s\n' "$ev"
   printf 'public key: %s (%s)\n' "$key_b64" "$pub"
-  printf 'check it:   bundle-seal verify %s --pub %s --require-pass\n' "$ev" "$pub"
+  printf 'check it:   bundle-seal verify %s --pub %s%s\n' "$ev" "$pub" "${release:+ --release $release}"
 }
