@@ -464,6 +464,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     let parsed =
         serde::Deserializer::deserialize_map(&mut de, BomVisitor(&ctx)).and_then(|()| de.end());
     if let Some(e) = ctx.failure.take() {
+        if common::interrupt::requested() {
+            // The process ends now: freeing what was read (millions of
+            // components) would outlast the interrupt watchdog's 1 s grace.
+            std::mem::forget(ctx);
+        }
         return Err(e);
     }
     parsed.map_err(|e| json_error(name, &e))?;

@@ -57,17 +57,27 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     summary.input(&old.name, Some(old.sha256.clone()));
     let new = load(&cli.new, cli.to, cli.max_input_size, &opts);
     let mut new = match new {
-        Err(_) if common::interrupt::requested() => return cut_short(summary, &cli.new),
+        Err(_) if common::interrupt::requested() => {
+            // Freeing millions of components would outlast the grace the
+            // interrupt watchdog gives (1 s): the process ends now anyway.
+            std::mem::forget(old);
+            return cut_short(summary, &cli.new);
+        }
         other => other?,
     };
     summary.input(&new.name, Some(new.sha256.clone()));
     if common::interrupt::requested() {
+        std::mem::forget((old, new));
         return interrupted(cli.format, summary);
     }
     parse::settle_empty(&mut old, new.kind, "--from")?;
     parse::settle_empty(&mut new, old.kind, "--to")?;
 
     let mut d = diff::diff(&old.sbom, &new.sbom);
+    if common::interrupt::requested() {
+        std::mem::forget((old, new, d));
+        return interrupted(cli.format, summary);
+    }
     for c in &mut d.changes {
         let version = match (c.kind, c.old, c.new) {
             (ChangeKind::Removed, Some(i), _) => Some(old.sbom.components[i].version.as_str()),
