@@ -23,7 +23,7 @@ _cycle__check() {
 
     case "${cmd}" in
         cycle__check)
-            opts="-h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --health --health-interval --health-duration --max-health-misses --max-ready --service-log --format --help --version"
+            opts="-h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --health --health-interval --health-duration --max-health-misses --max-ready --workload --kill-after --max-recovery --audit --audit-timeout --service-log --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -98,6 +98,26 @@ _cycle__check() {
                     return 0
                     ;;
                 --max-ready)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kill-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-recovery)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

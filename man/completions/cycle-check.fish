@@ -16,6 +16,11 @@ complete -c cycle-check -l health-interval -d 'Time between health probes' -r
 complete -c cycle-check -l health-duration -d 'How long to hold the service up and probe it' -r
 complete -c cycle-check -l max-health-misses -d 'Gate: at most this many missed health checks' -r
 complete -c cycle-check -l max-ready -d 'Gate: the slowest time-to-ready may not exceed this. Example: 2s' -r
+complete -c cycle-check -l workload -d 'Crash drill: once the service is ready, run this shell command against it; --kill-after later the service is killed with SIGKILL (mid-work), the workload is sent SIGTERM, and the service is started again at once and must be ready within --max-recovery' -r
+complete -c cycle-check -l kill-after -d 'How long the --workload runs before the SIGKILL' -r
+complete -c cycle-check -l max-recovery -d 'Gate: the time from the SIGKILL to ready again (recovery_ms_max)' -r
+complete -c cycle-check -l audit -d 'Audit the service\'s state in every cycle once it is ready (in a crash drill: once it is ready again): a shell command whose stdout lines are findings (JSON Lines, or plain text) and whose exit status is 0 (clean) or 1 (findings). Gate: audit_findings <= 0' -r
+complete -c cycle-check -l audit-timeout -d 'Time limit of one --audit run (it fails as audit_failed after it)' -r
 complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr (lines it cannot take, e.g. on a full disk, are warned about and counted: service_log_lost_lines)' -r
 complete -c cycle-check -l format -d 'Output: jsonl (records, the default) or text (lines for a person)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"

@@ -26,6 +26,13 @@ Examples:
   # Ready when the service says so on its output; slow starts allowed up to 150 s.
   cycle-check --ready 'log:^listening on' --ready-timeout 150s --max-ready 60s -- ./server
 
+  # Crash drill: kill -9 the service 5 s into a load run, restart it, audit
+  # its state; 0 findings and ready again within 2 minutes, 10 times.
+  cycle-check --cycles 10 --ready http://127.0.0.1:8080/v1/health \\
+      --workload 'soak-load run --targets t.jsonl --rate 50/s --duration 1h' \\
+      --kill-after 5s --max-recovery 2m --audit './server --audit --db app.db' \\
+      -- ./server --port 8080 --db app.db
+
 Probes (--ready, --health):
   http://HOST:PORT/PATH  a GET answered 200-399 (and matching --expect-body)
   tcp://HOST:PORT        a TCP connection is accepted
@@ -45,25 +52,47 @@ leaked ports (listening sockets the service had that are still held) and
 --check-files matches. Whatever is left is then killed, so the next cycle
 starts clean and cycle-check never leaves a process behind (also on Ctrl-C).
 
+Crash drill (--workload) and audit (--audit): each cycle starts the
+service, waits until it is ready, runs the workload (sh -c, in its own
+session, output to stderr; env CYCLE_CHECK_CYCLE and CYCLE_CHECK_PID), and
+--kill-after later sends SIGKILL to the service's process groups. The
+workload gets SIGTERM (SIGKILL 5 s later), the service is started again at
+once, and recovery_ms runs from the kill to ready. Then --audit runs: every
+non-empty stdout line is a finding (a JSON object is kept as is; records of
+kind summary are skipped), exit 1 with no line is one finding, any other exit
+or the timeout is audit_failed. Then the usual stop and checks.
+
 Records (JSON Lines on stdout):
   cycle    cycle, ok, causes (list), started_at, pid, pgid, ready,
            ready_ms, ready_attempts, ready_error, stop_ms, ended_by
            (stop_signal|stop_cmd|sigkill|exited|unkillable), exit_code,
            signal, stop_cmd_exit_code, zombies, orphans (each: pid, ppid,
            pgid, sid, state, cmdline), leaked_ports (address, port, pid,
-           cmdline), leftover_files (paths)
+           cmdline), leftover_files (paths); with --workload also
+           workload_ms, workload_exit_code, workload_signal, killed_at,
+           killed_pid, recovered, recovery_ms, recovery_error; with --audit
+           audit_exit_code, audit_findings, findings (the first 100),
+           audit_error
   health   seq, cycle, at, ok, latency_ms, attempts, error
   summary  figures: cycles, cycles_ok, failed_cycles, ready_ms_p50,
            ready_ms_p95, ready_ms_max, stop_ms_p50, stop_ms_max, zombies,
            orphans, leaked_ports, leftover_files, health_ok, health_total,
            health_misses, failures (count per cause); gates: failed_cycles,
            zombies, orphans, leaked_ports (all <= 0), health_misses (<=
-           --max-health-misses, with --health), ready_ms_max (<= --max-ready)
+           --max-health-misses, with --health), ready_ms_max (<= --max-ready);
+           with --workload: crashes, recovery_ms_p50, recovery_ms_max and
+           gate recovery_ms_max (<= --max-recovery); with --audit:
+           audit_findings, audit_failures, audit_violations (count per
+           finding's violation field) and gate audit_findings (<= 0). A cycle
+           that never recovered, or whose audit failed, leaves its gate's
+           value null: it fails.
 
 Causes: start_failed, exited_before_ready, not_ready, exited_early (died
 before the stop), stop_timeout (needed SIGKILL), stop_failed (SIGKILL did not
 end it, or --stop-cmd failed), exit_status (not 0 and not the stop signal),
-zombies, orphans, leaked_ports, leftover_files.
+zombies, orphans, leaked_ports, leftover_files; workload_finished (the
+workload ended before the kill: the crash was not mid-work), not_recovered,
+audit_findings, audit_failed.
 
 Exit status: 0 every gate passed, 1 a gate failed, 2 could not run (bad
 flags, cannot start the command at all), 130 interrupted (the summary so far
@@ -164,6 +193,32 @@ pub struct Cli {
     /// Gate: the slowest time-to-ready may not exceed this. Example: 2s
     #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms)]
     pub max_ready: Option<f64>,
+
+    /// Crash drill: once the service is ready, run this shell command
+    /// against it; --kill-after later the service is killed with SIGKILL
+    /// (mid-work), the workload is sent SIGTERM, and the service is started
+    /// again at once and must be ready within --max-recovery.
+    #[arg(long, value_name = "SHELL-CMD")]
+    pub workload: Option<String>,
+
+    /// How long the --workload runs before the SIGKILL.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = common::cli::duration, requires = "workload")]
+    pub kill_after: Duration,
+
+    /// Gate: the time from the SIGKILL to ready again (recovery_ms_max).
+    #[arg(long, default_value = "2m", value_name = "DURATION", value_parser = common::cli::duration_ms, requires = "workload")]
+    pub max_recovery: f64,
+
+    /// Audit the service's state in every cycle once it is ready (in a
+    /// crash drill: once it is ready again): a shell command whose stdout
+    /// lines are findings (JSON Lines, or plain text) and whose exit status
+    /// is 0 (clean) or 1 (findings). Gate: audit_findings <= 0.
+    #[arg(long, value_name = "SHELL-CMD")]
+    pub audit: Option<String>,
+
+    /// Time limit of one --audit run (it fails as audit_failed after it).
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = common::cli::duration, requires = "audit")]
+    pub audit_timeout: Duration,
 
     /// Append the service's stdout and stderr here instead of passing them
     /// to cycle-check's stderr (lines it cannot take, e.g. on a full disk,

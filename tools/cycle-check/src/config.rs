@@ -30,6 +30,21 @@ pub struct Health {
     pub duration: Duration,
 }
 
+/// The crash drill of `--workload`.
+#[derive(Debug)]
+pub struct Crash {
+    pub workload: String,
+    pub kill_after: Duration,
+    pub max_recovery_ms: f64,
+}
+
+/// The state audit of `--audit`.
+#[derive(Debug)]
+pub struct Audit {
+    pub command: String,
+    pub timeout: Duration,
+}
+
 #[derive(Debug)]
 pub struct FileCheck {
     pub pattern: String,
@@ -57,6 +72,8 @@ pub struct Config {
     pub max_ready_ms: Option<f64>,
     pub service_log: Option<String>,
     pub log_regexes: Vec<Regex>,
+    pub crash: Option<Crash>,
+    pub audit: Option<Audit>,
 }
 
 /// `TERM`, `SIGTERM`, `term` or `15`.
@@ -154,6 +171,24 @@ impl Config {
                 "use TERM (the default), INT or QUIT; SIGKILL is sent after --stop-timeout anyway",
             ));
         }
+        let nonempty = |flag: &str, cmd: Option<String>| match cmd {
+            Some(c) if c.trim().is_empty() => {
+                Err(Error::usage(format!("{flag}: the command is empty")))
+            }
+            other => Ok(other),
+        };
+        let crash = nonempty("--workload", cli.workload)?.map(|workload| Crash {
+            workload,
+            kill_after: cli.kill_after,
+            max_recovery_ms: cli.max_recovery,
+        });
+        let audit = nonempty("--audit", cli.audit)?.map(|command| Audit {
+            command,
+            timeout: cli.audit_timeout,
+        });
+        if audit.as_ref().is_some_and(|a| a.timeout.is_zero()) {
+            return Err(Error::usage("--audit-timeout must be above zero"));
+        }
         let check_files = cli
             .check_files
             .iter()
@@ -176,6 +211,8 @@ impl Config {
             max_ready_ms: cli.max_ready,
             service_log: cli.service_log,
             log_regexes,
+            crash,
+            audit,
         })
     }
 }

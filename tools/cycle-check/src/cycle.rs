@@ -18,6 +18,9 @@ use crate::probe::{humanize, Probe};
 use crate::procfs::{self, Proc};
 use crate::supervise::{nap, Exit, Supervisor};
 
+mod audit;
+mod crash;
+
 /// How long SIGKILL may take to end the main process before we call it unkillable.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 /// A zombie must still be there this much later to count (its parent may be
@@ -90,6 +93,12 @@ pub struct CycleRecord {
     pub orphans: Vec<ProcRecord>,
     pub leaked_ports: Vec<PortRecord>,
     pub leftover_files: Vec<String>,
+    /// The crash drill's figures (with --workload).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crash::Fields>,
+    /// The audit's result (with --audit).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<audit::Fields>,
 }
 
 /// The `health` record.
@@ -172,8 +181,9 @@ fn signal_name(sig: Signal) -> &'static str {
 }
 
 impl Runner<'_> {
-    pub fn run(&mut self, n: u64, last: bool) -> common::Result<Outcome> {
-        let started_at = common::clock::now_rfc3339();
+    /// Starts the service; returns it, the moment of the start and the
+    /// count of `log:` matches before it (older lines do not count).
+    fn start(&mut self) -> common::Result<(Service, Instant, u64)> {
         // Taken before the start so the service's first line cannot slip past it.
         let log_since = self.config.ready.log_count(self.hub);
         // File times come from a coarse clock: allow for its granularity.
@@ -190,7 +200,7 @@ impl Runner<'_> {
             };
             common::Error::io(format!("cannot start {what}"), e)
         })?;
-        let mut svc = Service {
+        let svc = Service {
             started,
             started_exit: None,
             main: Some(started),
@@ -203,15 +213,47 @@ impl Runner<'_> {
             stop_explains_exit: true,
             left: Vec::new(),
         };
+        Ok((svc, t0, log_since))
+    }
+
+    pub fn run(&mut self, n: u64, last: bool) -> common::Result<Outcome> {
+        let config = self.config;
+        let started_at = common::clock::now_rfc3339();
+        let (mut svc, t0, log_since) = self.start()?;
         let mut causes: Vec<&'static str> = Vec::new();
 
-        let readiness = self.await_ready(&mut svc, t0, log_since);
+        let readiness = self.await_ready(&mut svc, t0, log_since, config.ready_timeout);
         if common::interrupt::requested() {
             return Ok(Outcome::Interrupted);
         }
         causes.extend(readiness.causes.iter().copied());
+        // Whether the service is up now: ready, and (crash drill) ready again.
+        let mut up = readiness.ready;
 
-        if last && readiness.ready {
+        let mut drill = None;
+        if let (Some(crash), true) = (&config.crash, up) {
+            let Some(done) = self.crash_drill(&mut svc, n, crash)? else {
+                return Ok(Outcome::Interrupted);
+            };
+            causes.extend(done.causes.iter().copied());
+            up = done.fields.recovered;
+            drill = Some(done.fields);
+        }
+        let mut audit = None;
+        if let Some(cfg) = &config.audit {
+            let done = if up {
+                self.run_audit(cfg, n, svc.main.unwrap_or(svc.started))
+            } else {
+                audit::Done::not_run()
+            };
+            if common::interrupt::requested() {
+                return Ok(Outcome::Interrupted);
+            }
+            causes.extend(done.causes.iter().copied());
+            audit = Some(done.fields);
+        }
+
+        if last && up {
             if let Some(health) = &self.config.health {
                 if !self.health_phase(
                     &health.probe,
@@ -265,7 +307,7 @@ impl Runner<'_> {
         if common::interrupt::requested() {
             return Ok(Outcome::Interrupted);
         }
-        if readiness.ready && stop.ended_by == "exited" {
+        if up && stop.ended_by == "exited" {
             // It was ready and then ended before we asked it to (judged
             // after the stop, so an exit just before it is not missed). A
             // --start-cmd that failed after a lenient probe passed is a
@@ -379,6 +421,8 @@ impl Runner<'_> {
             orphans,
             leaked_ports,
             leftover_files,
+            drill,
+            audit,
         })))
     }
 
@@ -439,10 +483,17 @@ impl Runner<'_> {
         }
     }
 
-    /// Polls the readiness probe; `since`: log matches from before this cycle.
-    fn await_ready(&mut self, svc: &mut Service, t0: Instant, since: u64) -> Readiness {
+    /// Polls the readiness probe until `t0 + timeout`; `since`: log matches
+    /// from before this start.
+    fn await_ready(
+        &mut self,
+        svc: &mut Service,
+        t0: Instant,
+        since: u64,
+        timeout: Duration,
+    ) -> Readiness {
         let probe = &self.config.ready;
-        let deadline = t0 + self.config.ready_timeout;
+        let deadline = t0 + timeout;
         let mut attempts = 0;
         let mut delay = Duration::from_micros(250);
         let mut probe_passed = false;
@@ -507,7 +558,7 @@ impl Runner<'_> {
             }
             let now = Instant::now();
             if now >= deadline || common::interrupt::requested() {
-                let waited = humanize(self.config.ready_timeout);
+                let waited = humanize(timeout);
                 if pidfile_pending {
                     let path = self.config.pidfile.as_deref().unwrap_or(Path::new(""));
                     let state = &svc.pidfile_state;

@@ -232,6 +232,12 @@ fn summarize(
             value,
         ));
     }
+    if let Some(crash) = &config.crash {
+        crash_figures(s, crash.max_recovery_ms, records);
+    }
+    if config.audit.is_some() {
+        audit_figures(s, records);
+    }
     if let Some(limit) = config.max_ready_ms {
         if records.iter().any(|r| !r.ready) {
             // A cycle that never became ready took at least --ready-timeout: a fail.
@@ -250,6 +256,49 @@ fn summarize(
             ));
         }
     }
+}
+
+/// The crash drill's figures and gate. A cycle that never got to the kill
+/// (not ready) or never came back has no recovery time: the gate's value
+/// is then null, and it fails.
+fn crash_figures(s: &mut SummaryBuilder, limit_ms: f64, records: &[CycleRecord]) {
+    let drills: Vec<_> = records.iter().filter_map(|r| r.drill.as_ref()).collect();
+    let mut recovery: Vec<f64> = drills.iter().filter_map(|d| d.recovery_ms).collect();
+    recovery.sort_by(f64::total_cmp);
+    let complete = !records.is_empty() && recovery.len() == records.len();
+    s.figure("crashes", drills.len());
+    s.figure("recovery_ms_p50", percentile(&recovery, 0.50));
+    s.figure("recovery_ms_max", recovery.last());
+    let value = match recovery.last() {
+        Some(&max) if complete => max,
+        _ => f64::NAN,
+    };
+    s.gate(Gate::at_most("recovery_ms_max", limit_ms, value));
+}
+
+/// The audit's figures and gate: the distinct findings of every cycle's
+/// audit (a violation that stays is seen again by each later audit, and
+/// counted once), null (a fail) when an audit did not run or failed.
+fn audit_figures(s: &mut SummaryBuilder, records: &[CycleRecord]) {
+    let audits: Vec<_> = records.iter().filter_map(|r| r.audit.as_ref()).collect();
+    let counted = audits.iter().filter(|a| a.audit_findings.is_some()).count();
+    let complete = !records.is_empty() && counted == records.len();
+    let distinct: std::collections::BTreeSet<&str> = audits
+        .iter()
+        .flat_map(|a| a.keys.iter().map(String::as_str))
+        .collect();
+    let total = distinct.len() as u64;
+    let mut violations: BTreeMap<String, u64> = BTreeMap::new();
+    for key in &distinct {
+        let f: serde_json::Value = serde_json::from_str(key).unwrap_or_default();
+        let name = f["violation"].as_str().unwrap_or("unnamed");
+        *violations.entry(name.to_string()).or_default() += 1;
+    }
+    s.figure("audit_findings", complete.then_some(total));
+    s.figure("audit_failures", audits.len() - counted);
+    s.figure("audit_violations", violations);
+    let value = if complete { total as f64 } else { f64::NAN };
+    s.gate(Gate::at_most("audit_findings", 0.0, value));
 }
 
 #[cfg(test)]

@@ -20,6 +20,37 @@ fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.2} ms"))
 }
 
+/// A finding for a person: its `violation` and the ids it names, then its
+/// `detail` (or the whole record, or the plain line).
+fn finding_text(f: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let Value::Object(m) = f else {
+        return f.to_string();
+    };
+    if let (1, Some(Value::String(t))) = (m.len(), m.get("text")) {
+        return t.clone();
+    }
+    let mut parts = Vec::new();
+    if let Some(Value::String(v)) = m.get("violation") {
+        parts.push(v.clone());
+    }
+    for (k, v) in m {
+        if matches!(k.as_str(), "kind" | "violation" | "detail") {
+            continue;
+        }
+        match v {
+            Value::String(s) => parts.push(format!("{k} {s}")),
+            Value::Array(xs) if xs.is_empty() => {}
+            other => parts.push(format!("{k} {other}")),
+        }
+    }
+    match m.get("detail") {
+        Some(Value::String(d)) => format!("{}: {d}", parts.join(", ")),
+        _ if parts.is_empty() => f.to_string(),
+        _ => parts.join(", "),
+    }
+}
+
 impl Report {
     pub fn stdout(format: Format) -> Report {
         Report {
@@ -86,6 +117,31 @@ impl Report {
                 }
                 for f in &c.leftover_files {
                     let _ = writeln!(w, "    file     {f}");
+                }
+                if let Some(d) = &c.drill {
+                    let _ = write!(
+                        w,
+                        "    crash    SIGKILL to pid {} after {} of workload; ",
+                        d.killed_pid,
+                        ms(Some(d.workload_ms))
+                    );
+                    let _ = match &d.recovery_error {
+                        None => writeln!(w, "ready again in {}", ms(d.recovery_ms)),
+                        Some(e) => writeln!(w, "not ready again: {e}"),
+                    };
+                }
+                if let Some(a) = &c.audit {
+                    match (&a.audit_error, a.audit_findings) {
+                        (Some(e), _) => {
+                            let _ = writeln!(w, "    audit    failed: {e}");
+                        }
+                        (None, n) => {
+                            let _ = writeln!(w, "    audit    {} finding(s)", n.unwrap_or(0));
+                        }
+                    }
+                    for f in &a.findings {
+                        let _ = writeln!(w, "    finding  {}", finding_text(f));
+                    }
                 }
                 self.out.write_bytes(text.as_bytes())?;
             }

@@ -94,12 +94,27 @@ impl Supervisor {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let parent = self.me;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let mut child = self.spawn_command(cmd)?;
+        if let Some(out) = child.stdout.take() {
+            hub.follow(out);
+        }
+        if let Some(err) = child.stderr.take() {
+            hub.follow(err);
+        }
+        // The `Child` is dropped without waiting: we wait by pid (see module docs).
+        Ok(child.id() as i32)
+    }
+
+    /// Spawns `cmd` (its stdio and environment set by the caller) in a new
+    /// session, tied to our life like [`Supervisor::spawn`]. The caller
+    /// waits by pid ([`Supervisor::try_wait`]), never through the `Child`.
+    pub fn spawn_command(&self, mut cmd: Command) -> io::Result<std::process::Child> {
+        let parent = self.me;
         // SAFETY: the closure runs in the forked child before exec and only
         // makes async-signal-safe system calls (setsid, prctl, getppid); it
         // allocates nothing and touches no lock.
@@ -118,15 +133,7 @@ impl Supervisor {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn()?;
-        if let Some(out) = child.stdout.take() {
-            hub.follow(out);
-        }
-        if let Some(err) = child.stderr.take() {
-            hub.follow(err);
-        }
-        // The `Child` is dropped without waiting: we wait by pid (see module docs).
-        Ok(child.id() as i32)
+        cmd.spawn()
     }
 
     /// Spawns `sh -c COMMAND` the same way.
