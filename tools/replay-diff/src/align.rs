@@ -31,6 +31,7 @@ use crate::{lockstep, number};
 
 /// Pairs compared per parallel chunk, and the bytes a chunk may hold a side.
 const CHUNK: usize = 4096;
+const MIN_CHUNK: usize = 64;
 const CHUNK_BYTES: usize = 16 << 20;
 /// How often (in records) the SIGINT flag is polled in keyed mode.
 const POLL_EVERY: u64 = 4096;
@@ -287,11 +288,14 @@ impl State<'_> {
     /// Position mode. True when interrupted.
     fn by_position(&mut self, g: &mut Side, r: &mut Side) -> Result<bool> {
         let mut resync = resync::Resync::new();
+        // Pairs compared ahead are wasted when a realignment changes the
+        // offset: after one, chunks start small and double back to CHUNK.
+        let mut chunk = CHUNK;
         loop {
-            if !self.fill(g, CHUNK, CHUNK_BYTES)? || !self.fill(r, CHUNK, CHUNK_BYTES)? {
+            if !self.fill(g, chunk, CHUNK_BYTES)? || !self.fill(r, chunk, CHUNK_BYTES)? {
                 return Ok(true);
             }
-            let n = g.buf.len().min(r.buf.len());
+            let n = g.buf.len().min(r.buf.len()).min(chunk);
             if n == 0 {
                 // One side (or both) ended: the rest of the other is unmatched.
                 for side in [&mut *g, &mut *r] {
@@ -318,29 +322,44 @@ impl State<'_> {
                 })
                 .collect();
             let results: Vec<PairResult> = results.into_iter().collect::<Result<_>>()?;
+            let identical: Vec<bool> = results.iter().map(PairResult::is_identical).collect();
             let both_end_at_n = g.ended && r.ended && g.buf.len() == n && r.buf.len() == n;
-            let mut lost_step = false;
-            let mut done = 0;
-            for (k, result) in results.iter().enumerate() {
-                if !result.is_identical()
+            let mut results = results.into_iter();
+            let mut in_place = 0;
+            let mut offset_changed = false;
+            for k in 0..n {
+                if in_place == 0
+                    && !identical[k]
                     && !resync.positional()
-                    && !resync::changed_in_place(&results[k + 1..], both_end_at_n)
+                    && !resync::changed_in_place(&identical[k + 1..], both_end_at_n)
                 {
-                    lost_step = true;
-                    break;
+                    match resync.decide(self, g, r)? {
+                        resync::Decision::Interrupted => return Ok(true),
+                        resync::Decision::InPlace(m) => in_place = m,
+                        resync::Decision::Skip(a, b) => {
+                            resync::skip(self, g, r, a, b)?;
+                            offset_changed = true;
+                            break;
+                        }
+                    }
                 }
-                done += 1;
-                resync.paired();
-            }
-            for result in results.into_iter().take(done) {
-                let (Some(gr), Some(rr)) = (g.pop(), r.pop()) else {
+                let (Some(result), Some(gr), Some(rr)) = (results.next(), g.pop(), r.pop()) else {
                     break;
                 };
                 self.record_pair(gr.line, rr.line, None, result)?;
+                in_place = in_place.saturating_sub(1);
+                resync.paired();
             }
-            if lost_step && !resync.realign(self, g, r)? {
-                return Ok(true);
+            // A decision to compare in place beyond this chunk goes on there.
+            for _ in 0..in_place {
+                self.pair_heads(g, r)?;
+                resync.paired();
             }
+            chunk = if offset_changed {
+                MIN_CHUNK
+            } else {
+                (chunk * 2).min(CHUNK)
+            };
         }
     }
 

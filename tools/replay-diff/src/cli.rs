@@ -45,8 +45,9 @@ Records (JSON Lines on stdout):
 Alignment:
   by position  record n with record n; where the streams lose step, up to
                1,024 records a side are read ahead to find where they line
-               up again (4 matching records), so an inserted record is one
-               `extra` and a deleted one one `missing`, as with diff
+               up again (5 of the next 8 records match), so an inserted
+               record is one `extra` and a deleted one one `missing`, as
+               with diff
   by --key     records with equal keys pair in order of appearance (the
                n-th golden with the n-th replay); records without the key
                pair the same way among themselves (figure keyless)

@@ -1,17 +1,22 @@
 //! Finding where two positional streams line up again, like `diff` does,
 //! within a bounded look-ahead window so memory stays flat.
 //!
-//! When record n of the golden run and record n of the replay differ, and
-//! the next [`CONFIRM`] pairs do not all match (so it is not simply a record
-//! that changed in place), up to [`WINDOW`] records of each side are read
-//! ahead and each is reduced to a fingerprint of its normalized form
-//! ([`crate::compare::fingerprint`]). The realignment is the skip of `a`
-//! golden and `b` replay records after which the next [`CONFIRM`] records of
-//! both sides match (or both streams end), chosen with the fewest edits
-//! (`max(a, b)`), then preferring records changed in place (`a == b`), then
-//! the shortest skip. `min(a, b)` of the skipped records are compared as
-//! pairs (those that differ least, see [`best_shift`]); the rest are
-//! `missing` (golden) or `extra` (replay).
+//! An alignment *holds* at a point when at least [`ENOUGH`] of the
+//! [`AHEAD`] pairs from there on match (pairs past the end of both streams
+//! count as matching; past the end of one only, as not). When record n of
+//! the golden run and record n of the replay differ and the alignment still
+//! holds after them, it is a record changed in place. Otherwise the streams
+//! lost step: up to [`WINDOW`] records of each side are read ahead and each
+//! is reduced to a fingerprint of its normalized form
+//! ([`crate::compare::fingerprint`]). The realignment is a skip of `a`
+//! golden and `b` replay records after which the alignment holds again,
+//! chosen with the fewest edits (`max(a, b)`), then the most matching pairs
+//! ahead, then records changed in place (`a == b`), then the shortest skip.
+//! "Most of", not "all of", the pairs ahead: a replay in which every fourth
+//! record differs must still realign after an inserted record.
+//! `min(a, b)` of the skipped records are compared as pairs (those that
+//! differ least, see [`best_shift`]); the rest are `missing` (golden) or
+//! `extra` (replay).
 //!
 //! Fingerprints only choose the alignment: every pair is still compared in
 //! full and every skipped record reported, so a bad choice can cost a clear
@@ -26,16 +31,20 @@ use common::Result;
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 
-use crate::align::{PairResult, Side, State};
+use crate::align::{Side, State};
 use crate::compare::{diff, fingerprint};
 use crate::json::Json;
 
 /// Records of each side looked ahead when the streams lose step.
 pub const WINDOW: usize = 1024;
+/// The small window looked in first.
+const NEAR: usize = 16;
 /// Bytes of each side the window may hold (it holds at least one record).
 pub const WINDOW_BYTES: usize = 32 << 20;
-/// Matching records after a realignment point needed to accept it.
-pub const CONFIRM: usize = 4;
+/// Pairs looked at from a point to judge whether an alignment holds there.
+pub const AHEAD: usize = 8;
+/// Of the [`AHEAD`] pairs, how many must match for the alignment to hold.
+pub const ENOUGH: usize = 5;
 
 /// A record read ahead, with its fingerprint once computed.
 pub struct Rec {
@@ -61,18 +70,16 @@ pub struct Resync {
     in_place: usize,
 }
 
-/// True when a differing pair is a record changed in place: the pairs after
-/// it (`after`) match, [`CONFIRM`] of them or until both streams end
-/// (`both_end`: no records follow the last of `after` on either side).
-pub(crate) fn changed_in_place(after: &[PairResult], both_end: bool) -> bool {
-    for t in 0..CONFIRM {
-        match after.get(t) {
-            Some(PairResult::Identical) => {}
-            Some(PairResult::Different(_)) => return false,
-            None => return both_end,
-        }
-    }
-    true
+/// True when a differing pair is a record changed in place: the alignment
+/// holds on the pairs after it (`after`: identical or not, compared
+/// already); `both_end`: no
+/// records follow the last of `after` on either side. Pairs not compared
+/// yet count as not matching, so near a chunk's end the search decides.
+pub(crate) fn changed_in_place(after: &[bool], both_end: bool) -> bool {
+    let seen = after.len().min(AHEAD);
+    let matching = after[..seen].iter().filter(|identical| **identical).count();
+    let past_both_ends = if both_end { AHEAD - seen } else { 0 };
+    matching + past_both_ends >= ENOUGH
 }
 
 impl Resync {
@@ -90,46 +97,70 @@ impl Resync {
         self.in_place = self.in_place.saturating_sub(1);
     }
 
-    /// The first records of `g` and `r` differ and are not a change in place:
-    /// finds where the streams line up again and consumes the records up to
-    /// there (pairs, then `missing` or `extra`). False when interrupted.
-    pub(crate) fn realign(
+    /// The first records of `g` and `r` differ and are not a change in
+    /// place: decides how the streams line up again (nothing is consumed).
+    pub(crate) fn decide(
         &mut self,
         state: &mut State<'_>,
         g: &mut Side,
         r: &mut Side,
-    ) -> Result<bool> {
-        let want = WINDOW + CONFIRM + 1;
-        if !state.fill(g, want, WINDOW_BYTES)? || !state.fill(r, want, WINDOW_BYTES)? {
-            return Ok(false);
-        }
-        // Only the window: the chunk read before may hold more records.
-        let fg = fingerprints(state, g, want)?;
-        let fr = fingerprints(state, r, want)?;
-        let g_ended = g.ended && g.buf.len() <= want;
-        let r_ended = r.ended && r.buf.len() <= want;
-        match best_realignment(&fg, g_ended, &fr, r_ended) {
-            Some((a, b)) => {
-                let shift = best_shift(state, g, r, a, b)?;
-                let longer = if a > b { &mut *g } else { &mut *r };
-                for _ in 0..shift {
-                    state.unmatched_head(longer)?;
-                }
-                for _ in 0..a.min(b) {
-                    state.pair_heads(g, r)?;
-                }
-                let longer = if a > b { &mut *g } else { &mut *r };
-                for _ in shift..a.abs_diff(b) {
-                    state.unmatched_head(longer)?;
-                }
+    ) -> Result<Decision> {
+        // Most realignments are near: look in a small window first, then in
+        // the whole one. The best skip within the small one is the best
+        // overall, since skips are ranked by size first.
+        for window in [NEAR, WINDOW] {
+            let want = window + AHEAD;
+            if !state.fill(g, want, WINDOW_BYTES)? || !state.fill(r, want, WINDOW_BYTES)? {
+                return Ok(Decision::Interrupted);
             }
-            None => {
-                state.pair_heads(g, r)?;
-                self.in_place = WINDOW;
+            // Only the window: the chunk read before may hold more records.
+            let fg = fingerprints(state, g, want)?;
+            let fr = fingerprints(state, r, want)?;
+            let g_ended = g.ended && g.buf.len() <= want;
+            let r_ended = r.ended && r.buf.len() <= want;
+            match best_realignment(&fg, g_ended, &fr, r_ended, window) {
+                Some((a, b)) if a == b => return Ok(Decision::InPlace(a)),
+                Some((a, b)) => return Ok(Decision::Skip(a, b)),
+                None => {}
             }
         }
-        Ok(true)
+        self.in_place = WINDOW;
+        Ok(Decision::InPlace(1))
     }
+}
+
+/// How the streams line up again after they lost step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// The next n pairs are compared in place (the alignment is unchanged).
+    InPlace(usize),
+    /// Skip `a` golden and `b` replay records (`a != b`): see [`skip`].
+    Skip(usize, usize),
+    Interrupted,
+}
+
+/// Consumes `a` golden and `b` replay records: `min(a, b)` compared as pairs,
+/// the rest reported `missing` or `extra`.
+pub(crate) fn skip(
+    state: &mut State<'_>,
+    g: &mut Side,
+    r: &mut Side,
+    a: usize,
+    b: usize,
+) -> Result<()> {
+    let shift = best_shift(state, g, r, a, b)?;
+    let longer = if a > b { &mut *g } else { &mut *r };
+    for _ in 0..shift {
+        state.unmatched_head(longer)?;
+    }
+    for _ in 0..a.min(b) {
+        state.pair_heads(g, r)?;
+    }
+    let longer = if a > b { &mut *g } else { &mut *r };
+    for _ in shift..a.abs_diff(b) {
+        state.unmatched_head(longer)?;
+    }
+    Ok(())
 }
 
 /// Most pairs tried when choosing which skipped records pair up.
@@ -185,65 +216,76 @@ fn fingerprints(state: &State<'_>, side: &mut Side, n: usize) -> Result<Vec<u64>
     let name = side.name().to_string();
     let held = side.buf.make_contiguous();
     let n = n.min(held.len());
-    held[..n]
-        .par_iter_mut()
-        .map(|rec| match rec.fingerprint {
-            Some(fp) => Ok(fp),
-            None => {
-                let value = crate::align::parse(&name, rec.line, &rec.raw)?;
-                let fp = fingerprint(&value, rules);
-                rec.fingerprint = Some(fp);
-                Ok(fp)
-            }
-        })
-        .collect()
+    let one = |rec: &mut Rec| match rec.fingerprint {
+        Some(fp) => Ok(fp),
+        None => {
+            let value = crate::align::parse(&name, rec.line, &rec.raw)?;
+            let fp = fingerprint(&value, rules);
+            rec.fingerprint = Some(fp);
+            Ok(fp)
+        }
+    };
+    if n <= NEAR + AHEAD {
+        held[..n].iter_mut().map(one).collect()
+    } else {
+        held[..n].par_iter_mut().map(one).collect()
+    }
 }
 
 /// The best `(a, b)` skip (see the module docs), or `None`. `g` and `r` are
-/// the fingerprints read ahead; `*_ended` says the stream has nothing more.
+/// the fingerprints read ahead; `*_ended` says the stream has nothing more;
+/// skips of up to `window` records a side are considered.
 pub fn best_realignment(
     g: &[u64],
     g_ended: bool,
     r: &[u64],
     r_ended: bool,
+    window: usize,
 ) -> Option<(usize, usize)> {
     let mut at: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (b, fp) in r.iter().enumerate().take(WINDOW + 1) {
+    for (b, fp) in r.iter().enumerate().take(window + 1) {
         at.entry(*fp).or_default().push(b);
     }
-    let score = |(a, b): (usize, usize)| (a.max(b), a != b, a + b);
-    let mut best: Option<(usize, usize)> = None;
-    for (a, fp) in g.iter().enumerate().take(WINDOW + 1) {
-        if best.is_some_and(|(ba, bb)| a > ba.max(bb)) {
+    let rank = |(a, b): (usize, usize), matching: usize| {
+        (a.max(b), std::cmp::Reverse(matching), a != b, a + b)
+    };
+    let mut best: Option<((usize, usize), usize)> = None;
+    for (a, fp) in g.iter().enumerate().take(window + 1) {
+        if best.is_some_and(|((ba, bb), _)| a > ba.max(bb)) {
             break;
         }
         let Some(bs) = at.get(fp) else { continue };
         for &b in bs {
-            if (a, b) == (0, 0) || best.is_some_and(|old| score(old) <= score((a, b))) {
+            if (a, b) == (0, 0) {
                 continue;
             }
-            if confirmed(g, g_ended, r, r_ended, a, b) {
-                best = Some((a, b));
+            let matching = matching_ahead(g, g_ended, r, r_ended, a, b);
+            if matching < ENOUGH {
+                continue;
+            }
+            if best.is_none_or(|(old, m)| rank((a, b), matching) < rank(old, m)) {
+                best = Some(((a, b), matching));
             }
         }
     }
-    best
+    best.map(|(skip, _)| skip)
 }
 
-/// Do the records after `g[a]` and `r[b]` match ([`CONFIRM`] of them, or
-/// until both streams end)? Beyond what was read ahead (a byte cap), what
-/// was seen is accepted; one stream ending before the other is a mismatch.
-fn confirmed(g: &[u64], g_ended: bool, r: &[u64], r_ended: bool, a: usize, b: usize) -> bool {
-    for t in 1..=CONFIRM {
-        match (g.get(a + t), r.get(b + t)) {
-            (Some(x), Some(y)) if x == y => {}
-            (Some(_), Some(_)) => return false,
-            (None, None) => return g_ended == r_ended,
-            (None, Some(_)) => return !g_ended,
-            (Some(_), None) => return !r_ended,
-        }
+/// How many of the [`AHEAD`] pairs from `g[a]`, `r[b]` on match. Past the
+/// end of both streams a pair counts as matching, past the end of one only
+/// as not; beyond what was read ahead (a byte cap), as matching.
+fn matching_ahead(g: &[u64], g_ended: bool, r: &[u64], r_ended: bool, a: usize, b: usize) -> usize {
+    let mut matching = 0;
+    for t in 0..AHEAD {
+        matching += match (g.get(a + t), r.get(b + t)) {
+            (Some(x), Some(y)) => usize::from(x == y),
+            (None, None) if g_ended != r_ended => 0,
+            (None, Some(_)) if g_ended => 0,
+            (Some(_), None) if r_ended => 0,
+            _ => 1,
+        };
     }
-    true
+    matching
 }
 
 #[cfg(test)]
@@ -257,52 +299,40 @@ mod tests {
 
     #[test]
     fn realignments() {
+        let best = |g: &str, r: &str| best_realignment(&fp(g), true, &fp(r), true, WINDOW);
         // Inserted in the replay: one extra.
-        assert_eq!(
-            best_realignment(&fp("BCDEF"), true, &fp("XBCDEF"), true),
-            Some((0, 1))
-        );
+        assert_eq!(best("BCDEFGHIJ", "XBCDEFGHIJ"), Some((0, 1)));
         // Deleted from the replay: one missing.
-        assert_eq!(
-            best_realignment(&fp("BCDEF"), true, &fp("CDEF"), true),
-            Some((1, 0))
-        );
+        assert_eq!(best("BCDEFGHIJ", "CDEFGHIJ"), Some((1, 0)));
         // Changed in place: a pair.
-        assert_eq!(
-            best_realignment(&fp("BCDEF"), true, &fp("XCDEF"), true),
-            Some((1, 1))
-        );
+        assert_eq!(best("BCDEFGHIJ", "XCDEFGHIJ"), Some((1, 1)));
         // Two changed in a row.
-        assert_eq!(
-            best_realignment(&fp("BCDEFG"), true, &fp("XYDEFG"), true),
-            Some((2, 2))
-        );
+        assert_eq!(best("BCDEFGHIJ", "XYDEFGHIJ"), Some((2, 2)));
         // Changed last record, both ending.
-        assert_eq!(
-            best_realignment(&fp("BC"), true, &fp("XC"), true),
-            Some((1, 1))
-        );
+        assert_eq!(best("BC", "XC"), Some((1, 1)));
         // Three inserted.
-        assert_eq!(
-            best_realignment(&fp("BCDEFG"), true, &fp("XYZBCDEFG"), true),
-            Some((0, 3))
-        );
+        assert_eq!(best("BCDEFGHIJ", "XYZBCDEFGHIJ"), Some((0, 3)));
         // Nothing in common.
-        assert_eq!(
-            best_realignment(&fp("BCDEF"), true, &fp("VWXYZ"), true),
-            None
-        );
+        assert_eq!(best("BCDEFGHIJ", "VWXYZvwxyz"), None);
         // A repetitive stream prefers the change in place to an insertion.
-        assert_eq!(
-            best_realignment(&fp("PPPPPQ"), true, &fp("XPPPPQ"), true),
-            Some((1, 1))
-        );
+        assert_eq!(best("PPPPPPPPPQ", "XPPPPPPPPQ"), Some((1, 1)));
         // One side ending while the other goes on is no realignment.
-        assert_eq!(best_realignment(&fp("BC"), true, &fp("XCD"), true), None);
+        assert_eq!(best("BC", "XCDEFGHIJ"), None);
         // Read-ahead cut short (not ended): what was seen is accepted.
         assert_eq!(
-            best_realignment(&fp("BCD"), false, &fp("XBC"), false),
+            best_realignment(&fp("BCD"), false, &fp("XBC"), false, WINDOW),
             Some((0, 1))
         );
+        // Every fourth record changed, and one inserted: still realigns.
+        assert_eq!(best("ABCdEFGhIJKlMNO", "XABCDEFGHIJKLMNO"), Some((0, 1)));
+    }
+
+    #[test]
+    fn in_place_when_most_pairs_after_match() {
+        let (i, d) = (true, false);
+        assert!(changed_in_place(&[i, i, i, d, i, i, i, d], false));
+        assert!(!changed_in_place(&[d, i, d, i, d, i, d, i], false));
+        assert!(changed_in_place(&[], true), "last record, both ending");
+        assert!(!changed_in_place(&[i, i], false), "not seen yet: search");
     }
 }

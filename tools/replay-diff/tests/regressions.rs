@@ -442,3 +442,46 @@ fn keyed_streams_in_the_same_order_hold_almost_nothing() {
         text.len() / 1_000_000
     );
 }
+
+#[test]
+fn insertion_realigns_even_when_every_fourth_record_differs() {
+    // Found on a real nginx JSON access log: a request logged twice in the
+    // replay, where every fourth request also changed (404 then, 200 now).
+    // Realignment wanted 4 matching records in a row, never found them, and
+    // every record after the duplicate diverged (186 divergent records).
+    let dir = tempfile::tempdir().unwrap();
+    let request = |i: usize, now: bool| {
+        let status = if i % 4 == 3 && !now { 404 } else { 200 };
+        format!(
+            "{{\"id\":{i},\"path\":\"/p{}.html\",\"status\":{status}}}",
+            i % 4
+        )
+    };
+    let golden: Vec<String> = (0..300).map(|i| request(i, false)).collect();
+    let mut replay: Vec<String> = (0..300).map(|i| request(i, true)).collect();
+    replay.insert(151, request(150, true));
+    let g = write(dir.path(), "g.jsonl", lines(&golden));
+    let r = write(dir.path(), "r.jsonl", lines(&replay));
+    let (code, out, _) = run(&[&g, &r]);
+    assert_eq!(code, 1);
+    // Lines 151 and 152 are the same request: the first is called extra.
+    assert_eq!(
+        of_kind(&out, "extra"),
+        vec![
+            &json!({"kind":"extra","replay_line":151,"replay":{"id":150,"path":"/p2.html","status":200}})
+        ]
+    );
+    let f = figures(&out);
+    assert_eq!(
+        (&f["compared"], &f["divergent"], &f["extra"], &f["missing"]),
+        (&json!(300), &json!(75), &json!(1), &json!(0)),
+        "only the 75 changed statuses diverge"
+    );
+    assert_eq!(
+        of_kind(&out, "divergence")
+            .iter()
+            .filter(|d| d["path"] != "/status")
+            .count(),
+        0
+    );
+}
