@@ -1,24 +1,20 @@
 //! sbom-diff: dependency drift between two SBOMs or lockfiles, as a gate.
 //!
-//! `run` loads both inputs (`parse`, one module per format), pairs their
-//! components (`diff`), applies `--allow`, evaluates the gates, and writes
-//! the changes and the summary (`report`).
+//! `run` loads both inputs (`load`, then `formats`: detection and one
+//! module per format), pairs their components (`diff`), applies `--allow`,
+//! evaluates the gates, and writes the changes and the summary (`report`).
 
 pub mod allow;
-pub mod cargo_lock;
 pub mod cli;
-pub mod cyclonedx;
-pub mod detect;
 pub mod diff;
+pub mod formats;
 pub mod hashes;
 pub mod license;
+pub mod load;
+pub mod message;
 pub mod model;
-pub mod npm_lock;
-pub mod parse;
-pub mod pip;
 pub mod purl;
 pub mod report;
-pub mod spdx;
 pub mod version;
 
 use common::gate::Gate;
@@ -27,7 +23,8 @@ use common::{Error, Outcome, Result};
 
 use crate::cli::Cli;
 use crate::diff::ChangeKind;
-use crate::parse::{load, Options};
+use crate::load::load;
+use crate::model::Options;
 
 /// Runs one comparison as the command line asks.
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -70,8 +67,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         std::mem::forget((old, new));
         return interrupted(cli.format, summary);
     }
-    parse::settle_empty(&mut old, new.kind, "--from")?;
-    parse::settle_empty(&mut new, old.kind, "--to")?;
+    load::settle_empty(&mut old, new.kind, "--from")?;
+    load::settle_empty(&mut new, old.kind, "--to")?;
 
     let mut d = diff::diff(&old.sbom, &new.sbom);
     if common::interrupt::requested() {

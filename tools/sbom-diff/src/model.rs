@@ -4,6 +4,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use common::{Error, Result};
+
 use crate::hashes::Hashes;
 use crate::license::Licenses;
 use crate::purl::Purl;
@@ -23,6 +25,33 @@ pub enum Kind {
     NpmLock,
     /// pip requirements.txt or `pip freeze` output (`name==version`).
     Pip,
+}
+
+/// What the parsers may tolerate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Accept components without a version (compared by presence only).
+    pub allow_unversioned: bool,
+}
+
+impl Options {
+    /// The version a component is compared by: the one `found`; without
+    /// one, none under --allow-unversioned, else the format's located error
+    /// (`missing`) with the hint that says how to accept such `things`.
+    pub fn version(
+        &self,
+        found: Option<String>,
+        things: &str,
+        missing: impl FnOnce() -> Error,
+    ) -> Result<String> {
+        match found {
+            Some(v) => Ok(v),
+            None if self.allow_unversioned => Ok(String::new()),
+            None => Err(missing().with_hint(format!(
+                "pass --allow-unversioned to compare such {things} by presence only"
+            ))),
+        }
+    }
 }
 
 impl Kind {

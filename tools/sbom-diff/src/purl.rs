@@ -27,7 +27,7 @@
 
 use std::fmt::Write as _;
 
-use crate::parse::shown;
+use crate::message::shown;
 
 /// A parsed package URL.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use common::{Error, Result};
 
 use crate::cli::Format;
 use crate::diff::{Change, ChangeKind, Diff};
+use crate::load::Loaded;
 use crate::model::Component;
-use crate::parse::Loaded;
 
 /// The `change` record (field names are documented in cli.rs).
 #[derive(Serialize)]

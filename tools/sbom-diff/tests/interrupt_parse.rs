@@ -8,8 +8,8 @@
 
 use std::sync::atomic::Ordering;
 
-use sbom_diff::model::Kind;
-use sbom_diff::parse::{parse_bytes, Options};
+use sbom_diff::formats::parse_bytes;
+use sbom_diff::model::{Kind, Options};
 
 #[test]
 fn parsers_stop_at_an_interrupt() {

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sbom_diff::model::Kind;
-use sbom_diff::parse::{parse_bytes, Options};
+use sbom_diff::formats::parse_bytes;
+use sbom_diff::model::{Kind, Options};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the format flag, so forced formats get fuzzed too.

@@ -1,4 +1,7 @@
-//! Which format an input is, judged from its content (not its name).
+//! The input formats, one module each, and which one an input is: judged
+//! from its content (not its name), then parsed by that format's module.
+//! Each format imports only the model, `purl` and the `message` leaf, never
+//! this dispatch, so each reads and tests on its own.
 //!
 //! JSON documents are told apart by a top-level key: `bomFormat` (CycloneDX),
 //! `spdxVersion` (SPDX), `lockfileVersion` (package-lock.json). Text is a
@@ -9,8 +12,35 @@ use serde::de::IgnoredAny;
 
 use common::{Error, Result};
 
-use crate::model::Kind;
-use crate::parse::json_error;
+use crate::message::{content_start, json_error, shown_json, strip_bom, utf8};
+use crate::model::{Kind, Options, Sbom};
+
+pub mod cargo_lock;
+pub mod cyclonedx;
+pub mod npm_lock;
+pub mod pip;
+pub mod spdx;
+
+/// Detects (unless told) and parses; the entry point the fuzz target uses.
+pub fn parse_bytes(name: &str, bytes: &[u8], kind: Kind, opts: &Options) -> Result<(Kind, Sbom)> {
+    let kind = match kind {
+        Kind::Auto => detect(name, bytes)?,
+        k => k,
+    };
+    let mut sbom = match kind {
+        Kind::Cyclonedx => cyclonedx::parse(name, bytes, opts)?,
+        Kind::Spdx => spdx::parse(name, bytes, opts)?,
+        Kind::NpmLock => npm_lock::parse(name, bytes, opts)?,
+        Kind::CargoLock => cargo_lock::parse(name, bytes, opts)?,
+        Kind::Pip => pip::parse(name, bytes, opts)?,
+        Kind::Auto => return Err(Error::new(format!("{name}: format could not be detected"))),
+    };
+    for c in &mut sbom.components {
+        c.shrink();
+    }
+    sbom.components.shrink_to_fit();
+    Ok((kind, sbom))
+}
 
 /// What the first telling top-level key said.
 type Found = Option<std::result::Result<Kind, String>>;
@@ -37,7 +67,7 @@ impl<'de> serde::de::Visitor<'de> for KeyProbe<'_> {
                     serde_json::Value::String(s) if s == "CycloneDX" => Ok(Kind::Cyclonedx),
                     other => Err(format!(
                         "bomFormat is {}, not \"CycloneDX\"",
-                        crate::parse::shown_json(&other)
+                        shown_json(&other)
                     )),
                 },
                 "spdxVersion" => {
@@ -58,16 +88,6 @@ impl<'de> serde::de::Visitor<'de> for KeyProbe<'_> {
         }
         Ok(())
     }
-}
-
-/// Strips a UTF-8 BOM and leading whitespace.
-pub fn content_start(bytes: &[u8]) -> &[u8] {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let skip = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    &bytes[skip..]
 }
 
 const HINT: &str = "supported: CycloneDX JSON, SPDX JSON, Cargo.lock, package-lock.json v2/v3, \
@@ -127,19 +147,9 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Kind> {
         ))
         .with_hint(HINT));
     }
-    let text = match std::str::from_utf8(strip_bom(bytes)) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64
-                + 1;
-            return Err(
-                Error::at(name, line, "invalid UTF-8: not an SBOM or lockfile").with_hint(HINT),
-            );
-        }
-    };
+    let text = utf8(bytes).map_err(|line| {
+        Error::at(name, line, "invalid UTF-8: not an SBOM or lockfile").with_hint(HINT)
+    })?;
     if text.starts_with("SPDXVersion:") {
         return Err(
             Error::at(name, 1, "SPDX tag-value input: only SPDX JSON is read").with_hint(
@@ -155,7 +165,7 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Kind> {
         if l.is_empty() || l.starts_with('#') || l.starts_with('-') {
             continue;
         }
-        if crate::pip::looks_like_requirement(l) {
+        if pip::looks_like_requirement(l) {
             return Ok(Kind::Pip);
         }
         return Err(Error::at(
@@ -176,8 +186,4 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Kind> {
         return Ok(Kind::Pip);
     }
     Err(Error::new(format!("{name}: not a recognised SBOM or lockfile format")).with_hint(HINT))
-}
-
-pub fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }

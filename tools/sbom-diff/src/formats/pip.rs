@@ -15,8 +15,8 @@ use regex::Regex;
 
 use common::{Error, Result};
 
-use crate::model::{Component, Sbom};
-use crate::parse::{shown, Options};
+use crate::message::{shown, utf8};
+use crate::model::{Component, Options, Sbom};
 use crate::purl::Purl;
 
 fn requirement_re() -> &'static Regex {
@@ -40,14 +40,7 @@ pub fn looks_like_requirement(line: &str) -> bool {
 }
 
 pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
-    let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64
-            + 1;
-        Error::at(name, line, "invalid UTF-8")
-    })?;
+    let text = utf8(bytes).map_err(|line| Error::at(name, line, "invalid UTF-8"))?;
     let mut sbom = Sbom {
         format: "pip",
         ..Sbom::default()

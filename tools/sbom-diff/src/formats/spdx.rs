@@ -11,15 +11,15 @@
 //! every generation and are never read.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{root, Component, Sbom};
-use crate::parse::{json_error, Options};
+use crate::message::{json_error, shown, strip_bom};
+use crate::model::{root, Component, Options, Sbom};
 use crate::purl::Purl;
-use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,14 +69,13 @@ struct Relationship {
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let doc: Doc = serde_json::from_slice(crate::detect::strip_bom(bytes))
-        .map_err(|e| json_error(name, &e))?;
+    let doc: Doc = serde_json::from_slice(strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
     match doc.spdx_version.as_deref() {
         Some(v) if v.starts_with("SPDX-2.") => {}
         Some(v) => {
             return Err(Error::new(format!(
                 "{name}: /spdxVersion: {} is not SPDX 2.x",
-                crate::parse::shown(v)
+                shown(v)
             ))
             .with_hint("SPDX 2.2 and 2.3 JSON are read"))
         }
@@ -197,17 +196,10 @@ fn package(file: &str, pointer: &str, p: &Package, opts: &Options) -> Result<Com
         .filter(|v| !v.is_empty() && *v != "NOASSERTION")
     {
         Some(v) => v.to_string(),
-        None => match purl.version.clone() {
-            Some(v) => v,
-            None if opts.allow_unversioned => String::new(),
-            None => {
-                return Err(Error::new(format!(
-                    "{file}: {pointer}: package {} has no versionInfo",
-                    crate::parse::shown(label)
-                ))
-                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
-            }
-        },
+        None => opts.version(purl.version.clone(), "packages", || {
+            let what = format!("package {} has no versionInfo", shown(label));
+            Error::new(format!("{file}: {pointer}: {what}"))
+        })?,
     };
     let mut c = Component::new(&purl, &version);
     for h in p.checksums.iter().flatten() {

@@ -24,8 +24,8 @@ use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{root, Component, Edges, Sbom};
-use crate::parse::{json_error, Options};
+use crate::message::{json_error, shown, strip_bom};
+use crate::model::{root, Component, Edges, Options, Sbom};
 use crate::purl::Purl;
 
 // Strings borrow from the input where they can (`Cow`): a 50,000-component
@@ -246,7 +246,7 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
                         return Err(ctx.fail(Error::new(format!(
                             "{}: /specVersion: CycloneDX {} is not a 1.x version",
                             ctx.file,
-                            crate::parse::shown(&v)
+                            shown(&v)
                         ))));
                     }
                 }
@@ -460,7 +460,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         failure: RefCell::new(None),
         seen: Cell::new(0),
     };
-    let mut de = serde_json::Deserializer::from_slice(crate::detect::strip_bom(bytes));
+    let mut de = serde_json::Deserializer::from_slice(strip_bom(bytes));
     let parsed =
         serde::Deserializer::deserialize_map(&mut de, BomVisitor(&ctx)).and_then(|()| de.end());
     if let Some(e) = ctx.failure.take() {
@@ -518,18 +518,10 @@ fn component(
         .filter(|v| !v.is_empty())
     {
         Some(v) => v.to_string(),
-        None => match purl.version.clone() {
-            Some(v) => v,
-            None if opts.allow_unversioned => String::new(),
-            None => {
-                return Err(Error::new(format!(
-                    "{file}: {}: component {} has no version",
-                    pointer(),
-                    crate::parse::shown(label)
-                ))
-                .with_hint("pass --allow-unversioned to compare such components by presence only"))
-            }
-        },
+        None => opts.version(purl.version.clone(), "components", || {
+            let what = format!("component {} has no version", shown(label));
+            Error::new(format!("{file}: {}: {what}", pointer()))
+        })?,
     };
     let mut out = Component::new(&purl, &version);
     for h in c.hashes.iter().flatten() {

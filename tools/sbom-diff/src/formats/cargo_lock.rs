@@ -16,15 +16,15 @@
 //! `"name version (source)"`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{root, Component, Sbom};
-use crate::parse::Options;
+use crate::message::{shown, utf8};
+use crate::model::{root, Component, Options, Sbom};
 use crate::purl::Purl;
-use std::sync::Arc;
 
 #[derive(Deserialize)]
 struct Lock {
@@ -52,14 +52,7 @@ const CRATES_IO: &[&str] = &[
 ];
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let text = std::str::from_utf8(crate::detect::strip_bom(bytes)).map_err(|e| {
-        let line = crate::detect::strip_bom(bytes)[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64
-            + 1;
-        Error::at(name, line, "invalid UTF-8 in Cargo.lock")
-    })?;
+    let text = utf8(bytes).map_err(|line| Error::at(name, line, "invalid UTF-8 in Cargo.lock"))?;
     let lock: Lock = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
@@ -97,24 +90,17 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
                 table_line(text, i),
                 format!(
                     "package {} {}{source} is listed twice (first at line {}): cargo refuses such a lockfile",
-                    crate::parse::shown(&p.name),
+                    shown(&p.name),
                     p.version.as_deref().unwrap_or(""),
                     table_line(text, first)
                 ),
             ));
         }
-        let version = match p.version.as_deref().filter(|v| !v.is_empty()) {
-            Some(v) => v.to_string(),
-            None if opts.allow_unversioned => String::new(),
-            None => {
-                return Err(Error::at(
-                    name,
-                    table_line(text, i),
-                    format!("package {} has no version", crate::parse::shown(&p.name)),
-                )
-                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
-            }
-        };
+        let found = p.version.clone().filter(|v| !v.is_empty());
+        let version = opts.version(found, "packages", || {
+            let what = format!("package {} has no version", shown(&p.name));
+            Error::at(name, table_line(text, i), what)
+        })?;
         let Some(source) = &p.source else {
             let me: Arc<str> = if members == 1 {
                 root()

@@ -12,16 +12,16 @@
 //! are resolved the way Node does: from a package's folder upward.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use base64::Engine;
 use serde::Deserialize;
 
 use common::{Error, Result};
 
-use crate::model::{root, Component, Sbom};
-use crate::parse::{json_error, Options};
+use crate::message::{json_error, shown, shown_json, strip_bom};
+use crate::model::{root, Component, Options, Sbom};
 use crate::purl::Purl;
-use std::sync::Arc;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,8 +46,7 @@ struct Entry {
 }
 
 pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
-    let lock: Lock = serde_json::from_slice(crate::detect::strip_bom(bytes))
-        .map_err(|e| json_error(name, &e))?;
+    let lock: Lock = serde_json::from_slice(strip_bom(bytes)).map_err(|e| json_error(name, &e))?;
     let version = lock
         .lockfile_version
         .as_ref()
@@ -56,7 +55,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         let shown = lock
             .lockfile_version
             .as_ref()
-            .map(crate::parse::shown_json)
+            .map(shown_json)
             .unwrap_or_default();
         return Err(Error::new(format!("{name}: /lockfileVersion: {shown} is not supported (2 and 3 are)"))
             .with_hint("regenerate it with npm 7 or later: npm install --package-lock-only --lockfile-version 3"));
@@ -91,17 +90,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         if bare.is_empty() {
             return Err(Error::new(format!("{name}: {pointer}: empty package name")));
         }
-        let version = match e.version.as_deref().filter(|v| !v.is_empty()) {
-            Some(v) => v.to_string(),
-            None if opts.allow_unversioned => String::new(),
-            None => {
-                return Err(Error::new(format!(
-                    "{name}: {pointer}: package {} has no version",
-                    crate::parse::shown(pkg_name)
-                ))
-                .with_hint("pass --allow-unversioned to compare such packages by presence only"))
-            }
-        };
+        let found = e.version.clone().filter(|v| !v.is_empty());
+        let version = opts.version(found, "packages", || {
+            let what = format!("package {} has no version", shown(pkg_name));
+            Error::new(format!("{name}: {pointer}: {what}"))
+        })?;
         let purl = Purl::new("npm", scope, bare, None);
         let mut c = Component::new(&purl, &version);
         if let Some(sri) = &e.integrity {

@@ -8,14 +8,9 @@ use std::io::Read;
 use common::input::Input;
 use common::{Error, Result};
 
-use crate::model::{Kind, Sbom};
-
-/// What the parsers may tolerate.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
-    /// Accept components without a version (compared by presence only).
-    pub allow_unversioned: bool,
-}
+use crate::formats::parse_bytes;
+use crate::message::content_start;
+use crate::model::{Kind, Options, Sbom};
 
 /// A parsed input with what the summary says about it.
 #[derive(Debug)]
@@ -65,7 +60,7 @@ pub fn load(path: &str, kind: Kind, max_bytes: u64, opts: &Options) -> Result<Lo
         ))
         .with_hint(SIZE_HINT));
     }
-    if kind == Kind::Auto && crate::detect::content_start(&bytes).is_empty() {
+    if kind == Kind::Auto && content_start(&bytes).is_empty() {
         return Ok(Loaded {
             name,
             sha256: digest.sha256(),
@@ -121,66 +116,4 @@ pub fn settle_empty(loaded: &mut Loaded, other: Kind, flag: &str) -> Result<()> 
     .with_hint(format!(
         "if it is `pip freeze` of a fresh virtualenv (an empty package list), say so: {flag} pip"
     )))
-}
-
-/// Detects (unless told) and parses; the entry point the fuzz target uses.
-pub fn parse_bytes(name: &str, bytes: &[u8], kind: Kind, opts: &Options) -> Result<(Kind, Sbom)> {
-    let kind = match kind {
-        Kind::Auto => crate::detect::detect(name, bytes)?,
-        k => k,
-    };
-    let sbom = match kind {
-        Kind::Cyclonedx => crate::cyclonedx::parse(name, bytes, opts)?,
-        Kind::Spdx => crate::spdx::parse(name, bytes, opts)?,
-        Kind::NpmLock => crate::npm_lock::parse(name, bytes, opts)?,
-        Kind::CargoLock => crate::cargo_lock::parse(name, bytes, opts)?,
-        Kind::Pip => crate::pip::parse(name, bytes, opts)?,
-        Kind::Auto => return Err(Error::new(format!("{name}: format could not be detected"))),
-    };
-    let mut sbom = sbom;
-    for c in &mut sbom.components {
-        c.shrink();
-    }
-    sbom.components.shrink_to_fit();
-    Ok((kind, sbom))
-}
-
-/// A serde_json error as `FILE:LINE:COLUMN: invalid JSON: ...`.
-pub fn json_error(name: &str, err: &serde_json::Error) -> Error {
-    let mut reason = common::jsonl::describe_json_error(err);
-    if err.is_eof() {
-        reason = format!("truncated: {reason}");
-    } else if err.is_data() {
-        reason = reason.replacen("invalid JSON: ", "unexpected content: ", 1);
-    }
-    Error::at_column(name, err.line() as u64, err.column() as u64, reason)
-}
-
-/// A JSON value for a message: a string quoted as [`shown`], anything else
-/// as JSON text cut to 80 characters.
-pub fn shown_json(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => shown(s),
-        other => {
-            let text = other.to_string();
-            if text.chars().count() <= 80 {
-                text
-            } else {
-                let head: String = text.chars().take(80).collect();
-                format!("{head}... ({} bytes)", text.len())
-            }
-        }
-    }
-}
-
-/// A value quoted for a message, cut to 80 characters so a hostile 10 MB
-/// field cannot flood the terminal.
-pub fn shown(text: &str) -> String {
-    const MAX: usize = 80;
-    if text.chars().count() <= MAX {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(MAX).collect();
-        format!("{head:?}... ({} bytes)", text.len())
-    }
 }
