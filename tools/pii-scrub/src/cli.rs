@@ -84,7 +84,7 @@ pub enum InvalidJson {
     version,
     about = "Find and neutralize personal data and secrets in logs, failing closed",
     long_about = "Find and neutralize personal data and secrets in logs, at grep speed, failing closed.\n\n\
-        Reads files, directory trees (.gitignore respected), .gz files or stdin as bytes. A line that \
+        Reads files, directory trees (every file, hidden ones and those .gitignore excludes too), .gz files or stdin as bytes. A line that \
         is a JSON object is scrubbed field by field (keys, order and layout kept); any other line is \
         scrubbed as text. Every detector validates its candidates (Luhn, mod-97, octets, ...), so \
         UUIDs, versions, timestamps and order numbers are left alone. Lines that cannot be scrubbed \
@@ -205,8 +205,17 @@ pub struct Cli {
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
 
-    /// Do not respect .gitignore/.ignore files in directory walks.
-    #[arg(long)]
+    /// Skip files that .gitignore/.ignore files exclude in directory walks.
+    ///
+    /// Off by default: a log directory's own `.gitignore` (often `*.log`) must
+    /// not hide logs from the check. When on, the files it hid are counted in
+    /// the summary's `ignored` figure.
+    #[arg(long, overrides_with = "no_ignore")]
+    pub respect_ignore: bool,
+
+    /// Read every file in directory walks, whatever ignore files say (the default;
+    /// kept so existing scripts that pass it keep working).
+    #[arg(long, overrides_with = "respect_ignore")]
     pub no_ignore: bool,
 
     /// Worker threads for many files (default: number of CPUs).

@@ -92,7 +92,7 @@ pub struct Config {
     pub quarantine: Option<PathBuf>,
     pub max_quarantined: Option<u64>,
     pub globs: Vec<String>,
-    pub no_ignore: bool,
+    pub respect_ignore: bool,
     pub threads: usize,
     pub quiet: bool,
 }
@@ -413,7 +413,7 @@ impl Config {
             quarantine: cli.quarantine,
             max_quarantined: cli.max_quarantined,
             globs: cli.glob,
-            no_ignore: cli.no_ignore,
+            respect_ignore: cli.respect_ignore,
             threads,
             quiet: cli.quiet,
         })

@@ -2,8 +2,11 @@
 //! each one's scrubbed copy goes (`--in-place`, `--out-dir`).
 //!
 //! Walks are sorted by name, so reports come out in the same order on every
-//! run; hidden files are included (a leak in `.env.log` is still a leak);
-//! symlinks inside trees are not followed (counted as skipped).
+//! run; hidden files are included (a leak in `.env.log` is still a leak), and
+//! so are files that `.gitignore`/`.ignore` exclude unless `--respect-ignore`
+//! asks otherwise: a log directory's own `*.log` rule once hid every log from
+//! `--check`, which then passed. Symlinks inside trees are not followed
+//! (counted as skipped).
 
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -32,11 +35,13 @@ pub struct Source {
 pub struct Found {
     pub sources: Vec<Source>,
     pub skipped: u64,
+    /// Regular files the ignore rules hid (counted only with `respect_ignore`).
+    pub ignored: u64,
     pub errors: Vec<Error>,
 }
 
 /// Expands the command-line paths into files.
-pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<Found> {
+pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Result<Found> {
     let mut found = Found::default();
     for p in paths {
         if p == "-" {
@@ -73,19 +78,18 @@ pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<F
         let overrides = overrides
             .build()
             .map_err(|e| Error::usage(format!("--glob: {e}")))?;
-        let walker = WalkBuilder::new(p)
-            .hidden(false)
-            .ignore(!no_ignore)
-            .git_ignore(!no_ignore)
-            .git_global(!no_ignore)
-            .git_exclude(!no_ignore)
-            .parents(!no_ignore)
-            .require_git(false)
-            .follow_links(false)
-            .overrides(overrides)
-            .filter_entry(|e| e.file_name() != ".git")
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
+        // With the rules honoured, what they hid is counted, so a summary shows
+        // it was not read.
+        let hidden_by_rules = if respect_ignore {
+            walk(p, overrides.clone(), false)
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .count() as u64
+        } else {
+            0
+        };
+        let before = found.sources.len() as u64;
+        let walker = walk(p, overrides, respect_ignore);
         for entry in walker {
             match entry {
                 Err(e) => found.errors.push(Error::new(format!("{p}: {e}"))),
@@ -109,8 +113,30 @@ pub fn discover(paths: &[String], globs: &[String], no_ignore: bool) -> Result<F
                 }
             }
         }
+        if respect_ignore {
+            let read = found.sources.len() as u64 - before;
+            found.ignored += hidden_by_rules.saturating_sub(read);
+        }
     }
     Ok(found)
+}
+
+/// A sorted walk of `root` that never follows links or enters `.git`;
+/// ignore files are honoured only when `respect_ignore` is set.
+fn walk(root: &str, overrides: ignore::overrides::Override, respect_ignore: bool) -> ignore::Walk {
+    WalkBuilder::new(root)
+        .hidden(false)
+        .ignore(respect_ignore)
+        .git_ignore(respect_ignore)
+        .git_global(respect_ignore)
+        .git_exclude(respect_ignore)
+        .parents(respect_ignore)
+        .require_git(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build()
 }
 
 /// A scrubbed copy being written: atomic, re-compressed when the input was gzip.

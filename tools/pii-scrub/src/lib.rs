@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     common::interrupt::install()?;
     let started = Instant::now();
     let mut builder = SummaryBuilder::new(TOOL, env!("CARGO_PKG_VERSION"));
-    let found = files::discover(&cfg.paths, &cfg.globs, cfg.no_ignore)?;
+    let found = files::discover(&cfg.paths, &cfg.globs, cfg.respect_ignore)?;
     for e in &found.errors {
         error_line(e);
     }
@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         cfg.quarantine.as_deref(),
     )?;
     rep.totals.skipped = found.skipped;
+    rep.totals.ignored = found.ignored;
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
     let interrupted = if streaming {

@@ -35,6 +35,8 @@ pub struct Totals {
     pub invalid_json_as_text: u64,
     pub errors: u64,
     pub skipped: u64,
+    /// Files that ignore files hid from a walk (only with `--respect-ignore`).
+    pub ignored: u64,
     pub by_type: BTreeMap<String, u64>,
     pub by_file: BTreeMap<String, u64>,
     pub by_reason: BTreeMap<String, u64>,
@@ -237,6 +239,7 @@ impl<'e> Reporter<'e> {
             .figure("invalid_json_as_text", t.invalid_json_as_text)
             .figure("errors", t.errors)
             .figure("skipped", t.skipped)
+            .figure("ignored", t.ignored)
             .figure("elapsed_ms", (elapsed_ms * 1000.0).round() / 1000.0)
             .figure("throughput_mb_s", (mb_s * 100.0).round() / 100.0);
         if let Some(h) = &self.engine.hasher {

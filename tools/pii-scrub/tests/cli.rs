@@ -534,7 +534,7 @@ fn in_place_refuses_symlinks_and_gz_stays_gz() {
 }
 
 #[test]
-fn out_dir_mirrors_the_tree_respecting_gitignore_and_globs() {
+fn out_dir_mirrors_the_whole_tree_and_globs_filter_it() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     fs::create_dir_all(logs.join("app")).unwrap();
@@ -557,29 +557,65 @@ fn out_dir_mirrors_the_tree_respecting_gitignore_and_globs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        fs::read_to_string(out_dir.join("app/a.log")).unwrap(),
-        "[REDACTED:email]\n"
-    );
-    assert_eq!(
-        fs::read_to_string(out_dir.join(".hidden.log")).unwrap(),
-        "[REDACTED:email]\n"
-    );
+    for name in ["app/a.log", ".hidden.log", "ignored.log"] {
+        assert_eq!(
+            fs::read_to_string(out_dir.join(name)).unwrap(),
+            "[REDACTED:email]\n",
+            "{name}"
+        );
+    }
     assert!(!out_dir.join("app/skip.txt").exists());
-    assert!(!out_dir.join("ignored.log").exists());
     let s = jsonl(&out.stdout);
     assert_eq!(
         summary(&s)["figures"]["files"],
-        3,
-        "a.log, .hidden.log, .gitignore"
+        4,
+        "a.log, .hidden.log, ignored.log, .gitignore"
     );
+    // Asked for, ignore files are honoured, and what they hid is counted.
     let out = cmd()
         .arg("--check")
-        .arg("--no-ignore")
+        .arg("--respect-ignore")
         .arg(&logs)
         .output()
         .unwrap();
-    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["files"], 5);
+    let s = jsonl(&out.stdout);
+    assert_eq!(summary(&s)["figures"]["files"], 4);
+    assert_eq!(summary(&s)["figures"]["ignored"], 1);
+}
+
+/// Regression: a log directory's own `.gitignore` (`*.log`, common because logs
+/// are not committed) hid every log from `--check`, which then passed with an
+/// email in the log: the gate judged only the `.gitignore` file.
+#[test]
+fn check_is_not_blinded_by_a_gitignore_in_the_log_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir_all(&logs).unwrap();
+    fs::write(
+        logs.join("app.log"),
+        "user a.person@example.com logged in\n",
+    )
+    .unwrap();
+    fs::write(logs.join(".gitignore"), "*.log\n").unwrap();
+    fs::write(dir.path().join(".ignore"), "logs/\n").unwrap();
+    let out = cmd().arg("--check").arg(&logs).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["verdict"], "fail");
+    assert_eq!(s["figures"]["findings"], 1);
+    assert_eq!(s["figures"]["files"], 2, "app.log and .gitignore");
+    // The compatibility flag --no-ignore (now the default) still parses.
+    let out = cmd()
+        .args(["--check", "--no-ignore"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
