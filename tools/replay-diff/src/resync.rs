@@ -72,9 +72,9 @@ pub struct Resync {
 
 /// True when a differing pair is a record changed in place: the alignment
 /// holds on the pairs after it (`after`: identical or not, compared
-/// already); `both_end`: no
-/// records follow the last of `after` on either side. Pairs not compared
-/// yet count as not matching, so near a chunk's end the search decides.
+/// already; `both_end`: no records follow the last of them on either side).
+/// Pairs not compared yet count as not matching, so near a chunk's end the
+/// search decides.
 pub(crate) fn changed_in_place(after: &[bool], both_end: bool) -> bool {
     let seen = after.len().min(AHEAD);
     let matching = after[..seen].iter().filter(|identical| **identical).count();
