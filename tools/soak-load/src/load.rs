@@ -120,10 +120,17 @@ impl Ctx {
         responses: &[Option<Value>],
         id: &str,
     ) -> Result<hyper::Request<Full<Bytes>>, String> {
-        let path = req.path.render(responses, Splice::Url)?;
+        let uri = match &req.uri {
+            Some(u) => u.clone(),
+            None => req
+                .path
+                .render(responses, Splice::Url)?
+                .parse::<hyper::Uri>()
+                .map_err(|e| format!("the path would not be valid: {e}"))?,
+        };
         let mut b = hyper::Request::builder()
             .method(req.method.clone())
-            .uri(path)
+            .uri(uri)
             .header(hyper::header::HOST, self.host_values[req.endpoint].clone());
         for (name, value) in &req.headers {
             b = match value {

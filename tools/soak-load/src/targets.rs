@@ -51,6 +51,8 @@ pub struct Request {
     pub method: Method,
     /// Path and query (origin form), possibly templated.
     pub path: Text,
+    /// The path parsed once, when it has no template.
+    pub uri: Option<hyper::Uri>,
     pub headers: Vec<(HeaderName, HeaderText)>,
     pub body: Body,
 }
@@ -305,6 +307,15 @@ fn request(
             }
         }
     };
+    let uri = if path.is_static() {
+        let text = path.render(&[], crate::template::Splice::Plain)?;
+        Some(
+            text.parse::<hyper::Uri>()
+                .map_err(|e| format!("'{url}': the path is not valid ({e})"))?,
+        )
+    } else {
+        None
+    };
     let endpoint = b.endpoint(&authority, &host, port)?;
     let stat = b.stat(stat_name);
     Ok(Request {
@@ -312,6 +323,7 @@ fn request(
         endpoint,
         method,
         path,
+        uri,
         headers: compiled,
         body,
     })
