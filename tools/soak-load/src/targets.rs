@@ -77,7 +77,7 @@ pub struct Step {
 /// What one pick sends.
 #[derive(Clone, Debug)]
 pub enum Work {
-    Single(Request),
+    Single(Box<Request>),
     Sequence(Vec<Step>),
 }
 
@@ -436,7 +436,7 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
     Ok(Target {
         name,
         weight,
-        work: Work::Single(req),
+        work: Work::Single(Box::new(req)),
     })
 }
 
@@ -506,7 +506,7 @@ pub fn from_cli(t: &CliTarget<'_>) -> Result<Plan> {
     b.targets.push(Target {
         name,
         weight: 1,
-        work: Work::Single(req),
+        work: Work::Single(Box::new(req)),
     });
     b.finish().map_err(Error::usage)
 }
