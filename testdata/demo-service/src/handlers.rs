@@ -57,7 +57,7 @@ pub async fn turn(
             let at = common::clock::now_rfc3339();
             if let Err(e) = state
                 .store
-                .turn(session, Some(id), &at, &message, &reply_text)
+                .turn_behind(session, id, &at, &message, &reply_text)
             {
                 eprintln!("demo-service: database: {e}");
             }
@@ -78,7 +78,7 @@ pub async fn turn(
     } else {
         pause(state.turn_time).await;
         let at = common::clock::now_rfc3339();
-        state.store.turn(session, None, &at, message, &reply_text)
+        state.store.turn(session, &at, message, &reply_text)
     };
     match stored {
         Ok(Some(id)) => reply(

@@ -237,9 +237,32 @@ impl Store {
 
     /// Records a chat turn in an open session: the message and its
     /// provenance record, as one write. `Ok(None)` if the session is not
-    /// open. `id` is the message id to use (write-behind assigns them
-    /// ahead), else SQLite picks one.
+    /// open.
     pub fn turn(
+        &self,
+        session: i64,
+        at: &str,
+        message: &str,
+        reply: &str,
+    ) -> DbResult<Option<i64>> {
+        self.turn_as(session, None, at, message, reply)
+    }
+
+    /// A turn answered earlier under `--write-behind`, with the id it was
+    /// given then; stored even if its session has closed since (it was
+    /// open when the turn was accepted).
+    pub fn turn_behind(
+        &self,
+        session: i64,
+        id: i64,
+        at: &str,
+        message: &str,
+        reply: &str,
+    ) -> DbResult<Option<i64>> {
+        self.turn_as(session, Some(id), at, message, reply)
+    }
+
+    fn turn_as(
         &self,
         session: i64,
         id: Option<i64>,
@@ -355,7 +378,8 @@ fn insert_message(
     message: &str,
     reply: &str,
 ) -> rusqlite::Result<Option<i64>> {
-    if !is_open(c, session)? {
+    // A write-behind turn (an id given) was checked when it was accepted.
+    if id.is_none() && !is_open(c, session)? {
         return Ok(None);
     }
     c.execute(
@@ -380,11 +404,8 @@ mod tests {
         assert_eq!(session_id("s-+1"), None);
         assert_eq!(session_id("x-1"), None);
         assert_eq!(parse_name('m', "m-000012"), Some(12));
-        assert_eq!(
-            store.turn(id, None, "t1", "hi", "echo: hi").unwrap(),
-            Some(1)
-        );
-        assert_eq!(store.turn(99, None, "t1", "hi", "echo: hi").unwrap(), None);
+        assert_eq!(store.turn(id, "t1", "hi", "echo: hi").unwrap(), Some(1));
+        assert_eq!(store.turn(99, "t1", "hi", "echo: hi").unwrap(), None);
         let memory = store.memory(1).unwrap().unwrap();
         assert_eq!((memory.session_id, memory.reply.as_str()), (1, "echo: hi"));
         assert_eq!(memory.provenance.unwrap().memory_id, "m-000001");
@@ -398,7 +419,7 @@ mod tests {
         );
         assert_eq!(store.stop(id, "t3").unwrap(), StopResult::AlreadyStopped);
         assert_eq!(store.stop(7, "t3").unwrap(), StopResult::Unknown);
-        assert_eq!(store.turn(id, None, "t4", "late", "x").unwrap(), None);
+        assert_eq!(store.turn(id, "t4", "late", "x").unwrap(), None);
         let session = store.session(id).unwrap().unwrap();
         assert_eq!(session.stopped_at.as_deref(), Some("t2"));
         assert_eq!(session.messages, 1);

@@ -434,6 +434,24 @@ fn write_behind_loses_an_acknowledged_turn_in_a_crash() {
 }
 
 #[test]
+fn write_behind_without_a_crash_stores_the_turn_even_after_the_stop() {
+    let svc = Service::start(&["--write-behind", "200ms"]);
+    let a = svc.addr.clone();
+    let s = start_session(&a);
+    assert_eq!(chat(&a, &s, "later").0, 200);
+    assert_eq!(
+        post(&a, "/session/stop", &json!({ "session_id": s }).to_string()).0,
+        200
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while get(&a, "/memory/m-000001").0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "never stored");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(audit(&svc.path("demo.db")).0, 0);
+}
+
+#[test]
 fn audit_of_a_missing_or_foreign_database_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.db");

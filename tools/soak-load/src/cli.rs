@@ -20,6 +20,16 @@ Examples:
   # As fast as 64 keep-alive connections go (closed model), 100000 requests.
   soak-load run http://127.0.0.1:8080/v1/health --connections 64 --requests 100000
 
+  # The race run: 20 actors x 100 sequences, every acknowledged write read
+  # back at the end; no race error, nothing lost or changed.
+  soak-load run --targets race.jsonl --actors 20 --ops 100 --verify \\
+      --max-error-rate 0
+
+  # Chaos under load: kill -9 the service every 5 minutes (its supervisor
+  # restarts it); recovery within 2 minutes, no acknowledged write lost.
+  soak-load run --targets t.jsonl --rate 50/s --duration 1h --verify \\
+      --chaos-cmd 'kill -9 $(cat /run/app.pid)' --chaos-every 5m --max-recovery 2m
+
   # Judge a saved run again with other gates; merge three generators.
   soak-load report soak.jsonl --max-p99 150ms
   soak-load merge gen1.jsonl gen2.jsonl gen3.jsonl --max-error-rate 1% > all.jsonl
@@ -123,6 +133,27 @@ Models:
   --timeout is not sent and counts as an error of class `dropped`.
   --connections N (closed model): N users, each sending as soon as its last
   answer came back; latency from the send.
+  --actors N --ops M: N users at once, each running exactly M picks back to
+  back (the race run: 20 actors x 100 operations); latency from the send.
+
+Races, verification, chaos (step fields of a sequence):
+  \"parallel\": true    sent at the same moment as the step before it, on a
+                      connection of its own (two decisions at once)
+  \"accept\": [409]     these statuses are right answers here, not errors;
+                      only 2xx acknowledges a write
+  \"verify\": \"STEP\",   a verify step: not sent during the load; with --verify
+  \"expect\": {F: V}    its read is kept for every run whose STEP was
+                      acknowledged and sent at the end: 404/410 is a lost
+                      write, a field F not equal to V (templates allowed:
+                      {{steps.STEP.status}}) a changed one, anything else
+                      unverified. One `verify` record per write that did
+                      not check out; gates lost_writes, changed_writes,
+                      unverified_writes (<= 0; null when nothing was
+                      acknowledged).
+  --chaos-cmd CMD: sh -c CMD every --chaos-every; a `chaos` record per
+  injection: at, command_exit_code, outage_started_at (the first request
+  failing after it), outage_ended_at (the first success sent after that),
+  recovery_ms, failed_requests, recovered.
 
 Records (JSON Lines on stdout):
   window   window, started_at, ended_at, offset_ms, duration_ms, requests, ok,
@@ -139,7 +170,17 @@ Records (JSON Lines on stdout):
            p95_slope_ms_per_hour, rss_slope_bytes_per_hour, rss_growth,
            rss_first_bytes, rss_last_bytes, rss_max_bytes, targets; gates:
            error_rate, p95_ms, p99_ms, rss_growth, p95_slope_ms_per_hour
-           (each <=), throughput_rps (>=), as asked.
+           (each <=), throughput_rps (>=), as asked; with --verify
+           writes_acknowledged, writes_verified, lost_writes,
+           changed_writes, unverified_writes; with --chaos-cmd
+           chaos_injections, chaos_command_failures, outages,
+           unrecovered_outages, recovery_ms_max, outage_failed_requests.
+  verify   outcome (lost, changed, unverified), step, write,
+           write_correlation_id, url, status, mismatches (field, expected,
+           found), error.
+  chaos    seq, at, offset_ms, command_exit_code, command_ms,
+           outage_started_at, outage_ended_at, recovery_ms,
+           failed_requests, recovered.
   Every request lands in the latency histogram, errors and timeouts included
   (a timeout at its timeout, a dropped pick at its age), so failures cannot
   hide from the percentiles. A request log (--requests-log) has one
@@ -321,6 +362,36 @@ pub struct RunArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Actors: this many virtual users at once, each running exactly --ops
+    /// picks back to back (a sequence is one); the race run.
+    #[arg(long, value_name = "N", requires = "ops", conflicts_with_all = ["rate", "connections"])]
+    pub actors: Option<usize>,
+
+    /// With --actors: picks each actor runs.
+    #[arg(long, value_name = "M", value_parser = common::cli::count, requires = "actors")]
+    pub ops: Option<u64>,
+
+    /// At the end, re-read every write a step acknowledged (the targets'
+    /// verify steps) and gate lost, changed and unverified writes at 0.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Run this shell command every --chaos-every during the load (kill -9
+    /// the service under its supervisor, SIGSTOP/SIGCONT it, ...); a
+    /// `chaos` record per injection; gates recovery_ms_max and
+    /// chaos_command_failures.
+    #[arg(long, value_name = "SHELL-CMD")]
+    pub chaos_cmd: Option<String>,
+
+    /// Time between chaos injections (the first is one period in).
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "5m", requires = "chaos_cmd")]
+    pub chaos_every: Duration,
+
+    /// Gate: every outage a chaos injection caused ends (a request sent
+    /// after its first failure succeeds) within this.
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms, default_value = "2m", requires = "chaos_cmd")]
+    pub max_recovery: f64,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]

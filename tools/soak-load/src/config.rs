@@ -74,6 +74,9 @@ pub struct RunConfig {
     pub format: Format,
     pub quiet: bool,
     pub limits: Limits,
+    /// --verify: re-read acknowledged writes at the end.
+    pub verify: bool,
+    pub chaos: Option<crate::chaos::Config>,
 }
 
 impl RunConfig {
@@ -85,33 +88,49 @@ impl RunConfig {
         } else {
             None
         });
-        let model = match (rate, args.connections) {
-            (Some(rate), None) => {
-                if args.max_in_flight == 0 {
-                    return Err(Error::usage("--max-in-flight must be at least 1"));
+        if args.ops.is_some() && args.actors.is_none() {
+            return Err(Error::usage(
+                "--ops N needs --actors M (each actor runs N picks)",
+            ));
+        }
+        let model = match (rate, args.connections, args.actors) {
+            (_, _, Some(actors)) => {
+                if actors == 0 {
+                    return Err(Error::usage("--actors must be at least 1"));
                 }
-                Model::Open {
-                    schedule: Schedule {
-                        rate,
-                        ramp_s: args.ramp.as_secs_f64(),
-                    },
-                    max_in_flight: args.max_in_flight,
+                match args.ops {
+                    Some(0) | None => return Err(Error::usage("--ops must be at least 1")),
+                    Some(ops) => Model::Actors { actors, ops },
                 }
             }
-            (None, Some(0)) => return Err(Error::usage("--connections must be at least 1")),
-            (None, Some(n)) => Model::Closed {
-                connections: n,
-                ramp: args.ramp,
+            (rate, connections, None) => match (rate, connections) {
+                (Some(rate), None) => {
+                    if args.max_in_flight == 0 {
+                        return Err(Error::usage("--max-in-flight must be at least 1"));
+                    }
+                    Model::Open {
+                        schedule: Schedule {
+                            rate,
+                            ramp_s: args.ramp.as_secs_f64(),
+                        },
+                        max_in_flight: args.max_in_flight,
+                    }
+                }
+                (None, Some(0)) => return Err(Error::usage("--connections must be at least 1")),
+                (None, Some(n)) => Model::Closed {
+                    connections: n,
+                    ramp: args.ramp,
+                },
+                (Some(_), Some(_)) => {
+                    return Err(Error::usage("--rate and --connections exclude each other"))
+                }
+                (None, None) => {
+                    return Err(Error::usage(
+                        "say how to send: --rate R (open model, e.g. 1000/s), --connections N \
+                     (closed model), --actors N --ops M or --profile NAME",
+                    ))
+                }
             },
-            (Some(_), Some(_)) => {
-                return Err(Error::usage("--rate and --connections exclude each other"))
-            }
-            (None, None) => {
-                return Err(Error::usage(
-                    "say how to send: --rate R (open model, e.g. 1000/s), --connections N \
-                     (closed model) or --profile NAME",
-                ))
-            }
         };
         let duration = args.duration.or(if args.requests.is_none() {
             preset.as_ref().map(|p| p.duration)
@@ -171,6 +190,27 @@ impl RunConfig {
             }
             (None, None) => return Err(Error::usage("give a URL or --targets FILE")),
         };
+        if args.verify && !crate::verify::has_verify_steps(&plan) {
+            return Err(Error::usage(
+                "--verify: no step of the targets verifies a write (add a step with \"verify\": STEP and \"expect\")",
+            ));
+        }
+        let chaos = match &args.chaos_cmd {
+            Some(c) if c.trim().is_empty() => {
+                return Err(Error::usage("--chaos-cmd: the command is empty"))
+            }
+            Some(c) => {
+                if args.chaos_every.is_zero() {
+                    return Err(Error::usage("--chaos-every must be above zero"));
+                }
+                Some(crate::chaos::Config {
+                    command: c.clone(),
+                    every: args.chaos_every,
+                    max_recovery_ms: args.max_recovery,
+                })
+            }
+            None => None,
+        };
         let threads = args.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -191,6 +231,8 @@ impl RunConfig {
             format: args.format,
             quiet: args.quiet,
             limits,
+            verify: args.verify,
+            chaos,
         })
     }
 }

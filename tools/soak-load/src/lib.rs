@@ -7,8 +7,13 @@
 //! reading `memory` from /proc, and folds windows through `judge` into the
 //! summary; `report` re-judges and merges saved windows; `sink` writes
 //! JSON Lines or CSV; `plot` draws windows as one HTML page; `reqlog` writes the optional per-request log; `histo`
-//! holds the mergeable latency histograms.
+//! holds the mergeable latency histograms. `sequence` runs one sequence
+//! (parallel steps, accepted statuses), `actors` the --actors model,
+//! `verify` re-reads acknowledged writes at the end, `chaos` injects
+//! --chaos-cmd and watches the outages it causes.
 
+pub mod actors;
+pub mod chaos;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -20,11 +25,13 @@ pub mod plot;
 pub mod report;
 pub mod reqlog;
 pub mod schedule;
+pub mod sequence;
 pub mod session;
 pub mod sink;
 pub mod stats;
 pub mod targets;
 pub mod template;
+pub mod verify;
 pub mod window;
 
 use common::{Outcome, Result};

@@ -40,6 +40,9 @@ pub enum Model {
     /// `connections` virtual users, each sending back to back; user `k`
     /// starts `k/connections` of the way through the ramp.
     Closed { connections: usize, ramp: Duration },
+    /// `actors` virtual users, each running exactly `ops` picks back to back
+    /// (see `actors.rs`).
+    Actors { actors: usize, ops: u64 },
 }
 
 /// When the load stops by itself.
@@ -65,6 +68,10 @@ pub struct Ctx {
     /// Set on SIGINT (or when the limit is reached): send nothing new.
     pub stop: AtomicBool,
     host_values: Vec<HeaderValue>,
+    /// Reads kept for --verify (see `verify.rs`).
+    pub verify: crate::verify::Queue,
+    /// What --chaos-cmd injections did to the requests (see `chaos.rs`).
+    pub chaos: crate::chaos::Tracker,
 }
 
 impl Ctx {
@@ -102,6 +109,8 @@ impl Ctx {
             reqlog,
             stop: AtomicBool::new(false),
             host_values,
+            verify: crate::verify::Queue::default(),
+            chaos: crate::chaos::Tracker::default(),
         }
     }
 
@@ -109,12 +118,12 @@ impl Ctx {
         self.stop.load(Ordering::Relaxed)
     }
 
-    fn correlation_id(&self) -> String {
+    pub(crate) fn correlation_id(&self) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         format!("sl-{}-{n}", self.run_id)
     }
 
-    fn build(
+    pub(crate) fn build(
         &self,
         req: &Request,
         responses: &[Option<Value>],
@@ -155,7 +164,7 @@ impl Ctx {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record(
+    pub(crate) fn record(
         &self,
         key: u64,
         stat: usize,
@@ -165,7 +174,9 @@ impl Ctx {
         late: bool,
         id: &str,
     ) -> Option<Entry> {
-        let latency = Instant::now().saturating_duration_since(since);
+        let now = Instant::now();
+        self.chaos.observe(since, now, outcome.is_ok());
+        let latency = now.saturating_duration_since(since);
         let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.shards
             .lock(key)
@@ -180,7 +191,7 @@ impl Ctx {
         })
     }
 
-    async fn log(&self, entry: Option<Entry>) {
+    pub(crate) async fn log(&self, entry: Option<Entry>) {
         if let (Some(tx), Some(e)) = (&self.reqlog, entry) {
             let _ = tx.send(e).await;
         }
@@ -264,38 +275,7 @@ impl Ctx {
                 }
             }
             Work::Sequence(steps) => {
-                let mut responses: Vec<Option<Value>> = vec![None; steps.len()];
-                let mut since = Some(intended);
-                for (i, step) in steps.iter().enumerate() {
-                    for done in 0..step.repeat {
-                        // Only the first step was scheduled; the rest follow
-                        // its answer and are timed from their own send.
-                        let (t0, l) = match since.take() {
-                            Some(t) => (t, late),
-                            None => (Instant::now(), false),
-                        };
-                        let keep = step.keep_response;
-                        match self
-                            .one(conns, key, &step.request, &responses, t0, l, keep)
-                            .await
-                        {
-                            Ok(body) => {
-                                if keep {
-                                    responses[i] =
-                                        body.and_then(|b| serde_json::from_slice(&b).ok());
-                                }
-                            }
-                            Err(_) => {
-                                // An earlier answer lacked a value this step
-                                // uses: it cannot be sent.
-                                self.shards
-                                    .lock(key)
-                                    .skipped(step.request.stat, u64::from(step.repeat - done));
-                                break;
-                            }
-                        }
-                    }
-                }
+                crate::sequence::run(self, conns, key, steps, intended, late).await;
             }
         }
     }
@@ -315,6 +295,7 @@ pub async fn generate(ctx: Arc<Ctx>, model: Model, limit: Limit, grace: Duration
         Model::Closed { connections, ramp } => {
             closed(ctx, connections, ramp, limit, end, grace).await
         }
+        Model::Actors { actors, ops } => crate::actors::run(ctx, actors, ops, end, grace).await,
     }
 }
 

@@ -121,9 +121,15 @@ fn finish(
     totals: &Totals,
     args: &ReportArgs,
     sink: &mut Sink,
+    saved: &[Option<Value>],
 ) -> Result<Outcome> {
     let limits = config::limits(&args.gates);
     for gate in totals.gates(&limits) {
+        summary.gate(gate);
+    }
+    // What windows cannot tell (verified writes, chaos outages) is carried
+    // from the saved runs' summaries, never dropped.
+    for gate in crate::verify::carried_gates(saved) {
         summary.gate(gate);
     }
     if totals.interrupted {
@@ -148,15 +154,18 @@ pub fn report(args: &ReportArgs) -> Result<Outcome> {
     let csv = args.format == crate::cli::Format::Csv;
     let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
     let mut totals = Totals::new();
+    let mut summaries = Vec::new();
     for path in &args.files {
         let mut r = WindowReader::open(path)?;
-        while let Some(read) = r.next_window()? {
+        let mut saved = None;
+        while let Some(read) = r.next_window_or_summary(&mut saved)? {
             totals.add(&read.window, &read.latency, &read.targets);
             if csv {
                 sink.window(&read.window)?;
             }
         }
         summary.input(r.name(), r.sha256());
+        summaries.push(saved);
     }
     if totals.windows == 0 {
         return Err(
@@ -164,7 +173,7 @@ pub fn report(args: &ReportArgs) -> Result<Outcome> {
                 .with_hint("report reads what 'soak-load run' wrote to stdout"),
         );
     }
-    finish(summary, &totals, args, &mut sink)
+    finish(summary, &totals, args, &mut sink, &summaries)
 }
 
 /// Merges windows with the same number (from different generators).
@@ -271,8 +280,9 @@ pub fn merge(args: &ReportArgs) -> Result<Outcome> {
     }
     // The next unread window of each file.
     let mut heads: Vec<Option<Read>> = Vec::with_capacity(readers.len());
-    for r in &mut readers {
-        heads.push(r.next_window()?);
+    let mut summaries: Vec<Option<Value>> = vec![None; readers.len()];
+    for (r, saved) in readers.iter_mut().zip(summaries.iter_mut()) {
+        heads.push(r.next_window_or_summary(saved)?);
     }
     let mut totals = Totals::new();
     while let Some(number) = heads
@@ -286,7 +296,7 @@ pub fn merge(args: &ReportArgs) -> Result<Outcome> {
                 if let Some(read) = head.take() {
                     parts.push(read);
                 }
-                let next = readers[i].next_window()?;
+                let next = readers[i].next_window_or_summary(&mut summaries[i])?;
                 if let Some(n) = &next {
                     if n.window.window <= number {
                         return Err(Error::new(format!(
@@ -313,7 +323,11 @@ pub fn merge(args: &ReportArgs) -> Result<Outcome> {
             args.files.join(", ")
         )));
     }
-    finish(summary, &totals, args, &mut sink)
+    // A file's summary comes after its last window: read on to it.
+    for (r, saved) in readers.iter_mut().zip(summaries.iter_mut()) {
+        while r.next_window_or_summary(saved)?.is_some() {}
+    }
+    finish(summary, &totals, args, &mut sink, &summaries)
 }
 
 #[cfg(test)]

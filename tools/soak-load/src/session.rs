@@ -192,6 +192,11 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
         sender,
         start_wall,
     ));
+    if config.verify {
+        ctx.verify.enable();
+    }
+    let chaos_config = config.chaos.clone();
+    let verify = config.verify;
     let mut sink = Sink::stdout(config.format);
     let mut windows = Windows {
         ctx: Arc::clone(&ctx),
@@ -207,7 +212,15 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     // one runs from the last tick before the end to the actual end (drain
     // included), so no sliver of a window is left over.
     let last_tick = config.limit.duration;
-    let result: Result<bool> = runtime.block_on(async {
+    let result: Result<(bool, After)> = runtime.block_on(async {
+        let chaos_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let chaos_task = chaos_config.clone().map(|c| {
+            tokio::spawn(crate::chaos::schedule(
+                Arc::clone(&ctx),
+                c,
+                Arc::clone(&chaos_done),
+            ))
+        });
         let mut load = tokio::spawn(load::generate(
             Arc::clone(&ctx),
             config.model,
@@ -249,12 +262,27 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
             );
         }
         sink.window(&w)?;
-        Ok(interrupted)
+        let after = after_the_load(
+            &ctx,
+            chaos_config.as_ref(),
+            verify,
+            interrupted,
+            &chaos_done,
+            chaos_task,
+        )
+        .await;
+        for r in after.chaos.iter().flat_map(|c| &c.records) {
+            sink.record(r)?;
+        }
+        for r in after.verified.iter().flat_map(|v| &v.records) {
+            sink.record(r)?;
+        }
+        Ok((interrupted, after))
     });
     progress.finish();
     // Ends every task still holding the context (and so the log's sender).
     runtime.shutdown_timeout(Duration::from_millis(200));
-    let interrupted = result?;
+    let (interrupted, after) = result?;
     // The last holders of the context, and so of the requests log's sender.
     let Windows {
         totals, ctx: held, ..
@@ -270,6 +298,7 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     for (k, v) in totals.figures() {
         summary.figure(&k, v);
     }
+    after.add_to(&mut summary);
     warn_about(&totals);
     let mut s = summary.finish(interrupted);
     if let (Some(a), Some(b)) = (&totals.first_started_at, &totals.last_ended_at) {
@@ -278,6 +307,58 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     }
     sink.summary(&s)?;
     Ok(s.outcome())
+}
+
+/// What is judged once the load is over: the chaos injections' outages
+/// and the verification of acknowledged writes.
+struct After {
+    chaos: Option<crate::chaos::Outcome>,
+    verified: Option<crate::verify::Outcome>,
+}
+
+impl After {
+    fn add_to(&self, summary: &mut SummaryBuilder) {
+        if let Some(c) = &self.chaos {
+            for g in c.gates() {
+                summary.gate(g);
+            }
+            for (k, v) in c.figures() {
+                summary.figure(k, v);
+            }
+        }
+        if let Some(v) = &self.verified {
+            for g in v.gates() {
+                summary.gate(g);
+            }
+            for (k, value) in v.figures() {
+                summary.figure(k, value);
+            }
+        }
+    }
+}
+
+/// Lets a chaos command still running finish, then reads back the
+/// acknowledged writes (not after an interrupt: then nothing is vouched
+/// for, and the verification gates fail).
+async fn after_the_load(
+    ctx: &Arc<Ctx>,
+    chaos: Option<&crate::chaos::Config>,
+    verify: bool,
+    interrupted: bool,
+    chaos_done: &std::sync::atomic::AtomicBool,
+    chaos_task: Option<tokio::task::JoinHandle<()>>,
+) -> After {
+    chaos_done.store(true, Ordering::Relaxed);
+    if let Some(task) = chaos_task {
+        let _ = task.await;
+    }
+    let chaos = chaos.map(|c| crate::chaos::finish(ctx, c));
+    let verified = match (verify, interrupted) {
+        (false, _) => None,
+        (true, true) => Some(crate::verify::Outcome::default()),
+        (true, false) => Some(crate::verify::run(Arc::clone(ctx)).await),
+    };
+    After { chaos, verified }
 }
 
 /// Things a person should know about the run's own honesty.

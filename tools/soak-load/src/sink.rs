@@ -144,6 +144,22 @@ impl Sink {
         }
     }
 
+    /// Any other record (`verify`, `chaos`): a JSON line, or under CSV one
+    /// on stderr (the CSV has one shape of row).
+    pub fn record(&mut self, r: &impl serde::Serialize) -> Result<()> {
+        match self {
+            Sink::Jsonl(out) => {
+                out.write(r)?;
+                out.flush()
+            }
+            Sink::Csv { .. } => {
+                let text = serde_json::to_string(r).map_err(|e| Error::new(e.to_string()))?;
+                let _ = writeln!(std::io::stderr().lock(), "soak-load: {text}");
+                Ok(())
+            }
+        }
+    }
+
     pub fn summary(&mut self, s: &Summary) -> Result<()> {
         match self {
             Sink::Jsonl(out) => {

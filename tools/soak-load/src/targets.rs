@@ -72,6 +72,14 @@ pub struct Step {
     pub repeat: u32,
     /// A later step refers to this one's response, so it is parsed and kept.
     pub keep_response: bool,
+    /// Sent together with the step before it, on a connection of its own.
+    pub parallel: bool,
+    /// Statuses that count as answered, not as errors (a write refused on
+    /// purpose); only 2xx acknowledges a write.
+    pub accept: Vec<u16>,
+    /// A verify step: not sent during the load; with --verify, sent at the
+    /// end for every write its step acknowledged.
+    pub verify: Option<crate::verify::Spec>,
 }
 
 /// What one pick sends.
@@ -129,6 +137,14 @@ struct RawStep {
     headers: BTreeMap<String, String>,
     body: Option<Value>,
     repeat: Option<u64>,
+    /// Sent at the same time as the step before it (see `sequence.rs`).
+    parallel: Option<bool>,
+    /// Statuses that are expected answers here, not errors.
+    accept: Option<Vec<u16>>,
+    /// This step re-reads the write step NAME acknowledged (see `verify.rs`).
+    verify: Option<String>,
+    /// With `verify`: what the read must answer.
+    expect: Option<serde_json::Map<String, Value>>,
 }
 
 /// The request the command line describes (`run URL --method --header --body`).
@@ -374,6 +390,16 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
                     return Err(format!("{what}: \"repeat\" {r} is not in 1..={MAX_REPEAT}"))
                 }
             };
+            let extra = crate::verify::step_extras(
+                &names,
+                &compiled,
+                step.parallel,
+                step.accept,
+                step.verify.as_deref(),
+                step.expect.as_ref(),
+                repeat,
+            )
+            .map_err(|e| format!("{what}: {e}"))?;
             let req = request(
                 b,
                 format!("{name}.{}", step.name),
@@ -385,6 +411,9 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
             )
             .map_err(|e| format!("{what}: {e}"))?;
             let mut used: Vec<usize> = req.path.steps().collect();
+            if let Some(v) = &extra.verify {
+                v.steps(&mut used);
+            }
             for (_, h) in &req.headers {
                 if let HeaderText::Template(t) = h {
                     used.extend(t.steps());
@@ -395,6 +424,10 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
                 Body::Text(t) => used.extend(t.steps()),
                 Body::Fixed(_) => {}
             }
+            if extra.parallel {
+                crate::verify::check_group(&names, &compiled, &used)
+                    .map_err(|e| format!("{what}: {e}"))?;
+            }
             for u in used {
                 compiled[u].keep_response = true;
             }
@@ -404,6 +437,9 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
                 request: req,
                 repeat,
                 keep_response: false,
+                parallel: extra.parallel,
+                accept: extra.accept,
+                verify: extra.verify,
             });
         }
         return Ok(Target {
