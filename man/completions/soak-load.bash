@@ -297,7 +297,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__run)
-            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +368,26 @@ _soak__load() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ops)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chaos-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chaos-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-recovery)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

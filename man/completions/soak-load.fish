@@ -48,6 +48,11 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests-log
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid -d 'Watch this process (and its descendants): RSS per window' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid-file -d 'Watch the process whose id is in FILE (re-read every window)' -r -F
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l threads -d 'Worker threads (default: one per CPU)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l actors -d 'Actors: this many virtual users at once, each running exactly --ops picks back to back (a sequence is one); the race run' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l ops -d 'With --actors: picks each actor runs' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-cmd -d 'Run this shell command every --chaos-every during the load (kill -9 the service under its supervisor, SIGSTOP/SIGCONT it, ...); a `chaos` record per injection; gates recovery_ms_max and chaos_command_failures' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-every -d 'Time between chaos injections (the first is one period in)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-recovery -d 'Gate: every outage a chaos injection caused ends (a request sent after its first failure succeeds) within this' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
@@ -58,6 +63,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p99 -d '
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l verify -d 'At the end, re-read every write a step acknowledged (the targets\' verify steps) and gate lost, changed and unverified writes at 0'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
