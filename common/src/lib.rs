@@ -2,7 +2,7 @@
 //!
 //! Each module is small and does one thing the tools would otherwise repeat:
 //! reading JSON Lines ([`jsonl`], [`lines`], [`input`]), writing records
-//! ([`output`]), the summary record and its gates ([`summary`], [`gate`],
+//! ([`output`]) and showing them to people ([`printer`]), the summary record and its gates ([`summary`], [`gate`],
 //! [`threshold`]), the `tool: error: ...` main wrapper ([`runner`], [`error`]),
 //! safe file handling ([`atomic`], [`safe_path`], [`digest`]), JSON Pointers
 //! with wildcards ([`pointer`]), SIGINT and SIGTERM ([`interrupt`]), commands
@@ -21,6 +21,7 @@ pub mod jsonl;
 pub mod lines;
 pub mod output;
 pub mod pointer;
+pub mod printer;
 pub mod process_group;
 pub mod progress;
 pub mod runner;

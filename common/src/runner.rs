@@ -11,6 +11,7 @@ use std::panic;
 use std::process::ExitCode;
 
 use crate::error::{Error, ErrorKind};
+use crate::printer::printable;
 
 /// How a run that did its job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +66,8 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Outcome, Error>) ->
             .map(|l| format!(" at {}:{}", l.file(), l.line()));
         let _ = writeln!(
             std::io::stderr(),
-            "{tool}: error: internal error: {what}{} (this is a bug; please report it)",
+            "{tool}: error: internal error: {}{} (this is a bug; please report it)",
+            printable(&what),
             place.unwrap_or_default()
         );
     }));
@@ -78,14 +80,18 @@ pub fn run(tool: &'static str, body: impl FnOnce() -> Result<Outcome, Error>) ->
 }
 
 /// Prints `err` the way every tool does and returns the exit code it means.
+///
+/// Messages name files and quote inputs, which are untrusted: a file named
+/// with an escape sequence must not drive the terminal, so the message and
+/// hint go out through [`printable`].
 pub fn report(tool: &str, err: &Error) -> u8 {
     if err.kind() == ErrorKind::BrokenPipe {
         return BROKEN_PIPE_EXIT;
     }
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{tool}: error: {}", err.message());
+    let _ = writeln!(stderr, "{tool}: error: {}", printable(err.message()));
     if let Some(hint) = err.hint() {
-        let _ = writeln!(stderr, "{tool}: hint: {hint}");
+        let _ = writeln!(stderr, "{tool}: hint: {}", printable(hint));
     } else if err.kind() == ErrorKind::Usage {
         let _ = writeln!(stderr, "{tool}: hint: see '{tool} --help'");
     }
@@ -106,14 +112,22 @@ pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
             _ => {
                 let text = err.render().to_string();
                 let text = text.strip_prefix("error: ").unwrap_or(&text);
-                let _ = write!(std::io::stderr(), "{tool}: error: {text}");
+                // clap quotes the arguments, which may be file names from
+                // a glob: each line printable, the line breaks kept.
+                let text: Vec<_> = text.split('\n').map(printable).collect();
+                let _ = write!(std::io::stderr(), "{tool}: error: {}", text.join("\n"));
                 std::process::exit(i32::from(ERROR_EXIT))
             }
         },
     }
 }
 
-/// Prints a warning (`tool: warning: ...`) on stderr.
+/// Prints a warning (`tool: warning: ...`) on stderr, printable.
 pub fn warn(tool: &str, message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "{tool}: warning: {message}");
+    let message = message.to_string();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{tool}: warning: {}",
+        printable(&message)
+    );
 }

@@ -1302,3 +1302,28 @@ fn escape_sequences_in_names_cannot_drive_the_terminal() {
         "{text}"
     );
 }
+
+/// Issue 16: an error naming a hostile file went to stderr raw, so a
+/// symlink named `x\e]0;pwned\a\e[2J` retitled the terminal and cleared
+/// the screen of whoever ran `seal`. Every error message is now printed
+/// through `printable()`.
+#[test]
+fn error_naming_a_symlink_with_escape_sequences_cannot_drive_the_terminal() {
+    let w = Work::new();
+    w.fixture("rc1", "rc1");
+    let evil = "x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}";
+    std::os::unix::fs::symlink("/etc/passwd", w.path("rc1").join(evil)).unwrap();
+    let out = w.run(&["seal", "rc1", "--key", "k.key"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr_text(&out);
+    assert!(
+        !err.chars().any(|c| c.is_control() && c != '\n') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.starts_with(
+            "bundle-seal: error: rc1/x\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}: is a symlink; "
+        ),
+        "{err}"
+    );
+}
