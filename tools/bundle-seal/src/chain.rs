@@ -144,7 +144,7 @@ pub fn append(
     log: &Path,
     input: &str,
     key: Option<&SecretKey>,
-    out: &mut crate::text::Out,
+    out: &mut common::output::RecordWriter,
 ) -> Result<Outcome> {
     let mut file = open_log(log)?;
     // Read the input before taking the lock: a slow producer must not
@@ -259,7 +259,7 @@ pub fn checkpoint(
     log: &Path,
     checkpoint: &Path,
     key: &SecretKey,
-    out: &mut crate::text::Out,
+    out: &mut common::output::RecordWriter,
 ) -> Result<Outcome> {
     let name = log.display().to_string();
     let mut file = File::open(log).map_err(|e| Error::io(&name, e))?;
@@ -310,7 +310,7 @@ pub fn verify(
     checkpoint_path: Option<&Path>,
     key: Option<&PublicKey>,
     require_signed: bool,
-    out: &mut crate::text::Out,
+    out: &mut common::output::RecordWriter,
 ) -> Result<Outcome> {
     let name = log.display().to_string();
     let mut summary = SummaryBuilder::new(TOOL, VERSION);

@@ -29,7 +29,7 @@ pub struct DecideConfig<'a> {
     pub quiet: bool,
 }
 
-pub fn decide(cfg: &DecideConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
+pub fn decide(cfg: &DecideConfig<'_>, out: &mut common::output::RecordWriter) -> Result<Outcome> {
     let name = cfg.dir.display().to_string();
     for (flag, text) in [("--by", Some(cfg.by)), ("--role", cfg.role)] {
         if text.is_some_and(|t| t.trim().is_empty()) {

@@ -33,7 +33,7 @@ use crate::cli::{ChainCommand, Cli, Command};
 
 /// Runs one subcommand; records go to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let mut out = text::Out::new(RecordWriter::stdout(), cli.format);
+    let mut out = writer(RecordWriter::stdout(), cli.format);
     // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
     if matches!(
         cli.command,
@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Pack(a) => {
             // With the archive on stdout, the records go to stderr.
             let mut out = if pack::is_stdout(&a.output) {
-                text::Out::new(RecordWriter::stderr(), cli.format)
+                writer(RecordWriter::stderr(), cli.format)
             } else {
                 out
             };
@@ -208,6 +208,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 &mut out,
             )
         }
+    }
+}
+
+/// Records as `--format` asks: JSON Lines, or text as [`text::TEXT`] says.
+fn writer(out: RecordWriter, format: common::cli::Format) -> RecordWriter {
+    match format {
+        common::cli::Format::Jsonl => out,
+        common::cli::Format::Text => out.rendered(text::TEXT),
     }
 }
 

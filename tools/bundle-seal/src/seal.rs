@@ -117,7 +117,7 @@ fn refuse_secret_key(e: &walk::Entry) -> Result<()> {
     Ok(())
 }
 
-pub fn seal(cfg: &SealConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
+pub fn seal(cfg: &SealConfig<'_>, out: &mut common::output::RecordWriter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let release = cfg.release.map(check_release).transpose()?;
     let commit = match cfg.commit {

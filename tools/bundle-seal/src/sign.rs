@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::minisign::{self, PublicKey, SecretKey, SignatureFile};
 use crate::seal::{TOOL, VERSION};
-use crate::text::Out;
+use common::output::RecordWriter;
 
 #[derive(Debug, Serialize)]
 pub struct SignedRecord {
@@ -81,7 +81,7 @@ pub fn verify_file(
     file: &Path,
     sig: Option<&Path>,
     key: &PublicKey,
-    out: &mut Out,
+    out: &mut RecordWriter,
 ) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let name = file.display().to_string();

@@ -1,204 +1,148 @@
-//! Where records go: JSON Lines (the default, what other tools read) or,
-//! with `--format text`, one readable line per record for a person at a
-//! terminal doing forensic work.
+//! `--format text`: how each kind of record reads for a person at a
+//! terminal doing forensic work, one line each (the summary takes several).
+//! The record writer (`common::output::RecordWriter`) calls these; every
+//! command writes the same records in either format.
 
 use std::fmt::Write as _;
 
-use common::cli::Format;
-use common::output::RecordWriter;
-use common::{Error, Result};
-use serde::Serialize;
+use common::printer::{gates, json_field as n, printable, str_field as s, ByKind};
 use serde_json::Value;
 
-/// A record sink in the chosen format.
-#[derive(Debug)]
-pub struct Out {
-    inner: RecordWriter,
-    text: bool,
-}
-
-impl Out {
-    pub fn new(inner: RecordWriter, format: Format) -> Out {
-        Out {
-            inner,
-            text: format == Format::Text,
-        }
-    }
-
-    pub fn write<T: Serialize + ?Sized>(&mut self, record: &T) -> Result<()> {
-        if !self.text {
-            return self.inner.write(record);
-        }
-        let line = self.encode(record)?;
-        self.inner.write_bytes(&line)
-    }
-
-    /// A record as the bytes `write` would write (one line, with `\n`).
-    pub fn encode<T: Serialize + ?Sized>(&self, record: &T) -> Result<Vec<u8>> {
-        let mut bytes = if self.text {
-            let value = serde_json::to_value(record)
-                .map_err(|e| Error::new(format!("cannot encode record: {e}")))?;
-            render(&value).into_bytes()
-        } else {
-            serde_json::to_vec(record)
-                .map_err(|e| Error::new(format!("cannot encode record: {e}")))?
-        };
-        bytes.push(b'\n');
-        Ok(bytes)
-    }
-
-    /// Writes what [`Out::encode`] returned.
-    pub fn write_encoded(&mut self, bytes: &[u8]) -> Result<()> {
-        self.inner.write_bytes(bytes)
-    }
-
-    pub fn flush(&mut self) -> Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// `text` safe to print on a terminal: control characters (C0, DEL, C1,
-/// which can move the cursor, retitle the window or clear the screen) and
-/// the bidirectional overrides (which reorder what a reader sees) are
-/// shown escaped, as `\u{1b}`. File names and records come from the
-/// bundle, not from us.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// A string field, printable.
-fn s(v: &Value, key: &str) -> String {
-    printable(v.get(key).and_then(Value::as_str).unwrap_or("")).into_owned()
-}
-
-/// Any field as JSON text (numbers; records), printable.
-fn n(v: &Value, key: &str) -> String {
-    v.get(key)
-        .map(|x| printable(&x.to_string()).into_owned())
-        .unwrap_or_default()
-}
+/// bundle-seal's records as text, by kind.
+pub const TEXT: ByKind = ByKind {
+    kinds: &[
+        ("file", file),
+        ("signature", signature),
+        ("chain_break", chain_break),
+        ("event", event),
+        ("unparseable", unparseable),
+        ("section", section),
+        ("invalid", invalid),
+        ("binding", binding),
+        ("decision", decision),
+        ("critical", critical),
+        ("summary", summary),
+    ],
+    other: |v| printable(&v.to_string()).into_owned(),
+};
 
 fn count(figures: &serde_json::Map<String, Value>, key: &str) -> u64 {
     figures.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
-/// One record as one readable line (the summary takes several).
-pub fn render(v: &Value) -> String {
-    let with_reason = |mut text: String| {
-        if v.get("reason").and_then(Value::as_str).is_some() {
-            let _ = write!(text, "  ({})", s(v, "reason"));
-        }
-        text
-    };
-    match v.get("kind").and_then(Value::as_str).unwrap_or("") {
-        "file" => with_reason(format!("{:<9}{}", s(v, "status"), s(v, "path"))),
-        "signature" => with_reason(format!(
-            "{:<9}{}  key {}  {}",
-            s(v, "status"),
-            s(v, "file"),
-            if v.get("key_id").and_then(Value::as_str).is_some() {
-                s(v, "key_id")
-            } else {
-                s(v, "expected_key_id")
-            },
-            s(v, "trusted_comment")
-        )),
-        "chain_break" => format!("BROKEN   seq {}: {}", n(v, "seq"), s(v, "reason")),
-        "event" => format!(
-            "{}  {}:{}  {}",
-            s(v, "at"),
-            s(v, "source"),
-            n(v, "line"),
-            n(v, "record")
-        ),
-        "unparseable" => format!(
-            "UNPARSEABLE  {}:{}  {}={}  ({})",
-            s(v, "source"),
-            n(v, "line"),
-            s(v, "field"),
-            n(v, "value"),
-            s(v, "reason")
-        ),
-        "section" => format!("section  {}: {}", s(v, "name"), s(v, "status")),
-        "invalid" => format!(
-            "INVALID  {}:{}  {}",
-            s(v, "source"),
-            n(v, "line"),
-            s(v, "reason")
-        ),
-        "binding" => {
-            if s(v, "status") == "ok" {
-                format!("ok       {} {}", s(v, "field"), s(v, "expected"))
-            } else {
-                format!("MISMATCH {}: {}", s(v, "field"), s(v, "reason"))
-            }
-        }
-        "decision" => {
-            let who = format!(
-                "{} ({})",
-                s(v, "by"),
-                v.get("role")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| "no role".to_string(), |r| printable(r).into_owned())
-            );
-            let mut line = match v.get("status").and_then(Value::as_str) {
-                // decide's own record: what was recorded.
-                None => format!(
-                    "recorded {} by {who}  seq {}  {}",
-                    s(v, "decision"),
-                    n(v, "seq"),
-                    s(v, "at")
-                ),
-                Some(_) => format!(
-                    "{:<9}{} by {who}  {}  key {}",
-                    s(v, "status"),
-                    s(v, "decision"),
-                    s(v, "at"),
-                    s(v, "key_id")
-                ),
-            };
-            if v.get("override").and_then(Value::as_str).is_some() {
-                let _ = write!(line, "\n  OVERRIDE by {who}: {}", s(v, "override"));
-            }
-            if v.get("status").is_some() {
-                line = with_reason(line);
-            }
-            line
-        }
-        "critical" => format!(
-            "CRITICAL {}  {}:{}",
-            if v.get("at").and_then(Value::as_str).is_some() {
-                s(v, "at")
-            } else {
-                "(no time)".to_string()
-            },
-            s(v, "source"),
-            n(v, "line")
-        ),
-        "summary" => render_summary(v),
-        _ => printable(&v.to_string()).into_owned(),
+/// `text`, then `  (reason)` when the record gives one.
+fn with_reason(v: &Value, mut text: String) -> String {
+    if v.get("reason").and_then(Value::as_str).is_some() {
+        let _ = write!(text, "  ({})", s(v, "reason"));
     }
+    text
+}
+
+fn file(v: &Value) -> String {
+    with_reason(v, format!("{:<9}{}", s(v, "status"), s(v, "path")))
+}
+
+fn signature(v: &Value) -> String {
+    let key = if v.get("key_id").and_then(Value::as_str).is_some() {
+        s(v, "key_id")
+    } else {
+        s(v, "expected_key_id")
+    };
+    let line = format!(
+        "{:<9}{}  key {key}  {}",
+        s(v, "status"),
+        s(v, "file"),
+        s(v, "trusted_comment")
+    );
+    with_reason(v, line)
+}
+
+fn chain_break(v: &Value) -> String {
+    format!("BROKEN   seq {}: {}", n(v, "seq"), s(v, "reason"))
+}
+
+fn event(v: &Value) -> String {
+    let (at, source, line) = (s(v, "at"), s(v, "source"), n(v, "line"));
+    format!("{at}  {source}:{line}  {}", n(v, "record"))
+}
+
+fn unparseable(v: &Value) -> String {
+    format!(
+        "UNPARSEABLE  {}:{}  {}={}  ({})",
+        s(v, "source"),
+        n(v, "line"),
+        s(v, "field"),
+        n(v, "value"),
+        s(v, "reason")
+    )
+}
+
+fn section(v: &Value) -> String {
+    format!("section  {}: {}", s(v, "name"), s(v, "status"))
+}
+
+fn invalid(v: &Value) -> String {
+    format!(
+        "INVALID  {}:{}  {}",
+        s(v, "source"),
+        n(v, "line"),
+        s(v, "reason")
+    )
+}
+
+fn binding(v: &Value) -> String {
+    if s(v, "status") == "ok" {
+        format!("ok       {} {}", s(v, "field"), s(v, "expected"))
+    } else {
+        format!("MISMATCH {}: {}", s(v, "field"), s(v, "reason"))
+    }
+}
+
+fn decision(v: &Value) -> String {
+    let role = v.get("role").and_then(Value::as_str);
+    let who = format!(
+        "{} ({})",
+        s(v, "by"),
+        role.map_or_else(|| "no role".to_string(), |r| printable(r).into_owned())
+    );
+    let mut line = match v.get("status").and_then(Value::as_str) {
+        // decide's own record: what was recorded.
+        None => format!(
+            "recorded {} by {who}  seq {}  {}",
+            s(v, "decision"),
+            n(v, "seq"),
+            s(v, "at")
+        ),
+        Some(_) => format!(
+            "{:<9}{} by {who}  {}  key {}",
+            s(v, "status"),
+            s(v, "decision"),
+            s(v, "at"),
+            s(v, "key_id")
+        ),
+    };
+    if v.get("override").and_then(Value::as_str).is_some() {
+        let _ = write!(line, "\n  OVERRIDE by {who}: {}", s(v, "override"));
+    }
+    if v.get("status").is_some() {
+        line = with_reason(v, line);
+    }
+    line
+}
+
+fn critical(v: &Value) -> String {
+    let at = if v.get("at").and_then(Value::as_str).is_some() {
+        s(v, "at")
+    } else {
+        "(no time)".to_string()
+    };
+    format!("CRITICAL {at}  {}:{}", s(v, "source"), n(v, "line"))
 }
 
 /// Figures shown on lines of their own, not in the `k=v` line.
 const OWN_LINES: [&str; 3] = ["verdict_reasons", "derived_verdict_reasons", "overrides"];
 
-fn render_summary(v: &Value) -> String {
+fn summary(v: &Value) -> String {
     let empty = serde_json::Map::new();
     let figures = v
         .get("figures")
@@ -280,25 +224,8 @@ fn render_summary(v: &Value) -> String {
             }
         }
     }
-    for g in v
-        .get("gates")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let _ = write!(
-            out,
-            "\n  gate {:<24} {} {} {}  {}",
-            s(g, "name"),
-            n(g, "value"),
-            s(g, "op"),
-            n(g, "limit"),
-            if g.get("pass") == Some(&Value::Bool(true)) {
-                "pass"
-            } else {
-                "FAIL"
-            }
-        );
+    for g in gates(v) {
+        let _ = write!(out, "\n  {g}");
     }
     let parts: Vec<String> = figures
         .iter()
@@ -317,7 +244,14 @@ fn render_summary(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::printer::Render;
     use serde_json::json;
+
+    fn render(v: &Value) -> String {
+        let mut out = String::new();
+        TEXT.clone().render(v, &mut out);
+        out.strip_suffix('\n').unwrap().to_string()
+    }
 
     #[test]
     fn readable_lines() {
@@ -338,7 +272,7 @@ mod tests {
             "figures":{"ok":3,"signature":"ok","key_id":null}});
         assert_eq!(
             render(&sum),
-            "bundle-seal: FAIL\n  gate mismatched_files         1.0 <= 0.0  FAIL\n  ok=3  signature=ok"
+            "bundle-seal: FAIL\n  gate mismatched_files: 1 <= 0: FAIL\n  ok=3  signature=ok"
         );
     }
 }

@@ -128,7 +128,10 @@ struct Event {
     record: Value,
 }
 
-pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
+pub fn timeline(
+    cfg: &TimelineConfig<'_>,
+    out: &mut common::output::RecordWriter,
+) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let entries = walk::walk(cfg.dir)?;
     walk::require_regular(&entries)?;
@@ -216,7 +219,7 @@ pub fn timeline(cfg: &TimelineConfig<'_>, out: &mut crate::text::Out) -> Result<
     }
     // Equal times keep file-then-line order: the key ends with both.
     let spills = events.spills;
-    events.finish(|_, bytes| out.write_encoded(bytes))?;
+    events.finish(|_, bytes| out.write_bytes(bytes))?;
     let mut missing = 0u64;
     for s in &cfg.require_sections {
         let found: Vec<&str> = entries

@@ -165,7 +165,7 @@ impl Comparison {
         self.modified + self.missing + self.extra
     }
 
-    pub fn write(&self, out: &mut crate::text::Out) -> Result<()> {
+    pub fn write(&self, out: &mut common::output::RecordWriter) -> Result<()> {
         for (path, r) in &self.records {
             out.write(&r.record(path))?;
         }
@@ -303,7 +303,7 @@ fn binding(
     }
 }
 
-pub fn verify(cfg: &VerifyConfig<'_>, out: &mut crate::text::Out) -> Result<Outcome> {
+pub fn verify(cfg: &VerifyConfig<'_>, out: &mut common::output::RecordWriter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let (bytes, m, manifest_sha) = read_manifest(cfg.dir)?;
     let sig_rec = check_signature(cfg.dir, cfg.key, &bytes)?;

@@ -122,10 +122,7 @@ fn every_single_byte_change_of_every_file_is_detected() {
     let root = w.path("rc1");
     let key = bundle_seal::keys::load_public(w.path("k.pub").to_str().unwrap()).unwrap();
     let check = || -> bool {
-        let mut sink = bundle_seal::text::Out::new(
-            common::output::RecordWriter::new(Box::new(std::io::sink()), "sink"),
-            common::cli::Format::Jsonl,
-        );
+        let mut sink = common::output::RecordWriter::new(Box::new(std::io::sink()), "sink");
         let cfg = bundle_seal::verify::VerifyConfig {
             dir: &root,
             key: &key,
@@ -741,7 +738,7 @@ fn text_format_for_people() {
         [
             "  seal     BROKEN: signature ok, 4 files ok, 0 modified, 0 missing, 1 extra",
             "  release  pass",
-            "  gate mismatched_files         1.0 <= 0.0  FAIL",
+            "  gate mismatched_files: 1 <= 0: FAIL",
         ]
     );
 }
@@ -1217,15 +1214,12 @@ fn text_verify_of_an_intact_bundle_with_a_failed_release_says_both() {
             "  release  FAILED",
             "    sbom-diff.jsonl:2 sbom-diff gate drift failed (0.012 <= 0.005)",
             "    sbom-diff.jsonl:2 sbom-diff verdict is fail",
-            "  gate mismatched_files         0.0 <= 0.0  pass",
-            "  gate signature_valid          1.0 >= 1.0  pass",
+            "  gate mismatched_files: 0 <= 0: pass",
+            "  gate signature_valid: 1 >= 1: pass",
         ],
         "{text}"
     );
-    assert_eq!(
-        lines[10],
-        "  gate release_verdict_pass     0.0 >= 1.0  FAIL"
-    );
+    assert_eq!(lines[10], "  gate release_verdict_pass: 0 >= 1: FAIL");
     assert!(!text.contains("verdict_reasons"), "{text}");
 
     // The seal alone: exit 0, and still no doubt about the release.
