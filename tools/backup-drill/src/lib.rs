@@ -75,10 +75,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     common::interrupt::install()?;
     let mut out = match cli.format {
         common::cli::Format::Jsonl => RecordWriter::stdout(),
-        common::cli::Format::Text => RecordWriter::new(
-            Box::new(text::TextLines::new(std::io::stdout().lock())),
-            "<stdout>",
-        ),
+        common::cli::Format::Text => RecordWriter::stdout().rendered(text::TEXT),
     };
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let s = &mut summary;

@@ -1,162 +1,102 @@
-//! `--format text`: the same records, one readable line each, for a person
-//! at a terminal. Implemented as a [`Write`] adapter under the record
-//! writer, so every command gets it without a second output path: each
-//! complete JSON line is parsed back and rendered.
+//! `--format text`: how each kind of record reads for a person at a
+//! terminal, one line each (the summary takes a few). The record writer
+//! (`common::output::RecordWriter`) calls these; every command writes the
+//! same records in either format.
 //!
 //! Strings come from repositories and source trees, which are untrusted:
-//! control characters (newlines, terminal escapes) are shown escaped.
+//! the field helpers of `common::printer` show them printable.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
-use serde_json::{Map, Value};
+use common::printer::{gates, key_values, plain, ByKind};
+use serde_json::Value;
 
-/// Turns the JSON Lines written into it into text lines on `inner`.
-pub struct TextLines<W: Write> {
-    inner: W,
-    pending: Vec<u8>,
+/// backup-drill's records as text, by kind.
+pub const TEXT: ByKind = ByKind {
+    kinds: &[
+        ("step", step),
+        ("skipped", skipped),
+        ("mismatch", mismatch),
+        ("check_error", check_error),
+        ("snapshot", snapshot),
+        ("summary", summary),
+    ],
+    other: |v| match v.as_object() {
+        Some(_) => format!("{}{}", field(v, "kind"), rest(v, &["kind"])),
+        None => plain(v),
+    },
+};
+
+fn field(rec: &Value, key: &str) -> String {
+    rec.get(key).map(plain).unwrap_or_default()
 }
 
-impl<W: Write> TextLines<W> {
-    pub fn new(inner: W) -> Self {
-        TextLines {
-            inner,
-            pending: Vec::new(),
-        }
+/// ` key=value` for the fields not in `skip`, in record order.
+fn rest(rec: &Value, skip: &[&str]) -> String {
+    rec.as_object()
+        .map(|m| key_values(m, skip))
+        .unwrap_or_default()
+}
+
+fn step(rec: &Value) -> String {
+    format!(
+        "step        {:<12} {:<4}{}",
+        field(rec, "step"),
+        field(rec, "result"),
+        rest(rec, &["kind", "step", "result"])
+    )
+}
+
+fn skipped(rec: &Value) -> String {
+    format!(
+        "skipped     {}  ({}: {})",
+        field(rec, "path"),
+        field(rec, "type"),
+        field(rec, "reason")
+    )
+}
+
+fn mismatch(rec: &Value) -> String {
+    let mut line = format!("mismatch    {}  {}", field(rec, "path"), field(rec, "what"));
+    if let Some(e) = rec.get("expected") {
+        let _ = write!(line, "  expected {}", plain(e));
     }
-}
-
-impl<W: Write> Write for TextLines<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let text = match serde_json::from_slice::<Value>(&line[..end]) {
-                Ok(v) => render(&v),
-                // Not reachable from our own records; show it as it is.
-                Err(_) => String::from_utf8_lossy(&line[..end]).into_owned(),
-            };
-            self.inner.write_all(text.as_bytes())?;
-            self.inner.write_all(b"\n")?;
-        }
-        Ok(buf.len())
+    if let Some(a) = rec.get("actual") {
+        let _ = write!(line, "  actual {}", plain(a));
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
+    line
 }
 
-/// A string with control characters escaped (`\n`, `\u{1b}`).
-fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+fn check_error(rec: &Value) -> String {
+    format!(
+        "check_error {}{}  {}",
+        field(rec, "what"),
+        rec.get("object")
+            .map(|o| format!(" {}", plain(o)))
+            .unwrap_or_default(),
+        field(rec, "detail")
+    )
 }
 
-/// A value as a person would write it: strings bare, lists comma-joined.
-fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => clean(s),
-        Value::Array(items) => items.iter().map(show).collect::<Vec<_>>().join(","),
-        other => clean(&other.to_string()),
-    }
+fn snapshot(rec: &Value) -> String {
+    format!(
+        "snapshot    {}{}",
+        field(rec, "id"),
+        rest(rec, &["kind", "id"])
+    )
 }
 
-fn field(rec: &Map<String, Value>, key: &str) -> String {
-    rec.get(key).map(show).unwrap_or_default()
-}
-
-/// ` key=value` for every field not in `skip`, in record order.
-fn rest(rec: &Map<String, Value>, skip: &[&str]) -> String {
-    let mut out = String::new();
-    for (k, v) in rec {
-        if !skip.contains(&k.as_str()) {
-            let _ = write!(out, " {k}={}", show(v));
-        }
-    }
-    out
-}
-
-/// One record as text (a summary takes several lines).
-pub fn render(v: &Value) -> String {
-    let Some(rec) = v.as_object() else {
-        return show(v);
-    };
-    let kind = field(rec, "kind");
-    match kind.as_str() {
-        "step" => format!(
-            "step        {:<12} {:<4}{}",
-            field(rec, "step"),
-            field(rec, "result"),
-            rest(rec, &["kind", "step", "result"])
-        ),
-        "skipped" => format!(
-            "skipped     {}  ({}: {})",
-            field(rec, "path"),
-            field(rec, "type"),
-            field(rec, "reason")
-        ),
-        "mismatch" => {
-            let mut line = format!("mismatch    {}  {}", field(rec, "path"), field(rec, "what"));
-            if let Some(e) = rec.get("expected") {
-                let _ = write!(line, "  expected {}", show(e));
-            }
-            if let Some(a) = rec.get("actual") {
-                let _ = write!(line, "  actual {}", show(a));
-            }
-            line
-        }
-        "check_error" => format!(
-            "check_error {}{}  {}",
-            field(rec, "what"),
-            rec.get("object")
-                .map(|o| format!(" {}", show(o)))
-                .unwrap_or_default(),
-            field(rec, "detail")
-        ),
-        "snapshot" => format!(
-            "snapshot    {}{}",
-            field(rec, "id"),
-            rest(rec, &["kind", "id"])
-        ),
-        "summary" => summary(rec),
-        _ => format!("{kind}{}", rest(rec, &["kind"])),
-    }
-}
-
-fn summary(rec: &Map<String, Value>) -> String {
+fn summary(rec: &Value) -> String {
     let mut out = format!("verdict     {}", field(rec, "verdict").to_ascii_uppercase());
     if rec.get("interrupted") == Some(&Value::Bool(true)) {
         out.push_str(" (interrupted)");
     }
-    for g in rec
-        .get("gates")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(g) = g.as_object() else { continue };
-        let pass = g.get("pass") == Some(&Value::Bool(true));
-        let _ = write!(
-            out,
-            "\ngate        {} {} {}: {}  {}",
-            field(g, "name"),
-            field(g, "op"),
-            field(g, "limit"),
-            field(g, "value"),
-            if pass { "pass" } else { "FAIL" }
-        );
+    for g in gates(rec) {
+        let _ = write!(out, "\n{g}");
     }
     if let Some(f) = rec.get("figures").and_then(Value::as_object) {
         if !f.is_empty() {
-            let _ = write!(out, "\nfigures    {}", rest(f, &[]));
+            let _ = write!(out, "\nfigures    {}", key_values(f, &[]));
         }
     }
     out
@@ -164,21 +104,16 @@ fn summary(rec: &Map<String, Value>) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
+    use common::printer::Render;
     use serde_json::json;
 
     fn text(records: &[Value]) -> String {
-        let mut w = TextLines::new(Vec::new());
+        let mut out = String::new();
         for r in records {
-            // Written in odd pieces, as a buffered writer may.
-            let line = format!("{r}\n");
-            let (a, b) = line.as_bytes().split_at(line.len() / 2);
-            w.write_all(a).unwrap();
-            w.write_all(b).unwrap();
+            TEXT.clone().render(r, &mut out);
         }
-        String::from_utf8(w.inner).unwrap()
+        out
     }
 
     #[test]
@@ -205,7 +140,7 @@ mod tests {
              check_error sha256 ab  x hashes to y\n\
              snapshot    S files=1 sources=a,b databases=\n\
              verdict     FAIL (interrupted)\n\
-             gate        mismatches <= 0.0: 2.0  FAIL\n\
+             gate mismatches: 2 <= 0: FAIL\n\
              figures     snapshot=S files=2\n"
         );
     }

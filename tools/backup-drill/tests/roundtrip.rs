@@ -516,7 +516,7 @@ fn format_text_prints_readable_lines_with_names_escaped() {
         lines[3..],
         [
             "verdict     FAIL",
-            "gate        mismatches <= 0.0: 2.0  FAIL",
+            "gate mismatches: 2 <= 0: FAIL",
             &format!("figures     snapshot={id} files=1 bytes=3 mismatches=2"),
         ]
     );
