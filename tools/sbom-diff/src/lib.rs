@@ -127,7 +127,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         summary.gate(Gate::at_most("changes", 0.0, f.changes as f64));
     }
     let summary = summary.finish(false);
-    report::write(cli.format, &old, &new, &d, &summary)?;
+    report::write(&mut report::writer(cli.format), &old, &new, &d, &summary)?;
     let outcome = summary.outcome();
     // The process ends here: handing 100,000 small allocations back to the
     // allocator one by one would take longer than the diff. The OS reclaims
@@ -140,12 +140,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 /// the inputs read so far, no figures or gates, `interrupted: true`.
 fn interrupted(format: cli::Format, summary: SummaryBuilder) -> Result<Outcome> {
     let summary = summary.finish(true);
-    let mut out = common::output::RecordWriter::stdout();
-    match format {
-        cli::Format::Jsonl => out.write(&summary)?,
-        cli::Format::Text => out.write_bytes(b"interrupted: no result\n")?,
-        cli::Format::Csv => {}
-    }
+    let mut out = report::writer(format);
+    out.write(&summary)?;
     out.flush()?;
     Ok(summary.outcome())
 }

@@ -1,16 +1,20 @@
-//! Writing the result: JSON Lines records and summary, a text table, or CSV.
+//! Writing the result: the `change` records and the summary, as JSON
+//! Lines, a text table or CSV rows. The records are the same in every
+//! format; `--format` picks how common's record writer shows them (the
+//! renderers below).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use common::output::RecordWriter;
+use common::printer::{gates, printable, Render};
 use common::summary::Summary;
-use common::{Error, Result};
+use common::Result;
 
 use crate::cli::Format;
-use crate::diff::{Change, ChangeKind, Diff};
+use crate::diff::{Change, Diff};
 use crate::load::Loaded;
 use crate::model::Component;
 
@@ -79,276 +83,266 @@ fn record<'a>(c: &'a Change, old: &'a Loaded, new: &'a Loaded) -> Record<'a> {
     }
 }
 
-pub fn write(
-    format: Format,
-    old: &Loaded,
-    new: &Loaded,
-    d: &Diff,
-    summary: &Summary,
-) -> Result<()> {
-    let mut out = RecordWriter::stdout();
+/// Stdout, showing records as `format` asks.
+pub fn writer(format: Format) -> RecordWriter {
+    let out = RecordWriter::stdout();
     match format {
-        Format::Jsonl => {
-            for c in &d.changes {
-                out.write(&record(c, old, new))?;
-            }
-            out.write(summary)?;
-        }
-        Format::Text => text(&mut out, old, new, d, summary)?,
-        Format::Csv => csv_rows(&mut out, old, new, d)?,
+        Format::Jsonl => out,
+        Format::Text => out.rendered(Table::default()),
+        Format::Csv => out.rendered(CsvRows::default()),
     }
-    out.flush()
 }
 
-fn text(
+/// Writes every change, then the summary.
+pub fn write(
     out: &mut RecordWriter,
     old: &Loaded,
     new: &Loaded,
     d: &Diff,
     summary: &Summary,
 ) -> Result<()> {
-    let io = |e: std::io::Error| Error::io("<stdout>", e);
-    let rows: Vec<[String; 5]> = d
-        .changes
-        .iter()
-        .map(|c| {
-            let r = record(c, old, new);
-            let component = match c.from.as_deref() {
-                Some(from) => format!("{from} -> {}", c.id),
-                None => r
-                    .name
-                    .map(|n| format!("{n} ({})", r.ecosystem.unwrap_or("")))
-                    .unwrap_or_else(|| c.id.to_string()),
-            };
-            let note = match c.kind {
-                ChangeKind::LicenseChanged => format!(
-                    "{} -> {}",
-                    r.old_license.unwrap_or_default(),
-                    r.new_license.unwrap_or_default()
-                ),
-                ChangeKind::HashChanged => {
-                    short_hashes(r.old_hashes.as_ref(), r.new_hashes.as_ref())
-                }
-                ChangeKind::SupplierChanged => format!(
-                    "{} -> {}",
-                    r.old_supplier.unwrap_or(""),
-                    r.new_supplier.unwrap_or("")
-                ),
-                _ => String::new(),
-            };
-            let note = match &c.allowed {
-                Some(reason) if reason.is_empty() => format!("{note} [allowed]").trim().to_string(),
-                Some(reason) => format!("{note} [allowed: {reason}]").trim().to_string(),
-                None => note,
-            };
-            // Cells come from the inputs: control characters (ANSI escapes,
-            // newlines) are escaped so a hostile SBOM cannot forge lines or
-            // drive the terminal.
-            [
-                c.kind.name().to_string(),
-                printable(&component),
-                printable(r.old_version.unwrap_or("")),
-                printable(r.new_version.unwrap_or("")),
-                printable(&note),
-            ]
-        })
-        .collect();
-    let header = ["CHANGE", "COMPONENT", "OLD", "NEW", "NOTE"];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(cell.chars().count()).min(60);
+    for c in &d.changes {
+        out.write(&record(c, old, new))?;
+    }
+    out.write(summary)?;
+    out.flush()
+}
+
+/// A string field; empty when absent.
+fn field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `--format text`: the changes as a table (held until the summary, which
+/// sets the column widths), then the inputs, counts, drift and gates.
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 5]>,
+}
+
+impl Render for Table {
+    fn render(&mut self, v: &Value, out: &mut String) {
+        match field(v, "kind") {
+            "change" => self.rows.push(row(v)),
+            "summary" if v.get("interrupted") == Some(&Value::Bool(true)) => {
+                out.push_str("interrupted: no result\n");
+            }
+            "summary" => {
+                self.table(out);
+                footer(v, out);
+            }
+            _ => {}
         }
     }
-    let w = out.raw();
-    if rows.is_empty() {
-        writeln!(w, "no changes").map_err(io)?;
-    } else {
-        let line = |cells: [&str; 5]| {
-            let mut s = String::new();
+}
+
+/// A change as table cells: kind, component, old, new, note.
+fn row(v: &Value) -> [String; 5] {
+    let id = field(v, "id");
+    let component = match v.get("from").and_then(Value::as_str) {
+        Some(from) => format!("{from} -> {id}"),
+        None => match v.get("name").and_then(Value::as_str) {
+            Some(name) => format!("{name} ({})", field(v, "ecosystem")),
+            None => id.to_string(),
+        },
+    };
+    let note = match field(v, "change") {
+        "license_changed" => format!("{} -> {}", field(v, "old_license"), field(v, "new_license")),
+        "hash_changed" => short_hashes(v.get("old_hashes"), v.get("new_hashes")),
+        "supplier_changed" => {
+            format!(
+                "{} -> {}",
+                field(v, "old_supplier"),
+                field(v, "new_supplier")
+            )
+        }
+        _ => String::new(),
+    };
+    let note = match (
+        v.get("allowed") == Some(&Value::Bool(true)),
+        field(v, "reason"),
+    ) {
+        (false, _) => note,
+        (true, "") => format!("{note} [allowed]").trim().to_string(),
+        (true, reason) => format!("{note} [allowed: {reason}]").trim().to_string(),
+    };
+    // Cells come from the inputs: a hostile SBOM cannot forge lines or
+    // drive the terminal.
+    [
+        field(v, "change").to_string(),
+        printable(&component).into_owned(),
+        printable(field(v, "old_version")).into_owned(),
+        printable(field(v, "new_version")).into_owned(),
+        printable(&note).into_owned(),
+    ]
+}
+
+impl Table {
+    fn table(&mut self, out: &mut String) {
+        let rows = std::mem::take(&mut self.rows);
+        if rows.is_empty() {
+            out.push_str("no changes\n");
+            return;
+        }
+        let header = ["CHANGE", "COMPONENT", "OLD", "NEW", "NOTE"].map(String::from);
+        let mut widths: Vec<usize> = header.iter().map(String::len).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row.iter()) {
+                *w = (*w).max(cell.chars().count()).min(60);
+            }
+        }
+        for cells in std::iter::once(&header).chain(&rows) {
+            let mut line = String::new();
             for (i, cell) in cells.iter().enumerate() {
                 if i + 1 == cells.len() {
-                    s.push_str(cell);
+                    line.push_str(cell);
                 } else {
-                    s.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                    line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
                 }
             }
-            s.trim_end().to_string()
-        };
-        writeln!(w, "{}", line(header)).map_err(io)?;
-        for r in &rows {
-            writeln!(w, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]])).map_err(io)?;
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
     }
+}
+
+/// The summary's lines under the table.
+fn footer(summary: &Value, out: &mut String) {
+    let figures = summary.get("figures");
     let fig = |k: &str| {
-        summary
-            .figures
-            .get(k)
+        figures
+            .and_then(|f| f.get(k))
             .map(|v| v.to_string())
             .unwrap_or_default()
     };
-    writeln!(w).map_err(io)?;
-    writeln!(
-        w,
-        "{} ({}) -> {} ({}): {} -> {} components",
-        printable(&old.name),
-        old.sbom.format,
-        printable(&new.name),
-        new.sbom.format,
+    let format = |k: &str| figures.map(|f| field(f, k)).unwrap_or("").to_string();
+    let input = |i: usize| {
+        let path = summary.pointer(&format!("/inputs/{i}/path"));
+        printable(path.and_then(Value::as_str).unwrap_or("")).into_owned()
+    };
+    let drift = figures
+        .and_then(|f| f.get("drift"))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    out.push('\n');
+    out.push_str(&format!(
+        "{} ({}) -> {} ({}): {} -> {} components\n",
+        input(0),
+        format("format_old"),
+        input(1),
+        format("format_new"),
         fig("components_old"),
         fig("components_new")
-    )
-    .map_err(io)?;
-    writeln!(
-        w,
-        "added {}, removed {}, upgraded {}, downgraded {}, license_changed {}, hash_changed {}, supplier_changed {}, dependency_added {}, dependency_removed {}, allowed {}",
+    ));
+    out.push_str(&format!(
+        "added {}, removed {}, upgraded {}, downgraded {}, license_changed {}, hash_changed {}, supplier_changed {}, dependency_added {}, dependency_removed {}, allowed {}\n",
         fig("added"), fig("removed"), fig("upgraded"), fig("downgraded"), fig("license_changed"),
         fig("hash_changed"), fig("supplier_changed"), fig("dependency_added"), fig("dependency_removed"), fig("allowed")
-    )
-    .map_err(io)?;
-    let drift = summary
-        .figures
-        .get("drift")
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-    writeln!(
-        w,
-        "drift {:.4}% ({} changed, of {} in the baseline)",
+    ));
+    out.push_str(&format!(
+        "drift {:.4}% ({} changed, of {} in the baseline)\n",
         drift * 100.0,
         fig("changed"),
         fig("components_old")
-    )
-    .map_err(io)?;
-    for g in &summary.gates {
-        writeln!(
-            w,
-            "gate {}: {} {} {}: {}",
-            g.name,
-            g.value,
-            g.op.symbol(),
-            g.limit,
-            if g.pass { "pass" } else { "FAIL" }
-        )
-        .map_err(io)?;
+    ));
+    for g in gates(summary) {
+        out.push_str(&format!("{g}\n"));
     }
-    writeln!(
-        w,
-        "verdict: {}",
-        if summary.verdict.is_pass() {
-            "pass"
-        } else {
-            "fail"
-        }
-    )
-    .map_err(io)?;
-    Ok(())
+    out.push_str(&format!("verdict: {}\n", field(summary, "verdict")));
 }
 
-/// `text` with control characters escaped (`\u{1b}`, `\n`).
-fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn short_hashes(
-    o: Option<&BTreeMap<String, String>>,
-    n: Option<&BTreeMap<String, String>>,
-) -> String {
-    let (Some(o), Some(n)) = (o, n) else {
+/// `-gone.. +new..` for each algorithm both sides give whose digests differ.
+fn short_hashes(o: Option<&Value>, n: Option<&Value>) -> String {
+    let (Some(Value::Object(o)), Some(Value::Object(n))) = (o, n) else {
         return String::new();
     };
     let mut parts = Vec::new();
     for (alg, a) in o {
-        if let Some(b) = n.get(alg) {
-            if a != b {
-                // Show only the digests that differ: `-gone.. +new..`.
-                let cut = |s: &str| s.chars().take(12).collect::<String>();
-                let (sa, sb): (Vec<&str>, Vec<&str>) =
-                    (a.split(' ').collect(), b.split(' ').collect());
-                let gone: Vec<String> = sa
-                    .iter()
-                    .filter(|d| !sb.contains(d))
-                    .map(|d| format!("-{}..", cut(d)))
-                    .collect();
-                let new: Vec<String> = sb
-                    .iter()
-                    .filter(|d| !sa.contains(d))
-                    .map(|d| format!("+{}..", cut(d)))
-                    .collect();
-                parts.push(
-                    format!("{alg} {} {}", gone.join(" "), new.join(" "))
-                        .trim()
-                        .to_string(),
-                );
-            }
+        let (Some(a), Some(b)) = (a.as_str(), n.get(alg).and_then(Value::as_str)) else {
+            continue;
+        };
+        if a != b {
+            let cut = |s: &str| s.chars().take(12).collect::<String>();
+            let (sa, sb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+            let gone: Vec<String> = sa
+                .iter()
+                .filter(|d| !sb.contains(d))
+                .map(|d| format!("-{}..", cut(d)))
+                .collect();
+            let new: Vec<String> = sb
+                .iter()
+                .filter(|d| !sa.contains(d))
+                .map(|d| format!("+{}..", cut(d)))
+                .collect();
+            parts.push(
+                format!("{alg} {} {}", gone.join(" "), new.join(" "))
+                    .trim()
+                    .to_string(),
+            );
         }
     }
     parts.join("; ")
 }
 
-fn csv_rows(out: &mut RecordWriter, old: &Loaded, new: &Loaded, d: &Diff) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out.raw());
-    let err = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io("<stdout>", io),
-        other => Error::new(format!("<stdout>: cannot write CSV: {other:?}")),
-    };
-    w.write_record([
-        "change",
-        "id",
-        "name",
-        "ecosystem",
-        "from",
-        "old_version",
-        "new_version",
-        "old_license",
-        "new_license",
-        "old_hashes",
-        "new_hashes",
-        "old_supplier",
-        "new_supplier",
-        "allowed",
-        "reason",
-    ])
-    .map_err(err)?;
-    let joined = |m: Option<BTreeMap<String, String>>| {
-        m.map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}:{v}"))
-                .collect::<Vec<_>>()
-                .join(";")
-        })
-        .unwrap_or_default()
-    };
-    for c in &d.changes {
-        let r = record(c, old, new);
-        w.write_record([
-            r.change,
-            r.id,
-            r.name.as_deref().unwrap_or(""),
-            r.ecosystem.unwrap_or(""),
-            r.from.unwrap_or(""),
-            r.old_version.unwrap_or(""),
-            r.new_version.unwrap_or(""),
-            r.old_license.as_deref().unwrap_or(""),
-            r.new_license.as_deref().unwrap_or(""),
-            &joined(r.old_hashes.clone()),
-            &joined(r.new_hashes.clone()),
-            r.old_supplier.unwrap_or(""),
-            r.new_supplier.unwrap_or(""),
-            if r.allowed { "true" } else { "false" },
-            r.reason.unwrap_or(""),
-        ])
-        .map_err(err)?;
+/// `--format csv`: a header, then one row per change (no summary).
+#[derive(Default)]
+struct CsvRows {
+    header: bool,
+}
+
+/// One CSV row, quoted where a field needs it.
+fn csv_row<T: AsRef<[u8]>>(fields: impl IntoIterator<Item = T>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(1024)
+        .from_writer(Vec::new());
+    // Writing into a Vec cannot fail.
+    let _ = w.write_record(fields);
+    String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
+}
+
+const CSV_COLUMNS: [&str; 15] = [
+    "change",
+    "id",
+    "name",
+    "ecosystem",
+    "from",
+    "old_version",
+    "new_version",
+    "old_license",
+    "new_license",
+    "old_hashes",
+    "new_hashes",
+    "old_supplier",
+    "new_supplier",
+    "allowed",
+    "reason",
+];
+
+impl Render for CsvRows {
+    fn render(&mut self, v: &Value, out: &mut String) {
+        let kind = field(v, "kind");
+        let interrupted = v.get("interrupted") == Some(&Value::Bool(true));
+        if kind != "change" && (kind != "summary" || interrupted) {
+            return;
+        }
+        if !self.header {
+            self.header = true;
+            out.push_str(&csv_row(CSV_COLUMNS));
+        }
+        if kind == "change" {
+            let joined = |key: &str| {
+                let map = v.get(key).and_then(Value::as_object).into_iter().flatten();
+                let pairs: Vec<String> = map
+                    .map(|(alg, d)| format!("{alg}:{}", d.as_str().unwrap_or("")))
+                    .collect();
+                pairs.join(";")
+            };
+            let allowed = v.get("allowed") == Some(&Value::Bool(true));
+            out.push_str(&csv_row(CSV_COLUMNS.map(|c| match c {
+                "old_hashes" | "new_hashes" => joined(c),
+                "allowed" => allowed.to_string(),
+                _ => field(v, c).to_string(),
+            })));
+        }
     }
-    w.flush().map_err(|e| Error::io("<stdout>", e))
 }
