@@ -187,8 +187,15 @@ grep -q "BASELINE:[0-9]*: .*Cargo.lock has sha256 .*, not the recorded" "$tmp/ba
 # there (.ci/run installs it); elsewhere the check is skipped with a notice.
 if command -v nginx > /dev/null || [ -x /usr/sbin/nginx ]; then
   rn=$tmp/nginx
+  # A copy on a free port, with empty logs: the example's own port may be taken on a shared
+  # machine, and its logs/ in the checkout keep whatever earlier runs wrote.
+  cp -r scripts/examples/nginx "$tmp/nginx-example"
+  rm -f "$tmp/nginx-example/logs/"*.log
+  port=$(BIN=$BIN bash -c 'source scripts/lib/demo.sh; free_port')
+  sed -i "s/18480/$port/g" "$tmp/nginx-example/hardgate.conf" "$tmp/nginx-example/nginx.conf" \
+    "$tmp/nginx-example/soak-targets.jsonl"
   set +e
-  env "${short[@]}" OUT="$rn" scripts/release-gates.sh --config scripts/examples/nginx/hardgate.conf \
+  env "${short[@]}" OUT="$rn" scripts/release-gates.sh --config "$tmp/nginx-example/hardgate.conf" \
     --only start-stop,soak,privacy,durability,determinism > "$tmp/nginx.table" 2> "$tmp/nginx.log"
   code=$?
   set -e

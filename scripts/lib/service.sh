@@ -70,13 +70,23 @@ http_status() {
 # own session and waits (bounded, 30 s) for its ready URL to answer 2xx/3xx. The command sees
 # HARDGATE_STATE, a new empty directory for each start. Sets REAL_PID.
 real_start() {
-  local out=$1 cmd=${2:-$svc_start} code state
+  local out=$1 cmd=${2:-$svc_start} code state rest port
+  # Nothing may answer where the service will listen before it starts: the traffic would go to
+  # that process and every gate would judge a stranger (seen: another nginx on the example's
+  # port; ours failed to bind and the other one answered).
+  rest=${svc_ready#http://}
+  rest=${rest%%/*}
+  port=${rest##*:}
+  if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+    echo "release-gates: error: 127.0.0.1:$port already answers before $svc_name is started (another instance?); stop it first" >&2
+    return 1
+  fi
   state=$(mktemp -d "$work/state.XXXXXX")
   (cd "$config_dir" && HARDGATE_STATE=$state exec setsid sh -c "exec $cmd") > "$out" 2>&1 &
   REAL_PID=$!
   for _ in $(seq 1 600); do
     code=$(http_status "$svc_ready")
-    case $code in 2?? | 3??) return 0 ;; esac
+    case $code in 2?? | 3??) kill -0 "$REAL_PID" 2> /dev/null && return 0 ;; esac
     kill -0 "$REAL_PID" 2> /dev/null || { echo "$svc_name exited early:" >&2; cat "$out" >&2; return 1; }
     sleep 0.05
   done
