@@ -9,7 +9,7 @@
 # bundle gets controls.jsonl: a `control` record per case (what ran, the gate seen failing, the
 # raw output's sha256) and a summary whose gates pass only when every control failed as expected.
 
-declare -A ctl_ok=() ctl_seen=() ctl_case=()
+declare -A ctl_ok=()
 ctl_records=()
 
 # gate_holds OP LIMIT VALUE: whether VALUE OP LIMIT is true (a non-number never holds).
@@ -23,10 +23,12 @@ gate_holds() {
     exit ok ? 0 : 1 }'
 }
 
-# judge_control GATE TOOL EXPECT CASE OUTPUT EXIT: records whether the control OUTPUT (a file in
-# $controls_dir) failed with EXIT 1 on gate EXPECT of TOOL's summary, for the right reason.
+# judge_control GATE TOOL EXPECT CASE OUTPUT EXIT [TARGET]: records whether the control OUTPUT
+# (a file in $controls_dir) failed with EXIT 1 on gate EXPECT of TOOL's summary, for the right
+# reason. TARGET (default OUTPUT) is the evidence file whose check it controls, e.g.
+# soak-load.jsonl for soak-load-leak.jsonl; `verify` for the seal.
 judge_control() {
-  local gate=$1 tool=$2 expect=$3 case=$4 out=$5 code=$6
+  local gate=$1 tool=$2 expect=$3 case=$4 out=$5 code=$6 target=${7:-$5}
   local line seen='' why='' ok=false name op limit value pass seen_json=null
   line=$(last_summary "$controls_dir/$out")
   if [ -z "$line" ]; then
@@ -54,19 +56,16 @@ judge_control() {
       fi
     fi
   fi
-  ctl_ok[$tool/$expect]=$ok
-  ctl_case[$tool/$expect]=$case
+  ctl_ok[$out]=$ok
   if [ "$ok" = true ]; then
-    ctl_seen[$tool/$expect]=$(num "$value")
     echo "control $tool ($case): failed as expected: $expect $(num "$value") $op $(num "$limit")" >&2
   else
-    ctl_seen[$tool/$expect]=$why
     echo "control $tool ($case): DID NOT FAIL AS EXPECTED: $why" >&2
   fi
   local sha=null
   [ -f "$controls_dir/$out" ] && sha=$(json_str "$(sha256_of "$controls_dir/$out")")
-  ctl_records+=("$(printf '{"kind":"control","gate":%s,"tool":%s,"case":%s,"expect":%s,"exit":%s,"seen":%s,"failed_as_expected":%s,"reason":%s,"output":%s,"sha256":%s}' \
-    "$(json_str "$gate")" "$(json_str "$tool")" "$(json_str "$case")" "$(json_str "$expect")" \
+  ctl_records+=("$(printf '{"kind":"control","gate":%s,"tool":%s,"target":%s,"case":%s,"expect":%s,"exit":%s,"seen":%s,"failed_as_expected":%s,"reason":%s,"output":%s,"sha256":%s}' \
+    "$(json_str "$gate")" "$(json_str "$tool")" "$(json_str "$target")" "$(json_str "$case")" "$(json_str "$expect")" \
     "$code" "$seen_json" "$ok" "$(json_str "$why")" "$(json_str "controls/$out")" "$sha")")
 }
 
@@ -105,7 +104,7 @@ control_soak() {
     ctl_run "$BIN/soak-load" run --targets "$cwork/soak-targets.jsonl" --rate 20/s --duration 6s \
       --window 2s --pid "$DEMO_PID" --quiet "${soak_gate_flags[@]}" > "$controls_dir/soak-load-$kind.jsonl"
     stop_demo
-    judge_control soak soak-load "$expect" "$case" "soak-load-$kind.jsonl" "$ctl_code"
+    judge_control soak soak-load "$expect" "$case" "soak-load-$kind.jsonl" "$ctl_code" soak-load.jsonl
   done
 }
 
@@ -157,7 +156,7 @@ control_dependencies() {
   ctl_run "$BIN/sbom-diff" "$controls_dir/inputs/baseline-two-crates-older.Cargo.lock" Cargo.lock \
     --allow "$BASELINE_DIR/allow.txt" "${sbom_gate_flags[@]}" > "$controls_dir/sbom-diff-drift.jsonl"
   judge_control dependencies sbom-diff drift "two crates upgraded since the baseline" \
-    sbom-diff-drift.jsonl "$ctl_code"
+    sbom-diff-drift.jsonl "$ctl_code" sbom-diff.jsonl
 
   # An undeclared dependency: the first crates.io package left out of the baseline, so this
   # build has a crate the release did not, and allow.txt does not approve it.
@@ -167,7 +166,7 @@ control_dependencies() {
   ctl_run "$BIN/sbom-diff" "$controls_dir/inputs/baseline-one-crate-missing.Cargo.lock" Cargo.lock \
     --allow "$BASELINE_DIR/allow.txt" "${sbom_gate_flags[@]}" > "$controls_dir/sbom-diff-added.jsonl"
   judge_control dependencies sbom-diff added "a crate new since the baseline, not in allow.txt" \
-    sbom-diff-added.jsonl "$ctl_code"
+    sbom-diff-added.jsonl "$ctl_code" sbom-diff.jsonl
 }
 
 control_durability() {
@@ -231,7 +230,7 @@ control_seal() {
   printf 'X' | dd of="$copy/$victim" bs=1 seek=0 conv=notrunc 2> /dev/null
   ctl_run "$BIN/bundle-seal" verify "$copy" --pub "$PUB" --integrity-only > "$controls_dir/bundle-seal.jsonl"
   judge_control seal bundle-seal mismatched_files "one byte of ${victim#./} changed after sealing" \
-    bundle-seal.jsonl "$ctl_code"
+    bundle-seal.jsonl "$ctl_code" verify
 }
 
 # run_controls: every selected gate's control, the seal's, then controls.jsonl in the evidence.
@@ -261,10 +260,11 @@ run_controls() {
     for rec in "${ctl_records[@]}"; do printf '%s\n' "$rec"; done
     # One gate per control, in the order they ran.
     for rec in "${ctl_records[@]}"; do
-      local t e ok
-      t=$(printf '%s' "$rec" | grep -o '"tool":"[^"]*"' | head -n 1 | cut -d'"' -f4)
-      e=$(printf '%s' "$rec" | grep -o '"expect":"[^"]*"' | head -n 1 | cut -d'"' -f4)
-      ok=${ctl_ok[$t/$e]}
+      local t e o ok
+      t=$(record_str "$rec" tool)
+      e=$(record_str "$rec" expect)
+      o=$(record_str "$rec" output)
+      ok=${ctl_ok[${o#controls/}]}
       total=$((total + 1))
       [ "$ok" = true ] && failed=$((failed + 1))
       gates+="${gates:+,}$(printf '{"name":"control_%s_%s","op":">=","limit":1.0,"value":%s,"pass":%s}' \

@@ -91,20 +91,19 @@ record_str() {
 # gate, the control seen failing for it, the release verdict and why, the bundle and its key.
 print_verdict_table() {
   local ev=$1 vfile=$2 vcode=$3 pub=$4
-  local g tool file key line name op limit value pass result ctl last_g='' shown rec code ran
-  local -A c_text=() c_ok=()
+  local g tool file key line name op limit value pass result last_g='' shown rec code ran label
+  local -A c_text=()
   local total=0 failed=0 have_controls=0
   if [ -f "$ev/controls.jsonl" ]; then
     have_controls=1
     while IFS= read -r rec; do
-      tool=$(record_str "$rec" tool)
+      tool=$(record_str "$rec" target)
       name=$(record_str "$rec" expect)
       value=$(printf '%s' "$rec" | grep -o '"seen":{[^}]*}' | grep -o '"value":[^,}]*' | cut -d: -f2)
       total=$((total + 1))
       case $rec in
         *'"failed_as_expected":true'*)
           failed=$((failed + 1))
-          c_ok[$tool/$name]=1
           c_text[$tool/$name]="yes: $(num "${value:-?}") with $(record_str "$rec" case)" ;;
         *) c_text[$tool/$name]="NO: $(record_str "$rec" case): $(record_str "$rec" reason)" ;;
       esac
@@ -140,8 +139,11 @@ print_verdict_table() {
       [ "$pass" = true ] || result=FAIL
       shown=$g
       [ "$g" != "$last_g" ] || shown=''
-      row "$shown" "$tool $name" "$(num "$value")" "$op $(num "$limit")" "$result" \
-        "${c_text[$tool/$name]:-}"
+      label=$tool
+      # pii-scrub judges twice: the filter's quarantine, then the stored logs.
+      case $file in pii-filter.jsonl) label="pii-scrub filter" ;; pii-scrub.jsonl) label="pii-scrub check" ;; esac
+      row "$shown" "$label $name" "$(num "$value")" "$op $(num "$limit")" "$result" \
+        "${c_text[$file/$name]:-}"
       last_g=$g
     done < <(summary_gates "$line")
   done
@@ -150,7 +152,7 @@ print_verdict_table() {
   while read -r name op limit value pass; do
     case $name in mismatched_files | signature_valid) ;; *) continue ;; esac
     row "$shown" "bundle-seal $name" "$(num "$value")" "$op $(num "$limit")" \
-      "$([ "$pass" = true ] && echo pass || echo FAIL)" "${c_text[bundle-seal/$name]:-}"
+      "$([ "$pass" = true ] && echo pass || echo FAIL)" "${c_text[verify/$name]:-}"
     shown=''
   done < <(summary_gates "$(last_summary "$vfile")")
 
