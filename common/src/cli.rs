@@ -1,5 +1,7 @@
-//! Pieces of command-line handling every tool shares: output formats, colour
-//! choice, and clap value parsers for human thresholds.
+//! Pieces of command-line handling every tool shares: the flags with one
+//! meaning in every tool (`--format`, `-q/--quiet`: argument groups a tool
+//! takes in with `#[command(flatten)]`), colour choice, and clap value
+//! parsers for human thresholds.
 
 use std::io::IsTerminal;
 
@@ -10,6 +12,33 @@ pub enum Format {
     Jsonl,
     /// A readable report for a person at a terminal.
     Text,
+}
+
+/// `--format`, one flag in every tool: JSON Lines records (the default,
+/// what other tools and scripts read) or a form for people. `F` is the
+/// tool's choice of forms: [`Format`] (jsonl, text) unless it offers more
+/// (sbom-diff's csv); every choice has `jsonl`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct FormatArg<F = Format>
+where
+    F: clap::ValueEnum + Clone + Send + Sync + 'static,
+{
+    /// Output: jsonl (JSON Lines records, the summary last: what other
+    /// tools read) or a form for people.
+    #[arg(long, value_enum, default_value = "jsonl", global = true)]
+    pub format: F,
+}
+
+/// `-q/--quiet`, one meaning in every tool: no progress bars and no
+/// notes on stderr. Errors and warnings are still printed, and the records
+/// on stdout are the same: quiet changes what a person sees, never what a
+/// pipeline gets or whether something went wrong.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
+pub struct QuietArg {
+    /// No progress bars or notes on stderr (errors and warnings are still
+    /// printed; the records are the same).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 /// Whether to colour stdout: only on a terminal, and never with `NO_COLOR`.
