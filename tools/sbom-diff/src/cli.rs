@@ -194,9 +194,12 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024 * 1024)]
     pub max_input_size: u64,
 
-    /// Output: jsonl (records and summary), text (a table), csv (changes).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: common::cli::FormatArg<Format>,
+
+    // Accepted as in every hardgate tool; sbom-diff draws no progress.
+    #[command(flatten)]
+    pub quiet: common::cli::QuietArg,
 }
 
 /// The clap command, for man pages and completions.

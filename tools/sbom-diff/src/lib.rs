@@ -1,11 +1,13 @@
 //! sbom-diff: dependency drift between two SBOMs or lockfiles, as a gate.
 //!
-//! `run` loads both inputs (`load`, then `formats`: detection and one
-//! module per format), pairs their components (`diff`), applies `--allow`,
-//! evaluates the gates, and writes the changes and the summary (`report`).
+//! `run` checks the command line into a `Config` (`config`), loads both
+//! inputs (`load`, then `formats`: detection and one module per format),
+//! pairs their components (`diff`), applies `--allow`, evaluates the gates,
+//! and writes the changes and the summary (`report`).
 
 pub mod allow;
 pub mod cli;
+pub mod config;
 pub mod diff;
 pub mod formats;
 pub mod hashes;
@@ -17,55 +19,51 @@ pub mod purl;
 pub mod report;
 pub mod version;
 
-use common::gate::Gate;
 use common::summary::SummaryBuilder;
-use common::{Error, Outcome, Result};
+use common::{Outcome, Result};
 
 use crate::cli::Cli;
+use crate::config::Config;
 use crate::diff::ChangeKind;
 use crate::load::load;
-use crate::model::Options;
 
 /// Runs one comparison as the command line asks.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let allow = match &cli.allow {
-        Some(path) => allow::Allow::load(path)?,
-        None => allow::Allow::default(),
-    };
-    if cli.old == "-" && cli.new == "-" {
-        return Err(Error::usage("OLD and NEW cannot both be stdin ('-')"));
-    }
+    compare(&Config::from_cli(cli)?)
+}
+
+/// Loads both inputs, diffs them, applies the allow rules, judges the
+/// gates and writes the changes and the summary.
+pub fn compare(cfg: &Config) -> Result<Outcome> {
     // Ctrl-C between phases still ends with a summary (interrupted, exit 130).
     common::interrupt::install()?;
     let mut summary = SummaryBuilder::new("sbom-diff", env!("CARGO_PKG_VERSION"));
-    let opts = Options {
-        allow_unversioned: cli.allow_unversioned,
-    };
     // An input cut short by Ctrl-C is named, without a digest of the part read.
     let cut_short = |mut summary: SummaryBuilder, path: &str| {
         summary.input(if path == "-" { "<stdin>" } else { path }, None);
-        interrupted(cli.format, summary)
+        interrupted(cfg.format, summary)
     };
-    let old = load(&cli.old, cli.from, cli.max_input_size, &opts);
+    let ((old_path, old_kind), (new_path, new_kind)) = (&cfg.old, &cfg.new);
+    let old = load(old_path, *old_kind, cfg.max_input_size, &cfg.parse);
     let mut old = match old {
-        Err(_) if common::interrupt::requested() => return cut_short(summary, &cli.old),
+        Err(_) if common::interrupt::requested() => return cut_short(summary, old_path),
         other => other?,
     };
     summary.input(&old.name, Some(old.sha256.clone()));
-    let new = load(&cli.new, cli.to, cli.max_input_size, &opts);
+    let new = load(new_path, *new_kind, cfg.max_input_size, &cfg.parse);
     let mut new = match new {
         Err(_) if common::interrupt::requested() => {
             // Freeing millions of components would outlast the grace the
             // interrupt watchdog gives (1 s): the process ends now anyway.
             std::mem::forget(old);
-            return cut_short(summary, &cli.new);
+            return cut_short(summary, new_path);
         }
         other => other?,
     };
     summary.input(&new.name, Some(new.sha256.clone()));
     if common::interrupt::requested() {
         std::mem::forget((old, new));
-        return interrupted(cli.format, summary);
+        return interrupted(cfg.format, summary);
     }
     load::settle_empty(&mut old, new.kind, "--from")?;
     load::settle_empty(&mut new, old.kind, "--to")?;
@@ -73,7 +71,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let mut d = diff::diff(&old.sbom, &new.sbom);
     if common::interrupt::requested() {
         std::mem::forget((old, new, d));
-        return interrupted(cli.format, summary);
+        return interrupted(cfg.format, summary);
     }
     for c in &mut d.changes {
         let version = match (c.kind, c.old, c.new) {
@@ -81,7 +79,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             (_, _, Some(i)) => Some(new.sbom.components[i].version.as_str()),
             _ => None,
         };
-        if let Some(rule) = allow.approves(c.kind, &c.id, version) {
+        if let Some(rule) = cfg.allow.approves(c.kind, &c.id, version) {
             c.allowed = Some(rule.reason.clone());
         }
     }
@@ -101,33 +99,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         .figure("allowed", f.allowed)
         .figure("changes", f.changes)
         .figure("drift", round(f.drift));
-
-    let mut gated = false;
-    if let Some(limit) = cli.max_drift {
-        summary.gate(Gate::at_most("drift", limit, round(f.drift)));
-        gated = true;
-    }
-    if let Some(limit) = cli.max_added {
-        summary.gate(Gate::at_most(
-            "added",
-            limit as f64,
-            f.counts["added"] as f64,
-        ));
-        gated = true;
-    }
-    let mut kinds = cli.fail_on.clone();
-    kinds.sort();
-    kinds.dedup();
-    for k in kinds {
-        summary.gate(Gate::at_most(k.name(), 0.0, f.counts[k.name()] as f64));
-        gated = true;
-    }
-    if !gated {
-        // Like diff(1): without a gate, any counted change fails.
-        summary.gate(Gate::at_most("changes", 0.0, f.changes as f64));
+    for gate in cfg.gates(&f, round(f.drift)) {
+        summary.gate(gate);
     }
     let summary = summary.finish(false);
-    report::write(&mut report::writer(cli.format), &old, &new, &d, &summary)?;
+    report::write(&mut report::writer(cfg.format), &old, &new, &d, &summary)?;
     let outcome = summary.outcome();
     // The process ends here: handing 100,000 small allocations back to the
     // allocator one by one would take longer than the diff. The OS reclaims
