@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use common::{Error, Result};
 use rayon::prelude::*;
 
-use crate::cli::SourceArgs;
+use crate::config::Sources;
 use crate::hooks::{self, HookEnv};
 use crate::manifest::{Database, Entry, EntryType, Header, Manifest, Root, Skipped, FORMAT};
 use crate::repo::Repo;
@@ -294,7 +294,7 @@ impl<R: std::io::Read> std::io::Read for Interruptible<R> {
 }
 
 /// Takes a snapshot of `sources` into `repo`.
-pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupReport> {
+pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupReport> {
     let started = Instant::now();
     let now = SystemTime::now();
     let id = new_id(now);
@@ -314,7 +314,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
         });
         Ok(())
     };
-    for src in &sources.source {
+    for src in &sources.dirs {
         let canon = fs::canonicalize(src).map_err(|e| Error::io(src.display(), e))?;
         if !canon.is_dir() {
             return Err(
@@ -340,13 +340,9 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
         add_root(&mut roots, name.clone(), "dir", &canon)?;
         dir_sources.push((name, canon));
     }
-    for db in &sources.sqlite {
+    for db in &sources.databases {
         let canon = fs::canonicalize(db).map_err(|e| Error::io(db.display(), e))?;
         add_root(&mut roots, base_name(&canon)?, "sqlite", &canon)?;
-    }
-    if sources.source.is_empty() && sources.sqlite.is_empty() && sources.backup_cmd.is_none() {
-        return Err(Error::usage("nothing to back up")
-            .with_hint("give --source DIR, --sqlite FILE or --backup-cmd CMD"));
     }
 
     // The hook writes its dump into a directory inside the repository's
@@ -430,7 +426,7 @@ pub fn backup(repo: &Repo, sources: &SourceArgs, quiet: bool) -> Result<BackupRe
     entries.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut databases = Vec::new();
-    for db in &sources.sqlite {
+    for db in &sources.databases {
         let canon = fs::canonicalize(db).map_err(|e| Error::io(db.display(), e))?;
         let name = base_name(&canon)?;
         let tmp = repo.tmp_path()?;

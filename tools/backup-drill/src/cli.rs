@@ -101,10 +101,11 @@ pub struct Cli {
     #[command(flatten)]
     pub drill: DrillArgs,
 
-    /// Output: jsonl (records, the default) or text (one readable line per
-    /// record, for a person at a terminal). Give it after the subcommand.
-    #[arg(long, value_enum, default_value = "jsonl", global = true)]
-    pub format: common::cli::Format,
+    #[command(flatten)]
+    pub format: common::cli::FormatArg,
+
+    #[command(flatten)]
+    pub quiet: common::cli::QuietArg,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -171,10 +172,6 @@ pub struct BackupArgs {
 
     #[command(flatten)]
     pub sources: SourceArgs,
-
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,11 +207,6 @@ pub struct RestoreArgs {
     /// Shell command run after the files are restored (see Hook environment).
     #[arg(long, value_name = "CMD")]
     pub restore_cmd: Option<String>,
-
-    /// No progress output (restore draws none today; accepted like every
-    /// subcommand's -q so scripts can pass it everywhere).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -234,11 +226,6 @@ pub struct VerifyArgs {
     /// Shell command that must exit 0 for the restore to count as verified.
     #[arg(long, value_name = "CMD")]
     pub verify_cmd: Option<String>,
-
-    /// No progress output (verify draws none today; accepted like every
-    /// subcommand's -q).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -250,10 +237,6 @@ pub struct CheckArgs {
     /// Re-read every stored object and prove it still matches its sha256.
     #[arg(long)]
     pub read_data: bool,
-
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,10 +244,6 @@ pub struct ListArgs {
     /// The repository directory.
     #[arg(long, value_name = "DIR")]
     pub repo: PathBuf,
-
-    /// No progress output (accepted like every subcommand's -q).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -317,10 +296,6 @@ pub struct DrillArgs {
     /// temporary one, e.g. to start services on it.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
-
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// The clap command, for man pages and completions.

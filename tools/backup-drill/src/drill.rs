@@ -11,7 +11,7 @@ use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Error, Outcome, Result};
 
-use crate::cli::DrillArgs;
+use crate::config::Drill;
 use crate::manifest::Manifest;
 use crate::repo::Repo;
 use crate::verify::Mismatch;
@@ -36,15 +36,8 @@ fn interrupted() -> Result<()> {
 /// Runs the drill; on an interrupt the caller writes `summary` as it is
 /// (inputs, and the snapshot once known), marked interrupted.
 pub fn drill(
-    args: &DrillArgs,
-    out: &mut RecordWriter,
-    summary: &mut SummaryBuilder,
-) -> Result<Outcome> {
-    drill_steps(args, out, summary)
-}
-
-fn drill_steps(
-    args: &DrillArgs,
+    args: &Drill,
+    quiet: bool,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
 ) -> Result<Outcome> {
@@ -68,7 +61,7 @@ fn drill_steps(
     if let Some(dir) = &args.repo {
         summary.input(&dir.display().to_string(), None);
     }
-    for p in args.sources.source.iter().chain(&args.sources.sqlite) {
+    for p in args.sources.dirs.iter().chain(&args.sources.databases) {
         summary.input(&p.display().to_string(), None);
     }
 
@@ -77,7 +70,7 @@ fn drill_steps(
     let m: Manifest = if args.no_backup {
         repo.resolve("latest")?.1
     } else {
-        let r = backup::backup(&repo, &args.sources, args.quiet)?;
+        let r = backup::backup(&repo, &args.sources, quiet)?;
         crate::backup_step(&r, out)?;
         new_objects = Some(r.new_objects);
         new_bytes = Some(r.new_bytes);
@@ -153,7 +146,7 @@ fn drill_steps(
     let rto_ms = common::clock::ms(rto_started.elapsed());
     interrupted()?;
 
-    let c = check::check(&repo, args.read_data, args.quiet)?;
+    let c = check::check(&repo, args.read_data, quiet)?;
     crate::check_records(&c, out)?;
     let check_errors = c.errors.len() as u64;
 
@@ -164,10 +157,10 @@ fn drill_steps(
         self_test_ok = Some(ok);
     }
 
-    if let Some(limit) = args.max_rto {
+    if let Some(limit) = args.max_rto_ms {
         summary.gate(Gate::at_most("rto_ms", limit, rto_ms));
     }
-    if let Some(limit) = args.max_rpo {
+    if let Some(limit) = args.max_rpo_ms {
         summary.gate(Gate::at_most("rpo_ms", limit, rpo_ms));
     }
     summary.gate(Gate::at_most("mismatches", 0.0, mismatches as f64));

@@ -2,7 +2,8 @@
 //! repository, restore a snapshot into a clean place, prove nothing was lost,
 //! and time it (RTO/RPO gates).
 //!
-//! `run` dispatches to one function per subcommand; each writes its records
+//! `run` checks the command line into a `Config` (`config`) and dispatches
+//! to one function per subcommand; each writes its records
 //! to stdout as its steps finish (flushed, so a pipeline sees progress) and
 //! ends with a summary. The summary is started before any work, so one
 //! written on an interrupt still says when the run began.
@@ -10,6 +11,7 @@
 pub mod backup;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod dirfd;
 pub mod hooks;
 pub mod manifest;
@@ -29,7 +31,8 @@ use common::summary::SummaryBuilder;
 use common::{Outcome, Result};
 use serde::Serialize;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
+use crate::config::{Command, Config, Restore, Sources, Verify};
 use crate::hooks::HookEnv;
 use crate::repo::Repo;
 
@@ -72,21 +75,26 @@ impl Step {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
+    execute(Config::from_cli(cli)?)
+}
+
+/// Runs one checked command line.
+pub fn execute(cfg: Config) -> Result<Outcome> {
     common::interrupt::install()?;
-    let mut out = match cli.format {
+    let mut out = match cfg.format {
         common::cli::Format::Jsonl => RecordWriter::stdout(),
         common::cli::Format::Text => RecordWriter::stdout().rendered(text::TEXT),
     };
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
     let s = &mut summary;
-    let outcome = match cli.command {
-        None => drill::drill(&cli.drill, &mut out, s),
-        Some(Command::Drill(args)) => drill::drill(&args, &mut out, s),
-        Some(Command::Backup(args)) => cmd_backup(&args, &mut out, s),
-        Some(Command::Restore(args)) => cmd_restore(&args, &mut out, s),
-        Some(Command::Verify(args)) => cmd_verify(&args, &mut out, s),
-        Some(Command::Check(args)) => cmd_check(&args, &mut out, s),
-        Some(Command::List(args)) => cmd_list(&args, &mut out, s),
+    let quiet = cfg.quiet;
+    let outcome = match &cfg.command {
+        Command::Drill(args) => drill::drill(args, quiet, &mut out, s),
+        Command::Backup { repo, sources } => cmd_backup(repo, sources, quiet, &mut out, s),
+        Command::Restore(args) => cmd_restore(args, &mut out, s),
+        Command::Verify(args) => cmd_verify(args, &mut out, s),
+        Command::Check { repo, read_data } => cmd_check(repo, *read_data, quiet, &mut out, s),
+        Command::List { repo } => cmd_list(repo, &mut out, s),
     };
     let outcome = match outcome {
         // Interrupted: the summary so far (its start time, inputs and
@@ -160,13 +168,15 @@ pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> R
 }
 
 fn cmd_backup(
-    args: &cli::BackupArgs,
+    repo: &Path,
+    sources: &Sources,
+    quiet: bool,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
 ) -> Result<Outcome> {
-    summary.input(&args.repo.display().to_string(), None);
-    let repo = Repo::open_or_init(&args.repo)?;
-    let report = backup::backup(&repo, &args.sources, args.quiet)?;
+    summary.input(&repo.display().to_string(), None);
+    let repo = Repo::open_or_init(repo)?;
+    let report = backup::backup(&repo, sources, quiet)?;
     backup_step(&report, out)?;
     summary
         .figure("snapshot", &report.manifest.header.id)
@@ -182,7 +192,7 @@ fn cmd_backup(
 }
 
 fn cmd_restore(
-    args: &cli::RestoreArgs,
+    args: &Restore,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
 ) -> Result<Outcome> {
@@ -231,7 +241,7 @@ fn cmd_restore(
 }
 
 fn cmd_verify(
-    args: &cli::VerifyArgs,
+    args: &Verify,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
 ) -> Result<Outcome> {
@@ -289,13 +299,15 @@ pub(crate) fn check_records(r: &check::CheckReport, out: &mut RecordWriter) -> R
 }
 
 fn cmd_check(
-    args: &cli::CheckArgs,
+    repo: &Path,
+    read_data: bool,
+    quiet: bool,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
 ) -> Result<Outcome> {
-    summary.input(&args.repo.display().to_string(), None);
-    let repo = Repo::open(&args.repo)?;
-    let r = check::check(&repo, args.read_data, args.quiet)?;
+    summary.input(&repo.display().to_string(), None);
+    let repo = Repo::open(repo)?;
+    let r = check::check(&repo, read_data, quiet)?;
     check_records(&r, out)?;
     summary.gate(Gate::at_most("check_errors", 0.0, r.errors.len() as f64));
     summary
@@ -306,19 +318,15 @@ fn cmd_check(
         .figure("check_errors", r.errors.len())
         .figure("unreferenced_objects", r.unreferenced_objects)
         .figure("tmp_files", r.tmp_files)
-        .figure("read_data", args.read_data);
+        .figure("read_data", read_data);
     let s = finish(summary);
     out.write(&s)?;
     Ok(s.outcome())
 }
 
-fn cmd_list(
-    args: &cli::ListArgs,
-    out: &mut RecordWriter,
-    summary: &mut SummaryBuilder,
-) -> Result<Outcome> {
-    summary.input(&args.repo.display().to_string(), None);
-    let repo = Repo::open(&args.repo)?;
+fn cmd_list(repo: &Path, out: &mut RecordWriter, summary: &mut SummaryBuilder) -> Result<Outcome> {
+    summary.input(&repo.display().to_string(), None);
+    let repo = Repo::open(repo)?;
     let files = repo.snapshot_files()?;
     let mut unreadable = 0u64;
     for f in &files {
