@@ -154,9 +154,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Output: JSON Lines records (for tools) or readable text (for people).
-    #[arg(long, global = true, value_enum, default_value = "jsonl")]
-    pub format: common::cli::Format,
+    #[command(flatten)]
+    pub format: common::cli::FormatArg,
+
+    #[command(flatten)]
+    pub quiet: common::cli::QuietArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,9 +313,6 @@ pub struct SealArgs {
     /// Passphrase of an encrypted key: this file's first line (`-`: stdin).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
     /// The release this is evidence for, a semantic version (2.5.0-beta.1);
     /// signed into the manifest.
     #[arg(long, value_name = "VERSION")]
@@ -354,9 +353,6 @@ pub struct DecideArgs {
     /// Also check the manifest's signature with this public key.
     #[arg(short = 'p', long = "pub", value_name = "KEY")]
     pub public: Option<String>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 /// `--decision`.
@@ -413,9 +409,6 @@ pub struct CheckArgs {
     /// DIR/ROLE/*.pub for that role only.
     #[arg(long, value_name = "DIR")]
     pub trusted_keys: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

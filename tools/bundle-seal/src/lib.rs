@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod chain;
 pub mod cli;
+pub mod config;
 pub mod decide;
 pub mod decisions;
 pub mod external_sort;
@@ -26,90 +27,87 @@ pub mod utf16;
 pub mod verify;
 pub mod walk;
 
-use common::output::RecordWriter;
-use common::{Error, Outcome, Result};
+use std::path::Path;
 
-use crate::cli::{ChainCommand, Cli, Command};
+use common::output::RecordWriter;
+use common::{Outcome, Result};
+
+use crate::cli::Cli;
+use crate::config::{Check, Command, Config, SecretKeyFile};
 
 /// Runs one subcommand; records go to stdout.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let mut out = writer(RecordWriter::stdout(), cli.format);
+    execute(Config::from_cli(cli)?)
+}
+
+/// Runs one checked command line.
+pub fn execute(cfg: Config) -> Result<Outcome> {
+    let mut out = writer(RecordWriter::stdout(), cfg.format);
+    let quiet = cfg.quiet;
     // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
     if matches!(
-        cli.command,
-        Command::Seal(_) | Command::Verify(_) | Command::Unpack(_) | Command::Decide(_)
+        cfg.command,
+        Command::Seal(_) | Command::Verify { .. } | Command::Unpack { .. } | Command::Decide(_)
     ) {
         common::interrupt::install()?;
     }
-    match cli.command {
-        Command::Keygen(a) => {
-            let pass = match &a.passphrase_file {
+    match cfg.command {
+        Command::Keygen {
+            public,
+            secret,
+            passphrase_file,
+            force,
+        } => {
+            let pass = match &passphrase_file {
                 Some(p) => Some(keys::read_passphrase(p)?),
                 None => None,
             };
             let rec = keys::keygen(
-                &a.public,
-                &a.secret,
+                &public,
+                &secret,
                 pass.as_deref(),
                 minisign::Kdf::default(),
-                a.force,
+                force,
             )?;
             out.write(&rec)?;
             out.flush()?;
             Ok(Outcome::Pass)
         }
-        Command::Seal(a) => seal::seal(
-            &seal::SealConfig {
-                dir: &a.dir,
-                key: &a.key,
-                passphrase_file: a.passphrase_file.as_deref(),
-                quiet: a.quiet,
-                release: a.release.as_deref(),
-                commit: a.commit.as_deref(),
-            },
-            &mut out,
-        ),
-        Command::Verify(a) => {
-            let key = keys::load_public(&a.check.public)?;
-            let trusted = trusted_keys(&a.check)?;
-            verify::verify(
-                &check_config(&a.dir, &key, &a.check, trusted.as_ref()),
-                &mut out,
-            )
-        }
-        Command::Decide(a) => {
-            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
-            let public = match &a.public {
+        Command::Seal(seal) => seal::seal(&seal, &mut out),
+        Command::Verify { dir, check } => verify(&dir, &check, quiet, &mut out),
+        Command::Decide(d) => {
+            let key = load_secret(&d.key)?;
+            let public = match &d.public {
                 Some(p) => Some(keys::load_public(p)?),
                 None => None,
             };
             decide::decide(
                 &decide::DecideConfig {
-                    dir: &a.dir,
-                    go: a.decision == cli::DecisionArg::Go,
-                    by: &a.by,
-                    role: a.role.as_deref(),
-                    note: a.note.as_deref(),
-                    override_reason: a.override_reason.as_deref(),
+                    dir: &d.dir,
+                    go: d.go,
+                    by: &d.by,
+                    role: d.role.as_deref(),
+                    note: d.note.as_deref(),
+                    override_reason: d.override_reason.as_deref(),
                     key: &key,
                     public: public.as_ref(),
-                    quiet: a.quiet,
+                    quiet,
                 },
                 &mut out,
             )
         }
-        Command::Pack(a) => {
+        Command::Pack { dir, output } => {
             // With the archive on stdout, the records go to stderr.
-            let mut out = if pack::is_stdout(&a.output) {
-                writer(RecordWriter::stderr(), cli.format)
+            let mut out = if pack::is_stdout(&output) {
+                writer(RecordWriter::stderr(), cfg.format)
             } else {
                 out
             };
             let mut summary = common::summary::SummaryBuilder::new(seal::TOOL, seal::VERSION);
-            let packed = pack::pack(&a.dir, &a.output)?;
+            let packed = pack::pack(&dir, &output)?;
             out.write(&packed.archive)?;
             summary.input(
-                &a.dir.display().to_string(),
+                &dir.display().to_string(),
                 Some(packed.manifest_sha256.clone()),
             );
             summary.figure("path", &packed.archive.path);
@@ -124,90 +122,59 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             out.flush()?;
             Ok(s.outcome())
         }
-        Command::Unpack(a) => {
+        Command::Unpack {
+            archive,
+            dir,
+            check,
+        } => {
             // Load the keys first: a typo should not leave an extracted tree.
-            let key = keys::load_public(&a.check.public)?;
-            let trusted = trusted_keys(&a.check)?;
-            pack::unpack(&a.archive, &a.dir)?;
-            verify::verify(
-                &check_config(&a.dir, &key, &a.check, trusted.as_ref()),
-                &mut out,
-            )
+            let key = keys::load_public(&check.public)?;
+            let trusted = trusted_keys(&check)?;
+            pack::unpack(&archive, &dir)?;
+            verify_with(&dir, &check, &key, trusted.as_ref(), quiet, &mut out)
         }
-        Command::Chain(ChainCommand::Append(a)) => {
-            let key = match &a.key {
-                Some(k) => Some(keys::load_secret(k, a.passphrase_file.as_deref())?),
-                None => None,
-            };
-            chain::append(&a.log, &a.input, key.as_ref(), &mut out)
+        Command::ChainAppend { log, input, key } => {
+            let key = key.as_ref().map(load_secret).transpose()?;
+            chain::append(&log, &input, key.as_ref(), &mut out)
         }
-        Command::Chain(ChainCommand::Checkpoint(a)) => {
-            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
-            let cp = a
-                .checkpoint
-                .clone()
-                .unwrap_or_else(|| chain::default_checkpoint(&a.log));
-            chain::checkpoint(&a.log, &cp, &key, &mut out)
-        }
-        Command::Chain(ChainCommand::Verify(a)) => {
-            let key = match &a.public {
-                Some(k) => Some(keys::load_public(k)?),
-                None => None,
-            };
-            let cp = match &a.checkpoint {
-                Some(p) => Some(p.clone()),
-                None => Some(chain::default_checkpoint(&a.log)).filter(|p| p.exists()),
-            };
+        Command::ChainCheckpoint {
+            log,
+            checkpoint,
+            key,
+        } => chain::checkpoint(&log, &checkpoint, &load_secret(&key)?, &mut out),
+        Command::ChainVerify {
+            log,
+            checkpoint,
+            public,
+            require_signed,
+        } => {
+            let key = public.as_deref().map(keys::load_public).transpose()?;
             chain::verify(
-                &a.log,
-                cp.as_deref(),
+                &log,
+                checkpoint.as_deref(),
                 key.as_ref(),
-                a.require_signed,
+                require_signed,
                 &mut out,
             )
         }
-        Command::Sign(a) => {
-            let key = keys::load_secret(&a.key, a.passphrase_file.as_deref())?;
-            for file in &a.files {
-                let rec = sign::sign_file(file, &key, a.trusted_comment.as_deref())?;
+        Command::Sign {
+            files,
+            key,
+            trusted_comment,
+        } => {
+            let key = load_secret(&key)?;
+            for file in &files {
+                let rec = sign::sign_file(file, &key, trusted_comment.as_deref())?;
                 out.write(&rec)?;
             }
             out.flush()?;
             Ok(Outcome::Pass)
         }
-        Command::VerifyFile(a) => {
-            let key = keys::load_public(&a.public)?;
-            sign::verify_file(&a.file, a.sig.as_deref(), &key, &mut out)
+        Command::VerifyFile { file, sig, public } => {
+            let key = keys::load_public(&public)?;
+            sign::verify_file(&file, sig.as_deref(), &key, &mut out)
         }
-        Command::Timeline(a) => {
-            if a.require_sections.iter().any(|s| s.trim().is_empty()) {
-                return Err(Error::usage("--require-sections: empty section name"));
-            }
-            let fields = if a.time_field.is_empty() {
-                timeline::DEFAULT_FIELDS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
-            } else {
-                a.time_field.clone()
-            };
-            timeline::timeline(
-                &timeline::TimelineConfig {
-                    dir: &a.dir,
-                    fields,
-                    require_sections: a.require_sections.clone(),
-                    skip_invalid: a.skip_invalid,
-                    buffer_size: a.buffer_size,
-                    incidents: timeline::IncidentGate::from_cli(
-                        a.window,
-                        a.max_critical,
-                        a.as_of.as_deref(),
-                        &a.severity_field,
-                    )?,
-                },
-                &mut out,
-            )
-        }
+        Command::Timeline(t) => timeline::timeline(&t, &mut out),
     }
 }
 
@@ -219,20 +186,11 @@ fn writer(out: RecordWriter, format: common::cli::Format) -> RecordWriter {
     }
 }
 
-fn trusted_keys(check: &cli::CheckArgs) -> Result<Option<decisions::TrustedKeys>> {
-    if check.require_signoff.iter().any(|r| r.trim().is_empty()) {
-        return Err(Error::usage("--require-signoff: empty role name"));
-    }
-    if let Some(c) = &check.commit {
-        if !(7..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::usage(format!(
-                "--commit {c}: not a commit id (7 to 64 hex digits)"
-            )));
-        }
-    }
-    if let Some(r) = &check.release {
-        seal::check_release(r)?;
-    }
+fn load_secret(key: &SecretKeyFile) -> Result<minisign::SecretKey> {
+    keys::load_secret(&key.path, key.passphrase_file.as_deref())
+}
+
+fn trusted_keys(check: &Check) -> Result<Option<decisions::TrustedKeys>> {
     check
         .trusted_keys
         .as_deref()
@@ -240,20 +198,31 @@ fn trusted_keys(check: &cli::CheckArgs) -> Result<Option<decisions::TrustedKeys>
         .transpose()
 }
 
-fn check_config<'a>(
-    dir: &'a std::path::Path,
-    key: &'a minisign::PublicKey,
-    check: &'a cli::CheckArgs,
-    trusted: Option<&'a decisions::TrustedKeys>,
-) -> verify::VerifyConfig<'a> {
-    verify::VerifyConfig {
-        dir,
-        key,
-        integrity_only: check.integrity_only,
-        quiet: check.quiet,
-        release: check.release.as_deref(),
-        commit: check.commit.as_deref(),
-        require_signoff: &check.require_signoff,
-        trusted,
-    }
+fn verify(dir: &Path, check: &Check, quiet: bool, out: &mut RecordWriter) -> Result<Outcome> {
+    let key = keys::load_public(&check.public)?;
+    let trusted = trusted_keys(check)?;
+    verify_with(dir, check, &key, trusted.as_ref(), quiet, out)
+}
+
+fn verify_with(
+    dir: &Path,
+    check: &Check,
+    key: &minisign::PublicKey,
+    trusted: Option<&decisions::TrustedKeys>,
+    quiet: bool,
+    out: &mut RecordWriter,
+) -> Result<Outcome> {
+    verify::verify(
+        &verify::VerifyConfig {
+            dir,
+            key,
+            integrity_only: check.integrity_only,
+            quiet,
+            release: check.release.as_deref(),
+            commit: check.commit.as_deref(),
+            require_signoff: &check.require_signoff,
+            trusted,
+        },
+        out,
+    )
 }

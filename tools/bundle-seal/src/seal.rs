@@ -3,7 +3,7 @@
 //! signature and SHA256SUMS.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::atomic::write_atomic;
@@ -20,16 +20,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What `seal` needs.
 #[derive(Debug)]
-pub struct SealConfig<'a> {
-    pub dir: &'a Path,
-    pub key: &'a Path,
-    pub passphrase_file: Option<&'a Path>,
+pub struct SealConfig {
+    pub dir: PathBuf,
+    pub key: PathBuf,
+    pub passphrase_file: Option<PathBuf>,
     pub quiet: bool,
     /// `--release`: what the bundle is evidence for (validated semver).
-    pub release: Option<&'a str>,
+    pub release: Option<String>,
     /// `--commit`: the source commit; else read from git when the bundle is
     /// inside a work tree.
-    pub commit: Option<&'a str>,
+    pub commit: Option<String>,
 }
 
 /// `--release`: a semantic version (`2.5.0-beta.1`), as written.
@@ -117,12 +117,12 @@ fn refuse_secret_key(e: &walk::Entry) -> Result<()> {
     Ok(())
 }
 
-pub fn seal(cfg: &SealConfig<'_>, out: &mut common::output::RecordWriter) -> Result<Outcome> {
+pub fn seal(cfg: &SealConfig, out: &mut common::output::RecordWriter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
-    let release = cfg.release.map(check_release).transpose()?;
-    let commit = match cfg.commit {
+    let release = cfg.release.as_deref().map(check_release).transpose()?;
+    let commit = match cfg.commit.as_deref() {
         Some(c) => Some(check_commit(c)?),
-        None => git_head(cfg.dir),
+        None => git_head(&cfg.dir),
     };
     // Decisions name the manifest they were made on: a new seal would leave
     // them naming one that is gone.
@@ -135,8 +135,8 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut common::output::RecordWriter) -> Res
         .with_hint("seal a fresh copy of the evidence, or move DECISIONS.jsonl away to decide again"));
     }
     // Load the key first: a wrong passphrase should fail before any hashing.
-    let key = keys::load_secret(cfg.key, cfg.passphrase_file)?;
-    let entries = walk::walk(cfg.dir)?;
+    let key = keys::load_secret(&cfg.key, cfg.passphrase_file.as_deref())?;
+    let entries = walk::walk(&cfg.dir)?;
     walk::require_regular(&entries)?;
     for e in &entries {
         manifest::check_name(&e.path, &e.rel)?;
@@ -173,7 +173,7 @@ pub fn seal(cfg: &SealConfig<'_>, out: &mut common::output::RecordWriter) -> Res
         });
         sniffs.push(h.sniff);
     }
-    let gathered = manifest::gather(cfg.dir, &entries, &files)?;
+    let gathered = manifest::gather(&cfg.dir, &entries, &files)?;
     let stray_summaries =
         crate::scan::stray_summaries(&entries, &files, &sniffs, &gathered.canonical)?;
     let (summaries, gates, input_mismatches) = (

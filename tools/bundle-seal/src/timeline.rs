@@ -7,7 +7,7 @@
 //! `--buffer-size` (plus the merge's small buffers), not by the bundle's
 //! size; a bundle larger than that spills sorted runs to `$TMPDIR`.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use common::gate::Gate;
 use common::input::Input;
@@ -27,8 +27,8 @@ use crate::walk::{self, open_regular};
 pub const DEFAULT_FIELDS: [&str; 6] = ["ts", "timestamp", "time", "@timestamp", "at", "started_at"];
 
 #[derive(Debug)]
-pub struct TimelineConfig<'a> {
-    pub dir: &'a Path,
+pub struct TimelineConfig {
+    pub dir: PathBuf,
     pub fields: Vec<String>,
     pub require_sections: Vec<String>,
     pub skip_invalid: bool,
@@ -128,12 +128,9 @@ struct Event {
     record: Value,
 }
 
-pub fn timeline(
-    cfg: &TimelineConfig<'_>,
-    out: &mut common::output::RecordWriter,
-) -> Result<Outcome> {
+pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new(TOOL, VERSION);
-    let entries = walk::walk(cfg.dir)?;
+    let entries = walk::walk(&cfg.dir)?;
     walk::require_regular(&entries)?;
     let mut events = ExternalSort::new(cfg.buffer_size);
     let mut event_count = 0u64;
