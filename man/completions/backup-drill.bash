@@ -65,7 +65,7 @@ _backup__drill() {
 
     case "${cmd}" in
         backup__drill)
-            opts="-q -h -V --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --format --help --version backup restore verify check list drill help"
+            opts="-q -h -V --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help --version backup restore verify check list drill help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,7 +123,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__backup)
-            opts="-q -h --repo --source --sqlite --backup-cmd --quiet --format --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,7 +157,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__check)
-            opts="-q -h --repo --read-data --quiet --format --help"
+            opts="-q -h --repo --read-data --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,7 +179,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__drill)
-            opts="-q -h --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --quiet --format --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,7 +349,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__list)
-            opts="-q -h --repo --quiet --format --help"
+            opts="-q -h --repo --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,7 +371,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__restore)
-            opts="-q -h --repo --to --force --allow-outside-links --restore-cmd --quiet --format --help"
+            opts="-q -h --repo --to --force --allow-outside-links --restore-cmd --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +401,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__verify)
-            opts="-q -h --repo --dir --verify-cmd --quiet --format --help"
+            opts="-q -h --repo --dir --verify-cmd --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

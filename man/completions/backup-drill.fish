@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_backup_drill_global_optspecs
-    string join \n repo= source= sqlite= backup-cmd= no-backup restore-cmd= verify-cmd= max-rto= max-rpo= read-data self-test allow-outside-links scratch= keep= q/quiet format= h/help V/version
+    string join \n repo= source= sqlite= backup-cmd= no-backup restore-cmd= verify-cmd= max-rto= max-rpo= read-data self-test allow-outside-links scratch= keep= format= q/quiet h/help V/version
 end
 
 function __fish_backup_drill_needs_command
@@ -34,13 +34,13 @@ complete -c backup-drill -n "__fish_backup_drill_needs_command" -l max-rto -d 'G
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l max-rpo -d 'Gate: the restored snapshot must be at most this old. Example: 6h' -r
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l scratch -d 'Where to make the temporary restore directory (default: $TMPDIR)' -r -F
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l keep -d 'Keep the restored copy in this (new or empty) directory instead of a temporary one, e.g. to start services on it' -r -F
-complete -c backup-drill -n "__fish_backup_drill_needs_command" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_needs_command" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l no-backup -d 'Do not back up; drill the newest snapshot already in --repo'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l read-data -d 'Re-read every object in the repository in the check step'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l self-test -d 'Also corrupt one stored object in a scratch copy of the repository and prove `check` catches it'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l allow-outside-links -d 'Restore symlinks whose target leaves the restore directory'
-complete -c backup-drill -n "__fish_backup_drill_needs_command" -s q -l quiet -d 'No progress bar'
+complete -c backup-drill -n "__fish_backup_drill_needs_command" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -s V -l version -d 'Print version'
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -f -a "backup" -d 'Take a snapshot of the sources into the repository'
@@ -54,36 +54,36 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l rep
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l sqlite -d 'A SQLite database to back up with SQLite\'s online backup API (repeatable); consistent while other processes write' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l backup-cmd -d 'Shell command that writes a dump into $BACKUP_DRILL_OUT; the dump is stored in the snapshot as hook/' -r
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -s q -l quiet -d 'No progress bar'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l repo -d 'The repository directory' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l to -d 'Where to restore (created if missing; must be empty unless --force). A new or empty target is filled in a hidden sibling directory and renamed into place when complete, so a failed restore leaves it empty; with --force into a non-empty one, files are written in place' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l restore-cmd -d 'Shell command run after the files are restored (see Hook environment)' -r
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l force -d 'Restore into a non-empty directory, replacing files in the way (each written under a temporary name and renamed over the old one, so a failure keeps the old file). A symlink in the way is replaced only by a symlink: a file or directory is never written where a link was planted (that is an error)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -l allow-outside-links -d 'Also restore symlinks whose target leaves the restore directory (they are refused by default: the repository is untrusted input)'
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -s q -l quiet -d 'No progress output (restore draws none today; accepted like every subcommand\'s -q so scripts can pass it everywhere)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l repo -d 'The repository directory' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l dir -d 'The restored directory to verify' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l verify-cmd -d 'Shell command that must exit 0 for the restore to count as verified' -r
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -s q -l quiet -d 'No progress output (verify draws none today; accepted like every subcommand\'s -q)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l repo -d 'The repository directory' -r -F
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -l read-data -d 'Re-read every stored object and prove it still matches its sha256'
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -s q -l quiet -d 'No progress bar'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -l repo -d 'The repository directory' -r -F
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -s q -l quiet -d 'No progress output (accepted like every subcommand\'s -q)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l repo -d 'The repository (default: a temporary one, removed afterwards)' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F
@@ -95,13 +95,13 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l max-
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l max-rpo -d 'Gate: the restored snapshot must be at most this old. Example: 6h' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l scratch -d 'Where to make the temporary restore directory (default: $TMPDIR)' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l keep -d 'Keep the restored copy in this (new or empty) directory instead of a temporary one, e.g. to start services on it' -r -F
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l format -d 'Output: jsonl (records, the default) or text (one readable line per record, for a person at a terminal). Give it after the subcommand' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l no-backup -d 'Do not back up; drill the newest snapshot already in --repo'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l read-data -d 'Re-read every object in the repository in the check step'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l self-test -d 'Also corrupt one stored object in a scratch copy of the repository and prove `check` catches it'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l allow-outside-links -d 'Restore symlinks whose target leaves the restore directory'
-complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -s q -l quiet -d 'No progress bar'
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand help; and not __fish_seen_subcommand_from backup restore verify check list drill help" -f -a "backup" -d 'Take a snapshot of the sources into the repository'
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand help; and not __fish_seen_subcommand_from backup restore verify check list drill help" -f -a "restore" -d 'Restore a snapshot into a directory (never writes outside it)'

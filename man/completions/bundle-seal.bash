@@ -122,7 +122,7 @@ _bundle__seal() {
 
     case "${cmd}" in
         bundle__seal)
-            opts="-h -V --format --help --version keygen seal verify pack unpack chain timeline sign verify-file decide help"
+            opts="-q -h -V --format --quiet --help --version keygen seal verify pack unpack chain timeline sign verify-file decide help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,7 +140,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain)
-            opts="-h --format --help append checkpoint verify help"
+            opts="-q -h --format --quiet --help append checkpoint verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,7 +158,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__append)
-            opts="-i -s -h --input --key --passphrase-file --format --help"
+            opts="-i -s -q -h --input --key --passphrase-file --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,7 +196,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__checkpoint)
-            opts="-s -h --key --passphrase-file --checkpoint --format --help"
+            opts="-s -q -h --key --passphrase-file --checkpoint --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,7 +300,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__chain__subcmd__verify)
-            opts="-p -h --pub --checkpoint --require-signed --format --help"
+            opts="-p -q -h --pub --checkpoint --require-signed --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,7 +330,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__decide)
-            opts="-s -p -q -h --decision --by --role --note --override --key --passphrase-file --pub --quiet --format --help"
+            opts="-s -p -q -h --decision --by --role --note --override --key --passphrase-file --pub --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,7 +598,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__keygen)
-            opts="-p -s -W -f -h --pub --key --passphrase-file --unencrypted --force --format --help"
+            opts="-p -s -W -f -q -h --pub --key --passphrase-file --unencrypted --force --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +636,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__pack)
-            opts="-o -h --output --format --help"
+            opts="-o -q -h --output --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,7 +662,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__seal)
-            opts="-s -q -h --key --passphrase-file --quiet --release --commit --format --help"
+            opts="-s -q -h --key --passphrase-file --release --commit --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,7 +700,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__sign)
-            opts="-s -t -h --key --passphrase-file --trusted-comment --format --help"
+            opts="-s -t -q -h --key --passphrase-file --trusted-comment --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,7 +738,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__timeline)
-            opts="-h --require-sections --time-field --skip-invalid --window --max-critical --as-of --severity-field --buffer-size --format --help"
+            opts="-q -h --require-sections --time-field --skip-invalid --window --max-critical --as-of --severity-field --buffer-size --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,7 +784,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__unpack)
-            opts="-C -p -q -h --directory --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --quiet --format --help"
+            opts="-C -p -q -h --directory --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,7 +834,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify)
-            opts="-p -q -h --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --quiet --format --help"
+            opts="-p -q -h --pub --require-pass --integrity-only --release --commit --require-signoff --trusted-keys --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,7 +876,7 @@ _bundle__seal() {
             return 0
             ;;
         bundle__subcmd__seal__subcmd__verify__subcmd__file)
-            opts="-p -x -h --pub --sig --format --help"
+            opts="-p -x -q -h --pub --sig --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -23,7 +23,7 @@ _sbom__diff() {
 
     case "${cmd}" in
         sbom__diff)
-            opts="-h -V --from --to --max-drift --max-added --fail-on --allow --allow-unversioned --max-input-size --format --help --version"
+            opts="-q -h -V --from --to --max-drift --max-added --fail-on --allow --allow-unversioned --max-input-size --format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

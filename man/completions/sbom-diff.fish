@@ -23,9 +23,10 @@ dependency_added\t'A dependency edge only the new graph has'
 dependency_removed\t'A dependency edge only the old graph has'"
 complete -c sbom-diff -l allow -d 'Approved changes that do not count: lines of `PURL-PATTERN [change=KINDS] [reason]` (see below)' -r
 complete -c sbom-diff -l max-input-size -d 'Refuse inputs larger than this many bytes (after decompression)' -r
-complete -c sbom-diff -l format -d 'Output: jsonl (records and summary), text (a table), csv (changes)' -r -f -a "jsonl\t'One JSON record per line, the summary last (the default)'
+complete -c sbom-diff -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line, the summary last (the default)'
 text\t'A readable table of changes and the summary'
 csv\t'One CSV row per change, with a header row (no summary)'"
 complete -c sbom-diff -l allow-unversioned -d 'Accept components without a version (compared by presence and digest) instead of refusing the input'
+complete -c sbom-diff -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c sbom-diff -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sbom-diff -s V -l version -d 'Print version'
