@@ -95,8 +95,11 @@ workload ended before the kill: the crash was not mid-work), not_recovered,
 audit_findings, audit_failed.
 
 Exit status: 0 every gate passed, 1 a gate failed, 2 could not run (bad
-flags, cannot start the command at all), 130 interrupted (the summary so far
-is written, and every process cycle-check started is gone).";
+flags, cannot start the command at all), 130/143 interrupted by SIGINT/SIGTERM
+(130 for SIGHUP; the summary so far is written, and every process cycle-check
+started is gone). If cycle-check cannot get to its cleanup within 8 s of
+SIGINT or SIGTERM (blocked on a FIFO or a full stdout), or on a second one, it
+kills every process it started and exits with the same status, no summary.";
 
 /// Start/stop reliability: N clean cycles, no zombies, no orphans, no leaked ports.
 #[derive(Debug, Parser)]

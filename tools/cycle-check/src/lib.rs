@@ -155,15 +155,26 @@ fn check_before_first_start(config: &Config, hub: &output::OutputHub) -> common:
     Ok(())
 }
 
-/// Ctrl-C, SIGTERM and SIGHUP set the shared interrupt flag. Unlike
-/// `common::interrupt::install`, a second signal does not exit at once:
-/// that would leave the service running, and the cleanup is bounded anyway.
+/// How long cycle-check has, after SIGINT or SIGTERM, to stop on its own
+/// before the watchdog ends it: above its own clean-up (the cycle in
+/// progress is abandoned, every descendant killed and reaped within 5 s,
+/// the summary written).
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(8);
+
+/// SIGINT and SIGTERM through `common::interrupt`: the flag the cycle polls,
+/// and a watchdog that ends cycle-check [`INTERRUPT_GRACE`] after the
+/// signal (at once after a second one) where nothing polls it (blocked
+/// opening a `--service-log` FIFO, or writing to a full stdout pipe),
+/// killing every process of the service first, so no way out leaves one
+/// running. SIGHUP only sets the flag: the terminal went away, and the
+/// cooperative stop is enough.
 fn install_signal_handlers() -> common::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-        signal_hook::flag::register(sig, common::interrupt::flag())
-            .map_err(|e| common::Error::io("signal handler", e))?;
-    }
+    let me = std::process::id() as i32;
+    let kill_service: common::interrupt::BeforeExit =
+        Box::new(move || supervise::kill_tree_now(me, Duration::from_secs(1)));
+    common::interrupt::install_with(INTERRUPT_GRACE, Some(kill_service))?;
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, common::interrupt::flag())
+        .map_err(|e| common::Error::io("signal handler", e))?;
     Ok(())
 }
 

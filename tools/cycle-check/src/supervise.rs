@@ -230,15 +230,7 @@ impl Supervisor {
             if left.is_empty() {
                 return left;
             }
-            for p in &left {
-                if !p.is_zombie() {
-                    // Stop first so nothing can fork between our look and the kill.
-                    self.signal_pid(p.pid, Signal::SIGSTOP);
-                }
-            }
-            for p in &left {
-                self.signal_pid(p.pid, Signal::SIGKILL);
-            }
+            stop_then_kill(self.me, &left);
             self.reap_all();
             left = procfs::descendants(&procfs::scan(), self.me);
             if left.is_empty() || Instant::now() >= deadline {
@@ -246,6 +238,43 @@ impl Supervisor {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+}
+
+/// SIGSTOP, then SIGKILL, to each of `procs` (never to `me` or init):
+/// stopped first, so nothing can fork between our look and the kill.
+fn stop_then_kill(me: i32, procs: &[procfs::Proc]) {
+    let signal = |pid: i32, sig: Signal| {
+        if pid > 1 && pid != me {
+            let _ = kill(Pid::from_raw(pid), sig);
+        }
+    };
+    for p in procs.iter().filter(|p| !p.is_zombie()) {
+        signal(p.pid, Signal::SIGSTOP);
+    }
+    for p in procs {
+        signal(p.pid, Signal::SIGKILL);
+    }
+}
+
+/// Kills every live descendant of process `me` (cycle-check itself) now,
+/// looking again until none is alive or `limit` has passed; reaps nothing.
+/// For the interrupt watchdog's forced exit, which runs on its own thread
+/// while the main thread may be stuck anywhere: it takes no lock and does
+/// not touch the [`Supervisor`]. What it kills is reparented and reaped by
+/// init once cycle-check has exited.
+pub fn kill_tree_now(me: i32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let live: Vec<procfs::Proc> = procfs::descendants(&procfs::scan(), me)
+            .into_iter()
+            .filter(|p| !p.is_zombie())
+            .collect();
+        if live.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        stop_then_kill(me, &live);
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
