@@ -74,7 +74,11 @@ impl Tracker {
                 inj.failed = 1;
             }
             (Some(_), false) => inj.failed += 1,
-            (Some(first), true) if sent > first => inj.recovered = Some(done),
+            (Some(first), true) if sent > first => {
+                inj.recovered = Some(done);
+                // Nothing more to watch until the next injection.
+                self.active.store(false, Ordering::Relaxed);
+            }
             _ => {}
         }
     }

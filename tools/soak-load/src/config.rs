@@ -88,6 +88,11 @@ impl RunConfig {
         } else {
             None
         });
+        if args.actors.is_some() && args.requests.is_some() {
+            return Err(Error::usage(
+                "--requests and --actors exclude each other (--actors N --ops M runs N x M picks)",
+            ));
+        }
         if args.ops.is_some() && args.actors.is_none() {
             return Err(Error::usage(
                 "--ops N needs --actors M (each actor runs N picks)",

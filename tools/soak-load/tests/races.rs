@@ -406,8 +406,9 @@ fn a_kill_mid_turn_without_transactions_leaves_orphans_only_the_audit_finds() {
 #[test]
 fn a_slow_restart_fails_the_recovery_gate() {
     let svc = Supervised::start("1.5", &[]);
-    // One injection (at 2 s); the service is back 1.5 s later.
-    let r = chaos_run(&svc, "2s", "3900ms", &["--max-recovery", "500ms"]);
+    // One injection (at 2.5 s); the service is back 1.5 s later, well
+    // before the end even if the injection comes late on a loaded machine.
+    let r = chaos_run(&svc, "2500ms", "4900ms", &["--max-recovery", "500ms"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let chaos = testkit::of_kind(&r.records, "chaos");
     assert_eq!(chaos.len(), 1);
@@ -563,6 +564,10 @@ fn new_step_fields_and_flags_are_checked_naming_file_and_line() {
         (
             vec!["--actors", "0", "--ops", "1"],
             "--actors must be at least 1",
+        ),
+        (
+            vec!["--actors", "2", "--ops", "1", "--requests", "5"],
+            "--requests and --actors exclude each other",
         ),
         (
             vec!["--actors", "2", "--ops", "1", "--chaos-cmd", " "],
