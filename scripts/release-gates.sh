@@ -294,12 +294,17 @@ if [ -n "${want[determinism]:-}" ]; then
       real_stop
     fi
   done
+  # The demo's scripted traffic is GATES.md's 50-event replay; a real service's traffic command
+  # must at least answer once (replay-diff's default --min-records 1).
+  replay_min=(--min-records 50)
   if [ -n "$config" ]; then
     replay_ignore=()
     for p in $svc_replay_ignore; do replay_ignore+=(--ignore "$p"); done
+    replay_min=()
   fi
   gate determinism "$BIN/replay-diff" "$evidence/replay/golden.jsonl" "$evidence/replay/replay.jsonl" \
-    "${replay_ignore[@]}" --max-divergences 0 --min-determinism 98% > "$evidence/replay-diff.jsonl"
+    "${replay_ignore[@]}" "${replay_min[@]}" --max-divergences 0 --min-determinism 98% \
+    > "$evidence/replay-diff.jsonl"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ _replay__diff() {
 
     case "${cmd}" in
         replay__diff)
-            opts="-h -V --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --skip-invalid --max-invalid --max-line --format --help --version run help"
+            opts="-h -V --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --help --version run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,6 +66,10 @@ _replay__diff() {
                     return 0
                     ;;
                 --min-determinism)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-records)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -131,13 +135,17 @@ _replay__diff() {
             return 0
             ;;
         replay__subcmd__diff__subcmd__run)
-            opts="-h --times --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --skip-invalid --max-invalid --max-line --format --help"
+            opts="-h --times --allow-exit --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --times)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-exit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -166,6 +174,10 @@ _replay__diff() {
                     return 0
                     ;;
                 --min-determinism)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-records)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

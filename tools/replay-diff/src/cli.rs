@@ -20,7 +20,8 @@ Examples:
       --min-determinism 98%
 
   # Zero divergences across a 50-event replay, read for people.
-  replay-diff golden.jsonl replay.jsonl --max-divergences 0 --format text
+  replay-diff golden.jsonl replay.jsonl --max-divergences 0 --min-records 50 \\
+      --format text
 
   # Run a command three times; every run must match the first.
   replay-diff run --times 3 --ignore /duration_ms -- ./run-tests --json
@@ -38,9 +39,11 @@ Records (JSON Lines on stdout):
               process group when the command exited)
   summary     figures: records_golden, records_replay, compared, identical,
               divergent, missing, extra, invalid, keyless, divergent_paths,
-              divergences, determinism (run mode adds runs, exit_mismatches);
-              gates: divergences, determinism, invalid (with --skip-invalid,
-              always), exit_mismatches (run mode, always)
+              divergences, determinism (run mode adds runs, exit_mismatches,
+              run_failures); gates: divergences, determinism, invalid (with
+              --skip-invalid, always), records (always: golden records >=
+              --min-records, default 1), exit_mismatches and run_failures
+              (run mode, always)
 
 Alignment:
   by position  record n with record n; where the streams lose step, up to
@@ -105,7 +108,9 @@ pub enum Command {
         long_about = "Run a command N times, capture each run's stdout as JSON Lines, and \
             diff every later run against the first: \"deterministic across runs\" as one \
             command. Exit statuses must match too: any difference from the first run's \
-            fails the `exit_mismatches` gate. Divergence records carry `run`. Each run is \
+            fails the `exit_mismatches` gate, and a run that exits non-zero (unless \
+            --allow-exit names the code) or is killed by a signal fails the \
+            `run_failures` gate. Divergence records carry `run`. Each run is \
             a process group of its own: what the command leaves running in it is killed \
             when it exits (counted in `leftover_processes`), and the whole group on \
             SIGINT/SIGTERM.",
@@ -119,6 +124,13 @@ pub struct RunArgs {
     /// How many times to run the command (at least 2).
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub times: u32,
+
+    /// An exit code (1-255) that is a normal outcome of the command, not a
+    /// failed run (repeatable). Without it any run that exits non-zero or is
+    /// killed fails the `run_failures` gate; a signal always does.
+    /// Example: --allow-exit 1 (a test runner whose tests may fail)
+    #[arg(long, value_name = "CODE", value_parser = clap::value_parser!(u8).range(1..))]
+    pub allow_exit: Vec<u8>,
 
     #[command(flatten)]
     pub compare: CompareArgs,
@@ -167,6 +179,12 @@ pub struct CompareArgs {
     /// defined under --help) is below this. Example: --min-determinism 98%
     #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
     pub min_determinism: Option<f64>,
+
+    /// Gate (always): fail when the golden run has fewer than N records, so
+    /// a comparison over nothing cannot pass. 0 accepts empty streams.
+    /// Example: --min-records 50 (a 50-event replay)
+    #[arg(long, value_name = "N", value_parser = common::cli::count, default_value = "1")]
+    pub min_records: u64,
 
     /// Report malformed lines as `invalid` records and go on, instead of
     /// stopping with exit 2. Each counts against determinism, and the gate

@@ -21,6 +21,8 @@ pub struct Config {
     pub format: Format,
     pub max_divergences: Option<u64>,
     pub min_determinism: Option<f64>,
+    /// The `records` gate's limit: golden records needed for a verdict.
+    pub min_records: u64,
 }
 
 impl Config {
@@ -53,14 +55,19 @@ impl Config {
             format: args.format,
             max_divergences: args.max_divergences,
             min_determinism: args.min_determinism,
+            min_records: args.min_records,
         })
     }
 
     /// The gates asked for; with none, "no divergence at all" (like diff).
     /// With `--skip-invalid`, always an `invalid` gate too (limit
     /// `--max-invalid`, default 0), so no other setting can pass a run
-    /// whose lines could not all be read.
-    pub fn gates(&self, tally: &Tally) -> Vec<Gate> {
+    /// whose lines could not all be read. Always a `records` gate: the
+    /// golden run has at least `--min-records` records (default 1), since
+    /// two empty streams agree perfectly and prove nothing.
+    /// `golden_records` is the golden run's count (in run mode the first
+    /// run's, not the tally's sum over every comparison).
+    pub fn gates(&self, tally: &Tally, golden_records: u64) -> Vec<Gate> {
         let mut gates = Vec::new();
         let divergences = tally.divergences() as f64;
         match (self.max_divergences, self.min_determinism) {
@@ -81,6 +88,11 @@ impl Config {
                 tally.invalid as f64,
             ));
         }
+        gates.push(Gate::at_least(
+            "records",
+            self.min_records as f64,
+            golden_records as f64,
+        ));
         gates
     }
 }

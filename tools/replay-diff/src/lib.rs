@@ -72,7 +72,7 @@ pub fn diff_files(
     let cmp = align::compare(g, r, config, reporter)?;
     summary.input(&g_name, cmp.golden_sha256.clone());
     summary.input(&r_name, cmp.replay_sha256.clone());
-    for gate in config.gates(&cmp.tally) {
+    for gate in config.gates(&cmp.tally, cmp.tally.records_golden) {
         summary.gate(gate);
     }
     add_figures(&mut summary, &cmp.tally);

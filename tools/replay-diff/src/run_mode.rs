@@ -4,7 +4,11 @@
 //! Each run's stdout goes to a temporary file (not memory), so long outputs
 //! are fine; stderr passes through to ours. Exit statuses must match too: a
 //! run whose status differs from the first run's fails the `exit_mismatches`
-//! gate, whatever other gates were asked for. Each run is a process group of
+//! gate, whatever other gates were asked for, and a run that failed (a
+//! non-zero exit not named by `--allow-exit`, or a signal) fails the
+//! `run_failures` gate: a command that fails the same way every time is
+//! deterministic, but its output is not the evidence a gate wants (the
+//! trial's `sh -c 'exit 3'` passed with 0 records). Each run is a process group of
 //! its own: when the command exits, whatever it left running in its group
 //! is killed (and counted in the run record), so no run's background
 //! process outlives it or overlaps the next run.
@@ -56,6 +60,9 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
     }
     let mut total = Tally::default();
     let mut exit_mismatches = 0u64;
+    // The golden run's records, counted once (the tally sums them over
+    // every comparison with the first run).
+    let mut golden_records = 0u64;
     if let Some((first, later)) = runs.split_first() {
         for other in later {
             if interrupted {
@@ -70,12 +77,13 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
             let golden = Opening::Open(open_run(&first.file, first.record.run)?);
             let replay = Opening::Open(open_run(&other.file, other.record.run)?);
             let cmp = compare(golden, replay, &config, reporter)?;
+            golden_records = cmp.tally.records_golden;
             total.add(&cmp.tally);
             interrupted |= cmp.interrupted;
         }
         reporter.set_run(None);
     }
-    for gate in config.gates(&total) {
+    for gate in config.gates(&total, golden_records) {
         summary.gate(gate);
     }
     // Its own gate, so that --min-determinism or --max-divergences N cannot
@@ -85,13 +93,29 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
         0.0,
         exit_mismatches as f64,
     ));
+    let run_failures = runs
+        .iter()
+        .filter(|r| failed(&r.record, &args.allow_exit))
+        .count();
+    summary.gate(Gate::at_most("run_failures", 0.0, run_failures as f64));
     summary.input(&args.command.join(" "), None);
     summary.figure("runs", runs.len());
     summary.figure("exit_mismatches", exit_mismatches);
+    summary.figure("run_failures", run_failures);
     crate::add_figures(&mut summary, &total);
     let summary = summary.finish(interrupted);
     reporter.summary(&summary, &total)?;
     Ok(summary.outcome())
+}
+
+/// A run failed when a signal ended it, or it exited non-zero with a code
+/// `--allow-exit` does not name.
+fn failed(run: &RunRecord, allowed: &[u8]) -> bool {
+    match run.exit_code {
+        Some(0) => false,
+        Some(code) => !allowed.iter().any(|&a| i32::from(a) == code),
+        None => true,
+    }
 }
 
 fn run_once(command: &[String], n: u32) -> Result<Captured> {

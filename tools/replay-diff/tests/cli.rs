@@ -396,10 +396,12 @@ fn invalid_utf8_truncated_and_empty_inputs() {
     assert!(stderr.contains("cut.jsonl:2:"), "{stderr}");
     assert!(stderr.contains("truncated last line"), "{stderr}");
 
+    // Empty inputs are read without error; the `records` gate fails them
+    // (tests/empty_evidence.rs).
     let e1 = write(dir.path(), "e1.jsonl", "");
     let e2 = write(dir.path(), "e2.jsonl", "\n\r\n  \n");
     let (code, records, _) = run(&[&e1, &e2]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
     let f = &summary(&records)["figures"];
     assert_eq!(
         (f["records_golden"].clone(), f["determinism"].clone()),
@@ -471,7 +473,10 @@ fn text_format_is_readable_and_uncoloured_off_a_terminal() {
         "{text}"
     );
     assert!(
-        text.ends_with("gate divergences <= 0 (value 3): FAIL\nverdict: fail\n"),
+        text.ends_with(
+            "gate divergences <= 0 (value 3): FAIL\ngate records >= 1 (value 50): pass\n\
+             verdict: fail\n"
+        ),
         "{text}"
     );
 }
