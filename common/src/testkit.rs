@@ -1,5 +1,6 @@
 //! Helpers for integration tests (feature `testkit`): fixtures from
-//! `testdata/`, running a tool, and parsing its JSON Lines output so tests
+//! `testdata/` ([`testdata`], [`copy_tree`]), running a tool ([`run`]: exit
+//! code, records, stderr), and parsing its JSON Lines output so tests
 //! assert exact records rather than "exit 0".
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -274,6 +275,60 @@ pub fn require(what: &str, available: bool, how: &str) -> bool {
         "\n*** NOTICE: SKIPPED part of {test}: {what} ({how}; with CI set this fails) ***\n"
     );
     false
+}
+
+/// What a finished run of a tool gave: its exit code, stdout and stderr.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; -1 when a signal ended the process.
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    /// Stderr as UTF-8 text (lossy).
+    pub stderr: String,
+}
+
+impl Run {
+    /// Stdout as JSON Lines records; panics naming the line on anything else.
+    pub fn records(&self) -> Vec<Value> {
+        jsonl(&self.stdout)
+    }
+
+    /// Stdout as UTF-8 text (lossy), for `--format text`.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stderr: stderr_text(&out),
+            stdout: out.stdout,
+        }
+    }
+}
+
+/// Runs `cmd` (a tool's binary, from `assert_cmd::Command::cargo_bin`) to
+/// its end and returns what it gave, asserting nothing: the test asserts
+/// the exact code, records and message.
+pub fn run(cmd: &mut assert_cmd::Command) -> Run {
+    cmd.output().expect("the binary runs").into()
+}
+
+/// Copies the tree `src` into `dest` (created if missing): directories and
+/// regular files, as fixtures are.
+pub fn copy_tree(src: &std::path::Path, dest: &std::path::Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dest.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
 }
 
 #[cfg(test)]

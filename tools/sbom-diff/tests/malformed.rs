@@ -1,33 +1,18 @@
 //! Malformed, truncated, huge and hostile inputs: a clear error naming the
 //! file (and line or JSON pointer), exit 2, nothing on stdout.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use common::testkit::{jsonl, summary, testdata};
+use crate::util::*;
 
 fn good() -> PathBuf {
     testdata("sbom-diff/py-a.cdx.json")
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
 /// Runs `good NEW extra...`; asserts exit 2 and no stdout; returns stderr.
 fn fails(new: &Path, extra: &[&str]) -> String {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .arg(good())
-        .arg(new)
-        .args(extra)
-        .output()
-        .unwrap();
+    let out = bin().arg(good()).arg(new).args(extra).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -103,8 +88,7 @@ fn format_flags_override_detection_and_report_mismatches() {
         )
     );
     // An SPDX document read as CycloneDX has no components: all removed.
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
+    let out = bin()
         .arg(testdata("sbom-diff/npm-a.spdx.json"))
         .arg(testdata("sbom-diff/npm-a.spdx.json"))
         .args(["--from", "spdx", "--to", "cyclonedx"])
@@ -118,8 +102,7 @@ fn format_flags_override_detection_and_report_mismatches() {
 fn missing_versions_can_be_allowed_explicitly() {
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.json", br#"{"bomFormat":"CycloneDX","components":[{"name":"os","type":"operating-system"},{"name":"b","version":"1","purl":"pkg:npm/b@1"}]}"#);
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
+    let out = bin()
         .arg(&a)
         .arg(&a)
         .arg("--allow-unversioned")
@@ -193,12 +176,7 @@ fn thirty_megabyte_inputs() {
     );
     // The whole document reads fine: 30 MB is not too big by default.
     let whole = write(dir.path(), "whole.json", complete.as_bytes());
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .arg(&whole)
-        .arg(&whole)
-        .output()
-        .unwrap();
+    let out = bin().arg(&whole).arg(&whole).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -213,8 +191,7 @@ fn thirty_megabyte_inputs() {
         format!("sbom-diff: error: {}: {} bytes, larger than --max-input-size (10000000 bytes); refusing to read it", whole.display(), complete.len())
     );
     // Through a pipe the size is not known: refused once over the limit.
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
+    let out = bin()
         .arg(good())
         .arg("-")
         .args(["--max-input-size", "10000000"])

@@ -1,11 +1,9 @@
 //! The real generator outputs in testdata/sbom-diff (see its README): exact
 //! change records and figures for each pair, same-format and cross-format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use assert_cmd::Command;
-use common::testkit::{jsonl, summary, testdata};
 use serde_json::{json, Value};
+
+use crate::util::*;
 
 fn path(name: &str) -> String {
     testdata(&format!("sbom-diff/{name}")).display().to_string()
@@ -13,40 +11,14 @@ fn path(name: &str) -> String {
 
 /// Runs sbom-diff on two fixtures with extra args; returns (exit code, records).
 fn diff(old: &str, new: &str, args: &[&str]) -> (i32, Vec<Value>) {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .arg(path(old))
-        .arg(path(new))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let r = sbom_diff(
+        [path(old), path(new)]
+            .iter()
+            .map(String::as_str)
+            .chain(args.iter().copied()),
     );
-    (out.status.code().unwrap(), jsonl(&out.stdout))
-}
-
-/// (change, id, old_version or from, new_version) of each change record.
-fn changes(records: &[Value]) -> Vec<(String, String, String, String)> {
-    records
-        .iter()
-        .filter(|r| r["kind"] == "change")
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
-            let old = if r.get("from").is_some() {
-                s("from")
-            } else {
-                s("old_version")
-            };
-            (s("change"), s("id"), old, s("new_version"))
-        })
-        .collect()
-}
-
-fn t(c: &str, id: &str, old: &str, new: &str) -> (String, String, String, String) {
-    (c.into(), id.into(), old.into(), new.into())
+    assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
+    (r.code, r.records())
 }
 
 fn figures(records: &[Value]) -> Value {

@@ -1,31 +1,16 @@
 //! Identity, multiset pairing, licences, gates, --allow and output formats,
 //! on small inputs written by the tests themselves.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::path::Path;
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-use common::testkit::{jsonl, summary};
 use serde_json::{json, Value};
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::util::*;
 
+/// (exit code, stdout, stderr).
 fn run(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>, String) {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = sbom_diff(args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
@@ -45,10 +30,6 @@ fn kinds(records: &[Value]) -> Vec<(String, String, String, String)> {
             (s("change"), s("id"), s("old_version"), s("new_version"))
         })
         .collect()
-}
-
-fn t(c: &str, id: &str, old: &str, new: &str) -> (String, String, String, String) {
-    (c.into(), id.into(), old.into(), new.into())
 }
 
 /// A CycloneDX document from (purl, version, extra fields) triples.
@@ -487,8 +468,7 @@ fn stdin_and_gzip_inputs() {
     std::fs::write(&n, gz.finish().unwrap()).unwrap();
     let (code, records) = diff(&o, &n, &[]);
     assert_eq!((code, records.len()), (0, 1));
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
+    let out = bin()
         .arg("-")
         .arg(&o)
         .write_stdin("a==0.9\n")
@@ -541,11 +521,7 @@ fn closed_stdout_ends_quietly() {
 
 #[test]
 fn help_shows_examples_and_the_rules() {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = bin().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [

@@ -4,60 +4,18 @@
 //! are not UTF-8, upper-case purl schemes, and the input size checked before
 //! anything is read.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::path::Path;
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-use common::testkit::{jsonl, summary};
 use serde_json::{json, Value};
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::util::*;
 
-/// Runs sbom-diff; (exit code, records, stderr).
-fn run(args: &[&std::ffi::OsStr]) -> (i32, Vec<Value>, String) {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .args(args)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        jsonl(&out.stdout),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
+/// Runs sbom-diff on `old new extra...`: (exit code, records, stderr).
 fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
     let mut args: Vec<&std::ffi::OsStr> = vec![old.as_os_str(), new.as_os_str()];
     args.extend(extra.iter().map(std::ffi::OsStr::new));
-    run(&args)
-}
-
-/// (change, id, from or old_version, new_version) of each change record.
-fn changes(records: &[Value]) -> Vec<(String, String, String, String)> {
-    records
-        .iter()
-        .filter(|r| r["kind"] == "change")
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
-            let old = if r.get("from").is_some() {
-                s("from")
-            } else {
-                s("old_version")
-            };
-            (s("change"), s("id"), old, s("new_version"))
-        })
-        .collect()
-}
-
-fn t(c: &str, id: &str, old: &str, new: &str) -> (String, String, String, String) {
-    (c.into(), id.into(), old.into(), new.into())
+    let r = sbom_diff(args);
+    (r.code, r.records(), r.stderr)
 }
 
 const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
