@@ -331,6 +331,57 @@ pub fn copy_tree(src: &std::path::Path, dest: &std::path::Path) {
     }
 }
 
+/// A small tmpfs mounted on a new temporary directory for a test (a disk
+/// that fills up); unmounted when dropped. Mounting needs root: without it,
+/// [`require`] says so (and fails the test when CI is set) and `mount`
+/// gives `None`.
+#[derive(Debug)]
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(size_kib: u32) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_kib}k"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        let why = match out {
+            Ok(o) if o.status.success() => return Some(Tmpfs { dir }),
+            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            Err(e) => e.to_string(),
+        };
+        let what = format!("cannot mount a tmpfs for a full-disk test ({why})");
+        require(&what, false, "run the tests as root, as CI does");
+        None
+    }
+
+    /// A path inside the tmpfs.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Fills the file system: a file `filler` as large as it will grow.
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.path("filler")).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+        // Also the slack of partly used pages.
+        while f.write_all(&[0u8]).is_ok() {}
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,18 +3,14 @@
 //! symlinks are never followed, and `kill -9` mid-backup leaves a clean
 //! repository.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::*;
 use serde_json::Value;
-use support::*;
 
 fn backed_up(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf, Vec<Value>) {
     let data = sample_tree(tmp);

@@ -2,29 +2,11 @@
 //! testdata/backup-drill/repo-v1: later versions must keep reading it, and
 //! the table digest algorithm must not drift (old manifests would all fail).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
-use std::path::Path;
 
-use support::*;
+use crate::util::*;
 
 const ID: &str = "20261123T134602198811Z-5469c18f";
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dst);
-        } else {
-            fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
 
 #[test]
 fn version_1_repository_still_checks_restores_and_verifies() {

@@ -4,42 +4,11 @@
 //! and does not change the modes of directories that were already there
 //! (issue 14 item 6). Mounting needs root; with CI set it must not skip.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use support::*;
-
-/// A tmpfs of `size` mounted on a new directory, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        let here = common::testkit::require(
-            "cannot mount a tmpfs (needs root and mount(8))",
-            ok,
-            "run the tests as root, as CI does",
-        );
-        here.then(|| Tmpfs(at.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
+use crate::util::*;
 
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
@@ -71,10 +40,10 @@ fn restore_force_on_a_full_disk_keeps_the_old_files_and_directory_modes() {
     let (code, _, err) = run(&["backup", "--repo", p(&repo), "--source", p(&data)]);
     assert_eq!(code, 0, "{err}");
 
-    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "1m") else {
+    let Some(disk) = Tmpfs::mount(1024) else {
         return;
     };
-    let target = disk.0.join("target");
+    let target = disk.path("target");
     let old_big = vec![b'o'; 100_000];
     write(&target.join("data/big.bin"), &old_big, 0o600);
     write(&target.join("data/small.txt"), b"old small", 0o600);

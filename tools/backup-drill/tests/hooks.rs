@@ -1,12 +1,8 @@
 //! Hooks run real shell commands with the documented environment.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 
-use support::*;
+use crate::util::*;
 
 #[test]
 fn backup_restore_and_verify_hooks_see_their_environment() {

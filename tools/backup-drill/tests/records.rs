@@ -4,18 +4,14 @@
 //! summary, and an interrupted summary still says when the run started
 //! (issue 14 item 17).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::util::*;
 use serde_json::Value;
-use support::*;
 
 /// The backup and restore records arrive while the restore hook is still
 /// running, not all at exit.

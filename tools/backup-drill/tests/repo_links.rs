@@ -4,14 +4,10 @@
 //! repository's root may itself be a link (the user names it); nothing
 //! below it is ever followed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::util::*;
 
 /// Every file below `dir`, relative, sorted: what a write outside would change.
 fn files_below(dir: &Path) -> Vec<String> {

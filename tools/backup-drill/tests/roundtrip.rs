@@ -1,14 +1,10 @@
 //! Round trips on real trees: every file kind, dedup across snapshots,
 //! restore safety, verification of damaged restores, drill gates.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use support::*;
+use crate::util::*;
 
 #[test]
 fn drill_round_trips_every_file_kind() {

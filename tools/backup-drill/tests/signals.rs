@@ -2,8 +2,6 @@
 //! also while it waits for a hook command that never ends: after
 //! `common::interrupt::GRACE` the watchdog exits 143 / 130.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 use std::process::Command;
 

@@ -2,16 +2,12 @@
 //! backup, the database's own consistency checks, cross-checked with the
 //! sqlite3 CLI where it is installed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::*;
 use rusqlite::Connection;
-use support::*;
 
 const WRITER_DB: &str = "BACKUP_DRILL_TEST_WRITER_DB";
 const WRITER_STOP: &str = "BACKUP_DRILL_TEST_WRITER_STOP";
@@ -51,9 +47,14 @@ fn writer_process_helper() {
 }
 
 fn spawn_writer(db: &Path, stop: &Path, mode: &str) -> Child {
+    // The helper's test name in this binary: its module path, crate left out.
+    let module = module_path!()
+        .split_once("::")
+        .map(|(_, m)| format!("{m}::"));
+    let helper = format!("{}writer_process_helper", module.unwrap_or_default());
     Command::new(std::env::current_exe().unwrap())
         .args([
-            "writer_process_helper",
+            helper.as_str(),
             "--exact",
             "--nocapture",
             "--test-threads=1",

@@ -1,19 +1,13 @@
 //! Shared helpers for backup-drill's integration tests: run the real
 //! binary, parse its records, build real trees.
-#![allow(
-    dead_code,
-    unused_imports,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+#![allow(dead_code, unused_imports)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-pub use common::testkit::{gate, jsonl, of_kind, stderr_text, summary};
+pub use common::testkit::{copy_tree, gate, jsonl, of_kind, stderr_text, summary, Run, Tmpfs};
 use serde_json::Value;
 
 pub fn bin() -> assert_cmd::Command {
@@ -25,13 +19,13 @@ pub fn bin() -> assert_cmd::Command {
 
 /// Runs backup-drill with `args`; returns (exit code, records, stderr).
 pub fn run(args: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = bin().args(args).output().unwrap();
-    decode(out)
+    decode(bin().args(args).output().unwrap())
 }
 
+/// A finished run as (exit code, records, stderr).
 pub fn decode(out: Output) -> (i32, Vec<Value>, String) {
-    let code = out.status.code().unwrap_or(-1);
-    (code, jsonl(&out.stdout), stderr_text(&out))
+    let r = Run::from(out);
+    (r.code, r.records(), r.stderr)
 }
 
 pub fn p(path: &Path) -> &str {
