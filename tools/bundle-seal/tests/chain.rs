@@ -2,15 +2,11 @@
 //! receipts and checkpoints, and concurrent appenders that cannot corrupt
 //! the log.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::process::{Command as StdCommand, Stdio};
 
+use crate::util::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn records(n: usize) -> String {
     (1..=n)

@@ -1,15 +1,11 @@
 //! Ctrl-C while hashing: the summary is still written, marked interrupted,
 //! nothing half-sealed is left, and the exit status is 130.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::util::*;
 
 /// Waits (bounded) until process `pid` has `target` open.
 fn wait_until_open(pid: u32, target: &std::path::Path, limit: Duration) -> bool {

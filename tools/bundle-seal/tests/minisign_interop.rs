@@ -3,15 +3,11 @@
 //! and legacy) and decrypt its encrypted keys. Skipped with a notice only
 //! when minisign is absent and CI is unset; with CI set, its absence fails.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 
-use support::*;
+use crate::util::*;
 
 fn minisign(w: &Work, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut child = StdCommand::new("minisign")

@@ -1,15 +1,11 @@
 //! pack/unpack: byte-identical archives, normalized headers, safe extraction
 //! (traversal, absolute paths, links, devices refused), verify after unpack.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::process::Command as StdCommand;
 
-use support::*;
+use crate::util::*;
 
 fn sealed_and_packed(w: &Work, out: &str) {
     let run = bin()

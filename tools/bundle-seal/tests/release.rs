@@ -2,15 +2,11 @@
 //! commit, summaries bound to the inputs sealed, signed go/no-go decisions
 //! and the sign-offs `verify --require-signoff` demands.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::process::Command as StdCommand;
 
+use crate::util::*;
 use serde_json::{json, Value};
-use support::*;
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 

@@ -2,16 +2,12 @@
 //! single-byte change, renames/deletes/additions/swaps, wrong and forged
 //! keys, the release verdict, and hostile inputs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command as StdCommand;
 
+use crate::util::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn sealed() -> Work {
     let w = Work::new();
@@ -202,7 +198,7 @@ fn byte_change_through_the_binary_names_the_file() {
     let s = summary(&recs);
     assert_eq!(s["verdict"], "fail");
     assert_eq!(s["figures"]["modified"], 1);
-    assert_eq!(support::code(&out), 1);
+    assert_eq!(crate::util::code(&out), 1);
 }
 
 #[test]

@@ -2,8 +2,6 @@
 //! even blocked in `open()` of a FIFO nobody writes to, where no flag is
 //! polled: after `common::interrupt::GRACE` the watchdog exits 143 / 130.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 use common::testkit::{fifo_without_writer, signal_once, stderr_text, testdata, SendWhen, Signal};

@@ -1,14 +1,10 @@
 //! timeline: records merged in time order with source and line, bad time
 //! stamps reported, required sections checked.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::fs;
 
+use crate::util::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn incident_timeline_in_time_order_with_sources() {

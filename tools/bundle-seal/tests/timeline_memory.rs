@@ -6,12 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+#[path = "util.rs"]
+mod util;
 
 use std::fs;
 use std::io::Write;
 
-use support::*;
+use util::*;
 
 /// Two files of interleaved, shuffled times; returns the line count.
 fn incident(w: &Work, lines_per_file: u64) -> u64 {

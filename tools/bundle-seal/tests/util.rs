@@ -7,10 +7,10 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output};
+use std::process::Output;
 
 #[allow(unused_imports)]
-pub use common::testkit::{jsonl, of_kind, stderr_text, summary};
+pub use common::testkit::{copy_tree, jsonl, of_kind, stderr_text, summary, Tmpfs};
 use serde_json::Value;
 
 pub fn bin() -> assert_cmd::Command {
@@ -33,19 +33,6 @@ pub fn code(out: &Output) -> i32 {
 /// Copies a fixture tree from testdata/bundle-seal into `dest`.
 pub fn copy_fixture(name: &str, dest: &Path) {
     copy_tree(&common::testkit::testdata("bundle-seal").join(name), dest);
-}
-
-pub fn copy_tree(src: &Path, dest: &Path) {
-    fs::create_dir_all(dest).unwrap();
-    for entry in fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dest.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to);
-        } else {
-            fs::copy(entry.path(), &to).unwrap();
-        }
-    }
 }
 
 /// A workspace: temp dir, an unencrypted key pair k.pub/k.key, fixture `rc1`.
@@ -113,14 +100,7 @@ impl Work {
 /// True when `minisign` can be run. Without it, the test is skipped with a
 /// printed notice, unless CI is set: then its absence is a failure.
 pub fn have_minisign() -> bool {
-    let found = StdCommand::new("minisign").arg("-v").output().is_ok();
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!("minisign is not installed, and CI is set: the interop tests must run (apt-get install minisign)");
-        }
-        eprintln!("NOTICE: minisign not found; skipping the minisign interop test (install it: apt-get install minisign)");
-    }
-    found
+    common::testkit::require_tool("minisign")
 }
 
 pub fn mode(path: &Path) -> u32 {
@@ -144,64 +124,4 @@ pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
-}
-
-/// A small tmpfs mounted for a test (a disk that fills up); unmounted on
-/// drop. Needs root: otherwise the test is skipped with a notice, unless
-/// CI is set, where that is a failure.
-pub struct Tmpfs {
-    pub dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    pub fn mount(size_kib: u32) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = StdCommand::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size_kib}k")])
-            .arg("tmpfs")
-            .arg(dir.path())
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
-            other => {
-                let why = match other {
-                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                common::testkit::require(
-                    &format!(
-                        "cannot mount a tmpfs for the full-disk test ({})",
-                        why.trim()
-                    ),
-                    false,
-                    "run the tests as root",
-                );
-                None
-            }
-        }
-    }
-
-    pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    /// Fills the file system: a filler file as large as it will grow.
-    pub fn fill(&self) {
-        use std::io::Write;
-        let mut f = fs::File::create(self.path("filler")).unwrap();
-        let block = vec![0u8; 4096];
-        loop {
-            if f.write_all(&block).is_err() {
-                break;
-            }
-        }
-        // Also the slack of partly used pages.
-        while f.write_all(&[0u8]).is_ok() {}
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = StdCommand::new("umount").arg(self.dir.path()).status();
-    }
 }
