@@ -3,11 +3,17 @@
 //! documented environment variables so the drill still times and judges them.
 //!
 //! A hook's stdout goes to our stderr: stdout carries only our records.
+//!
+//! Each hook runs as a process group of its own (common::process_group):
+//! what it leaves running in the background is killed when it exits, and
+//! on SIGINT/SIGTERM the whole group is killed at once, so no `pg_dump`
+//! or restore script outlives an interrupted drill.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use common::process_group::GroupChild;
 use common::{Error, Result};
 
 /// The environment a hook sees (unset fields are not exported).
@@ -52,9 +58,31 @@ pub fn run(name: &str, cmd: &str, env: &HookEnv) -> Result<HookRun> {
             None => command.env_remove(key),
         };
     }
-    let status = command
-        .status()
+    let mut child = GroupChild::spawn(&mut command)
         .map_err(|e| Error::io(format!("{name}: sh -c {cmd:?}"), e))?;
+    // Polled (not a blocking wait) so an interrupt is seen while the hook
+    // runs; the nap grows to 20 ms, negligible beside any real hook.
+    let mut nap = Duration::from_micros(500);
+    let mut interrupted = false;
+    let status = loop {
+        let polled = if common::interrupt::requested() {
+            // The hook's group does not get the terminal's Ctrl-C (it is
+            // not the foreground group): we end it. The caller writes the
+            // failed step, then sees the interrupt.
+            interrupted = true;
+            child.kill().map(Some)
+        } else {
+            child.try_wait()
+        };
+        match polled {
+            Ok(Some(exit)) => break exit.status,
+            Ok(None) => {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(Duration::from_millis(20));
+            }
+            Err(e) => return Err(Error::io(format!("{name}: sh -c {cmd:?}"), e)),
+        }
+    };
     let text = match (
         status.code(),
         std::os::unix::process::ExitStatusExt::signal(&status),
@@ -62,6 +90,11 @@ pub fn run(name: &str, cmd: &str, env: &HookEnv) -> Result<HookRun> {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(sig)) => format!("killed by signal {sig}"),
         _ => "unknown status".to_string(),
+    };
+    let text = if interrupted {
+        format!("interrupted ({text})")
+    } else {
+        text
     };
     Ok(HookRun {
         ok: status.success(),

@@ -184,7 +184,7 @@ fn ctrl_c_during_the_restore_hook_writes_the_summary_so_far() {
     let hook_step = step(&recs, "restore_cmd");
     assert_eq!(
         (hook_step["result"].as_str(), hook_step["detail"].as_str()),
-        (Some("fail"), Some("killed by signal 2"))
+        (Some("fail"), Some("interrupted (killed by signal 9)"))
     );
     let s = summary(&recs);
     assert_eq!(s["interrupted"], true);

@@ -65,9 +65,6 @@ fn sigint_ends_a_drill_waiting_on_a_hook_with_130() {
 }
 
 #[test]
-#[ignore = "backup-drill leaves its hook running after a signal: remove this line once \
-            hooks run in their own process group, killed on interrupt and registered with \
-            common::interrupt::kill_on_forced_exit"]
 fn a_signal_leaves_no_hook_running() {
     let (_, left) = drill_with_a_hook_that_never_ends_then(Signal::SIGTERM);
     assert_eq!(
