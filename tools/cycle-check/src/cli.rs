@@ -36,7 +36,8 @@ Examples:
 Probes (--ready, --health):
   http://HOST:PORT/PATH  a GET answered 200-399 (and matching --expect-body)
   tcp://HOST:PORT        a TCP connection is accepted
-  exec:COMMAND           `sh -c COMMAND` exits 0
+  exec:COMMAND           `sh -c COMMAND` exits 0 (its process group is killed
+                         when it ends: its background children do not live on)
   log:REGEX              a line of the service's stdout/stderr matches (for
                          --health: a new matching line since the last probe)
   Each attempt is bounded by --probe-timeout. Readiness is polled from the

@@ -3,12 +3,10 @@
 //! timeout): `http://`, `tcp://`, `exec:` and `log:`.
 
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use common::process_group::GroupChild;
 use regex::Regex;
 
 use crate::http;
@@ -157,34 +155,40 @@ impl Probe {
     }
 }
 
-/// `sh -c COMMAND` in its own process group; killed with its group on timeout.
+/// `sh -c COMMAND` in its own process group, which is killed when the
+/// command ends (whatever it left in the background: a probe's leftovers
+/// would come back to cycle-check, the subreaper, and be taken for the
+/// service's), on timeout, and on Ctrl-C.
 fn run_exec(command: &str, timeout: Duration) -> Result<(), String> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot run sh: {}", http::short_io(&e)))?;
+    let mut child = GroupChild::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("cannot run sh: {}", http::short_io(&e)))?;
     let deadline = Instant::now() + timeout;
     let mut nap = Duration::from_micros(200);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => {
+            Ok(Some(exit)) if exit.status.success() => return Ok(()),
+            Ok(Some(exit)) => {
                 use std::os::unix::process::ExitStatusExt;
-                return Err(match (status.code(), status.signal()) {
+                return Err(match (exit.status.code(), exit.status.signal()) {
                     (Some(code), _) => format!("exit status {code}"),
                     (None, Some(sig)) => format!("killed by signal {sig}"),
                     _ => "failed".to_string(),
                 });
             }
             Ok(None) if Instant::now() >= deadline => {
-                let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-                let _ = child.wait();
+                let _ = child.kill();
                 return Err(format!("timed out after {}", humanize(timeout)));
+            }
+            Ok(None) if common::interrupt::requested() => {
+                let _ = child.kill();
+                return Err("interrupted".to_string());
             }
             Ok(None) => {
                 std::thread::sleep(nap);
@@ -272,6 +276,34 @@ mod tests {
         let t = Instant::now();
         assert_eq!(slow.check(&hub, 0), Err("timed out after 50ms".to_string()));
         assert!(t.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_passing_exec_probe_leaves_no_background_child() {
+        let hub = OutputHub::new(None, Vec::new()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let probe = p(&format!(
+            "exec:sleep 300 >/dev/null 2>&1 & echo $! > {}",
+            pidfile.display()
+        ))
+        .unwrap();
+        assert_eq!(probe.check(&hub, 0), Ok(()));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Killed before check returned; init reaps it soon after (the
+        // name check keeps a reused pid from holding the loop).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while crate::procfs::stat(pid).is_some_and(|p| !p.is_zombie() && p.comm == "sleep") {
+            assert!(
+                Instant::now() < deadline,
+                "the probe's sleep {pid} survived"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]

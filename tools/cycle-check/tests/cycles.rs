@@ -808,6 +808,39 @@ fn unclean_exit_status_and_exec_probe() {
 }
 
 #[test]
+fn a_background_child_of_an_exec_probe_is_killed_not_taken_for_an_orphan_of_the_service() {
+    // A passing exec: probe that leaves something running (`cmd &`, a client
+    // that forks a helper): its process group was not killed, so the child
+    // lived on, came back to cycle-check (the subreaper) and was judged an
+    // orphan of the service, failing a clean service.
+    let dir = tempfile::tempdir().unwrap();
+    let up = dir.path().join("up");
+    let child = dir.path().join("probe-child.sh");
+    std::fs::write(&child, "sleep 600\n").unwrap();
+    let ready = format!(
+        "exec:test -e {} && {{ sh {} >/dev/null 2>&1 & }}",
+        up.display(),
+        child.display()
+    );
+    let service = format!("touch {}; exec sleep 30", up.display());
+    let run = cycle_check(&[
+        "--cycles", "2", "--ready", &ready, "--", "sh", "-c", &service,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for c in run.cycles() {
+        assert_eq!(
+            (&c["causes"], &c["orphans"]),
+            (&json!([]), &json!([])),
+            "{c}"
+        );
+    }
+    assert_eq!(
+        processes_mentioning(child.to_str().unwrap()),
+        Vec::<i32>::new()
+    );
+}
+
+#[test]
 fn exiting_before_ready_is_its_own_cause() {
     let run = cycle_check(&[
         "--cycles",
