@@ -84,12 +84,15 @@ pub fn scrub_line(
     let scoped = !sc.engine.fields.is_empty() || !sc.engine.skip_fields.is_empty();
     let first = findings.len();
     if !scanned {
+        sc.decode_backslash = false;
         sc.find(line, Ctx::default());
+        sc.decode_backslash = true;
     }
     // Buffers reused from line to line (a walk per line on dense logs).
     let (mut line_hits, mut starts, tmp) = sc.take_json_buffers();
     line_hits.extend_from_slice(sc.hits());
-    let pct = crate::scan::has_percent_escape(line);
+    // Candidate starts are the decoded text's when `%XX` was decoded.
+    let pct = sc.scanned_decoded();
     if !pct {
         starts.extend_from_slice(sc.candidate_starts());
     }

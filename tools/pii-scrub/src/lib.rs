@@ -11,6 +11,7 @@ pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod detectors;
+pub mod escapes;
 pub mod files;
 pub mod json;
 pub mod process;

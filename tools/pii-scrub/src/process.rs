@@ -333,8 +333,10 @@ impl State<'_, '_> {
         // One scan of the raw line; its hits are handed to the walker (which
         // counts the keys `--allow-key` leaves alone itself).
         self.sc.count_allowed_keys = false;
+        self.sc.decode_backslash = false;
         self.sc.find(body, Ctx::default());
         self.sc.count_allowed_keys = true;
+        self.sc.decode_backslash = true;
         if self.sc.hits().is_empty()
             && !self.sc.saw_key_candidate
             && memchr(b'\\', body).is_none()

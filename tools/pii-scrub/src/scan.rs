@@ -1,13 +1,15 @@
 //! Scanning a haystack (a text line, a JSON string value) and writing it
 //! back with findings replaced.
 //!
-//! Besides the bytes as they are, a haystack holding `%XX` escapes is also
-//! scanned URL-decoded (`john%40example.com`), with spans mapped back to the
-//! raw bytes, so encoding does not hide a value.
+//! Besides the bytes as they are, a haystack holding `%XX`, `\xXX` or
+//! `\uXXXX` escapes is also scanned decoded (`john%40example.com`, nginx's
+//! `\x22password\x22:\x22…`), with spans mapped back to the raw bytes, so
+//! encoding does not hide a value ([`crate::escapes`]).
 
 use crate::actions;
 use crate::config::Engine;
 use crate::detectors::{self, Ctx, Hit, Scratch, TypeId};
+use crate::escapes;
 
 /// One finding, located; never holds the value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,25 +75,16 @@ pub struct Scrubber<'e> {
     /// Count secret pairs left alone by `--allow-key` (off for the raw scan
     /// of a JSON line, whose keys the walker counts).
     pub count_allowed_keys: bool,
+    /// Also decode `\xXX` and `\uXXXX` for the second scan (off for the
+    /// raw scan of a JSON line, whose strings the walker decodes itself).
+    pub decode_backslash: bool,
+    scanned_decoded: bool,
     /// The JSON walker's buffers, kept between lines.
     json_buffers: (Vec<Hit>, Vec<usize>, Vec<u8>),
 }
 
-fn is_hex(b: u8) -> bool {
-    b.is_ascii_hexdigit()
-}
-
-fn hex_val(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'A' + 10,
-    }
-}
-
 pub fn has_percent_escape(hay: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', hay)
-        .any(|i| i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]))
+    escapes::has_escape(hay, false)
 }
 
 /// A PEM body line: base64, blank, or an RFC 1421 header.
@@ -117,6 +110,8 @@ impl<'e> Scrubber<'e> {
             pem_open: false,
             saw_key_candidate: false,
             count_allowed_keys: true,
+            decode_backslash: true,
+            scanned_decoded: false,
             json_buffers: Default::default(),
         }
     }
@@ -129,23 +124,9 @@ impl<'e> Scrubber<'e> {
         let found = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
         let mut open = found.pem_open;
         self.saw_key_candidate = found.key_candidates;
-        if hay.len() >= 3 && has_percent_escape(hay) {
-            self.decoded.clear();
-            self.map.clear();
-            let mut i = 0;
-            while i < hay.len() {
-                if hay[i] == b'%' && i + 2 < hay.len() && is_hex(hay[i + 1]) && is_hex(hay[i + 2]) {
-                    self.decoded
-                        .push(hex_val(hay[i + 1]) * 16 + hex_val(hay[i + 2]));
-                    self.map.push(i);
-                    i += 3;
-                } else {
-                    self.decoded.push(hay[i]);
-                    self.map.push(i);
-                    i += 1;
-                }
-            }
-            self.map.push(hay.len());
+        self.scanned_decoded = hay.len() >= 3 && escapes::has_escape(hay, self.decode_backslash);
+        if self.scanned_decoded {
+            escapes::decode(hay, self.decode_backslash, &mut self.decoded, &mut self.map);
             self.dhits.clear();
             let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
             open |= found.pem_open;
@@ -155,9 +136,10 @@ impl<'e> Scrubber<'e> {
                     self.allowed += 1;
                     continue;
                 }
+                let (start, end) = escapes::raw_span(&self.map, h.start, h.end);
                 self.hits.push(Hit {
-                    start: self.map[h.start],
-                    end: self.map[h.end],
+                    start,
+                    end,
                     ty: h.ty,
                 });
             }
@@ -176,8 +158,14 @@ impl<'e> Scrubber<'e> {
         open
     }
 
+    /// True when the last search also scanned a decoded copy (so
+    /// [`Self::candidate_starts`] are the decoded text's).
+    pub fn scanned_decoded(&self) -> bool {
+        self.scanned_decoded
+    }
+
     /// Where the candidates of the last search started (of the decoded
-    /// text, when the haystack held `%XX`).
+    /// text, when the haystack held escapes).
     pub fn candidate_starts(&self) -> &[usize] {
         &self.scratch.starts
     }

@@ -383,6 +383,7 @@ impl Matcher {
                 let mut b = scan_left(hay, start, 64, |b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
                 });
+                b += escape_letters(hay, b, start);
                 while b < start && !hay[b].is_ascii_alphanumeric() {
                     b += 1;
                 }
@@ -524,6 +525,26 @@ impl Matcher {
     pub fn pem_end(&self, line: &[u8]) -> Option<usize> {
         self.pem_end.find(line).map(|m| m.end())
     }
+}
+
+/// The letters of an escape that a run starting at `b` (right after a `\\`)
+/// begins with: `\n`, `\t`, `\r`, `\xXX`, `\uXXXX`. They belong to the
+/// escape, not to a word (`\u0022bob@acme.com` is `"bob@acme.com`).
+fn escape_letters(hay: &[u8], b: usize, end: usize) -> usize {
+    if b == 0 || hay[b - 1] != b'\\' {
+        return 0;
+    }
+    let hex = |n: usize| {
+        hay.get(b + 1..b + 1 + n)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    };
+    let n = match hay[b] {
+        b'n' | b'r' | b't' => 1,
+        b'x' if hex(2) => 3,
+        b'u' if hex(4) => 5,
+        _ => 0,
+    };
+    n.min(end - b)
 }
 
 /// The first index of the run of `ok` bytes (at most `max`) ending at `end`.

@@ -1,0 +1,139 @@
+//! Escapes that hide a value from byte patterns, undone for a second scan:
+//! URL encoding (`john%40acme.com`), C-style hex escapes (nginx writes `"` in
+//! a logged request body as `\x22` and non-ASCII bytes as `\xC3\xA9`) and
+//! `\uXXXX` (JSON-escaped text inside a text line). The decoded text keeps a
+//! map from each of its bytes to where its escape starts in the raw bytes,
+//! so a finding in it is scrubbed in the raw line.
+
+use memchr::memchr2_iter;
+
+fn hex(b: u8) -> Option<u32> {
+    (b as char).to_digit(16)
+}
+
+fn hex_n(hay: &[u8], at: usize, n: usize) -> Option<u32> {
+    let digits = hay.get(at..at + n)?;
+    digits.iter().try_fold(0u32, |v, &c| Some(v * 16 + hex(c)?))
+}
+
+/// What one escape stands for.
+enum Decoded {
+    Byte(u8),
+    Char(char),
+}
+
+/// The escape starting at `i` (a `%` or `\`): what it decodes to and how
+/// many raw bytes it takes. `backslash`: also `\xXX` and `\uXXXX`.
+fn escape_at(hay: &[u8], i: usize, backslash: bool) -> Option<(Decoded, usize)> {
+    match hay[i] {
+        b'%' => Some((Decoded::Byte(hex_n(hay, i + 1, 2)? as u8), 3)),
+        b'\\' if backslash => match hay.get(i + 1)? {
+            b'x' => Some((Decoded::Byte(hex_n(hay, i + 2, 2)? as u8), 4)),
+            b'u' => {
+                let hi = hex_n(hay, i + 2, 4)?;
+                if (0xD800..0xDC00).contains(&hi) && hay.get(i + 6..i + 8) == Some(b"\\u") {
+                    if let Some(lo) = hex_n(hay, i + 8, 4).filter(|l| (0xDC00..0xE000).contains(l))
+                    {
+                        let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        let c = char::from_u32(code).unwrap_or('\u{FFFD}');
+                        return Some((Decoded::Char(c), 12));
+                    }
+                }
+                Some((Decoded::Char(char::from_u32(hi).unwrap_or('\u{FFFD}')), 6))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// True when `hay` holds an escape [`decode`] would undo.
+pub fn has_escape(hay: &[u8], backslash: bool) -> bool {
+    if backslash {
+        memchr2_iter(b'%', b'\\', hay).any(|i| escape_at(hay, i, true).is_some())
+    } else {
+        memchr::memchr_iter(b'%', hay).any(|i| escape_at(hay, i, false).is_some())
+    }
+}
+
+/// Decodes `hay` into `out`; `map[k]` is where the escape of `out[k]` starts
+/// in `hay` (one more entry: `hay.len()`).
+pub fn decode(hay: &[u8], backslash: bool, out: &mut Vec<u8>, map: &mut Vec<usize>) {
+    out.clear();
+    map.clear();
+    let mut i = 0;
+    while i < hay.len() {
+        let esc = match hay[i] {
+            b'%' | b'\\' => escape_at(hay, i, backslash),
+            _ => None,
+        };
+        match esc {
+            Some((Decoded::Byte(b), n)) => {
+                out.push(b);
+                map.push(i);
+                i += n;
+            }
+            Some((Decoded::Char(c), n)) => {
+                let mut buf = [0u8; 4];
+                for &b in c.encode_utf8(&mut buf).as_bytes() {
+                    out.push(b);
+                    map.push(i);
+                }
+                i += n;
+            }
+            None => {
+                out.push(hay[i]);
+                map.push(i);
+                i += 1;
+            }
+        }
+    }
+    map.push(hay.len());
+}
+
+/// The raw span of decoded bytes `start..end` (whole escapes: an end inside
+/// the bytes of one escape takes all of it).
+pub fn raw_span(map: &[usize], start: usize, end: usize) -> (usize, usize) {
+    let mut e = end;
+    if e > start {
+        while e + 1 < map.len() && map[e] == map[end - 1] {
+            e += 1;
+        }
+    }
+    (map[start], map[e])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str, backslash: bool) -> (String, Vec<usize>) {
+        let (mut out, mut map) = (Vec::new(), Vec::new());
+        decode(s.as_bytes(), backslash, &mut out, &mut map);
+        (String::from_utf8(out).unwrap(), map)
+    }
+
+    #[test]
+    fn decodes_percent_hex_and_unicode_escapes() {
+        assert_eq!(dec(r"a%40b\x22c", true).0, "a@b\"c");
+        assert_eq!(dec(r"a%40b\x22c", false).0, r"a@b\x22c");
+        assert_eq!(
+            dec(r"\u0022\u00e9\ud83d\ude00\n\x4", true).0,
+            "\"é😀\\n\\x4"
+        );
+        assert_eq!(dec(r"jos\xC3\xA9", true).0, "josé");
+        assert!(has_escape(br"x\x22", true) && !has_escape(br"x\x22", false));
+        assert!(!has_escape(br"x\n\t\x2 %4", true));
+    }
+
+    #[test]
+    fn spans_map_back_to_whole_escapes() {
+        let (text, map) = dec(r"a\u00e9b\x22", true);
+        assert_eq!(text, "aéb\"");
+        // `é` is two decoded bytes of one 6-byte escape.
+        assert_eq!(raw_span(&map, 1, 3), (1, 7));
+        assert_eq!(raw_span(&map, 1, 2), (1, 7));
+        assert_eq!(raw_span(&map, 3, 4), (7, 8));
+        assert_eq!(raw_span(&map, 4, 5), (8, 12));
+    }
+}
