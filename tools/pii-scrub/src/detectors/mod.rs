@@ -380,11 +380,9 @@ impl Matcher {
         let begin = match d.anchor {
             Anchor::Start => start,
             Anchor::LocalLeft => {
-                let mut b = scan_left(hay, start, 64, |b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
-                });
+                let mut b = local_part_start(hay, start);
                 b += escape_letters(hay, b, start);
-                while b < start && !hay[b].is_ascii_alphanumeric() {
+                while b < start && !(hay[b].is_ascii_alphanumeric() || hay[b] >= 0x80) {
                     b += 1;
                 }
                 if b == start {
@@ -525,6 +523,30 @@ impl Matcher {
     pub fn pem_end(&self, line: &[u8]) -> Option<usize> {
         self.pem_end.find(line).map(|m| m.end())
     }
+}
+
+/// Where an email's local part ending at `at` (its `@`) starts: at most 64
+/// bytes of ASCII letters, digits and `._%+-`, and non-ASCII letters
+/// (`josé.garcía@`; a Latin-1 byte that is not UTF-8 counts as one).
+fn local_part_start(hay: &[u8], at: usize) -> usize {
+    let lo = at.saturating_sub(64);
+    let mut b = at;
+    while b > lo {
+        let c = hay[b - 1];
+        if c < 0x80 {
+            if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') {
+                b -= 1;
+                continue;
+            }
+            break;
+        }
+        let (s, word) = validate::non_ascii_before(hay, b);
+        if !word || s < lo {
+            break;
+        }
+        b = s;
+    }
+    b
 }
 
 /// The letters of an escape that a run starting at `b` (right after a `\\`)

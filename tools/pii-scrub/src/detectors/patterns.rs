@@ -124,9 +124,13 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "email",
-        regex: r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+        // Bytes 0x80-0xFF: UTF-8 local parts and IDN domains (`josé@correo.es`,
+        // `john@exämple.com`, `user@пример.рф`); the validator checks they
+        // are letters or digits. A non-ASCII TLD has no `\b` (non-ASCII bytes
+        // are not word bytes here): the validator trims what is not a letter.
+        regex: r"[A-Za-z0-9\x80-\xFF][A-Za-z0-9._%+\-\x80-\xFF]{0,63}@[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?(?:\.[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?)*\.(?:[A-Za-z]{2,24}\b|[A-Za-z]*[\x80-\xFF][A-Za-z\x80-\xFF]*)",
         check: Check::Email,
-        candidate: r"@[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2}",
+        candidate: r"@[A-Za-z0-9\x80-\xFF][A-Za-z0-9.\-\x80-\xFF]*\.[A-Za-z\x80-\xFF]{2}",
         anchor: Anchor::LocalLeft,
         about: "email addresses",
     },
@@ -160,7 +164,8 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "phone",
-        regex: r"\+[1-9][0-9]{6,14}\b|\+[1-9][0-9]{0,3}(?:[ .\-]?\([0-9]{1,4}\)|[ .\-][0-9]{1,8}){2,6}\b|\([2-9][0-9]{2}\)[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}\b|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}\b",
+        // `(0)20`: a trunk prefix in parentheses glued to the area code (`+44 (0)20 7946 0958`).
+        regex: r"\+[1-9][0-9]{6,14}\b|\+[1-9][0-9]{0,3}(?:[ .\-]?\([0-9]{1,4}\)[0-9]{0,8}|[ .\-][0-9]{1,8}){2,6}\b|\([2-9][0-9]{2}\)[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}\b|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}\b",
         check: Check::Phone,
         candidate: r"\+[1-9][0-9 .\-()]{6}|\([2-9][0-9]{2}\)[ .\-]?[2-9]|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}",
         anchor: Anchor::Start,

@@ -511,11 +511,68 @@ const NOT_TLDS: &[&[u8]] = &[
     b"swap",
 ];
 
+/// Letters and digits of any script (and combining accents) may be part of
+/// an address; punctuation and spaces may not.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || ('\u{300}'..='\u{36F}').contains(&c)
+}
+
+/// The non-ASCII character ending at `end`: where it starts and whether it
+/// is a letter or digit. A byte that is not UTF-8 (Latin-1 `é`) counts as a
+/// letter on its own: more is scrubbed, not less.
+pub fn non_ascii_before(hay: &[u8], end: usize) -> (usize, bool) {
+    let lo = end.saturating_sub(4);
+    let mut s = end - 1;
+    while s > lo && (0x80..0xC0).contains(&hay[s]) {
+        s -= 1;
+    }
+    match std::str::from_utf8(&hay[s..end]) {
+        Ok(t) => {
+            let mut chars = t.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => (s, is_word_char(c)),
+                _ => (end - 1, true),
+            }
+        }
+        Err(_) => (end - 1, true),
+    }
+}
+
+/// An email's end, with non-ASCII punctuation glued to it (`…@x.рф»`,
+/// `…@acme.com—`) given back; `None` if no letter TLD is left.
+fn email_end(hay: &[u8], span: &Range<usize>) -> Option<usize> {
+    let mut end = span.end;
+    while end > span.start && hay[end - 1] >= 0x80 {
+        let (s, word) = non_ascii_before(hay, end);
+        if word {
+            break;
+        }
+        end = s;
+    }
+    let s = &hay[span.start..end];
+    let tld = s.rsplit(|&b| b == b'.').next()?;
+    let letters = std::str::from_utf8(tld).ok().map_or(tld.len(), |t| {
+        t.chars().filter(|&c| c.is_alphabetic()).count()
+    });
+    (letters >= 2 && tld.len() < s.len()).then_some(end)
+}
+
 /// Email: sane local part and domain, a letter TLD that is not a file
 /// extension, and not the `user:pass@` of a URL (its own detector).
+/// Non-ASCII parts must be letters or digits (UTF-8 local parts, IDNs).
 pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
+    let span = span.start..email_end(hay, &span)?;
     let s = &hay[span.clone()];
     let at_pos = s.iter().position(|&b| b == b'@')?;
+    let domain_ok = s[at_pos + 1..].utf8_chunks().all(|chunk| {
+        chunk
+            .valid()
+            .chars()
+            .all(|c| c.is_ascii() || is_word_char(c))
+    });
+    if !domain_ok {
+        return None;
+    }
     let (local, domain) = (&s[..at_pos], &s[at_pos + 1..]);
     if local.is_empty()
         || local[0] == b'.'
