@@ -1,39 +1,14 @@
 //! Integration tests: the real `replay-diff` binary on real files, asserting
 //! exact records, figures, messages and exit codes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::testkit::{gate, jsonl, of_kind, summary, testdata};
+use common::testkit::{gate, jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("replay-diff"))
-}
-
-/// Runs replay-diff with `args`; returns (exit code, stdout records, stderr).
-fn run(args: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = Command::new(bin()).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code().unwrap_or(-1), jsonl(&out.stdout), stderr)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-fn fixture(name: &str) -> String {
-    testdata(&format!("replay-diff/{name}"))
-        .to_str()
-        .unwrap()
-        .to_string()
-}
+use crate::util::{bin, fixture, run, write};
 
 #[test]
 fn replay_of_the_50_event_run_is_identical_once_volatile_fields_are_handled() {
@@ -434,7 +409,7 @@ fn huge_lines_are_compared_or_refused_without_running_out_of_memory() {
     let dir = tempfile::tempdir().unwrap();
     let big = format!("{{\"blob\":\"{}\"}}\n", "x".repeat(50 * 1024 * 1024));
     let g = write(dir.path(), "g.jsonl", &big);
-    let r = write(dir.path(), "r.jsonl", &big.replacen('x', "y", 1));
+    let r = write(dir.path(), "r.jsonl", big.replacen('x', "y", 1));
     let (code, records, _) = run(&[&g, &r]);
     assert_eq!(code, 1);
     assert_eq!(of_kind(&records, "divergence")[0]["path"], "/blob");
@@ -513,8 +488,8 @@ fn closed_stdout_ends_quietly() {
             .map(|i| format!("{{\"i\":{i},\"v\":\"{v}\"}}\n"))
             .collect()
     };
-    let g = write(dir.path(), "g.jsonl", &lines("golden"));
-    let r = write(dir.path(), "r.jsonl", &lines("replay"));
+    let g = write(dir.path(), "g.jsonl", lines("golden"));
+    let r = write(dir.path(), "r.jsonl", lines("replay"));
     let mut child = Command::new(bin())
         .args([&g, &r])
         .stdout(Stdio::piped())

@@ -5,34 +5,10 @@
 //! mode, the `run_failures` gate (runs that exited non-zero or were killed,
 //! 0 by default; --allow-exit names codes that are a normal outcome).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use common::testkit::{gate, jsonl, of_kind, summary};
+use common::testkit::{gate, of_kind, summary};
 use serde_json::{json, Value};
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("replay-diff"))
-}
-
-/// Runs replay-diff; returns (exit code, stdout records, stderr).
-fn run(args: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = Command::new(bin()).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        jsonl(&out.stdout),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
+use crate::util::{run, write};
 
 fn events(n: usize) -> String {
     (0..n).map(|i| format!("{{\"event\":{i}}}\n")).collect()
@@ -76,7 +52,7 @@ fn an_empty_golden_fails_even_when_the_replay_has_records() {
     // allow them: the records gate still says the golden proves nothing.
     let dir = tempfile::tempdir().unwrap();
     let g = write(dir.path(), "g.jsonl", "");
-    let r = write(dir.path(), "r.jsonl", &events(3));
+    let r = write(dir.path(), "r.jsonl", events(3));
     let (code, records, _) = run(&[&g, &r, "--max-divergences", "5"]);
     assert_eq!(code, 1);
     let s = summary(&records);
@@ -108,8 +84,8 @@ fn invalid_lines_are_not_records() {
 fn min_records_expresses_a_50_event_replay() {
     // GATES.md: "0 divergences across a 50-event replay".
     let dir = tempfile::tempdir().unwrap();
-    let short = write(dir.path(), "49.jsonl", &events(49));
-    let full = write(dir.path(), "50.jsonl", &events(50));
+    let short = write(dir.path(), "49.jsonl", events(49));
+    let full = write(dir.path(), "50.jsonl", events(50));
     let gate_args = ["--max-divergences", "0", "--min-records", "50"];
 
     let (code, records, _) = run(&[&[short.as_str(), short.as_str()][..], &gate_args].concat());

@@ -4,8 +4,6 @@
 //! values survive our parser unchanged; numbers are equal exactly when their
 //! decimal values are, however they are written.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use common::pointer::{render, Seg};
 use proptest::prelude::*;
 use replay_diff::compare::{diff, Change, Rules};

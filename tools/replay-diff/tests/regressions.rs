@@ -2,40 +2,14 @@
 //! for input that crashed or stopped the tool (issues 13 and 14). Each runs
 //! the real binary on real files and asserts exact records and figures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::testkit::{gate, jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("replay-diff"))
-}
-
-/// Runs replay-diff; returns (exit code, stdout text, stderr).
-fn run_raw(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin()).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs replay-diff; returns (exit code, stdout records, stderr).
-fn run(args: &[&str]) -> (i32, Vec<Value>, String) {
-    let (code, stdout, stderr) = run_raw(args);
-    (code, jsonl(stdout.as_bytes()), stderr)
-}
-
-fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
-    let path = dir.join(name);
-    fs::write(&path, bytes).unwrap();
-    path.to_str().unwrap().to_string()
-}
+use crate::util::{bin, run, run_raw, write};
 
 fn records(n: usize) -> Vec<String> {
     (0..n)

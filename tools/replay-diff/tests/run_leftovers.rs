@@ -3,19 +3,15 @@
 //! normal run and after Ctrl-C. Real processes; pids read from a file the
 //! command writes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::testkit::{jsonl, of_kind, summary};
 use serde_json::json;
 
-fn bin() -> PathBuf {
-    PathBuf::from(assert_cmd::cargo::cargo_bin!("replay-diff"))
-}
+use crate::util::bin;
 
 /// True while `pid` is a live process (not gone, not a zombie).
 fn alive(pid: i32) -> bool {

@@ -5,8 +5,6 @@
 //! `common::interrupt::GRACE` would make the watchdog force the exit (which
 //! prints `replay-diff: interrupted` and writes no summary).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 use common::testkit::{
