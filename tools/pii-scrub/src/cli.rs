@@ -51,11 +51,23 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
   summary      figures: files, lines, json_lines, bytes, lines_changed,
                findings, findings_by_type, findings_by_file, allowed,
                quarantined, quarantined_by_reason, invalid_json_as_text,
-               errors, elapsed_ms,
+               errors, skipped (the same file or directory again under
+               another name: read once), symlinks (met in trees), ignored
+               (with --respect-ignore), elapsed_ms,
                throughput_mb_s, key_id (with hash); gates: findings (--check),
                quarantined (--check: <= --max-quarantined, default 0; else
                only with --max-quarantined), errors (--check, or after an
-               unreadable input: never a pass then)
+               unreadable input: never a pass then), files (--check: >=
+               --min-files, default 1: a run that read nothing fails)
+
+Trees: symlinks are followed (a link to a file is read, a link to a directory
+walked; each file read once). A dangling link, a link loop, or a link to a
+FIFO or device (access.log -> /dev/stdout) is an unreadable input: an error
+naming it (exit 2; --check fails). --in-place never writes through a link:
+such a file is refused, with its name. Compressed data other than gzip (xz,
+bzip2, zstd, lz4, lzip, .Z), zip/7z archives and systemd journal files are
+told by their first bytes and refused the same way, never scanned as text or
+rewritten: xz -dc FILE | pii-scrub --check -
 
 Actions: redact [REDACTED:email]; mask keeps a tail (card ************1111,
 email j***@example.com, phone last 2 digits, ssn/iban last 4, ipv4 first octet,
@@ -84,7 +96,8 @@ pub enum InvalidJson {
     version,
     about = "Find and neutralize personal data and secrets in logs, failing closed",
     long_about = "Find and neutralize personal data and secrets in logs, at grep speed, failing closed.\n\n\
-        Reads files, directory trees (every file, hidden ones and those .gitignore excludes too), .gz files or stdin as bytes. A line that \
+        Reads files, directory trees (every file, hidden ones and those .gitignore excludes too, \
+        symlinks followed), .gz files or stdin as bytes. A line that \
         is a JSON object is scrubbed field by field (keys, order and layout kept); any other line is \
         scrubbed as text. Every detector validates its candidates (Luhn, mod-97, octets, ...), so \
         UUIDs, versions, timestamps and order numbers are left alone. Lines that cannot be scrubbed \
@@ -200,6 +213,11 @@ pub struct Cli {
     /// Gate: fail when more than N lines were quarantined.
     #[arg(long, value_name = "N", value_parser = common::cli::count)]
     pub max_quarantined: Option<u64>,
+
+    /// Gate: fail when fewer than N inputs were read (default with --check: 1;
+    /// stdin counts as one). 0 accepts a run that read nothing.
+    #[arg(long, value_name = "N", value_parser = common::cli::count)]
+    pub min_files: Option<u64>,
 
     /// Only files matching this glob in directory walks (repeatable; `!` excludes).
     #[arg(long, value_name = "GLOB")]

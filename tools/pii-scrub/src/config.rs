@@ -91,6 +91,8 @@ pub struct Config {
     pub format: Format,
     pub quarantine: Option<PathBuf>,
     pub max_quarantined: Option<u64>,
+    /// `files >= N` (`--check`: default 1).
+    pub min_files: Option<u64>,
     pub globs: Vec<String>,
     pub respect_ignore: bool,
     pub threads: usize,
@@ -412,6 +414,7 @@ impl Config {
             format: cli.format,
             quarantine: cli.quarantine,
             max_quarantined: cli.max_quarantined,
+            min_files: cli.min_files,
             globs: cli.glob,
             respect_ignore: cli.respect_ignore,
             threads,

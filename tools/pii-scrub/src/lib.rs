@@ -14,6 +14,7 @@ pub mod detectors;
 pub mod escapes;
 pub mod files;
 pub mod json;
+pub mod opaque;
 pub mod process;
 pub mod report;
 pub mod scan;
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         cfg.quarantine.as_deref(),
     )?;
     rep.totals.skipped = found.skipped;
+    rep.totals.symlinks = found.symlinks;
     rep.totals.ignored = found.ignored;
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
@@ -100,7 +102,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     };
     let quarantined = rep.totals.quarantined;
     let errors = rep.totals.errors;
-    for g in report::gates(cfg.mode == Mode::Check, cfg.max_quarantined, &rep.totals) {
+    for g in report::gates(
+        cfg.mode == Mode::Check,
+        cfg.max_quarantined,
+        cfg.min_files,
+        &rep.totals,
+    ) {
         builder.gate(g);
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -119,8 +126,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     Ok(summary.outcome())
 }
 
+/// `pii-scrub: error: ...` and its hint, the way the runner prints errors
+/// (file names are untrusted: control characters are escaped).
 fn error_line(e: &Error) {
-    let _ = writeln!(std::io::stderr(), "{TOOL}: error: {e}");
+    let _ = common::runner::report(TOOL, e);
 }
 
 /// Filter mode to stdout: inputs one after another, events reported as they come.
@@ -243,7 +252,7 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
     };
     // `--in-place` checks the file before opening it (a FIFO would block).
     let stamp = if cfg.in_place {
-        match files::check_in_place(&src.path) {
+        match files::check_in_place(src) {
             Ok(s) => Some(s),
             Err(e) => {
                 res.error = Some(Failure::Input(e));
@@ -260,6 +269,23 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
             return res;
         }
     };
+    // A compressed file is refused before its copy is even opened.
+    let name = input.name().to_string();
+    let head = input
+        .reader()
+        .fill_buf()
+        .map(|head| opaque::refuse(&name, head));
+    match head {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            res.error = Some(Failure::Input(e));
+            return res;
+        }
+        Err(e) => {
+            res.error = Some(Failure::Input(Error::io(&name, e).context("reading")));
+            return res;
+        }
+    }
     let writes = cfg.mode == Mode::Filter;
     let mut target = if writes {
         match Target::open(src, cfg.out_dir.as_deref(), input.is_gzip()) {

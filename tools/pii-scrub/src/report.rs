@@ -34,7 +34,11 @@ pub struct Totals {
     pub quarantined: u64,
     pub invalid_json_as_text: u64,
     pub errors: u64,
+    /// Tree entries not read because the same file or directory was read
+    /// under another name (a link, a hard link), or a link loop.
     pub skipped: u64,
+    /// Symlinks met in trees.
+    pub symlinks: u64,
     /// Files that ignore files hid from a walk (only with `--respect-ignore`).
     pub ignored: u64,
     pub by_type: BTreeMap<String, u64>,
@@ -239,6 +243,7 @@ impl<'e> Reporter<'e> {
             .figure("invalid_json_as_text", t.invalid_json_as_text)
             .figure("errors", t.errors)
             .figure("skipped", t.skipped)
+            .figure("symlinks", t.symlinks)
             .figure("ignored", t.ignored)
             .figure("elapsed_ms", (elapsed_ms * 1000.0).round() / 1000.0)
             .figure("throughput_mb_s", (mb_s * 100.0).round() / 100.0);
@@ -296,10 +301,16 @@ impl<'e> Reporter<'e> {
 /// fields" gate, so what it could not check fails it (issue 13): a
 /// quarantined line (`quarantined <= --max-quarantined`, default 0) and an
 /// input that could not be read (`errors <= 0`; its findings are unknown, so
-/// the findings gate has no value and fails). In every mode a summary
-/// written after an error carries the failing `errors` gate: it never says
-/// pass.
-pub fn gates(check: bool, max_quarantined: Option<u64>, totals: &Totals) -> Vec<Gate> {
+/// the findings gate has no value and fails). Nothing read proves nothing:
+/// `files >= --min-files` (default 1; a trial's empty tree passed). In every
+/// mode a summary written after an error carries the failing `errors` gate:
+/// it never says pass.
+pub fn gates(
+    check: bool,
+    max_quarantined: Option<u64>,
+    min_files: Option<u64>,
+    totals: &Totals,
+) -> Vec<Gate> {
     let mut g = Vec::new();
     if check {
         let findings = if totals.errors > 0 {
@@ -318,6 +329,13 @@ pub fn gates(check: bool, max_quarantined: Option<u64>, totals: &Totals) -> Vec<
     }
     if check || totals.errors > 0 {
         g.push(Gate::at_most("errors", 0.0, totals.errors as f64));
+    }
+    if check || min_files.is_some() {
+        g.push(Gate::at_least(
+            "files",
+            min_files.unwrap_or(1) as f64,
+            totals.files as f64,
+        ));
     }
     g
 }

@@ -766,7 +766,7 @@ fn list_types_names_every_builtin() {
 }
 
 #[test]
-fn trees_skip_symlinks_and_out_dir_refuses_to_write_through_one() {
+fn trees_read_symlinked_files_and_out_dir_refuses_to_write_through_one() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     fs::create_dir_all(logs.join("app")).unwrap();
@@ -775,10 +775,12 @@ fn trees_skip_symlinks_and_out_dir_refuses_to_write_through_one() {
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("secret.log"), "b@acme.com\n").unwrap();
     std::os::unix::fs::symlink(outside.join("secret.log"), logs.join("link.log")).unwrap();
+    // The link's target is read (skipping it passed --check on a tree of links).
     let out = cmd().arg("--check").arg(&logs).output().unwrap();
     let s = jsonl(&out.stdout);
-    assert_eq!(summary(&s)["figures"]["files"], 1);
-    assert_eq!(summary(&s)["figures"]["skipped"], 1);
+    assert_eq!(summary(&s)["figures"]["files"], 2);
+    assert_eq!(summary(&s)["figures"]["findings"], 2);
+    assert_eq!(summary(&s)["figures"]["symlinks"], 1);
 
     // A planted symlink inside --out-dir must not redirect the write.
     let clean = dir.path().join("clean");

@@ -120,7 +120,11 @@ fn a_kubernetes_style_tree_reads_each_log_once() {
     fs::create_dir_all(log.join("containers")).unwrap();
     // One relative and one absolute link, as kubelet writes them.
     symlink("../pods/web/app/0.log", log.join("containers/web_app.log")).unwrap();
-    symlink(log.join("pods/db/app/0.log"), log.join("containers/db_app.log")).unwrap();
+    symlink(
+        log.join("pods/db/app/0.log"),
+        log.join("containers/db_app.log"),
+    )
+    .unwrap();
     // A link to a directory that is also in the tree, and one to its own
     // parent (a loop): neither is walked twice, and the walk ends.
     symlink("pods/web", log.join("current")).unwrap();
@@ -134,7 +138,13 @@ fn a_kubernetes_style_tree_reads_each_log_once() {
     );
     let f = figures(&recs);
     assert_eq!(
-        (&f["files"], &f["findings"], &f["symlinks"], &f["skipped"], &f["errors"]),
+        (
+            &f["files"],
+            &f["findings"],
+            &f["symlinks"],
+            &f["skipped"],
+            &f["errors"]
+        ),
         (&json!(2), &json!(2), &json!(4), &json!(4), &json!(0)),
         "{f}"
     );
@@ -189,7 +199,10 @@ fn symlinks_that_cannot_be_read_fail_the_check() {
         ] {
             assert!(err.contains(line), "{mode}: missing {line:?} in\n{err}");
         }
-        assert!(err.contains("pipe, a FIFO, not a regular file: not read"), "{err}");
+        assert!(
+            err.contains("pipe, a FIFO, not a regular file: not read"),
+            "{err}"
+        );
         let recs = jsonl(&out.stdout);
         let s = summary(&recs);
         assert_eq!(s["verdict"], "fail", "{mode}");
@@ -314,14 +327,16 @@ fn check_on_an_empty_tree_fails_the_files_gate() {
     // Stdin is one input, even empty.
     for args in [&["--check"][..], &["--check", "-"][..]] {
         let out = cmd(root).args(args).write_stdin("").output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr_text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr_text(&out)
+        );
         assert_eq!(gate(summary(&jsonl(&out.stdout)), "files")["value"], 1.0);
     }
     // Outside --check the gate is there only when asked for.
-    let out = cmd(root)
-        .args(["--dry-run", "empty"])
-        .output()
-        .unwrap();
+    let out = cmd(root).args(["--dry-run", "empty"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(summary(&jsonl(&out.stdout))["gates"]
         .as_array()
@@ -398,7 +413,11 @@ fn xz_bzip2_zstd_lz4_logs_are_refused_not_passed_or_corrupted() {
             // --in-place: refused, the file byte for byte as it was, no temp left.
             let out = cmd(root).args(["--in-place", file]).output().unwrap();
             assert_eq!(out.status.code(), Some(2), "{file}");
-            assert_eq!(fs::read(root.join(file)).unwrap(), bytes, "{file} rewritten");
+            assert_eq!(
+                fs::read(root.join(file)).unwrap(),
+                bytes,
+                "{file} rewritten"
+            );
             // Stdout filter: nothing of it passes through.
             let out = cmd(root).arg(file).output().unwrap();
             assert_eq!(out.status.code(), Some(2));
@@ -433,7 +452,10 @@ fn xz_bzip2_zstd_lz4_logs_are_refused_not_passed_or_corrupted() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
         let s = summary(&jsonl(&out.stdout)).clone();
-        assert_eq!((&s["figures"]["files"], &s["figures"]["errors"]), (&json!(1), &json!(1)));
+        assert_eq!(
+            (&s["figures"]["files"], &s["figures"]["errors"]),
+            (&json!(1), &json!(1))
+        );
     }
     if made > 0 {
         let left: Vec<_> = fs::read_dir(root)
