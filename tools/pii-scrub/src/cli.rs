@@ -44,7 +44,7 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
                type, action, start, end (byte span in the line, or in the
                decoded string value for JSON lines); never the value itself
   quarantined  file, line, reason (line_too_long, invalid_json, too_deep,
-               too_many_findings, decode_error), bytes. In the --quarantine file the record
+               too_many_findings, decode_error, utf16), bytes. In the --quarantine file the record
                also holds the raw line: record (UTF-8) or record_base64.
                invalid_json: starts like a JSON object ({\") but does not parse, e.g.
                a record cut short (--on-invalid-json text scrubs it as text).

@@ -80,6 +80,9 @@ struct State<'e, 'w> {
     buf: Vec<u8>,
     findings: Vec<Finding>,
     stats: Stats,
+    /// A UTF-16 line was met: from now on every line holding a NUL is
+    /// UTF-16 too (the `\0` after its last newline starts the next line).
+    utf16_seen: bool,
 }
 
 /// Scrubs `reader` into `out` (if any). `keep_raw`: quarantined lines carry
@@ -101,6 +104,7 @@ pub fn process<'w>(
         buf: Vec::new(),
         findings: Vec::new(),
         stats: Stats::default(),
+        utf16_seen: false,
     };
     let max = engine.max_line;
     let mut carry: Vec<u8> = Vec::new();
@@ -232,6 +236,26 @@ fn utf16(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// True when a line is UTF-16 text (ASCII or Latin-1 letters in it put a
+/// NUL in every other byte): most bytes on one side NUL, almost none on the
+/// other. The refusal at the start of an input does not see UTF-16 appended
+/// to a UTF-8 log (issue: hostile trial leak 8); its text, `m\0a\0i\0l\0`,
+/// is invisible to byte patterns. NUL padding (both sides) is not UTF-16.
+fn utf16_line(line: &[u8]) -> bool {
+    let (mut even, mut odd) = (0usize, 0usize);
+    for i in memchr::memchr_iter(0, line) {
+        if i % 2 == 0 {
+            even += 1;
+        } else {
+            odd += 1;
+        }
+    }
+    let (n_even, n_odd) = (line.len().div_ceil(2), line.len() / 2);
+    let one_sided =
+        |nul: usize, n: usize, other: usize, m: usize| n >= 2 && nul * 4 >= n * 3 && other * 8 <= m;
+    one_sided(even, n_even, odd, n_odd) || one_sided(odd, n_odd, even, n_even)
+}
+
 impl State<'_, '_> {
     fn write(&mut self, bytes: &[u8]) -> Res<()> {
         match self.out.as_mut() {
@@ -266,7 +290,12 @@ impl State<'_, '_> {
         };
         self.buf.clear();
         self.findings.clear();
-        let result = if json::looks_like_json(body) {
+        // Fail closed: a UTF-16 line cannot be scanned, so it never passes.
+        let utf16 = memchr(0, body).is_some() && (self.utf16_seen || utf16_line(body));
+        self.utf16_seen |= utf16;
+        let result = if utf16 {
+            Err(Reason::Utf16)
+        } else if json::looks_like_json(body) {
             self.stats.json_lines += 1;
             self.sc.end_of_input();
             match self.json_line(body) {

@@ -32,6 +32,8 @@ pub enum Reason {
     TooDeep,
     TooManyFindings,
     DecodeError,
+    /// UTF-16 text after the start of an input (invisible to byte patterns).
+    Utf16,
 }
 
 impl Reason {
@@ -42,6 +44,7 @@ impl Reason {
             Reason::TooDeep => "too_deep",
             Reason::TooManyFindings => "too_many_findings",
             Reason::DecodeError => "decode_error",
+            Reason::Utf16 => "utf16",
         }
     }
 }
