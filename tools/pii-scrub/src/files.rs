@@ -63,6 +63,8 @@ struct Candidate {
     id: Option<(u64, u64)>,
     /// Found through a symlink: another name for it is preferred.
     linked: bool,
+    /// What the entry's own symlink says, for messages.
+    target: Option<String>,
 }
 
 /// Expands the command-line paths into files.
@@ -84,6 +86,7 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
                 },
                 id: None,
                 linked: false,
+                target: None,
             });
             continue;
         }
@@ -108,6 +111,7 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
                 },
                 id: meta.is_file().then(|| (meta.dev(), meta.ino())),
                 linked: false,
+                target: None,
             });
             continue;
         }
@@ -117,6 +121,24 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
             walk.tree(p, &dir, via_link, &overrides, &mut found);
         }
     }
+    // Never our own output: a link to /dev/stdout with stdout sent to a
+    // file read back what the run wrote, and a filter fed itself forever.
+    let own = own_outputs();
+    walk.candidates.retain(|c| {
+        if !c.id.is_some_and(|id| own.contains(&id)) {
+            return true;
+        }
+        let via = c
+            .target
+            .as_ref()
+            .map(|t| format!(" symlink to {t}:"))
+            .unwrap_or_default();
+        found.errors.push(Error::new(format!(
+            "{}:{via} this run's own output: not read",
+            c.source.path
+        )));
+        false
+    });
     // Each file once: under a name that is not a link when there is one
     // (`--in-place` rewrites it there), else the first.
     let mut chosen: HashMap<(u64, u64), usize> = HashMap::new();
@@ -135,6 +157,21 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
         }
     }
     Ok(found)
+}
+
+/// Device and inode of this process's stdout and stderr where they are
+/// regular files.
+fn own_outputs() -> Vec<(u64, u64)> {
+    use std::os::fd::AsFd;
+    [
+        std::io::stdout().as_fd().try_clone_to_owned(),
+        std::io::stderr().as_fd().try_clone_to_owned(),
+    ]
+    .into_iter()
+    .filter_map(|fd| fs::File::from(fd.ok()?).metadata().ok())
+    .filter(fs::Metadata::is_file)
+    .map(|m| (m.dev(), m.ino()))
+    .collect()
 }
 
 fn overrides(root: &str, globs: &[String]) -> Result<Override> {
@@ -239,6 +276,7 @@ impl Walk {
                         source: source(via_link.clone()),
                         id: Some((m.dev(), m.ino())),
                         linked: true,
+                        target: Some(target),
                     }),
                     Ok(m) if m.is_dir() => {
                         if holds(path) {
@@ -262,6 +300,7 @@ impl Walk {
                     source: source(via_link.clone()),
                     id,
                     linked: via_link.is_some(),
+                    target: None,
                 });
             } else {
                 found.errors.push(

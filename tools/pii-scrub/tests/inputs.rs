@@ -216,6 +216,67 @@ fn symlinks_that_cannot_be_read_fail_the_check() {
 }
 
 #[test]
+fn a_link_to_this_runs_own_stdout_is_not_read_back() {
+    // Docker's nginx image: access.log -> /dev/stdout. With our stdout sent
+    // to a file, following the link read the output being written: the
+    // filter fed itself (574 MB in 20 s from a 1.7 MB log).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let d = root.join("d");
+    fs::create_dir_all(&d).unwrap();
+    let log: String = (0..20_000)
+        .map(|i| format!("line {i} user{i}@acme.com did something\n"))
+        .collect();
+    fs::write(d.join("a.log"), &log).unwrap();
+    symlink("/dev/stdout", d.join("access.log")).unwrap();
+    for (mode, out_name) in [(None, "out.log"), (Some("--check"), "out.jsonl")] {
+        let out_path = root.join(out_name);
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+            .args(mode)
+            .arg("d")
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline || fs::metadata(&out_path).unwrap().len() > 50 << 20 {
+                let _ = child.kill();
+                panic!("{mode:?}: pii-scrub reads its own output");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{mode:?}");
+        let err = stderr_text(&out);
+        assert!(
+            err.contains("pii-scrub: error: d/access.log: symlink to /dev/stdout: this run's own output: not read"),
+            "{mode:?}: {err}"
+        );
+        let written = fs::read(&out_path).unwrap();
+        if mode.is_none() {
+            let clean: String = (0..20_000)
+                .map(|i| format!("line {i} [REDACTED:email] did something\n"))
+                .collect();
+            assert!(
+                written == clean.as_bytes(),
+                "{} bytes written",
+                written.len()
+            );
+        } else {
+            let recs = jsonl(&written);
+            let f = figures(&recs);
+            assert_eq!(
+                (&f["files"], &f["findings"], &f["errors"]),
+                (&json!(1), &json!(20_000), &json!(1))
+            );
+        }
+    }
+}
+
+#[test]
 fn in_place_never_writes_through_a_symlink_in_a_tree() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
