@@ -151,7 +151,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__merge)
-            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +189,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-restarts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -197,7 +201,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__plot)
-            opts="-o -h --output --per-target --title --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            opts="-o -h --output --per-target --title --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +247,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-restarts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -251,7 +259,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__report)
-            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +297,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-restarts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -297,7 +309,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__run)
-            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --help"
+            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +432,10 @@ _soak__load() {
                     return 0
                     ;;
                 --min-throughput)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-restarts)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

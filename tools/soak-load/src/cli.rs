@@ -161,16 +161,23 @@ Records (JSON Lines on stdout):
            dropped}, error_rate, achieved_rps, p50_ms, p90_ms, p95_ms, p99_ms,
            p999_ms, max_ms, late, skipped_steps, histogram (base64 of the V2
            HDR histogram of latencies in µs), in_flight, rss_bytes, processes,
-           service_uptime_s, service_pid (with --pid/--pid-file), interrupted
+           service_uptime_s, service_pid, service_restarts (watched
+           processes that ended or were replaced in the window; with
+           --pid/--pid-file), interrupted
            and unfinished (last window of an interrupted run), and targets:
            the same figures per target name.
   summary  figures: windows, requests, ok, errors, errors_by_class,
            error_rate, throughput_rps, duration_ms, p50/p90/p95/p99/p999/max
            (ms), late, dropped, skipped_steps, unfinished,
-           p95_slope_ms_per_hour, rss_slope_bytes_per_hour, rss_growth,
-           rss_first_bytes, rss_last_bytes, rss_max_bytes, targets; gates:
-           error_rate, p95_ms, p99_ms, rss_growth, p95_slope_ms_per_hour
-           (each <=), throughput_rps (>=), as asked; with --verify
+           p95_slope_ms_per_hour, service_restarts, rss_growth (of one
+           process: the largest growth of any process read in two windows
+           or more, never from one process to the next; null if none was),
+           rss_slope_bytes_per_hour, rss_first_bytes, rss_last_bytes,
+           rss_growth_service_pid, rss_growth_windows, rss_max_bytes,
+           targets; gates: error_rate, p95_ms, p99_ms, rss_growth,
+           p95_slope_ms_per_hour (each <=), throughput_rps (>=), as asked;
+           service_restarts (<=, by default 0 whenever the process is
+           watched; one per injection with --chaos-cmd); with --verify
            writes_acknowledged, writes_verified, lost_writes,
            changed_writes, unverified_writes; with --chaos-cmd
            chaos_injections, chaos_command_failures, outages,
@@ -260,6 +267,12 @@ pub struct GateArgs {
     /// Gate: throughput (requests / time) at least this. Example: 950/s
     #[arg(long, value_name = "RATE", value_parser = crate::schedule::parse_rate)]
     pub min_throughput: Option<f64>,
+
+    /// Gate: the watched service process (--pid/--pid-file) ended or was
+    /// replaced at most this many times. Default whenever it is watched: 0
+    /// (with --chaos-cmd: one per injection).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64))]
+    pub max_restarts: Option<u64>,
 }
 
 /// `10%`, `0.1`, `150%`: a non-negative ratio (growth may exceed 100%).

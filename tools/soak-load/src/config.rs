@@ -51,6 +51,7 @@ pub fn limits(args: &GateArgs) -> Limits {
         max_rss_growth: args.max_rss_growth,
         max_p95_slope_ms_per_hour: args.max_p95_slope,
         min_throughput_rps: args.min_throughput,
+        max_restarts: args.max_restarts.map(|n| n as f64),
     };
     match args.profile {
         Some(p) => own.or(preset(p).limits),
@@ -177,6 +178,10 @@ impl RunConfig {
         } else if limits.max_rss_growth.is_some() {
             return Err(Error::usage(
                 "--max-rss-growth needs the service's process: --pid PID or --pid-file FILE",
+            ));
+        } else if limits.max_restarts.is_some() {
+            return Err(Error::usage(
+                "--max-restarts needs the service's process: --pid PID or --pid-file FILE",
             ));
         }
         let (plan, input) = match (&args.targets, &args.url) {

@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_rss_growth: Option<f64>,
     pub max_p95_slope_ms_per_hour: Option<f64>,
     pub min_throughput_rps: Option<f64>,
+    /// Watched processes that may end during the run; when the service's
+    /// process is watched and this is not given, 0.
+    pub max_restarts: Option<f64>,
 }
 
 impl Limits {
@@ -36,6 +39,7 @@ impl Limits {
                 .max_p95_slope_ms_per_hour
                 .or(other.max_p95_slope_ms_per_hour),
             min_throughput_rps: self.min_throughput_rps.or(other.min_throughput_rps),
+            max_restarts: self.max_restarts.or(other.max_restarts),
         }
     }
 }
@@ -71,6 +75,28 @@ impl Trend {
     }
 }
 
+/// The memory readings of one process, over the consecutive windows it
+/// was the one watched: growth is only ever measured within one.
+#[derive(Clone, Copy, Debug)]
+struct Process {
+    pid: Option<i32>,
+    first: u64,
+    last: u64,
+    readings: u64,
+    trend: Trend,
+}
+
+impl Process {
+    /// (last − first) / first; NaN with fewer than two readings.
+    fn growth(&self) -> f64 {
+        if self.readings < 2 || self.first == 0 {
+            f64::NAN
+        } else {
+            (self.last as f64 - self.first as f64) / self.first as f64
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct TargetTotals {
     requests: u64,
@@ -94,10 +120,17 @@ pub struct Totals {
     latency: Latency,
     targets: BTreeMap<String, TargetTotals>,
     p95: Trend,
-    rss: Trend,
-    rss_first: Option<u64>,
-    rss_last: Option<u64>,
+    /// The process read last, and the one that grew most (at least two
+    /// readings).
+    process: Option<Process>,
+    grew_most: Option<Process>,
+    /// A restart was seen since the last reading: the next one starts a
+    /// new process even if the pid is the same.
+    restart_pending: bool,
     rss_max: Option<u64>,
+    /// Ended processes; None while no window watched one.
+    restarts: Option<u64>,
+    last_pid: Option<i32>,
     pub interrupted: bool,
     pub first_started_at: Option<String>,
     pub last_ended_at: Option<String>,
@@ -125,10 +158,12 @@ impl Totals {
             latency: histo::new(),
             targets: BTreeMap::new(),
             p95: Trend::default(),
-            rss: Trend::default(),
-            rss_first: None,
-            rss_last: None,
+            process: None,
+            grew_most: None,
+            restart_pending: false,
             rss_max: None,
+            restarts: None,
+            last_pid: None,
             interrupted: false,
             first_started_at: None,
             last_ended_at: None,
@@ -171,17 +206,66 @@ impl Totals {
             // must not swing the trend.
             self.p95.add(mid_h, p95, f.requests as f64);
         }
-        if let Some(rss) = w.memory.rss_bytes {
-            self.rss.add(mid_h, rss as f64, 1.0);
-            self.rss_first.get_or_insert(rss);
-            self.rss_last = Some(rss);
-            self.rss_max = Some(self.rss_max.map_or(rss, |m| m.max(rss)));
-        }
+        self.add_memory(w, mid_h);
         self.interrupted |= w.interrupted;
         if self.first_started_at.is_none() {
             self.first_started_at = Some(w.started_at.clone());
         }
         self.last_ended_at = Some(w.ended_at.clone());
+    }
+
+    /// The restart this window shows (its own count; for records written
+    /// before it had one, a change of pid) and its memory reading, to the
+    /// process it belongs to.
+    fn add_memory(&mut self, w: &Window, mid_h: f64) {
+        let m = &w.memory;
+        let pid_changed = m
+            .service_pid
+            .is_some_and(|p| self.last_pid.is_some_and(|last| last != p));
+        let restarts = m.service_restarts.unwrap_or(u64::from(pid_changed));
+        if m.service_restarts.is_some() || m.service_pid.is_some() {
+            self.restarts = Some(self.restarts.unwrap_or(0) + restarts);
+        }
+        self.restart_pending |= restarts > 0;
+        if m.service_pid.is_some() {
+            self.last_pid = m.service_pid;
+        }
+        let Some(rss) = m.rss_bytes else {
+            return;
+        };
+        self.rss_max = Some(self.rss_max.map_or(rss, |x| x.max(rss)));
+        let same = !self.restart_pending && self.process.is_some_and(|p| p.pid == m.service_pid);
+        self.restart_pending = false;
+        if !same {
+            self.end_process();
+            self.process = Some(Process {
+                pid: m.service_pid,
+                first: rss,
+                last: rss,
+                readings: 0,
+                trend: Trend::default(),
+            });
+        }
+        if let Some(p) = &mut self.process {
+            p.last = rss;
+            p.readings += 1;
+            p.trend.add(mid_h, rss as f64, 1.0);
+        }
+    }
+
+    /// Keeps the process read last if it grew most so far.
+    fn end_process(&mut self) {
+        self.grew_most = self.judged_process();
+    }
+
+    /// The process growth is judged on: the one that grew most among those
+    /// read at least twice, the current one included.
+    fn judged_process(&self) -> Option<Process> {
+        match (self.process, self.grew_most) {
+            (Some(p), Some(b)) if p.growth() > b.growth() => Some(p),
+            (Some(p), None) if !p.growth().is_nan() => Some(p),
+            (_, best) => best,
+        }
     }
 
     pub fn requests(&self) -> u64 {
@@ -213,12 +297,17 @@ impl Totals {
         histo::quantile_ms(&self.latency, q).unwrap_or(f64::NAN)
     }
 
-    /// (last − first) / first over the windows that have a memory reading.
+    /// (last − first) / first of one process over the windows it was read
+    /// in: the largest such growth of any process read at least twice
+    /// (NaN, a failing gate, when none was). Never from one process to
+    /// another: a leaking process replaced by a fresh one is not a shrink.
     pub fn rss_growth(&self) -> f64 {
-        match (self.rss_first, self.rss_last) {
-            (Some(first), Some(last)) if first > 0 => (last as f64 - first as f64) / first as f64,
-            _ => f64::NAN,
-        }
+        self.judged_process().map_or(f64::NAN, |p| p.growth())
+    }
+
+    /// Watched processes that ended during the run (None: none watched).
+    pub fn restarts(&self) -> Option<u64> {
+        self.restarts
     }
 
     pub fn p95_slope(&self) -> f64 {
@@ -226,7 +315,7 @@ impl Totals {
     }
 
     pub fn rss_slope(&self) -> f64 {
-        self.rss.slope()
+        self.judged_process().map_or(f64::NAN, |p| p.trend.slope())
     }
 
     /// The gates asked for, evaluated. NaN (no data) never passes.
@@ -262,6 +351,18 @@ impl Totals {
             Op::Ge,
             limits.min_throughput_rps,
             self.throughput_rps(),
+        );
+        // Asked by default whenever the service's process was watched: a
+        // service that crashed and was restarted has not passed a soak.
+        let max_restarts = match self.restarts {
+            Some(_) => Some(limits.max_restarts.unwrap_or(0.0)),
+            None => limits.max_restarts,
+        };
+        push(
+            "service_restarts",
+            Op::Le,
+            max_restarts,
+            self.restarts.map_or(f64::NAN, |r| r as f64),
         );
         gates
     }
@@ -299,9 +400,21 @@ impl Totals {
         m.insert("p95_slope_ms_per_hour".into(), num(self.p95_slope()));
         m.insert("rss_slope_bytes_per_hour".into(), num(self.rss_slope()));
         m.insert("rss_growth".into(), num(self.rss_growth()));
-        m.insert("rss_first_bytes".into(), opt(self.rss_first));
-        m.insert("rss_last_bytes".into(), opt(self.rss_last));
+        // First and last reading of the process growth was judged on (or,
+        // when none was read twice, of the last one read).
+        let judged = self.judged_process().or(self.process);
+        m.insert("rss_first_bytes".into(), opt(judged.map(|p| p.first)));
+        m.insert("rss_last_bytes".into(), opt(judged.map(|p| p.last)));
+        m.insert(
+            "rss_growth_service_pid".into(),
+            judged.and_then(|p| p.pid).map_or(Value::Null, |p| json!(p)),
+        );
+        m.insert(
+            "rss_growth_windows".into(),
+            judged.map_or(Value::Null, |p| json!(p.readings)),
+        );
         m.insert("rss_max_bytes".into(), opt(self.rss_max));
+        m.insert("service_restarts".into(), opt(self.restarts));
         let mut targets = Map::new();
         for (name, t) in &self.targets {
             let errors = t.by_class.total();
@@ -348,6 +461,104 @@ mod tests {
         w.add(1.0, 10.0, 1000.0);
         w.add(2.0, 100.0, 1.0);
         assert!(w.slope() < 0.3, "{}", w.slope());
+    }
+
+    fn window(n: u64, pid: Option<i32>, rss: Option<u64>, restarts: Option<u64>) -> Window {
+        let empty = crate::stats::Stat::new();
+        Window {
+            kind: "window".into(),
+            window: n,
+            started_at: String::new(),
+            ended_at: String::new(),
+            offset_ms: (n - 1) as f64 * 1000.0,
+            duration_ms: 1000.0,
+            figures: crate::window::Figures::of_stat(&empty, 1000.0),
+            in_flight: 0,
+            memory: crate::window::Memory {
+                rss_bytes: rss,
+                processes: rss.map(|_| 1),
+                service_uptime_s: None,
+                service_pid: pid,
+                service_restarts: restarts,
+            },
+            interrupted: false,
+            unfinished: 0,
+            targets: vec![],
+        }
+    }
+
+    fn totals(windows: &[Window]) -> Totals {
+        let mut t = Totals::new();
+        for w in windows {
+            t.add(w, &histo::new(), &[]);
+        }
+        t
+    }
+
+    #[test]
+    fn rss_growth_is_never_measured_from_one_process_to_another() {
+        // A leaking process (100 -> 150) replaced by a fresh one (60 -> 66):
+        // first to last would say -34%; the judged growth is the leak's.
+        let t = totals(&[
+            window(1, Some(7), Some(100), Some(0)),
+            window(2, Some(7), Some(150), Some(0)),
+            window(3, None, None, Some(1)), // down at the sample
+            window(4, Some(8), Some(60), Some(0)),
+            window(5, Some(8), Some(66), Some(0)),
+        ]);
+        assert_eq!(t.rss_growth(), 0.5);
+        assert_eq!(t.restarts(), Some(1));
+        let f = t.figures();
+        assert_eq!(
+            (
+                &f["rss_first_bytes"],
+                &f["rss_last_bytes"],
+                &f["rss_growth_service_pid"]
+            ),
+            (&json!(100), &json!(150), &json!(7))
+        );
+        let gates = t.gates(&Limits::default());
+        assert_eq!(gates.len(), 1, "the restarts gate is asked by default");
+        assert_eq!(
+            (gates[0].value, gates[0].limit, gates[0].pass),
+            (1.0, 0.0, false)
+        );
+        // The same pid again after a restart (reused) is a new process.
+        let t = totals(&[
+            window(1, Some(7), Some(100), Some(0)),
+            window(2, Some(7), Some(90), Some(0)),
+            window(3, Some(7), Some(50), Some(1)),
+            window(4, Some(7), Some(60), Some(0)),
+        ]);
+        assert_eq!(t.rss_growth(), 0.2);
+        // No process read twice: no growth, and its gate fails.
+        let t = totals(&[
+            window(1, Some(7), Some(100), Some(0)),
+            window(2, Some(8), Some(300), Some(1)),
+        ]);
+        assert!(t.rss_growth().is_nan());
+        let g = t.gates(&Limits {
+            max_rss_growth: Some(0.1),
+            max_restarts: Some(1.0),
+            ..Limits::default()
+        });
+        assert_eq!(g.iter().map(|g| g.pass).collect::<Vec<_>>(), [false, true]);
+        // Records written before windows counted restarts: a pid change is one.
+        let t = totals(&[
+            window(1, Some(7), Some(100), None),
+            window(2, Some(8), Some(100), None),
+            window(3, Some(8), Some(100), None),
+        ]);
+        assert_eq!(t.restarts(), Some(1));
+        // Nothing watched: no restarts gate unless asked (then it fails).
+        let t = totals(&[window(1, None, None, None)]);
+        assert_eq!(t.restarts(), None);
+        assert!(t.gates(&Limits::default()).is_empty());
+        let g = t.gates(&Limits {
+            max_restarts: Some(0.0),
+            ..Limits::default()
+        });
+        assert!(!g[0].pass);
     }
 
     #[test]

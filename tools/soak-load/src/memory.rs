@@ -6,6 +6,12 @@
 //! supervisor is followed (its uptime drops, which the window shows). A
 //! process that vanishes between listing /proc and reading it is skipped,
 //! never an error.
+//!
+//! Restarts are counted by [`Restarts`] from the watched process's identity
+//! (pid and start time, so a reused pid is a new process), looked at every
+//! [`RESTART_POLL`] as well as at each window's end: a process that crashed
+//! and came back between two windows is not missed, and memory growth is
+//! never measured from one process to another (see `judge.rs`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -35,6 +41,76 @@ impl Watch {
                     .ok_or_else(|| format!("{}: does not hold a process id", path.display()))
             }
         }
+    }
+}
+
+/// How often the watched process's identity is looked at between windows.
+pub const RESTART_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// One process, told apart from a later one with the same pid by its start
+/// time (clock ticks since boot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub pid: i32,
+    pub start_ticks: u64,
+}
+
+/// The watched process now: `Some(None)` when its pid is known and it is
+/// not running (or is a zombie), `None` when the pid file cannot be read
+/// now (being rewritten, say): nothing can be said then.
+pub fn identity(watch: &Watch) -> Option<Option<Identity>> {
+    let pid = watch.pid().ok()?;
+    Some(identity_of(pid))
+}
+
+fn identity_of(pid: i32) -> Option<Identity> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.rfind(')')?;
+    // A zombie or a dead task has ended: it is not the service any more.
+    if matches!(
+        stat[close + 1..].trim_start().chars().next(),
+        Some('Z' | 'X')
+    ) {
+        return None;
+    }
+    let (_, start_ticks) = parse_ppid_and_start(&stat)?;
+    Some(Identity { pid, start_ticks })
+}
+
+/// Counts the watched processes that ended (crashed, were killed, were
+/// replaced) while they were watched.
+#[derive(Debug, Default)]
+pub struct Restarts {
+    last: Option<Identity>,
+    /// The last process seen is not running now (and no other is yet).
+    gone: bool,
+    pending: u64,
+}
+
+impl Restarts {
+    /// What the watched process is now.
+    pub fn observe(&mut self, now: Option<Identity>) {
+        match now {
+            Some(id) => {
+                if self.last.is_some_and(|prev| prev != id) && !self.gone {
+                    self.pending += 1;
+                }
+                self.last = Some(id);
+                self.gone = false;
+            }
+            None => {
+                if self.last.is_some() && !self.gone {
+                    // It ended; a successor, if one comes, is the same restart.
+                    self.pending += 1;
+                    self.gone = true;
+                }
+            }
+        }
+    }
+
+    /// Restarts seen since the last call.
+    pub fn take(&mut self) -> u64 {
+        std::mem::take(&mut self.pending)
     }
 }
 
@@ -121,7 +197,14 @@ fn uptime_s(pid: i32) -> Option<f64> {
 
 /// Reads the watched tree's memory now. `Err` when the process is not there.
 pub fn sample(watch: &Watch) -> Result<Memory, String> {
+    sample_identified(watch).map(|(m, _)| m)
+}
+
+/// [`sample`], with the identity of the process it read.
+pub fn sample_identified(watch: &Watch) -> Result<(Memory, Identity), String> {
     let pid = watch.pid()?;
+    let id = identity_of(pid)
+        .ok_or_else(|| format!("process {pid} is not running (or has no memory: a zombie)"))?;
     let Some(root_rss) = rss_of(pid) else {
         return Err(format!(
             "process {pid} is not running (or has no memory: a zombie)"
@@ -135,12 +218,16 @@ pub fn sample(watch: &Watch) -> Result<Memory, String> {
             processes += 1;
         }
     }
-    Ok(Memory {
-        rss_bytes: Some(rss),
-        processes: Some(processes),
-        service_uptime_s: uptime_s(pid),
-        service_pid: Some(pid),
-    })
+    Ok((
+        Memory {
+            rss_bytes: Some(rss),
+            processes: Some(processes),
+            service_uptime_s: uptime_s(pid),
+            service_pid: Some(pid),
+            service_restarts: None,
+        },
+        id,
+    ))
 }
 
 #[cfg(test)]
@@ -152,6 +239,36 @@ mod tests {
         let stat = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 50";
         assert_eq!(parse_ppid_and_start(stat), Some((7, 12345)));
         assert_eq!(parse_ppid_and_start("garbage"), None);
+    }
+
+    #[test]
+    fn restarts_count_each_process_that_ended_once() {
+        let a = Identity {
+            pid: 10,
+            start_ticks: 1,
+        };
+        let b = Identity {
+            pid: 11,
+            start_ticks: 2,
+        };
+        let reused = Identity {
+            pid: 10,
+            start_ticks: 3,
+        };
+        let mut r = Restarts::default();
+        r.observe(None); // never seen: nothing ended
+        r.observe(Some(a));
+        r.observe(Some(a));
+        assert_eq!(r.take(), 0);
+        r.observe(Some(b)); // replaced between two looks
+        assert_eq!(r.take(), 1);
+        r.observe(None); // ended ...
+        r.observe(None);
+        assert_eq!(r.take(), 1);
+        r.observe(Some(reused)); // ... and its successor is the same restart
+        assert_eq!(r.take(), 0);
+        r.observe(Some(a)); // the old pid's first process again? a new one
+        assert_eq!(r.take(), 1);
     }
 
     #[test]

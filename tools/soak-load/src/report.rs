@@ -32,12 +32,15 @@ pub struct Read {
 /// Reads the `window` records of one file in order.
 pub struct WindowReader {
     reader: JsonlReader,
+    /// The last service pid a window of this file read.
+    last_pid: Option<i32>,
 }
 
 impl WindowReader {
     pub fn open(path: &str) -> Result<WindowReader> {
         Ok(WindowReader {
             reader: JsonlReader::open(path)?,
+            last_pid: None,
         })
     }
 
@@ -74,6 +77,20 @@ impl WindowReader {
             let window: Window =
                 serde_json::from_value(value).map_err(|e| at(format!("bad window record: {e}")))?;
             let latency = check(&window.figures, "").map_err(&at)?;
+            let m = &window.memory;
+            if let (Some(0), Some(pid), Some(last)) =
+                (m.service_restarts, m.service_pid, self.last_pid)
+            {
+                if pid != last {
+                    return Err(at(format!(
+                        "window {}: the service's pid changed from {last} to {pid} but service_restarts is 0 (edited or corrupt record)",
+                        window.window
+                    )));
+                }
+            }
+            if m.service_pid.is_some() {
+                self.last_pid = m.service_pid;
+            }
             let mut targets = Vec::with_capacity(window.targets.len());
             for t in &window.targets {
                 targets.push((t.name.clone(), check(&t.figures, &t.name).map_err(&at)?));
@@ -123,7 +140,16 @@ fn finish(
     sink: &mut Sink,
     saved: &[Option<Value>],
 ) -> Result<Outcome> {
-    let limits = config::limits(&args.gates);
+    let mut limits = config::limits(&args.gates);
+    if limits.max_restarts.is_none() && totals.restarts().is_some() {
+        // As in the run: each chaos injection may end the service once.
+        let injections: Option<f64> = saved
+            .iter()
+            .flatten()
+            .filter_map(|s| s["figures"]["chaos_injections"].as_f64())
+            .reduce(|a, b| a + b);
+        limits.max_restarts = injections;
+    }
     for gate in totals.gates(&limits) {
         summary.gate(gate);
     }
@@ -193,6 +219,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
     let mut started_at: Option<&str> = None;
     let mut ended_at: Option<&str> = None;
     let mut memory = Memory::default();
+    let mut restarts: Option<u64> = None;
     // Per target, in order of first appearance.
     let mut order: Vec<String> = Vec::new();
     let mut targets: BTreeMap<String, (u64, u64, ErrorsByClass, u64, u64, Latency)> =
@@ -218,6 +245,8 @@ pub fn merge_windows(parts: &[Read]) -> Read {
         if w.memory.rss_bytes > memory.rss_bytes {
             memory = w.memory;
         }
+        // Each generator saw the same restarts.
+        restarts = restarts.max(w.memory.service_restarts);
         for (t, (name, h)) in w.targets.iter().zip(&p.targets) {
             let e = targets.entry(name.clone()).or_insert_with(|| {
                 order.push(name.clone());
@@ -242,6 +271,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
             target_hists.push((name, h));
         }
     }
+    memory.service_restarts = restarts;
     let window = Window {
         kind: "window".into(),
         window: number,

@@ -7,7 +7,7 @@
 //! figures.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use common::summary::SummaryBuilder;
@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use crate::config::RunConfig;
 use crate::judge::Totals;
 use crate::load::{self, Ctx};
-use crate::memory::{self, Watch};
+use crate::memory::{self, Restarts, Watch};
 use crate::reqlog::RequestsLog;
 use crate::sink::Sink;
 use crate::stats::Recorder;
@@ -34,6 +34,8 @@ struct Windows {
     ctx: Arc<Ctx>,
     agg: Recorder,
     watch: Option<Watch>,
+    /// Shared with the task that looks for restarts between windows.
+    restarts: Arc<Mutex<Restarts>>,
     warned_memory: bool,
     totals: Totals,
     next_number: u64,
@@ -44,16 +46,22 @@ impl Windows {
         let Some(w) = &self.watch else {
             return Memory::default();
         };
-        match memory::sample(w) {
-            Ok(m) => m,
+        let (mut memory, now) = match memory::sample_identified(w) {
+            Ok((m, id)) => (m, Some(Some(id))),
             Err(e) => {
                 if !self.warned_memory {
                     common::runner::warn("soak-load", format!("memory not read: {e}"));
                     self.warned_memory = true;
                 }
-                Memory::default()
+                (Memory::default(), memory::identity(w))
             }
+        };
+        let mut restarts = self.restarts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(now) = now {
+            restarts.observe(now);
         }
+        memory.service_restarts = Some(restarts.take());
+        memory
     }
 
     fn wall(&self, at: Instant) -> String {
@@ -198,10 +206,16 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     let chaos_config = config.chaos.clone();
     let verify = config.verify;
     let mut sink = Sink::stdout(config.format);
+    let mut first_look = Restarts::default();
+    if let Some(now) = config.watch.as_ref().and_then(memory::identity) {
+        first_look.observe(now);
+    }
+    let restarts = Arc::new(Mutex::new(first_look));
     let mut windows = Windows {
         ctx: Arc::clone(&ctx),
         agg: Recorder::new(kinds),
-        watch: config.watch,
+        watch: config.watch.clone(),
+        restarts: Arc::clone(&restarts),
         warned_memory: false,
         totals: Totals::new(),
         next_number: 1,
@@ -221,6 +235,10 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
                 Arc::clone(&chaos_done),
             ))
         });
+        let watcher = config
+            .watch
+            .clone()
+            .map(|w| tokio::spawn(watch_restarts(w, Arc::clone(&restarts))));
         let mut load = tokio::spawn(load::generate(
             Arc::clone(&ctx),
             config.model,
@@ -249,6 +267,9 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
                 }
             }
         };
+        if let Some(task) = watcher {
+            task.abort();
+        }
         let w = windows.close(
             from,
             Instant::now(),
@@ -292,7 +313,14 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     if let Some(log) = reqlog {
         log.finish()?;
     }
-    for gate in totals.gates(&config.limits) {
+    let mut limits = config.limits;
+    if limits.max_restarts.is_none() && totals.restarts().is_some() {
+        // Under --chaos-cmd each injection may end the service once (that
+        // is what a kill -9 under a supervisor does); more is a crash of
+        // its own.
+        limits.max_restarts = after.chaos.as_ref().map(|c| c.records.len() as f64);
+    }
+    for gate in totals.gates(&limits) {
         summary.gate(gate);
     }
     for (k, v) in totals.figures() {
@@ -307,6 +335,22 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     }
     sink.summary(&s)?;
     Ok(s.outcome())
+}
+
+/// Looks at the watched process every [`memory::RESTART_POLL`], so a
+/// process that ended and was replaced between two windows is counted.
+async fn watch_restarts(watch: Watch, restarts: Arc<Mutex<Restarts>>) {
+    let mut tick = tokio::time::interval(memory::RESTART_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Some(now) = memory::identity(&watch) {
+            restarts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .observe(now);
+        }
+    }
 }
 
 /// What is judged once the load is over: the chaos injections' outages
@@ -378,5 +422,19 @@ fn warn_about(totals: &Totals) {
     let requests = get("requests");
     if requests > 0 && get("ok") == 0 {
         common::runner::warn("soak-load", "no request succeeded");
+    }
+    let restarts = get("service_restarts");
+    if restarts > 0 {
+        common::runner::warn(
+            "soak-load",
+            format!("the watched service process ended or was replaced {restarts} times"),
+        );
+    }
+    if f.get("rss_max_bytes").is_some_and(|v| !v.is_null()) && totals.rss_growth().is_nan() {
+        common::runner::warn(
+            "soak-load",
+            "rss_growth: no one process was read in two windows (growth is never measured \
+             from one process to another); use longer runs or shorter --window",
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::cli::Format;
 use crate::window::{Figures, Window};
 
 /// Keep in sync with `csv_row`.
-const CSV_HEADER: [&str; 29] = [
+const CSV_HEADER: [&str; 31] = [
     "window",
     "started_at",
     "ended_at",
@@ -44,6 +44,8 @@ const CSV_HEADER: [&str; 29] = [
     "rss_bytes",
     "processes",
     "service_uptime_s",
+    "service_pid",
+    "service_restarts",
 ];
 
 pub enum Sink {
@@ -105,6 +107,16 @@ fn csv_row(w: &Window, target: &str, f: &Figures) -> Vec<String> {
         },
         if total {
             opt(w.memory.service_uptime_s)
+        } else {
+            String::new()
+        },
+        if total {
+            opt(w.memory.service_pid)
+        } else {
+            String::new()
+        },
+        if total {
+            opt(w.memory.service_restarts)
         } else {
             String::new()
         },

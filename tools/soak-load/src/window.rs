@@ -150,6 +150,9 @@ pub struct Memory {
     pub service_uptime_s: Option<f64>,
     /// Which process was watched (with --pid-file, it may change).
     pub service_pid: Option<i32>,
+    /// Watched processes that ended (crashed, were killed or replaced)
+    /// during this window; null when no process is watched.
+    pub service_restarts: Option<u64>,
 }
 
 /// The `window` record.

@@ -8,12 +8,11 @@
 mod util;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use common::testkit;
 use serde_json::{json, Value};
-use util::{run, write, Demo, Ran};
+use util::{run, write, Demo, Ran, Supervised};
 
 /// The race run's targets: a session, a chat, a confirmation decided both
 /// ways at once, the stop; then reads of the chat and of each decision.
@@ -213,87 +212,6 @@ fn unguarded_decisions_race_and_verify_names_each_double_decided_confirmation() 
     assert_eq!(phantoms, doubled);
 }
 
-/// The demo service under a bash supervisor that restarts it when it dies
-/// (after `delay`), writing the running pid to `dir/pid`.
-struct Supervised {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Supervised {
-    fn start(delay: &str, faults: &[&str]) -> Supervised {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = write(
-            dir.path(),
-            "supervise.sh",
-            r#"dir=$1 delay=$2; shift 2
-while [ ! -e "$dir/stop" ]; do
-  "$@" > /dev/null 2>&1 &
-  echo $! > "$dir/pid.tmp"; mv "$dir/pid.tmp" "$dir/pid"
-  wait $!
-  sleep "$delay"
-done
-"#,
-        );
-        let db = dir.path().join("demo.db");
-        let child = std::process::Command::new("bash")
-            .arg(&script)
-            .arg(dir.path())
-            .arg(delay)
-            .arg(common::demo::binary())
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
-            .arg(&db)
-            .args(faults)
-            .spawn()
-            .unwrap();
-        let s = Supervised { child, dir, port };
-        s.wait_listening();
-        s
-    }
-
-    fn wait_listening(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the supervised demo never listened"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("demo.db")
-    }
-
-    fn kill_cmd(&self) -> String {
-        format!("kill -9 $(cat '{}')", self.dir.path().join("pid").display())
-    }
-}
-
-impl Drop for Supervised {
-    fn drop(&mut self) {
-        let _ = std::fs::write(self.dir.path().join("stop"), "");
-        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("pid")) {
-            if let Ok(pid) = pid.trim().parse::<u32>() {
-                testkit::send_signal(pid, 9);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Session churn with a chat whose stored memory is read back at the end.
 fn churn_targets(dir: &Path, svc: &Supervised) -> String {
     let seq = json!({"name":"turn","sequence":[
@@ -337,7 +255,8 @@ fn chaos_run(svc: &Supervised, every: &str, duration: &str, extra: &[&str]) -> R
 fn a_kill_under_load_recovers_and_loses_no_acknowledged_write() {
     // Turns take 200 ms, so chats are always in flight when the kill lands.
     let svc = Supervised::start("0", &["--turn-time", "200ms"]);
-    let r = chaos_run(&svc, "1s", "3500ms", &[]);
+    let pid_file = svc.pid_file();
+    let r = chaos_run(&svc, "1s", "3500ms", &["--pid-file", &pid_file]);
     assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.summary());
     let chaos = testkit::of_kind(&r.records, "chaos");
     assert_eq!(chaos.len(), 3, "{chaos:?}");
@@ -354,6 +273,12 @@ fn a_kill_under_load_recovers_and_loses_no_acknowledged_write() {
     assert_eq!(r.u64("unrecovered_outages"), 0);
     assert!(gate(&r, "recovery_ms_max").1);
     assert_eq!(gate(&r, "chaos_command_failures"), (json!(0.0), true));
+    // Each kill ended one process; with --chaos-cmd that is allowed, one
+    // restart per injection (a crash of its own beyond that would fail).
+    assert_eq!(svc.pids().len(), 4);
+    assert_eq!(r.u64("service_restarts"), 3);
+    assert_eq!(r.gate("service_restarts")["limit"], 3.0);
+    assert_eq!(r.gate("service_restarts")["pass"], true);
     assert!(r.u64("writes_acknowledged") > 0);
     assert_eq!(r.u64("writes_verified"), r.u64("writes_acknowledged"));
     assert_eq!(gate(&r, "lost_writes"), (json!(0.0), true));

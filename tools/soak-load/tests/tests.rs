@@ -196,6 +196,8 @@ fn leak_per_request_fails_the_rss_gate_and_a_clean_service_passes_it() {
     let g = r.gate("rss_growth");
     assert_eq!(g["pass"], true, "{g}");
     assert_eq!(r.u64("requests"), 1000);
+    assert_eq!(r.u64("service_restarts"), 0);
+    assert_eq!(r.gate("service_restarts")["pass"], true);
 }
 
 #[test]
@@ -416,6 +418,21 @@ fn usage_errors_say_which_flag() {
         "{}",
         r.stderr
     );
+    let r = run(&[
+        "run",
+        "http://127.0.0.1:9/",
+        "--rate",
+        "5/s",
+        "--max-restarts",
+        "1",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--max-restarts needs the service's process"),
+        "{}",
+        r.stderr
+    );
     let r = run(&["run", "http://127.0.0.1:9/", "--rate", "fast"]);
     assert_eq!(r.code, 2);
     assert!(
@@ -576,7 +593,12 @@ fn report_reproduces_a_saved_runs_summary_and_judges_it_again() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["error_rate", "p95_ms", "p99_ms"]);
+    // ... and the restarts gate, asked whenever the process was watched.
+    assert_eq!(
+        names,
+        ["error_rate", "p95_ms", "p99_ms", "service_restarts"]
+    );
+    assert_eq!(profiled.gate("service_restarts")["value"], 0.0);
 }
 
 /// Latencies (µs) of a requests log.
