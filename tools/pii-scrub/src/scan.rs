@@ -73,6 +73,12 @@ pub struct Scrubber<'e> {
     pub allowed: u64,
     /// Inside a multi-line PEM private key block (text lines).
     pem_open: bool,
+    /// After a YAML secret key whose value is on the next lines (text
+    /// lines): the key's column and the type to report.
+    yaml_open: Option<(usize, TypeId)>,
+    /// The last `find` ended at a YAML secret key with its value on the
+    /// next lines.
+    open_value: Option<(usize, TypeId)>,
     /// The last `find` met a secret key's candidate (validated or not).
     pub saw_key_candidate: bool,
     /// Count secret pairs left alone by `--allow-key` (off for the raw scan
@@ -111,6 +117,8 @@ impl<'e> Scrubber<'e> {
             dhits: Vec::new(),
             allowed: 0,
             pem_open: false,
+            yaml_open: None,
+            open_value: None,
             saw_key_candidate: false,
             count_allowed_keys: true,
             decode_backslash: true,
@@ -126,6 +134,7 @@ impl<'e> Scrubber<'e> {
         let m = &self.engine.matcher;
         let found = m.find(hay, ctx, &mut self.scratch, &mut self.hits);
         let mut open = found.pem_open;
+        let mut open_value = self.scratch.open_value;
         self.saw_key_candidate = found.key_candidates;
         self.scanned_decoded = hay.len() >= 3 && escapes::has_escape(hay, self.decode_backslash);
         if self.scanned_decoded {
@@ -133,6 +142,7 @@ impl<'e> Scrubber<'e> {
             self.dhits.clear();
             let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
             open |= found.pem_open;
+            open_value = open_value.or(self.scratch.open_value);
             self.saw_key_candidate |= found.key_candidates;
             for h in &self.dhits {
                 if self.engine.allowed(&self.decoded[h.start..h.end]) {
@@ -158,6 +168,7 @@ impl<'e> Scrubber<'e> {
             self.allowed += keys;
         }
         detectors::resolve(&mut self.hits);
+        self.open_value = open_value;
         open
     }
 
@@ -222,6 +233,9 @@ impl<'e> Scrubber<'e> {
         out: &mut Vec<u8>,
         findings: &mut Vec<Finding>,
     ) -> Result<LineOut, Reason> {
+        if let Some(out_line) = self.yaml_value_line(line, out, findings) {
+            return Ok(out_line);
+        }
         let mut rest = line;
         let mut offset = 0;
         if self.pem_open {
@@ -241,6 +255,7 @@ impl<'e> Scrubber<'e> {
             return Err(Reason::TooManyFindings);
         }
         self.pem_open = open;
+        self.yaml_open = if offset == 0 { self.open_value } else { None };
         for (i, h) in self.hits.iter().enumerate() {
             findings.push(Finding {
                 ty: h.ty,
@@ -260,6 +275,49 @@ impl<'e> Scrubber<'e> {
         Ok(LineOut::Changed)
     }
 
+    /// A line of a YAML secret's value (after `password:` or `token: |`):
+    /// its content is the secret. Blank lines keep the value open; a line
+    /// indented no deeper than the key ends it (and is scanned as usual).
+    fn yaml_value_line(
+        &mut self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+        findings: &mut Vec<Finding>,
+    ) -> Option<LineOut> {
+        let (col, ty) = self.yaml_open?;
+        if line.trim_ascii().is_empty() {
+            return Some(LineOut::Clean);
+        }
+        let Some(r) = detectors::pairs::continuation(line, col) else {
+            self.yaml_open = None;
+            return None;
+        };
+        let value = &line[r.clone()];
+        if self.engine.allowed(value) {
+            self.allowed += 1;
+            return Some(LineOut::Clean);
+        }
+        let hit = Hit {
+            start: r.start,
+            end: r.end,
+            ty,
+        };
+        self.hits.clear();
+        self.hits.push(hit);
+        findings.push(Finding {
+            ty,
+            start: r.start,
+            end: r.end,
+            pointer: None,
+            snippet: self
+                .engine
+                .snippets
+                .then(|| crate::snippet::around(self.engine, line, &self.hits, 0)),
+        });
+        self.replace_into(line, out);
+        Some(LineOut::Changed)
+    }
+
     /// Returns the scratch space to the matcher's pool (end of an input).
     pub fn finish(self) {
         self.engine.matcher.recycle(self.scratch);
@@ -267,6 +325,7 @@ impl<'e> Scrubber<'e> {
 
     /// Forgets a PEM block left open (at the end of an input).
     pub fn end_of_input(&mut self) -> bool {
+        self.yaml_open = None;
         std::mem::take(&mut self.pem_open)
     }
 }

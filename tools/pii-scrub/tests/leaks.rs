@@ -122,7 +122,6 @@ fn docker_json_file_escaped_json_is_found() {
 }
 
 #[test]
-#[ignore = "leak not fixed yet"]
 fn yaml_secret_value_on_the_next_line_and_block_scalars_leak() {
     let input = "db:\n  user: app\n  password:\n    hunter2hunter2\n  api_key: |\n    line-one-secret\n    line-two-secret\n\n  token: >-\n    folded-secret-value\n  host: db.internal\n- session_id:\r\n    0a1b2c3d4e5f\r\n  passwd:\n  port: 5432\n";
     let expected = "db:\n  user: app\n  password:\n    [REDACTED:secret]\n  api_key: |\n    [REDACTED:secret]\n    [REDACTED:secret]\n\n  token: >-\n    [REDACTED:secret]\n  host: db.internal\n- session_id:\r\n    [REDACTED:secret]\r\n  passwd:\n  port: 5432\n";

@@ -190,6 +190,9 @@ pub struct Scratch {
     caps: Vec<Captures>,
     /// Secret pairs left alone because `--allow-key` named their key.
     pub allowed_keys: u64,
+    /// The last `find` ended at a YAML secret key whose value is on the next
+    /// lines: the key's column and the type to report.
+    pub open_value: Option<(usize, TypeId)>,
 }
 
 /// All detectors, their combined set, and the PEM end marker.
@@ -282,6 +285,7 @@ impl Matcher {
                 .map(|d| d.regex.create_captures())
                 .collect(),
             allowed_keys: 0,
+            open_value: None,
         }
     }
 
@@ -296,6 +300,7 @@ impl Matcher {
         let mut candidates = false;
         let mut key_candidates = false;
         s.starts.clear();
+        s.open_value = None;
         let mut at = 0;
         // One leftmost-first pass over all candidate regexes, like a grep
         // with an alternation; only candidates are validated.
@@ -369,6 +374,10 @@ impl Matcher {
             if self.key_allowed(&hay[pair.key]) {
                 s.allowed_keys += 1;
                 return None;
+            }
+            if let Some(col) = pair.open {
+                s.open_value = Some((col, d.ty));
+                return Some(pair.value.end);
             }
             out.push(Hit {
                 start: pair.value.start,

@@ -29,6 +29,9 @@ use super::validate;
 pub struct Pair {
     pub key: Range<usize>,
     pub value: Range<usize>,
+    /// A YAML `key:` whose value is on the lines after it, past the end of
+    /// the haystack (a text line): the key's column. `value` is empty.
+    pub open: Option<usize>,
 }
 
 fn is_name(b: u8) -> bool {
@@ -283,6 +286,94 @@ fn bare_end(hay: &[u8], from: usize) -> usize {
         .count()
 }
 
+/// The column of a key that starts its line (after indentation and `- `
+/// list markers): a YAML mapping key.
+fn yaml_key_column(hay: &[u8], key: &Range<usize>, quoting: Quoting) -> Option<usize> {
+    let start = match quoting {
+        Quoting::Bare => key.start,
+        Quoting::Quoted => key.start - 1,
+        Quoting::Escaped => return None,
+    };
+    let line = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
+    hay[line..start]
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'-'))
+        .then_some(start - line)
+}
+
+/// After `key:`, nothing but a comment, or a block scalar header (`|`,
+/// `>-`, `|2+`): the value is on the lines that follow.
+fn value_on_next_lines(rest: &[u8]) -> bool {
+    let mut r = rest.trim_ascii();
+    if let Some(x) = r.strip_prefix(b"|").or_else(|| r.strip_prefix(b">")) {
+        let n = x
+            .iter()
+            .take(2)
+            .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+            .count();
+        r = x[n..].trim_ascii_start();
+    }
+    r.is_empty() || r.starts_with(b"#")
+}
+
+/// A YAML secret key whose value starts on the next line (`password:`
+/// then `  hunter2`, or a `|`/`>-` block scalar): the lines after it that
+/// are indented deeper than the key (blank lines in between). When the
+/// haystack ends at the key's line (a text line), the pair is `open`: the
+/// caller takes the next lines.
+fn yaml_next_lines(hay: &[u8], key: &Range<usize>, quoting: Quoting, v: usize) -> Option<Pair> {
+    let col = yaml_key_column(hay, key, quoting)?;
+    let eol = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |i| v + i);
+    if !value_on_next_lines(&hay[v..eol]) {
+        return None;
+    }
+    if eol == hay.len() {
+        return Some(Pair {
+            key: key.clone(),
+            value: eol..eol,
+            open: Some(col),
+        });
+    }
+    let mut value: Option<Range<usize>> = None;
+    let mut p = eol + 1;
+    while p < hay.len() {
+        let end = memchr::memchr(b'\n', &hay[p..]).map_or(hay.len(), |i| p + i);
+        let line = &hay[p..end];
+        if let Some(content) = continuation(line, col) {
+            let r = p + content.start..p + content.end;
+            value = Some(value.map_or(r.clone(), |v| v.start..r.end));
+        } else if !line.trim_ascii().is_empty() {
+            break;
+        }
+        p = end + 1;
+    }
+    let value = value?;
+    if validate::is_placeholder(&hay[value.clone()]) {
+        return None;
+    }
+    Some(Pair {
+        key: key.clone(),
+        value,
+        open: None,
+    })
+}
+
+/// The content of a line indented deeper than `col` (trailing blanks and
+/// `\r` left out), if it is one.
+pub fn continuation(line: &[u8], col: usize) -> Option<Range<usize>> {
+    let indent = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let end = line.len()
+        - line
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    (indent > col && end > indent).then_some(indent..end)
+}
+
 /// The secret pair whose key holds the secret word at `word`, if the text
 /// there is one. `secret_name` judges the key's name.
 pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool) -> Option<Pair> {
@@ -310,12 +401,20 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
         .take_while(|b| matches!(b, b' ' | b'\t'))
         .count();
     let v = i + blanks;
-    let first = *hay.get(v)?;
     let bare_key = quoting == Quoting::Bare;
-    if bare_key && sep == b':' {
-        if is_status_key(name) || is_weak_word(name) && follows_a_word(hay, key.start) {
-            return None;
+    if bare_key
+        && sep == b':'
+        && (is_status_key(name) || is_weak_word(name) && follows_a_word(hay, key.start))
+    {
+        return None;
+    }
+    if sep == b':' {
+        if let Some(pair) = yaml_next_lines(hay, &key, quoting, v) {
+            return Some(pair);
         }
+    }
+    let first = *hay.get(v)?;
+    if bare_key && sep == b':' {
         // `pkg:amd64`, `file.c:12`, `host:6379`: a colon without a blank is
         // not a key-value separator unless the value is quoted.
         if blanks == 0 && !is_quote(first) && first != b'\\' {
@@ -342,7 +441,11 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
         // `Cookie: a=b; c=d` runs to the end of the line.
         if super::keys::takes_rest_of_line(name) && text.contains(&b'=') {
             let end = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |j| v + j);
-            return Some(Pair { key, value: v..end });
+            return Some(Pair {
+                key,
+                value: v..end,
+                open: None,
+            });
         }
         // `authorization=Bearer xyz`: the credential is the next word.
         if validate::is_auth_scheme(text) {
@@ -363,6 +466,7 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
             return Some(Pair {
                 key,
                 value: w..word_end,
+                open: None,
             });
         }
         v..end
@@ -370,7 +474,11 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
     if value.is_empty() || validate::is_placeholder(&hay[value.clone()]) {
         return None;
     }
-    Some(Pair { key, value })
+    Some(Pair {
+        key,
+        value,
+        open: None,
+    })
 }
 
 #[cfg(test)]
@@ -419,6 +527,29 @@ mod tests {
         assert_eq!(value("x=1, session: 0a1b2c3d"), Some("0a1b2c3d"));
         assert_eq!(value("Cookie: a=b; c=d"), Some("a=b; c=d"));
         assert_eq!(value("\\npassword=abc123"), Some("abc123"));
+        // YAML values on the next lines (inside one haystack: a JSON string).
+        assert_eq!(
+            value("db:\n  password:\n    hunter2\n  host: x"),
+            Some("hunter2")
+        );
+        assert_eq!(
+            value("- token: |-\r\n    a\r\n\r\n    b\r\nx: 1"),
+            Some("a\r\n\r\n    b")
+        );
+    }
+
+    #[test]
+    fn yaml_keys_open_at_the_end_of_a_line() {
+        let open = |s: &str| {
+            let word = s.to_ascii_lowercase().find("pass").unwrap();
+            secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name).and_then(|p| p.open)
+        };
+        assert_eq!(open("password:"), Some(0));
+        assert_eq!(open("  - password: >-  # folded"), Some(4));
+        assert_eq!(open("  \"password\":\r"), Some(2));
+        assert_eq!(open("Enter password:"), None);
+        assert_eq!(open("password: |x"), None);
+        assert_eq!(open("PASS:"), None);
     }
 
     #[test]
@@ -447,6 +578,8 @@ mod tests {
             "if password == x",
             "token=\"\"",
             "redis host:6379 secret:abc",
+            "  password:\n  host: x",
+            "Enter password:\n  not a value",
         ] {
             assert_eq!(value(s), None, "{s}");
         }
