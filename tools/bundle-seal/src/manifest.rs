@@ -103,6 +103,34 @@ pub struct StrayRef {
     /// Why it could not be read (it then fails the release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Found inside another record or JSON-escaped inside a string (a log
+    /// wrapper such as Docker's `{"log":"..."}`, an audit receipt).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub quoted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The error for a record of ours that is not a valid summary (no gates
+/// array, gates as an object, no verdict), the same in every file: a gate
+/// whose output cannot be judged must not be sealed, whatever its name.
+pub fn malformed_summary(
+    file: impl std::fmt::Display,
+    line: u64,
+    quoted: bool,
+    why: impl std::fmt::Display,
+) -> Error {
+    let what = if quoted {
+        "summary record quoted inside another record"
+    } else {
+        "summary record"
+    };
+    Error::at(file, line, format!("{what}: {why}")).with_hint(
+        "a summary record needs tool, verdict and a gates array; a gate whose output cannot be \
+         judged must not be sealed: run it again, or remove the file",
+    )
 }
 
 impl StrayRef {
@@ -122,9 +150,20 @@ impl StrayRef {
             (_, _, Some(why)) => format!(
                 "{at} looks like a summary record but cannot be read ({why}); a failing gate could hide there"
             ),
+            (Some(tool), Some(v), None) if !v.is_pass() && self.quoted => {
+                format!("{at} holds a failing {tool} summary, quoted inside another record")
+            }
+            (Some(tool), Some(v), None) if !v.is_pass() && is_jsonl(&self.source) => format!(
+                "{at} holds a failing {tool} summary that is not a record of its own line"
+            ),
             (Some(tool), Some(v), None) if !v.is_pass() => format!(
                 "{at} holds a failing {tool} summary in a file not read for gates \
                  (only {GATE_FILES} are)"
+            ),
+            (Some(tool), Some(_), None) if self.quoted => format!(
+                "{at} holds a passing {tool} summary, quoted inside another record, that is no \
+                 copy of one in a gate file (a stale or misplaced result?); remove it, or keep \
+                 the record itself in a .jsonl file"
             ),
             (Some(tool), Some(_), None) => format!(
                 "{at} holds a passing {tool} summary that is no copy of one in a gate file \
@@ -279,7 +318,7 @@ pub fn gather(root: &Path, entries: &[Entry], sealed: &[FileEntry]) -> Result<Ga
                 .entry(crate::canonical::sha256(&value))
                 .or_insert_with(|| format!("{}:{line}", e.rel));
             let s: SummaryIn = serde_json::from_value(value)
-                .map_err(|err| Error::at(&name, line, format!("summary record: {err}")))?;
+                .map_err(|err| malformed_summary(&name, line, false, err))?;
             // A summary vouches for its inputs by sha256: where an input is
             // in the bundle, it must be the file sealed.
             let mut inputs_checked = 0;

@@ -8,20 +8,26 @@
 //!
 //! 1. While a file is hashed, [`Sniffer`] looks at its first bytes (gzip,
 //!    a UTF-16 byte-order mark, compressors we cannot read) and searches
-//!    every block for `"summary"` (memchr's SIMD search, so hashing stays
-//!    the cost). Files without it are done.
+//!    every block for `summary"` or `summary\` (memchr's SIMD search, so
+//!    hashing stays the cost): the word as a JSON string, also escaped
+//!    inside another string. Files without it are done.
 //! 2. The few that have it (and every gzip or UTF-16 file) are read again,
-//!    decompressed and decoded, line by line: each `"kind":"summary"` must
-//!    belong to a JSON value on its line (the whole line, or one starting
-//!    at a `{` after a prefix such as a time stamp or a tar header). A
-//!    summary record at the top of such a value is a [`Found::Summary`];
-//!    one nested inside another record (a receipt, a timeline event) is a
-//!    quotation and is left alone, as it is in the gate files.
+//!    decompressed and decoded, line by line: each `"kind":"summary"` (or
+//!    `\"kind\":\"summary\"`, escaped) must belong to a JSON value on its
+//!    line (the whole line, one starting at a `{` after a prefix such as a
+//!    time stamp or a tar header, or a JSON string such as logfmt's
+//!    `msg="..."`). Every summary record of ours (`kind: summary` with a
+//!    `verdict` or `gates`) in such a value is found, however deep: at its
+//!    top, nested inside another record (an audit receipt), or JSON-escaped
+//!    inside a string at any depth (Docker's json-file log driver stores
+//!    each line as `{"log":"..."}`). A wrapper must not hide a failing gate.
 //! 3. If some occurrence belongs to no value on its line (pretty-printed
 //!    JSON), a file of up to [`MAX_WHOLE`] bytes is read as a stream of
 //!    JSON values instead. What still cannot be read is
 //!    [`Found::Unreadable`], which fails the release: a failing gate could
-//!    hide there.
+//!    hide there. A record of ours that is JSON but not a valid summary
+//!    (no gates array: a crashed tool) is [`Found::Malformed`], and stops
+//!    the seal, as it does in a gate file.
 
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -39,7 +45,8 @@ use crate::strict_json::StrictValue;
 use crate::utf16::{self, Utf16ToUtf8};
 use crate::walk::{open_regular, Entry};
 
-const NEEDLE: &[u8] = b"\"summary\"";
+/// The word searched for; a mark is this word closed by `"` or `\`.
+const WORD: &[u8] = b"summary";
 
 /// Lines longer than this are not parsed (a summary record is small); a
 /// `"summary"` inside one is reported as unreadable.
@@ -52,15 +59,57 @@ pub const MAX_WHOLE: u64 = 64 << 20;
 /// Give up looking for the start of a value after this many `{` on a line.
 const MAX_STARTS: usize = 256;
 
+/// JSON strings inside JSON strings are unwrapped this many times; a mark
+/// deeper than that is reported as unreadable.
+const MAX_QUOTE_DEPTH: usize = 16;
+
 fn finder() -> &'static Finder<'static> {
     static F: OnceLock<Finder<'static>> = OnceLock::new();
-    F.get_or_init(|| Finder::new(NEEDLE))
+    F.get_or_init(|| Finder::new(WORD))
+}
+
+/// Whether `bytes` holds `summary"` or `summary\` (only where the byte
+/// after the word is in `bytes`).
+fn has_marker(bytes: &[u8]) -> bool {
+    finder()
+        .find_iter(bytes)
+        .any(|at| matches!(bytes.get(at + WORD.len()), Some(b'"' | b'\\')))
+}
+
+/// [`has_marker`] over a sequence of blocks, seams included.
+#[derive(Debug, Default)]
+struct MarkSearch {
+    /// The last bytes seen, up to the word's length.
+    tail: Vec<u8>,
+    found: bool,
+}
+
+impl MarkSearch {
+    fn update(&mut self, block: &[u8]) {
+        if self.found || block.is_empty() {
+            return;
+        }
+        // A mark that starts in the previous block ends within the first
+        // WORD.len() bytes of this one (its closing byte included).
+        let mut seam = std::mem::take(&mut self.tail);
+        seam.extend_from_slice(&block[..block.len().min(WORD.len())]);
+        if has_marker(&seam) || has_marker(block) {
+            self.found = true;
+            return;
+        }
+        let keep = if block.len() >= WORD.len() {
+            &block[block.len() - WORD.len()..]
+        } else {
+            &seam[seam.len().saturating_sub(WORD.len())..]
+        };
+        self.tail = keep.to_vec();
+    }
 }
 
 /// What the hashing pass learned about a file's content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sniff {
-    /// `"summary"` occurs in the raw bytes.
+    /// `summary"` or `summary\` occurs in the raw bytes.
     pub mentions_summary: bool,
     /// gzip by its magic bytes: the raw bytes say nothing; decompress.
     pub gzip: bool,
@@ -107,8 +156,7 @@ fn opaque_format(head: &[u8]) -> Option<&'static str> {
 #[derive(Debug, Default)]
 pub struct Sniffer {
     head: Vec<u8>,
-    tail: Vec<u8>,
-    found: bool,
+    marks: MarkSearch,
 }
 
 const HEAD: usize = 16;
@@ -119,32 +167,13 @@ impl Sniffer {
             let take = (HEAD - self.head.len()).min(block.len());
             self.head.extend_from_slice(&block[..take]);
         }
-        if self.found {
-            return;
-        }
-        // The needle may straddle two blocks: search the seam too.
-        let seam_len = (NEEDLE.len() - 1).min(block.len());
-        if !self.tail.is_empty() {
-            let mut seam = std::mem::take(&mut self.tail);
-            seam.extend_from_slice(&block[..seam_len]);
-            if finder().find(&seam).is_some() {
-                self.found = true;
-                return;
-            }
-        }
-        if finder().find(block).is_some() {
-            self.found = true;
-            return;
-        }
-        let keep = (NEEDLE.len() - 1).min(block.len());
-        self.tail.clear();
-        self.tail.extend_from_slice(&block[block.len() - keep..]);
+        self.marks.update(block);
     }
 
     pub fn finish(self) -> Sniff {
         let gzip = self.head.starts_with(&[0x1f, 0x8b]);
         Sniff {
-            mentions_summary: self.found,
+            mentions_summary: self.marks.found,
             gzip,
             utf16: utf16::bom(&self.head).is_some(),
             opaque: if gzip {
@@ -156,7 +185,21 @@ impl Sniffer {
     }
 }
 
-/// A summary (or what looks like one) found outside the gate files.
+/// Where a summary record was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The whole of its line: what a gate file's reader reads.
+    Line,
+    /// At the top of a value on its line that is not the whole line: after
+    /// a prefix (a time stamp), an element of a top-level array (`jq -s`),
+    /// one of several values.
+    Inline,
+    /// Inside another record, or JSON-escaped inside a string (a log
+    /// wrapper such as Docker's `{"log":"..."}`, an audit receipt).
+    Quoted,
+}
+
+/// A summary record of ours (or what looks like one) found by the search.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Found {
     Summary {
@@ -168,17 +211,25 @@ pub enum Found {
         /// sha256 of the record's canonical JSON, to recognise a copy of a
         /// gate file's summary (a CI log that echoed it).
         canonical_sha256: String,
+        place: Place,
     },
-    Unreadable {
+    /// `"kind":"summary"` in text that could not be read as JSON.
+    Unreadable { line: u64, reason: String },
+    /// A record of ours that is not a valid summary (no gates array, a
+    /// missing verdict, ...): the seal stops, as for one in a gate file.
+    Malformed {
         line: u64,
         reason: String,
+        place: Place,
     },
 }
 
 impl Found {
     pub fn line(&self) -> u64 {
         match self {
-            Found::Summary { line, .. } | Found::Unreadable { line, .. } => *line,
+            Found::Summary { line, .. }
+            | Found::Unreadable { line, .. }
+            | Found::Malformed { line, .. } => *line,
         }
     }
 }
@@ -193,19 +244,21 @@ struct SummaryFields {
     gates: Vec<Gate>,
 }
 
-/// A top-level summary record: an object with `kind: summary` and a
-/// `gates` array (what every tool's summary has; other `kind: summary`
-/// objects, such as an app's own, are not gate results).
-fn is_summary(v: &Value) -> bool {
+/// A summary record of ours: an object with `kind: summary` and a
+/// `verdict` or `gates` (an app's own `kind: summary` objects, with
+/// neither, are not gate results). Whether it is a valid one is judged
+/// after: a crashed tool's `{"kind":"summary","verdict":"fail"}` is ours.
+fn is_ours(v: &Value) -> bool {
     v.get("kind").and_then(Value::as_str) == Some("summary")
-        && v.get("gates").is_some_and(Value::is_array)
+        && (v.get("verdict").is_some() || v.get("gates").is_some())
 }
 
-fn judge(line: u64, v: &Value) -> Found {
+fn judge(line: u64, v: &Value, place: Place) -> Found {
     match SummaryFields::deserialize(v) {
-        Err(e) => Found::Unreadable {
+        Err(e) => Found::Malformed {
             line,
-            reason: format!("summary record: {e}"),
+            reason: e.to_string(),
+            place,
         },
         Ok(s) => {
             let gates_hold = s
@@ -217,33 +270,99 @@ fn judge(line: u64, v: &Value) -> Found {
                 tool: s.tool,
                 pass: s.verdict.is_pass() && !s.interrupted && gates_hold,
                 canonical_sha256: crate::canonical::sha256(v),
+                place,
             }
         }
     }
 }
 
-/// The summary records at the top of one JSON value: the value itself, or
-/// the elements of a top-level array (`jq -s` output).
-fn top_level(line: u64, v: &Value, out: &mut Vec<Found>) {
+/// Every summary record of ours in one JSON value found on `line`: the
+/// value itself (at `place`), anything nested in it, and anything in its
+/// strings that are themselves JSON text (`depth` strings deep already).
+fn collect(line: u64, v: &Value, place: Place, depth: usize, out: &mut Vec<Found>) {
     match v {
-        Value::Array(items) => {
-            for item in items.iter().filter(|i| is_summary(i)) {
-                out.push(judge(line, item));
+        Value::Object(map) => {
+            if is_ours(v) {
+                out.push(judge(line, v, place));
+            }
+            for child in map.values() {
+                collect(line, child, Place::Quoted, depth, out);
             }
         }
-        v if is_summary(v) => out.push(judge(line, v)),
+        Value::Array(items) => {
+            let inner = if place == Place::Quoted {
+                Place::Quoted
+            } else {
+                Place::Inline
+            };
+            for item in items {
+                collect(line, item, inner, depth, out);
+            }
+        }
+        Value::String(text) if !kind_marks(text.as_bytes()).is_empty() => {
+            if depth >= MAX_QUOTE_DEPTH {
+                out.push(Found::Unreadable {
+                    line,
+                    reason: format!(
+                        "\"kind\":\"summary\" in JSON strings nested more than {MAX_QUOTE_DEPTH} deep"
+                    ),
+                });
+                return;
+            }
+            // Docker's `{"log":"<line>\n"}`: the text is one JSON value.
+            if let Ok(StrictValue(inner)) =
+                serde_json::from_slice::<StrictValue>(trim(text.as_bytes()))
+            {
+                collect(line, &inner, Place::Quoted, depth + 1, out);
+                return;
+            }
+            for part in text.split('\n') {
+                if scan_line(line, part.as_bytes(), depth + 1, out).is_err() {
+                    out.push(Found::Unreadable {
+                        line,
+                        reason:
+                            "\"kind\":\"summary\" in a JSON string, outside any JSON value in it"
+                                .into(),
+                    });
+                }
+            }
+        }
         _ => {}
     }
 }
 
-/// Positions in `line` where `"summary"` is the value of a `"kind"` key
-/// (JSON whitespace allowed around the colon).
-fn kind_summary_positions(line: &[u8]) -> Vec<usize> {
+/// Positions in `line` where `summary` is the value of a `kind` key, as
+/// JSON writes it (`"kind":"summary"`, whitespace allowed around the colon)
+/// or escaped inside a JSON string (`\"kind\":\"summary\"`, at any depth).
+fn kind_marks(line: &[u8]) -> Vec<usize> {
     let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // Backslashes before `line[i]`.
+    let slashes = |mut i: usize| {
+        let mut n = 0;
+        while i > 0 && line[i - 1] == b'\\' {
+            i -= 1;
+            n += 1;
+        }
+        n
+    };
     finder()
         .find_iter(line)
         .filter(|&at| {
-            let mut i = at;
+            // `summary` quoted, with as many backslashes on both sides.
+            let mut j = at + WORD.len();
+            let mut after = 0;
+            while line.get(j) == Some(&b'\\') {
+                j += 1;
+                after += 1;
+            }
+            if line.get(j) != Some(&b'"') || at == 0 || line[at - 1] != b'"' {
+                return false;
+            }
+            let escapes = slashes(at - 1);
+            if escapes != after {
+                return false;
+            }
+            let mut i = at - 1 - escapes;
             while i > 0 && ws(line[i - 1]) {
                 i -= 1;
             }
@@ -254,7 +373,12 @@ fn kind_summary_positions(line: &[u8]) -> Vec<usize> {
             while i > 0 && ws(line[i - 1]) {
                 i -= 1;
             }
-            line[..i].ends_with(b"\"kind\"")
+            // `kind` quoted the same way.
+            if i == 0 || line[i - 1] != b'"' || slashes(i - 1) != escapes {
+                return false;
+            }
+            let i = i - 1 - escapes;
+            i >= 5 && &line[i - 5..i] == b"\"kind" && slashes(i - 5) == escapes
         })
         .collect()
 }
@@ -274,20 +398,32 @@ fn trim(line: &[u8]) -> &[u8] {
 }
 
 /// The summaries on one line; `Err(at)` names an occurrence that belongs
-/// to no JSON value on the line.
-fn scan_line(number: u64, line: &[u8], out: &mut Vec<Found>) -> std::result::Result<(), usize> {
-    let positions = kind_summary_positions(line);
-    if positions.is_empty() {
+/// to no JSON value on the line. `depth` > 0: the line is the text of a
+/// JSON string, so whatever is found in it is quoted.
+fn scan_line(
+    number: u64,
+    line: &[u8],
+    depth: usize,
+    out: &mut Vec<Found>,
+) -> std::result::Result<(), usize> {
+    let marks = kind_marks(line);
+    if marks.is_empty() {
         return Ok(());
     }
+    let (whole, inline) = if depth == 0 {
+        (Place::Line, Place::Inline)
+    } else {
+        (Place::Quoted, Place::Quoted)
+    };
     if let Ok(StrictValue(v)) = serde_json::from_slice::<StrictValue>(trim(line)) {
-        top_level(number, &v, out);
+        collect(number, &v, whole, depth, out);
         return Ok(());
     }
     // Not one JSON value: a prefix (time stamp, tar header) or several
-    // values. Each occurrence must lie inside a value that starts at a `{`.
+    // values. Each occurrence must lie inside a value that starts at a `{`,
+    // or inside a JSON string that holds it escaped (logfmt's msg="...").
     let mut covered_to = 0usize;
-    for &at in &positions {
+    for &at in &marks {
         if at < covered_to {
             continue;
         }
@@ -301,10 +437,30 @@ fn scan_line(number: u64, line: &[u8], out: &mut Vec<Found>) -> std::result::Res
             if let Some(Ok(StrictValue(v))) = values.next() {
                 let end = start + values.byte_offset();
                 if end > at {
-                    top_level(number, &v, out);
+                    collect(number, &v, inline, depth, out);
                     covered_to = end;
                     found = true;
                     break;
+                }
+            }
+        }
+        if !found {
+            for start in memchr::memchr_iter(b'"', &line[covered_to..at])
+                .map(|i| i + covered_to)
+                .take(MAX_STARTS)
+            {
+                let mut strings =
+                    serde_json::Deserializer::from_slice(&line[start..]).into_iter::<String>();
+                if let Some(Ok(text)) = strings.next() {
+                    let end = start + strings.byte_offset();
+                    // The string must hold the mark, not be the bare
+                    // `"summary"` of an unreadable record.
+                    if end > at && !kind_marks(text.as_bytes()).is_empty() {
+                        collect(number, &Value::String(text), Place::Quoted, depth, out);
+                        covered_to = end;
+                        found = true;
+                        break;
+                    }
                 }
             }
         }
@@ -417,7 +573,7 @@ fn scan_lines(
             });
             continue;
         }
-        if scan_line(number, &line, &mut out).is_err() {
+        if scan_line(number, &line, 0, &mut out).is_err() {
             unreadable.push(Found::Unreadable {
                 line: number,
                 reason: "\"kind\":\"summary\" outside any JSON value on its line".into(),
@@ -469,7 +625,7 @@ fn stream_values(bytes: &[u8]) -> Option<Vec<Found>> {
             Some(Err(_)) => return None,
             Some(Ok(StrictValue(v))) => {
                 let line = 1 + memchr::memchr_iter(b'\n', &bytes[..offset + start]).count() as u64;
-                top_level(line, &v, &mut out);
+                collect(line, &v, Place::Line, 0, &mut out);
             }
         }
     }
@@ -477,13 +633,12 @@ fn stream_values(bytes: &[u8]) -> Option<Vec<Found>> {
 
 /// Reads one `\n`-terminated line into `buf` (without the newline). Over
 /// [`MAX_LINE`] bytes the line is not kept; `Some(true)` then says whether
-/// `"summary"` occurred in it. `None` at the end of input.
+/// `summary"` or `summary\` occurred in it. `None` at the end of input.
 fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
     buf.clear();
     let mut any = false;
     let mut overflow = false;
-    let mut hit = false;
-    let mut tail: Vec<u8> = Vec::new();
+    let mut marks = MarkSearch::default();
     loop {
         let avail = match r.fill_buf() {
             Ok(b) => b,
@@ -491,7 +646,7 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<b
             Err(e) => return Err(e),
         };
         if avail.is_empty() {
-            return Ok(any.then_some(overflow && hit));
+            return Ok(any.then_some(overflow && marks.found));
         }
         any = true;
         let (take, done) = match memchr::memchr(b'\n', avail) {
@@ -504,30 +659,26 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<b
         } else {
             if !overflow {
                 overflow = true;
-                hit = finder().find(buf).is_some();
-                let keep = (NEEDLE.len() - 1).min(buf.len());
-                tail.extend_from_slice(&buf[buf.len() - keep..]);
+                marks.update(buf);
                 buf.clear();
             }
-            if !hit {
-                let mut seam = std::mem::take(&mut tail);
-                seam.extend_from_slice(&chunk[..(NEEDLE.len() - 1).min(chunk.len())]);
-                hit = finder().find(&seam).is_some() || finder().find(chunk).is_some();
-                let keep = (NEEDLE.len() - 1).min(chunk.len());
-                tail.extend_from_slice(&chunk[chunk.len() - keep..]);
-            }
+            marks.update(chunk);
         }
         r.consume(if done { take + 1 } else { take });
         if done {
-            return Ok(Some(overflow && hit));
+            return Ok(Some(overflow && marks.found));
         }
     }
 }
 
-/// The summary records outside the gate files, in entry order. `sniffs`
-/// and `files` are the hashing pass's results for `entries`; `canonical`
-/// maps the gate files' summaries (canonical sha256) to `source:line`.
-/// Candidate files are read on all cores.
+/// The summary records the gate files' reader does not see, in entry
+/// order: every one in a file that is not a gate file, and in a gate file
+/// every one that is not a record of its own line (quoted inside another
+/// record or a JSON string, an element of an array). `sniffs` and `files`
+/// are the hashing pass's results for `entries`; `canonical` maps the gate
+/// files' summaries (canonical sha256) to `source:line`. Candidate files
+/// are read on all cores. A malformed record of ours stops the seal, as it
+/// does in a gate file.
 pub fn stray_summaries(
     entries: &[Entry],
     files: &[FileEntry],
@@ -539,7 +690,7 @@ pub fn stray_summaries(
         .iter()
         .zip(files)
         .zip(sniffs)
-        .filter(|((e, _), s)| s.candidate() && !is_jsonl(&e.rel))
+        .filter(|(_, s)| s.candidate())
         .map(|(pair, _)| pair)
         .collect();
     let found: Vec<Result<Vec<Found>>> = candidates
@@ -548,13 +699,34 @@ pub fn stray_summaries(
         .collect();
     let mut out = Vec::new();
     for ((e, _), found) in candidates.iter().zip(found) {
+        let gate_file = is_jsonl(&e.rel);
         for f in found? {
             out.push(match f {
+                // The gate files' reader has judged these (strictly).
+                Found::Summary {
+                    place: Place::Line, ..
+                }
+                | Found::Malformed {
+                    place: Place::Line, ..
+                } if gate_file => continue,
+                Found::Malformed {
+                    line,
+                    reason,
+                    place,
+                } => {
+                    return Err(crate::manifest::malformed_summary(
+                        e.path.display(),
+                        line,
+                        place == Place::Quoted,
+                        reason,
+                    ))
+                }
                 Found::Summary {
                     line,
                     tool,
                     pass,
                     canonical_sha256,
+                    place,
                 } => StrayRef {
                     source: e.rel.clone(),
                     line,
@@ -562,6 +734,7 @@ pub fn stray_summaries(
                     verdict: Some(if pass { Verdict::Pass } else { Verdict::Fail }),
                     copy_of: canonical.get(&canonical_sha256).cloned(),
                     reason: None,
+                    quoted: place == Place::Quoted,
                 },
                 Found::Unreadable { line, reason } => StrayRef {
                     source: e.rel.clone(),
@@ -570,6 +743,7 @@ pub fn stray_summaries(
                     verdict: None,
                     copy_of: None,
                     reason: Some(reason),
+                    quoted: false,
                 },
             });
         }
@@ -587,7 +761,7 @@ mod tests {
 
     fn line(text: &str) -> (Vec<Found>, std::result::Result<(), usize>) {
         let mut out = Vec::new();
-        let r = scan_line(7, text.as_bytes(), &mut out);
+        let r = scan_line(7, text.as_bytes(), 0, &mut out);
         (out, r)
     }
 
@@ -596,7 +770,7 @@ mod tests {
             .iter()
             .map(|f| match f {
                 Found::Summary { line, pass, .. } => (*line, *pass),
-                Found::Unreadable { line, .. } => (*line, false),
+                Found::Unreadable { line, .. } | Found::Malformed { line, .. } => (*line, false),
             })
             .collect()
     }
@@ -625,19 +799,46 @@ mod tests {
         assert_eq!(verdicts(&line(&format!("x{{ y {FAIL}")).0), [(7, false)]);
     }
 
+    fn places(found: &[Found]) -> Vec<(bool, Place)> {
+        found
+            .iter()
+            .map(|f| match f {
+                Found::Summary { pass, place, .. } => (*pass, *place),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
-    fn quoted_summaries_and_mere_mentions_are_not_records() {
-        // Nested in a receipt: a quotation, as in the gate files.
+    fn quoted_and_escaped_summaries_are_found_and_mere_mentions_are_not() {
+        // Nested in a receipt: found, quoted.
         let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{FAIL}}}"#);
-        assert_eq!(line(&receipt), (vec![], Ok(())));
-        assert_eq!(line(&format!("12:00 {receipt}")), (vec![], Ok(())));
-        // Escaped inside a string, or a word in prose.
+        assert_eq!(places(&line(&receipt).0), [(false, Place::Quoted)]);
+        assert_eq!(
+            places(&line(&format!("12:00 {receipt}")).0),
+            [(false, Place::Quoted)]
+        );
+        assert_eq!(places(&line(FAIL).0), [(false, Place::Line)]);
+        assert_eq!(
+            places(&line(&format!("12:00 {PASS}")).0),
+            [(true, Place::Inline)]
+        );
+        // JSON-escaped in a string, once (Docker) and twice (forwarded).
+        let docker =
+            serde_json::json!({"log": format!("{FAIL}\n"), "stream": "stdout"}).to_string();
+        assert_eq!(places(&line(&docker).0), [(false, Place::Quoted)]);
+        let twice = serde_json::json!({"message": docker}).to_string();
+        assert_eq!(places(&line(&twice).0), [(false, Place::Quoted)]);
+        // A JSON string after a prefix (logfmt).
+        let logfmt = format!("msg={} level=info", serde_json::to_string(PASS).unwrap());
+        assert_eq!(places(&line(&logfmt).0), [(true, Place::Quoted)]);
+        // Mentions, and an app's own kind:summary (no verdict, no gates).
         assert_eq!(
             line(r#"{"msg":"{\"kind\":\"summary\"}"}"#),
             (vec![], Ok(()))
         );
         assert_eq!(line(r#"the "summary" is below"#), (vec![], Ok(())));
-        // An app's own kind:summary without gates is not a gate result.
+        assert_eq!(line(r#"the \"summary\" is below"#), (vec![], Ok(())));
         assert_eq!(
             line(r#"{"kind":"summary","text":"daily"}"#),
             (vec![], Ok(()))
@@ -645,31 +846,34 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_read_is_named() {
-        // Pretty-printed: the key on a line of its own.
-        assert_eq!(line(r#"  "kind": "summary","#).1, Err(10));
-        // Cut off.
-        assert!(line(&FAIL[..60]).1.is_err());
-        // A summary missing its verdict.
-        let (found, r) = line(r#"{"kind":"summary","tool":"t","gates":[]}"#);
-        assert_eq!(r, Ok(()));
-        assert!(
-            matches!(&found[..], [Found::Unreadable { reason, .. }] if reason.contains("missing field `verdict`")),
-            "{found:?}"
-        );
-        // Duplicate keys: two readers would disagree.
-        let dup = r#"{"kind":"summary","verdict":"fail","verdict":"pass","tool":"t","gates":[]}"#;
-        assert!(line(dup).1.is_err());
+    fn kind_marks_match_as_many_escapes_on_every_quote() {
+        assert_eq!(kind_marks(br#"{"kind" : "summary"}"#), [11]);
+        assert_eq!(kind_marks(br#"\"kind\":\"summary\""#), [11]);
+        assert_eq!(kind_marks(br#"\\\"kind\\\":\\\"summary\\\""#), [17]);
+        assert!(kind_marks(br#"\"kind":"summary\""#).is_empty());
+        assert!(kind_marks(br#""skind":"summary""#).is_empty());
+        assert!(kind_marks(br#""kind":"summary"#).is_empty());
     }
 
     #[test]
     fn sniffer_finds_the_needle_across_blocks_and_knows_formats() {
-        let text = format!("xxxx{PASS}");
-        for split in 0..text.len() {
+        let escaped = serde_json::to_string(PASS).unwrap();
+        for text in [format!("xxxx{PASS}"), format!("xx{escaped}")] {
+            for split in 0..text.len() {
+                for third in split..text.len() {
+                    let mut s = Sniffer::default();
+                    s.update(&text.as_bytes()[..split]);
+                    s.update(&text.as_bytes()[split..third]);
+                    s.update(&text.as_bytes()[third..]);
+                    assert!(s.finish().mentions_summary, "split at {split}, {third}");
+                }
+            }
+        }
+        // The word alone, or at the end with nothing after it, is no mark.
+        for text in ["a summary of it", "ends with summary"] {
             let mut s = Sniffer::default();
-            s.update(&text.as_bytes()[..split]);
-            s.update(&text.as_bytes()[split..]);
-            assert!(s.finish().mentions_summary, "split at {split}");
+            s.update(text.as_bytes());
+            assert!(!s.finish().mentions_summary, "{text}");
         }
         let mut s = Sniffer::default();
         s.update(b"nothing here");
@@ -691,7 +895,7 @@ mod tests {
     #[test]
     fn overlong_lines_report_a_needle_anywhere_in_them() {
         let mut long = vec![b'x'; MAX_LINE + 10];
-        long.extend_from_slice(NEEDLE);
+        long.extend_from_slice(b"\"summary\"");
         long.extend_from_slice(b"\nshort\n");
         let mut r = std::io::BufReader::with_capacity(1 << 16, &long[..]);
         let mut buf = Vec::new();
@@ -718,7 +922,9 @@ mod tests {
             assert!(
                 found.iter().any(|f| matches!(
                     f,
-                    Found::Unreadable { .. } | Found::Summary { pass: false, .. }
+                    Found::Unreadable { .. }
+                        | Found::Malformed { .. }
+                        | Found::Summary { pass: false, .. }
                 )),
                 "{found:?}"
             );

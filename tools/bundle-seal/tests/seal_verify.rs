@@ -1085,9 +1085,10 @@ fn a_failing_summary_under_any_file_name_fails_the_release() {
 
 /// A CI log that echoed the gates' summaries (`tool | tee`), with time
 /// stamps in front, holds exact copies of passing gate records: listed, not
-/// failed. A passing summary that is no copy (a stale `.bak`), a summary
-/// that cannot be read, or one pretty-printed in a log, fails; a summary
-/// quoted inside another record (an audit receipt) is a quotation.
+/// failed; so does an audit receipt that quotes one. A passing summary that
+/// is no copy (a stale `.bak`), a summary that cannot be read, or one
+/// pretty-printed in a log, fails (a failing one quoted in a receipt too:
+/// see regression_a_failing_summary_in_a_log_wrapper_fails_the_release).
 #[test]
 fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
     let w = Work::new();
@@ -1104,7 +1105,7 @@ fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
         format!("10:00:01 starting soak\n10:00:02 {soak_summary}\n10:00:03 {respaced}\n"),
     )
     .unwrap();
-    let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{FAILING_SBOM}}}"#);
+    let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{soak_summary}}}"#);
     fs::write(w.path("rc/audit.log"), format!("{receipt}\n")).unwrap();
     let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
     assert_eq!(s["figures"]["release_verdict"], "pass");
@@ -1112,6 +1113,8 @@ fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
     assert_eq!(
         m["stray_summaries"],
         json!([
+            {"source":"audit.log","line":1,"tool":"soak-load","verdict":"pass",
+             "copy_of":"soak/soak-load.jsonl:3","quoted":true},
             {"source":"ci.log","line":2,"tool":"soak-load","verdict":"pass","copy_of":"soak/soak-load.jsonl:3"},
             {"source":"ci.log","line":3,"tool":"soak-load","verdict":"pass","copy_of":"soak/soak-load.jsonl:3"}
         ])
@@ -1130,12 +1133,6 @@ fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
         format!("sbom-diff said:\n{pretty}\n"),
     )
     .unwrap();
-    // A summary without its verdict.
-    fs::write(
-        w.path("rc/odd.txt"),
-        "{\"kind\":\"summary\",\"tool\":\"x\",\"gates\":[]}\n",
-    )
-    .unwrap();
     let out = w.run(&["seal", "rc", "--key", "k.key"]);
     assert_eq!(code(&out), 1, "{}", stderr_text(&out));
     let s = summary(&jsonl(&out.stdout)).clone();
@@ -1144,15 +1141,13 @@ fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
         json!([
             "gate.log:3 looks like a summary record but cannot be read (\"kind\":\"summary\" \
              outside any JSON value on its line); a failing gate could hide there",
-            "odd.txt:1 looks like a summary record but cannot be read (summary record: missing \
-             field `verdict`); a failing gate could hide there",
             "soak/soak-load.jsonl.bak:1 holds a passing soak-load summary that is no copy of one \
              in a gate file (a stale or misplaced result?); move it into a .jsonl file or remove it"
         ])
     );
     assert_eq!(
         s["gates"][3],
-        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":3.0,"pass":false})
+        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":2.0,"pass":false})
     );
 }
 
@@ -1316,4 +1311,183 @@ fn error_naming_a_symlink_with_escape_sequences_cannot_drive_the_terminal() {
         ),
         "{err}"
     );
+}
+
+// --- Issue 18 item 10: summaries of ours anywhere, however wrapped --------
+
+/// A crashed gate's summary: ours (kind summary, a verdict), but no gates.
+const CRASHED_PII: &str =
+    r#"{"kind":"summary","tool":"pii-scrub","verdict":"fail","error":"crashed"}"#;
+/// Gates as an object instead of an array.
+const GATES_OBJECT_PII: &str =
+    r#"{"kind":"summary","tool":"pii-scrub","verdict":"fail","gates":{"findings":{"value":3}}}"#;
+
+const MALFORMED_HINT: &str = "bundle-seal: hint: a summary record needs tool, verdict and a \
+     gates array; a gate whose output cannot be judged must not be sealed: run it again, or \
+     remove the file\n";
+
+/// Regression (issue 18 item 10): `{"kind":"summary","verdict":"fail"}`
+/// without a gates array (a crashed tool), or with gates as an object, was
+/// ignored in `pii.jsonl.tmp` and `pii.log` (seal and verify exit 0, release
+/// pass) while the same line in `pii.jsonl` stopped the seal. Now every file
+/// name takes the same path: the seal stops, naming file and line.
+#[test]
+fn regression_a_malformed_summary_stops_the_seal_under_every_file_name() {
+    for (record, why) in [
+        (CRASHED_PII, "missing field `gates`"),
+        (GATES_OBJECT_PII, "invalid type: map, expected a sequence"),
+        (
+            r#"{"kind":"summary","tool":"x","gates":[]}"#,
+            "missing field `verdict`",
+        ),
+    ] {
+        for name in ["pii.jsonl.tmp", "pii.log", "pii.jsonl", "pii.jsonl.2"] {
+            let w = Work::new();
+            w.fixture("rc1", "rc");
+            fs::write(w.path("rc").join(name), format!("{record}\n")).unwrap();
+            let out = w.run(&["seal", "rc", "--key", "k.key"]);
+            assert_eq!(code(&out), 2, "{name}: {}", stderr_text(&out));
+            assert_eq!(
+                stderr_text(&out),
+                format!("bundle-seal: error: rc/{name}:1: summary record: {why}\n{MALFORMED_HINT}"),
+                "{name}"
+            );
+            assert!(out.stdout.is_empty(), "{name}");
+            assert!(!w.path("rc/MANIFEST.json").exists(), "{name}");
+        }
+    }
+    // gzip-compressed, or quoted in a Docker log line: the same.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(
+        w.path("rc/pii.log.2"),
+        gzip(format!("x\n{CRASHED_PII}\n").as_bytes()),
+    )
+    .unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(
+        stderr_text(&out),
+        format!(
+            "bundle-seal: error: rc/pii.log.2:2: summary record: missing field `gates`\n{MALFORMED_HINT}"
+        )
+    );
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(
+        w.path("rc/app.jsonl"),
+        format!("{}\n", docker_line(GATES_OBJECT_PII)),
+    )
+    .unwrap();
+    let out = w.run(&["seal", "rc", "--key", "k.key"]);
+    assert_eq!(code(&out), 2, "{}", stderr_text(&out));
+    assert_eq!(
+        stderr_text(&out),
+        format!(
+            "bundle-seal: error: rc/app.jsonl:1: summary record quoted inside another record: \
+             invalid type: map, expected a sequence\n{MALFORMED_HINT}"
+        )
+    );
+    // An app's own kind:summary (no verdict, no gates) outside the gate
+    // files is not ours: sealed as before.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(
+        w.path("rc/app.log"),
+        "{\"kind\":\"summary\",\"text\":\"daily\"}\n",
+    )
+    .unwrap();
+    let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+}
+
+/// `line` as Docker's json-file log driver stores it.
+fn docker_line(line: &str) -> String {
+    json!({"log": format!("{line}\n"), "stream": "stdout", "time": "2026-12-06T08:00:00.123456789Z"})
+        .to_string()
+}
+
+/// Regression (issue 18 item 10): a failing summary quoted by a log
+/// wrapper (Docker's json-file driver: `{"log":"{\"kind\":\"summary\",...}\n"}`)
+/// was never looked at (the raw bytes hold `\"summary\"`), so the release
+/// passed. A summary of ours inside another record, or JSON-escaped inside
+/// a string at any depth, now counts like any other: failing, it fails the
+/// release, in a gate file too; a passing exact copy of a gate file's
+/// summary (a CI log that echoed it) is listed and passes.
+#[test]
+fn regression_a_failing_summary_in_a_log_wrapper_fails_the_release() {
+    let docker = docker_line(FAILING_SBOM);
+    // fluentd forwarding the Docker line: escaped twice.
+    let forwarded = json!({"message": docker, "tag": "docker.app"}).to_string();
+    // logfmt (Go's %q quoting).
+    let logfmt = format!(
+        "level=info msg={}",
+        serde_json::to_string(FAILING_SBOM).unwrap()
+    );
+    // Kubernetes' CRI log format: a prefix before the record.
+    let cri = format!("2026-12-06T08:00:00.123456789Z stdout F {FAILING_SBOM}");
+    // An audit receipt holding the record as an object.
+    let receipt = format!(r#"{{"kind":"receipt","seq":1,"record":{FAILING_SBOM}}}"#);
+    let reason =
+        |at: &str| format!("{at} holds a failing sbom-diff summary, quoted inside another record");
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "container-json.log",
+            docker.clone(),
+            reason("container-json.log:1"),
+        ),
+        ("app.jsonl", docker.clone(), reason("app.jsonl:1")),
+        ("fluentd.log", forwarded.clone(), reason("fluentd.log:1")),
+        ("fluentd.ndjson", forwarded, reason("fluentd.ndjson:1")),
+        ("app.log", logfmt, reason("app.log:1")),
+        (
+            "pod.log",
+            cri,
+            "pod.log:1 holds a failing sbom-diff summary in a file not read for gates \
+             (only *.jsonl, *.jsonl.gz, *.ndjson and *.ndjson.gz are)"
+                .to_string(),
+        ),
+        ("audit.log", receipt.clone(), reason("audit.log:1")),
+        ("audit.jsonl", receipt, reason("audit.jsonl:1")),
+    ];
+    for (name, line, why) in cases {
+        let w = Work::new();
+        w.fixture("rc1", "rc");
+        fs::write(w.path("rc").join(name), format!("{line}\n")).unwrap();
+        let out = w.run(&["seal", "rc", "--key", "k.key"]);
+        assert_eq!(code(&out), 1, "{name}: {}", stderr_text(&out));
+        let s = summary(&jsonl(&out.stdout)).clone();
+        assert_eq!(s["figures"]["release_verdict"], "fail", "{name}");
+        assert_eq!(s["figures"]["verdict_reasons"], json!([why]), "{name}");
+        assert_eq!(
+            s["gates"][3],
+            json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":1.0,"pass":false}),
+            "{name}"
+        );
+        let out = w.run(&["verify", "rc", "--pub", "k.pub"]);
+        assert_eq!(code(&out), 1, "{name}");
+        assert_eq!(
+            summary(&jsonl(&out.stdout))["figures"]["verdict_consistent"],
+            true
+        );
+    }
+
+    // The gate's own passing summary, echoed through Docker's log: a copy.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    let soak = fs::read_to_string(w.path("rc/soak/soak-load.jsonl")).unwrap();
+    let soak_summary = soak.lines().nth(2).unwrap();
+    fs::write(
+        w.path("rc/ci-json.log"),
+        format!("{}\n", docker_line(soak_summary)),
+    )
+    .unwrap();
+    let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+    let m: Value = serde_json::from_slice(&fs::read(w.path("rc/MANIFEST.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["stray_summaries"],
+        json!([{"source":"ci-json.log","line":1,"tool":"soak-load","verdict":"pass",
+                "copy_of":"soak/soak-load.jsonl:3","quoted":true}])
+    );
+    w.ok(&["verify", "rc", "--pub", "k.pub"]);
 }

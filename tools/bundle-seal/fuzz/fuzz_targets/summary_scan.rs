@@ -23,12 +23,14 @@ fuzz_target!(|data: &[u8]| {
     with.extend_from_slice(FAILING);
     with.push(b'\n');
     // It fails the release: found as a failing summary, or (read whole as
-    // a stream of values) the input around it made something unreadable.
+    // a stream of values) the input around it made something unreadable
+    // or a malformed record of ours (which stops the seal).
     let found = summaries_in_bytes(&with);
     assert!(
-        found
-            .iter()
-            .any(|f| matches!(f, Found::Unreadable { .. } | Found::Summary { pass: false, .. })),
+        found.iter().any(|f| matches!(
+            f,
+            Found::Unreadable { .. } | Found::Malformed { .. } | Found::Summary { pass: false, .. }
+        )),
         "the appended failing summary was not found: {found:?}"
     );
     for endian in [Endian::Little, Endian::Big] {
