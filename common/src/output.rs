@@ -97,9 +97,14 @@ impl RecordWriter {
                 Ok(bytes)
             }
             Some(render) => {
-                let value = serde_json::to_value(record).map_err(cannot)?;
                 let mut text = String::new();
-                render.render(&value, &mut text);
+                if render.wants_json() {
+                    let json = serde_json::to_string(record).map_err(cannot)?;
+                    render.render_json(&json, &mut text);
+                } else {
+                    let value = serde_json::to_value(record).map_err(cannot)?;
+                    render.render(&value, &mut text);
+                }
                 Ok(text.into_bytes())
             }
         }
@@ -192,6 +197,31 @@ mod tests {
             "{\"kind\":\"file\",\"path\":\"a\\u001b[2J\"}\n{\"kind\":\"x\"}\n{\"kind\":\"x\"}\n"
         );
         assert_eq!(run(true), "file a\\u{1b}[2J\n\"x\"\n\"x\"\n");
+    }
+
+    #[test]
+    fn a_renderer_that_wants_json_gets_numbers_as_written() {
+        struct Echo;
+        impl Render for Echo {
+            fn render(&mut self, _: &serde_json::Value, out: &mut String) {
+                out.push_str("a Value\n");
+            }
+            fn wants_json(&self) -> bool {
+                true
+            }
+            fn render_json(&mut self, json: &str, out: &mut String) {
+                out.push_str(json);
+                out.push('\n');
+            }
+        }
+        #[derive(Serialize)]
+        struct Rec<'a> {
+            n: &'a serde_json::value::RawValue,
+        }
+        let big = serde_json::value::RawValue::from_string("1234567890123456789012.50".into());
+        let mut w = RecordWriter::new(Box::new(io::sink()), "t").rendered(Echo);
+        let bytes = w.encode(&Rec { n: &big.unwrap() }).unwrap();
+        assert_eq!(bytes, b"{\"n\":1234567890123456789012.50}\n");
     }
 
     #[test]

@@ -81,6 +81,29 @@ pub trait Render {
     /// `\n`, or nothing when the record is held back (a table row waits
     /// for the last row, to know the column widths).
     fn render(&mut self, record: &Value, out: &mut String);
+
+    /// True for a renderer that reads each record from its JSON text
+    /// ([`Render::render_json`]) rather than from a `Value`: for records
+    /// a `Value` would change (replay-diff's hold numbers as written, which
+    /// a `Value` turns into `f64`, and repeated member names, which it
+    /// merges).
+    fn wants_json(&self) -> bool {
+        false
+    }
+
+    /// Appends the text for the record whose JSON text (its JSON Lines
+    /// line, without the `\n`) is `json`; called instead of
+    /// [`Render::render`] when [`Render::wants_json`]. By default: the text
+    /// read as a `Value`, rendered by [`Render::render`].
+    fn render_json(&mut self, json: &str, out: &mut String) {
+        match serde_json::from_str::<Value>(json) {
+            Ok(value) => self.render(&value, out),
+            Err(_) => {
+                out.push_str(&printable(json));
+                out.push('\n');
+            }
+        }
+    }
 }
 
 /// One kind's text: the record's lines, without the final `\n`.
