@@ -35,7 +35,7 @@ _replay__diff() {
 
     case "${cmd}" in
         replay__diff)
-            opts="-h -V --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --help --version run help"
+            opts="-q -h -V --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --quiet --help --version run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,7 +135,7 @@ _replay__diff() {
             return 0
             ;;
         replay__subcmd__diff__subcmd__run)
-            opts="-h --times --allow-exit --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --help"
+            opts="-q -h --times --allow-exit --key --ignore --mask --float-tolerance --unordered --max-divergences --min-determinism --min-records --skip-invalid --max-invalid --max-line --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

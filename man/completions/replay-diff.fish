@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_replay_diff_global_optspecs
-    string join \n key= ignore= mask= float-tolerance= unordered= max-divergences= min-determinism= min-records= skip-invalid max-invalid= max-line= format= h/help V/version
+    string join \n key= ignore= mask= float-tolerance= unordered= max-divergences= min-determinism= min-records= skip-invalid max-invalid= max-line= format= q/quiet h/help V/version
 end
 
 function __fish_replay_diff_needs_command
@@ -37,9 +37,10 @@ complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-records -d 'Gate (always): fail when the golden run has fewer than N records, so a comparison over nothing cannot pass. 0 accepts empty streams. Example: --min-records 50 (a 50-event replay)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-invalid -d 'Gate (with --skip-invalid): fail when more than N lines were invalid' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2. Each counts against determinism, and the gate `invalid` (limit --max-invalid, default 0) fails on any'
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -s V -l version -d 'Print version'
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -a "run" -d 'Run a command N times and diff every run\'s stdout against the first'
@@ -59,9 +60,10 @@ complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-dete
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-records -d 'Gate (always): fail when the golden run has fewer than N records, so a comparison over nothing cannot pass. 0 accepts empty streams. Example: --min-records 50 (a 50-event replay)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-invalid -d 'Gate (with --skip-invalid): fail when more than N lines were invalid' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-line -d 'Refuse lines longer than this many bytes (they count as invalid)' -r
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l format -d 'Output: jsonl (records) or text (a readable diff, coloured on a terminal)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l skip-invalid -d 'Report malformed lines as `invalid` records and go on, instead of stopping with exit 2. Each counts against determinism, and the gate `invalid` (limit --max-invalid, default 0) fails on any'
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run a command N times and diff every run\'s stdout against the first'
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand help; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

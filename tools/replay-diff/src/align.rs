@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde_json::value::RawValue;
 
 use crate::compare::{diff, key_text, Difference};
-use crate::config::Config;
+use crate::config::Compare;
 use crate::json::Json;
 use crate::raw::KeyPath;
 use crate::report::{Reporter, Tally};
@@ -49,7 +49,7 @@ pub struct Comparison {
 pub fn compare(
     golden: Opening,
     replay: Opening,
-    config: &Config,
+    config: &Compare,
     reporter: &mut Reporter,
 ) -> Result<Comparison> {
     let mut g = Side::start(golden, Label::Golden, config)?;
@@ -91,7 +91,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn start(input: Opening, label: Label, config: &Config) -> Result<Self> {
+    fn start(input: Opening, label: Label, config: &Compare) -> Result<Self> {
         let name = input.name().to_string();
         Ok(Side {
             source: Source::start(input, config.max_line)?,
@@ -133,7 +133,7 @@ pub(crate) fn parse(name: &str, line: u64, raw: &RawValue) -> Result<Json> {
 }
 
 pub(crate) struct State<'a> {
-    pub(crate) config: &'a Config,
+    pub(crate) config: &'a Compare,
     reporter: &'a mut Reporter,
     pub(crate) tally: Tally,
 }
@@ -153,7 +153,7 @@ impl PairResult {
 /// Compares two records: raw text in lockstep first, the full diff only when
 /// that sees a difference.
 pub(crate) fn compare_pair(
-    config: &Config,
+    config: &Compare,
     (g_name, g_line, g): (&str, u64, &RawValue),
     (r_name, r_line, r): (&str, u64, &RawValue),
 ) -> Result<PairResult> {

@@ -2,7 +2,7 @@
 //! happens in `config.rs`; nothing here can fail beyond clap's own parsing.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use common::cli::Format;
+use common::cli::{FormatArg, QuietArg};
 use common::pointer::Pattern;
 
 use crate::mask::Mask;
@@ -19,7 +19,8 @@ Examples:
   replay-diff golden.jsonl.gz replay.jsonl.gz --mask timestamp --mask uuid \\
       --min-determinism 98%
 
-  # Zero divergences across a 50-event replay, read for people.
+  # Zero divergences across a 50-event replay, read for people (a diff,
+  # coloured on a terminal).
   replay-diff golden.jsonl replay.jsonl --max-divergences 0 --min-records 50 \\
       --format text
 
@@ -99,6 +100,12 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub format: FormatArg,
+
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,10 +206,6 @@ pub struct CompareArgs {
     /// Refuse lines longer than this many bytes (they count as invalid).
     #[arg(long, value_name = "BYTES", default_value_t = common::lines::DEFAULT_MAX_LINE)]
     pub max_line: usize,
-
-    /// Output: jsonl (records) or text (a readable diff, coloured on a terminal).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: Format,
 }
 
 /// The clap command, for man pages and completions.

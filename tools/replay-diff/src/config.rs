@@ -1,24 +1,54 @@
-//! Validated settings built from the command line (parse, then configure).
+//! The boundary between the command line and the work (parse, then
+//! configure, then run): the flags checked and typed. The work (`lib.rs`,
+//! `run_mode`, `align`) takes these, never a clap struct.
 
 use common::cli::Format;
 use common::gate::Gate;
 use common::pointer::Pattern;
 use common::{Error, Result};
 
-use crate::cli::CompareArgs;
+use crate::cli::{Cli, Command, CompareArgs};
 use crate::compare::Rules;
 use crate::report::Tally;
 
-/// Everything the comparison needs, checked.
+/// What to compare, how, and how to show it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub format: Format,
+    pub compare: Compare,
+    pub mode: Mode,
+}
+
+/// Two streams, or a command's runs.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// GOLDEN and REPLAY: paths, `.gz`, or `-` for stdin.
+    Files { golden: String, replay: String },
+    /// `run`: the command's runs, each compared with the first.
+    Run(Run),
+}
+
+/// `replay-diff run`.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// At least 2.
+    pub times: u32,
+    /// Exit codes that are a normal outcome, not a failed run.
+    pub allow_exit: Vec<u8>,
+    /// The program and its arguments.
+    pub command: Vec<String>,
+}
+
+/// How records are aligned, normalized and judged: everything one
+/// comparison needs, checked.
+#[derive(Debug, Clone)]
+pub struct Compare {
     pub rules: Rules,
     pub keys: Vec<Pattern>,
     pub skip_invalid: bool,
     /// The `invalid` gate's limit (with `--skip-invalid`).
     pub max_invalid: u64,
     pub max_line: usize,
-    pub format: Format,
     pub max_divergences: Option<u64>,
     pub min_determinism: Option<f64>,
     /// The `records` gate's limit: golden records needed for a verdict.
@@ -26,7 +56,46 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_args(args: &CompareArgs) -> Result<Config> {
+    pub fn from_cli(cli: Cli) -> Result<Config> {
+        // -q is accepted with its one meaning across the tools (no progress
+        // or notes on stderr); replay-diff writes neither, so there is
+        // nothing for it to silence.
+        let format = cli.format.format;
+        let (compare, mode) = match cli.command {
+            Some(Command::Run(args)) => {
+                let compare = Compare::from_args(&args.compare)?;
+                if args.times < 2 {
+                    return Err(Error::usage(
+                        "--times must be at least 2 (runs are compared with the first)",
+                    ));
+                }
+                let run = Run {
+                    times: args.times,
+                    allow_exit: args.allow_exit,
+                    command: args.command,
+                };
+                (compare, Mode::Run(run))
+            }
+            None => {
+                let (Some(golden), Some(replay)) = (cli.golden, cli.replay) else {
+                    return Err(Error::usage("GOLDEN and REPLAY are required"));
+                };
+                (
+                    Compare::from_args(&cli.compare)?,
+                    Mode::Files { golden, replay },
+                )
+            }
+        };
+        Ok(Config {
+            format,
+            compare,
+            mode,
+        })
+    }
+}
+
+impl Compare {
+    pub fn from_args(args: &CompareArgs) -> Result<Compare> {
         for key in &args.key {
             if key.has_wildcard() || key.tokens().is_empty() {
                 return Err(Error::usage(format!(
@@ -41,7 +110,7 @@ impl Config {
         let mut masks = args.mask.clone();
         masks.sort();
         masks.dedup();
-        Ok(Config {
+        Ok(Compare {
             rules: Rules {
                 ignore: args.ignore.clone(),
                 masks,
@@ -52,13 +121,11 @@ impl Config {
             skip_invalid: args.skip_invalid,
             max_invalid: args.max_invalid.unwrap_or(0),
             max_line: args.max_line,
-            format: args.format,
             max_divergences: args.max_divergences,
             min_determinism: args.min_determinism,
             min_records: args.min_records,
         })
     }
-
     /// The gates asked for; with none, "no divergence at all" (like diff).
     /// With `--skip-invalid`, always an `invalid` gate too (limit
     /// `--max-invalid`, default 0), so no other setting can pass a run

@@ -6,7 +6,8 @@
 //! insertion or deletion, or by key), `lockstep` decides "identical" on raw
 //! text, `json`/`number`/`raw` hold values with numbers as written,
 //! `compare` diffs two values path by path, `report` writes records and the
-//! summary, and `run_mode` runs a command N times and compares the runs.
+//! summary (`text` renders them for `--format text`), and `run_mode` runs a
+//! command N times and compares the runs.
 
 pub mod align;
 pub mod cli;
@@ -21,38 +22,33 @@ pub mod report;
 pub mod resync;
 pub mod run_mode;
 pub mod source;
+pub mod text;
 
 use common::cli::Format;
 use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{interrupt, Error, Outcome, Result};
 
-use crate::cli::{Cli, Command};
-use crate::config::Config;
+use crate::cli::Cli;
+use crate::config::{Compare, Config, Mode};
 use crate::report::{Reporter, Tally};
 use crate::source::Opening;
 
 /// Runs the tool as the command line asks.
 pub fn run(cli: Cli) -> Result<Outcome> {
     interrupt::install()?;
-    let format = match &cli.command {
-        Some(Command::Run(args)) => args.compare.format,
-        None => cli.compare.format,
+    let config = Config::from_cli(cli)?;
+    let out = match config.format {
+        Format::Jsonl => RecordWriter::stdout(),
+        Format::Text => {
+            RecordWriter::stdout().rendered(text::Text::new(common::cli::color_stdout()))
+        }
     };
-    let color = format == Format::Text && common::cli::color_stdout();
-    let mut reporter = Reporter::new(RecordWriter::stdout(), format, color);
-    match &cli.command {
-        Some(Command::Run(args)) => run_mode::run(args, &mut reporter),
-        None => {
-            let (Some(golden), Some(replay)) = (&cli.golden, &cli.replay) else {
-                return Err(Error::usage("GOLDEN and REPLAY are required"));
-            };
-            diff_files(
-                golden,
-                replay,
-                &Config::from_args(&cli.compare)?,
-                &mut reporter,
-            )
+    let mut reporter = Reporter::new(out);
+    match &config.mode {
+        Mode::Run(run) => run_mode::run(run, &config.compare, &mut reporter),
+        Mode::Files { golden, replay } => {
+            diff_files(golden, replay, &config.compare, &mut reporter)
         }
     }
 }
@@ -61,7 +57,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 pub fn diff_files(
     golden: &str,
     replay: &str,
-    config: &Config,
+    config: &Compare,
     reporter: &mut Reporter,
 ) -> Result<Outcome> {
     align::check_inputs(golden, replay)?;
@@ -77,7 +73,7 @@ pub fn diff_files(
     }
     add_figures(&mut summary, &cmp.tally);
     let summary = summary.finish(cmp.interrupted);
-    reporter.summary(&summary, &cmp.tally)?;
+    reporter.summary(&summary)?;
     Ok(summary.outcome())
 }
 
@@ -105,12 +101,8 @@ pub fn compare_in_memory(golden: &[u8], replay: &[u8], args: &[&str]) -> Result<
     use clap::Parser;
     let argv = ["replay-diff", "golden", "replay"].iter().chain(args);
     let cli = Cli::try_parse_from(argv).map_err(|e| Error::usage(e.to_string()))?;
-    let config = Config::from_args(&cli.compare)?;
-    let mut reporter = Reporter::new(
-        RecordWriter::new(Box::new(std::io::sink()), "sink"),
-        Format::Jsonl,
-        false,
-    );
+    let config = Config::from_cli(cli)?.compare;
+    let mut reporter = Reporter::new(RecordWriter::new(Box::new(std::io::sink()), "sink"));
     let open = |name: &str, bytes: &[u8]| -> Result<Opening> {
         let reader = std::io::Cursor::new(bytes.to_vec());
         Ok(Opening::Open(common::input::Input::from_reader(

@@ -27,8 +27,7 @@ use common::{clock, interrupt, Error, Outcome, Result};
 use tempfile::{NamedTempFile, TempPath};
 
 use crate::align::compare;
-use crate::cli::RunArgs;
-use crate::config::Config;
+use crate::config::{Compare, Run};
 use crate::report::{Reporter, RunRecord, Tally};
 use crate::source::Opening;
 
@@ -39,13 +38,7 @@ struct Captured {
     record: RunRecord,
 }
 
-pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
-    let config = Config::from_args(&args.compare)?;
-    if args.times < 2 {
-        return Err(Error::usage(
-            "--times must be at least 2 (runs are compared with the first)",
-        ));
-    }
+pub fn run(args: &Run, config: &Compare, reporter: &mut Reporter) -> Result<Outcome> {
     let mut summary = SummaryBuilder::new("replay-diff", env!("CARGO_PKG_VERSION"));
     let mut runs: Vec<Captured> = Vec::new();
     let mut interrupted = false;
@@ -76,7 +69,7 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
             reporter.set_run(Some(other.record.run));
             let golden = Opening::Open(open_run(&first.file, first.record.run)?);
             let replay = Opening::Open(open_run(&other.file, other.record.run)?);
-            let cmp = compare(golden, replay, &config, reporter)?;
+            let cmp = compare(golden, replay, config, reporter)?;
             golden_records = cmp.tally.records_golden;
             total.add(&cmp.tally);
             interrupted |= cmp.interrupted;
@@ -104,7 +97,7 @@ pub fn run(args: &RunArgs, reporter: &mut Reporter) -> Result<Outcome> {
     summary.figure("run_failures", run_failures);
     crate::add_figures(&mut summary, &total);
     let summary = summary.finish(interrupted);
-    reporter.summary(&summary, &total)?;
+    reporter.summary(&summary)?;
     Ok(summary.outcome())
 }
 
