@@ -153,11 +153,21 @@ fn stream(
         } else {
             files::open_unhashed(&src.path).map(|(name, reader)| (name, reader, None))
         };
-        let (name, mut reader, digest) = match opened {
+        let (name, mut raw, digest) = match opened {
             Ok(x) => x,
             Err(e) => {
                 error_line(&e);
                 rep.totals.errors += 1;
+                continue;
+            }
+        };
+        // Nothing of a compressed input reaches stdout.
+        let mut reader = match opaque::screen(&name, &mut raw) {
+            Ok(r) => r,
+            Err(e) => {
+                error_line(&e);
+                rep.totals.errors += 1;
+                builder.input(&name, None);
                 continue;
             }
         };
@@ -271,24 +281,17 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
     };
     // A compressed file is refused before its copy is even opened.
     let name = input.name().to_string();
-    let head = input
-        .reader()
-        .fill_buf()
-        .map(|head| opaque::refuse(&name, head));
-    match head {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
+    let gzip = input.is_gzip();
+    let mut reader = match opaque::screen(&name, input.reader()) {
+        Ok(r) => r,
+        Err(e) => {
             res.error = Some(Failure::Input(e));
             return res;
         }
-        Err(e) => {
-            res.error = Some(Failure::Input(Error::io(&name, e).context("reading")));
-            return res;
-        }
-    }
+    };
     let writes = cfg.mode == Mode::Filter;
     let mut target = if writes {
-        match Target::open(src, cfg.out_dir.as_deref(), input.is_gzip()) {
+        match Target::open(src, cfg.out_dir.as_deref(), gzip) {
             Ok(t) => Some(t),
             Err(e) => {
                 res.error = Some(Failure::Output(e));
@@ -306,7 +309,7 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
     let result = process::process(
         &cfg.engine,
         &src.path,
-        input.reader(),
+        &mut reader,
         target.as_mut().map(|t| t.writer()),
         &out_name,
         keep_raw,
@@ -315,6 +318,7 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
             Ok(())
         },
     );
+    drop(reader);
     res.sha256 = Some(input.sha256());
     match result {
         Err(f) => res.error = Some(f),

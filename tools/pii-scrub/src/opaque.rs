@@ -6,7 +6,12 @@
 //! and refused before a byte of them is written: an error for that input,
 //! with the command that turns it into text.
 
+use std::io::{BufRead, Cursor, ErrorKind, Read};
+
 use common::{Error, Result};
+
+/// Bytes enough to tell every format below (bzip2 needs 10).
+const HEAD: usize = 16;
 
 /// A format pii-scrub does not read, and how to read it instead.
 struct Opaque {
@@ -16,9 +21,45 @@ struct Opaque {
     read_with: &'static str,
 }
 
+/// Refuses `reader` (the input called `name`) when it starts like a format
+/// whose text is not in its bytes; else gives back a reader of every byte.
+/// A first read shorter than [`HEAD`] is read on, so a header that a pipe's
+/// writer wrote in pieces is still seen whole (`\xFD7z`, then the rest,
+/// passed as text).
+pub fn screen<'a>(name: &str, reader: &'a mut dyn BufRead) -> Result<Box<dyn BufRead + 'a>> {
+    let reading = |e| Error::io(name, e).context("reading");
+    let first = loop {
+        match reader.fill_buf() {
+            Ok(b) => break b,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(reading(e)),
+        }
+    };
+    if first.is_empty() || first.len() >= HEAD {
+        refuse(name, first)?;
+        return Ok(Box::new(reader));
+    }
+    let mut head = Vec::with_capacity(HEAD);
+    while head.len() < HEAD {
+        let buf = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(reading(e)),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let take = buf.len().min(HEAD - head.len());
+        head.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+    }
+    refuse(name, &head)?;
+    Ok(Box::new(Cursor::new(head).chain(reader)))
+}
+
 /// Refuses `head` (the first bytes of the input called `name`) when it
 /// starts like a format whose text is not in its bytes.
-pub fn refuse(name: &str, head: &[u8]) -> Result<()> {
+fn refuse(name: &str, head: &[u8]) -> Result<()> {
     let Some(o) = sniff(head) else {
         return Ok(());
     };

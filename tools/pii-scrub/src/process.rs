@@ -140,7 +140,6 @@ pub fn process<'w>(
             break;
         }
         if st.stats.bytes == 0 && carry.is_empty() && oversized.is_none() {
-            crate::opaque::refuse(name, chunk).map_err(Failure::Input)?;
             if let Some(kind) = utf16(chunk) {
                 // Its text is invisible to byte patterns (`a\0@\0`): refused
                 // whole, before a byte of it is written (issue 14).

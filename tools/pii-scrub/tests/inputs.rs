@@ -527,3 +527,46 @@ fn xz_bzip2_zstd_lz4_logs_are_refused_not_passed_or_corrupted() {
         assert!(left.is_empty(), "temp files left: {left:?}");
     }
 }
+
+#[test]
+fn a_magic_split_across_pipe_writes_is_still_seen() {
+    // `\xFD7z` in one write, the rest later: the first read held 3 bytes,
+    // too few to be xz's header, and the stream was scanned as text.
+    use std::io::Write;
+    if !require_tool("xz") {
+        return;
+    }
+    let bytes = compress(&["xz", "-c"], LOG.as_bytes());
+    for args in [&["--check", "-"][..], &[][..]] {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&bytes[..3]).unwrap();
+        stdin.flush().unwrap();
+        // Whether or not the reader wakes between the writes, it must refuse.
+        std::thread::sleep(Duration::from_millis(300));
+        // It may have refused and exited already: a broken pipe is fine.
+        let _ = stdin.write_all(&bytes[3..]);
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr_text(&out)
+        );
+        assert!(
+            stderr_text(&out).contains("<stdin>: is xz-compressed data, not text: not read"),
+            "{args:?}: {}",
+            stderr_text(&out)
+        );
+        if args.is_empty() {
+            assert!(out.stdout.is_empty());
+        }
+    }
+}
