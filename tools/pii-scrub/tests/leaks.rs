@@ -135,7 +135,6 @@ fn yaml_secret_value_on_the_next_line_and_block_scalars_leak() {
 }
 
 #[test]
-#[ignore = "leak not fixed yet"]
 fn xml_elements_and_config_attributes_leak() {
     leak(
         concat!(
@@ -146,6 +145,8 @@ fn xml_elements_and_config_attributes_leak() {
             "<add name=\"db\" connectionString=\"Server=db;User Id=sa;Password=hunter2hunter2;\"/>\n",
             "<add key=\"PasswordPolicy\" value=\"strict\"/>\n",
             "<token>\n",
+            "<entry key=\"db.password\">hunter2hunter2</entry>\n",
+            "<wsse:Password Type=\"http://x#PasswordText\">hunter2hunter2</wsse:Password>\n",
         ),
         concat!(
             "<user><name>bob</name><password>[REDACTED:secret]</password></user>\n",
@@ -155,8 +156,10 @@ fn xml_elements_and_config_attributes_leak() {
             "<add name=\"db\" connectionString=\"Server=db;User Id=sa;Password=[REDACTED:secret];\"/>\n",
             "<add key=\"PasswordPolicy\" value=\"strict\"/>\n",
             "<token>\n",
+            "<entry key=\"db.password\">[REDACTED:secret]</entry>\n",
+            "<wsse:Password Type=\"http://x#PasswordText\">[REDACTED:secret]</wsse:Password>\n",
         ),
-        json!({"secret": 5}),
+        json!({"secret": 7}),
     );
 }
 

@@ -286,6 +286,118 @@ fn bare_end(hay: &[u8], from: usize) -> usize {
         .count()
 }
 
+/// `key="…"` or `name="…"` before the quote at `quote`: the quoted text
+/// names the setting (`<add key="Password" value="…"/>`).
+fn names_a_setting(hay: &[u8], quote: usize) -> bool {
+    let before = hay[..quote].trim_ascii_end();
+    let Some(before) = before.strip_suffix(b"=") else {
+        return false;
+    };
+    let before = before.trim_ascii_end();
+    [&b"key"[..], b"name"].iter().any(|w| {
+        before.len() > w.len()
+            && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+            && matches!(before[before.len() - w.len() - 1], b' ' | b'\t')
+    })
+}
+
+/// The text of an element from `from` (after its start tag's `>`) to its
+/// end tag `</name>`, nested markup and all; without one on this line, to
+/// the next `<` or the end. Blank text is no value.
+fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
+    let rest = &hay[from..];
+    let close = memchr::memmem::find_iter(rest, b"</")
+        .find(|&j| rest[j + 2..].starts_with(name) && rest.get(j + 2 + name.len()) == Some(&b'>'))
+        .or_else(|| memchr::memchr(b'<', rest))
+        .unwrap_or(rest.len());
+    let text = &rest[..close];
+    let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let trail = text[lead..]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    (lead + trail < text.len()).then(|| from + lead..from + close - trail)
+}
+
+/// Where the start tag whose name ends with the key at `start` opens:
+/// `<password`, `<wsse:Password`.
+fn tag_open(hay: &[u8], start: usize) -> Option<usize> {
+    match start.checked_sub(1).map(|i| hay[i])? {
+        b'<' => Some(start - 1),
+        b':' => {
+            let p = start - 1;
+            let n = hay[..p].iter().rev().take_while(|&&b| is_name(b)).count();
+            (n > 0 && p > n && hay[p - n - 1] == b'<').then(|| p - n - 1)
+        }
+        _ => None,
+    }
+}
+
+/// XML: the text of `<password>…</password>` (`<wsse:Password Type="…">` too); the value attribute after
+/// `key="Password"` or `name='ApiKey'` (.NET `<add key=… value=…/>`); the
+/// text of `<entry key="db.password">…</entry>` (Java properties).
+/// `after`: just past the key (and its closing quote).
+fn xml_value(
+    hay: &[u8],
+    key: &Range<usize>,
+    quoting: Quoting,
+    after: usize,
+) -> Option<Range<usize>> {
+    let next = *hay.get(after)?;
+    match quoting {
+        Quoting::Bare if matches!(next, b'>' | b' ' | b'\t') => {
+            let lt = tag_open(hay, key.start)?;
+            // The start tag's end, past any attributes (`Type="…#PasswordText"`).
+            let gt = after
+                + hay[after..]
+                    .iter()
+                    .position(|&b| matches!(b, b'>' | b'<' | b'\n'))
+                    .filter(|&j| hay[after + j] == b'>')?;
+            if hay[gt - 1] == b'/' {
+                return None; // `<password/>`
+            }
+            element_text(hay, gt + 1, &hay[lt + 1..key.end])
+        }
+        Quoting::Quoted if names_a_setting(hay, key.start - 1) => {
+            if next == b'>' {
+                let open = memchr::memrchr(b'<', &hay[..key.start])?;
+                let tag = &hay[open + 1..];
+                let n = tag.iter().take_while(|&&b| is_name(b) || b == b':').count();
+                if tag[..n].eq_ignore_ascii_case(b"input") {
+                    return None; // an HTML form field: what follows is its label
+                }
+                return element_text(hay, after + 1, &tag[..n]);
+            }
+            let rest = &hay[after..];
+            let ws = rest
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let rest = &rest[ws..];
+            if ws == 0 || rest.len() < 5 || !rest[..5].eq_ignore_ascii_case(b"value") {
+                return None;
+            }
+            let mut j = after + ws + 5;
+            while hay.get(j).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+                j += 1;
+            }
+            if hay.get(j) != Some(&b'=') {
+                return None;
+            }
+            j += 1;
+            while hay.get(j).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+                j += 1;
+            }
+            let q = *hay.get(j).filter(|q| is_quote(**q))?;
+            let end = quoted_end(hay, j + 1, q);
+            let v = j + 1..end;
+            (!v.is_empty() && !validate::is_placeholder(&hay[v.clone()])).then_some(v)
+        }
+        _ => None,
+    }
+}
+
 /// The column of a key that starts its line (after indentation and `- `
 /// list markers): a YAML mapping key.
 fn yaml_key_column(hay: &[u8], key: &Range<usize>, quoting: Quoting) -> Option<usize> {
@@ -381,6 +493,13 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
     let name = &hay[key.clone()];
     if !secret_name(name) {
         return None;
+    }
+    if let Some(value) = xml_value(hay, &key, quoting, i) {
+        return Some(Pair {
+            key,
+            value,
+            open: None,
+        });
     }
     // Separator: optional blanks, `=`, `=>` or `:`, optional blanks.
     while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
@@ -527,6 +646,17 @@ mod tests {
         assert_eq!(value("x=1, session: 0a1b2c3d"), Some("0a1b2c3d"));
         assert_eq!(value("Cookie: a=b; c=d"), Some("a=b; c=d"));
         assert_eq!(value("\\npassword=abc123"), Some("abc123"));
+        assert_eq!(value("<password>hunter22</password>"), Some("hunter22"));
+        assert_eq!(
+            value("<wsse:Password Type=\"x#PasswordText\"> pw1 </wsse:Password>"),
+            Some("pw1")
+        );
+        assert_eq!(
+            value("<p><password><b>x</b></password></p>"),
+            Some("<b>x</b>")
+        );
+        assert_eq!(value("<add name=\"Password\" value='x1'/>"), Some("x1"));
+        assert_eq!(value("<entry name=\"db.password\">x2</entry>"), Some("x2"));
         // YAML values on the next lines (inside one haystack: a JSON string).
         assert_eq!(
             value("db:\n  password:\n    hunter2\n  host: x"),
@@ -579,6 +709,13 @@ mod tests {
             "token=\"\"",
             "redis host:6379 secret:abc",
             "  password:\n  host: x",
+            "<password/>",
+            "<token></token>",
+            "<password>\n",
+            "<input type=\"password\" name=\"password\"> Enter it<br>",
+            "<add key=\"PasswordPolicy\" value=\"strict\"/>",
+            "<add key=\"Password\" value=\"\"/>",
+            "the password is=\"x\"",
             "Enter password:\n  not a value",
         ] {
             assert_eq!(value(s), None, "{s}");
