@@ -6,6 +6,11 @@
 //! are shown with their numbers as written and their repeated member names,
 //! which a `serde_json::Value` would change. The `divergence` records of
 //! one aligned pair share one `@@` header.
+//!
+//! Member names, values and file names come from the inputs: each is shown
+//! through `common::printer::printable`, so an escape sequence, a DEL or C1
+//! control (which JSON leaves as they are) or a bidi override in a replay
+//! cannot drive or mislead the terminal.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -54,8 +59,8 @@ impl Text {
             out.push('\n');
         }
         let path = match rec.path.as_deref() {
-            None | Some("") => "(record)",
-            Some(path) => path,
+            None | Some("") => Cow::Borrowed("(record)"),
+            Some(path) => printable(path),
         };
         let change = rec.change.as_deref().unwrap_or("");
         let g = rec.golden.map(short).unwrap_or_default();
@@ -101,7 +106,7 @@ impl Text {
             column: bad.column,
             reason: bad.reason,
         };
-        let text = format!("invalid {}\n", bad.to_error());
+        let text = format!("invalid {}\n", printable(&bad.to_error().to_string()));
         out.push_str(&self.paint(style(AnsiColor::Yellow), &text));
     }
 
@@ -274,15 +279,15 @@ fn key_text(key: Option<&RawValue>) -> String {
         .unwrap_or_default()
 }
 
-/// A value as written, cut so one line stays readable.
+/// A value as written, cut so one line stays readable, printable.
 fn short(value: &RawValue) -> String {
     const MAX: usize = 120;
     let text = value.get();
     if text.chars().count() <= MAX {
-        return text.to_string();
+        return printable(text).into_owned();
     }
     let cut: String = text.chars().take(MAX).collect();
-    format!("{cut}…")
+    format!("{}…", printable(&cut))
 }
 
 #[cfg(test)]

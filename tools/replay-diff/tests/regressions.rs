@@ -459,3 +459,40 @@ fn insertion_realigns_even_when_every_fourth_record_differs() {
         0
     );
 }
+
+#[test]
+fn text_format_shows_escape_sequences_and_bidi_marks_in_inputs_escaped() {
+    // Issue 16: --format text printed member names (in the path), values
+    // and file names as they were: a key holding ESC ] 0 ; ... BEL retitled
+    // the terminal, U+202E reversed what the reader saw, and DEL and C1
+    // controls, which JSON does not escape, reached the terminal raw.
+    let dir = tempfile::tempdir().unwrap();
+    let g = write(
+        dir.path(),
+        "g\u{1b}[2J.jsonl",
+        "{\"a\\u001b]0;pwned\\u0007\":1,\"b\":\"x\u{202e}y\u{7f}\u{9b}\"}\n{bad\n",
+    );
+    let r = write(
+        dir.path(),
+        "r.jsonl",
+        "{\"a\\u001b]0;pwned\\u0007\":2,\"b\":\"x\u{202e}z\u{7f}\u{9b}\"}\n{\"k\":\"\u{202e}\"}\n",
+    );
+    let (code, text, _) = run_raw(&[&g, &r, "--skip-invalid", "--format", "text"]);
+    assert_eq!(code, 1);
+    for c in ['\u{1b}', '\u{7}', '\u{202e}', '\u{7f}', '\u{9b}'] {
+        assert!(!text.contains(c), "{c:?} reached the terminal: {text:?}");
+    }
+    let dir = dir.path().to_str().unwrap();
+    assert_eq!(
+        text.lines().take(5).collect::<Vec<_>>(),
+        [
+            format!("invalid {dir}/g\\u{{1b}}[2J.jsonl:2:2: invalid JSON: key must be a string"),
+            "@@ golden:1 replay:1".to_string(),
+            "  /a\\u{1b}]0;pwned\\u{7}  changed  - 1  + 2".to_string(),
+            "  /b  changed  - \"x\\u{202e}y\\u{7f}\\u{9b}\"  + \"x\\u{202e}z\\u{7f}\\u{9b}\""
+                .to_string(),
+            "extra replay:2  + {\"k\":\"\\u{202e}\"}".to_string(),
+        ],
+        "{text}"
+    );
+}
