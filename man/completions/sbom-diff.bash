@@ -46,7 +46,7 @@ _sbom__diff() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "added removed upgraded downgraded license_changed hash_changed supplier_changed dependency_added dependency_removed" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "added removed upgraded downgraded license_changed hash_changed source_changed supplier_changed dependency_added dependency_removed" -- "${cur}"))
                     return 0
                     ;;
                 --allow)

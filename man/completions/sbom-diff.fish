@@ -18,6 +18,7 @@ upgraded\t'Paired, with a higher version'
 downgraded\t'Paired, with a lower version'
 license_changed\t'Paired, and the licences differ after normalization'
 hash_changed\t'Same version, different digest for a common algorithm'
+source_changed\t'Paired, and they came from different places (registry, git, file)'
 supplier_changed\t'Paired, and both name a supplier, and they differ'
 dependency_added\t'A dependency edge only the new graph has'
 dependency_removed\t'A dependency edge only the old graph has'"

@@ -41,7 +41,9 @@ pkg:generic/GROUP/NAME. Lockfiles give their ecosystem's purl \
 (pkg:cargo/NAME, pkg:npm/SCOPE/NAME, pkg:pypi/NAME). A crate from another \
 registry or from git keeps its repository as repository_url (from \
 Cargo.lock's source, or a cargo purl's vcs_url without its branch and \
-commit), so a crates.io crate swapped for a git fork is removed + added. \
+commit), so a crates.io crate swapped for a git fork is removed + added; \
+an npm or PyPI package keeps its identity whatever its source (such a swap \
+is source_changed, below). \
 bom-ref and SPDXID are not identities. The document's subject (CycloneDX metadata.component, the \
 packages an SPDX document DESCRIBES, the package-lock root and workspace \
 folders, Cargo.lock packages without a source) is not a component; in \
@@ -80,7 +82,17 @@ as expressions, with the operands of AND and OR sorted at every level \
 named; NOASSERTION means none); hash_changed (same version, and for an algorithm both sides \
 give, the digests differ: a supply-chain alarm; the commit of a git source \
 counts as a GIT digest: Cargo.lock git+URL#COMMIT, a purl's \
-vcs_url=git+URL@COMMIT); supplier_changed (both name \
+vcs_url=git+URL@COMMIT, a package-lock resolved git+URL#COMMIT, pip's \
+name @ git+URL@COMMIT); source_changed (same identity, and it came from \
+elsewhere: the registry (registry), another registry (registry+URL: an npm \
+tarball URL on another host, unless a digest both sides give is equal: a \
+mirror), a git repository (git+URL, without the commit), a local file \
+(file:PATH), a tarball URL, bundled in its parent; read from a \
+package-lock's resolved, pip's name @ URL (a pin is the registry), a purl's \
+git vcs_url or file: download_url (a purl without them is the registry); a \
+side that does not say, such as a component without a purl, is never a \
+change; a swap at the same version carries no digest to compare, so this is \
+the alarm for it); supplier_changed (both name \
 a supplier, and they differ ignoring case); dependency_added and \
 dependency_removed (edges between identities, reported only when both \
 inputs carry a graph: CycloneDX dependencies, SPDX DEPENDS_ON and \
@@ -88,7 +100,8 @@ inputs carry a graph: CycloneDX dependencies, SPDX DEPENDS_ON and \
 
 Drift. drift = (added + removed + changed) / components_old, where added \
 and removed count unpaired instances, changed counts pairs with at least one \
-of upgraded, downgraded, license_changed, hash_changed, supplier_changed (a \
+of upgraded, downgraded, license_changed, hash_changed, source_changed, \
+supplier_changed (a \
 version bump with a new licence counts once, never as an add plus a remove), \
 components_old counts the baseline's instances, changes approved by --allow \
 do not count, and dependency edges do not count. drift is capped at 1; with \
@@ -99,9 +112,10 @@ Examples:
   # What changed since the last release? (records, summary last)
   sbom-diff release-1.4.cdx.json build.cdx.json
 
-  # The release gate: drift at most 0.5%, no downgrades or content changes.
+  # The release gate: drift at most 0.5%, no downgrades, no content or
+  # source changes (a registry package swapped for a git fork or a file).
   sbom-diff last.cdx.json new.spdx.json --max-drift 0.5% \\
-      --fail-on downgraded,hash_changed,license_changed
+      --fail-on downgraded,hash_changed,source_changed,license_changed
 
   # Zero undeclared dependencies: the environment matches the frozen pins.
   pip freeze --exclude-editable > installed.txt
@@ -120,17 +134,21 @@ Allow file (--allow): one rule per line, `#` comments:
 
 Records (JSON Lines on stdout):
   change   change (added|removed|upgraded|downgraded|license_changed|
-           hash_changed|supplier_changed|dependency_added|dependency_removed),
+           hash_changed|source_changed|supplier_changed|dependency_added|
+           dependency_removed),
            id (identity), name, ecosystem, old_version, new_version,
            old_purl, new_purl, old_license, new_license, old_hashes,
            new_hashes ({ALGORITHM: hex}; several digests space-separated),
            old_supplier, new_supplier (each only where that side has it),
+           old_source, new_source (where it came from: git+URL, file:PATH,
+           registry+URL, a URL, bundled; the default registry shown only
+           on source_changed),
            from (dependency edges: the depending identity, a workspace
            member, or (root)),
            allowed and reason (when an --allow rule approved it)
   summary  figures: format_old, format_new, components_old, components_new,
            added, removed, upgraded, downgraded, license_changed,
-           hash_changed, supplier_changed, dependency_added,
+           hash_changed, source_changed, supplier_changed, dependency_added,
            dependency_removed, changed, unchanged, allowed, changes, drift;
            gates: drift, added, one per --fail-on kind, or `changes` (<= 0)
            when no gate is asked

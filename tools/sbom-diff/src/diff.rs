@@ -9,8 +9,9 @@
 //! 3. whatever is still left pairs newest with newest across lines.
 //!
 //! A pair with different versions is `upgraded` or `downgraded`; any pair may
-//! also be `license_changed` and `supplier_changed`; a pair with the same
-//! version whose digests differ for an algorithm both sides give is
+//! also be `source_changed` (from a registry, a git repository, a file:
+//! see `source`), `license_changed` and `supplier_changed`; a pair with the
+//! same version whose digests differ for an algorithm both sides give is
 //! `hash_changed`. Unpaired old instances are `removed`, unpaired new ones
 //! `added`. An input diffed against itself pairs every instance with itself
 //! and shows no change.
@@ -41,6 +42,8 @@ pub enum ChangeKind {
     LicenseChanged,
     /// Same version, different digest for a common algorithm.
     HashChanged,
+    /// Paired, and they came from different places (registry, git, file).
+    SourceChanged,
     /// Paired, and both name a supplier, and they differ.
     SupplierChanged,
     /// A dependency edge only the new graph has.
@@ -58,19 +61,21 @@ impl ChangeKind {
             ChangeKind::Downgraded => "downgraded",
             ChangeKind::LicenseChanged => "license_changed",
             ChangeKind::HashChanged => "hash_changed",
+            ChangeKind::SourceChanged => "source_changed",
             ChangeKind::SupplierChanged => "supplier_changed",
             ChangeKind::DependencyAdded => "dependency_added",
             ChangeKind::DependencyRemoved => "dependency_removed",
         }
     }
 
-    pub const ALL: [ChangeKind; 9] = [
+    pub const ALL: [ChangeKind; 10] = [
         ChangeKind::Added,
         ChangeKind::Removed,
         ChangeKind::Upgraded,
         ChangeKind::Downgraded,
         ChangeKind::LicenseChanged,
         ChangeKind::HashChanged,
+        ChangeKind::SourceChanged,
         ChangeKind::SupplierChanged,
         ChangeKind::DependencyAdded,
         ChangeKind::DependencyRemoved,
@@ -285,6 +290,9 @@ fn compare_group(
             push(kind, Some(a), Some(b), pair);
         } else if hashes_differ(x, y) {
             push(ChangeKind::HashChanged, Some(a), Some(b), pair);
+        }
+        if crate::source::differ(x, y) {
+            push(ChangeKind::SourceChanged, Some(a), Some(b), pair);
         }
         if x.licenses.differs(&y.licenses) {
             push(ChangeKind::LicenseChanged, Some(a), Some(b), pair);

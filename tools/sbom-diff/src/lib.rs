@@ -17,6 +17,7 @@ pub mod message;
 pub mod model;
 pub mod purl;
 pub mod report;
+pub mod source;
 pub mod version;
 
 use common::summary::SummaryBuilder;

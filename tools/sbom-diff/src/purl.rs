@@ -42,6 +42,12 @@ pub struct Purl {
     /// part of the identity, but content (a digest), so a git dependency
     /// moved to another commit at the same version is `hash_changed`.
     pub vcs_commit: Option<String>,
+    /// Where the package came from, for a parsed purl: its `vcs_url`'s
+    /// repository (`git+URL`), a `download_url` that is a local `file:`,
+    /// else its type's registry (a purl's default `repository_url`; another
+    /// registry is part of the identity). None for a purl built from parts:
+    /// the lockfile says. See [`crate::source`].
+    pub source: Option<String>,
 }
 
 /// Qualifiers that describe where an artifact came from rather than which
@@ -118,14 +124,26 @@ impl Purl {
             qualifiers: Vec::new(),
             subpath: None,
             vcs_commit: None,
+            source: None,
         };
         if let Some(query) = query {
             for pair in query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 let v = decode(v).map_err(not_utf8)?;
                 let k = k.to_ascii_lowercase();
-                if k == "vcs_url" {
-                    purl.vcs_commit = vcs_commit(&v, '@');
+                if k == "vcs_url" && !v.is_empty() {
+                    // `git+URL@COMMIT` (purl spec), or npm's `git+URL#COMMIT`.
+                    // Another kind of URL (a project's home) says nothing
+                    // of where this artifact came from.
+                    let (source, commit) = crate::source::of_url(&v);
+                    if source.starts_with("git+") {
+                        purl.vcs_commit = commit;
+                        purl.source = Some(source);
+                    } else {
+                        purl.vcs_commit = vcs_commit(&v, '@');
+                    }
+                } else if k == "download_url" && v.starts_with("file:") {
+                    purl.source.get_or_insert_with(|| v.clone());
                 }
                 if !v.is_empty() {
                     purl.qualifiers.push((k, v));
@@ -143,6 +161,8 @@ impl Purl {
                 purl.subpath = Some(parts.join("/"));
             }
         }
+        purl.source
+            .get_or_insert_with(|| crate::source::REGISTRY.to_string());
         purl.normalize();
         Ok(purl)
     }
@@ -164,6 +184,7 @@ impl Purl {
             qualifiers: Vec::new(),
             subpath: None,
             vcs_commit: None,
+            source: None,
         };
         purl.normalize();
         purl

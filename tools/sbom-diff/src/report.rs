@@ -14,7 +14,7 @@ use common::summary::Summary;
 use common::Result;
 
 use crate::cli::Format;
-use crate::diff::{Change, Diff};
+use crate::diff::{Change, ChangeKind, Diff};
 use crate::load::Loaded;
 use crate::model::Component;
 
@@ -50,6 +50,10 @@ struct Record<'a> {
     old_supplier: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     new_supplier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_source: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     allowed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +65,13 @@ fn record<'a>(c: &'a Change, old: &'a Loaded, new: &'a Loaded) -> Record<'a> {
     let n: Option<&Component> = c.new.map(|i| &new.sbom.components[i]);
     let either = n.or(o);
     let hashes = |x: Option<&Component>| x.map(Component::hash_map).filter(|m| !m.is_empty());
+    // The default registry is shown only where the source is the change:
+    // on every other record it would be noise.
+    let source = |x: Option<&'a Component>| {
+        x.and_then(|x| x.source.as_deref())
+            .map(String::as_str)
+            .filter(|s| *s != crate::source::REGISTRY || c.kind == ChangeKind::SourceChanged)
+    };
     Record {
         kind: "change",
         change: c.kind.name(),
@@ -78,6 +89,8 @@ fn record<'a>(c: &'a Change, old: &'a Loaded, new: &'a Loaded) -> Record<'a> {
         new_hashes: hashes(n),
         old_supplier: o.and_then(|x| x.supplier.as_deref()),
         new_supplier: n.and_then(|x| x.supplier.as_deref()),
+        old_source: source(o),
+        new_source: source(n),
         allowed: c.allowed.is_some(),
         reason: c.allowed.as_deref().filter(|r| !r.is_empty()),
     }
@@ -149,6 +162,7 @@ fn row(v: &Value) -> [String; 5] {
     let note = match field(v, "change") {
         "license_changed" => format!("{} -> {}", field(v, "old_license"), field(v, "new_license")),
         "hash_changed" => short_hashes(v.get("old_hashes"), v.get("new_hashes")),
+        "source_changed" => format!("{} -> {}", field(v, "old_source"), field(v, "new_source")),
         "supplier_changed" => {
             format!(
                 "{} -> {}",
@@ -235,9 +249,9 @@ fn footer(summary: &Value, out: &mut String) {
         fig("components_new")
     ));
     out.push_str(&format!(
-        "added {}, removed {}, upgraded {}, downgraded {}, license_changed {}, hash_changed {}, supplier_changed {}, dependency_added {}, dependency_removed {}, allowed {}\n",
+        "added {}, removed {}, upgraded {}, downgraded {}, license_changed {}, hash_changed {}, source_changed {}, supplier_changed {}, dependency_added {}, dependency_removed {}, allowed {}\n",
         fig("added"), fig("removed"), fig("upgraded"), fig("downgraded"), fig("license_changed"),
-        fig("hash_changed"), fig("supplier_changed"), fig("dependency_added"), fig("dependency_removed"), fig("allowed")
+        fig("hash_changed"), fig("source_changed"), fig("supplier_changed"), fig("dependency_added"), fig("dependency_removed"), fig("allowed")
     ));
     out.push_str(&format!(
         "drift {:.4}% ({} changed, of {} in the baseline)\n",
@@ -300,7 +314,8 @@ fn csv_row<T: AsRef<[u8]>>(fields: impl IntoIterator<Item = T>) -> String {
     String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
 }
 
-const CSV_COLUMNS: [&str; 15] = [
+/// New columns go at the end: scripts may read them by position.
+const CSV_COLUMNS: [&str; 17] = [
     "change",
     "id",
     "name",
@@ -316,6 +331,8 @@ const CSV_COLUMNS: [&str; 15] = [
     "new_supplier",
     "allowed",
     "reason",
+    "old_source",
+    "new_source",
 ];
 
 impl Render for CsvRows {

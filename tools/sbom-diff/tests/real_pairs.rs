@@ -47,7 +47,7 @@ fn expect_figures(
     json!({
         "components_old": old, "components_new": new, "added": added, "removed": removed,
         "upgraded": upgraded, "downgraded": downgraded, "license_changed": license,
-        "hash_changed": hash, "supplier_changed": 0, "dependency_added": dep_added,
+        "hash_changed": hash, "source_changed": 0, "supplier_changed": 0, "dependency_added": dep_added,
         "dependency_removed": dep_removed, "changed": changed, "unchanged": unchanged,
         "allowed": 0,
         "changes": added + removed + upgraded + downgraded + license + hash + dep_added + dep_removed,

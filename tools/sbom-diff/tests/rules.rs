@@ -129,8 +129,21 @@ fn purl_spellings_of_one_package_are_one_identity() {
         ]),
     );
     let (code, records) = diff(&old, &new, &[]);
-    // PEP 440: 6.0 and 6.0.0 are one version.
-    assert_eq!((code, records.len()), (0, 1), "{records:?}");
+    // PEP 440: 6.0 and 6.0.0 are one version. foo's vcs_url does not split
+    // the identity: foo pairs, and came from git before (source_changed).
+    assert_eq!((code, records.len()), (1, 2), "{records:?}");
+    assert_eq!(
+        (
+            &records[0]["change"],
+            &records[0]["id"],
+            &records[0]["old_source"]
+        ),
+        (
+            &json!("source_changed"),
+            &json!("pkg:pypi/foo"),
+            &json!("git+https://x/foo@1")
+        )
+    );
     // A freeze file names the same packages.
     let freeze = write(
         dir.path(),
@@ -433,11 +446,11 @@ fn text_and_csv_formats() {
     assert_eq!(code, 1);
     assert_eq!(
         String::from_utf8(stdout).unwrap(),
-        "change,id,name,ecosystem,from,old_version,new_version,old_license,new_license,old_hashes,new_hashes,old_supplier,new_supplier,allowed,reason\n\
-         upgraded,pkg:pypi/a,a,pypi,,1.0,1.1,,,,,,,false,\n\
-         hash_changed,pkg:pypi/b,b,pypi,,2.0,2.0,,,SHA256:aa,SHA256:bb,,,false,\n\
-         removed,pkg:pypi/c,c,pypi,,1,,,,,,,,false,\n\
-         added,pkg:pypi/d,d,pypi,,,4,,,,,,,false,\n"
+        "change,id,name,ecosystem,from,old_version,new_version,old_license,new_license,old_hashes,new_hashes,old_supplier,new_supplier,allowed,reason,old_source,new_source\n\
+         upgraded,pkg:pypi/a,a,pypi,,1.0,1.1,,,,,,,false,,,\n\
+         hash_changed,pkg:pypi/b,b,pypi,,2.0,2.0,,,SHA256:aa,SHA256:bb,,,false,,,\n\
+         removed,pkg:pypi/c,c,pypi,,1,,,,,,,,false,,,\n\
+         added,pkg:pypi/d,d,pypi,,,4,,,,,,,false,,,\n"
     );
     let (code, stdout, _) = run(&[
         o.as_os_str(),

@@ -8,8 +8,12 @@
 //! of one member is not read as the whole project's. `link` entries point
 //! at those folders and are skipped. The name is
 //! the entry's `name` (aliases) or the path after its last `node_modules/`.
-//! `integrity` (SRI, `sha512-<base64>`) becomes hex digests. Dependency edges
-//! are resolved the way Node does: from a package's folder upward.
+//! `integrity` (SRI, `sha512-<base64>`) becomes hex digests; `resolved`
+//! says where the package came from (the registry, another registry, a git
+//! repository whose commit becomes a `GIT` digest, a `file:`, a URL: see
+//! `source`), so a registry package swapped for a git fork at the same
+//! version is a change. Dependency edges are resolved the way Node does:
+//! from a package's folder upward.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -36,6 +40,9 @@ struct Entry {
     name: Option<String>,
     version: Option<String>,
     integrity: Option<String>,
+    resolved: Option<String>,
+    #[serde(default)]
+    in_bundle: bool,
     license: Option<serde_json::Value>,
     #[serde(default)]
     link: bool,
@@ -97,6 +104,11 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         })?;
         let purl = Purl::new("npm", scope, bare, None);
         let mut c = Component::new(&purl, &version);
+        c.set_source(crate::source::of_npm(
+            e.resolved.as_deref(),
+            pkg_name,
+            e.in_bundle,
+        ));
         if let Some(sri) = &e.integrity {
             add_integrity(&mut c, sri);
         }

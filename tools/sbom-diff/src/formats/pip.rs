@@ -4,7 +4,9 @@
 //! optional extras, environment markers and `--hash=ALG:HEX` options (pip's
 //! hash-checking mode; several hashes per line are the several files of
 //! that release). `name @ URL` (a direct reference, as `pip freeze` prints
-//! for local or VCS installs) takes the URL as its version. Continuation
+//! for local or VCS installs) takes the URL as its version and its source
+//! (less a git commit, which becomes a `GIT` digest); a pin's source is
+//! the registry (see `source`). Continuation
 //! lines (`\`) are joined; comments and global options (`--index-url`, ...)
 //! are skipped; `-r`/`-c` includes and `-e` editables are refused, since
 //! what they name is not in this file.
@@ -205,7 +207,25 @@ fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
         }
     };
     let purl = Purl::new("pypi", None, name, None);
+    let (version, source) = if op == Some("@") {
+        // A direct reference names no version: the URL stands for it, less
+        // a git commit, which is content (a GIT digest), so moving to
+        // another commit is hash_changed and not an "upgrade". An archive
+        // URL's `#sha256=HEX` is its digest.
+        let (source, commit) = crate::source::of_url(&version);
+        let (url, fragment) = source.split_once('#').unwrap_or((&source, ""));
+        if let Some((alg, hex)) = fragment.split_once('=') {
+            let digest = alg.starts_with("sha") || alg == "md5";
+            if digest && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                hashes.push((alg.to_string(), hex.to_string()));
+            }
+        }
+        (url.to_string(), (url.to_string(), commit))
+    } else {
+        (version, (crate::source::REGISTRY.to_string(), None))
+    };
     let mut c = Component::new(&purl, &version);
+    c.set_source(source);
     for (alg, hex) in hashes {
         c.add_hash(&alg, &hex);
     }
