@@ -40,14 +40,9 @@ impl std::fmt::Debug for Input {
 impl Input {
     /// Opens `path`, or stdin when it is `-`.
     pub fn open(path: &str) -> Result<Input> {
-        if path == "-" {
-            return Input::from_reader(STDIN_NAME, None, Box::new(io::stdin()));
-        }
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(Error::new(format!("{path}: is a directory")));
-        }
-        Input::from_reader(path, Some(PathBuf::from(path)), Box::new(file))
+        let (name, raw) = open_raw(path)?;
+        let path = (path != "-").then(|| PathBuf::from(path));
+        Input::from_reader(&name, path, raw)
     }
 
     /// Wraps any reader (tests, in-memory data) under `name`.
@@ -61,17 +56,7 @@ impl Input {
             inner: raw,
             hasher: Arc::clone(&hasher),
         };
-        let mut buffered = BufReader::with_capacity(READ_BUFFER, hashing);
-        let head = buffered.fill_buf().map_err(|e| Error::io(name, e))?;
-        let gzip = head.starts_with(&[0x1f, 0x8b]);
-        let reader: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(
-                READ_BUFFER,
-                MultiGzDecoder::new(buffered),
-            ))
-        } else {
-            Box::new(buffered)
-        };
+        let (reader, gzip) = decode(name, BufReader::with_capacity(READ_BUFFER, hashing))?;
         Ok(Input {
             name: name.to_string(),
             path,
@@ -118,6 +103,47 @@ impl Input {
         }
         .sha256()
     }
+}
+
+/// Opens `path` (or `-`) like [`Input::open`], gzip decoded, but without
+/// hashing: for a filter whose output names no input, where sha256 of every
+/// byte is a measurable share of its time.
+pub fn open_unhashed(path: &str) -> Result<(String, Box<dyn BufRead + Send>)> {
+    let (name, raw) = open_raw(path)?;
+    let (reader, _) = decode(&name, BufReader::with_capacity(READ_BUFFER, raw))?;
+    Ok((name, reader))
+}
+
+/// The raw bytes of `path`, or stdin for `-`, and the name to show.
+fn open_raw(path: &str) -> Result<(String, Box<dyn Read + Send>)> {
+    if path == "-" {
+        return Ok((STDIN_NAME.to_string(), Box::new(io::stdin())));
+    }
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::new(format!("{path}: is a directory")));
+    }
+    Ok((path.to_string(), Box::new(file)))
+}
+
+/// Decodes gzip, told by its magic bytes; says whether it was gzip.
+fn decode<R: BufRead + Send + 'static>(
+    name: &str,
+    mut buffered: R,
+) -> Result<(Box<dyn BufRead + Send>, bool)> {
+    let head = buffered.fill_buf().map_err(|e| Error::io(name, e))?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        (
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER,
+                MultiGzDecoder::new(buffered),
+            )),
+            true,
+        )
+    } else {
+        (Box::new(buffered), false)
+    })
 }
 
 /// A handle that yields the sha256 of an input's raw bytes read so far.
@@ -178,6 +204,22 @@ mod tests {
         input.reader().read_to_string(&mut text).unwrap();
         assert_eq!(text, "{\"a\":1}\n");
         assert_eq!(input.sha256(), expected);
+    }
+
+    #[test]
+    fn open_unhashed_decodes_gzip_like_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"line\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let path = path.to_str().unwrap();
+        let (name, mut reader) = open_unhashed(path).unwrap();
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!((name.as_str(), text.as_str()), (path, "line\n"));
+        let err = open_unhashed(dir.path().to_str().unwrap()).err().unwrap();
+        assert!(err.to_string().ends_with(": is a directory"), "{err}");
     }
 
     #[test]

@@ -18,11 +18,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::WalkBuilder;
@@ -533,36 +532,4 @@ pub fn unchanged_since(path: &str, before: Stamp) -> Result<()> {
     Err(Error::new(format!(
         "{path}: changed while it was being scrubbed ({grown} bytes appended): not replaced; run again when nothing writes to it"
     )))
-}
-
-/// Opens a path (or `-`) like `common::input::Input` (gzip by magic bytes)
-/// but without hashing: used when no summary will name the input, since
-/// sha256 of every byte is a measurable share of a filter's time.
-pub fn open_unhashed(path: &str) -> Result<(String, Box<dyn BufRead + Send>)> {
-    let (name, raw): (String, Box<dyn Read + Send>) = if path == "-" {
-        (
-            common::input::STDIN_NAME.to_string(),
-            Box::new(std::io::stdin()),
-        )
-    } else {
-        let file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(Error::new(format!("{path}: is a directory")));
-        }
-        (path.to_string(), Box::new(file))
-    };
-    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let gzip = buffered
-        .fill_buf()
-        .map_err(|e| Error::io(&name, e))?
-        .starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            MultiGzDecoder::new(buffered),
-        ))
-    } else {
-        Box::new(buffered)
-    };
-    Ok((name, reader))
 }

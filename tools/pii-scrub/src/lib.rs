@@ -151,7 +151,7 @@ fn stream(
                 (name, reader, Some(digest))
             })
         } else {
-            files::open_unhashed(&src.path).map(|(name, reader)| (name, reader, None))
+            common::input::open_unhashed(&src.path).map(|(name, reader)| (name, reader, None))
         };
         let (name, mut raw, digest) = match opened {
             Ok(x) => x,
