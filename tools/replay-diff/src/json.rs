@@ -19,9 +19,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// Deepest nesting of arrays and objects a line may have (serde_json's own
-/// limit): deeper lines are invalid input, named by file and line.
-pub const MAX_DEPTH: usize = 128;
+use crate::raw::MAX_DEPTH;
 
 /// A JSON value with numbers as written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,9 @@
 use common::pointer::Token;
 use memchr::{memchr2, memmem};
 
-use crate::json::MAX_DEPTH;
+/// Deepest nesting of arrays and objects a line may have (serde_json's own
+/// limit): deeper lines are invalid input, named by file and line.
+pub const MAX_DEPTH: usize = 128;
 
 pub fn skip_ws(s: &[u8], mut k: usize) -> usize {
     while k < s.len() && matches!(s[k], b' ' | b'\t' | b'\n' | b'\r') {
