@@ -206,6 +206,124 @@ fn decode(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What a member of an object is to a name/value entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Name,
+    Value,
+    Other,
+}
+
+fn entry_role(key: &[u8]) -> Role {
+    const NAMES: [&[u8]; 6] = [
+        b"name",
+        b"key",
+        b"header",
+        b"field",
+        b"parameterkey",
+        b"parametername",
+    ];
+    const VALUES: [&[u8]; 2] = [b"value", b"parametervalue"];
+    if NAMES.iter().any(|n| key.eq_ignore_ascii_case(n)) {
+        Role::Name
+    } else if VALUES.iter().any(|n| key.eq_ignore_ascii_case(n)) {
+        Role::Value
+    } else {
+        Role::Other
+    }
+}
+
+/// An entry's scalar value written before its name was seen.
+struct Pending<'a> {
+    key: Cow<'a, [u8]>,
+    /// The raw value in the line (quotes included).
+    raw: std::ops::Range<usize>,
+    /// Where it was written, and the findings it made.
+    out: std::ops::Range<usize>,
+    findings: std::ops::Range<usize>,
+}
+
+/// The end (past `]`) of a byte array at `at`: at least 6 integers 0-255
+/// and nothing else (`journalctl -o json` writes a field that is not UTF-8
+/// this way). Shorter arrays of small numbers are left to the walker.
+fn byte_array_end(b: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    let mut n = 0;
+    loop {
+        while b
+            .get(i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            i += 1;
+        }
+        let digits = b[i.min(b.len())..]
+            .iter()
+            .take(4)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 3 || (digits > 1 && b[i] == b'0') {
+            return None;
+        }
+        let v = b[i..i + digits]
+            .iter()
+            .fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        if v > 255 {
+            return None;
+        }
+        i += digits;
+        n += 1;
+        while b
+            .get(i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b',') => i += 1,
+            Some(b']') if n >= 6 => return Some(i + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The bytes a byte array (checked by [`byte_array_end`]) holds.
+fn byte_values(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    raw[1..raw.len() - 1].split(|&c| c == b',').map(|n| {
+        n.trim_ascii()
+            .iter()
+            .fold(0u8, |v, c| v.wrapping_mul(10).wrapping_add(c - b'0'))
+    })
+}
+
+/// True when a JSON object line holds a byte array: such a line must be
+/// walked even when its raw bytes hold no candidate.
+pub fn has_byte_array(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'[', line).any(|i| byte_array_end(line, i).is_some())
+}
+
+/// Writes `bytes` as a JSON array of numbers.
+pub fn write_byte_array(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (k, &c) in bytes.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        let mut buf = [0u8; 3];
+        let n = if c >= 100 {
+            buf = [b'0' + c / 100, b'0' + c / 10 % 10, b'0' + c % 10];
+            3
+        } else if c >= 10 {
+            buf[..2].copy_from_slice(&[b'0' + c / 10, b'0' + c % 10]);
+            2
+        } else {
+            buf[0] = b'0' + c;
+            1
+        };
+        out.extend_from_slice(&buf[..n]);
+    }
+    out.push(b']');
+}
+
 impl<'a> Walker<'a, '_, '_> {
     /// The whole line: one object and nothing after it.
     fn walk(&mut self, first: usize) -> Result<(), Reason> {
@@ -418,6 +536,20 @@ impl<'a> Walker<'a, '_, '_> {
         version: bool,
         preloaded: bool,
     ) -> bool {
+        self.scalar_as(raw, text, secret, version, preloaded, write_string)
+    }
+
+    /// [`Self::scalar`], writing a rewritten value with `write` (a JSON
+    /// string, or a byte array for a value that came as one).
+    fn scalar_as(
+        &mut self,
+        raw: &[u8],
+        text: &[u8],
+        secret: bool,
+        version: bool,
+        preloaded: bool,
+        write: fn(&[u8], &mut Vec<u8>),
+    ) -> bool {
         let e = self.sc.engine;
         if secret {
             if let Some(ty) = e.secret_ty {
@@ -451,7 +583,7 @@ impl<'a> Walker<'a, '_, '_> {
                         e.hasher.as_ref(),
                         &mut self.tmp,
                     );
-                    write_string(&self.tmp, self.out);
+                    write(&self.tmp, self.out);
                     return false;
                 }
             }
@@ -473,14 +605,80 @@ impl<'a> Walker<'a, '_, '_> {
         }
         self.tmp.clear();
         self.sc.replace_into(text, &mut self.tmp);
-        write_string(&self.tmp, self.out);
+        write(&self.tmp, self.out);
         false
+    }
+
+    /// A byte array (`journalctl -o json` writes a field that is not UTF-8
+    /// as `[108,111,...]`) ending at `z`: scanned as the bytes it holds, one
+    /// value; a rewritten one stays a byte array.
+    fn byte_array(&mut self, secret: bool, z: usize) -> bool {
+        let b = self.b;
+        let raw = &b[self.i..z];
+        self.i = z;
+        if !self.in_scope() {
+            self.out.extend_from_slice(raw);
+            return false;
+        }
+        let text: Vec<u8> = byte_values(raw).collect();
+        self.scalar_as(raw, &text, secret, false, false, write_byte_array)
+    }
+
+    /// True when the string at `a..z` (quotes included) names a secret: the
+    /// `name` of a `{"name":…,"value":…}` entry, or a header name before its
+    /// value in an array (`["Authorization","Basic …"]`).
+    fn names_secret(&mut self, a: usize, z: usize) -> bool {
+        if self.sc.engine.secret_ty.is_none() || z < a + 2 || self.b[a] != b'"' {
+            return false;
+        }
+        let inside = &self.b[a + 1..z - 1];
+        let esc = memchr::memchr(b'\\', inside).is_some();
+        if !esc && !self.candidate_in(a + 1, z - 1) {
+            return false;
+        }
+        let name: Cow<'_, [u8]> = if esc {
+            Cow::Owned(decode(inside))
+        } else {
+            Cow::Borrowed(inside)
+        };
+        keys::is_secret_name(&name) && !self.sc.engine.matcher.key_allowed(&name)
+    }
+
+    /// The entry's value was written before its name said secret: scrub it
+    /// now, in place. Returns "remove" (the caller drops the whole entry).
+    fn rescrub(&mut self, p: Pending<'a>) -> bool {
+        let b = self.b;
+        let raw = &b[p.raw.clone()];
+        let text: Cow<'_, [u8]> = match raw.first() {
+            Some(b'"') if memchr::memchr(b'\\', raw).is_some() => {
+                Cow::Owned(decode(&raw[1..raw.len() - 1]))
+            }
+            Some(b'"') => Cow::Borrowed(&raw[1..raw.len() - 1]),
+            _ => Cow::Borrowed(raw),
+        };
+        self.path.push(Seg::Key(p.key));
+        let remove = self.in_scope() && {
+            let (tail, f_tail) = (self.out.len(), self.findings.len());
+            let remove = self.scalar(raw, &text, true, false, false);
+            let new = self.out.split_off(tail);
+            let found = self.findings.split_off(f_tail);
+            if !remove {
+                self.out.splice(p.out, new);
+            }
+            self.findings.splice(p.findings, found);
+            remove
+        };
+        self.path.pop();
+        remove
     }
 
     fn value(&mut self, secret: bool, version: bool, depth: usize) -> Result<bool, Reason> {
         match self.peek() {
             Some(b'{') => self.object(secret, depth + 1),
-            Some(b'[') => self.array(secret, depth + 1),
+            Some(b'[') => match byte_array_end(self.b, self.i) {
+                Some(z) => Ok(self.byte_array(secret, z)),
+                None => self.array(secret, depth + 1),
+            },
             Some(b'"') => {
                 let (a, z, esc) = self.string()?;
                 let b = self.b;
@@ -597,6 +795,11 @@ impl<'a> Walker<'a, '_, '_> {
         self.i = save;
         let mut wrote = false;
         let b = self.b;
+        // A `{"name":"password","value":"…"}` entry (HAR, Kubernetes env,
+        // AWS tags): the value is secret when the name says so.
+        let mut name_secret = false;
+        let mut pending: Option<Pending<'a>> = None;
+        let mut drop_entry = false;
         loop {
             let mark = self.out.len();
             if wrote {
@@ -618,6 +821,12 @@ impl<'a> Walker<'a, '_, '_> {
                 secret_here = false;
                 self.sc.allowed += 1;
             }
+            let role = if secret || self.sc.engine.secret_ty.is_none() {
+                Role::Other
+            } else {
+                entry_role(&key)
+            };
+            secret_here |= role == Role::Value && name_secret;
             let version = self.ipv4_matters && keys::is_version_name(&key);
             // Cheap for the usual unescaped key (a borrow of the line).
             let key_scan = key.clone();
@@ -656,8 +865,28 @@ impl<'a> Walker<'a, '_, '_> {
             self.out.push(b':');
             self.i += 1;
             self.ws_copy();
+            let (at, out_at, found_at) = (self.i, self.out.len(), self.findings.len());
             let removed = self.value(secret_here, version, depth)? || remove;
             self.path.pop();
+            if !removed {
+                match role {
+                    Role::Name if !name_secret && self.names_secret(at, self.i) => {
+                        name_secret = true;
+                        if let Some(p) = pending.take() {
+                            drop_entry |= self.rescrub(p);
+                        }
+                    }
+                    Role::Value if !secret_here && !matches!(b[at], b'{' | b'[') => {
+                        pending = Some(Pending {
+                            key: key_scan,
+                            raw: at..self.i,
+                            out: out_at..self.out.len(),
+                            findings: found_at..self.findings.len(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
             if removed {
                 self.out.truncate(mark);
             } else {
@@ -672,7 +901,7 @@ impl<'a> Walker<'a, '_, '_> {
                 Some(b'}') => {
                     self.out.push(b'}');
                     self.i += 1;
-                    return Ok(false);
+                    return Ok(drop_entry);
                 }
                 _ => return Err(Reason::InvalidJson),
             }
@@ -697,6 +926,7 @@ impl<'a> Walker<'a, '_, '_> {
         let mut wrote = false;
         let b = self.b;
         let mut index = 0;
+        let mut next_secret = false;
         loop {
             let mark = self.out.len();
             if wrote {
@@ -704,8 +934,12 @@ impl<'a> Walker<'a, '_, '_> {
             }
             self.ws_copy();
             self.path.push(Seg::Index(index));
-            let removed = self.value(secret, false, depth)?;
+            let at = self.i;
+            let removed = self.value(secret || next_secret, false, depth)?;
             self.path.pop();
+            // `["Authorization","Basic …"]`, `["Host","x","Cookie","a=b"]`:
+            // a secret name at an even index makes the next element secret.
+            next_secret = !secret && index % 2 == 0 && !removed && self.names_secret(at, self.i);
             index += 1;
             if removed {
                 self.out.truncate(mark);
@@ -740,6 +974,34 @@ mod tests {
             "a\"b\\c\n@😀".as_bytes()
         );
         assert_eq!(decode(br"\ud800x"), "\u{FFFD}x".as_bytes());
+    }
+
+    #[test]
+    fn byte_arrays_are_six_or_more_integers_0_to_255() {
+        assert_eq!(byte_array_end(b"[1,2,3,4,5,6]x", 0), Some(13));
+        assert_eq!(byte_array_end(b"[ 0 ,255,\n9, 10,100,7 ]", 0), Some(23));
+        for no in [
+            &b"[1,2,3,4,5]"[..],
+            b"[1,2,3,4,5,256]",
+            b"[1,2,3,4,5,06]",
+            b"[1,2,3,4,5,-6]",
+            b"[1,2,3,4,5,6.0]",
+            b"[1,2,3,4,5,\"6\"]",
+            b"[1,2,3,4,5,6",
+        ] {
+            assert_eq!(
+                byte_array_end(no, 0),
+                None,
+                "{}",
+                String::from_utf8_lossy(no)
+            );
+        }
+        let raw = b"[0, 9,10 ,99,100,255]";
+        let bytes: Vec<u8> = byte_values(raw).collect();
+        assert_eq!(bytes, [0, 9, 10, 99, 100, 255]);
+        let mut out = Vec::new();
+        write_byte_array(&bytes, &mut out);
+        assert_eq!(out, b"[0,9,10,99,100,255]");
     }
 
     #[test]

@@ -370,6 +370,7 @@ impl State<'_, '_> {
             && !self.sc.saw_key_candidate
             && memchr(b'\\', body).is_none()
             && memchr(b'%', body).is_none()
+            && !json::has_byte_array(body)
             // serde stops at its own depth limit; deep lines take the walker,
             // which quarantines them as too_deep rather than passing them on.
             && memchr::memchr2_iter(b'{', b'[', body).nth(json::MAX_DEPTH).is_none()

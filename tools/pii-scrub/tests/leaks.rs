@@ -164,7 +164,6 @@ fn xml_elements_and_config_attributes_leak() {
 }
 
 #[test]
-#[ignore = "leak not fixed yet"]
 fn har_header_arrays_and_name_value_objects_leak() {
     leak(
         concat!(
@@ -193,7 +192,6 @@ fn byte_array(s: &[u8]) -> String {
 }
 
 #[test]
-#[ignore = "leak not fixed yet"]
 fn journald_byte_array_message_leaks_email() {
     let raw = byte_array(b"login bob@acme.com \xff");
     let clean = byte_array(b"login [REDACTED:email] \xff");

@@ -29,11 +29,13 @@ pub struct Builtin {
 /// The scanning pass starts at the secret word, not at every letter that
 /// might begin a name (which made the DFA several times slower). The second
 /// branch also flags JSON keys with other characters (`"password hash":`),
-/// so a JSON line holding one is always walked.
+/// and strings that may name a secret before `,`/`]`/`}` (HAR's
+/// `{"name":"password","value":…}`, `["Authorization","Basic …"]`), so a
+/// JSON line holding one is always walked.
 /// The last branch is XML: `<password>`, `<wsse:Password Type=`, and
 /// `key="Password" value=` or `key="db.password">` (a setting's name in an
 /// attribute).
-const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*:|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
+const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
