@@ -151,7 +151,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__merge)
-            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
+            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,6 +193,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-skipped-steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -201,7 +205,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__plot)
-            opts="-o -h --output --per-target --title --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
+            opts="-o -h --output --per-target --title --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,6 +255,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-skipped-steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -259,7 +267,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__report)
-            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
+            opts="-h --format --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +309,10 @@ _soak__load() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-skipped-steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -309,7 +321,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__run)
-            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --help"
+            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,6 +448,10 @@ _soak__load() {
                     return 0
                     ;;
                 --max-restarts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-skipped-steps)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -64,6 +64,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-grow
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l verify -d 'At the end, re-read every write a step acknowledged (the targets\' verify steps) and gate lost, changed and unverified writes at 0'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -78,6 +79,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-rss-g
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
@@ -90,6 +92,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-gr
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s o -l output -d 'The HTML file to write (replaced atomically)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l title -d 'The page\'s title (default: the files\' names)' -r
@@ -102,6 +105,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-rss-gro
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l per-target -d 'Also draw one line per target (p95, error rate, rate)'
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c soak-load -n "__fish_soak_load_using_subcommand help; and not __fish_seen_subcommand_from run report merge plot help" -f -a "run" -d 'Send load, write a window record per --window and the summary'

@@ -86,6 +86,13 @@ pub struct Cli {
     #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
     pub fail_rate: Option<f64>,
 
+    /// Fault: answer this fraction of session starts 200 {"error":"database
+    /// is locked"} without starting a session (a service that turns
+    /// SQLITE_BUSY into a success); which ones is decided by --seed.
+    /// Example: 100%
+    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    pub locked_starts: Option<f64>,
+
     /// Fault: add this much latency to every request.
     #[arg(long, value_name = "DURATION", value_parser = common::cli::duration)]
     pub latency: Option<Duration>,

@@ -34,6 +34,8 @@ pub struct State {
     requests: AtomicU64,
     seed: u64,
     fail_rate: Option<f64>,
+    locked_starts: Option<f64>,
+    starts: AtomicU64,
     latency: Option<Duration>,
     stall: Option<(Duration, Duration)>,
     leak_per_request: Option<usize>,
@@ -59,6 +61,8 @@ impl State {
             requests: AtomicU64::new(0),
             seed: cli.seed,
             fail_rate: cli.fail_rate,
+            locked_starts: cli.locked_starts,
+            starts: AtomicU64::new(0),
             latency: cli.latency,
             stall: cli
                 .stall_every
@@ -78,9 +82,21 @@ impl State {
 
     /// Request `seq` fails under --fail-rate? Decided by the seed alone.
     fn injected_failure(&self, seq: u64) -> bool {
-        self.fail_rate.is_some_and(|rate| {
-            let draw = crate::pii::mix(self.seed ^ crate::pii::mix(seq)) >> 11;
-            (draw as f64 / (1u64 << 53) as f64) < rate
+        self.fail_rate.is_some_and(|rate| self.draw(seq) < rate)
+    }
+
+    /// A number in [0, 1) for `seq`, from the seed alone.
+    fn draw(&self, seq: u64) -> f64 {
+        let draw = crate::pii::mix(self.seed ^ crate::pii::mix(seq)) >> 11;
+        draw as f64 / (1u64 << 53) as f64
+    }
+
+    /// The next session start answers "database is locked" (--locked-starts)?
+    fn locked_start(&self) -> bool {
+        self.locked_starts.is_some_and(|rate| {
+            let n = self.starts.fetch_add(1, Ordering::Relaxed);
+            // Another stream of draws than --fail-rate's.
+            self.draw(n ^ 0x5eed_10c4) < rate
         })
     }
 
@@ -434,6 +450,10 @@ fn session_start(state: &State, body: &[u8], correlation_id: &str) -> (StatusCod
         Err(e) => return e,
     };
     let user = m.get("user").and_then(Value::as_str).unwrap_or("anonymous");
+    if state.locked_start() {
+        // The fault: the busy database swallowed into a success.
+        return reply(StatusCode::OK, json!({ "error": "database is locked" }));
+    }
     let at = common::clock::now_rfc3339();
     match state.store.start(user, &at, correlation_id) {
         Ok(id) => reply(

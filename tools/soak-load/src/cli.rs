@@ -122,7 +122,10 @@ Targets file (JSON Lines, one target per line; blank lines skipped):
   round robin: exact shares), a JSON body gets Content-Type: application/json.
   A sequence is one pick: its steps run in order on one connection, and
   {{steps.NAME.FIELD}} (FIELD may be a.b.0) takes a value from an earlier
-  step's JSON answer. Figures of a step are reported as SEQUENCE.STEP.
+  step's JSON answer. A step whose value is missing (the earlier step
+  failed, or answered without the field) is not sent: a request failed
+  with class `template` (no latency) and a skipped step (gated at 0 by
+  default). Figures of a step are reported as SEQUENCE.STEP.
 
 Models:
   --rate R (open model): pick i has an intended send time (i/R after the start,
@@ -158,7 +161,7 @@ Races, verification, chaos (step fields of a sequence):
 Records (JSON Lines on stdout):
   window   window, started_at, ended_at, offset_ms, duration_ms, requests, ok,
            errors, errors_by_class {connect, timeout, 4xx, 5xx, other,
-           dropped}, error_rate, achieved_rps, p50_ms, p90_ms, p95_ms, p99_ms,
+           dropped, template}, error_rate, achieved_rps, p50_ms, p90_ms, p95_ms, p99_ms,
            p999_ms, max_ms, late, skipped_steps, histogram (base64 of the V2
            HDR histogram of latencies in µs), in_flight, rss_bytes, processes,
            service_uptime_s, service_pid, service_restarts (watched
@@ -176,6 +179,7 @@ Records (JSON Lines on stdout):
            rss_growth_service_pid, rss_growth_windows, rss_max_bytes,
            targets; gates: error_rate, p95_ms, p99_ms, rss_growth,
            p95_slope_ms_per_hour (each <=), throughput_rps (>=), as asked;
+           skipped_steps (<=, by default 0; not asked with --chaos-cmd),
            service_restarts (<=, by default 0 whenever the process is
            watched; one per injection with --chaos-cmd); with --verify
            writes_acknowledged, writes_verified, lost_writes,
@@ -188,9 +192,10 @@ Records (JSON Lines on stdout):
   chaos    seq, at, offset_ms, command_exit_code, command_ms,
            outage_started_at, outage_ended_at, recovery_ms,
            failed_requests, recovered.
-  Every request lands in the latency histogram, errors and timeouts included
-  (a timeout at its timeout, a dropped pick at its age), so failures cannot
-  hide from the percentiles. A request log (--requests-log) has one
+  Every request sent lands in the latency histogram, errors and timeouts
+  included (a timeout at its timeout, a dropped pick at its age), so
+  failures cannot hide from the percentiles; steps never sent (template)
+  count in the error rate instead. A request log (--requests-log) has one
   `request` record per request: at, target, status, latency_ms,
   correlation_id, error.";
 
@@ -273,6 +278,12 @@ pub struct GateArgs {
     /// (with --chaos-cmd: one per injection).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64))]
     pub max_restarts: Option<u64>,
+
+    /// Gate: sequence steps never sent because a value they need was
+    /// missing from an earlier answer at most this many. Default: 0 (not
+    /// asked with --chaos-cmd).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64))]
+    pub max_skipped_steps: Option<u64>,
 }
 
 /// `10%`, `0.1`, `150%`: a non-negative ratio (growth may exceed 100%).

@@ -52,6 +52,8 @@ pub fn limits(args: &GateArgs) -> Limits {
         max_p95_slope_ms_per_hour: args.max_p95_slope,
         min_throughput_rps: args.min_throughput,
         max_restarts: args.max_restarts.map(|n| n as f64),
+        max_skipped_steps: args.max_skipped_steps.map(|n| n as f64),
+        chaos: false,
     };
     match args.profile {
         Some(p) => own.or(preset(p).limits),
@@ -240,7 +242,10 @@ impl RunConfig {
             threads,
             format: args.format,
             quiet: args.quiet,
-            limits,
+            limits: Limits {
+                chaos: chaos.is_some(),
+                ..limits
+            },
             verify: args.verify,
             chaos,
         })

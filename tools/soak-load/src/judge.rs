@@ -25,6 +25,11 @@ pub struct Limits {
     /// Watched processes that may end during the run; when the service's
     /// process is watched and this is not given, 0.
     pub max_restarts: Option<f64>,
+    /// Sequence steps that may go unsent; when not given, 0 (not asked
+    /// under chaos, where an outage's failures skip later steps by design).
+    pub max_skipped_steps: Option<f64>,
+    /// The run injected chaos (--chaos-cmd).
+    pub chaos: bool,
 }
 
 impl Limits {
@@ -40,6 +45,8 @@ impl Limits {
                 .or(other.max_p95_slope_ms_per_hour),
             min_throughput_rps: self.min_throughput_rps.or(other.min_throughput_rps),
             max_restarts: self.max_restarts.or(other.max_restarts),
+            max_skipped_steps: self.max_skipped_steps.or(other.max_skipped_steps),
+            chaos: self.chaos || other.chaos,
         }
     }
 }
@@ -352,6 +359,19 @@ impl Totals {
             limits.min_throughput_rps,
             self.throughput_rps(),
         );
+        // Asked by default: a step that could not be built is planned work
+        // not done (a 200 without the session id the next steps need).
+        let max_skipped = match limits.max_skipped_steps {
+            Some(l) => Some(l),
+            None if limits.chaos => None,
+            None => Some(0.0),
+        };
+        push(
+            "skipped_steps",
+            Op::Le,
+            max_skipped,
+            self.skipped_steps as f64,
+        );
         // Asked by default whenever the service's process was watched: a
         // service that crashed and was restarted has not passed a soak.
         let max_restarts = match self.restarts {
@@ -518,9 +538,14 @@ mod tests {
             (&json!(100), &json!(150), &json!(7))
         );
         let gates = t.gates(&Limits::default());
-        assert_eq!(gates.len(), 1, "the restarts gate is asked by default");
+        let names: Vec<&str> = gates.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(
-            (gates[0].value, gates[0].limit, gates[0].pass),
+            names,
+            ["skipped_steps", "service_restarts"],
+            "asked by default"
+        );
+        assert_eq!(
+            (gates[1].value, gates[1].limit, gates[1].pass),
             (1.0, 0.0, false)
         );
         // The same pid again after a restart (reused) is a new process.
@@ -540,6 +565,7 @@ mod tests {
         let g = t.gates(&Limits {
             max_rss_growth: Some(0.1),
             max_restarts: Some(1.0),
+            chaos: true,
             ..Limits::default()
         });
         assert_eq!(g.iter().map(|g| g.pass).collect::<Vec<_>>(), [false, true]);
@@ -553,10 +579,14 @@ mod tests {
         // Nothing watched: no restarts gate unless asked (then it fails).
         let t = totals(&[window(1, None, None, None)]);
         assert_eq!(t.restarts(), None);
-        assert!(t.gates(&Limits::default()).is_empty());
+        let no_chaos = Limits {
+            chaos: true,
+            ..Limits::default()
+        };
+        assert!(t.gates(&no_chaos).is_empty());
         let g = t.gates(&Limits {
             max_restarts: Some(0.0),
-            ..Limits::default()
+            ..no_chaos
         });
         assert!(!g[0].pass);
     }
@@ -569,9 +599,15 @@ mod tests {
             max_p95_ms: Some(100.0),
             max_rss_growth: Some(0.1),
             min_throughput_rps: Some(1.0),
+            max_skipped_steps: Some(0.0),
             ..Limits::default()
         });
-        assert_eq!(gates.len(), 4);
+        assert_eq!(gates.len(), 5);
+        // Nothing skipped passes; every other gate fails.
+        let gates: Vec<_> = gates
+            .into_iter()
+            .filter(|g| g.name != "skipped_steps")
+            .collect();
         assert!(gates.iter().all(|g| !g.pass), "{gates:?}");
     }
 }

@@ -113,11 +113,21 @@ fn check(f: &Figures, target: &str) -> std::result::Result<Latency, String> {
         format!("target '{target}': ")
     };
     let h = histo::decode(&f.histogram).map_err(|e| format!("{whose}{e}"))?;
-    if h.len() != f.requests {
+    // Every request sent is in the histogram; steps never sent (class
+    // template) have no latency.
+    let timed = f.requests.checked_sub(f.errors_by_class.template);
+    if timed != Some(h.len()) {
         return Err(format!(
-            "{whose}the histogram holds {} latencies but requests is {} (edited or corrupt record)",
+            "{whose}the histogram holds {} latencies but requests is {} ({} of them never sent) (edited or corrupt record)",
             h.len(),
-            f.requests
+            f.requests,
+            f.errors_by_class.template
+        ));
+    }
+    if f.skipped_steps != f.errors_by_class.template && f.errors_by_class.template != 0 {
+        return Err(format!(
+            "{whose}skipped_steps ({}) must equal errors_by_class.template ({}) (edited or corrupt record)",
+            f.skipped_steps, f.errors_by_class.template
         ));
     }
     if f.errors != f.errors_by_class.total() || f.ok + f.errors != f.requests {
@@ -141,13 +151,14 @@ fn finish(
     saved: &[Option<Value>],
 ) -> Result<Outcome> {
     let mut limits = config::limits(&args.gates);
+    let injections: Option<f64> = saved
+        .iter()
+        .flatten()
+        .filter_map(|s| s["figures"]["chaos_injections"].as_f64())
+        .reduce(|a, b| a + b);
+    limits.chaos = injections.is_some();
     if limits.max_restarts.is_none() && totals.restarts().is_some() {
         // As in the run: each chaos injection may end the service once.
-        let injections: Option<f64> = saved
-            .iter()
-            .flatten()
-            .filter_map(|s| s["figures"]["chaos_injections"].as_f64())
-            .reduce(|a, b| a + b);
         limits.max_restarts = injections;
     }
     for gate in totals.gates(&limits) {

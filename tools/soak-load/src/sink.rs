@@ -14,7 +14,7 @@ use crate::cli::Format;
 use crate::window::{Figures, Window};
 
 /// Keep in sync with `csv_row`.
-const CSV_HEADER: [&str; 31] = [
+const CSV_HEADER: [&str; 32] = [
     "window",
     "started_at",
     "ended_at",
@@ -46,6 +46,7 @@ const CSV_HEADER: [&str; 31] = [
     "service_uptime_s",
     "service_pid",
     "service_restarts",
+    "errors_template",
 ];
 
 pub enum Sink {
@@ -120,6 +121,7 @@ fn csv_row(w: &Window, target: &str, f: &Figures) -> Vec<String> {
         } else {
             String::new()
         },
+        e.template.to_string(),
     ]
 }
 

@@ -21,16 +21,20 @@ pub enum ErrorClass {
     Other,
     /// Never sent: when a slot came free it was already older than `--timeout`.
     Dropped,
+    /// Never sent: a sequence step whose template needs a value an earlier
+    /// answer did not have (that step failed, or answered without it).
+    Template,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 6] = [
+    pub const ALL: [ErrorClass; 7] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Status4xx,
         ErrorClass::Status5xx,
         ErrorClass::Other,
         ErrorClass::Dropped,
+        ErrorClass::Template,
     ];
 
     /// The name in records (`errors_by_class` keys, the requests log).
@@ -42,6 +46,7 @@ impl ErrorClass {
             ErrorClass::Status5xx => "5xx",
             ErrorClass::Other => "other",
             ErrorClass::Dropped => "dropped",
+            ErrorClass::Template => "template",
         }
     }
 
@@ -55,10 +60,11 @@ impl ErrorClass {
 pub struct Counts {
     pub requests: u64,
     pub ok: u64,
-    pub errors: [u64; 6],
+    pub errors: [u64; 7],
     /// Sends that started more than [`LATE_AFTER_US`] after their intended time.
     pub late: u64,
-    /// Sequence steps not sent because an earlier step's answer lacked a value they use.
+    /// Sequence steps not sent because an earlier step's answer lacked a
+    /// value they use (each also a request failed with class `template`).
     pub skipped_steps: u64,
 }
 
@@ -162,9 +168,14 @@ impl Recorder {
         histo::record(&mut s.latency, latency_us);
     }
 
+    /// Sequence steps that could not be built, so were never sent: each is
+    /// a planned request that failed (class `template`), with no latency
+    /// (nothing was timed), so not in the histogram.
     pub fn skipped(&mut self, kind: usize, steps: u64) {
         if let Some(s) = self.stats.get_mut(kind) {
             s.counts.skipped_steps += steps;
+            s.counts.requests += steps;
+            s.counts.errors[ErrorClass::Template.index()] += steps;
         }
     }
 
@@ -259,9 +270,11 @@ mod tests {
         assert_eq!(w.stats[0].counts.error(ErrorClass::Status5xx), 1);
         assert_eq!(w.stats[0].counts.late, 1);
         assert_eq!(w.stats[1].counts.skipped_steps, 2);
+        assert_eq!(w.stats[1].counts.error(ErrorClass::Template), 2);
         let t = w.total();
-        assert_eq!(t.counts.requests, 3);
-        assert_eq!(t.counts.errors_total(), 2);
+        assert_eq!(t.counts.requests, 5);
+        assert_eq!(t.counts.errors_total(), 4);
+        // Steps never sent have no latency.
         assert_eq!(t.latency.len(), 3);
         // Drained shards are empty.
         let mut again = Recorder::new(2);

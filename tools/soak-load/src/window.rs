@@ -21,6 +21,9 @@ pub struct ErrorsByClass {
     pub status_5xx: u64,
     pub other: u64,
     pub dropped: u64,
+    /// Steps never sent (records written before this class: 0).
+    #[serde(default)]
+    pub template: u64,
 }
 
 impl ErrorsByClass {
@@ -32,11 +35,18 @@ impl ErrorsByClass {
             status_5xx: c.error(ErrorClass::Status5xx),
             other: c.error(ErrorClass::Other),
             dropped: c.error(ErrorClass::Dropped),
+            template: c.error(ErrorClass::Template),
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.connect + self.timeout + self.status_4xx + self.status_5xx + self.other + self.dropped
+        self.connect
+            + self.timeout
+            + self.status_4xx
+            + self.status_5xx
+            + self.other
+            + self.dropped
+            + self.template
     }
 
     pub fn add(&mut self, o: &ErrorsByClass) {
@@ -46,6 +56,7 @@ impl ErrorsByClass {
         self.status_5xx += o.status_5xx;
         self.other += o.other;
         self.dropped += o.dropped;
+        self.template += o.template;
     }
 }
 
@@ -218,7 +229,7 @@ mod tests {
             }],
         };
         let text = serde_json::to_string(&w).unwrap();
-        assert!(text.contains(r#""errors_by_class":{"connect":0,"timeout":0,"4xx":0,"5xx":1,"other":0,"dropped":0}"#), "{text}");
+        assert!(text.contains(r#""errors_by_class":{"connect":0,"timeout":0,"4xx":0,"5xx":1,"other":0,"dropped":0,"template":0}"#), "{text}");
         assert!(!text.contains("interrupted"));
         let back: Window = serde_json::from_str(&text).unwrap();
         assert_eq!(back, w);

@@ -135,3 +135,78 @@ fn a_service_that_crashed_four_times_and_leaks_passed_with_growth_measured_acros
         (json!(4.0), json!(0.0), false)
     );
 }
+
+/// The session churn of the release gates: start, three chats, stop.
+fn churn(dir: &std::path::Path, demo: &util::Demo) -> String {
+    let seq = json!({"name":"churn","sequence":[
+        {"name":"start","method":"POST","url":demo.url("/session/start"),"body":{"user":"soak"}},
+        {"name":"chat","method":"POST","url":demo.url("/v1/chat"),"repeat":3,"body":{"session_id":"{{steps.start.session_id}}","message":"hi"}},
+        {"name":"stop","method":"POST","url":demo.url("/session/stop"),"body":{"session_id":"{{steps.start.session_id}}"}}
+    ]});
+    write(dir, "churn.jsonl", &format!("{seq}\n"))
+}
+
+#[test]
+fn a_start_answering_200_database_is_locked_skipped_200_of_250_steps_and_passed() {
+    // The trial: every session start answered 200 {"error":"database is
+    // locked"} (no session_id): 200 of 250 steps were never sent, errors 0,
+    // rc 0. A step that cannot be built is a failed request of class
+    // `template` now, and skipped steps have a gate of their own (0).
+    let demo = util::Demo::start(&["--locked-starts", "100%"]);
+    let dir = tempfile::tempdir().unwrap();
+    let targets = churn(dir.path(), &demo);
+    let r = run(&[
+        "run",
+        "--targets",
+        &targets,
+        "--rate",
+        "100/s",
+        "--requests",
+        "50",
+        "--window",
+        "1s",
+        "--max-p99",
+        "10s",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    // The service answered exactly the 50 starts, nothing else.
+    let log = demo.access_log();
+    assert_eq!(log.len(), 50);
+    assert!(log
+        .iter()
+        .all(|a| a["path"] == "/session/start" && a["status"] == 200));
+    assert_eq!(r.u64("requests"), 250);
+    assert_eq!(r.u64("ok"), 50);
+    assert_eq!(r.u64("errors"), 200);
+    assert_eq!(r.figure("errors_by_class")["template"], 200);
+    assert_eq!(r.f64("error_rate"), 0.8);
+    assert_eq!(r.u64("skipped_steps"), 200);
+    let t = r.figure("targets");
+    assert_eq!(
+        (&t["churn.chat"]["requests"], &t["churn.chat"]["errors"]),
+        (&json!(150), &json!(150))
+    );
+    assert_eq!(
+        (&t["churn.stop"]["requests"], &t["churn.stop"]["errors"]),
+        (&json!(50), &json!(50))
+    );
+    // Asked by default: no step may go unsent. The latency gate asked is
+    // about the 50 requests sent and passes; the verdict does not.
+    assert_eq!(gate(&r, "skipped_steps"), (json!(200.0), json!(0.0), false));
+    assert!(gate(&r, "p99_ms").2);
+    // The error rate gate, when asked, sees them.
+    let dir2 = tempfile::tempdir().unwrap();
+    let saved = write(dir2.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved, "--max-error-rate", "0.5%"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(
+        gate(&again, "error_rate"),
+        (json!(0.8), json!(0.005), false)
+    );
+    assert_eq!(
+        gate(&again, "skipped_steps"),
+        (json!(200.0), json!(0.0), false)
+    );
+    assert_eq!(again.summary()["figures"], r.summary()["figures"]);
+}

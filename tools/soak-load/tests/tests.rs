@@ -305,11 +305,20 @@ fn a_sequence_step_whose_value_is_missing_is_skipped_and_counted() {
         "5",
         "--window",
         "1s",
+        "--max-skipped-steps",
+        "10",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.u64("requests"), 5);
+    // Each step not sent is a planned request that failed (class
+    // template), with no latency: 5 sent, 10 never built.
+    assert_eq!(r.u64("requests"), 15);
     assert_eq!(r.u64("skipped_steps"), 10);
-    assert_eq!(r.figure("targets")["s.b"]["requests"], 0);
+    assert_eq!(r.figure("errors_by_class")["template"], 10);
+    assert_eq!(r.figure("targets")["s.b"]["requests"], 10);
+    assert_eq!(r.figure("targets")["s.b"]["errors"], 10);
+    assert_eq!(r.figure("targets")["s.b"]["p99_ms"], Value::Null);
+    assert_eq!(r.gate("skipped_steps")["limit"], 10.0);
+    assert_eq!(demo.access_log().len(), 5);
 }
 
 #[test]
@@ -593,10 +602,17 @@ fn report_reproduces_a_saved_runs_summary_and_judges_it_again() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    // ... and the restarts gate, asked whenever the process was watched.
+    // ... and the default gates: no step unsent, no restart (the process
+    // was watched).
     assert_eq!(
         names,
-        ["error_rate", "p95_ms", "p99_ms", "service_restarts"]
+        [
+            "error_rate",
+            "p95_ms",
+            "p99_ms",
+            "skipped_steps",
+            "service_restarts"
+        ]
     );
     assert_eq!(profiled.gate("service_restarts")["value"], 0.0);
 }
