@@ -59,9 +59,10 @@ Records (JSON Lines on stdout):
               became a link, FIFO, ... after the walk; never followed), file
               name is not UTF-8, link target is not UTF-8)
   mismatch    verification found a difference: path, what (missing|extra|type|
-              size|mode|sha256|link_target|integrity_check|foreign_key_check|
-              table_missing|table_extra|rows|table_sha256|database_unreadable|
-              verify_cmd), expected, actual
+              size|mode|mtime|sha256|link_target|integrity_check|
+              foreign_key_check|table_missing|table_extra|rows|table_sha256|
+              database_unreadable|verify_cmd), expected, actual (both values;
+              mode as 4 octal digits, mtime as RFC 3339 with nanoseconds)
   check_error the repository is damaged: what (missing|size|sha256|unreadable|
               not_a_file|manifest), object, snapshots, detail
   snapshot    (list) id, created_at, files, bytes, sources, databases, hook;
@@ -125,7 +126,14 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Verify a restored directory against a snapshot's manifest.
     #[command(
-        after_long_help = "Examples:\n  backup-drill verify latest --repo r --dir /tmp/restored"
+        long_about = "Verify a restored directory against a snapshot's manifest: every \
+            attribute the snapshot records is compared (type; mode, all 12 bits: setuid, setgid \
+            and sticky too; size; content by sha256; a file's mtime to the nanosecond; a link's \
+            target), each difference a `mismatch` record with both values. Owners are not \
+            recorded, so not compared. A restore does not set a file's setuid/setgid bits, so \
+            verify names every such file.",
+        after_long_help = "Examples:\n  backup-drill verify latest --repo r --dir /tmp/restored\n  \
+            cp -a /srv/data /tmp/copy/ && backup-drill verify latest --repo r --dir /tmp/copy"
     )]
     Verify(VerifyArgs),
     /// Prove the repository is intact: manifests parse, objects exist with

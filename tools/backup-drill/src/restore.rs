@@ -16,7 +16,7 @@ use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::safe_path;
 use common::{Error, Result};
@@ -25,8 +25,13 @@ use rayon::prelude::*;
 use crate::manifest::{EntryType, Manifest};
 use crate::repo::Repo;
 
-/// setuid/setgid are not restored from a repository (untrusted input).
+/// The mode bits a restored file gets: setuid/setgid are not restored from
+/// a repository (untrusted input: they would hand its author the restoring
+/// user's rights). `verify` names each file that lost them.
 pub const MODE_MASK: u32 = 0o1777;
+/// A directory gets every bit back: its setgid bit only decides the group
+/// of files made in it later (setuid means nothing on a Linux directory).
+pub const DIR_MODE_MASK: u32 = 0o7777;
 
 #[derive(Debug)]
 pub struct RestoreReport {
@@ -408,13 +413,22 @@ fn restore_file(
     }
     dst.set_permissions(fs::Permissions::from_mode(mode & MODE_MASK))
         .map_err(|e| Error::io(path.display(), e))?;
-    if let Some(ns) = mtime_ns.filter(|ns| *ns >= 0) {
-        let at = UNIX_EPOCH + Duration::from_nanos(ns as u64);
+    if let Some(at) = mtime_ns.and_then(system_time) {
         dst.set_modified(at)
             .map_err(|e| Error::io(path.display(), e))?;
     }
     dest.finish(&path)?;
     Ok(copied)
+}
+
+/// A recorded mtime (ns since 1970, before it when negative) as a time.
+pub fn system_time(ns: i64) -> Option<SystemTime> {
+    let since = Duration::from_nanos(ns.unsigned_abs());
+    if ns >= 0 {
+        UNIX_EPOCH.checked_add(since)
+    } else {
+        UNIX_EPOCH.checked_sub(since)
+    }
 }
 
 /// Replaces whatever non-directory is at `path` by a symlink: with `force`
@@ -515,7 +529,7 @@ pub fn restore(
     for e in m.entries.iter().rev().filter(|e| e.kind == EntryType::Dir) {
         let mode = match (&filled, existed.get(e.path.as_str())) {
             (Err(_), Some(mode)) => *mode,
-            _ => e.mode.unwrap_or(0o700) & MODE_MASK,
+            _ => e.mode.unwrap_or(0o700) & DIR_MODE_MASK,
         };
         let set = safe_path::join(to, &e.path).and_then(|path| {
             fs::set_permissions(&path, fs::Permissions::from_mode(mode))

@@ -1,7 +1,10 @@
 //! Verifying a restored tree against its snapshot's manifest.
 //!
-//! Every file is re-read and hashed (in parallel); type, size, mode and link
-//! target are compared; anything missing or extra is named. Each database is
+//! Every attribute the manifest records is compared: type, mode (all 12
+//! bits: setuid, setgid and sticky too), size, content (every file re-read
+//! and hashed, in parallel), mtime and link target; each difference is its
+//! own `mismatch` with both values, and anything missing or extra is named.
+//! Owners are not recorded, so not compared. Each database is
 //! opened read-only and immutable (nothing written beside it) for SQLite's own
 //! `integrity_check` and `foreign_key_check`, then its row counts and
 //! per-table digests are compared with the ones taken at backup time.
@@ -18,7 +21,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::manifest::{Database, EntryType, Manifest};
-use crate::restore::MODE_MASK;
 use crate::sqlite;
 
 /// A `mismatch` record.
@@ -62,8 +64,39 @@ struct Found {
     kind: EntryType,
     size: u64,
     mode: u32,
+    mtime_ns: i64,
     target: Option<String>,
     abs: PathBuf,
+}
+
+/// A mode as people write it (`4755`).
+fn mode_text(mode: u32) -> Option<Value> {
+    s(format!("{:04o}", mode & 0o7777))
+}
+
+/// A time in ns since 1970 as RFC 3339 UTC with nanoseconds, also before
+/// 1970 (where `humantime` panics) and for any `i64`.
+pub fn time_text(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60
+    )
 }
 
 fn found_type(ft: fs::FileType) -> Option<EntryType> {
@@ -130,12 +163,26 @@ fn scan(dir: &Path, mismatches: &mut Vec<Mismatch>) -> Result<HashMap<String, Fo
                 kind,
                 size: meta.len(),
                 mode: meta.mode() & 0o7777,
+                mtime_ns: meta
+                    .mtime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(meta.mtime_nsec()),
                 target,
                 abs: item.path().to_path_buf(),
             },
         );
     }
     Ok(found)
+}
+
+/// What the manifest says a regular file (or database) is.
+struct FileWant<'a> {
+    path: &'a str,
+    size: u64,
+    mode: u32,
+    sha256: &'a str,
+    /// Not recorded for databases (the copy is made at backup time).
+    mtime_ns: Option<i64>,
 }
 
 /// Verifies `dir` against `m`.
@@ -148,29 +195,37 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
     let mut files = 0u64;
     let mut bytes = 0u64;
 
-    let mut compare_file =
-        |out: &mut Vec<Mismatch>, path: &str, size: u64, mode: u32, sha: &str, have: &Found| {
-            if have.kind != EntryType::File {
-                out.push(Mismatch::new(path, "type", s("file"), s(have.kind.name())));
-                return false;
-            }
-            if have.mode & MODE_MASK != mode & MODE_MASK {
-                out.push(Mismatch::new(
-                    path,
-                    "mode",
-                    s(format!("{:04o}", mode & MODE_MASK)),
-                    s(format!("{:04o}", have.mode & MODE_MASK)),
-                ));
-            }
-            if have.size != size {
-                out.push(Mismatch::new(path, "size", n(size), n(have.size)));
-                return false;
-            }
-            files += 1;
-            bytes += size;
-            to_hash.push((path.to_string(), have.abs.clone(), sha.to_string()));
-            true
-        };
+    // Every recorded attribute of a regular file; false if it is not one.
+    let mut compare_file = |out: &mut Vec<Mismatch>, want: FileWant<'_>, have: &Found| {
+        let path = want.path;
+        if have.kind != EntryType::File {
+            out.push(Mismatch::new(path, "type", s("file"), s(have.kind.name())));
+            return false;
+        }
+        if have.mode != want.mode & 0o7777 {
+            out.push(Mismatch::new(
+                path,
+                "mode",
+                mode_text(want.mode),
+                mode_text(have.mode),
+            ));
+        }
+        if have.size != want.size {
+            out.push(Mismatch::new(path, "size", n(want.size), n(have.size)));
+        }
+        if let Some(mtime) = want.mtime_ns.filter(|t| *t != have.mtime_ns) {
+            out.push(Mismatch::new(
+                path,
+                "mtime",
+                s(time_text(mtime)),
+                s(time_text(have.mtime_ns)),
+            ));
+        }
+        files += 1;
+        bytes += have.size;
+        to_hash.push((path.to_string(), have.abs.clone(), want.sha256.to_string()));
+        true
+    };
 
     for e in &m.entries {
         let Some(have) = found.remove(&e.path) else {
@@ -179,14 +234,14 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
         };
         match e.kind {
             EntryType::File => {
-                compare_file(
-                    &mut out,
-                    &e.path,
-                    e.size.unwrap_or(0),
-                    e.mode.unwrap_or(0),
-                    e.sha256.as_deref().unwrap_or(""),
-                    &have,
-                );
+                let want = FileWant {
+                    path: &e.path,
+                    size: e.size.unwrap_or(0),
+                    mode: e.mode.unwrap_or(0),
+                    sha256: e.sha256.as_deref().unwrap_or(""),
+                    mtime_ns: e.mtime_ns,
+                };
+                compare_file(&mut out, want, &have);
             }
             EntryType::Dir => {
                 if have.kind != EntryType::Dir {
@@ -197,13 +252,13 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
                         s(have.kind.name()),
                     ));
                 } else {
-                    let want = e.mode.unwrap_or(0) & MODE_MASK;
-                    if have.mode & MODE_MASK != want {
+                    let want = e.mode.unwrap_or(0) & 0o7777;
+                    if have.mode != want {
                         out.push(Mismatch::new(
                             &e.path,
                             "mode",
-                            s(format!("{want:04o}")),
-                            s(format!("{:04o}", have.mode & MODE_MASK)),
+                            mode_text(want),
+                            mode_text(have.mode),
                         ));
                     }
                 }
@@ -233,8 +288,14 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
             out.push(Mismatch::new(&d.path, "missing", s("file"), None));
             continue;
         };
-        let ok = compare_file(&mut out, &d.path, d.size, d.mode, &d.sha256, &have);
-        if ok || have.kind == EntryType::File {
+        let want = FileWant {
+            path: &d.path,
+            size: d.size,
+            mode: d.mode,
+            sha256: &d.sha256,
+            mtime_ns: None,
+        };
+        if compare_file(&mut out, want, &have) {
             db_paths.push((d, have.abs));
         }
     }
@@ -360,5 +421,41 @@ fn verify_database(d: &Database, abs: &Path, out: &mut Vec<Mismatch>) {
             None,
             n(t.rows),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn times_read_as_rfc3339_with_nanoseconds_before_1970_and_at_the_extremes() {
+        assert_eq!(time_text(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(time_text(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            time_text(978_307_200_500_000_000),
+            "2001-01-01T00:00:00.500000000Z"
+        );
+        assert_eq!(
+            time_text(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000000000Z"
+        );
+        assert_eq!(time_text(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+        assert_eq!(time_text(i64::MIN), "1677-09-21T00:12:43.145224192Z");
+        // Agrees with humantime wherever humantime works.
+        for ns in [
+            1,
+            86_399_999_999_999,
+            1_795_441_562_198_811_000,
+            4_102_444_800_123_456_789,
+        ] {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns as u64);
+            assert_eq!(
+                time_text(ns),
+                humantime::format_rfc3339_nanos(at).to_string()
+            );
+        }
     }
 }

@@ -237,6 +237,9 @@ fn verify_reports_a_flipped_byte_and_every_other_difference() {
         ("data/app.toml", "link_target"),
         ("data/bin/run.sh", "mode"),
         ("data/blobs/big.bin", "sha256"),
+        // Rewritten: its mtime, content and size all differ.
+        ("data/config/app.toml", "mtime"),
+        ("data/config/app.toml", "sha256"),
         ("data/config/app.toml", "size"),
         ("data/empty-dir", "type"),
         ("data/sessions/s1.json", "missing"),
@@ -266,15 +269,19 @@ fn drill_catches_a_byte_flipped_after_restore() {
         "--restore-cmd", "printf X | dd of=\"$BACKUP_DRILL_TARGET/data/config/app.toml\" bs=1 seek=2 conv=notrunc 2>/dev/null",
     ]);
     assert_eq!(code, 1, "{err}");
+    // dd wrote the file: its content and its mtime differ.
     assert_eq!(
         mismatches(&recs),
-        vec![("data/config/app.toml".to_string(), "sha256".to_string())]
+        vec![
+            ("data/config/app.toml".to_string(), "mtime".to_string()),
+            ("data/config/app.toml".to_string(), "sha256".to_string())
+        ]
     );
     let s = summary(&recs);
     assert_eq!(s["verdict"], "fail");
     // The throw-away repository is not an input (it is gone by now).
     assert_eq!(s["inputs"], serde_json::json!([{"path": p(&data)}]));
-    assert_eq!(gate(s, "mismatches")["value"], 1.0);
+    assert_eq!(gate(s, "mismatches")["value"], 2.0);
     assert_eq!(gate(s, "hook_failures")["value"], 0.0);
     assert_eq!(step(&recs, "restore_cmd")["result"], "ok");
 }
@@ -481,7 +488,7 @@ fn format_text_prints_readable_lines_with_names_escaped() {
         0
     );
     fs::remove_file(out.join("data/we\x1bird\nname")).unwrap();
-    fs::write(out.join("data/ok.txt"), b"abd").unwrap();
+    tamper(&out.join("data/ok.txt"), |b| b[2] = b'd');
     let o = bin()
         .args(["verify", "latest", "--repo", p(&repo), "--dir", p(&out)])
         .args(["--format", "text"])

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod attributes;
 mod damage;
 mod fixture;
 mod full_disk;

@@ -128,12 +128,20 @@ pub fn object(repo: &Path, sha: &str) -> PathBuf {
     repo.join("objects").join(&sha[..2]).join(sha)
 }
 
-/// Makes a file writable and applies `f` to its bytes.
+/// Makes a file writable and applies `f` to its bytes, keeping its mtime
+/// as bit rot would (so only the content differs).
 pub fn tamper(path: &Path, f: impl FnOnce(&mut Vec<u8>)) {
+    let mtime = fs::metadata(path).unwrap().modified().unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o644)).unwrap();
     let mut bytes = fs::read(path).unwrap();
     f(&mut bytes);
     fs::write(path, bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
 }
 
 /// Re-seals a hand-edited manifest body (lines without the end record) so
