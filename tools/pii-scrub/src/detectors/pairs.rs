@@ -302,14 +302,14 @@ fn names_a_setting(hay: &[u8], quote: usize) -> bool {
 }
 
 /// The text of an element from `from` (after its start tag's `>`) to its
-/// end tag `</name>`, nested markup and all; without one on this line, to
-/// the next `<` or the end. Blank text is no value.
+/// end tag `</name>` on this line, nested markup and all. Without an end tag
+/// it is not an element: `AUTH <username> <password>` is a usage line
+/// (redis.conf), not XML. Blank text is no value.
 fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
     let rest = &hay[from..];
-    let close = memchr::memmem::find_iter(rest, b"</")
-        .find(|&j| rest[j + 2..].starts_with(name) && rest.get(j + 2 + name.len()) == Some(&b'>'))
-        .or_else(|| memchr::memchr(b'<', rest))
-        .unwrap_or(rest.len());
+    let close = memchr::memmem::find_iter(rest, b"</").find(|&j| {
+        rest[j + 2..].starts_with(name) && rest.get(j + 2 + name.len()) == Some(&b'>')
+    })?;
     let text = &rest[..close];
     let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let trail = text[lead..]
@@ -318,6 +318,13 @@ fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
         .take_while(|b| b.is_ascii_whitespace())
         .count();
     (lead + trail < text.len()).then(|| from + lead..from + close - trail)
+}
+
+/// XML elements named like secrets that hold public values: XML-DSig's
+/// `<SignatureValue>` and D-Bus's `<auth>EXTERNAL</auth>` (a mechanism).
+fn is_public_element(name: &[u8]) -> bool {
+    let starts = |w: &[u8]| name.len() >= w.len() && name[..w.len()].eq_ignore_ascii_case(w);
+    starts(b"signature") || name.eq_ignore_ascii_case(b"sig") || name.eq_ignore_ascii_case(b"auth")
 }
 
 /// Where the start tag whose name ends with the key at `start` opens:
@@ -347,6 +354,9 @@ fn xml_value(
     let next = *hay.get(after)?;
     match quoting {
         Quoting::Bare if matches!(next, b'>' | b' ' | b'\t') => {
+            if is_public_element(&hay[key.clone()]) {
+                return None;
+            }
             let lt = tag_open(hay, key.start)?;
             // The start tag's end, past any attributes (`Type="…#PasswordText"`).
             let gt = after
@@ -712,6 +722,9 @@ mod tests {
             "<password/>",
             "<token></token>",
             "<password>\n",
+            "AUTH <username> <password>. More <b>x</b>",
+            "<auth>EXTERNAL</auth>",
+            "<ds:SignatureValue>fDKK0so/zFcmmq2X+BaVFmS0</ds:SignatureValue>",
             "<input type=\"password\" name=\"password\"> Enter it<br>",
             "<add key=\"PasswordPolicy\" value=\"strict\"/>",
             "<add key=\"Password\" value=\"\"/>",
