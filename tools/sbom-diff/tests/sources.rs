@@ -4,30 +4,17 @@
 //! (the integrity removed, no digest was left to differ); so were pip's
 //! `name @ git+URL` and a CycloneDX purl's `vcs_url`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::path::Path;
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
 use common::testkit::{jsonl, summary};
 use serde_json::{json, Value};
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::util::{bin, write};
+
 
 /// Runs `sbom-diff OLD NEW EXTRA...`; (exit code, records, stderr).
 fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = Command::cargo_bin("sbom-diff")
-        .unwrap()
-        .arg(old)
-        .arg(new)
-        .args(extra)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = bin().arg(old).arg(new).args(extra).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         jsonl(&out.stdout),

@@ -12,4 +12,5 @@ mod malformed;
 mod real_pairs;
 mod rules;
 mod signals;
+mod sources;
 mod trial_findings;
