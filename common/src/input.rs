@@ -40,8 +40,14 @@ impl std::fmt::Debug for Input {
 impl Input {
     /// Opens `path`, or stdin when it is `-`.
     pub fn open(path: &str) -> Result<Input> {
+        Input::open_path(Path::new(path))
+    }
+
+    /// Opens `path`, or stdin when it is `-`; for names that need not be
+    /// UTF-8 (found in a directory walk), shown lossily in messages.
+    pub fn open_path(path: &Path) -> Result<Input> {
         let (name, raw) = open_raw(path)?;
-        let path = (path != "-").then(|| PathBuf::from(path));
+        let path = (path != Path::new("-")).then(|| path.to_path_buf());
         Input::from_reader(&name, path, raw)
     }
 
@@ -108,22 +114,23 @@ impl Input {
 /// Opens `path` (or `-`) like [`Input::open`], gzip decoded, but without
 /// hashing: for a filter whose output names no input, where sha256 of every
 /// byte is a measurable share of its time.
-pub fn open_unhashed(path: &str) -> Result<(String, Box<dyn BufRead + Send>)> {
+pub fn open_unhashed(path: &Path) -> Result<(String, Box<dyn BufRead + Send>)> {
     let (name, raw) = open_raw(path)?;
     let (reader, _) = decode(&name, BufReader::with_capacity(READ_BUFFER, raw))?;
     Ok((name, reader))
 }
 
 /// The raw bytes of `path`, or stdin for `-`, and the name to show.
-fn open_raw(path: &str) -> Result<(String, Box<dyn Read + Send>)> {
-    if path == "-" {
+fn open_raw(path: &Path) -> Result<(String, Box<dyn Read + Send>)> {
+    if path == Path::new("-") {
         return Ok((STDIN_NAME.to_string(), Box::new(io::stdin())));
     }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io(&name, e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::new(format!("{path}: is a directory")));
+        return Err(Error::new(format!("{name}: is a directory")));
     }
-    Ok((path.to_string(), Box::new(file)))
+    Ok((name, Box::new(file)))
 }
 
 /// Decodes gzip, told by its magic bytes; says whether it was gzip.
@@ -213,12 +220,14 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"line\n").unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
-        let path = path.to_str().unwrap();
-        let (name, mut reader) = open_unhashed(path).unwrap();
+        let (name, mut reader) = open_unhashed(&path).unwrap();
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
-        assert_eq!((name.as_str(), text.as_str()), (path, "line\n"));
-        let err = open_unhashed(dir.path().to_str().unwrap()).err().unwrap();
+        assert_eq!(
+            (name.as_str(), text.as_str()),
+            (path.to_str().unwrap(), "line\n")
+        );
+        let err = open_unhashed(dir.path()).err().unwrap();
         assert!(err.to_string().ends_with(": is a directory"), "{err}");
     }
 

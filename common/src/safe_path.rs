@@ -13,14 +13,20 @@ use crate::error::{Error, Result};
 /// Validates a relative path from an untrusted source and normalizes it
 /// (drops `.` components). Refuses absolute paths, `..`, NUL and empty paths.
 pub fn check_relative(rel: &str) -> Result<PathBuf> {
-    if rel.is_empty() {
+    check_relative_path(Path::new(rel))
+}
+
+/// [`check_relative`] for a path whose name need not be UTF-8.
+pub fn check_relative_path(rel: &Path) -> Result<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    if rel.as_os_str().is_empty() {
         return Err(Error::new("empty path"));
     }
-    if rel.contains('\0') {
+    if rel.as_os_str().as_bytes().contains(&0) {
         return Err(Error::new(format!("path {rel:?} contains a NUL byte")));
     }
     let mut out = PathBuf::new();
-    for component in Path::new(rel).components() {
+    for component in rel.components() {
         match component {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
@@ -45,7 +51,13 @@ pub fn check_relative(rel: &str) -> Result<PathBuf> {
 /// Joins an untrusted relative path onto `root`, refusing `..`, absolute
 /// paths, and any existing symlink on the way (including the last part).
 pub fn join(root: &Path, rel: &str) -> Result<PathBuf> {
-    let clean = check_relative(rel)?;
+    join_path(root, Path::new(rel))
+}
+
+/// [`join`] for a relative path whose name need not be UTF-8 (one found in
+/// a directory walk).
+pub fn join_path(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let clean = check_relative_path(rel)?;
     let mut current = root.to_path_buf();
     for part in clean.components() {
         current.push(part);

@@ -32,8 +32,11 @@ use common::{Error, Result};
 /// One input to scrub.
 #[derive(Debug, Clone)]
 pub struct Source {
-    /// `-` for stdin, else the path as found.
+    /// `-` for stdin, else the path as found (lossy UTF-8: for messages
+    /// and records).
     pub path: String,
+    /// What to open: the path itself, whose name need not be UTF-8.
+    pub file: PathBuf,
     /// Its place under `--out-dir`.
     pub rel: PathBuf,
     /// The symlinked directory of a tree it was found through:
@@ -80,6 +83,7 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
             walk.candidates.push(Candidate {
                 source: Source {
                     path: p.clone(),
+                    file: PathBuf::from(p),
                     rel: PathBuf::from("stdin"),
                     via_link: None,
                 },
@@ -105,6 +109,7 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
             walk.candidates.push(Candidate {
                 source: Source {
                     path: p.clone(),
+                    file: PathBuf::from(p),
                     rel,
                     via_link: None,
                 },
@@ -258,6 +263,7 @@ impl Walk {
                 .unwrap_or_default();
             let source = |via_link: Option<String>| Source {
                 path: name.clone(),
+                file: path.to_path_buf(),
                 rel,
                 via_link,
             };
@@ -393,7 +399,7 @@ impl Target {
     pub fn open(source: &Source, out_dir: Option<&Path>, gzip: bool) -> Result<Target> {
         let path = match out_dir {
             None => {
-                let p = PathBuf::from(&source.path);
+                let p = source.file.clone();
                 if fs::symlink_metadata(&p)
                     .map(|m| m.file_type().is_symlink())
                     .unwrap_or(false)
@@ -406,8 +412,7 @@ impl Target {
                 p
             }
             Some(dir) => {
-                let rel = source.rel.to_string_lossy();
-                let p = common::safe_path::join(dir, &rel)?;
+                let p = common::safe_path::join_path(dir, &source.rel)?;
                 if let Some(parent) = p.parent() {
                     fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
                 }
@@ -457,16 +462,19 @@ impl Target {
 /// temporary file and renamed over the old backup (issue 14). The rename
 /// replaces whatever has that name, a planted symlink included, and never
 /// writes through it; on a full disk the old backup stays whole.
-pub fn backup(path: &str, suffix: &str) -> Result<()> {
-    let dest = format!("{path}{suffix}");
-    let mut src = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+pub fn backup(source: &Source, suffix: &str) -> Result<()> {
+    let path = &source.path;
+    let mut dest = source.file.clone().into_os_string();
+    dest.push(suffix);
+    let dest_name = format!("{path}{suffix}");
+    let mut src = fs::File::open(&source.file).map_err(|e| Error::io(path, e))?;
     let mode = src
         .metadata()
         .map(|m| m.permissions().mode() & 0o7777)
         .map_err(|e| Error::io(path, e))?;
     let mut copy = AtomicFile::create_with_mode(&dest, mode)?;
     std::io::copy(&mut src, &mut copy)
-        .map_err(|e| Error::io(&dest, e).context("writing backup"))?;
+        .map_err(|e| Error::io(&dest_name, e).context("writing backup"))?;
     copy.commit()
 }
 
@@ -484,7 +492,7 @@ pub struct Stamp {
 /// and a file with other hard links (they would keep the personal data).
 pub fn check_in_place(source: &Source) -> Result<Stamp> {
     let path = source.path.as_str();
-    let meta = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+    let meta = fs::symlink_metadata(&source.file).map_err(|e| Error::io(path, e))?;
     let ft = meta.file_type();
     if ft.is_symlink() {
         return Err(Error::new(format!(
@@ -522,8 +530,9 @@ fn stamp(meta: &fs::Metadata) -> Stamp {
 /// Fails when `path` is not as it was when the scrub began: lines appended
 /// meanwhile would be lost by the rename (issue 14). The file is left as it
 /// is. (A write between this check and the rename is not detected.)
-pub fn unchanged_since(path: &str, before: Stamp) -> Result<()> {
-    let now = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+pub fn unchanged_since(source: &Source, before: Stamp) -> Result<()> {
+    let path = &source.path;
+    let now = fs::symlink_metadata(&source.file).map_err(|e| Error::io(path, e))?;
     let after = stamp(&now);
     if after == before {
         return Ok(());

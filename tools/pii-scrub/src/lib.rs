@@ -146,12 +146,12 @@ fn stream(
     for src in sources {
         // Hash only when a summary will name the input.
         let opened = if hash {
-            Input::open(&src.path).map(|i| {
+            Input::open_path(&src.file).map(|i| {
                 let (name, reader, digest) = i.into_parts();
                 (name, reader, Some(digest))
             })
         } else {
-            common::input::open_unhashed(&src.path).map(|(name, reader)| (name, reader, None))
+            common::input::open_unhashed(&src.file).map(|(name, reader)| (name, reader, None))
         };
         let (name, mut raw, digest) = match opened {
             Ok(x) => x,
@@ -272,7 +272,7 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
     } else {
         None
     };
-    let mut input = match Input::open(&src.path) {
+    let mut input = match Input::open_path(&src.file) {
         Ok(i) => i,
         Err(e) => {
             res.error = Some(Failure::Input(e));
@@ -328,12 +328,12 @@ fn scrub_file(cfg: &Config, src: &Source, keep_raw: bool) -> FileResult {
                 let untouched = cfg.in_place && stats.lines_changed == 0 && stats.quarantined == 0;
                 if !stats.interrupted && !untouched {
                     let unchanged = match stamp {
-                        Some(before) => files::unchanged_since(&src.path, before),
+                        Some(before) => files::unchanged_since(src, before),
                         None => Ok(()),
                     };
                     let committed = unchanged.and_then(|()| match &cfg.backup_suffix {
                         Some(suffix) if cfg.in_place => {
-                            files::backup(&src.path, suffix).and_then(|()| t.commit())
+                            files::backup(src, suffix).and_then(|()| t.commit())
                         }
                         _ => t.commit(),
                     });

@@ -570,3 +570,43 @@ fn a_magic_split_across_pipe_writes_is_still_seen() {
         }
     }
 }
+
+#[test]
+fn files_whose_names_are_not_utf8_are_read() {
+    // A Latin-1 name in a tree (`caf\xe9.log`) was opened by its lossy
+    // UTF-8 spelling, `caf\u{fffd}.log`: "No such file", and the log was never read.
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("d")).unwrap();
+    let name = root.join("d").join(OsStr::from_bytes(b"caf\xe9.log"));
+    fs::write(&name, "mail bob@acme.com\n").unwrap();
+    let out = cmd(root).args(["--check", "d"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    assert_eq!(finding_files(&recs), ["d/caf\u{fffd}.log"]);
+    assert_eq!(figures(&recs)["errors"], 0);
+    let out = cmd(root)
+        .args(["--out-dir", "clean", "d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert_eq!(
+        fs::read_to_string(root.join("clean").join(OsStr::from_bytes(b"caf\xe9.log"))).unwrap(),
+        "mail [REDACTED:email]\n"
+    );
+    let out = cmd(root)
+        .args(["--in-place", "--backup-suffix", ".orig", "d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert_eq!(
+        fs::read_to_string(&name).unwrap(),
+        "mail [REDACTED:email]\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("d").join(OsStr::from_bytes(b"caf\xe9.log.orig"))).unwrap(),
+        "mail bob@acme.com\n"
+    );
+}
