@@ -129,18 +129,23 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
     // file read back what the run wrote, and a filter fed itself forever.
     let own = own_outputs();
     walk.candidates.retain(|c| {
-        if !c.id.is_some_and(|id| own.contains(&id)) {
+        let Some((_, which)) = own.iter().find(|(id, _)| c.id == Some(*id)) else {
             return true;
-        }
+        };
         let via = c
             .target
             .as_ref()
             .map(|t| format!(" symlink to {t}:"))
             .unwrap_or_default();
-        found.errors.push(Error::new(format!(
-            "{}:{via} this run's own output: not read",
-            c.source.path
-        )));
+        found.errors.push(
+            Error::new(format!(
+                "{}:{via} this run's own {which}: not read",
+                c.source.path
+            ))
+            .with_hint(format!(
+                "send the {which} outside the tree, or leave it out with --glob '!NAME'"
+            )),
+        );
         false
     });
     // Each file once: under a name that is not a link when there is one
@@ -165,16 +170,16 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
 
 /// Device and inode of this process's stdout and stderr where they are
 /// regular files.
-fn own_outputs() -> Vec<(u64, u64)> {
+fn own_outputs() -> Vec<((u64, u64), &'static str)> {
     use std::os::fd::AsFd;
     [
-        std::io::stdout().as_fd().try_clone_to_owned(),
-        std::io::stderr().as_fd().try_clone_to_owned(),
+        (std::io::stdout().as_fd().try_clone_to_owned(), "stdout"),
+        (std::io::stderr().as_fd().try_clone_to_owned(), "stderr"),
     ]
     .into_iter()
-    .filter_map(|fd| fs::File::from(fd.ok()?).metadata().ok())
-    .filter(fs::Metadata::is_file)
-    .map(|m| (m.dev(), m.ino()))
+    .filter_map(|(fd, which)| Some((fs::File::from(fd.ok()?).metadata().ok()?, which)))
+    .filter(|(m, _)| m.is_file())
+    .map(|(m, which)| ((m.dev(), m.ino()), which))
     .collect()
 }
 

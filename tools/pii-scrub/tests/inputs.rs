@@ -252,7 +252,7 @@ fn a_link_to_this_runs_own_stdout_is_not_read_back() {
         assert_eq!(out.status.code(), Some(2), "{mode:?}");
         let err = stderr_text(&out);
         assert!(
-            err.contains("pii-scrub: error: d/access.log: symlink to /dev/stdout: this run's own output: not read"),
+            err.contains("pii-scrub: error: d/access.log: symlink to /dev/stdout: this run's own stdout: not read"),
             "{mode:?}: {err}"
         );
         let written = fs::read(&out_path).unwrap();

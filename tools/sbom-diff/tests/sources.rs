@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use crate::util::{bin, write};
 
-
 /// Runs `sbom-diff OLD NEW EXTRA...`; (exit code, records, stderr).
 fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
     let out = bin().arg(old).arg(new).args(extra).output().unwrap();
