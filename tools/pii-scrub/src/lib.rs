@@ -1,9 +1,10 @@
 //! `pii-scrub`: find and neutralize personal data and secrets in logs.
 //!
 //! `run` validates the flags into a [`config::Config`], finds the inputs
-//! ([`files`]), scrubs each one line by line ([`process`] → [`scan`] for text,
-//! [`json`] for JSON object lines, [`detectors`] to find, [`actions`] to
-//! replace), and reports findings and the summary ([`report`]). One input on
+//! ([`walk`]), refuses formats whose text it cannot see ([`opaque`]), scrubs
+//! each one line by line ([`process`] → [`scan`] for text, [`json`] for JSON
+//! object lines, [`detectors`] to find, [`actions`] to replace) into its
+//! output ([`files`]), and reports findings and the summary ([`report`]). One input on
 //! stdout is streamed; many files (check, dry run, in place, out dir) are
 //! spread over threads with rayon and reported in input order.
 
@@ -19,6 +20,7 @@ pub mod process;
 pub mod report;
 pub mod scan;
 pub mod snippet;
+pub mod walk;
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -33,9 +35,10 @@ use common::{Error, Outcome, Result};
 
 use crate::cli::Cli;
 use crate::config::{Config, Mode};
-use crate::files::{Source, Target};
+use crate::files::Target;
 use crate::process::{Event, Failure, Stats};
 use crate::report::Reporter;
+use crate::walk::Source;
 
 const TOOL: &str = "pii-scrub";
 
@@ -60,7 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     common::interrupt::install()?;
     let started = Instant::now();
     let mut builder = SummaryBuilder::new(TOOL, env!("CARGO_PKG_VERSION"));
-    let found = files::discover(&cfg.paths, &cfg.globs, cfg.respect_ignore)?;
+    let found = walk::discover(&cfg.paths, &cfg.globs, cfg.respect_ignore)?;
     for e in &found.errors {
         error_line(e);
     }
