@@ -23,7 +23,7 @@ struct Opaque {
 
 /// Refuses `reader` (the input called `name`) when it starts like a format
 /// whose text is not in its bytes; else gives back a reader of every byte.
-/// A first read shorter than [`HEAD`] is read on, so a header that a pipe's
+/// A first read shorter than `HEAD` (16 bytes) is read on, so a header that a pipe's
 /// writer wrote in pieces is still seen whole (`\xFD7z`, then the rest,
 /// passed as text).
 pub fn screen<'a>(name: &str, reader: &'a mut dyn BufRead) -> Result<Box<dyn BufRead + 'a>> {
