@@ -3,12 +3,17 @@
 # 1. the main job in its short profile with controls exits 0; every gate's file is in the
 #    bundle; the bundle verifies with bundle-seal and with minisign; every control failed on the
 #    gate it targets, and the controls' raw outputs are the ones the bundle pins;
-# 2. the main job with one real fault (demo-service --orphan) exits 1, the sealed verdict is fail
-#    because of the start/stop gate alone, and that evidence still verifies;
+#    --go-no-go says GO for it, and NO GO for copies of it sealed as the hostile trial made them:
+#    without controls, from a dirty tree, without one gate's file;
+# 2. the main job with one real fault (demo-service --orphan), without controls, exits 1, the sealed
+#    verdict is fail because of the start/stop gate and the missing controls alone, and that
+#    evidence still verifies;
 # 3. --config: the demo service run as an outside service from a config file is judged on its
 #    log directory as stored (its peer addresses fail the privacy gate, and nothing else);
 # 4. an unknown config key and an edited dependency baseline are refused (exit 2, FILE:LINE);
-# 5. the README's nginx example (scripts/examples/nginx) passes, every control failing.
+# 5. the README's nginx example (scripts/examples/nginx) passes, every control failing;
+# 6. a run from a tree with uncommitted changes seals a failing verdict, and no go can be recorded
+#    on it without an override.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -96,6 +101,51 @@ grep -q "\"sha256\":\"$(sha256_of "$rg/controls/MANIFEST.json")\"" "$ev/controls
 # No raw personal data in the release bundle: the privacy gate's control log stays outside.
 "$BIN/pii-scrub" --check --no-ignore "$ev/logs" > /dev/null || fail "the stored logs in the bundle hold personal data"
 
+# 1b. The decision. GO for this bundle; NO GO, exit 1, for copies of it sealed with the demo key
+# for this commit as the hostile trial made them (go-no-go said GO for each): the run record of a
+# --no-controls run (and no controls.jsonl), the run record of a run from a dirty tree, a gate's
+# file missing from the evidence. Each names why.
+go_no_go() { # go_no_go OUT: the decision's exit status; its table and reasons in $tmp/gng.out
+  set +e
+  BUILD=debug OUT=$1 scripts/release-gates.sh --go-no-go > "$tmp/gng.out" 2> "$tmp/gng.err"
+  gng_code=$?
+  set -e
+}
+go_no_go "$rg"
+if [ "$gng_code" -ne 0 ] || ! grep -q '^go-no-go: GO$' "$tmp/gng.out"; then
+  cat "$tmp/gng.err" "$tmp/gng.out" >&2
+  fail "go-no-go: exit $gng_code for a passing, controlled run, want GO"
+fi
+resealed() { # resealed NAME: a copy of the release run's OUT whose evidence is sealed again
+  rm -rf "${tmp:?}/$1"
+  cp -r "$rg" "$tmp/$1"
+  rm -f "$tmp/$1/evidence/"{MANIFEST.json,MANIFEST.json.minisig,SHA256SUMS}
+}
+reseal() {
+  "$BIN/bundle-seal" seal "$tmp/$1/evidence" --key "$rg/demo-release.key" --commit "$(git rev-parse HEAD)" > /dev/null ||
+    fail "$1: the edited copy does not seal as a pass"
+}
+resealed nocontrols
+sed -i '1s/"controls":true,/"controls":false,/' "$tmp/nocontrols/evidence/release-gates.jsonl"
+rm "$tmp/nocontrols/evidence/controls.jsonl"
+reseal nocontrols
+resealed dirty
+sed -i '1s/"dirty":false,/"dirty":true,/' "$tmp/dirty/evidence/release-gates.jsonl"
+reseal dirty
+resealed nosbom
+rm "$tmp/nosbom/evidence/sbom-diff.jsonl"
+reseal nosbom
+for c in "nocontrols:the run skipped its negative controls" "dirty:the run was made from a tree with uncommitted changes" \
+  "nosbom:sbom-diff.jsonl (sbom-diff) is missing from the evidence"; do
+  go_no_go "$tmp/${c%%:*}"
+  if [ "$gng_code" -ne 1 ] || ! grep -q '^go-no-go: NO GO$' "$tmp/gng.out"; then
+    cat "$tmp/gng.err" "$tmp/gng.out" >&2
+    fail "go-no-go on ${c%%:*}: exit $gng_code, want NO GO (1)"
+  fi
+  grep -qF -- "  - ${c#*:}" "$tmp/gng.out" || { cat "$tmp/gng.out" >&2; fail "go-no-go on ${c%%:*}: not '${c#*:}'"; }
+done
+rm -rf "$tmp/nocontrols" "$tmp/dirty" "$tmp/nosbom"
+
 # 2. One real fault: the demo service leaves an orphan at every stop.
 rf=$tmp/fault
 set +e
@@ -107,8 +157,12 @@ set -e
 grep -q '^  "verdict": "fail"' "$rf/evidence/MANIFEST.json" || fail "faulty service: sealed verdict is not fail"
 grep -q '"cycle-check.jsonl:[0-9]* cycle-check gate orphans failed' "$rf/evidence/MANIFEST.json" ||
   fail "faulty service: the orphans gate is not among the sealed verdict's reasons"
-# ... and nothing else failed: every reason names the start/stop gate.
-if sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rf/evidence/MANIFEST.json" | grep '^    "' | grep -v '"cycle-check.jsonl:'; then
+# ... and the run without controls cannot pass: its own gate says so, sealed.
+grep -q '"release-gates.jsonl:[0-9]* release-gates gate controls_run failed (0 >= 1)"' "$rf/evidence/MANIFEST.json" ||
+  fail "faulty service: a run without controls is not failed by the controls_run gate"
+# ... and nothing else failed: every other reason names the start/stop gate.
+if sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rf/evidence/MANIFEST.json" | grep '^    "' |
+  grep -v -e '"cycle-check.jsonl:' -e 'release-gates gate controls_run failed' -e 'release-gates verdict is fail'; then
   fail "faulty service: a gate other than start/stop failed"
 fi
 grep -q '^release verdict: FAIL' "$tmp/fault.table" || fail "the verdict table does not say FAIL"
@@ -121,8 +175,12 @@ fi
 
 # 3. A service from a config file: demo-service started by command line, its own access log
 # unfiltered in logs/ (it records each peer's address: 127.0.0.1:PORT).
+# Its log directory also holds a link to a rotated log kept elsewhere (personal data in it too):
+# the privacy gate must read it, and the job must count it among the stored logs.
 svcdir=$tmp/service
-mkdir -p "$svcdir/logs" "$svcdir/data"
+mkdir -p "$svcdir/logs" "$svcdir/data" "$svcdir/archive"
+printf '{"ts":"2026-12-01T10:00:00Z","peer":"198.51.100.7","path":"/v1/health"}\n' > "$svcdir/archive/access.1.jsonl"
+ln -s ../archive/access.1.jsonl "$svcdir/logs/access.1.jsonl"
 port=$(BIN=$BIN bash -c 'source scripts/lib/demo.sh; free_port')
 cat > "$svcdir/traffic.sh" << EOF
 #!/usr/bin/env bash
@@ -155,6 +213,10 @@ grep -q '"pii-scrub.jsonl:[0-9]* pii-scrub gate findings failed' <<< "$reasons" 
 if grep -v '"pii-scrub.jsonl:' <<< "$reasons"; then fail "config: a gate other than privacy failed"; fi
 grep -q '"findings_by_type":{"ipv4":[0-9]*}' "$rc/evidence/pii-scrub.jsonl" ||
   fail "config: the privacy findings are not the peer addresses"
+grep -q '/logs/access.1.jsonl":1,' "$rc/evidence/pii-scrub.jsonl" ||
+  fail "config: the privacy gate did not judge the symlinked log"
+grep -q '^{"kind":"logs",.*"stored_files":2,"checked_files":2}' "$rc/evidence/release-gates.jsonl" ||
+  { grep '"kind":"logs"' "$rc/evidence/release-gates.jsonl" >&2; fail "config: the symlinked log is not counted among the stored logs"; }
 grep -q '"controls":5,"failed_as_expected":5,' "$rc/evidence/controls.jsonl" ||
   fail "config: not every control failed as expected"
 grep -q '"service":"demo-service (config)","config":{"path":' "$rc/evidence/release-gates.jsonl" ||
@@ -210,4 +272,36 @@ else
   nginx_ok=''
 fi
 
-echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored$nginx_ok"
+# 6. A tree with uncommitted changes (one staged in a copy of the index, so the checkout is left
+# alone), no controls: the job seals both as failing gates of its own, go-no-go says NO GO, and
+# bundle-seal decide refuses a go without an override.
+rd=$tmp/dirty-run
+cp "$(git rev-parse --git-path index)" "$tmp/index"
+GIT_INDEX_FILE=$tmp/index git update-index --cacheinfo "100644,$(git rev-parse HEAD:Makefile),README.md"
+set +e
+GIT_INDEX_FILE=$tmp/index BUILD=debug OUT="$rd" scripts/release-gates.sh --only dependencies --no-controls \
+  > "$tmp/dirty.table" 2> "$tmp/dirty.log"
+code=$?
+set -e
+[ "$code" -eq 1 ] || { cat "$tmp/dirty.log" "$tmp/dirty.table" >&2; fail "dirty tree: exit $code, want 1"; }
+reasons=$(sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rd/evidence/MANIFEST.json" | grep '^    "' | sed 's/^ *//')
+want='"release-gates.jsonl:4 release-gates gate controls_run failed (0 >= 1)",
+"release-gates.jsonl:4 release-gates gate uncommitted_changes failed (1 <= 0)",
+"release-gates.jsonl:4 release-gates verdict is fail"'
+[ "$reasons" = "$want" ] || { printf '%s\n' "$reasons" >&2; fail "dirty tree: the sealed reasons are not the two job gates"; }
+grep -q '^{"kind":"run",.*"controls":false,.*"dirty":true,' "$rd/evidence/release-gates.jsonl" ||
+  fail "dirty tree: the run record does not say dirty and uncontrolled"
+"$BIN/bundle-seal" keygen -p "$tmp/alice.pub" -s "$tmp/alice.key" --unencrypted > /dev/null
+set +e
+"$BIN/bundle-seal" decide "$rd/evidence" --decision go --by alice --role engineering --key "$tmp/alice.key" \
+  --pub "$rd/demo-release.pub" > /dev/null 2> "$tmp/decide.err"
+code=$?
+set -e
+if [ "$code" -ne 2 ] || ! grep -q 'the release verdict is fail; refusing to record a go' "$tmp/decide.err"; then
+  cat "$tmp/decide.err" >&2
+  fail "dirty tree: bundle-seal decide recorded a go (exit $code)"
+fi
+go_no_go "$rd"
+[ "$gng_code" -eq 1 ] || fail "dirty tree: go-no-go exit $gng_code, want 1"
+
+echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored (a symlinked one too)$nginx_ok; go-no-go refuses uncontrolled, dirty and incomplete runs"

@@ -6,7 +6,8 @@
 #
 # Targets (the seeds' names):
 #   release-gates        every gate, every negative control, sealed and verified (exit 0 = pass)
-#   go-no-go             the decision from the bundle release-gates made: verify, table, GO/NO GO
+#   go-no-go             the decision from the bundle release-gates made: GO only for a complete,
+#                        controlled run from a clean tree that verifies and passed
 #   beta-check           every gate and control in the short profile (what CI runs)
 #   security-hardening   privacy (pii-scrub) and dependencies (sbom-diff)
 #   restore-drill        durability (backup-drill)
@@ -17,7 +18,8 @@
 #   install / uninstall  the tools (release build, stripped), man pages, shell completions
 #
 # Variables: PROFILE (short, full), CONFIG, OUT, KEY, PUB, RELEASE (the version the bundle is
-# sealed for, and go-no-go checks), CONTROLS=no (skip the known-bad cases), PREFIX (/usr/local),
+# sealed for, and go-no-go checks), CONTROLS=no (skip the known-bad cases: the verdict is then
+# fail, an uncontrolled run is never a release), PREFIX (/usr/local),
 # DESTDIR, CARGO.
 
 # Where hardgate is: this file is scripts/hardgate.mk inside it; where cargo builds it.

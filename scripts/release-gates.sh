@@ -8,9 +8,9 @@
 #   scripts/release-gates.sh --profile full         # the seeds' figures (30 min health hold, ...)
 #   scripts/release-gates.sh --config hardgate.conf # a real service instead of the demo
 #   scripts/release-gates.sh --only privacy,dependencies
-#   scripts/release-gates.sh --no-controls          # skip the known-bad cases (not in CI)
+#   scripts/release-gates.sh --no-controls          # skip the known-bad cases (verdict: fail)
 #   scripts/release-gates.sh --demo-fault '--orphan --child-lifetime 20s'   # a real fault
-#   scripts/release-gates.sh --go-no-go             # verify the bundle made before; table; exit
+#   scripts/release-gates.sh --go-no-go             # the bundle made before: GO or NO GO, why
 #   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh --release 2.5.0-rc.1
 #   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
@@ -141,6 +141,11 @@ source scripts/lib/controls.sh
 # shellcheck source=scripts/lib/verdict.sh
 source scripts/lib/verdict.sh
 
+# Tracked files that differ from the commit, before the build: the tools built and the service
+# judged come from the working tree, so a bundle bound to the commit is evidence for it only when
+# the tree is clean at the start and at the end (write_run_record seals uncommitted_changes <= 0).
+changes_at_start=$(uncommitted_changes)
+
 # The config is read before the build, so a mistake in it is reported at once.
 if [ -n "$config" ]; then
   [ -z "$demo_fault" ] || die "--demo-fault applies to the demo service, not to --config"
@@ -163,8 +168,9 @@ case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
 BIN=$target_dir/$BUILD
 export BIN
 
-# --go-no-go: the decision from a bundle made earlier: signature, every file, a pass verdict, and
-# every gate present (a partial run, e.g. --only privacy, is not a release).
+# --go-no-go: the decision from a bundle made earlier (scripts/lib/verdict.sh go_no_go_reasons):
+# signature, every file, a pass verdict, every gate's file, every gate's control seen failing, a
+# clean tree. A partial, uncontrolled or dirty run is never a go, whatever its verdict says.
 if [ "$go_no_go" = 1 ]; then
   evidence=$OUT/evidence
   PUB=${PUB:-$OUT/demo-release.pub}
@@ -174,14 +180,16 @@ if [ "$go_no_go" = 1 ]; then
   "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" > "$OUT/go-no-go.jsonl"
   verify_code=$?
   set -e
-  ran=$(record_str "$(grep -m1 '^{"kind":"run",' "$evidence/release-gates.jsonl" 2> /dev/null)" gates)
   print_verdict_table "$evidence" "$OUT/go-no-go.jsonl" "$verify_code" "$PUB"
-  if [ "$ran" != "${all_gates// /,}" ]; then
-    echo "go-no-go: NO GO: the bundle holds gates '$ran', not every gate (${all_gates// /,})"
-    exit 1
+  mapfile -t no_go < <(go_no_go_reasons "$evidence" "$verify_code")
+  if [ ${#no_go[@]} -eq 0 ]; then
+    echo "go-no-go: GO"
+    exit 0
   fi
-  [ "$verify_code" -eq 0 ] && echo "go-no-go: GO" || echo "go-no-go: NO GO"
-  exit "$verify_code"
+  echo "go-no-go: NO GO"
+  printf '  - %s\n' "${no_go[@]}"
+  [ "$verify_code" -eq 2 ] && exit 2
+  exit 1
 fi
 
 
@@ -363,10 +371,13 @@ fi
 if [ -n "${want[privacy]:-}" ]; then
   # --no-ignore: a log directory's own .gitignore (often '*.log') must not hide files from the gate.
   gate privacy "$BIN/pii-scrub" --check --no-ignore "$logs_dir" --report "$evidence/pii-scrub.jsonl"
-  logs_stored=$({ find "$logs_dir" -type f 2> /dev/null || true; } | wc -l)
+  # Every stored log the check must have read: each regular file, also one reached through a
+  # symlink (a rotated log kept elsewhere, /var/log/containers' links), once per file (dev:inode),
+  # as pii-scrub reads them. A link to anything else (dangling, /dev/stdout) is pii-scrub's error.
+  logs_stored=$({ find -L "$logs_dir" -type f -printf '%D:%i\n' 2> /dev/null || true; } | sort -u | wc -l)
   # The demo's stored logs go into the evidence (they are scrubbed), so anyone can re-check
   # them. A real service's logs stay where they are: the check's report names and hashes them.
-  if [ -z "$config" ]; then cp -r "$logs_dir" "$evidence/logs"; fi
+  if [ -z "$config" ]; then cp -rL "$logs_dir" "$evidence/logs"; fi
 fi
 
 # ---------------------------------------------------------------------------------------------

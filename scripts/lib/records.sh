@@ -26,6 +26,12 @@ json_str() {
   printf '"%s"' "$s"
 }
 
+# uncommitted_changes: how many tracked files differ from HEAD (staged or not), 0 outside a git
+# work tree. --no-optional-locks: a status must not write the index under another git command.
+uncommitted_changes() {
+  { git --no-optional-locks status --porcelain --untracked-files=no 2> /dev/null || true; } | wc -l
+}
+
 # now_rfc3339: the current UTC time as the tools write it (milliseconds, Z).
 now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 

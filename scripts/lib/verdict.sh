@@ -15,13 +15,26 @@ gate_outputs=(
 
 # write_run_record: evidence/release-gates.jsonl: what ran (profile, service, commit), where the
 # dependency baseline came from, the quarantine kept outside the bundle, each gate's exit status,
-# and a summary whose gates fail when a gate could not run: a tool that exits 2, or writes no
-# summary, must not leave the release to pass on the other gates. Sets gate_errors.
+# and a summary whose gates fail when a gate could not run (a tool that exits 2, or writes no
+# summary, must not leave the release to pass on the other gates), when the negative controls did
+# not run (a gate never seen failing proves nothing: --no-controls is never a release), and when
+# the tree the tools were built from and the service judged had uncommitted changes (the bundle is
+# bound to the commit, which is then not what was judged). Sets gate_errors.
 write_run_record() {
-  local commit dirty=false g tool file key code line has errors=0 unchecked=0 checked
-  commit=$(git rev-parse HEAD 2> /dev/null || echo unknown)
-  if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2> /dev/null)" ]; then
-    dirty=true
+  local commit dirty=false g tool file key code line has errors=0 unchecked=0 checked changes now
+  commit=${head_commit:-unknown}
+  # The tree as it was before the build and as it is now; HEAD moved meanwhile counts too.
+  changes=$changes_at_start
+  now=$(uncommitted_changes)
+  [ "$now" -le "$changes" ] || changes=$now
+  if [ "$commit" != unknown ] && [ "$(git rev-parse HEAD 2> /dev/null)" != "$commit" ]; then
+    echo "release-gates: HEAD moved from $commit during the run" >&2
+    changes=$((changes + 1))
+  fi
+  [ "$changes" -eq 0 ] || dirty=true
+  local controls_ran=0
+  if [ "$controls" = 1 ] && [ "$(summary_field "$(last_summary "$evidence/controls.jsonl")" tool)" = release-gates ]; then
+    controls_ran=1
   fi
   local service=demo-service config_json=null
   if [ -n "$config" ]; then
@@ -73,10 +86,57 @@ write_run_record() {
       "$unchecked" "$([ "$unchecked" -eq 0 ] && echo true || echo false)")
     [ "$unchecked" -eq 0 ] || verdict=fail
   fi
-  [ "$errors" -eq 0 ] || verdict=fail
-  printf '{"kind":"summary","tool":"release-gates","version":%s,"verdict":"%s","started_at":"%s","finished_at":"%s","inputs":[],"gates":[%s],"figures":{"gates":%s,"gate_errors":%d}}\n' \
+  gates+=$(printf ',{"name":"controls_run","op":">=","limit":1.0,"value":%d.0,"pass":%s}' \
+    "$controls_ran" "$([ "$controls_ran" -eq 1 ] && echo true || echo false)")
+  gates+=$(printf ',{"name":"uncommitted_changes","op":"<=","limit":0.0,"value":%d.0,"pass":%s}' \
+    "$changes" "$([ "$changes" -eq 0 ] && echo true || echo false)")
+  [ "$errors" -eq 0 ] && [ "$controls_ran" -eq 1 ] && [ "$changes" -eq 0 ] || verdict=fail
+  printf '{"kind":"summary","tool":"release-gates","version":%s,"verdict":"%s","started_at":"%s","finished_at":"%s","inputs":[],"gates":[%s],"figures":{"gates":%s,"gate_errors":%d,"uncommitted_changes":%d}}\n' \
     "$(json_str "$hardgate_version")" "$verdict" "$started_at" "$(now_rfc3339)" "$gates" \
-    "$(json_str "$selected")" "$errors"
+    "$(json_str "$selected")" "$errors" "$changes"
+}
+
+# go_no_go_reasons EVIDENCE VERIFY_CODE: why the sealed bundle is no release, one reason a line
+# (nothing: GO). Checked from the verified evidence itself, so a bundle sealed by an older job,
+# whose verdict did not yet include the controls and the tree, is judged the same way.
+go_no_go_reasons() {
+  local ev=$1 vcode=$2 run ran g tool file key line
+  run=$(grep -m1 '^{"kind":"run",' "$ev/release-gates.jsonl" 2> /dev/null || true)
+  ran=$(record_str "$run" gates)
+  [ "$vcode" -eq 0 ] ||
+    echo "the bundle does not verify, or its sealed verdict is fail (bundle-seal verify exit $vcode)"
+  [ -n "$run" ] || echo "release-gates.jsonl holds no run record: this is not the main job's bundle"
+  [ "$ran" = "${all_gates// /,}" ] || echo "the bundle holds gates '$ran', not every gate (${all_gates// /,})"
+  case $run in
+    *'"controls":true,'*) ;;
+    *) echo "the run skipped its negative controls (--no-controls): a gate never seen failing proves nothing" ;;
+  esac
+  case $run in
+    *'"dirty":false,'*) ;;
+    *) echo "the run was made from a tree with uncommitted changes: the bundle's commit is not what was judged" ;;
+  esac
+  # Every gate's file, with its tool's summary (a gate whose output is gone is not a pass).
+  for g in "${gate_outputs[@]}"; do
+    read -r g tool file key <<< "$g"
+    [[ ,$ran, == *,$g,* ]] || continue
+    # A configured service's logs have no filter stage.
+    if [ "$key" = privacy-filter ] && [[ $run != *'"config":null,'* ]]; then continue; fi
+    line=$(last_summary "$ev/$file")
+    [ -n "$line" ] && [ "$(summary_field "$line" tool)" = "$tool" ] ||
+      echo "$file ($tool) is missing from the evidence, or holds no $tool summary"
+  done
+  # Every gate that ran, and the seal, seen failing on its known-bad case.
+  if [ -f "$ev/controls.jsonl" ]; then
+    line=$(last_summary "$ev/controls.jsonl")
+    [ "$(summary_field "$line" tool)" = release-gates ] && [ "$(summary_field "$line" verdict)" = pass ] ||
+      echo "controls.jsonl: not every control failed as expected"
+    for g in ${ran//,/ } seal; do
+      grep -q "^{\"kind\":\"control\",\"gate\":\"$g\",.*\"failed_as_expected\":true" "$ev/controls.jsonl" ||
+        echo "no control was seen failing for the $g gate"
+    done
+  elif [[ $run == *'"controls":true,'* ]]; then
+    echo "controls.jsonl is missing from the evidence"
+  fi
 }
 
 # record_str LINE FIELD: a string field of a one-line record the job wrote (escapes undone for
