@@ -205,6 +205,12 @@ one run, and writes the summary again with the gates asked for here: run
 once, judge many ways. A run that was interrupted gets a failing
 `run_complete` gate: its evidence is partial.
 
+Input that contradicts itself is refused (exit 2, FILE:LINE): a window whose
+counts, rates or percentiles disagree with its histogram, whose targets do
+not add up to it, a missing window, or a summary whose figures are not those
+of the windows before it. An edit that keeps all of these consistent cannot
+be seen from the file alone: the file is not signed (bundle-seal is).
+
 Examples:
   soak-load report soak.jsonl --profile baseline
   soak-load report soak.jsonl --format csv > windows.csv";

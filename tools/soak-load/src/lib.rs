@@ -17,6 +17,7 @@ pub mod chaos;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod consistency;
 pub mod histo;
 pub mod judge;
 pub mod load;

@@ -2,9 +2,8 @@
 //! generators' windows into one exact result.
 //!
 //! Windows are read strictly (a bad line is an error naming file and line)
-//! and checked for consistency before they count: a histogram must hold one
-//! latency per request, so an edited or truncated record cannot pass a gate
-//! its histogram would fail. Both commands read window by window (merge in
+//! and checked for consistency before they count (see `consistency.rs` for
+//! what is checked, and what an edit can still get past). Both commands read window by window (merge in
 //! lockstep over its files), so memory stays flat for any length of run.
 
 use std::collections::BTreeMap;
@@ -17,6 +16,7 @@ use serde_json::Value;
 
 use crate::cli::ReportArgs;
 use crate::config;
+use crate::consistency;
 use crate::histo::{self, Latency};
 use crate::judge::Totals;
 use crate::sink::Sink;
@@ -34,6 +34,10 @@ pub struct WindowReader {
     reader: JsonlReader,
     /// The last service pid a window of this file read.
     last_pid: Option<i32>,
+    /// The windows since the file's start or its last summary (one run),
+    /// to check that summary against.
+    run: Totals,
+    last_number: u64,
 }
 
 impl WindowReader {
@@ -41,6 +45,8 @@ impl WindowReader {
         Ok(WindowReader {
             reader: JsonlReader::open(path)?,
             last_pid: None,
+            run: Totals::new(),
+            last_number: 0,
         })
     }
 
@@ -68,6 +74,13 @@ impl WindowReader {
                 .and_then(Value::as_str)
                 .ok_or_else(|| at("not a soak-load record (no \"kind\")".into()))?;
             if kind == "summary" {
+                if self.run.windows > 0 {
+                    consistency::summary(&self.run, &value).map_err(&at)?;
+                }
+                // The next run in the same file (files concatenated).
+                self.run = Totals::new();
+                self.last_number = 0;
+                self.last_pid = None;
                 *summary = Some(value);
                 continue;
             }
@@ -76,7 +89,17 @@ impl WindowReader {
             }
             let window: Window =
                 serde_json::from_value(value).map_err(|e| at(format!("bad window record: {e}")))?;
-            let latency = check(&window.figures, "").map_err(&at)?;
+            let n = window.window;
+            if n != self.last_number + 1 {
+                return Err(at(format!(
+                    "window {n} follows window {}: windows are numbered 1, 2, 3, ... (one missing, or out of order)",
+                    self.last_number
+                ))
+                .with_hint("merge takes one generator's run per file; to judge runs one after another use 'report'"));
+            }
+            self.last_number = n;
+            let whose = format!("window {n}: ");
+            let latency = consistency::histogram(&window.figures, &whose).map_err(&at)?;
             let m = &window.memory;
             if let (Some(0), Some(pid), Some(last)) =
                 (m.service_restarts, m.service_pid, self.last_pid)
@@ -93,8 +116,15 @@ impl WindowReader {
             }
             let mut targets = Vec::with_capacity(window.targets.len());
             for t in &window.targets {
-                targets.push((t.name.clone(), check(&t.figures, &t.name).map_err(&at)?));
+                let whose = format!("window {n}: target '{}': ", t.name);
+                let h = consistency::histogram(&t.figures, &whose).map_err(&at)?;
+                consistency::derived(&t.figures, &h, window.duration_ms, &whose).map_err(&at)?;
+                targets.push((t.name.clone(), h));
             }
+            consistency::targets(&window, &latency, &targets).map_err(&at)?;
+            consistency::derived(&window.figures, &latency, window.duration_ms, &whose)
+                .map_err(&at)?;
+            self.run.add(&window, &latency, &targets);
             return Ok(Some(Read {
                 window,
                 latency,
@@ -103,43 +133,6 @@ impl WindowReader {
         }
         Ok(None)
     }
-}
-
-/// Decodes a figures' histogram and checks the counts agree with it.
-fn check(f: &Figures, target: &str) -> std::result::Result<Latency, String> {
-    let whose = if target.is_empty() {
-        String::new()
-    } else {
-        format!("target '{target}': ")
-    };
-    let h = histo::decode(&f.histogram).map_err(|e| format!("{whose}{e}"))?;
-    // Every request sent is in the histogram; steps never sent (class
-    // template) have no latency.
-    let timed = f.requests.checked_sub(f.errors_by_class.template);
-    if timed != Some(h.len()) {
-        return Err(format!(
-            "{whose}the histogram holds {} latencies but requests is {} ({} of them never sent) (edited or corrupt record)",
-            h.len(),
-            f.requests,
-            f.errors_by_class.template
-        ));
-    }
-    if f.skipped_steps != f.errors_by_class.template && f.errors_by_class.template != 0 {
-        return Err(format!(
-            "{whose}skipped_steps ({}) must equal errors_by_class.template ({}) (edited or corrupt record)",
-            f.skipped_steps, f.errors_by_class.template
-        ));
-    }
-    if f.errors != f.errors_by_class.total() || f.ok + f.errors != f.requests {
-        return Err(format!(
-            "{whose}ok ({}) + errors ({}) must equal requests ({}), and errors the sum of errors_by_class ({})",
-            f.ok,
-            f.errors,
-            f.requests,
-            f.errors_by_class.total()
-        ));
-    }
-    Ok(h)
 }
 
 /// Adds gates and figures of `totals` to `summary` and writes it.

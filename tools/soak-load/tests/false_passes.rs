@@ -210,3 +210,125 @@ fn a_start_answering_200_database_is_locked_skipped_200_of_250_steps_and_passed(
     );
     assert_eq!(again.summary()["figures"], r.summary()["figures"]);
 }
+
+/// Rewrites every record of `text` of kind `kind` with `edit`.
+fn edit_records(text: &str, kind: &str, edit: impl Fn(&mut Value)) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        if v["kind"] == kind {
+            edit(&mut v);
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The trial's edit of a figures object: every error made a success.
+fn all_ok(f: &mut Value) {
+    f["ok"] = f["requests"].clone();
+    f["errors"] = json!(0);
+    for class in f["errors_by_class"].as_object_mut().unwrap().values_mut() {
+        *class = json!(0);
+    }
+}
+
+#[test]
+fn a_saved_run_whose_errors_were_edited_to_successes_passed_report() {
+    // The README said "an edited record cannot pass"; the trial set ok =
+    // requests, errors 0 and every error class 0 in each window (histograms
+    // untouched) and `report --max-error-rate 0.5%` passed.
+    let demo = util::Demo::start(&["--fail-rate", "5%", "--seed", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "400/s",
+        "--requests",
+        "400",
+        "--window",
+        "250ms",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let errors = r.u64("errors");
+    let fives = demo
+        .access_log()
+        .iter()
+        .filter(|a| a["status"] == 500)
+        .count();
+    assert_eq!(errors, fives as u64);
+    assert!(errors >= 10, "{errors}");
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let honest = run(&["report", &saved, "--max-error-rate", "0.5%"]);
+    assert_eq!(honest.code, 1);
+
+    // 1. The trial's edit: the windows' own counts only.
+    let first_bad = r
+        .windows()
+        .iter()
+        .position(|w| w["errors"].as_u64().unwrap() > 0)
+        .unwrap()
+        + 1;
+    let text = edit_records(&r.stdout, "window", all_ok);
+    let edited = write(dir.path(), "edited.jsonl", &text);
+    let e = run(&["report", &edited, "--max-error-rate", "0.5%"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.starts_with(&format!(
+            "soak-load: error: {edited}:{first_bad}: window {first_bad}: the targets' figures do not add up to the window's: ok"
+        )),
+        "{}",
+        e.stderr
+    );
+    assert!(e.records.is_empty(), "no summary for edited input");
+
+    // 2. The windows and their targets, and the error rates they show.
+    let text = edit_records(&r.stdout, "window", |w| {
+        all_ok(w);
+        w["error_rate"] = json!(0.0);
+        for t in w["targets"].as_array_mut().unwrap() {
+            all_ok(t);
+            t["error_rate"] = json!(0.0);
+        }
+    });
+    let edited = write(dir.path(), "edited2.jsonl", &text);
+    let e = run(&["report", &edited, "--max-error-rate", "0.5%"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    let summary_line = r.records.len();
+    assert!(
+        e.stderr.starts_with(&format!(
+            "soak-load: error: {edited}:{summary_line}: the run's summary does not match its windows: ok"
+        )),
+        "{}",
+        e.stderr
+    );
+    // merge reads the same way.
+    let m = run(&["merge", &edited]);
+    assert_eq!(m.code, 2, "{}", m.stderr);
+    assert!(
+        m.stderr
+            .contains("the run's summary does not match its windows"),
+        "{}",
+        m.stderr
+    );
+
+    // 3. A window's percentiles edited: they must be its histogram's.
+    let text = edit_records(&r.stdout, "window", |w| {
+        if w["window"] == 1 {
+            w["p99_ms"] = json!(0.1);
+        }
+    });
+    let edited = write(dir.path(), "edited3.jsonl", &text);
+    let e = run(&["report", &edited]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.starts_with(&format!(
+            "soak-load: error: {edited}:1: window 1: p99_ms is 0.1 but its histogram says"
+        )),
+        "{}",
+        e.stderr
+    );
+}

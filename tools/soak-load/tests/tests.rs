@@ -754,7 +754,7 @@ fn report_refuses_edited_windows_and_fails_interrupted_runs() {
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr.starts_with(&format!(
-            "soak-load: error: {edited}:1: the histogram holds"
+            "soak-load: error: {edited}:1: window 1: the histogram holds"
         )),
         "{}",
         bad.stderr
@@ -777,14 +777,15 @@ fn report_refuses_edited_windows_and_fails_interrupted_runs() {
     let e = run(&["merge", &twice]);
     assert_eq!(e.code, 2);
     assert!(e.stderr.contains("comes after window"), "{}", e.stderr);
-    // A window marked interrupted makes the report fail its run_complete gate.
-    let mut last: Value =
-        serde_json::from_str(text.lines().rfind(|l| l.contains("\"window\"")).unwrap()).unwrap();
+    // A window marked interrupted makes the report fail its run_complete
+    // gate (the windows of a run whose summary was never written).
+    let windows: Vec<&str> = text.lines().filter(|l| l.contains("\"window\"")).collect();
+    let mut last: Value = serde_json::from_str(windows[windows.len() - 1]).unwrap();
     last["interrupted"] = Value::Bool(true);
     let cut = write(
         demo.dir.path(),
         "cut.jsonl",
-        &format!("{}\n{last}\n", text.lines().next().unwrap()),
+        &format!("{}\n{last}\n", windows[..windows.len() - 1].join("\n")),
     );
     let rep = run(&["report", &cut]);
     assert_eq!(rep.code, 1, "{}", rep.stderr);
