@@ -62,7 +62,13 @@ newest, then across lines newest with newest. Unpaired old instances are \
 change.
 
 Version order. PyPI: PEP 440. npm, cargo, golang (leading v dropped), gem, \
-nuget, hex, composer: SemVer 2.0 precedence. Otherwise, or when any version \
+nuget, hex, composer: SemVer 2.0 precedence. deb: dpkg's order (epoch \
+first, then upstream and revision, each with ~ before everything, even the \
+end, letters before other characters, digit runs as numbers: \
+1:3.0.11 > 3.0.15, 3.0.15-1~deb12u1 < 3.0.15-1; equal spellings such as \
+1.01 and 0:1.1 are one version). rpm: rpm's order (epoch, version, \
+release, each by rpmvercmp: ~ before the end, ^ after it, a purl's epoch \
+qualifier part of the version). Otherwise, or when any version \
 of that package does not parse under its ecosystem's rule: the fallback \
 splits versions into digit runs (compared as numbers) and other runs \
 (compared as text, a number after text), a longer version after its \

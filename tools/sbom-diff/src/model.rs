@@ -97,10 +97,19 @@ impl Component {
     pub fn new(purl: &Purl, version: &str) -> Component {
         let id = purl.identity();
         let version_at = u32::try_from(id.len() - purl.tail_len()).unwrap_or(0);
+        // An rpm purl's `epoch=1` qualifier belongs to the version it
+        // orders: `3.0.9` with epoch 1 is `1:3.0.9`, newer than `3.1.1`.
+        let epoch = purl.epoch.as_deref().filter(|e| {
+            !e.trim_start_matches('0').is_empty() && !version.is_empty() && !version.contains(':')
+        });
+        let version = match epoch {
+            Some(e) => format!("{e}:{version}"),
+            None => version.to_string(),
+        };
         let mut c = Component {
             id: Arc::from(id),
             version_at,
-            version: version.to_string(),
+            version,
             hashes: Hashes::default(),
             licenses: no_licenses(),
             supplier: None,

@@ -48,6 +48,9 @@ pub struct Purl {
     /// registry is part of the identity). None for a purl built from parts:
     /// the lockfile says. See [`crate::source`].
     pub source: Option<String>,
+    /// An `rpm` purl's `epoch` qualifier (the purl spec keeps the epoch out
+    /// of the version): part of the version, not of the identity.
+    pub epoch: Option<String>,
 }
 
 /// Qualifiers that describe where an artifact came from rather than which
@@ -125,6 +128,7 @@ impl Purl {
             subpath: None,
             vcs_commit: None,
             source: None,
+            epoch: None,
         };
         if let Some(query) = query {
             for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -185,6 +189,7 @@ impl Purl {
             subpath: None,
             vcs_commit: None,
             source: None,
+            epoch: None,
         };
         purl.normalize();
         purl
@@ -232,6 +237,11 @@ impl Purl {
                 .and_then(|(_, v)| git_repository(v));
             if let Some(repo) = repo {
                 self.qualifiers.push(("repository_url".to_string(), repo));
+            }
+        }
+        if self.ty == "rpm" {
+            if let Some(i) = self.qualifiers.iter().position(|(k, _)| k == "epoch") {
+                self.epoch = Some(self.qualifiers.remove(i).1);
             }
         }
         self.qualifiers

@@ -8,6 +8,7 @@
 
 mod util;
 
+mod distro_versions;
 mod malformed;
 mod real_pairs;
 mod rules;

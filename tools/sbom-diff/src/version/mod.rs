@@ -4,6 +4,9 @@
 //!   `1.0.post1 > 1.0`;
 //! - `npm`, `cargo`, `golang` (a leading `v` dropped), `gem`, `nuget`,
 //!   `hex`, `composer`: SemVer 2.0 precedence (`semver`);
+//! - `deb`: dpkg's order (epoch, upstream, revision; `~` first), in `deb`;
+//! - `rpm`: rpm's order (epoch, version, release by `rpmvercmp`; `~`
+//!   first, `^` after the end), in `rpm`;
 //! - everything else: the fallback order, which splits versions into runs of
 //!   digits and of other characters, compares digit runs as numbers and
 //!   other runs as text, and ranks a longer version (`1.0.1`, `1.0a`) after
@@ -20,6 +23,9 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+pub mod deb;
+pub mod rpm;
+
 /// The rule one group of versions is ordered by. It is chosen once per
 /// package, for all its versions together, so the order stays total (a sort
 /// must never mix two rules).
@@ -27,6 +33,8 @@ use std::str::FromStr;
 pub enum Scheme {
     Pep440,
     Semver,
+    Deb,
+    Rpm,
     Fallback,
 }
 
@@ -54,6 +62,15 @@ pub fn scheme<'a>(ty: &str, versions: impl IntoIterator<Item = &'a str>) -> Sche
                 Scheme::Fallback
             }
         }
+        "deb" => {
+            if versions.into_iter().all(deb::valid) {
+                Scheme::Deb
+            } else {
+                Scheme::Fallback
+            }
+        }
+        // Any text is an RPM version.
+        "rpm" => Scheme::Rpm,
         _ => Scheme::Fallback,
     }
 }
@@ -78,15 +95,24 @@ pub fn compare_in(scheme: Scheme, a: &str, b: &str) -> Ordering {
                 return x.cmp_precedence(&y).then_with(|| a.cmp(b));
             }
         }
+        Scheme::Deb => {
+            if let Some(o) = deb::compare(a, b) {
+                return o;
+            }
+        }
+        Scheme::Rpm => return rpm::compare(a, b),
         Scheme::Fallback => {}
     }
     fallback(a, b)
 }
 
 /// True when two spellings mean the same version under `scheme` (`1.0` and
-/// `1.0.0` in PEP 440).
+/// `1.0.0` in PEP 440; `1.01`, `0:1.1` and `1.1-0` for dpkg; `2.0` and `2_0`
+/// for rpm).
 pub fn same_in(scheme: Scheme, a: &str, b: &str) -> bool {
-    a == b || (scheme == Scheme::Pep440 && compare_in(scheme, a, b) == Ordering::Equal)
+    a == b
+        || (matches!(scheme, Scheme::Pep440 | Scheme::Deb | Scheme::Rpm)
+            && compare_in(scheme, a, b) == Ordering::Equal)
 }
 
 /// Compares two versions of the same package of purl type `ty`.
@@ -229,6 +255,10 @@ mod tests {
         assert_eq!(compare("cargo", "0.4.20", "0.4.3"), Greater);
         assert_eq!(compare("golang", "v1.10.0", "v1.9.9"), Greater);
         assert_eq!(compare("deb", "1.2.10-1", "1.2.9-3"), Greater);
+        assert_eq!(
+            compare("deb", "1:3.0.11-1~deb12u2", "3.0.15-1~deb12u1"),
+            Greater
+        );
         assert_eq!(compare("generic", "1.0", "1.0.1"), Less);
         assert_eq!(compare("generic", "1.0a", "1.0"), Greater);
         assert_eq!(compare("generic", "01", "1"), "01".cmp("1"));
@@ -280,7 +310,10 @@ mod tests {
         assert_eq!(scheme("pypi", ["1.0", "not a version"]), Scheme::Fallback);
         assert_eq!(scheme("npm", ["1.0.0", "v2.0.0"]), Scheme::Semver);
         assert_eq!(scheme("npm", ["1.0.0", "1.0"]), Scheme::Fallback);
-        assert_eq!(scheme("deb", ["1.0"]), Scheme::Fallback);
+        assert_eq!(scheme("deb", ["1.0", "1:2.0-1~bpo1"]), Scheme::Deb);
+        assert_eq!(scheme("deb", ["1.0", "1.0-"]), Scheme::Fallback);
+        assert_eq!(scheme("rpm", ["anything at all"]), Scheme::Rpm);
+        assert_eq!(scheme("generic", ["1.0"]), Scheme::Fallback);
         // "1.0" is no SemVer, so the whole package falls back: one total order.
         let mut v = vec!["1.0.0", "1.0", "1.0.0-rc1", "0.9", "1.0.0+b", "10"];
         let sc = scheme("npm", v.iter().copied());
