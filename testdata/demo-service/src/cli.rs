@@ -17,6 +17,9 @@ Examples:
   # A misbehaving service: slow to start, 2% of requests fail, leaks an orphan.
   demo-service --slow-start 2s --fail-rate 2% --seed 1 --orphan
 
+  # A memory leak of 64 KiB a request (soak-load's rss_growth must fail).
+  demo-service --leak-per-request 64KiB
+
   # Turns that take 50 ms and are not written in one transaction; after a
   # kill -9 mid-turn, the audit names the orphaned sessions.
   demo-service --db /tmp/demo.db --turn-time 50ms --no-transactions
@@ -105,8 +108,9 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, requires = "stall_every")]
     pub stall_for: Option<Duration>,
 
-    /// Fault: keep this many bytes of memory per request, never freed.
-    #[arg(long, value_name = "BYTES")]
+    /// Fault: keep this much memory per request, never freed: bytes, or
+    /// with a binary unit (k/K/KiB = 1024, M/MiB = 1024 KiB). Example: 64KiB
+    #[arg(long, value_name = "SIZE", value_parser = size)]
     pub leak_per_request: Option<usize>,
 
     /// Fault: double-fork a child that escapes into its own session and
@@ -177,6 +181,29 @@ pub struct Cli {
     pub child_lifetime: Duration,
 }
 
+/// `65536`, `64KiB`, `64k`, `64K`, `1MiB`, `1M` (binary units; a `B` after
+/// the unit is allowed): bytes.
+fn size(text: &str) -> Result<usize, String> {
+    let bad = || format!("'{text}' is not a size (examples: 65536, 64KiB, 64k, 1MiB, 1M)");
+    let t = text.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'M')) => (&t[..i], 20),
+        _ => (t, 0),
+    };
+    let digits = digits.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: usize = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(1usize << shift)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -184,5 +211,21 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        use super::size;
+        assert_eq!(size("65536"), Ok(65536));
+        assert_eq!(size("64KiB"), Ok(65536));
+        assert_eq!(size("64k"), Ok(65536));
+        assert_eq!(size("64K"), Ok(65536));
+        assert_eq!(size("64KB"), Ok(65536));
+        assert_eq!(size("1MiB"), Ok(1 << 20));
+        assert_eq!(size("2M"), Ok(2 << 20));
+        for bad in ["", "KiB", "-1", "1.5M", "64 parsecs", "1G", "m"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+        assert!(size("99999999999999999999M").is_err());
     }
 }

@@ -303,3 +303,35 @@ fn memory_grows_per_request() {
     let after = rss_kb(svc.child.id());
     assert!(after >= before + 15_000, "RSS {before} kB -> {after} kB");
 }
+
+#[test]
+fn leak_per_request_64kib_as_the_readme_writes_it() {
+    // The README's control `--leak-per-request 64KiB` exited 2 with
+    // "invalid digit found in string": sizes take units now.
+    let svc = Service::start(&["--leak-per-request", "1MiB"]);
+    let before = rss_kb(svc.child.id());
+    for _ in 0..20 {
+        assert_eq!(request(&svc.addr, "GET", "/v1/health", "", None).0, 200);
+    }
+    let after = rss_kb(svc.child.id());
+    assert!(after >= before + 15_000, "RSS {before} kB -> {after} kB");
+    drop(svc);
+    let svc = Service::start(&["--leak-per-request", "64KiB"]);
+    assert_eq!(request(&svc.addr, "GET", "/v1/health", "", None).0, 200);
+    drop(svc);
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_demo-service"))
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("d.db"))
+        .args(["--leak-per-request", "64 parsecs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(
+            "error: invalid value '64 parsecs' for '--leak-per-request <SIZE>': '64 parsecs' is not a size (examples: 65536, 64KiB, 64k, 1MiB, 1M)"
+        ),
+        "{err}"
+    );
+}
