@@ -12,8 +12,10 @@
 #    log directory as stored (its peer addresses fail the privacy gate, and nothing else);
 # 4. an unknown config key and an edited dependency baseline are refused (exit 2, FILE:LINE);
 # 5. the README's nginx example (scripts/examples/nginx) passes, every control failing;
-# 6. a run from a tree with uncommitted changes seals a failing verdict, and no go can be recorded
-#    on it without an override.
+#    with SIGNOFF it also needs each role's signed go;
+# 6. a run from a tree with uncommitted changes seals a failing verdict, no go can be recorded on it
+#    without an override, and go-no-go refuses it even overridden; a gate whose tool leaves no
+#    summary fails the run (exit 2, gate_errors sealed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -23,6 +25,13 @@ fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 source scripts/lib/records.sh
 
 short=(CYCLES=3 HEALTH_DURATION=3s HEALTH_INTERVAL=500ms SOAK_DURATION=10s SOAK_WINDOW=2s BUILD=debug)
+
+# The main job fails a run from a tree with uncommitted changes (its bundle would be bound to a
+# commit that is not what was judged), so case 1 cannot pass in one: say so at once.
+if [ "$(uncommitted_changes)" -ne 0 ]; then
+  git status --short --untracked-files=no >&2
+  fail "the tree has uncommitted changes; the main job fails such a run by design: commit first"
+fi
 
 # minisign -V on a bundle, or a failure in CI when minisign is missing.
 minisign_ok() {
@@ -145,6 +154,20 @@ for c in "nocontrols:the run skipped its negative controls" "dirty:the run was m
   grep -qF -- "  - ${c#*:}" "$tmp/gng.out" || { cat "$tmp/gng.out" >&2; fail "go-no-go on ${c%%:*}: not '${c#*:}'"; }
 done
 rm -rf "$tmp/nocontrols" "$tmp/dirty" "$tmp/nosbom"
+# With SIGNOFF, go-no-go also needs each role's signed go (bundle-seal decide, a key in
+# TRUSTED_KEYS): NO GO before alice decides, GO after.
+mkdir -p "$tmp/signers"
+"$BIN/bundle-seal" keygen -p "$tmp/signers/alice.pub" -s "$tmp/alice.key" --unencrypted > /dev/null
+rm -rf "$tmp/signed"
+cp -r "$rg" "$tmp/signed"
+export TRUSTED_KEYS=$tmp/signers
+SIGNOFF=engineering go_no_go "$tmp/signed"
+[ "$gng_code" -eq 1 ] || fail "go-no-go with SIGNOFF and no decision: exit $gng_code, want 1"
+"$BIN/bundle-seal" decide "$tmp/signed/evidence" --decision go --by alice --role engineering \
+  --key "$tmp/alice.key" --pub "$rg/demo-release.pub" > /dev/null
+SIGNOFF=engineering go_no_go "$tmp/signed"
+[ "$gng_code" -eq 0 ] || { cat "$tmp/gng.out" >&2; fail "go-no-go with alice's go: exit $gng_code, want 0"; }
+rm -rf "$tmp/signed"
 
 # 2. One real fault: the demo service leaves an orphan at every stop.
 rf=$tmp/fault
@@ -273,8 +296,8 @@ else
 fi
 
 # 6. A tree with uncommitted changes (one staged in a copy of the index, so the checkout is left
-# alone), no controls: the job seals both as failing gates of its own, go-no-go says NO GO, and
-# bundle-seal decide refuses a go without an override.
+# alone), no controls: the job seals both as failing gates of its own, go-no-go says NO GO (also
+# after a signed override), and bundle-seal decide refuses a go without an override.
 rd=$tmp/dirty-run
 cp "$(git rev-parse --git-path index)" "$tmp/index"
 GIT_INDEX_FILE=$tmp/index git update-index --cacheinfo "100644,$(git rev-parse HEAD:Makefile),README.md"
@@ -291,7 +314,6 @@ want='"release-gates.jsonl:4 release-gates gate controls_run failed (0 >= 1)",
 [ "$reasons" = "$want" ] || { printf '%s\n' "$reasons" >&2; fail "dirty tree: the sealed reasons are not the two job gates"; }
 grep -q '^{"kind":"run",.*"controls":false,.*"dirty":true,' "$rd/evidence/release-gates.jsonl" ||
   fail "dirty tree: the run record does not say dirty and uncontrolled"
-"$BIN/bundle-seal" keygen -p "$tmp/alice.pub" -s "$tmp/alice.key" --unencrypted > /dev/null
 set +e
 "$BIN/bundle-seal" decide "$rd/evidence" --decision go --by alice --role engineering --key "$tmp/alice.key" \
   --pub "$rd/demo-release.pub" > /dev/null 2> "$tmp/decide.err"
@@ -301,7 +323,30 @@ if [ "$code" -ne 2 ] || ! grep -q 'the release verdict is fail; refusing to reco
   cat "$tmp/decide.err" >&2
   fail "dirty tree: bundle-seal decide recorded a go (exit $code)"
 fi
-go_no_go "$rd"
-[ "$gng_code" -eq 1 ] || fail "dirty tree: go-no-go exit $gng_code, want 1"
+# An override signed by every required role makes bundle-seal verify accept the failed verdict;
+# go-no-go still says NO GO, and its table does not say PASS.
+"$BIN/bundle-seal" decide "$rd/evidence" --decision go --by alice --role engineering --key "$tmp/alice.key" \
+  --pub "$rd/demo-release.pub" --override "e2e: ship it anyway" > /dev/null
+SIGNOFF=engineering go_no_go "$rd"
+[ "$gng_code" -eq 1 ] || fail "dirty tree, overridden: go-no-go exit $gng_code, want 1"
+if ! grep -qF '  - the sealed verdict is fail: a signed --override does not make it a release here' "$tmp/gng.out" ||
+  ! grep -q '^release verdict: FAIL, overridden by the sign-off' "$tmp/gng.out"; then
+  cat "$tmp/gng.out" >&2
+  fail "dirty tree, overridden: the override is not named"
+fi
+
+# 6b. A gate whose tool leaves no summary (sbom-diff refuses a bad limit, exit 2): the job exits 2
+# and seals the failure (gate_errors), the table naming it.
+set +e
+BUILD=debug OUT="$tmp/nosummary" MAX_DRIFT=bogus scripts/release-gates.sh --only dependencies --no-controls \
+  > "$tmp/nosummary.table" 2> "$tmp/nosummary.log"
+code=$?
+set -e
+[ "$code" -eq 2 ] || { cat "$tmp/nosummary.log" >&2; fail "no summary: exit $code, want 2"; }
+if ! grep -q '"release-gates.jsonl:4 release-gates gate gate_errors failed (1 <= 0)"' "$tmp/nosummary/evidence/MANIFEST.json" ||
+  ! grep -q '^dependencies  sbom-diff  *-  *-  *ERROR  *no summary (exit 2)$' "$tmp/nosummary.table"; then
+  cat "$tmp/nosummary.table" >&2
+  fail "no summary: gate_errors not sealed, or not in the table"
+fi
 
 echo "e2e: release gates pass with ${#expect[@]} of ${#expect[@]} controls failing for their reason; bundle verified by bundle-seal, sha256sum$(command -v minisign > /dev/null && echo ' and minisign'); an orphaning service fails the start/stop gate alone, with evidence that still verifies; a configured service is judged on its logs as stored (a symlinked one too)$nginx_ok; go-no-go refuses uncontrolled, dirty and incomplete runs"

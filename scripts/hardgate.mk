@@ -19,7 +19,8 @@
 #
 # Variables: PROFILE (short, full), CONFIG, OUT, KEY, PUB, RELEASE (the version the bundle is
 # sealed for, and go-no-go checks), CONTROLS=no (skip the known-bad cases: the verdict is then
-# fail, an uncontrolled run is never a release), PREFIX (/usr/local),
+# fail, an uncontrolled run is never a release), SIGNOFF=engineering,security and TRUSTED_KEYS=dir
+# (go-no-go also needs each role's signed go: bundle-seal decide), PREFIX (/usr/local),
 # DESTDIR, CARGO.
 
 # Where hardgate is: this file is scripts/hardgate.mk inside it; where cargo builds it.
@@ -34,6 +35,8 @@ PUB ?=
 CONTROLS ?= yes
 PHASE ?=
 RELEASE ?=
+SIGNOFF ?=
+TRUSTED_KEYS ?=
 EVIDENCE ?= $(CURDIR)/out/release-gates/evidence
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -61,6 +64,7 @@ release-gates:
 go-no-go:
 	OUT="$(if $(OUT),$(OUT),$(CURDIR)/out/release-gates)" $(if $(PUB),PUB="$(PUB)") \
 	$(if $(RELEASE),RELEASE="$(RELEASE)") \
+	$(if $(SIGNOFF),SIGNOFF="$(SIGNOFF)" TRUSTED_KEYS="$(TRUSTED_KEYS)") \
 	"$(HARDGATE)/scripts/release-gates.sh" --go-no-go
 
 beta-check:

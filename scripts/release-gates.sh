@@ -11,6 +11,7 @@
 #   scripts/release-gates.sh --no-controls          # skip the known-bad cases (verdict: fail)
 #   scripts/release-gates.sh --demo-fault '--orphan --child-lifetime 20s'   # a real fault
 #   scripts/release-gates.sh --go-no-go             # the bundle made before: GO or NO GO, why
+#   SIGNOFF=engineering,security TRUSTED_KEYS=signers/ scripts/release-gates.sh --go-no-go
 #   OUT=dir KEY=release.key PUB=release.pub scripts/release-gates.sh --release 2.5.0-rc.1
 #   BUILD=debug scripts/release-gates.sh            # reuse the test build (CI's e2e)
 #
@@ -32,7 +33,7 @@ abs() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; e
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 all_gates="start-stop soak privacy dependencies durability determinism"
 only=all
@@ -176,12 +177,19 @@ if [ "$go_no_go" = 1 ]; then
   PUB=${PUB:-$OUT/demo-release.pub}
   [ -f "$evidence/MANIFEST.json" ] || die "$evidence: no sealed bundle (run scripts/release-gates.sh first)"
   [ -f "$PUB" ] || die "$PUB: no such public key (set PUB)"
+  # SIGNOFF: the roles whose signed go (bundle-seal decide) the release needs, each checked
+  # against the deciders' public keys in TRUSTED_KEYS (bundle-seal verify --require-signoff).
+  signoff=()
+  if [ -n "${SIGNOFF:-}" ]; then
+    [ -n "${TRUSTED_KEYS:-}" ] || die "SIGNOFF=$SIGNOFF needs TRUSTED_KEYS (a directory of the deciders' public keys)"
+    signoff=(--require-signoff "$SIGNOFF" --trusted-keys "$(abs "$TRUSTED_KEYS")")
+  fi
   set +e
-  "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" > "$OUT/go-no-go.jsonl"
+  "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" "${signoff[@]}" > "$OUT/go-no-go.jsonl"
   verify_code=$?
   set -e
   print_verdict_table "$evidence" "$OUT/go-no-go.jsonl" "$verify_code" "$PUB"
-  mapfile -t no_go < <(go_no_go_reasons "$evidence" "$verify_code")
+  mapfile -t no_go < <(go_no_go_reasons "$evidence" "$verify_code" "$OUT/go-no-go.jsonl")
   if [ ${#no_go[@]} -eq 0 ]; then
     echo "go-no-go: GO"
     exit 0

@@ -96,15 +96,20 @@ write_run_record() {
     "$(json_str "$selected")" "$errors" "$changes"
 }
 
-# go_no_go_reasons EVIDENCE VERIFY_CODE: why the sealed bundle is no release, one reason a line
-# (nothing: GO). Checked from the verified evidence itself, so a bundle sealed by an older job,
-# whose verdict did not yet include the controls and the tree, is judged the same way.
+# go_no_go_reasons EVIDENCE VERIFY_CODE VERIFY_JSONL: why the sealed bundle is no release, one
+# reason a line (nothing: GO). Checked from the verified evidence itself, so a bundle sealed by an
+# older job, whose verdict did not yet include the controls and the tree, is judged the same way.
+# A sealed fail is never a go here, even when every required role signed an --override (verify
+# then passes): the override is a decision to ship a failed release, which this job does not make.
 go_no_go_reasons() {
-  local ev=$1 vcode=$2 run ran g tool file key line
+  local ev=$1 vcode=$2 vfile=$3 run ran g tool file key line
   run=$(grep -m1 '^{"kind":"run",' "$ev/release-gates.jsonl" 2> /dev/null || true)
   ran=$(record_str "$run" gates)
   [ "$vcode" -eq 0 ] ||
-    echo "the bundle does not verify, or its sealed verdict is fail (bundle-seal verify exit $vcode)"
+    echo "the bundle does not verify, or its sealed verdict is fail, or a sign-off is missing (bundle-seal verify exit $vcode: see $vfile)"
+  if [ "$vcode" -eq 0 ] && ! grep -q '^{"kind":"summary",.*"release_verdict":"pass"' "$vfile"; then
+    echo "the sealed verdict is fail: a signed --override does not make it a release here"
+  fi
   [ -n "$run" ] || echo "release-gates.jsonl holds no run record: this is not the main job's bundle"
   [ "$ran" = "${all_gates// /,}" ] || echo "the bundle holds gates '$ran', not every gate (${all_gates// /,})"
   case $run in
@@ -217,13 +222,22 @@ print_verdict_table() {
   done < <(summary_gates "$(last_summary "$vfile")")
 
   printf '\n'
-  if [ "$vcode" -eq 0 ]; then printf 'release verdict: PASS'; else printf 'release verdict: FAIL'; fi
+  # PASS only for a pass verdict: verify also exits 0 for a failed one every signer overrode.
+  local overridden=0
+  if [ "$vcode" -eq 0 ] && grep -q '"release_verdict":"fail"' "$vfile"; then overridden=1; fi
+  if [ "$vcode" -eq 0 ] && [ "$overridden" = 0 ]; then
+    printf 'release verdict: PASS'
+  elif [ "$overridden" = 1 ]; then
+    printf 'release verdict: FAIL, overridden by the sign-off'
+  else
+    printf 'release verdict: FAIL'
+  fi
   if [ "$have_controls" = 1 ]; then
     printf '   (%d of %d controls failed as expected)\n' "$failed" "$total"
   else
     printf '   (controls not run)\n'
   fi
-  if [ "$vcode" -ne 0 ]; then
+  if [ "$vcode" -ne 0 ] || [ "$overridden" = 1 ]; then
     # Why: the manifest's sealed verdict_reasons, or why verification failed.
     if grep -q '"release_verdict":"fail"' "$vfile"; then
       sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$ev/MANIFEST.json" |
