@@ -44,7 +44,10 @@ Cargo.lock's source, or a cargo purl's vcs_url without its branch and \
 commit), so a crates.io crate swapped for a git fork is removed + added; \
 an npm or PyPI package keeps its identity whatever its source (such a swap \
 is source_changed, below). \
-bom-ref and SPDXID are not identities. The document's subject (CycloneDX metadata.component, the \
+bom-ref and SPDXID are not identities. CycloneDX components nested in \
+components, and the subject's own metadata.component.components, are read \
+as components (flattened depth first), except the subject itself under a \
+subpath (cargo-cyclonedx's build targets: pkg:cargo/app@0.1.0#src/main.rs). The document's subject (CycloneDX metadata.component, the \
 packages an SPDX document DESCRIBES, the package-lock root and workspace \
 folders, Cargo.lock packages without a source) is not a component; in \
 dependency edges it is (root), and in a workspace each member is itself \

@@ -10,6 +10,7 @@ mod util;
 
 mod distro_versions;
 mod malformed;
+mod nested_components;
 mod real_pairs;
 mod rules;
 mod signals;

@@ -1,8 +1,10 @@
 //! CycloneDX JSON (spec 1.2–1.6; 1.0/1.1/1.7 documents read the same way).
 //!
-//! Components are read recursively (nested `components`); the document's
-//! subject (`metadata.component`) is not a component but the `(root)` of the
-//! dependency graph. `bom-ref` is only used to resolve `dependencies`: it is
+//! Components are read recursively (nested `components`, flattened depth
+//! first); the document's subject (`metadata.component`) is not a component
+//! but the `(root)` of the dependency graph, while its own sub-components
+//! (`metadata.component.components`: the parts of a product) are
+//! components like any other. `bom-ref` is only used to resolve `dependencies`: it is
 //! no identity (generators put the version in it). Everything that changes on
 //! every generation (`serialNumber`, `metadata.timestamp`, `metadata.tools`,
 //! `version`) is never read.
@@ -72,18 +74,6 @@ struct License<'a> {
 struct Entity<'a> {
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Metadata<'a> {
-    #[serde(borrow)]
-    component: Option<MetaComponent<'a>>,
-}
-
-#[derive(Deserialize)]
-struct MetaComponent<'a> {
-    #[serde(rename = "bom-ref", borrow)]
-    bom_ref: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +172,9 @@ struct Ctx<'c, 'de> {
     components_done: Cell<bool>,
     /// Index of each enclosing component among its siblings (for pointers).
     path: RefCell<Vec<usize>>,
+    /// Where that path starts: `` for the top-level `components`,
+    /// `/metadata/component` for the subject's sub-components.
+    base: Cell<&'static str>,
     /// A component error (or an interrupt) that stopped the stream: reported
     /// as is, not as the JSON error serde makes of it.
     failure: RefCell<Option<Error>>,
@@ -190,11 +183,34 @@ struct Ctx<'c, 'de> {
 
 impl<'de> Ctx<'_, 'de> {
     fn pointer(&self) -> String {
-        self.path
-            .borrow()
-            .iter()
-            .map(|i| format!("/components/{i}"))
-            .collect()
+        let mut out = self.base.get().to_string();
+        for i in self.path.borrow().iter() {
+            out.push_str(&format!("/components/{i}"));
+        }
+        out
+    }
+
+    /// Drops the components read since `start` whose identity, without its
+    /// subpath, is the subject's: parts of the subject itself. Their
+    /// bom-refs stand for the subject, `(root)`, in the graph.
+    fn drop_parts_of(&self, start: usize, subject: &str) {
+        let mut list = self.components.borrow_mut();
+        let mut dropped: HashSet<Arc<str>> = HashSet::new();
+        for c in list.split_off(start) {
+            if Purl::parse(&c.id).is_ok_and(|p| without_subpath(&p) == subject) {
+                dropped.insert(c.id);
+            } else {
+                list.push(c);
+            }
+        }
+        if dropped.is_empty() {
+            return;
+        }
+        for id in self.refs.borrow_mut().values_mut() {
+            if dropped.contains(id) {
+                *id = root();
+            }
+        }
     }
 
     fn fail<E: de::Error>(&self, e: Error) -> E {
@@ -251,10 +267,7 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
                     }
                 }
                 "metadata" => {
-                    let m: Option<Metadata<'de>> = map.next_value()?;
-                    if let Some(r) = m.and_then(|m| m.component).and_then(|c| c.bom_ref) {
-                        ctx.refs.borrow_mut().insert(r, root());
-                    }
+                    map.next_value_seed(MetadataSeed(ctx))?;
                     seen_metadata = true;
                 }
                 "components" => {
@@ -277,6 +290,142 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
         }
         Ok(())
     }
+}
+
+/// The `metadata` object: only its `component` (the subject) is read.
+struct MetadataSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> DeserializeSeed<'de> for MetadataSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MetadataSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CycloneDX metadata object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "component" {
+                map.next_value_seed(SubjectSeed(self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `metadata.component`, the subject: its bom-ref is `(root)` in the
+/// graph, and its `components` are components (streamed like the
+/// top-level ones), except those that are the subject itself under a
+/// subpath: cargo-cyclonedx lists the crate's build targets there
+/// (`pkg:cargo/app@0.1.0#src/main.rs`), which are no dependency and stand
+/// for the subject (`(root)`) in the graph.
+struct SubjectSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> DeserializeSeed<'de> for SubjectSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SubjectSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CycloneDX component object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let ctx = self.0;
+        let (mut seen_ref, mut seen_components) = (false, false);
+        let start = ctx.components.borrow().len();
+        let (mut purl, mut group, mut name) = (None, None, None);
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            match key.and_then(|k| FIELDS.get(k as usize)).copied() {
+                Some("purl") if purl.is_none() => purl = text(&mut map)?,
+                Some("group") if group.is_none() => group = text(&mut map)?,
+                Some("name") if name.is_none() => name = text(&mut map)?,
+                Some("bom-ref") => {
+                    if std::mem::replace(&mut seen_ref, true) {
+                        return Err(de::Error::duplicate_field("bom-ref"));
+                    }
+                    if let Some(r) = text(&mut map)? {
+                        ctx.refs.borrow_mut().insert(r, root());
+                    }
+                }
+                Some("components") => {
+                    if std::mem::replace(&mut seen_components, true) {
+                        return Err(de::Error::duplicate_field("components"));
+                    }
+                    ctx.base.set("/metadata/component");
+                    let read = map.next_value_seed(ComponentsSeed(ctx));
+                    ctx.base.set("");
+                    read?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let subject = match purl.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some(p) => Purl::parse(p).ok().map(|p| without_subpath(&p)),
+            None => name.as_deref().filter(|n| !n.trim().is_empty()).map(|n| {
+                Purl::new(
+                    "generic",
+                    group.as_deref().filter(|g| !g.is_empty()),
+                    n,
+                    None,
+                )
+                .identity()
+            }),
+        };
+        if let Some(subject) = subject {
+            ctx.drop_parts_of(start, &subject);
+        }
+        Ok(())
+    }
+}
+
+/// The identity of a purl without its subpath: a build target of a crate
+/// (`...#src/main.rs`) is that crate.
+fn without_subpath(purl: &Purl) -> String {
+    let mut p = purl.clone();
+    p.subpath = None;
+    p.identity()
 }
 
 /// A `components` array (top level or nested).
@@ -457,6 +606,7 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         edges: RefCell::new(None),
         components_done: Cell::new(false),
         path: RefCell::new(Vec::new()),
+        base: Cell::new(""),
         failure: RefCell::new(None),
         seen: Cell::new(0),
     };
