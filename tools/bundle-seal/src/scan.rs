@@ -845,6 +845,24 @@ mod tests {
         );
     }
 
+    /// Hostile nesting (strings in strings, each inside deep arrays) is
+    /// found, or reported, without overflowing a rayon worker's 2 MiB stack.
+    #[test]
+    fn deep_nesting_in_and_around_strings_stays_on_a_small_stack() {
+        let mut text = FAIL.to_string();
+        for _ in 0..10 {
+            let quoted = serde_json::to_string(&text).unwrap();
+            text = format!("{}{quoted}{}", "[".repeat(100), "]".repeat(100));
+        }
+        let found = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || summaries_in_bytes(text.as_bytes()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(verdicts(&found), [(1, false)]);
+    }
+
     #[test]
     fn kind_marks_match_as_many_escapes_on_every_quote() {
         assert_eq!(kind_marks(br#"{"kind" : "summary"}"#), [11]);
