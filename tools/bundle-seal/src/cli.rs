@@ -57,9 +57,9 @@ Files a seal writes at the bundle's root:
                          tool, verdict, interrupted, gates], gates [source,
                          line, tool, name, op, limit, value, pass],
                          stray_summaries [source, line, tool, verdict,
-                         copy_of, reason], input_mismatches [source, line,
-                         tool, input, file, summary_sha256, sealed_sha256]
-                         (only when found)
+                         copy_of, reason, quoted], input_mismatches [source,
+                         line, tool, input, file, summary_sha256,
+                         sealed_sha256] (only when found)
   MANIFEST.json.minisig  minisign signature (prehashed Ed25519)
   SHA256SUMS             every file and MANIFEST.json, for sha256sum -c
                          (unsigned: integrity only; for authenticity check
