@@ -301,6 +301,20 @@ fi
 rd=$tmp/dirty-run
 cp "$(git rev-parse --git-path index)" "$tmp/index"
 GIT_INDEX_FILE=$tmp/index git update-index --cacheinfo "100644,$(git rev-parse HEAD:Makefile),README.md"
+# A release run is refused at once (exit 2, nothing built or run) from that tree, and without controls.
+refused() { # refused WHY ARGS...: the job with ARGS exits 2 saying WHY, before making OUT
+  set +e
+  BUILD=debug OUT="$tmp/refused" scripts/release-gates.sh --release 9.9.9 --only dependencies "${@:2}" \
+    > /dev/null 2> "$tmp/refused.log"
+  code=$?
+  set -e
+  if [ "$code" -ne 2 ] || ! grep -qF -- "$1" "$tmp/refused.log" || [ -e "$tmp/refused" ]; then
+    cat "$tmp/refused.log" >&2
+    fail "release run ($1): exit $code, want 2 before anything ran"
+  fi
+}
+GIT_INDEX_FILE=$tmp/index refused "1 tracked file(s) differ from"
+refused "--no-controls: an uncontrolled run is never a release" --no-controls
 set +e
 GIT_INDEX_FILE=$tmp/index BUILD=debug OUT="$rd" scripts/release-gates.sh --only dependencies --no-controls \
   > "$tmp/dirty.table" 2> "$tmp/dirty.log"

@@ -146,6 +146,13 @@ source scripts/lib/verdict.sh
 # judged come from the working tree, so a bundle bound to the commit is evidence for it only when
 # the tree is clean at the start and at the end (write_run_record seals uncommitted_changes <= 0).
 changes_at_start=$(uncommitted_changes)
+# A release run (--release, RELEASE) that cannot be a release is refused before it starts, rather
+# than failed after a 48-hour soak: without its controls, or from a tree with uncommitted changes.
+if [ -n "$release" ] && [ "$go_no_go" = 0 ]; then
+  [ "$controls" = 1 ] || die "--release $release with --no-controls: an uncontrolled run is never a release"
+  [ "$changes_at_start" -eq 0 ] ||
+    die "--release $release: $changes_at_start tracked file(s) differ from $head_commit (git status): a release is made from a commit; commit or stash first"
+fi
 
 # The config is read before the build, so a mistake in it is reported at once.
 if [ -n "$config" ]; then
