@@ -1,37 +1,57 @@
 //! The HTTP side: one keep-alive HTTP/1.1 connection per endpoint per
-//! virtual user (hyper's low-level client), a request sent and its answer
-//! read whole, and the outcome classified.
+//! virtual user, a request written whole and its answer read whole
+//! (`http1.rs` holds the wire format), and the outcome classified.
 //!
-//! The connection is driven inside the user's own task (polled alongside the
-//! request) instead of a task of its own: no cross-task wake-ups per
-//! request, which is most of what a load generator's client costs.
+//! Like wrk, and unlike a general client, a connection is a socket and one
+//! buffer driven by the user's own task: no connection task, no channel, no
+//! per-request header map. That is most of what a load generator's own CPU
+//! costs per request, and on a small machine the load generator and the
+//! service share the cores.
 //!
-//! A connection that failed or timed out is dropped, never reused: its state
-//! is unknown. Before reuse, `ready()` tells whether the server closed an idle
-//! connection meanwhile, so a keep-alive race does not count as an error.
+//! A connection that failed, timed out or broke the exchange (bytes after
+//! the answer, a framing it could not follow) is dropped, never reused: its
+//! state is unknown. One that sat idle is checked before reuse, so a server
+//! that closed it meanwhile (its keep-alive timeout) does not count as an
+//! error.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::time::Instant;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::{self, Connection, SendRequest};
-use hyper_util::rt::TokioIo;
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::http1::{self, Progress};
 use crate::stats::ErrorClass;
 use crate::targets::Endpoint;
 
 /// Longest response body kept for a later step's template.
 pub const MAX_KEPT_BODY: usize = 8 << 20;
 
-type Driver = Pin<Box<Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
+/// A connection idle this long is checked for a close by the server
+/// before it carries a request (a non-blocking read: one syscall, paid
+/// only by connections that waited, where it cannot cost throughput).
+const IDLE_CHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// One open connection: the request side and the connection future that
-/// moves its bytes (polled by whoever uses the sender).
+/// A request as it goes on the wire.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub wire: Vec<u8>,
+    /// HEAD: the answer has no body whatever its headers say.
+    pub head: bool,
+    pub uri: hyper::Uri,
+}
+
+impl Outgoing {
+    pub fn uri(&self) -> &hyper::Uri {
+        &self.uri
+    }
+}
+
+/// One open connection and what has been read from it.
 struct Open {
-    sender: SendRequest<Full<Bytes>>,
-    driver: Driver,
+    stream: TcpStream,
+    buf: BytesMut,
+    idle_since: Instant,
 }
 
 /// The connections one virtual user holds, one per endpoint at most.
@@ -54,49 +74,35 @@ pub struct Failure {
     pub status: Option<u16>,
 }
 
-/// Runs `work` while driving the connection; the connection ending first
-/// (closed, reset) is a failure of class `other`.
-async fn driven<T>(
-    driver: &mut Driver,
-    work: impl Future<Output = Result<T, Failure>>,
-) -> Result<T, Failure> {
-    tokio::pin!(work);
-    tokio::select! {
-        biased;
-        r = &mut work => r,
-        _ = driver.as_mut() => Err(Failure { class: ErrorClass::Other, status: None }),
+impl Open {
+    /// Whether an idle connection still looks usable: no EOF, no stray
+    /// bytes, no error waiting on it.
+    fn still_open(&self) -> bool {
+        if self.idle_since.elapsed() < IDLE_CHECK_AFTER {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
     }
 }
 
 impl Conns {
-    /// A ready connection to endpoint `ep`, opening one if needed.
+    /// A connection to endpoint `ep`, opening one if needed.
     async fn ready(&mut self, ep: usize, endpoints: &[Endpoint]) -> Result<&mut Open, Failure> {
         if self.conns.len() <= ep {
             self.conns.resize_with(ep + 1, || None);
         }
-        let reusable = match &mut self.conns[ep] {
-            Some(open) if !open.sender.is_closed() => {
-                let Open { sender, driver } = open;
-                driven(driver, async {
-                    sender.ready().await.map_err(|_| connect_failure())
-                })
-                .await
-                .is_ok()
-            }
-            _ => false,
-        };
+        let reusable = matches!(&self.conns[ep], Some(open) if open.still_open());
         if !reusable {
             self.conns[ep] = None;
             let stream = TcpStream::connect(endpoints[ep].addr)
                 .await
                 .map_err(|_| connect_failure())?;
             let _ = stream.set_nodelay(true);
-            let (sender, conn) = http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|_| connect_failure())?;
             self.conns[ep] = Some(Open {
-                sender,
-                driver: Box::pin(conn),
+                stream,
+                buf: BytesMut::with_capacity(16 << 10),
+                idle_since: Instant::now(),
             });
         }
         self.conns[ep].as_mut().ok_or_else(connect_failure)
@@ -115,51 +121,60 @@ impl Conns {
         &mut self,
         ep: usize,
         endpoints: &[Endpoint],
-        req: hyper::Request<Full<Bytes>>,
+        req: Outgoing,
         keep_body: bool,
     ) -> Result<Answer, Failure> {
-        let result = self.exchange_inner(ep, endpoints, req, keep_body).await;
-        if result.is_err() {
-            self.discard(ep);
+        let result = self.exchange_inner(ep, endpoints, &req, keep_body).await;
+        match &result {
+            Ok((_, true)) => {}
+            _ => self.discard(ep),
         }
-        result
+        result.map(|(answer, _)| answer)
     }
 
+    /// The answer, and whether the connection may carry another request.
     async fn exchange_inner(
         &mut self,
         ep: usize,
         endpoints: &[Endpoint],
-        req: hyper::Request<Full<Bytes>>,
+        req: &Outgoing,
         keep_body: bool,
-    ) -> Result<Answer, Failure> {
-        let Open { sender, driver } = self.ready(ep, endpoints).await?;
-        let work = async {
-            let response = sender.send_request(req).await.map_err(|_| Failure {
-                class: ErrorClass::Other,
-                status: None,
-            })?;
-            let status = response.status().as_u16();
-            let body_error = || Failure {
-                class: ErrorClass::Other,
-                status: Some(status),
-            };
-            let body = if keep_body {
-                let collected = Limited::new(response.into_body(), MAX_KEPT_BODY)
-                    .collect()
-                    .await
-                    .map_err(|_| body_error())?;
-                Some(collected.to_bytes())
-            } else {
-                // Read and drop, frame by frame: no buffering of what nobody reads.
-                let mut body = response.into_body();
-                while let Some(frame) = body.frame().await {
-                    frame.map_err(|_| body_error())?;
-                }
-                None
-            };
-            Ok(Answer { status, body })
+    ) -> Result<(Answer, bool), Failure> {
+        let open = self.ready(ep, endpoints).await?;
+        let other = |status| Failure {
+            class: ErrorClass::Other,
+            status,
         };
-        driven(driver, work).await
+        open.stream
+            .write_all(&req.wire)
+            .await
+            .map_err(|_| other(None))?;
+        let mut response = http1::Response::new(req.head, keep_body.then_some(MAX_KEPT_BODY));
+        loop {
+            match response.advance(&mut open.buf) {
+                Ok(Progress::Done) => break,
+                Ok(Progress::NeedMore) => {}
+                Err(_) => return Err(other(response.status)),
+            }
+            if open.buf.capacity() - open.buf.len() < 4096 {
+                open.buf.reserve(16 << 10);
+            }
+            let read = open.stream.read_buf(&mut open.buf).await;
+            match read {
+                Ok(0) => match response.eof() {
+                    Ok(_) => break,
+                    Err(_) => return Err(other(response.status)),
+                },
+                Ok(_) => {}
+                Err(_) => return Err(other(response.status)),
+            }
+        }
+        let status = response.status.unwrap_or(0);
+        // Anything after the answer means the exchange is out of step.
+        let reusable = response.reusable && open.buf.is_empty();
+        open.idle_since = Instant::now();
+        let body = keep_body.then(|| Bytes::from(std::mem::take(&mut response.body)));
+        Ok((Answer { status, body }, reusable))
     }
 }
 
@@ -182,7 +197,10 @@ pub fn classify(status: u16) -> Option<ErrorClass> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
 
     #[test]
     fn statuses_classify() {
@@ -191,5 +209,183 @@ mod tests {
         assert_eq!(classify(404), Some(ErrorClass::Status4xx));
         assert_eq!(classify(503), Some(ErrorClass::Status5xx));
         assert_eq!(classify(999), Some(ErrorClass::Other));
+    }
+
+    /// A real server on 127.0.0.1 that answers requests with the scripted
+    /// `answers` in turn (one per request read), closing the connection
+    /// after each when asked; returns how many connections it accepted.
+    fn server(
+        answers: Vec<&'static [u8]>,
+        close_after_each: bool,
+    ) -> (Endpoint, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = std::thread::spawn(move || {
+            let mut accepted = 0;
+            let mut answers = answers.into_iter().peekable();
+            'outer: for conn in listener.incoming() {
+                let mut conn = conn.unwrap();
+                accepted += 1;
+                loop {
+                    // One request: read up to the blank line (no bodies here).
+                    let mut seen = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !seen.ends_with(b"\r\n\r\n") {
+                        match conn.read(&mut byte) {
+                            Ok(1) => seen.push(byte[0]),
+                            _ => continue 'outer,
+                        }
+                    }
+                    let Some(answer) = answers.next() else {
+                        break 'outer;
+                    };
+                    conn.write_all(answer).unwrap();
+                    if answers.peek().is_none() {
+                        break 'outer;
+                    }
+                    if close_after_each {
+                        continue 'outer;
+                    }
+                }
+            }
+            accepted
+        });
+        let endpoint = Endpoint {
+            authority: addr.to_string(),
+            addr,
+        };
+        (endpoint, handle)
+    }
+
+    fn get(keep: bool) -> (Outgoing, bool) {
+        let mut wire = Vec::new();
+        http1::write_request(&mut wire, "GET", "/", &[(b"host", b"x")], b"");
+        (
+            Outgoing {
+                wire,
+                head: false,
+                uri: hyper::Uri::from_static("/"),
+            },
+            keep,
+        )
+    }
+
+    fn exchange_all(
+        eps: &[Endpoint],
+        n: usize,
+        pause: std::time::Duration,
+    ) -> Vec<Result<(u16, Option<Bytes>), ErrorClass>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut conns = Conns::default();
+            let mut out = Vec::new();
+            for _ in 0..n {
+                let (req, keep) = get(true);
+                let r = conns.exchange(0, eps, req, keep).await;
+                out.push(r.map(|a| (a.status, a.body)).map_err(|f| f.class));
+                tokio::time::sleep(pause).await;
+            }
+            out
+        })
+    }
+
+    #[test]
+    fn keep_alive_chunked_and_lengths_on_one_connection() {
+        let (ep, server) = server(
+            vec![
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n",
+            ],
+            false,
+        );
+        let got = exchange_all(&[ep], 3, std::time::Duration::ZERO);
+        let got: Vec<_> = got
+            .into_iter()
+            .map(|r| r.ok().map(|(s, b)| (s, b.unwrap())))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Some((200, Bytes::from_static(b"ok"))),
+                Some((200, Bytes::from_static(b"abc"))),
+                Some((503, Bytes::new())),
+            ]
+        );
+        assert_eq!(server.join().unwrap(), 1, "all three on one connection");
+    }
+
+    #[test]
+    fn a_server_that_closed_an_idle_connection_is_not_an_error() {
+        // The server closes after each answer without saying so; the next
+        // request, sent after the connection sat idle, goes on a new one.
+        let (ep, server) = server(
+            vec![
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+            ],
+            true,
+        );
+        let got = exchange_all(&[ep], 2, IDLE_CHECK_AFTER * 3);
+        let statuses: Vec<_> = got.iter().map(|r| r.as_ref().map(|a| a.0).ok()).collect();
+        assert_eq!(statuses, vec![Some(200), Some(200)]);
+        assert_eq!(server.join().unwrap(), 2);
+    }
+
+    #[test]
+    fn connection_close_and_body_until_close_end_the_connection() {
+        let (ep, server) = server(
+            vec![
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na",
+                b"HTTP/1.1 200 OK\r\n\r\nuntil close",
+            ],
+            true,
+        );
+        let got = exchange_all(&[ep], 2, std::time::Duration::ZERO);
+        let bodies: Vec<_> = got.into_iter().map(|r| r.ok().and_then(|a| a.1)).collect();
+        assert_eq!(
+            bodies,
+            vec![
+                Some(Bytes::from_static(b"a")),
+                Some(Bytes::from_static(b"until close"))
+            ]
+        );
+        assert_eq!(server.join().unwrap(), 2);
+    }
+
+    #[test]
+    fn broken_answers_are_errors_of_class_other_and_end_the_connection() {
+        let (ep, server) = server(
+            vec![
+                // Bytes after the answer: out of step, dropped (but this answer counts).
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+                b"garbage\r\n\r\n",
+            ],
+            false,
+        );
+        let got = exchange_all(&[ep], 3, std::time::Duration::ZERO);
+        let classes: Vec<_> = got
+            .iter()
+            .map(|r| r.as_ref().map(|a| a.0).map_err(|c| c.name()))
+            .collect();
+        assert_eq!(classes, vec![Ok(200), Err("other"), Err("other")]);
+        drop(server);
+    }
+
+    #[test]
+    fn nothing_listening_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let ep = Endpoint {
+            authority: addr.to_string(),
+            addr,
+        };
+        let got = exchange_all(&[ep], 1, std::time::Duration::ZERO);
+        assert!(matches!(got[0], Err(ErrorClass::Connect)));
     }
 }

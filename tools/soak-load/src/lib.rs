@@ -19,6 +19,7 @@ pub mod client;
 pub mod config;
 pub mod consistency;
 pub mod histo;
+pub mod http1;
 pub mod judge;
 pub mod load;
 pub mod memory;

@@ -16,13 +16,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::client::{self, Conns};
+use crate::client::{self, Conns, Outgoing};
+use crate::http1;
 use crate::reqlog::{self, Entry};
 use crate::schedule::Schedule;
 use crate::stats::{ErrorClass, Shards, LATE_AFTER_US};
@@ -123,12 +123,14 @@ impl Ctx {
         format!("sl-{}-{n}", self.run_id)
     }
 
+    /// The request on the wire: request line, Host, the target's headers
+    /// (templates filled), the correlation id, and the body.
     pub(crate) fn build(
         &self,
         req: &Request,
         responses: &[Option<Value>],
         id: &str,
-    ) -> Result<hyper::Request<Full<Bytes>>, String> {
+    ) -> Result<Outgoing, String> {
         let uri = match &req.uri {
             Some(u) => u.clone(),
             None => req
@@ -137,30 +139,40 @@ impl Ctx {
                 .parse::<hyper::Uri>()
                 .map_err(|e| format!("the path would not be valid: {e}"))?,
         };
-        let mut b = hyper::Request::builder()
-            .method(req.method.clone())
-            .uri(uri)
-            .header(hyper::header::HOST, self.host_values[req.endpoint].clone());
-        for (name, value) in &req.headers {
-            b = match value {
-                HeaderText::Fixed(v) => b.header(name, v.clone()),
-                HeaderText::Template(t) => {
-                    let text = t.render(responses, Splice::Plain)?;
-                    let v = HeaderValue::from_str(&text)
-                        .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?;
-                    b.header(name, v)
-                }
-            };
-        }
-        if let Ok(v) = HeaderValue::from_str(id) {
-            b = b.header(&self.correlation_header, v);
-        }
         let body = match &req.body {
             Body::Fixed(bytes) => bytes.clone(),
             Body::Json(t) => Bytes::from(t.render(responses)?.to_string()),
             Body::Text(t) => Bytes::from(t.render(responses, Splice::Plain)?),
         };
-        b.body(Full::new(body)).map_err(|e| e.to_string())
+        let mut rendered = Vec::new();
+        for (name, value) in &req.headers {
+            if let HeaderText::Template(t) = value {
+                let text = t.render(responses, Splice::Plain)?;
+                let v = HeaderValue::from_str(&text)
+                    .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?;
+                rendered.push(v);
+            }
+        }
+        let mut rendered = rendered.iter();
+        let mut headers: Vec<(&[u8], &[u8])> = Vec::with_capacity(req.headers.len() + 2);
+        headers.push((b"host", self.host_values[req.endpoint].as_bytes()));
+        for (name, value) in &req.headers {
+            let value = match value {
+                HeaderText::Fixed(v) => v.as_bytes(),
+                HeaderText::Template(_) => rendered.next().map_or(&b""[..], HeaderValue::as_bytes),
+            };
+            headers.push((name.as_str().as_bytes(), value));
+        }
+        // A correlation id is ours (letters, digits, dashes): always valid.
+        headers.push((self.correlation_header.as_str().as_bytes(), id.as_bytes()));
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut wire = Vec::with_capacity(128 + body.len());
+        http1::write_request(&mut wire, req.method.as_str(), target, &headers, &body);
+        Ok(Outgoing {
+            wire,
+            head: req.method == hyper::Method::HEAD,
+            uri,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

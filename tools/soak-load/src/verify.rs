@@ -23,9 +23,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use common::gate::Gate;
-use http_body_util::Full;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -172,7 +170,7 @@ pub struct Pending {
     pub url: String,
     /// The read, or why it could not be made (a value it needs was not in
     /// the acknowledgement).
-    pub request: Result<hyper::Request<Full<Bytes>>, String>,
+    pub request: Result<crate::client::Outgoing, String>,
     pub expect: Vec<(String, Vec<String>, Value)>,
 }
 
