@@ -320,6 +320,17 @@ fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
     (lead + trail < text.len()).then(|| from + lead..from + close - trail)
 }
 
+/// `\n`, `\r`, `\x0A`, `\x0D`, `\u000A`, `\u000D` at the start of `t`.
+fn is_escaped_newline(t: &[u8]) -> bool {
+    let lower = |i: usize| t.get(i).map(u8::to_ascii_lowercase);
+    match t.get(1) {
+        Some(b'n' | b'r') => true,
+        Some(b'x') => t.get(2) == Some(&b'0') && matches!(lower(3), Some(b'a' | b'd')),
+        Some(b'u') => t.get(2..5) == Some(b"000") && matches!(lower(5), Some(b'a' | b'd')),
+        _ => false,
+    }
+}
+
 /// XML elements named like secrets that hold public values: XML-DSig's
 /// `<SignatureValue>` and D-Bus's `<auth>EXTERNAL</auth>` (a mechanism).
 fn is_public_element(name: &[u8]) -> bool {
@@ -550,6 +561,11 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
             return None;
         }
     }
+    if first == b'\\' && is_escaped_newline(&hay[v..]) {
+        // `password:\x0A    x`: the value is on the next line, which the
+        // decoded scan sees; the escape itself is not a value.
+        return None;
+    }
     let value = if first == b'\\' && hay.get(v + 1) == Some(&b'"') {
         v + 2..escaped_end(hay, v + 2)
     } else if is_quote(first) {
@@ -724,6 +740,8 @@ mod tests {
             "<password>\n",
             "AUTH <username> <password>. More <b>x</b>",
             "<auth>EXTERNAL</auth>",
+            "\"db:\\x0A  password:\\x0A    x\\x0A\"",
+            "password:\\n  x",
             "<ds:SignatureValue>fDKK0so/zFcmmq2X+BaVFmS0</ds:SignatureValue>",
             "<input type=\"password\" name=\"password\"> Enter it<br>",
             "<add key=\"PasswordPolicy\" value=\"strict\"/>",
