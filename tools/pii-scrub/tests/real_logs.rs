@@ -75,3 +75,53 @@ fn a_real_test_suite_log_is_almost_untouched() {
         serde_json::to_string(&of_kind(&recs, "finding")).unwrap()
     );
 }
+
+/// journalctl's own JSON (systemd 252): a MESSAGE that is not UTF-8 or holds
+/// control characters is written as a byte array, which hid an email from
+/// every earlier version (hostile trial leak 5). Each finding is listed.
+#[test]
+fn journalctl_byte_array_messages_are_scanned() {
+    let (code, recs) = run(&["--check"], "journalctl.jsonl");
+    assert_eq!(code, 1);
+    let found: Vec<(u64, String, String, u64, u64)> = of_kind(&recs, "finding")
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["pointer"].as_str().unwrap().to_string(),
+                f["type"].as_str().unwrap().to_string(),
+                f["start"].as_u64().unwrap(),
+                f["end"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let m = |line, ty: &str, start, end| (line, "/MESSAGE".to_string(), ty.to_string(), start, end);
+    assert_eq!(
+        found,
+        vec![
+            m(1, "email", 13, 25),
+            m(1, "ipv4", 31, 39),
+            m(2, "email", 6, 18),
+            m(3, "secret", 9, 23),
+            m(3, "card", 41, 60),
+            m(5, "email", 18, 33),
+        ]
+    );
+    // Scrubbed, every line is still JSON and a byte array stays one.
+    let out = Command::cargo_bin("pii-scrub")
+        .unwrap()
+        .arg(testdata("pii-scrub/real/journalctl.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines = jsonl(&out.stdout);
+    assert_eq!(lines.len(), 5);
+    let bytes: Vec<u8> = lines[1]["MESSAGE"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(bytes, b"login [REDACTED:email] \xff\xfe binary tail");
+    assert_eq!(lines[3]["MESSAGE"], "nothing personal here, version 1.2.3");
+}
