@@ -160,6 +160,33 @@ fn detect_text(name: &str, bytes: &[u8]) -> Result<Kind> {
     if text.lines().any(|l| l.trim() == "[[package]]") {
         return Ok(Kind::CargoLock);
     }
+    // Lockfiles that are not read: said plainly, rather than an entry
+    // (`lodash@^4.17.21:`) taken for a pip direct reference.
+    let lockfile = |line: &str| {
+        if line.starts_with("# yarn lockfile v1") || line == "__metadata:" {
+            Some("yarn.lock")
+        } else if line.starts_with("lockfileVersion:") {
+            Some("pnpm-lock.yaml")
+        } else {
+            None
+        }
+    };
+    if let Some((i, what)) = text
+        .lines()
+        .take(8)
+        .enumerate()
+        .find_map(|(i, l)| lockfile(l.trim_end()).map(|w| (i, w)))
+    {
+        return Err(Error::at(
+            name,
+            i as u64 + 1,
+            format!("{what} input: not a format sbom-diff reads"),
+        )
+        .with_hint(
+            "diff a CycloneDX SBOM of the install instead (cyclonedx-npm, or \
+             @cyclonedx/yarn-plugin-cyclonedx for yarn), or a package-lock.json",
+        ));
+    }
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') || l.starts_with('-') {
