@@ -68,12 +68,16 @@ fn finder() -> &'static Finder<'static> {
     F.get_or_init(|| Finder::new(WORD))
 }
 
-/// Whether `bytes` holds `summary"` or `summary\` (only where the byte
-/// after the word is in `bytes`).
+/// Whether `bytes` holds `summary` closed as a quoted word: by `"`, `\`
+/// (escaped JSON), `&` (`&quot;`, HTML or XML) or `'` (Python's repr);
+/// only where the byte after the word is in `bytes`.
 fn has_marker(bytes: &[u8]) -> bool {
-    finder()
-        .find_iter(bytes)
-        .any(|at| matches!(bytes.get(at + WORD.len()), Some(b'"' | b'\\')))
+    finder().find_iter(bytes).any(|at| {
+        matches!(
+            bytes.get(at + WORD.len()),
+            Some(b'"' | b'\\' | b'&' | b'\'')
+        )
+    })
 }
 
 /// [`has_marker`] over a sequence of blocks, seams included.
@@ -299,7 +303,9 @@ fn collect(line: u64, v: &Value, place: Place, depth: usize, out: &mut Vec<Found
                 collect(line, item, inner, depth, out);
             }
         }
-        Value::String(text) if !kind_marks(text.as_bytes()).is_empty() => {
+        Value::String(text)
+            if !kind_marks(text.as_bytes()).is_empty() || loose_marks(text.as_bytes()) > 0 =>
+        {
             if depth >= MAX_QUOTE_DEPTH {
                 out.push(Found::Unreadable {
                     line,
@@ -383,6 +389,95 @@ fn kind_marks(line: &[u8]) -> Vec<usize> {
         .collect()
 }
 
+/// Quote entities of HTML and XML: between `kind` and `summary` they are
+/// quoting, and [`decode_entities`] turns them back.
+const ENTITIES: [(&[u8], u8); 9] = [
+    (b"&quot;", b'"'),
+    (b"&#34;", b'"'),
+    (b"&#x22;", b'"'),
+    (b"&apos;", b'\''),
+    (b"&#39;", b'\''),
+    (b"&#x27;", b'\''),
+    (b"&lt;", b'<'),
+    (b"&gt;", b'>'),
+    (b"&amp;", b'&'),
+];
+
+/// How many times `kind` is followed by `summary` with nothing but quoting
+/// between them (quotes, backslashes, quote entities, `:` or `=`, blanks;
+/// a quote at least: `kind: summary` in prose or YAML is no record),
+/// on a line that also says `verdict`: a summary record however it is
+/// written, JSON or not (HTML- or XML-escaped, CSV-quoted, Python's repr).
+/// More of these than [`kind_marks`] means one is in a form JSON does not
+/// read: [`scan_line`] decodes it, or reports it.
+fn loose_marks(line: &[u8]) -> usize {
+    if memchr::memmem::find(line, b"verdict").is_none() {
+        return 0;
+    }
+    finder()
+        .find_iter(line)
+        .filter(|&at| {
+            let before = &line[at.saturating_sub(40)..at];
+            let Some(k) = memchr::memmem::rfind(before, b"kind") else {
+                return false;
+            };
+            let mut gap = before[k + 4..].to_vec();
+            let mut quoted = gap.iter().any(|b| matches!(b, b'"' | b'\''));
+            for (entity, _) in ENTITIES {
+                while let Some(i) = memchr::memmem::find(&gap, entity) {
+                    gap.drain(i..i + entity.len());
+                    quoted = true;
+                }
+            }
+            quoted
+                && gap.iter().any(|b| matches!(b, b':' | b'='))
+                && gap
+                    .iter()
+                    .all(|b| matches!(b, b'"' | b'\'' | b'\\' | b':' | b'=' | b' ' | b'\t'))
+        })
+        .count()
+}
+
+/// `line` with HTML/XML entities decoded (a JSON record in an XML report's
+/// attribute or an HTML page), or `None` when it has none.
+fn decode_entities(line: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    let mut changed = false;
+    'bytes: while i < line.len() {
+        if line[i] == b'&' {
+            for (entity, byte) in ENTITIES {
+                if line[i..].starts_with(entity) {
+                    out.push(byte);
+                    i += entity.len();
+                    changed = true;
+                    continue 'bytes;
+                }
+            }
+        }
+        out.push(line[i]);
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
+/// `line` with CSV's doubled quotes undone (a JSON record in a quoted
+/// cell), or `None` when it has none.
+fn undouble_quotes(line: &[u8]) -> Option<Vec<u8>> {
+    memchr::memmem::find(line, b"\"\"")?;
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        out.push(line[i]);
+        i += if line[i] == b'"' && line.get(i + 1) == Some(&b'"') {
+            2
+        } else {
+            1
+        };
+    }
+    Some(out)
+}
+
 /// Strips a UTF-8 BOM (also a decoded UTF-16 one) and surrounding whitespace.
 fn trim(line: &[u8]) -> &[u8] {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -407,6 +502,9 @@ fn scan_line(
     out: &mut Vec<Found>,
 ) -> std::result::Result<(), usize> {
     let marks = kind_marks(line);
+    if loose_marks(line) > marks.len() {
+        return scan_decoded(number, line, depth, out);
+    }
     if marks.is_empty() {
         return Ok(());
     }
@@ -469,6 +567,35 @@ fn scan_line(
         }
     }
     Ok(())
+}
+
+/// A line holding a summary record in a form JSON does not read: decoded
+/// (HTML/XML entities, CSV's doubled quotes) and searched again, what is
+/// found counting as quoted; `Err` when no decoding reads it (Python's
+/// repr, YAML): reported as unreadable, never passed.
+fn scan_decoded(
+    number: u64,
+    line: &[u8],
+    depth: usize,
+    out: &mut Vec<Found>,
+) -> std::result::Result<(), usize> {
+    let at = finder().find(line).unwrap_or(0);
+    if depth >= MAX_QUOTE_DEPTH {
+        return Err(at);
+    }
+    for decoded in [decode_entities(line), undouble_quotes(line)]
+        .into_iter()
+        .flatten()
+    {
+        let mut found = Vec::new();
+        if !kind_marks(&decoded).is_empty()
+            && scan_line(number, &decoded, depth + 1, &mut found).is_ok()
+        {
+            out.extend(found);
+            return Ok(());
+        }
+    }
+    Err(at)
 }
 
 /// Opens `path` decompressed (gzip, by magic bytes) and decoded (UTF-16,
@@ -861,6 +988,26 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(verdicts(&found), [(1, false)]);
+    }
+
+    #[test]
+    fn summaries_in_other_quotings_are_decoded_or_reported() {
+        // HTML/XML entities and CSV's doubled quotes are decoded.
+        let html = FAIL.replace('"', "&quot;");
+        assert_eq!(
+            places(&line(&format!("<a t=\"{html}\">")).0),
+            [(false, Place::Quoted)]
+        );
+        let csv = format!("x,\"{}\"", PASS.replace('"', "\"\""));
+        assert_eq!(places(&line(&csv).0), [(true, Place::Quoted)]);
+        // Python's repr: no decoding reads it, so it is reported.
+        let (found, r) = line("{'kind': 'summary', 'verdict': 'fail'}");
+        assert_eq!((found, r.is_err()), (vec![], true));
+        // Prose, YAML without quotes, and a record without a verdict are not.
+        assert_eq!(loose_marks(b"kind: summary, verdict: fail"), 0);
+        assert_eq!(loose_marks(b"the kind of summary a verdict has"), 0);
+        assert_eq!(loose_marks(b"{'kind': 'summary'}"), 0);
+        assert_eq!(loose_marks(br#"{"kind":"summary","verdict":"x"}"#), 1);
     }
 
     #[test]

@@ -1491,3 +1491,70 @@ fn regression_a_failing_summary_in_a_log_wrapper_fails_the_release() {
     );
     w.ok(&["verify", "rc", "--pub", "k.pub"]);
 }
+
+/// Regression (issue 18 item 10, "however wrapped"): a failing summary
+/// HTML/XML-escaped (a JUnit report's attribute, an HTML page), CSV-quoted
+/// (`""kind""`) or written as Python's repr was not looked at: its raw bytes
+/// hold neither `"summary"` nor `\"summary\"`. Now the first two are decoded
+/// and judged like any quoted summary; what no decoding reads (Python's
+/// repr) is unreadable and fails the release.
+#[test]
+fn regression_a_summary_escaped_for_xml_csv_or_python_is_not_ignored() {
+    let html = FAILING_SBOM.replace('"', "&quot;");
+    let csv = format!("sbom,\"{}\"", FAILING_SBOM.replace('"', "\"\""));
+    let junit = format!(r#"<testcase name="sbom" message="{html}"/>"#);
+    let numeric = FAILING_SBOM.replace('"', "&#34;");
+    let quoted =
+        |at: &str| format!("{at} holds a failing sbom-diff summary, quoted inside another record");
+    let unreadable = |at: &str| {
+        format!(
+            "{at} looks like a summary record but cannot be read (\"kind\":\"summary\" outside \
+             any JSON value on its line); a failing gate could hide there"
+        )
+    };
+    let cases: Vec<(&str, String, String)> = vec![
+        ("junit.xml", junit, quoted("junit.xml:1")),
+        (
+            "report.html",
+            format!("<pre>{numeric}</pre>"),
+            quoted("report.html:1"),
+        ),
+        ("gates.csv", csv, quoted("gates.csv:1")),
+        (
+            "gate.py.log",
+            "INFO result {'kind': 'summary', 'tool': 'sbom-diff', 'verdict': 'fail'}".into(),
+            unreadable("gate.py.log:1"),
+        ),
+    ];
+    for (name, line, why) in cases {
+        let w = Work::new();
+        w.fixture("rc1", "rc");
+        fs::write(w.path("rc").join(name), format!("{line}\n")).unwrap();
+        let out = w.run(&["seal", "rc", "--key", "k.key"]);
+        assert_eq!(code(&out), 1, "{name}: {}", stderr_text(&out));
+        let s = summary(&jsonl(&out.stdout)).clone();
+        assert_eq!(s["figures"]["verdict_reasons"], json!([why]), "{name}");
+    }
+    // The gate's own passing summary in an XML report: a copy, passes.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    let soak = fs::read_to_string(w.path("rc/soak/soak-load.jsonl")).unwrap();
+    let soak_summary = soak.lines().nth(2).unwrap().replace('"', "&quot;");
+    fs::write(
+        w.path("rc/junit.xml"),
+        format!("<testsuite>\n<system-out>{soak_summary}</system-out>\n</testsuite>\n"),
+    )
+    .unwrap();
+    let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+    // The words alone, in prose or an app's own YAML, are no summary.
+    let w = Work::new();
+    w.fixture("rc1", "rc");
+    fs::write(
+        w.path("rc/notes.md"),
+        "The summary's verdict: see below. kind: summary\n",
+    )
+    .unwrap();
+    let s = summary(&w.ok(&["seal", "rc", "--key", "k.key"])).clone();
+    assert_eq!(s["figures"]["release_verdict"], "pass");
+}
