@@ -120,6 +120,10 @@ fn every_fixture_against_itself_shows_no_change() {
         "cargo-b.Cargo.lock",
         "cargo-a.cdx.json",
         "cargo-b.cdx.json",
+        "npm-c.package-lock.json",
+        "npm-d.package-lock.json",
+        "npm-c.cdx.json",
+        "npm-d.cdx.json",
     ] {
         let (code, records) = diff(f, f, &[]);
         assert_eq!((code, records.len()), (0, 1), "{f}: {records:?}");
@@ -136,6 +140,10 @@ fn the_same_build_in_other_formats_shows_no_change() {
         ("npm-b.package-lock.json", "npm-b.spdx.json"),
         ("npm-b.cdx.json", "npm-b.spdx.json"),
         ("npm-a.spdx.json", "npm-a.cdx.json"),
+        // cyclonedx-npm's nested components (debug's own ms@2.0.0) and a git
+        // dependency's vcs_url: the same tree, the same sources.
+        ("npm-c.package-lock.json", "npm-c.cdx.json"),
+        ("npm-d.package-lock.json", "npm-d.cdx.json"),
         // lockfile v2 and v3 of the same tree.
         ("npm-a.package-lock-v2.json", "npm-a.package-lock.json"),
         // CycloneDX spec 1.2 / 1.4 against 1.6 of the same environment.
@@ -327,4 +335,58 @@ fn hash_changed_same_version_pip_hash_pins() {
             {"name":"hash_changed","op":"<=","limit":0.0,"value":1.0,"pass":false}
         ])
     );
+}
+
+/// A real npm tree whose is-number 7.0.0 from the registry became a git
+/// repository's at the same version (npm install git+file://...): the
+/// lockfiles and cyclonedx-npm's SBOMs of the two installs both show it as
+/// source_changed, never as no change; send's bump is an upgrade.
+#[test]
+fn source_changed_registry_to_git_at_the_same_version_npm() {
+    let commit = "0d920ce5d154fb68f8ff33058271a7d2c07c7f1b";
+    for (old, new) in [
+        ("npm-c.package-lock.json", "npm-d.package-lock.json"),
+        ("npm-c.cdx.json", "npm-d.cdx.json"),
+        ("npm-c.package-lock.json", "npm-d.cdx.json"),
+    ] {
+        let (code, records) = diff(
+            old,
+            new,
+            &["--fail-on", "downgraded,hash_changed,source_changed"],
+        );
+        assert_eq!(code, 1, "{old} {new}: {records:?}");
+        assert_eq!(
+            changes(&records),
+            vec![
+                t("source_changed", "pkg:npm/is-number", "7.0.0", "7.0.0"),
+                t("upgraded", "pkg:npm/send", "0.18.0", "0.19.0"),
+            ],
+            "{old} {new}"
+        );
+        let c = &records[0];
+        assert_eq!(
+            (&c["old_source"], &c["new_source"], &c["new_hashes"]),
+            (
+                &json!("registry"),
+                &json!("git+file:///tmp/sbomgen/npmsrc/is-number-fork"),
+                &json!({"GIT": commit})
+            ),
+            "{old} {new}"
+        );
+        let s = summary(&records);
+        assert_eq!(
+            s["gates"],
+            json!([
+                {"name": "downgraded", "op": "<=", "limit": 0.0, "value": 0.0, "pass": true},
+                {"name": "hash_changed", "op": "<=", "limit": 0.0, "value": 0.0, "pass": true},
+                {"name": "source_changed", "op": "<=", "limit": 0.0, "value": 1.0, "pass": false}
+            ]),
+            "{old} {new}"
+        );
+        assert_eq!(
+            (&s["figures"]["components_old"], &s["figures"]["drift"]),
+            (&json!(20), &json!(0.1)),
+            "{old} {new}"
+        );
+    }
 }
