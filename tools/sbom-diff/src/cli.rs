@@ -98,7 +98,8 @@ tarball URL on another host, unless a digest both sides give is equal: a \
 mirror), a git repository (git+URL, without the commit), a local file \
 (file:PATH), a tarball URL, bundled in its parent; read from a \
 package-lock's resolved, pip's name @ URL (a pin is the registry), a purl's \
-git vcs_url or file: download_url (a purl without them is the registry); a \
+git vcs_url or file: download_url (a purl without them is the registry), \
+an SPDX downloadLocation git+URL or file:; a \
 side that does not say, such as a component without a purl, is never a \
 change; a swap at the same version carries no digest to compare, so this is \
 the alarm for it); supplier_changed (both name \

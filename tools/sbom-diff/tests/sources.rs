@@ -376,3 +376,58 @@ fn a_cyclonedx_purl_moved_to_a_git_vcs_url_is_a_source_change() {
     let (code, records, err) = diff(&lock_new, &new, &[]);
     assert_eq!((code, changes(&records)), (0, vec![]), "{err}");
 }
+
+/// Regression: an SPDX package's downloadLocation naming a git repository
+/// (its purl without vcs_url) was not read: a registry package swapped for
+/// a fork at the same version was no change.
+#[test]
+fn an_spdx_download_location_from_git_is_a_source_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |download: &str| {
+        json!({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "app",
+        "documentDescribes": ["SPDXRef-app"],
+        "packages": [
+            {"SPDXID": "SPDXRef-app", "name": "app", "versionInfo": "1.0.0",
+             "downloadLocation": "NOASSERTION"},
+            {"SPDXID": "SPDXRef-lodash", "name": "lodash", "versionInfo": "4.17.21",
+             "downloadLocation": download,
+             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER",
+                "referenceType": "purl", "referenceLocator": "pkg:npm/lodash@4.17.21"}]}
+        ]})
+        .to_string()
+    };
+    let old = write(dir.path(), "old.spdx.json", &doc("NOASSERTION"));
+    let new = write(
+        dir.path(),
+        "new.spdx.json",
+        &doc(&format!(
+            "git+ssh://git@github.com/evil/lodash.git#{COMMIT}"
+        )),
+    );
+    let (code, records, err) = diff(&old, &new, &["--fail-on", "source_changed"]);
+    assert_eq!(code, 1, "{err}");
+    let c = changes(&records);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(
+        (
+            &c[0]["change"],
+            &c[0]["old_source"],
+            &c[0]["new_source"],
+            &c[0]["new_hashes"]
+        ),
+        (
+            &json!("source_changed"),
+            &json!("registry"),
+            &json!("git+ssh://git@github.com/evil/lodash.git"),
+            &json!({"GIT": COMMIT})
+        )
+    );
+    // A registry tarball URL as downloadLocation is the registry.
+    let tarball = write(
+        dir.path(),
+        "tarball.spdx.json",
+        &doc("https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz"),
+    );
+    let (code, records, err) = diff(&old, &tarball, &[]);
+    assert_eq!((code, changes(&records)), (0, vec![]), "{err}");
+}

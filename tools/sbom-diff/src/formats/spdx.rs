@@ -39,6 +39,7 @@ struct Package {
     spdx_id: Option<String>,
     name: Option<String>,
     version_info: Option<String>,
+    download_location: Option<String>,
     supplier: Option<String>,
     checksums: Option<Vec<Checksum>>,
     license_concluded: Option<String>,
@@ -202,6 +203,19 @@ fn package(file: &str, pointer: &str, p: &Package, opts: &Options) -> Result<Com
         })?,
     };
     let mut c = Component::new(&purl, &version);
+    // Where it was downloaded from, when the purl does not say (no git
+    // vcs_url): a git repository (its commit a GIT digest) or a local file.
+    // Registry tarball URLs and NOASSERTION leave the purl's registry.
+    let from_purl = c.source.as_deref().map(String::as_str);
+    if from_purl.is_none() || from_purl == Some(crate::source::REGISTRY) {
+        if let Some(dl) =
+            p.download_location.as_deref().map(str::trim).filter(|d| {
+                d.starts_with("git+") || d.starts_with("git://") || d.starts_with("file:")
+            })
+        {
+            c.set_source(crate::source::of_url(dl));
+        }
+    }
     for h in p.checksums.iter().flatten() {
         if let (Some(alg), Some(v)) = (&h.algorithm, &h.checksum_value) {
             c.add_hash(alg, v);
