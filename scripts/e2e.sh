@@ -75,6 +75,8 @@ expect=(
   "cycle-check cycle-check.jsonl orphans"
   "soak-load soak-load-errors.jsonl error_rate"
   "soak-load soak-load-leak.jsonl rss_growth"
+  "soak-load soak-load-locked.jsonl skipped_steps"
+  "soak-load soak-load-crash.jsonl service_restarts"
   "pii-scrub pii-scrub.jsonl findings"
   "pii-scrub pii-filter.jsonl quarantined"
   "sbom-diff sbom-diff.jsonl hash_changed"
@@ -285,7 +287,7 @@ if command -v nginx > /dev/null || [ -x /usr/sbin/nginx ]; then
   code=$?
   set -e
   [ "$code" -eq 0 ] || { cat "$tmp/nginx.log" "$tmp/nginx.table" >&2; fail "nginx example: exit $code, want 0"; }
-  grep -q '"controls":7,"failed_as_expected":7,' "$rn/evidence/controls.jsonl" ||
+  grep -q '"controls":9,"failed_as_expected":9,' "$rn/evidence/controls.jsonl" ||
     fail "nginx example: not every control failed as expected"
   nginx_ok=' and the nginx example passes'
 elif [ -n "${CI:-}" ]; then

@@ -89,12 +89,16 @@ control_start_stop() {
 }
 
 control_soak() {
-  # Two known-bad services, one per kind of failure the soak must see: errors and a leak.
+  # Known-bad services, one per kind of failure the soak must see: errors, a leak, session
+  # starts answered 200 without a session (the churn's later steps cannot be sent), and a crash
+  # (the watched process ends).
   local kind flags expect case
-  for kind in errors leak; do
+  for kind in errors leak locked crash; do
     case $kind in
       errors) flags="--fail-rate 5% --seed 1" expect=error_rate case="demo-service --fail-rate 5%" ;;
-      leak) flags="--leak-per-request 65536" expect=rss_growth case="demo-service --leak-per-request 64KiB" ;;
+      leak) flags="--leak-per-request 64KiB" expect=rss_growth case="demo-service --leak-per-request 64KiB" ;;
+      locked) flags="--locked-starts 100%" expect=skipped_steps case="demo-service --locked-starts 100%" ;;
+      crash) flags="--crash-after 40" expect=service_restarts case="demo-service --crash-after 40" ;;
     esac
     say "control: soak ($case)"
     # shellcheck disable=SC2086
