@@ -321,7 +321,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__run)
-            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
+            opts="-q -h --targets --method --header --body --rate --connections --duration --requests --ramp --timeout --max-in-flight --warmup --window --correlation-header --requests-log --pid --pid-file --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +368,10 @@ _soak__load() {
                     return 0
                     ;;
                 --max-in-flight)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warmup)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,6 +42,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests -d 
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l ramp -d 'Grow the rate linearly from 0 over this long (closed model: start users one by one over it). Example: 30s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l timeout -d 'Give up on a request after this long (class `timeout`)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-in-flight -d 'Open model: at most this many picks in flight (and connections open)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l warmup -d 'Leave the memory readings of windows that end within this long after the start out of rss_growth and its slope (a fresh service\'s allocator and caches grow at first); everything else still counts. Example: 1m' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l window -d 'Length of a window record' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l correlation-header -d 'Header carrying each request\'s unique id' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests-log -d 'Also write one `request` record per request to FILE' -r

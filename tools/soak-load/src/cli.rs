@@ -177,6 +177,7 @@ Records (JSON Lines on stdout):
            or more, never from one process to the next; null if none was),
            rss_slope_bytes_per_hour, rss_first_bytes, rss_last_bytes,
            rss_growth_service_pid, rss_growth_windows, rss_max_bytes,
+           rss_warmup_windows (windows marked warmup: true, --warmup),
            targets; gates: error_rate, p95_ms, p99_ms, rss_growth,
            p95_slope_ms_per_hour (each <=), throughput_rps (>=), as asked;
            skipped_steps (<=, by default 0; not asked with --chaos-cmd),
@@ -368,6 +369,13 @@ pub struct RunArgs {
     /// Open model: at most this many picks in flight (and connections open).
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_in_flight: usize,
+
+    /// Leave the memory readings of windows that end within this long
+    /// after the start out of rss_growth and its slope (a fresh service's
+    /// allocator and caches grow at first); everything else still counts.
+    /// Example: 1m
+    #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "0")]
+    pub warmup: Duration,
 
     /// Length of a window record.
     #[arg(long, value_name = "DURATION", value_parser = common::cli::duration, default_value = "60s")]

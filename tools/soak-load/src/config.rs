@@ -70,6 +70,8 @@ pub struct RunConfig {
     pub limit: Limit,
     pub timeout: Duration,
     pub window: Duration,
+    /// --warmup: windows ending within it are marked, their memory not judged.
+    pub warmup: Duration,
     pub correlation_header: HeaderName,
     pub requests_log: Option<String>,
     pub watch: Option<Watch>,
@@ -154,6 +156,11 @@ impl RunConfig {
         if args.window < Duration::from_millis(10) {
             return Err(Error::usage("--window must be at least 10ms"));
         }
+        if duration.is_some_and(|d| !args.warmup.is_zero() && args.warmup >= d) {
+            return Err(Error::usage(
+                "--warmup must be shorter than --duration (no window would be left to judge memory on)",
+            ));
+        }
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above zero"));
         }
@@ -236,6 +243,7 @@ impl RunConfig {
             },
             timeout: args.timeout,
             window: args.window,
+            warmup: args.warmup,
             correlation_header,
             requests_log: args.requests_log.clone(),
             watch,

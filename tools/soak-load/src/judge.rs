@@ -138,6 +138,8 @@ pub struct Totals {
     /// Ended processes; None while no window watched one.
     restarts: Option<u64>,
     last_pid: Option<i32>,
+    /// Memory readings left out of growth (--warmup).
+    warmup_windows: u64,
     pub interrupted: bool,
     pub first_started_at: Option<String>,
     pub last_ended_at: Option<String>,
@@ -171,6 +173,7 @@ impl Totals {
             rss_max: None,
             restarts: None,
             last_pid: None,
+            warmup_windows: 0,
             interrupted: false,
             first_started_at: None,
             last_ended_at: None,
@@ -241,6 +244,10 @@ impl Totals {
             return;
         };
         self.rss_max = Some(self.rss_max.map_or(rss, |x| x.max(rss)));
+        if w.warmup {
+            self.warmup_windows += 1;
+            return;
+        }
         let same = !self.restart_pending && self.process.is_some_and(|p| p.pid == m.service_pid);
         self.restart_pending = false;
         if !same {
@@ -434,6 +441,7 @@ impl Totals {
             judged.map_or(Value::Null, |p| json!(p.readings)),
         );
         m.insert("rss_max_bytes".into(), opt(self.rss_max));
+        m.insert("rss_warmup_windows".into(), json!(self.warmup_windows));
         m.insert("service_restarts".into(), opt(self.restarts));
         let mut targets = Map::new();
         for (name, t) in &self.targets {
@@ -503,6 +511,7 @@ mod tests {
             },
             interrupted: false,
             unfinished: 0,
+            warmup: false,
             targets: vec![],
         }
     }

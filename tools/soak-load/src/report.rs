@@ -218,6 +218,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
     let mut in_flight = 0;
     let mut unfinished = 0;
     let mut interrupted = false;
+    let mut warmup = false;
     let mut duration_ms: f64 = 0.0;
     let mut offset_ms = f64::INFINITY;
     let mut started_at: Option<&str> = None;
@@ -240,6 +241,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
         in_flight += w.in_flight;
         unfinished += w.unfinished;
         interrupted |= w.interrupted;
+        warmup |= w.warmup;
         duration_ms = duration_ms.max(w.duration_ms);
         offset_ms = offset_ms.min(w.offset_ms);
         // RFC 3339 UTC with fixed precision sorts as text.
@@ -292,6 +294,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
         memory,
         interrupted,
         unfinished,
+        warmup,
         targets: target_windows,
     };
     Read {
@@ -399,6 +402,7 @@ mod tests {
                 },
                 interrupted: false,
                 unfinished: 0,
+                warmup: false,
                 targets: vec![TargetWindow {
                     name: "t".into(),
                     figures: f,

@@ -39,6 +39,8 @@ struct Windows {
     warned_memory: bool,
     totals: Totals,
     next_number: u64,
+    /// Windows ending by then are warm-up windows.
+    warm_at: Instant,
 }
 
 impl Windows {
@@ -95,6 +97,7 @@ impl Windows {
             memory: self.memory(),
             interrupted,
             unfinished,
+            warmup: to <= self.warm_at && self.warm_at > self.ctx.start,
             targets,
         };
         let hists: Vec<_> = self
@@ -219,6 +222,7 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
         warned_memory: false,
         totals: Totals::new(),
         next_number: 1,
+        warm_at: ctx.start + config.warmup,
     };
     let mut progress = Progress::new(config.quiet);
     let window = config.window;

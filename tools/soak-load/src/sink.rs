@@ -14,7 +14,7 @@ use crate::cli::Format;
 use crate::window::{Figures, Window};
 
 /// Keep in sync with `csv_row`.
-const CSV_HEADER: [&str; 32] = [
+const CSV_HEADER: [&str; 33] = [
     "window",
     "started_at",
     "ended_at",
@@ -47,6 +47,7 @@ const CSV_HEADER: [&str; 32] = [
     "service_pid",
     "service_restarts",
     "errors_template",
+    "warmup",
 ];
 
 pub enum Sink {
@@ -122,6 +123,7 @@ fn csv_row(w: &Window, target: &str, f: &Figures) -> Vec<String> {
             String::new()
         },
         e.template.to_string(),
+        w.warmup.to_string(),
     ]
 }
 

@@ -190,6 +190,10 @@ pub struct Window {
     /// (not counted as requests or errors).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unfinished: u64,
+    /// Ended within --warmup of the start: its memory reading is left out
+    /// of the growth figures.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
     pub targets: Vec<TargetWindow>,
 }
 
@@ -223,6 +227,7 @@ mod tests {
             memory: Memory::default(),
             interrupted: false,
             unfinished: 0,
+            warmup: false,
             targets: vec![TargetWindow {
                 name: "t".into(),
                 figures: f,

@@ -201,6 +201,71 @@ fn leak_per_request_fails_the_rss_gate_and_a_clean_service_passes_it() {
 }
 
 #[test]
+fn warmup_windows_are_left_out_of_memory_growth_and_nothing_else() {
+    let demo = Demo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "200/s",
+        "--duration",
+        "3s",
+        "--window",
+        "500ms",
+        "--warmup",
+        "1s",
+        "--pid",
+        &demo.pid(),
+        "--max-rss-growth",
+        "1000%",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let windows = r.windows();
+    assert_eq!(windows.len(), 6);
+    let flags: Vec<bool> = windows
+        .iter()
+        .map(|w| w["warmup"].as_bool().unwrap_or(false))
+        .collect();
+    assert_eq!(flags, [true, true, false, false, false, false]);
+    let rss = |i: usize| windows[i]["rss_bytes"].as_u64().unwrap();
+    assert_eq!(r.u64("rss_first_bytes"), rss(2));
+    assert_eq!(r.u64("rss_last_bytes"), rss(5));
+    assert_eq!(
+        r.f64("rss_growth"),
+        (rss(5) as f64 - rss(2) as f64) / rss(2) as f64
+    );
+    assert_eq!(r.u64("rss_growth_windows"), 4);
+    assert_eq!(r.u64("rss_warmup_windows"), 2);
+    // Every request still counts.
+    assert_eq!(r.u64("requests"), 600);
+    // Judged again, the same.
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved, "--max-rss-growth", "1000%"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.summary()["figures"], r.summary()["figures"]);
+    // A warm-up as long as the run leaves nothing to judge memory on.
+    let e = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "5/s",
+        "--duration",
+        "1s",
+        "--warmup",
+        "1s",
+    ]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr
+            .contains("--warmup must be shorter than --duration"),
+        "{}",
+        e.stderr
+    );
+}
+
+#[test]
 fn a_stall_shows_in_p99_in_the_open_model() {
     // From each whole second of the service's uptime, requests wait until
     // 300 ms into it: about 30% of requests are delayed by up to 300 ms.
