@@ -71,7 +71,7 @@ end, letters before other characters, digit runs as numbers: \
 1:3.0.11 > 3.0.15, 3.0.15-1~deb12u1 < 3.0.15-1; equal spellings such as \
 1.01 and 0:1.1 are one version). rpm: rpm's order (epoch, version, \
 release, each by rpmvercmp: ~ before the end, ^ after it, a purl's epoch \
-qualifier part of the version). Otherwise, or when any version \
+qualifier part of the version; also for deb). Otherwise, or when any version \
 of that package does not parse under its ecosystem's rule: the fallback \
 splits versions into digit runs (compared as numbers) and other runs \
 (compared as text, a number after text), a longer version after its \

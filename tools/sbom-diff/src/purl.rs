@@ -48,8 +48,8 @@ pub struct Purl {
     /// registry is part of the identity). None for a purl built from parts:
     /// the lockfile says. See [`crate::source`].
     pub source: Option<String>,
-    /// An `rpm` purl's `epoch` qualifier (the purl spec keeps the epoch out
-    /// of the version): part of the version, not of the identity.
+    /// An `rpm` (or `deb`) purl's `epoch` qualifier (the purl spec keeps the
+    /// epoch out of the version): part of the version, not of the identity.
     pub epoch: Option<String>,
 }
 
@@ -239,7 +239,9 @@ impl Purl {
                 self.qualifiers.push(("repository_url".to_string(), repo));
             }
         }
-        if self.ty == "rpm" {
+        // The purl spec gives rpm an epoch qualifier; some tools write one
+        // for deb too. Either way it orders the version, it names no package.
+        if self.ty == "rpm" || self.ty == "deb" {
             if let Some(i) = self.qualifiers.iter().position(|(k, _)| k == "epoch") {
                 self.epoch = Some(self.qualifiers.remove(i).1);
             }
@@ -496,6 +498,18 @@ mod tests {
             Some("abc1234".into())
         );
         assert_eq!(vcs_commit("git+https://x/y#main", '#'), None);
+    }
+
+    #[test]
+    fn an_epoch_qualifier_is_no_identity() {
+        let p = Purl::parse("pkg:rpm/fedora/openssl@3.0.9-2.fc39?epoch=1&arch=x86_64").unwrap();
+        assert_eq!(p.identity(), "pkg:rpm/fedora/openssl?arch=x86_64");
+        assert_eq!(p.epoch.as_deref(), Some("1"));
+        let p = Purl::parse("pkg:deb/debian/openssl@3.0.11-1?epoch=1").unwrap();
+        assert_eq!(p.identity(), "pkg:deb/debian/openssl");
+        // Other types keep it as they keep every identifying qualifier.
+        let p = Purl::parse("pkg:generic/x@1?epoch=1").unwrap();
+        assert_eq!(p.identity(), "pkg:generic/x?epoch=1");
     }
 
     #[test]
