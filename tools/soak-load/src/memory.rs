@@ -108,6 +108,22 @@ impl Restarts {
         }
     }
 
+    /// Looks at the watched process now. When the pid file cannot be read
+    /// (a service that removes it as it exits), the last process seen is
+    /// looked at itself: if it has ended, that counts.
+    pub fn look(&mut self, watch: &Watch) {
+        match identity(watch) {
+            Some(now) => self.observe(now),
+            None => {
+                if let Some(last) = self.last {
+                    if identity_of(last.pid) != Some(last) {
+                        self.observe(None);
+                    }
+                }
+            }
+        }
+    }
+
     /// Restarts seen since the last call.
     pub fn take(&mut self) -> u64 {
         std::mem::take(&mut self.pending)

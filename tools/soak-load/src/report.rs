@@ -32,8 +32,10 @@ pub struct Read {
 /// Reads the `window` records of one file in order.
 pub struct WindowReader {
     reader: JsonlReader,
-    /// The last service pid a window of this file read.
+    /// The last service pid a window of this file read, and the restarts
+    /// counted since.
     last_pid: Option<i32>,
+    restarts_since_pid: u64,
     /// The windows since the file's start or its last summary (one run),
     /// to check that summary against.
     run: Totals,
@@ -45,6 +47,7 @@ impl WindowReader {
         Ok(WindowReader {
             reader: JsonlReader::open(path)?,
             last_pid: None,
+            restarts_since_pid: 0,
             run: Totals::new(),
             last_number: 0,
         })
@@ -81,6 +84,7 @@ impl WindowReader {
                 self.run = Totals::new();
                 self.last_number = 0;
                 self.last_pid = None;
+                self.restarts_since_pid = 0;
                 *summary = Some(value);
                 continue;
             }
@@ -101,18 +105,20 @@ impl WindowReader {
             let whose = format!("window {n}: ");
             let latency = consistency::histogram(&window.figures, &whose).map_err(&at)?;
             let m = &window.memory;
-            if let (Some(0), Some(pid), Some(last)) =
-                (m.service_restarts, m.service_pid, self.last_pid)
-            {
-                if pid != last {
+            // A new pid needs a restart counted since the last one was read
+            // (a process that ended is counted when it is seen gone).
+            self.restarts_since_pid += m.service_restarts.unwrap_or(1);
+            if let (Some(pid), Some(last)) = (m.service_pid, self.last_pid) {
+                if pid != last && self.restarts_since_pid == 0 {
                     return Err(at(format!(
-                        "window {}: the service's pid changed from {last} to {pid} but service_restarts is 0 (edited or corrupt record)",
+                        "window {}: the service's pid changed from {last} to {pid} but no restart was counted since (edited or corrupt record)",
                         window.window
                     )));
                 }
             }
             if m.service_pid.is_some() {
                 self.last_pid = m.service_pid;
+                self.restarts_since_pid = 0;
             }
             let mut targets = Vec::with_capacity(window.targets.len());
             for t in &window.targets {

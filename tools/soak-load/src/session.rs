@@ -48,20 +48,22 @@ impl Windows {
         let Some(w) = &self.watch else {
             return Memory::default();
         };
-        let (mut memory, now) = match memory::sample_identified(w) {
-            Ok((m, id)) => (m, Some(Some(id))),
+        let sampled = memory::sample_identified(w);
+        let mut restarts = self.restarts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memory = match sampled {
+            Ok((m, id)) => {
+                restarts.observe(Some(id));
+                m
+            }
             Err(e) => {
                 if !self.warned_memory {
                     common::runner::warn("soak-load", format!("memory not read: {e}"));
                     self.warned_memory = true;
                 }
-                (Memory::default(), memory::identity(w))
+                restarts.look(w);
+                Memory::default()
             }
         };
-        let mut restarts = self.restarts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(now) = now {
-            restarts.observe(now);
-        }
         memory.service_restarts = Some(restarts.take());
         memory
     }
@@ -210,8 +212,8 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     let verify = config.verify;
     let mut sink = Sink::stdout(config.format);
     let mut first_look = Restarts::default();
-    if let Some(now) = config.watch.as_ref().and_then(memory::identity) {
-        first_look.observe(now);
+    if let Some(w) = &config.watch {
+        first_look.look(w);
     }
     let restarts = Arc::new(Mutex::new(first_look));
     let mut windows = Windows {
@@ -348,12 +350,10 @@ async fn watch_restarts(watch: Watch, restarts: Arc<Mutex<Restarts>>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Some(now) = memory::identity(&watch) {
-            restarts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .observe(now);
-        }
+        restarts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .look(&watch);
     }
 }
 

@@ -332,3 +332,53 @@ fn a_saved_run_whose_errors_were_edited_to_successes_passed_report() {
         e.stderr
     );
 }
+
+#[test]
+fn a_service_that_stopped_and_removed_its_pid_file_counted_no_restart() {
+    // nginx removes its pid file as it exits: the pid file is gone, so the
+    // process it named must be looked at itself (found ended: a restart).
+    let demo = util::Demo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("app.pid");
+    std::fs::write(&pid_file, format!("{}\n", demo.pid())).unwrap();
+    let pid = demo.child.id();
+    let pf = pid_file.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        std::fs::remove_file(&pf).unwrap();
+        common::testkit::send_signal(pid, 15);
+    });
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "50/s",
+        "--duration",
+        "3s",
+        "--window",
+        "500ms",
+        "--timeout",
+        "1s",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--quiet",
+    ]);
+    stopper.join().unwrap();
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(r.u64("service_restarts"), 1, "{}", r.summary());
+    assert_eq!(
+        gate(&r, "service_restarts"),
+        (json!(1.0), json!(0.0), false)
+    );
+    let windows = r.windows();
+    let last = windows.last().unwrap();
+    assert_eq!(
+        (&last["rss_bytes"], &last["service_pid"]),
+        (&Value::Null, &Value::Null)
+    );
+    // The saved run reads back as it was written.
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(again.summary()["figures"], r.summary()["figures"]);
+}
