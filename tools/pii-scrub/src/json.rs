@@ -224,6 +224,13 @@ fn entry_role(key: &[u8]) -> Role {
         b"parametername",
     ];
     const VALUES: [&[u8]; 2] = [b"value", b"parametervalue"];
+    // Runs on every key: most are ruled out by their first letter.
+    if !matches!(
+        key.first().map(u8::to_ascii_lowercase),
+        Some(b'n' | b'k' | b'h' | b'f' | b'p' | b'v')
+    ) {
+        return Role::Other;
+    }
     if NAMES.iter().any(|n| key.eq_ignore_ascii_case(n)) {
         Role::Name
     } else if VALUES.iter().any(|n| key.eq_ignore_ascii_case(n)) {
