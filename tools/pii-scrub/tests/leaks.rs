@@ -123,11 +123,11 @@ fn docker_json_file_escaped_json_is_found() {
 
 #[test]
 fn yaml_secret_value_on_the_next_line_and_block_scalars_leak() {
-    let input = "db:\n  user: app\n  password:\n    hunter2hunter2\n  api_key: |\n    line-one-secret\n    line-two-secret\n\n  token: >-\n    folded-secret-value\n  host: db.internal\n- session_id:\r\n    0a1b2c3d4e5f\r\n  passwd:\n  port: 5432\n";
-    let expected = "db:\n  user: app\n  password:\n    [REDACTED:secret]\n  api_key: |\n    [REDACTED:secret]\n    [REDACTED:secret]\n\n  token: >-\n    [REDACTED:secret]\n  host: db.internal\n- session_id:\r\n    [REDACTED:secret]\r\n  passwd:\n  port: 5432\n";
-    let found = leak(input, expected, json!({"secret": 5}));
+    let input = "db:\n  user: app\n  password:\n    hunter2hunter2\n  api_key: |\n    line-one-secret\n    line-two-secret\n\n  token: >-\n    folded-secret-value\n  host: db.internal\n- session_id:\r\n    0a1b2c3d4e5f\r\n  passwd:\n  port: 5432\ntoken: # ask bob@acme.com\n  t0k3n-value\n";
+    let expected = "db:\n  user: app\n  password:\n    [REDACTED:secret]\n  api_key: |\n    [REDACTED:secret]\n    [REDACTED:secret]\n\n  token: >-\n    [REDACTED:secret]\n  host: db.internal\n- session_id:\r\n    [REDACTED:secret]\r\n  passwd:\n  port: 5432\ntoken: # ask [REDACTED:email]\n  [REDACTED:secret]\n";
+    let found = leak(input, expected, json!({"email": 1, "secret": 6}));
     let lines: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
-    assert_eq!(lines, vec![4, 6, 7, 10, 13]);
+    assert_eq!(lines, vec![4, 6, 7, 10, 13, 16, 17]);
     assert_eq!(
         (&found[0]["start"], &found[0]["end"]),
         (&json!(4), &json!(18))
@@ -299,4 +299,28 @@ fn utf16le_lines_after_a_utf8_line_leak() {
         summary(&recs)["figures"]["quarantined_by_reason"],
         json!({"utf16": 2})
     );
+}
+
+/// Found while fixing the XML and YAML leaks: their searches ran from each
+/// candidate to the end of the line, so a 3 MB line of `<password>a</x>`
+/// took 295 s (release build). Each now stops near its candidate.
+#[test]
+fn many_xml_and_yaml_candidates_on_one_line_stay_linear() {
+    let input = [
+        "<password>a</x>".repeat(200_000),
+        "password: aaa ".repeat(200_000),
+        "<e name=\"password\">".repeat(100_000),
+        "- password: # ".repeat(100_000),
+    ]
+    .join("\n")
+        + "\n";
+    let out = cmd()
+        .args(["--max-findings", "1000000"])
+        .write_stdin(input.clone())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let expected = input.replace("password: aaa ", "password: [REDACTED:secret] ");
+    assert!(out.stdout == expected.as_bytes(), "output differs");
 }

@@ -307,9 +307,22 @@ fn names_a_setting(hay: &[u8], quote: usize) -> bool {
 /// (redis.conf), not XML. Blank text is no value.
 fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
     let rest = &hay[from..];
-    let close = memchr::memmem::find_iter(rest, b"</").find(|&j| {
-        rest[j + 2..].starts_with(name) && rest.get(j + 2 + name.len()) == Some(&b'>')
-    })?;
+    let is_close = |j: usize| {
+        rest[j + 1..].starts_with(b"/")
+            && rest[j + 2..].starts_with(name)
+            && rest.get(j + 2 + name.len()) == Some(&b'>')
+    };
+    // Plain text ends at the first `<`, the usual case. Nested markup is
+    // searched for its end tag within 4 KiB only: an unbounded search from
+    // each of many start tags on one line was quadratic (3 MB of
+    // `<password>a</x>` took 295 s).
+    let first = memchr::memchr(b'<', rest)?;
+    let close = if is_close(first) {
+        first
+    } else {
+        let window = &rest[..rest.len().min(first + 4096)];
+        memchr::memmem::find_iter(window, b"</").find(|&j| is_close(j))?
+    };
     let text = &rest[..close];
     let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let trail = text[lead..]
@@ -345,7 +358,12 @@ fn tag_open(hay: &[u8], start: usize) -> Option<usize> {
         b'<' => Some(start - 1),
         b':' => {
             let p = start - 1;
-            let n = hay[..p].iter().rev().take_while(|&&b| is_name(b)).count();
+            let n = hay[..p]
+                .iter()
+                .rev()
+                .take(64)
+                .take_while(|&&b| is_name(b))
+                .count();
             (n > 0 && p > n && hay[p - n - 1] == b'<').then(|| p - n - 1)
         }
         _ => None,
@@ -382,7 +400,9 @@ fn xml_value(
         }
         Quoting::Quoted if names_a_setting(hay, key.start - 1) => {
             if next == b'>' {
-                let open = memchr::memrchr(b'<', &hay[..key.start])?;
+                // The start tag is near (bounded: this runs per candidate).
+                let lo = key.start.saturating_sub(256);
+                let open = lo + memchr::memrchr(b'<', &hay[lo..key.start])?;
                 let tag = &hay[open + 1..];
                 let n = tag.iter().take_while(|&&b| is_name(b) || b == b':').count();
                 if tag[..n].eq_ignore_ascii_case(b"input") {
@@ -427,11 +447,15 @@ fn yaml_key_column(hay: &[u8], key: &Range<usize>, quoting: Quoting) -> Option<u
         Quoting::Quoted => key.start - 1,
         Quoting::Escaped => return None,
     };
-    let line = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
-    hay[line..start]
+    // Leftwards over the indentation only (not to the line's start: that
+    // is quadratic over a long line of pairs).
+    let indent = hay[..start]
         .iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'-'))
-        .then_some(start - line)
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'-'))
+        .count();
+    let line = start - indent;
+    (line == 0 || hay[line - 1] == b'\n').then_some(indent)
 }
 
 /// After `key:`, nothing but a comment, or a block scalar header (`|`,
@@ -455,15 +479,24 @@ fn value_on_next_lines(rest: &[u8]) -> bool {
 /// haystack ends at the key's line (a text line), the pair is `open`: the
 /// caller takes the next lines.
 fn yaml_next_lines(hay: &[u8], key: &Range<usize>, quoting: Quoting, v: usize) -> Option<Pair> {
+    // Cheap tests first: this runs at every `key:` of a line.
+    if !hay
+        .get(v)
+        .map_or(true, |b| matches!(b, b'\n' | b'\r' | b'#' | b'|' | b'>'))
+    {
+        return None;
+    }
     let col = yaml_key_column(hay, key, quoting)?;
     let eol = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |i| v + i);
     if !value_on_next_lines(&hay[v..eol]) {
         return None;
     }
     if eol == hay.len() {
+        // Empty at the separator: the rest of the line (a comment) is
+        // still scanned by the other detectors.
         return Some(Pair {
             key: key.clone(),
-            value: eol..eol,
+            value: v..v,
             open: Some(col),
         });
     }
