@@ -480,11 +480,9 @@ fn value_on_next_lines(rest: &[u8]) -> bool {
 /// caller takes the next lines.
 fn yaml_next_lines(hay: &[u8], key: &Range<usize>, quoting: Quoting, v: usize) -> Option<Pair> {
     // Cheap tests first: this runs at every `key:` of a line.
-    if !hay
-        .get(v)
-        .map_or(true, |b| matches!(b, b'\n' | b'\r' | b'#' | b'|' | b'>'))
-    {
-        return None;
+    match hay.get(v) {
+        None | Some(b'\n' | b'\r' | b'#' | b'|' | b'>') => {}
+        Some(_) => return None,
     }
     let col = yaml_key_column(hay, key, quoting)?;
     let eol = memchr::memchr(b'\n', &hay[v..]).map_or(hay.len(), |i| v + i);
