@@ -58,6 +58,14 @@ fn leak(input: &str, expected: &str, by_type: Value) -> Vec<Value> {
     assert_eq!(s["verdict"], "fail");
     let out = String::from_utf8(scrub(input.as_bytes())).unwrap();
     assert_eq!(out, expected);
+    // Scrubbed output passes the gate: nothing is found in it twice.
+    let (code, again) = check(out.as_bytes());
+    assert_eq!(
+        (code, &summary(&again)["figures"]["findings_by_type"]),
+        (0, &json!({})),
+        "{}",
+        serde_json::to_string(&of_kind(&again, "finding")).unwrap()
+    );
     recs.into_iter()
         .filter(|r| r["kind"] == "finding")
         .collect()

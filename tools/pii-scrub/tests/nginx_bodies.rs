@@ -107,6 +107,7 @@ fn read_log(path: &Path, lines: usize) -> Vec<u8> {
     }
 }
 
+/// The filter's output; `--check` on that output finds nothing.
 fn scrub(log: &[u8]) -> String {
     let out = Command::cargo_bin("pii-scrub")
         .unwrap()
@@ -114,6 +115,18 @@ fn scrub(log: &[u8]) -> String {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
+    let again = Command::cargo_bin("pii-scrub")
+        .unwrap()
+        .arg("--check")
+        .write_stdin(out.stdout.clone())
+        .output()
+        .unwrap();
+    assert_eq!(
+        summary(&jsonl(&again.stdout))["figures"]["findings"],
+        0,
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 

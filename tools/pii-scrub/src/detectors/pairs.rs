@@ -547,6 +547,12 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
         return None;
     }
     if let Some(value) = xml_value(hay, &key, quoting, i) {
+        // Already scrubbed (`<password>[REDACTED:secret]</password>`) is
+        // not found again; nested markup (`<b>…`) is a value.
+        let v = &hay[value.clone()];
+        if !v.starts_with(b"<") && validate::is_placeholder(v) {
+            return None;
+        }
         return Some(Pair {
             key,
             value,
