@@ -125,7 +125,7 @@ pub const BUILTINS: &[Builtin] = &[
         check: Check::SecretValue,
         candidate: "",
         anchor: Anchor::Start,
-        about: "values of key=value pairs and JSON keys whose name says secret (password, token, api_key, cookie, ...)",
+        about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes",
     },
     Builtin {
         name: "email",
