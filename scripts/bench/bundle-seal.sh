@@ -7,7 +7,15 @@
 #      SHA instructions), `minisign -S`/`-V` (BLAKE2b prehash), seal on all
 #      cores and verify;
 #   2. a tree of 10,000 small files: seal/verify (all cores) against
-#      `sha256sum` and `openssl dgst -sha256` over the same files (xargs).
+#      `sha256sum` and `openssl dgst -sha256` over the same files (xargs);
+#   3. one 1 GiB text-like file, a JSON Lines log, twice: dense (every line
+#      holds an app's own "kind":"summary", a "summary" key, an escaped
+#      \"summary\" and backslashes, so every line is read again and parsed:
+#      the unfavourable case for the summary search) and sparse (the same
+#      log with the word replaced: the search only scans, as in section 1).
+#      seal on one thread against `openssl dgst -sha256`.
+# With BASELINE=/path/to/an/older/bundle-seal, seal (1 thread) is also run
+# with that binary on every input, in the same run: a before/after.
 # Every figure is the median of $RUNS runs with a warm page cache, with the
 # spread (min–max) beside it; wall time and CPU time (user + sys, which a
 # loaded machine inflates less). The machine's load average is printed
@@ -19,13 +27,19 @@
 # MANIFEST.json and SHA256SUMS; verify also checks the signature.
 #
 # Usage: scripts/bench/bundle-seal.sh [WORKDIR]   (default: a temp dir)
-# Env:   RUNS (default 5), BIG_MB (default 1024), SMALL_FILES (default 10000)
+# Env:   RUNS (default 5), BIG_MB (default 1024), SMALL_FILES (default 10000),
+#        TEXT_MB (default 1024), BASELINE (an older binary; default none),
+#        SECTIONS (default "big tree text": which sections to run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 RUNS=${RUNS:-5}
 BIG_MB=${BIG_MB:-1024}
 SMALL_FILES=${SMALL_FILES:-10000}
+TEXT_MB=${TEXT_MB:-1024}
+BASELINE=${BASELINE:-}
+SECTIONS=${SECTIONS:-big tree text}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need_apt=()
 command -v minisign >/dev/null || need_apt+=(minisign)
@@ -86,8 +100,11 @@ GATE='{"kind":"summary","tool":"bench","verdict":"pass","gates":[{"name":"g","op
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== sha extensions: $(grep -o -m1 -w sha_ni /proc/cpuinfo || echo none)"
 echo "== $RUNS runs each; median (min-max)"
+[ -z "$BASELINE" ] || echo "== baseline: $BASELINE ($("$BASELINE" --version))"
+echo "== this build: $("$BIN" --version)"
 
 # --- 1. one big file -------------------------------------------------------
+if want big; then
 mkdir -p big
 if [ ! -f big/blob.bin ] || [ "$(stat -c %s big/blob.bin)" != $((BIG_MB * 1024 * 1024)) ]; then
   head -c "$((BIG_MB * 1024 * 1024))" /dev/urandom > big/blob.bin
@@ -100,6 +117,7 @@ echo "== one ${BIG_MB} MiB file, warm cache"
 load
 LABEL="openssl dgst -sha256" measure openssl openssl dgst -sha256 big/blob.bin
 LABEL="bundle-seal seal (1 thread)" measure seal1 env RAYON_NUM_THREADS=1 "$BIN" seal big --key k.key --quiet
+[ -z "$BASELINE" ] || LABEL="baseline seal (1 thread)" measure base1 env RAYON_NUM_THREADS=1 "$BASELINE" seal big --key k.key --quiet
 LABEL="sha256sum" measure sha256sum sha256sum big/blob.bin
 LABEL="bundle-seal seal ($(nproc) cores)" measure seal "$BIN" seal big --key k.key --quiet
 LABEL="bundle-seal verify" measure verify "$BIN" verify big --pub k.pub --quiet
@@ -112,8 +130,11 @@ echo "ratio verify vs openssl (wall):      $(ratio "$WALL_openssl" "$WALL_verify
 echo "ratio seal vs sha256sum (wall):      $(ratio "$WALL_sha256sum" "$WALL_seal")x  (sha256sum has no SHA instructions)"
 echo "ratio seal vs minisign -S (wall):    $(ratio "$WALL_mssign" "$WALL_seal")x"
 echo "ratio verify vs minisign -V (wall):  $(ratio "$WALL_msverify" "$WALL_verify")x"
+[ -z "$BASELINE" ] || echo "this build vs baseline, seal (1 thread): wall $(ratio "$WALL_base1" "$WALL_seal1")x, cpu $(ratio "$CPU_base1" "$CPU_seal1")x"
+fi
 
 # --- 2. many small files ---------------------------------------------------
+if want tree; then
 if [ ! -f tree/.complete ] || [ "$(cat tree/.complete)" != "$SMALL_FILES" ]; then
   rm -rf tree && mkdir -p tree
   # Sizes 1..16 KiB in 100 directories, deterministic content.
@@ -136,6 +157,7 @@ load
 LABEL="sha256sum (xargs)" measure sums_tree sh -c 'cd tree && xargs -d "\n" sha256sum < ../tree.list'
 LABEL="openssl dgst -sha256 (xargs)" measure openssl_tree sh -c 'cd tree && xargs -d "\n" openssl dgst -sha256 < ../tree.list'
 LABEL="bundle-seal seal (1 thread)" measure seal_tree_1 env RAYON_NUM_THREADS=1 "$BIN" seal tree --key k.key --quiet
+[ -z "$BASELINE" ] || LABEL="baseline seal (1 thread)" measure base_tree_1 env RAYON_NUM_THREADS=1 "$BASELINE" seal tree --key k.key --quiet
 LABEL="bundle-seal seal ($(nproc) cores)" measure seal_tree "$BIN" seal tree --key k.key --quiet
 LABEL="bundle-seal verify" measure verify_tree "$BIN" verify tree --pub k.pub --quiet
 load
@@ -143,3 +165,54 @@ echo "ratio seal (1 thread) vs openssl (wall): $(ratio "$WALL_openssl_tree" "$WA
 echo "ratio seal vs sha256sum (wall):          $(ratio "$WALL_sums_tree" "$WALL_seal_tree")x  (goal > 1x)"
 echo "ratio seal vs openssl (wall):            $(ratio "$WALL_openssl_tree" "$WALL_seal_tree")x"
 echo "ratio verify vs sha256sum (wall):        $(ratio "$WALL_sums_tree" "$WALL_verify_tree")x"
+[ -z "$BASELINE" ] || echo "this build vs baseline, seal (1 thread): wall $(ratio "$WALL_base_tree_1" "$WALL_seal_tree_1")x, cpu $(ratio "$CPU_base_tree_1" "$CPU_seal_tree_1")x"
+fi
+
+# --- 3. a big text-like file: the summary search's cost follows content ----
+# One MiB of a deterministic JSON Lines log (about 200 bytes a line),
+# repeated. Dense: every line is a candidate the line pass parses. Sparse:
+# "summary" replaced by "overview", so no line is.
+if want text; then
+make_log() { # make_log WORD: 1 MiB of log lines naming WORD
+  awk -v w="$1" 'BEGIN {
+    srand(1); n = 0; i = 0
+    while (n < 1048576) {
+      l = sprintf("{\"ts\":\"2026-11-23T10:%02d:%02d.%03dZ\",\"level\":\"info\",\"kind\":\"%s\",\"%s\":\"%d requests, %d errors\",\"msg\":\"path C:\\\\build\\\\out\\\\%d \\\"%s\\\": done, verdict pending \\u00e9\",\"user\":\"u%d\"}",
+        int(i / 60) % 60, i % 60, i % 1000, w, w, int(rand() * 9999), int(rand() * 99), i, w, int(rand() * 500))
+      print l; n += length(l) + 1; i++
+    }
+  }'
+}
+for case in dense sparse; do
+  word=summary; [ "$case" = dense ] || word=overview
+  f=text-$case/log.jsonl.1
+  if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" -lt $((TEXT_MB * 1024 * 1024)) ]; then
+    mkdir -p "text-$case"
+    make_log "$word" > one.mb
+    for _ in $(seq "$TEXT_MB"); do cat one.mb; done > "$f"
+    rm -f one.mb
+  fi
+  echo "$GATE" > "text-$case/gates.jsonl"
+done
+echo
+echo "== one ${TEXT_MB} MiB JSON Lines log, warm cache; a dense line:"
+head -1 text-dense/log.jsonl.1
+for case in dense sparse; do
+  f=text-$case/log.jsonl.1
+  cat "$f" > /dev/null
+  echo "-- $case: $(grep -c summary "$f") of $(wc -l < "$f") lines mention summary"
+  load
+  LABEL="openssl dgst -sha256 ($case)" measure "openssl_$case" openssl dgst -sha256 "$f"
+  LABEL="bundle-seal seal (1 thread, $case)" measure "seal_$case" env RAYON_NUM_THREADS=1 "$BIN" seal "text-$case" --key k.key --quiet
+  [ -z "$BASELINE" ] || LABEL="baseline seal (1 thread, $case)" measure "base_$case" env RAYON_NUM_THREADS=1 "$BASELINE" seal "text-$case" --key k.key --quiet
+done
+load
+for case in dense sparse; do
+  ow=WALL_openssl_$case oc=CPU_openssl_$case sw=WALL_seal_$case sc=CPU_seal_$case
+  echo "ratio seal (1 thread) vs openssl, $case: wall $(ratio "${!ow}" "${!sw}")x, cpu $(ratio "${!oc}" "${!sc}")x"
+  if [ -n "$BASELINE" ]; then
+    bw=WALL_base_$case bc=CPU_base_$case
+    echo "this build vs baseline, $case: wall $(ratio "${!bw}" "${!sw}")x, cpu $(ratio "${!bc}" "${!sc}")x"
+  fi
+done
+fi
