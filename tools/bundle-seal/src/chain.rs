@@ -156,9 +156,28 @@ pub fn append(
         &mut reader,
         "each input line must be one JSON record; nothing was appended",
     )? {
+        if common::interrupt::requested() {
+            break;
+        }
         records.push(v);
     }
-    for w in append_records(&mut file, log, records, key)? {
+    // Ctrl-C (also one that ended the producer, closing stdin early):
+    // append nothing rather than part of the input.
+    let written = if common::interrupt::requested() {
+        None
+    } else {
+        append_records(&mut file, log, records, key)?
+    };
+    let Some(written) = written else {
+        let mut summary = SummaryBuilder::new(TOOL, VERSION);
+        summary.input(input, None);
+        summary.figure("appended", 0);
+        let s = summary.finish(true);
+        out.write(&s)?;
+        out.flush()?;
+        return Ok(s.outcome());
+    };
+    for w in written {
         out.write(&w)?;
     }
     out.flush()?;
@@ -177,13 +196,13 @@ pub fn open_log(log: &Path) -> Result<File> {
 
 /// Appends a receipt for each record to the log opened by [`open_log`],
 /// under an exclusive lock; returns `{"kind":"receipt","seq","hash","at"}`
-/// for each.
+/// for each, or `None` when interrupted (then nothing was appended).
 pub fn append_records(
     file: &mut File,
     log: &Path,
     records: Vec<Value>,
     key: Option<&SecretKey>,
-) -> Result<Vec<Value>> {
+) -> Result<Option<Vec<Value>>> {
     let name = log.display().to_string();
     file.lock_exclusive()
         .map_err(|e| Error::io(&name, e).context("locking"))?;
@@ -197,10 +216,10 @@ fn append_locked(
     name: &str,
     records: Vec<Value>,
     key: Option<&SecretKey>,
-) -> Result<Vec<Value>> {
+) -> Result<Option<Vec<Value>>> {
     let (mut seq, mut prev) = read_head(file, name)?;
     let mut buf = Vec::new();
-    let mut written = Vec::new();
+    let mut done = Vec::new();
     for record in records {
         seq += 1;
         let mut entry = Map::new();
@@ -219,7 +238,7 @@ fn append_locked(
         serde_json::to_writer(&mut buf, &entry)
             .map_err(|e| Error::new(format!("encoding receipt: {e}")))?;
         buf.push(b'\n');
-        written.push(serde_json::json!({"kind":"receipt","seq":seq,"hash":hash,"at":at}));
+        done.push(serde_json::json!({"kind":"receipt","seq":seq,"hash":hash,"at":at}));
         prev = hash;
     }
     // One write of whole lines, then fsync: a crash leaves at most an
@@ -229,7 +248,32 @@ fn append_locked(
     let len_before = file
         .seek(SeekFrom::End(0))
         .map_err(|e| Error::io(name, e))?;
-    if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_all()) {
+    // In blocks, polling Ctrl-C between them: a big append stops within
+    // one block and is cut back whole, before the watchdog's forced exit
+    // could leave half a line.
+    let mut stopped = false;
+    let written = buf
+        .chunks(1 << 20)
+        .try_for_each(|block| {
+            if common::interrupt::requested() {
+                stopped = true;
+                return Err(std::io::Error::other("interrupted"));
+            }
+            file.write_all(block)
+        })
+        .and_then(|()| file.sync_all());
+    if stopped {
+        file.set_len(len_before)
+            .and_then(|()| file.sync_all())
+            .map_err(|u| {
+                Error::io(name, u).with_hint(
+                    "interrupted, and cutting the log back failed: it may end in a partial line; \
+                     run 'bundle-seal chain verify' and repair it",
+                )
+            })?;
+        return Ok(None);
+    }
+    if let Err(e) = written {
         let undone = file.set_len(len_before).and_then(|()| file.sync_all());
         let err = Error::io(name, e);
         return Err(match undone {
@@ -240,7 +284,7 @@ fn append_locked(
             )),
         });
     }
-    Ok(written)
+    Ok(Some(done))
 }
 
 #[derive(Debug, Serialize)]

@@ -115,8 +115,13 @@ pub fn decide(cfg: &DecideConfig<'_>, out: &mut common::output::RecordWriter) ->
         )));
     }
     let mut file = crate::chain::open_log(&log)?;
-    let receipts =
-        crate::chain::append_records(&mut file, &log, vec![record.clone()], Some(cfg.key))?;
+    let Some(receipts) =
+        crate::chain::append_records(&mut file, &log, vec![record.clone()], Some(cfg.key))?
+    else {
+        return Err(Error::new(format!(
+            "{name}: interrupted; nothing was recorded"
+        )));
+    };
     let receipt = receipts
         .first()
         .ok_or_else(|| Error::new("internal: no receipt written"))?;

@@ -94,14 +94,15 @@ pub struct KeygenRecord {
     pub public_key_base64: String,
 }
 
-/// Writes a new key pair; never overwrites unless `force`.
+/// Writes a new key pair; never overwrites unless `force`. `None` when
+/// interrupted (Ctrl-C, SIGTERM) before the files were written: then none is.
 pub fn keygen(
     public_path: &Path,
     secret_path: &Path,
     passphrase: Option<&[u8]>,
     kdf: Kdf,
     force: bool,
-) -> Result<KeygenRecord> {
+) -> Result<Option<KeygenRecord>> {
     for p in [public_path, secret_path] {
         if !force && fs::symlink_metadata(p).is_ok() {
             return Err(Error::usage(format!(
@@ -113,6 +114,10 @@ pub fn keygen(
     }
     let sk = SecretKey::generate();
     let secret_text = sk.to_file(passphrase, kdf)?;
+    // scrypt takes seconds: a Ctrl-C during it must not still write a pair.
+    if common::interrupt::requested() {
+        return Ok(None);
+    }
     let mut f = AtomicFile::create_with_mode(secret_path, 0o600)?;
     f.write_all(secret_text.as_bytes())
         .map_err(|e| Error::io(secret_path.display(), e))?;
@@ -122,14 +127,14 @@ pub fn keygen(
     f.write_all(pk.to_file().as_bytes())
         .map_err(|e| Error::io(public_path.display(), e))?;
     f.commit()?;
-    Ok(KeygenRecord {
+    Ok(Some(KeygenRecord {
         kind: "key",
         key_id: pk.key_id.to_string(),
         public_key: public_path.display().to_string(),
         secret_key: secret_path.display().to_string(),
         encrypted: passphrase.is_some(),
         public_key_base64: pk.to_base64(),
-    })
+    }))
 }
 
 #[cfg(test)]

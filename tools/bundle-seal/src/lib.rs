@@ -44,13 +44,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 pub fn execute(cfg: Config) -> Result<Outcome> {
     let mut out = writer(RecordWriter::stdout(), cfg.format);
     let quiet = cfg.quiet;
-    // Ctrl-C while hashing: stop, write the summary marked interrupted, exit 130.
-    if matches!(
-        cfg.command,
-        Command::Seal(_) | Command::Verify { .. } | Command::Unpack { .. } | Command::Decide(_)
-    ) {
-        common::interrupt::install()?;
-    }
+    // Ctrl-C (or SIGTERM) in any subcommand: stop at the next poll, remove
+    // temporary files, write the summary marked interrupted, exit 130/143.
+    // Where no flag can be polled (scrypt, a blocked read), the watchdog
+    // exits with the same status after its grace; outputs are atomic.
+    common::interrupt::install()?;
     match cfg.command {
         Command::Keygen {
             public,
@@ -62,13 +60,17 @@ pub fn execute(cfg: Config) -> Result<Outcome> {
                 Some(p) => Some(keys::read_passphrase(p)?),
                 None => None,
             };
-            let rec = keys::keygen(
+            let Some(rec) = keys::keygen(
                 &public,
                 &secret,
                 pass.as_deref(),
                 minisign::Kdf::default(),
                 force,
-            )?;
+            )?
+            else {
+                let summary = common::summary::SummaryBuilder::new(seal::TOOL, seal::VERSION);
+                return interrupted(summary, &mut out);
+            };
             out.write(&rec)?;
             out.flush()?;
             Ok(Outcome::Pass)
@@ -104,7 +106,10 @@ pub fn execute(cfg: Config) -> Result<Outcome> {
                 out
             };
             let mut summary = common::summary::SummaryBuilder::new(seal::TOOL, seal::VERSION);
-            let packed = pack::pack(&dir, &output)?;
+            let Some(packed) = pack::pack(&dir, &output)? else {
+                summary.input(&dir.display().to_string(), None);
+                return interrupted(summary, &mut out);
+            };
             out.write(&packed.archive)?;
             summary.input(
                 &dir.display().to_string(),
@@ -164,7 +169,14 @@ pub fn execute(cfg: Config) -> Result<Outcome> {
         } => {
             let key = load_secret(&key)?;
             for file in &files {
-                let rec = sign::sign_file(file, &key, trusted_comment.as_deref())?;
+                // Files signed before Ctrl-C keep their signatures (each
+                // written atomically); the one being hashed gets none.
+                let Some(rec) = sign::sign_file(file, &key, trusted_comment.as_deref())? else {
+                    let mut summary =
+                        common::summary::SummaryBuilder::new(seal::TOOL, seal::VERSION);
+                    summary.input(&file.display().to_string(), None);
+                    return interrupted(summary, &mut out);
+                };
                 out.write(&rec)?;
             }
             out.flush()?;
@@ -176,6 +188,18 @@ pub fn execute(cfg: Config) -> Result<Outcome> {
         }
         Command::Timeline(t) => timeline::timeline(&t, &mut out),
     }
+}
+
+/// The summary of a subcommand stopped by Ctrl-C or SIGTERM: verdict fail,
+/// `interrupted: true`, exit 130/143.
+fn interrupted(
+    summary: common::summary::SummaryBuilder,
+    out: &mut RecordWriter,
+) -> Result<Outcome> {
+    let s = summary.finish(true);
+    out.write(&s)?;
+    out.flush()?;
+    Ok(s.outcome())
 }
 
 /// Records as `--format` asks: JSON Lines, or text as [`text::TEXT`] says.

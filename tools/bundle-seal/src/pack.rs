@@ -64,6 +64,11 @@ struct Hashing<R> {
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Ctrl-C inside a big file: stop within one block (the watchdog
+        // would otherwise force an exit that leaves the temp file behind).
+        if common::interrupt::requested() {
+            return Err(io::Error::other("interrupted"));
+        }
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
@@ -144,7 +149,10 @@ pub fn is_stdout(output: &Path) -> bool {
     output == Path::new("-")
 }
 
-pub fn pack(dir: &Path, output: &Path) -> Result<Packed> {
+/// `None` when interrupted (Ctrl-C, SIGTERM): then no archive was written
+/// (`-o FILE`: its temporary file is removed; `-o -`: what reached stdout
+/// ends without the tar's end marker, so tar reports it truncated).
+pub fn pack(dir: &Path, output: &Path) -> Result<Option<Packed>> {
     let compression = compression_for(output)?;
     let to_stdout = is_stdout(output);
     if to_stdout {
@@ -184,7 +192,7 @@ pub fn pack(dir: &Path, output: &Path) -> Result<Packed> {
         hasher: Sha256::new(),
         bytes: 0,
     };
-    let (hashing, count) = match compression {
+    let written = match compression {
         Compression::None => write_tar(hashing, dir, &m, &entries, &target)?,
         Compression::Gzip => {
             // No name and mtime 0 in the gzip header: the same tree gives
@@ -192,17 +200,26 @@ pub fn pack(dir: &Path, output: &Path) -> Result<Packed> {
             let gz = flate2::GzBuilder::new()
                 .mtime(0)
                 .write(hashing, flate2::Compression::default());
-            let (gz, count) = write_tar(gz, dir, &m, &entries, &target)?;
-            (gz.finish().map_err(|e| Error::io(&target, e))?, count)
+            match write_tar(gz, dir, &m, &entries, &target)? {
+                Some((gz, count)) => Some((gz.finish().map_err(|e| Error::io(&target, e))?, count)),
+                None => None,
+            }
         }
     };
+    // Interrupted: the sink drops uncommitted, removing its temporary file.
+    let Some((hashing, count)) = written else {
+        return Ok(None);
+    };
+    if common::interrupt::requested() {
+        return Ok(None);
+    }
     let sha256 = hex::encode(hashing.hasher.finalize());
     let written = hashing.bytes;
     match hashing.inner {
         Sink::File(f) => f.commit()?,
         Sink::Stdout(mut s) => s.flush().map_err(|e| Error::io("<stdout>", e))?,
     }
-    Ok(Packed {
+    Ok(Some(Packed {
         archive: ArchiveRecord {
             kind: "archive",
             path: target,
@@ -216,18 +233,19 @@ pub fn pack(dir: &Path, output: &Path) -> Result<Packed> {
         },
         manifest_sha256: common::digest::sha256_hex(&bytes),
         release_verdict: m.verdict,
-    })
+    }))
 }
 
 /// Writes the tar stream: the seal's files, then every listed file, each
-/// checked against the manifest as it is written. Returns the writer.
+/// checked against the manifest as it is written. Returns the writer, or
+/// `None` when interrupted.
 fn write_tar<W: Write>(
     out: W,
     dir: &Path,
     m: &Manifest,
     entries: &[walk::Entry],
     target: &str,
-) -> Result<(W, usize)> {
+) -> Result<Option<(W, usize)>> {
     let by_path: HashMap<&str, &walk::Entry> =
         entries.iter().map(|e| (e.rel.as_str(), e)).collect();
     let mtime = fixed_mtime()?;
@@ -264,6 +282,9 @@ fn write_tar<W: Write>(
         count += 1;
     }
     for f in &m.files {
+        if common::interrupt::requested() {
+            return Ok(None);
+        }
         let Some(e) = by_path.get(f.path.as_str()) else {
             return Err(Error::new(format!(
                 "{}: listed in the manifest but missing",
@@ -290,7 +311,13 @@ fn write_tar<W: Write>(
             hasher: Sha256::new(),
             bytes: 0,
         };
-        append(&mut tar, &f.path, &mut reader, f.size, mode, mtime, target)?;
+        if let Err(e) = append(&mut tar, &f.path, &mut reader, f.size, mode, mtime, target) {
+            return if common::interrupt::requested() {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
         if reader.bytes != f.size || hex::encode(reader.hasher.finalize()) != f.sha256 {
             return Err(Error::new(format!(
                 "{}: content differs from the manifest; refusing to pack it",
@@ -300,7 +327,7 @@ fn write_tar<W: Write>(
         count += 1;
     }
     let out = tar.into_inner().map_err(|e| Error::io(target, e))?;
-    Ok((out, count))
+    Ok(Some((out, count)))
 }
 
 /// An archive written into the bundle would be an unsealed extra file:

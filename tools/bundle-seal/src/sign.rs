@@ -30,7 +30,25 @@ fn sig_path(file: &Path) -> PathBuf {
 }
 
 /// Signs `file` into `file.minisig` (replaced atomically).
-pub fn sign_file(file: &Path, key: &SecretKey, trusted: Option<&str>) -> Result<SignedRecord> {
+/// Reads through `R`, failing once Ctrl-C or SIGTERM is requested: a big
+/// file's hashing stops within one read.
+struct StopOnInterrupt<R>(R);
+
+impl<R: std::io::Read> std::io::Read for StopOnInterrupt<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if common::interrupt::requested() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        self.0.read(buf)
+    }
+}
+
+/// `FILE.minisig` for `file`; `None` when interrupted (nothing written).
+pub fn sign_file(
+    file: &Path,
+    key: &SecretKey,
+    trusted: Option<&str>,
+) -> Result<Option<SignedRecord>> {
     let name = file.display().to_string();
     let base = file
         .file_name()
@@ -47,18 +65,24 @@ pub fn sign_file(file: &Path, key: &SecretKey, trusted: Option<&str>) -> Result<
     minisign::check_comment(&trusted)
         .map_err(|m| Error::usage(format!("--trusted-comment: {m}")))?;
     let reader = std::fs::File::open(file).map_err(|e| Error::io(&name, e))?;
-    let sig = key
-        .sign(reader, "signature from bundle-seal secret key", &trusted)
-        .map_err(|e| Error::io(&name, e))?;
+    let sig = key.sign(
+        StopOnInterrupt(reader),
+        "signature from bundle-seal secret key",
+        &trusted,
+    );
+    if common::interrupt::requested() {
+        return Ok(None);
+    }
+    let sig = sig.map_err(|e| Error::io(&name, e))?;
     let out = sig_path(file);
     common::atomic::write_atomic(&out, sig.to_file().as_bytes())?;
-    Ok(SignedRecord {
+    Ok(Some(SignedRecord {
         kind: "signed",
         path: name,
         signature: out.display().to_string(),
         key_id: key.key_id.to_string(),
         trusted_comment: trusted,
-    })
+    }))
 }
 
 #[derive(Debug, Serialize)]

@@ -143,7 +143,7 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
     let mut files = 0u64;
     let (mut critical_total, mut critical_in_window) = (0u64, 0u64);
     let window_start = cfg.incidents.as_ref().and_then(IncidentGate::start);
-    for (file_index, e) in entries.iter().filter(|e| is_jsonl(&e.rel)).enumerate() {
+    'files: for (file_index, e) in entries.iter().filter(|e| is_jsonl(&e.rel)).enumerate() {
         let file_index = u32::try_from(file_index).unwrap_or(u32::MAX);
         files += 1;
         let name = e.path.display().to_string();
@@ -154,6 +154,11 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
         )?;
         let mut reader = JsonlReader::from_input(input, DEFAULT_MAX_LINE);
         while let Some(item) = reader.next_item::<Value>()? {
+            // Ctrl-C: stop reading; the spilled runs are unnamed temporary
+            // files, gone when dropped.
+            if common::interrupt::requested() {
+                break 'files;
+            }
             let (line, value) = match item {
                 Item::Record { line, value } => (line, value),
                 Item::Invalid(bad) => {
@@ -216,7 +221,32 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
     }
     // Equal times keep file-then-line order: the key ends with both.
     let spills = events.spills;
-    events.finish(|_, bytes| out.write_bytes(bytes))?;
+    let mut stopped = common::interrupt::requested();
+    if !stopped {
+        let merged = events.finish(|_, bytes| {
+            if common::interrupt::requested() {
+                stopped = true;
+                return Err(common::Error::new("interrupted"));
+            }
+            out.write_bytes(bytes)
+        });
+        if !stopped {
+            merged?;
+        }
+    }
+    if stopped {
+        // The events written so far are in order but not all of them: the
+        // summary says so, and no gate is judged on part of the records.
+        summary.input(&cfg.dir.display().to_string(), None);
+        summary.figure("files", files);
+        summary.figure("records", records);
+        summary.figure("events", event_count);
+        summary.figure("sorted_runs_spilled", spills);
+        let s = summary.finish(true);
+        out.write(&s)?;
+        out.flush()?;
+        return Ok(s.outcome());
+    }
     let mut missing = 0u64;
     for s in &cfg.require_sections {
         let found: Vec<&str> = entries
