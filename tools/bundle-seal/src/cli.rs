@@ -135,8 +135,10 @@ Records (JSON Lines on stdout):
 
 Exit status: 0 sealed/verified and every gate passed, 1 a gate failed (a
 mismatch, a bad signature, a failing release verdict, a broken chain), 2
-could not do the job (bad usage, unreadable or hostile input), 130
-interrupted.";
+could not do the job (bad usage, unreadable or hostile input), 130/143
+interrupted by SIGINT/SIGTERM (every subcommand: the summary is written
+marked interrupted; no partial archive, signature, key or chain line and
+no temporary file is left).";
 
 /// Seal a release's evidence into a signed bundle, and verify it.
 #[derive(Debug, Parser)]

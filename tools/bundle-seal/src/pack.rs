@@ -131,6 +131,12 @@ enum Sink {
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Once interrupted, nothing more: the tar and gzip writers finish
+        // their streams when dropped, and an end marker after a cut-off
+        // file list would make a partial archive on stdout read as whole.
+        if common::interrupt::requested() {
+            return Err(io::Error::other("interrupted"));
+        }
         match self {
             Sink::File(f) => f.write(buf),
             Sink::Stdout(s) => s.write(buf),
@@ -151,7 +157,7 @@ pub fn is_stdout(output: &Path) -> bool {
 
 /// `None` when interrupted (Ctrl-C, SIGTERM): then no archive was written
 /// (`-o FILE`: its temporary file is removed; `-o -`: what reached stdout
-/// ends without the tar's end marker, so tar reports it truncated).
+/// stops there, without tar's end marker or gzip's trailer).
 pub fn pack(dir: &Path, output: &Path) -> Result<Option<Packed>> {
     let compression = compression_for(output)?;
     let to_stdout = is_stdout(output);
