@@ -24,7 +24,7 @@ complete -c pii-scrub -l min-files -d 'Gate: fail when fewer than N inputs were 
 complete -c pii-scrub -l glob -d 'Only files matching this glob in directory walks (repeatable; `!` excludes)' -r
 complete -c pii-scrub -s j -l threads -d 'Worker threads for many files (default: number of CPUs)' -r
 complete -c pii-scrub -l check -d 'Only report (no scrubbed output); exit 1 if anything is found'
-complete -c pii-scrub -l dry-run -d 'Only report what would be scrubbed; write no data'
+complete -c pii-scrub -l dry-run -d 'Only report what would be scrubbed; write no data. Judged like --check (exit 1 if anything is found); with --format text each finding has a masked snippet'
 complete -c pii-scrub -l in-place -d 'Rewrite each file in place, atomically (temp file + fsync + rename)'
 complete -c pii-scrub -l respect-ignore -d 'Skip files that .gitignore/.ignore files exclude in directory walks'
 complete -c pii-scrub -l no-ignore -d 'Read every file in directory walks, whatever ignore files say (the default; kept so existing scripts that pass it keep working)'

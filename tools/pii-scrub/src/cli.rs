@@ -48,17 +48,19 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
                also holds the raw line: record (UTF-8) or record_base64.
                invalid_json: starts like a JSON object ({\") but does not parse, e.g.
                a record cut short (--on-invalid-json text scrubs it as text).
-  summary      figures: files, lines, json_lines, bytes, lines_changed,
+  summary      figures: mode (check, dry_run, filter), files, lines, json_lines, bytes, lines_changed,
                findings, findings_by_type, findings_by_file, allowed,
                quarantined, quarantined_by_reason, invalid_json_as_text,
                errors, skipped (the same file or directory again under
                another name: read once), symlinks (met in trees), ignored
                (with --respect-ignore), elapsed_ms,
-               throughput_mb_s, key_id (with hash); gates: findings (--check),
-               quarantined (--check: <= --max-quarantined, default 0; else
-               only with --max-quarantined), errors (--check, or after an
-               unreadable input: never a pass then), files (--check: >=
-               --min-files, default 1: a run that read nothing fails)
+               throughput_mb_s, key_id (with hash); gates (--check and
+               --dry-run alike; a filter has only those asked for, and
+               errors): findings <= 0, quarantined (<= --max-quarantined,
+               default 0), errors (also after an unreadable input: never a
+               pass then), files (>= --min-files, default 1: a run that read
+               nothing fails). A filter's pass means its output is scrubbed,
+               not that its input was clean (mode filter).
 
 Trees: symlinks are followed (a link to a file is read, a link to a directory
 walked; each file read once). A dangling link, a link loop, or a link to a
@@ -75,7 +77,7 @@ tokens their public prefix, anything else ********); hash [email:k1a2b3c4:<32
 hex>] = HMAC-SHA256(salt, type, value), refused without a salt; remove drops
 the JSON field (in text, the value).
 
-Exit status: 0 done (no gate failed), 1 --check found something (or a line
+Exit status: 0 done (no gate failed), 1 --check/--dry-run found something (or a line
 it had to quarantine) or a gate failed, 2 could not do the job (bad usage,
 unreadable input, write failure; other files are still processed; the
 summary says fail), 130 interrupted.";
@@ -113,7 +115,9 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["dry_run", "in_place", "out_dir"])]
     pub check: bool,
 
-    /// Only report what would be scrubbed; write no data.
+    /// Only report what would be scrubbed; write no data. Judged like
+    /// --check (exit 1 if anything is found); with --format text each finding
+    /// has a masked snippet.
     #[arg(long, conflicts_with_all = ["in_place", "out_dir"])]
     pub dry_run: bool,
 

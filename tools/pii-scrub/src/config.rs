@@ -72,10 +72,22 @@ impl Engine {
 pub enum Mode {
     /// Scrubbed data to stdout, `--out-dir` or in place.
     Filter,
-    /// Report only.
+    /// Report only (masked snippets with `--format text`); judged like
+    /// `Check`: findings fail the summary.
     DryRun,
     /// Report only; the `findings` gate fails on any finding.
     Check,
+}
+
+impl Mode {
+    /// The summary's `mode` figure.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Filter => "filter",
+            Mode::DryRun => "dry_run",
+            Mode::Check => "check",
+        }
+    }
 }
 
 /// The validated run configuration.

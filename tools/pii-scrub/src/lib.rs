@@ -105,8 +105,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     };
     let quarantined = rep.totals.quarantined;
     let errors = rep.totals.errors;
+    // A dry run is judged like --check: a report of findings never says pass.
     for g in report::gates(
-        cfg.mode == Mode::Check,
+        cfg.mode != Mode::Filter,
         cfg.max_quarantined,
         cfg.min_files,
         &rep.totals,
@@ -114,7 +115,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         builder.gate(g);
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let summary = rep.finish(builder, interrupted, elapsed_ms)?;
+    let summary = rep.finish(builder, cfg.mode, interrupted, elapsed_ms)?;
     if quarantined > 0 && cfg.quarantine.is_none() && cfg.mode == Mode::Filter && !cfg.quiet {
         common::runner::warn(
             TOOL,

@@ -18,7 +18,7 @@ use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::{Error, Result};
 
-use crate::config::Engine;
+use crate::config::{Engine, Mode};
 use crate::process::{Event, Stats};
 
 /// Totals across inputs, for the summary.
@@ -216,6 +216,7 @@ impl<'e> Reporter<'e> {
     pub fn finish(
         mut self,
         mut builder: SummaryBuilder,
+        mode: Mode,
         interrupted: bool,
         elapsed_ms: f64,
     ) -> Result<common::summary::Summary> {
@@ -229,6 +230,7 @@ impl<'e> Reporter<'e> {
             0.0
         };
         builder
+            .figure("mode", mode.name())
             .figure("files", t.files)
             .figure("lines", t.lines)
             .figure("json_lines", t.json_lines)
@@ -279,8 +281,23 @@ impl<'e> Reporter<'e> {
                             if g.pass { "pass" } else { "FAIL" }
                         ));
                     }
+                    // A filter's pass means its output is scrubbed, not
+                    // that its input was clean: say which.
+                    let filtered = if mode == Mode::Filter && t.findings > 0 {
+                        let (s, it) = if t.findings == 1 {
+                            ("", "it")
+                        } else {
+                            ("s", "them")
+                        };
+                        format!(
+                            " (filter: {} finding{s} replaced in the output; the input still holds {it})",
+                            t.findings
+                        )
+                    } else {
+                        String::new()
+                    };
                     text.push_str(&format!(
-                        "verdict: {}{}\n",
+                        "verdict: {}{}{filtered}\n",
                         if summary.verdict.is_pass() {
                             "pass"
                         } else {
@@ -297,7 +314,8 @@ impl<'e> Reporter<'e> {
     }
 }
 
-/// The gates this run asks for. `--check` is the "zero unsanitized
+/// The gates this run asks for (`check`: `--check` or `--dry-run`, both
+/// report-only runs whose summary judges the input). `--check` is the "zero unsanitized
 /// fields" gate, so what it could not check fails it (issue 13): a
 /// quarantined line (`quarantined <= --max-quarantined`, default 0) and an
 /// input that could not be read (`errors <= 0`; its findings are unknown, so

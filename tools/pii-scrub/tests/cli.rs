@@ -322,11 +322,12 @@ fn dry_run_text_report_for_people() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // A dry run with findings fails like --check (trial 2, item 31).
+    assert_eq!(out.status.code(), Some(1));
     let s = String::from_utf8(out.stdout).unwrap();
     let name = f.display();
     assert!(s.starts_with(&format!("{name}:1: email bytes 2..12 (redact)\n    x >>a***@acme.com<<\n1 files, 1 lines, 13 bytes: 1 findings (email 1)")), "{s}");
-    assert!(s.ends_with("verdict: pass\n"), "{s}");
+    assert!(s.ends_with("verdict: fail\n"), "{s}");
 }
 
 #[test]
@@ -1125,7 +1126,7 @@ fn dry_run_text_shows_a_masked_context_snippet() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     let s = String::from_utf8(out.stdout).unwrap();
     let name = f.display();
     let want = format!(

@@ -396,16 +396,33 @@ fn check_on_an_empty_tree_fails_the_files_gate() {
         );
         assert_eq!(gate(summary(&jsonl(&out.stdout)), "files")["value"], 1.0);
     }
-    // Outside --check the gate is there only when asked for.
+    // A dry run is judged like --check (trial 2, item 31).
     let out = cmd(root).args(["--dry-run", "empty"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(summary(&jsonl(&out.stdout))["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|g| g["name"] != "files"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(gate(summary(&jsonl(&out.stdout)), "files")["value"], 0.0);
+    // A filter has the gate only when asked for.
     let out = cmd(root)
-        .args(["--dry-run", "--min-files", "1", "empty"])
+        .args(["--out-dir", "out", "--report", "r.jsonl", "empty"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert!(
+        summary(&jsonl(&fs::read(root.join("r.jsonl")).unwrap()))["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["name"] != "files")
+    );
+    let out = cmd(root)
+        .args([
+            "--out-dir",
+            "out",
+            "--min-files",
+            "1",
+            "--report",
+            "r.jsonl",
+            "empty",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -1,0 +1,106 @@
+//! A second hostile trial's false passes in what pii-scrub reports (not in
+//! what it detects): a dry run that found data and said pass, archives and
+//! double compression read as text, a run that read no line, files a
+//! `--glob` left out without a word, empty flag values that switch a check
+//! off, and personal data in the report's own pointers and file names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::testkit::{gate, jsonl, of_kind, stderr_text, summary};
+use serde_json::{json, Value};
+
+fn cmd(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("pii-scrub").unwrap();
+    c.env_remove("PII_SCRUB_SALT").current_dir(dir);
+    c
+}
+
+fn gate_names(s: &Value) -> Vec<String> {
+    s["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+// ---- 31: --dry-run found an email and its summary said pass -----------------
+
+#[test]
+fn dry_run_with_findings_fails_its_summary_not_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("dl")).unwrap();
+    fs::write(root.join("dl/app.log"), "user john.doe@example.com\n").unwrap();
+    let out = cmd(root).args(["--dry-run", "dl/"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    assert_eq!(of_kind(&recs, "finding").len(), 1);
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "fail");
+    assert_eq!(s["figures"]["findings"], 1);
+    assert_eq!(s["figures"]["mode"], "dry_run");
+    assert_eq!(
+        gate(s, "findings"),
+        &json!({"name":"findings","op":"<=","limit":0.0,"value":1.0,"pass":false})
+    );
+    assert_eq!(
+        gate_names(s),
+        ["findings", "quarantined", "errors", "files"]
+    );
+    // Text for people says the same.
+    let out = cmd(root)
+        .args(["--dry-run", "--format", "text", "dl/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("gate findings: 1 <= 0 -> FAIL\n"), "{text}");
+    assert!(text.ends_with("verdict: fail\n"), "{text}");
+    // A clean tree passes with the gate in it.
+    fs::write(root.join("dl/app.log"), "user logged in\n").unwrap();
+    let out = cmd(root).args(["--dry-run", "dl/"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(gate(&s, "findings")["pass"], true);
+}
+
+#[test]
+fn a_filter_summary_says_it_is_a_filter_and_what_it_replaced() {
+    // A filter that replaced what it found did its job (pass), but its
+    // summary must not read as "the input is clean".
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let out = cmd(root)
+        .args(["--report", "r.jsonl"])
+        .write_stdin("user john.doe@example.com\nnothing\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert_eq!(out.stdout, b"user [REDACTED:email]\nnothing\n");
+    let recs = jsonl(&fs::read(root.join("r.jsonl")).unwrap());
+    let s = summary(&recs);
+    assert_eq!(s["verdict"], "pass");
+    assert_eq!(s["figures"]["mode"], "filter");
+    assert_eq!(s["figures"]["findings"], 1);
+    assert_eq!(s["figures"]["lines_changed"], 1);
+    // In text: the verdict line says what passed.
+    let out = cmd(root)
+        .args(["--format", "text"])
+        .write_stdin("user john.doe@example.com\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr_text(&out);
+    assert!(
+        err.ends_with(
+            "verdict: pass (filter: 1 finding replaced in the output; the input still holds it)\n"
+        ),
+        "{err}"
+    );
+}
