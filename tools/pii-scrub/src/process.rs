@@ -236,18 +236,31 @@ fn utf16(head: &[u8]) -> Option<&'static str> {
 }
 
 /// True when a line is UTF-16 text (ASCII or Latin-1 letters in it put a
-/// NUL in every other byte): most bytes on one side NUL, almost none on the
-/// other. The refusal at the start of an input does not see UTF-16 appended
+/// NUL in every other byte): four ASCII characters in a row so encoded, or
+/// most bytes on one side NUL and almost none on the other. The refusal at the start of an input does not see UTF-16 appended
 /// to a UTF-8 log (issue: hostile trial leak 8); its text, `m\0a\0i\0l\0`,
 /// is invisible to byte patterns. NUL padding (both sides) is not UTF-16.
 fn utf16_line(line: &[u8]) -> bool {
     let (mut even, mut odd) = (0usize, 0usize);
+    // A run of ASCII characters as UTF-16 (`m\0a\0i\0l\0`) anywhere in the
+    // line, even after UTF-8 text that dilutes the ratio below.
+    let (mut run, mut last) = (0usize, usize::MAX);
     for i in memchr::memchr_iter(0, line) {
         if i % 2 == 0 {
             even += 1;
         } else {
             odd += 1;
         }
+        let printable_before = i > 0 && (0x20..0x7f).contains(&line[i - 1]);
+        run = match (printable_before, last.checked_add(2) == Some(i)) {
+            (false, _) => 0,
+            (true, true) => run + 1,
+            (true, false) => 1,
+        };
+        if run >= 4 {
+            return true;
+        }
+        last = i;
     }
     let (n_even, n_odd) = (line.len().div_ceil(2), line.len() / 2);
     let one_sided =

@@ -332,3 +332,27 @@ fn many_xml_and_yaml_candidates_on_one_line_stay_linear() {
     let expected = input.replace("password: aaa ", "password: [REDACTED:secret] ");
     assert!(out.stdout == expected.as_bytes(), "output differs");
 }
+
+/// Leak 8 on one line: UTF-16 text after UTF-8 text with no newline between
+/// (a writer switched encodings mid-record). The NULs of its 17 characters
+/// were too few among the line's bytes for the per-line ratio, and it passed.
+#[test]
+fn utf16le_text_after_utf8_text_on_one_line_leaks() {
+    let mut input =
+        b"2026-12-06T07:14:23 app[12]: a long enough utf-8 prefix that dilutes the ratio, then: "
+            .to_vec();
+    input.extend(utf16le("mail bob@acme.com"));
+    input.extend(b"\nnext line ok\n");
+    let (code, recs) = check(&input);
+    let s = summary(&recs);
+    assert_eq!(code, 1);
+    assert_eq!(s["figures"]["quarantined_by_reason"], json!({"utf16": 1}));
+    assert_eq!(s["figures"]["findings"], 0);
+    let out = cmd().write_stdin(input).output().unwrap();
+    assert_eq!(out.stdout, b"next line ok\n");
+    // Binary noise with a few NULs, and little-endian numbers, are not text.
+    let noise = b"bin \x01\x00\x02\x00\x03\x00\x04\x00\x05\x00 a\x00b\x00c\x00 end\n";
+    let (code, recs) = check(noise);
+    assert_eq!(code, 0);
+    assert_eq!(summary(&recs)["figures"]["quarantined"], 0);
+}
