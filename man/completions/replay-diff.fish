@@ -30,7 +30,7 @@ complete -c replay-diff -n "__fish_replay_diff_needs_command" -l mask -d 'Replac
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
-complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference (as f64) as equal. Without it numbers must be exactly equal in value. Example: 1e-9' -r
+complete -c replay-diff -n "__fish_replay_diff_needs_command" -l float-tolerance -d 'Treat numbers within this absolute difference as equal (as f64 while both are below 2^53 in size; larger integers by their exact difference, so 64-bit ids are never rounded together; larger non-integers only when equal). Without it numbers must be exactly equal in value. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l max-divergences -d 'Gate: fail when divergences (differing paths + missing + extra records) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_needs_command" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r
@@ -53,7 +53,7 @@ complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l mask -d 
 uuid\t'UUIDs in 8-4-4-4-12 form, any case'
 hex\t'Hex ids: 8+ hex digits with at least one digit and one letter (git hashes, trace ids); plain numbers and words like "deadbeef" stay'
 epoch\t'Unix times in seconds (10 digits) or milliseconds (13 digits)'"
-complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference (as f64) as equal. Without it numbers must be exactly equal in value. Example: 1e-9' -r
+complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l float-tolerance -d 'Treat numbers within this absolute difference as equal (as f64 while both are below 2^53 in size; larger integers by their exact difference, so 64-bit ids are never rounded together; larger non-integers only when equal). Without it numbers must be exactly equal in value. Example: 1e-9' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l unordered -d 'Compare the array at this pointer as a multiset (order ignored). Elements match after --ignore and --mask, but exactly: --float-tolerance does not apply inside them. Example: --unordered /tags' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l max-divergences -d 'Gate: fail when divergences (differing paths + missing + extra records) exceed N. Without any gate, any divergence fails (like diff)' -r
 complete -c replay-diff -n "__fish_replay_diff_using_subcommand run" -l min-determinism -d 'Gate: fail when determinism (identical records / records judged, defined under --help) is below this. Example: --min-determinism 98%' -r

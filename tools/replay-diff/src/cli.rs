@@ -166,8 +166,11 @@ pub struct CompareArgs {
     #[arg(long, value_name = "NAME", value_enum)]
     pub mask: Vec<Mask>,
 
-    /// Treat numbers within this absolute difference (as f64) as equal.
-    /// Without it numbers must be exactly equal in value. Example: 1e-9
+    /// Treat numbers within this absolute difference as equal (as f64 while
+    /// both are below 2^53 in size; larger integers by their exact
+    /// difference, so 64-bit ids are never rounded together; larger
+    /// non-integers only when equal). Without it numbers must be exactly
+    /// equal in value. Example: 1e-9
     #[arg(long, value_name = "X", value_parser = common::cli::number, default_value = "0")]
     pub float_tolerance: f64,
 

@@ -130,13 +130,9 @@ fn walk<'v>(
     }
 }
 
-/// `--float-tolerance`: both finite as f64 and at most `tolerance` apart.
+/// `--float-tolerance`: at most `tolerance` apart (see `number::within`).
 fn within_tolerance(g: &str, r: &str, tolerance: f64) -> bool {
-    if tolerance <= 0.0 {
-        return false;
-    }
-    let (a, b) = (number::to_f64(g), number::to_f64(r));
-    a.is_finite() && b.is_finite() && (a - b).abs() <= tolerance
+    number::within(g, r, tolerance)
 }
 
 /// Members paired by name, the n-th golden `k` with the n-th replay `k`:

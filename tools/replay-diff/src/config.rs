@@ -104,6 +104,15 @@ impl Compare {
                 )));
             }
         }
+        // An empty pointer is the whole record: ignoring it ignores every
+        // difference (an unset variable in `--ignore "$IGNORE"` made every
+        // comparison pass).
+        if let Some(p) = args.ignore.iter().find(|p| p.tokens().is_empty()) {
+            return Err(Error::usage(format!(
+                "--ignore {:?}: the whole record; every difference would be ignored (give a pointer such as /ts)",
+                p.as_str()
+            )));
+        }
         if args.max_line == 0 {
             return Err(Error::usage("--max-line must be at least 1"));
         }

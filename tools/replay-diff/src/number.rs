@@ -125,6 +125,54 @@ pub fn to_f64(text: &str) -> f64 {
     text.parse().unwrap_or(f64::NAN)
 }
 
+/// Largest magnitude below which every integer is an exact `f64`: 2^53.
+const F64_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// True when `a` and `b` are at most `tolerance` apart, judged without
+/// losing a digit that matters: as `f64` only while both are below 2^53 in
+/// size (where an `f64` still tells neighbouring integers apart); beyond
+/// that, integers by their exact difference (up to 38 digits), and
+/// anything else only when exactly equal. 64-bit ids that differ by 89
+/// were "within 0.001" as `f64`s.
+pub fn within(a: &str, b: &str, tolerance: f64) -> bool {
+    if tolerance <= 0.0 || !tolerance.is_finite() {
+        return false;
+    }
+    let (x, y) = (to_f64(a), to_f64(b));
+    if !(x.is_finite() && y.is_finite()) {
+        return false;
+    }
+    if x.abs() < F64_EXACT && y.abs() < F64_EXACT {
+        return (x - y).abs() <= tolerance;
+    }
+    match (to_i128(a), to_i128(b)) {
+        (Some(i), Some(j)) => i.abs_diff(j) as f64 <= tolerance,
+        _ => false,
+    }
+}
+
+/// The number's exact value when it is an integer of at most 38 digits.
+fn to_i128(text: &str) -> Option<i128> {
+    let c = canonical(text);
+    if c == "0" {
+        return Some(0);
+    }
+    let (mantissa, exponent) = c.split_once('e')?;
+    let exponent: u32 = exponent.parse().ok()?;
+    let (negative, digits) = match mantissa.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, mantissa),
+    };
+    if digits.len() + exponent as usize > 38 {
+        return None;
+    }
+    let value = digits
+        .parse::<i128>()
+        .ok()?
+        .checked_mul(10i128.checked_pow(exponent)?)?;
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +235,32 @@ mod tests {
             canonical(&format!("0.1e{big}")),
             format!("1e{}", "9".repeat(40))
         );
+    }
+
+    #[test]
+    fn tolerance_never_hides_a_digit_an_f64_cannot_hold() {
+        // The trial's 64-bit ids: 89 apart, equal as f64s.
+        assert!(!within("1234567890123456789", "1234567890123456700", 0.001));
+        assert!(within("1234567890123456789", "1234567890123456700", 89.0));
+        assert!(!within("9007199254740993", "9007199254740992", 0.5));
+        assert!(within("9007199254740993", "9007199254740992", 1.0));
+        assert!(within(
+            "-12345678901234567890",
+            "-1234567890123456789e1",
+            0.0001
+        ));
+        // Below 2^53, as before.
+        assert!(within("0.51", "0.5100001", 0.001));
+        assert!(!within("0.51", "0.52", 0.001));
+        // Huge non-integers and integers past 38 digits: exact only.
+        assert!(!within("12345678901234567.5", "12345678901234567.4", 0.01));
+        assert!(!within(
+            "1e40",
+            "1.0000000000000000000000000000000000001e40",
+            1e30
+        ));
+        assert!(!within("1e999", "1e999", 1.0), "not finite: exact_eq's job");
+        assert!(!within("1", "1", 0.0));
     }
 
     #[test]

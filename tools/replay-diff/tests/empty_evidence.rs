@@ -21,9 +21,12 @@ fn gate_json(name: &str, op: &str, limit: f64, value: f64, pass: bool) -> Value 
 #[test]
 fn two_empty_files_no_longer_pass() {
     let dir = tempfile::tempdir().unwrap();
+    // Each compared with a copy (a file against itself is refused).
     let empty = write(dir.path(), "empty.jsonl", "");
+    let empty2 = write(dir.path(), "empty2.jsonl", "");
     let blank = write(dir.path(), "blank.jsonl", "\n\r\n  \n");
-    for (g, r) in [(&empty, &empty), (&empty, &blank), (&blank, &blank)] {
+    let blank2 = write(dir.path(), "blank2.jsonl", "\n\r\n  \n");
+    for (g, r) in [(&empty, &empty2), (&empty, &blank), (&blank, &blank2)] {
         let (code, records, stderr) = run(&[g, r]);
         assert_eq!(code, 1, "{g} vs {r}: {stderr}");
         let s = summary(&records);
@@ -38,10 +41,10 @@ fn two_empty_files_no_longer_pass() {
         assert_eq!(s["figures"]["determinism"], 1.0);
     }
     // Whatever other gate is asked for.
-    let (code, records, _) = run(&[&empty, &empty, "--min-determinism", "98%"]);
+    let (code, records, _) = run(&[&empty, &empty2, "--min-determinism", "98%"]);
     assert_eq!(code, 1);
     assert_eq!(gate(summary(&records), "records")["pass"], false);
-    let (code, records, _) = run(&[&empty, &empty, "--max-divergences", "5"]);
+    let (code, records, _) = run(&[&empty, &empty2, "--max-divergences", "5"]);
     assert_eq!(code, 1);
     assert_eq!(gate(summary(&records), "records")["pass"], false);
 }
@@ -85,10 +88,12 @@ fn min_records_expresses_a_50_event_replay() {
     // GATES.md: "0 divergences across a 50-event replay".
     let dir = tempfile::tempdir().unwrap();
     let short = write(dir.path(), "49.jsonl", events(49));
+    let short2 = write(dir.path(), "49b.jsonl", events(49));
     let full = write(dir.path(), "50.jsonl", events(50));
+    let full2 = write(dir.path(), "50b.jsonl", events(50));
     let gate_args = ["--max-divergences", "0", "--min-records", "50"];
 
-    let (code, records, _) = run(&[&[short.as_str(), short.as_str()][..], &gate_args].concat());
+    let (code, records, _) = run(&[&[short.as_str(), short2.as_str()][..], &gate_args].concat());
     assert_eq!(code, 1);
     let s = summary(&records);
     assert_eq!(gate(s, "divergences")["pass"], true);
@@ -97,7 +102,7 @@ fn min_records_expresses_a_50_event_replay() {
         &gate_json("records", ">=", 50.0, 49.0, false)
     );
 
-    let (code, records, _) = run(&[&[full.as_str(), full.as_str()][..], &gate_args].concat());
+    let (code, records, _) = run(&[&[full.as_str(), full2.as_str()][..], &gate_args].concat());
     assert_eq!(code, 0);
     assert_eq!(
         gate(summary(&records), "records"),
@@ -109,7 +114,8 @@ fn min_records_expresses_a_50_event_replay() {
 fn min_records_zero_is_the_explicit_way_to_accept_empty_streams() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.jsonl", "");
-    let (code, records, _) = run(&[&empty, &empty, "--min-records", "0"]);
+    let empty2 = write(dir.path(), "empty2.jsonl", "");
+    let (code, records, _) = run(&[&empty, &empty2, "--min-records", "0"]);
     assert_eq!(code, 0);
     assert_eq!(
         gate(summary(&records), "records"),

@@ -12,3 +12,4 @@ mod properties;
 mod regressions;
 mod run_leftovers;
 mod signals;
+mod trial2;
