@@ -11,6 +11,7 @@ complete -c cycle-check -l stop-signal -d 'Signal that asks the service to stop:
 complete -c cycle-check -l stop-timeout -d 'Grace period after the stop signal before SIGKILL' -r
 complete -c cycle-check -l settle -d 'How long other descendants may take to exit after the main process has, before they count as orphans' -r
 complete -c cycle-check -l check-files -d 'After each stop, files matching this glob must not exist (lock, pid or temp files). Repeatable. Example: --check-files \'run/*.lock\'' -r
+complete -c cycle-check -l allow-leftover -d 'A process outside the service\'s tree that may outlive it (see "Leftovers outside the tree"): a port it listens on, or a regex matched against its command line. Repeatable' -r
 complete -c cycle-check -l health -d 'Health probe run after the last start (same forms as --ready)' -r
 complete -c cycle-check -l health-interval -d 'Time between health probes' -r
 complete -c cycle-check -l health-duration -d 'How long to hold the service up and probe it' -r
@@ -24,5 +25,6 @@ complete -c cycle-check -l audit-timeout -d 'Time limit of one --audit run (it f
 complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr (lines it cannot take, e.g. on a full disk, are warned about and counted: service_log_lost_lines)' -r
 complete -c cycle-check -l format -d 'Output: jsonl (records, the default) or text (lines for a person)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
+complete -c cycle-check -l fail-on-new-listeners -d 'Also count the holder of every listening socket that is new since the start and still listens after the stop outside the service\'s tree, without evidence that the service started it: for a machine where nothing else starts servers (a CI container)'
 complete -c cycle-check -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cycle-check -s V -l version -d 'Print version'

@@ -53,6 +53,17 @@ leaked ports (listening sockets the service had that are still held) and
 --check-files matches. Whatever is left is then killed, so the next cycle
 starts clean and cycle-check never leaves a process behind (also on Ctrl-C).
 
+Leftovers outside the tree: a command the service hands to a server that was
+already running (tmux new-window 'CMD', at, ssh) is not a descendant. After
+each stop, a live process outside the tree that started after the launch is a
+foreign_leftover (fails the cycle; named, not killed) when its argv is a
+command quoted in the service's command line (-- CMD, --start-cmd,
+--stop-cmd), or it carries this run's CYCLE_CHECK_RUN environment token. The
+holder of a listening socket new since the start is listed too, counted only
+with that evidence or --fail-on-new-listeners. Not caught: commands handed
+over unquoted or from files (systemd units), servers that retitle themselves
+before the check, processes of another cycle-check run.
+
 Crash drill (--workload) and audit (--audit): each cycle starts the
 service, waits until it is ready, runs the workload (sh -c, in its own
 session, output to stderr; env CYCLE_CHECK_CYCLE and CYCLE_CHECK_PID), and
@@ -69,17 +80,21 @@ Records (JSON Lines on stdout):
            (stop_signal|stop_cmd|sigkill|exited|unkillable), exit_code,
            signal, stop_cmd_exit_code, zombies, orphans (each: pid, ppid,
            pgid, sid, state, cmdline), leaked_ports (address, port, pid,
-           cmdline), leftover_files (paths); with --workload also
-           workload_ms, workload_exit_code, workload_signal, killed_at,
+           cmdline), leftover_files (paths), foreign_leftovers (pid,
+           ppid, cmdline, started_in_cycle, evidence: service_command |
+           service_environment | null, listening, allowed, counted); with
+           --workload also workload_ms, workload_exit_code, workload_signal,
+           killed_at,
            killed_pid, recovered, recovery_ms, recovery_error; with --audit
            audit_exit_code, audit_findings, findings (the first 100),
            audit_error
   health   seq, cycle, at, ok, latency_ms, attempts, error
   summary  figures: cycles, cycles_ok, failed_cycles, ready_ms_p50,
            ready_ms_p95, ready_ms_max, stop_ms_p50, stop_ms_max, zombies,
-           orphans, leaked_ports, leftover_files, health_ok, health_total,
-           health_misses, failures (count per cause); gates: failed_cycles,
-           zombies, orphans, leaked_ports (all <= 0), health_misses (<=
+           orphans, leaked_ports, leftover_files, foreign_leftovers,
+           health_ok, health_total, health_misses, failures (count per
+           cause); gates: failed_cycles, zombies, orphans, leaked_ports,
+           foreign_leftovers (all <= 0), health_misses (<=
            --max-health-misses, with --health), ready_ms_max (<= --max-ready);
            with --workload: crashes, recovery_ms_p50, recovery_ms_max and
            gate recovery_ms_max (<= --max-recovery); with --audit:
@@ -91,7 +106,7 @@ Records (JSON Lines on stdout):
 Causes: start_failed, exited_before_ready, not_ready, exited_early (died
 before the stop), stop_timeout (needed SIGKILL), stop_failed (SIGKILL did not
 end it, or --stop-cmd failed), exit_status (not 0 and not the stop signal),
-zombies, orphans, leaked_ports, leftover_files; workload_finished (the
+zombies, orphans, leaked_ports, leftover_files, foreign_leftover; workload_finished (the
 workload ended before the kill: the crash was not mid-work), not_recovered,
 audit_findings, audit_failed.
 
@@ -177,6 +192,19 @@ pub struct Cli {
     /// or temp files). Repeatable. Example: --check-files 'run/*.lock'
     #[arg(long, value_name = "GLOB")]
     pub check_files: Vec<String>,
+
+    /// A process outside the service's tree that may outlive it (see
+    /// "Leftovers outside the tree"): a port it listens on, or a regex
+    /// matched against its command line. Repeatable.
+    #[arg(long, value_name = "PORT|REGEX")]
+    pub allow_leftover: Vec<String>,
+
+    /// Also count the holder of every listening socket that is new since
+    /// the start and still listens after the stop outside the service's
+    /// tree, without evidence that the service started it: for a machine
+    /// where nothing else starts servers (a CI container).
+    #[arg(long)]
+    pub fail_on_new_listeners: bool,
 
     /// Health probe run after the last start (same forms as --ready).
     #[arg(long, value_name = "PROBE")]

@@ -74,6 +74,10 @@ pub struct Config {
     pub log_regexes: Vec<Regex>,
     pub crash: Option<Crash>,
     pub audit: Option<Audit>,
+    /// How leftovers outside the service's tree are judged.
+    pub leftovers: crate::handoff::Policy,
+    /// The commands the service hands to other programs.
+    pub handed: crate::handoff::Handed,
 }
 
 /// `TERM`, `SIGTERM`, `term` or `15`.
@@ -189,6 +193,29 @@ impl Config {
         if audit.as_ref().is_some_and(|a| a.timeout.is_zero()) {
             return Err(Error::usage("--audit-timeout must be above zero"));
         }
+        let allow = cli
+            .allow_leftover
+            .iter()
+            .map(|a| {
+                crate::handoff::Allow::parse(a)
+                    .map_err(|e| Error::usage(format!("--allow-leftover {a}: {e}")))
+            })
+            .collect::<common::Result<_>>()?;
+        let leftovers = crate::handoff::Policy {
+            allow,
+            strict: cli.fail_on_new_listeners,
+        };
+        let handed = {
+            let (argv, start_cmd) = match &start {
+                Start::Exec(argv) => (Some(argv.as_slice()), None),
+                Start::Shell(cmd) => (None, Some(cmd.as_str())),
+            };
+            let scripts: Vec<&str> = start_cmd
+                .into_iter()
+                .chain(cli.stop_cmd.as_deref())
+                .collect();
+            crate::handoff::Handed::of_service(argv, &scripts)
+        };
         let check_files = cli
             .check_files
             .iter()
@@ -213,6 +240,8 @@ impl Config {
             log_regexes,
             crash,
             audit,
+            leftovers,
+            handed,
         })
     }
 }

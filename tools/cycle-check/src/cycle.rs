@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::attribution;
 use crate::config::{Config, Start};
 use crate::executables::Executables;
+use crate::handoff::{self, Leftover};
 use crate::output::OutputHub;
 use crate::pidfile;
 use crate::probe::{humanize, Probe};
@@ -93,6 +94,10 @@ pub struct CycleRecord {
     pub orphans: Vec<ProcRecord>,
     pub leaked_ports: Vec<PortRecord>,
     pub leftover_files: Vec<String>,
+    /// Processes outside the service's tree that outlived the stop and
+    /// came from the service or hold a listener new since the start (see
+    /// `handoff`); counted ones fail the cycle.
+    pub foreign_leftovers: Vec<Leftover>,
     /// The crash drill's figures (with --workload).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub drill: Option<crash::Fields>,
@@ -219,7 +224,13 @@ impl Runner<'_> {
     pub fn run(&mut self, n: u64, last: bool) -> common::Result<Outcome> {
         let config = self.config;
         let started_at = common::clock::now_rfc3339();
+        // Before the start, so a listener the service hands away is new.
+        let listening_before = handoff::Baseline::take();
         let (mut svc, t0, log_since) = self.start()?;
+        // Read at once: the process is not reaped before we wait for it.
+        let launched_ticks = procfs::start_ticks(svc.started)
+            .or_else(|| procfs::start_ticks(self.sup.me()))
+            .unwrap_or(0);
         let mut causes: Vec<&'static str> = Vec::new();
 
         let readiness = self.await_ready(&mut svc, t0, log_since, config.ready_timeout);
@@ -371,11 +382,34 @@ impl Runner<'_> {
             .into_iter()
             .collect();
 
+        let mut own_sockets = service_inodes;
+        own_sockets.extend(
+            after
+                .iter()
+                .filter(|p| !p.is_zombie())
+                .flat_map(|p| procfs::socket_inodes(p.pid)),
+        );
+        let (foreign_leftovers, _) = handoff::leftovers(
+            &listening_before,
+            &handoff::Service {
+                launched_ticks,
+                handed: &self.config.handed,
+                me: self.sup.me(),
+                own_sockets: &own_sockets,
+                token: self.sup.token(),
+            },
+            &self.config.leftovers,
+        );
+
         for (bad, cause) in [
             (!zombies.is_empty(), "zombies"),
             (!orphans.is_empty(), "orphans"),
             (!leaked_ports.is_empty(), "leaked_ports"),
             (!leftover_files.is_empty(), "leftover_files"),
+            (
+                foreign_leftovers.iter().any(|l| l.counted),
+                "foreign_leftover",
+            ),
         ] {
             if bad {
                 causes.push(cause);
@@ -421,6 +455,7 @@ impl Runner<'_> {
             orphans,
             leaked_ports,
             leftover_files,
+            foreign_leftovers,
             drill,
             audit,
         })))

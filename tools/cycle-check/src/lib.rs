@@ -9,7 +9,8 @@
 //!
 //! Modules: `cli` (flags) → `config` (validated) → `cycle` (one cycle) using
 //! `supervise` (spawn, signal, wait, reap), `probe`/`http` (readiness and
-//! health), `procfs` (process table, sockets) and `output` (service output).
+//! health), `procfs` (process table, sockets), `handoff` (what the service
+//! handed to processes outside its tree) and `output` (service output).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub mod config;
 pub mod cycle;
 pub mod diag;
 pub mod executables;
+pub mod handoff;
 pub mod http;
 pub mod output;
 pub mod pidfile;
@@ -202,6 +204,11 @@ fn summarize(
     let orphans: usize = records.iter().map(|r| r.orphans.len()).sum();
     let ports: usize = records.iter().map(|r| r.leaked_ports.len()).sum();
     let files: usize = records.iter().map(|r| r.leftover_files.len()).sum();
+    let foreign: usize = records
+        .iter()
+        .flat_map(|r| &r.foreign_leftovers)
+        .filter(|l| l.counted)
+        .count();
     let mut failures: BTreeMap<&str, u64> = BTreeMap::new();
     for cause in records.iter().flat_map(|r| r.causes.iter()) {
         *failures.entry(cause).or_default() += 1;
@@ -220,6 +227,7 @@ fn summarize(
     s.figure("orphans", orphans);
     s.figure("leaked_ports", ports);
     s.figure("leftover_files", files);
+    s.figure("foreign_leftovers", foreign);
     s.figure("health_ok", health.ok);
     s.figure("health_total", health.total);
     s.figure("health_misses", misses);
@@ -229,6 +237,7 @@ fn summarize(
     s.gate(Gate::at_most("zombies", 0.0, zombies as f64));
     s.gate(Gate::at_most("orphans", 0.0, orphans as f64));
     s.gate(Gate::at_most("leaked_ports", 0.0, ports as f64));
+    s.gate(Gate::at_most("foreign_leftovers", 0.0, foreign as f64));
     if let Some(h) = &config.health {
         // A run that never got to its health phase missed every planned check.
         let planned = (h.duration.as_secs_f64() / h.interval.as_secs_f64()).ceil();

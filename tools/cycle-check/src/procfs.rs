@@ -20,6 +20,8 @@ pub struct Proc {
     /// `R`, `S`, `D`, `Z`, `T`, ... as in ps(1).
     pub state: char,
     pub comm: String,
+    /// When it started, in clock ticks since boot (0 if unreadable).
+    pub start_ticks: u64,
 }
 
 impl Proc {
@@ -43,6 +45,8 @@ pub fn parse_stat(text: &str) -> Option<Proc> {
     let ppid = rest.next()?.parse().ok()?;
     let pgid = rest.next()?.parse().ok()?;
     let sid = rest.next()?.parse().ok()?;
+    // Fields 7..=21 lie between the session (6) and the start time (22).
+    let start_ticks = rest.nth(22 - 7).and_then(|t| t.parse().ok()).unwrap_or(0);
     Some(Proc {
         pid,
         ppid,
@@ -50,7 +54,22 @@ pub fn parse_stat(text: &str) -> Option<Proc> {
         sid,
         state,
         comm,
+        start_ticks,
     })
+}
+
+/// When a process started, in clock ticks since boot (field 22 of
+/// `/proc/PID/stat`); `None` if it is gone.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_ticks(&text)
+}
+
+/// Field 22 of a stat line, counted after the command name's last `)`
+/// (which is followed by field 3).
+pub fn parse_start_ticks(text: &str) -> Option<u64> {
+    let (_, rest) = text.rsplit_once(')')?;
+    rest.split_ascii_whitespace().nth(22 - 3)?.parse().ok()
 }
 
 /// Reads one process's stat line; `None` if it is gone.
@@ -277,6 +296,17 @@ mod tests {
     }
 
     #[test]
+    fn start_times() {
+        let line = "7 (a) b) S 1 7 7 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 123456 999 9";
+        assert_eq!(parse_start_ticks(line), Some(123_456));
+        assert_eq!(parse_stat(line).unwrap().start_ticks, 123_456);
+        assert_eq!(parse_start_ticks("7 (x) S 1 7"), None);
+        let me = std::process::id() as i32;
+        assert!(start_ticks(me).is_some_and(|t| t > 0));
+        assert_eq!(start_ticks(i32::MAX), None);
+    }
+
+    #[test]
     fn descendants_follow_the_parent_tree() {
         let p = |pid, ppid| Proc {
             pid,
@@ -285,6 +315,7 @@ mod tests {
             sid: pid,
             state: 'S',
             comm: "x".into(),
+            start_ticks: 0,
         };
         let table = vec![p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(20, 1), p(13, 10)];
         let pids: Vec<i32> = descendants(&table, 10).iter().map(|p| p.pid).collect();

@@ -115,6 +115,24 @@ impl Report {
                         p.address, p.port
                     );
                 }
+                // Only what fails the cycle: the rest (other people's new
+                // servers, allowed ones) is in the JSON record.
+                for l in c.foreign_leftovers.iter().filter(|l| l.counted) {
+                    let who = match (l.pid, &l.cmdline) {
+                        (Some(pid), Some(cmd)) => format!("pid {pid}: {cmd}"),
+                        (Some(pid), None) => format!("pid {pid}"),
+                        _ => "an unknown process".to_string(),
+                    };
+                    let why = l
+                        .evidence
+                        .unwrap_or("a new listener, --fail-on-new-listeners");
+                    let listening = if l.listening.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", listening on {}", l.listening.join(" "))
+                    };
+                    let _ = writeln!(w, "    outside  {who}{listening} ({why})");
+                }
                 for f in &c.leftover_files {
                     let _ = writeln!(w, "    file     {f}");
                 }
@@ -204,7 +222,7 @@ impl Report {
                 for g in &s.gates {
                     let _ = writeln!(
                         w,
-                        "  {} {:<15} {} {} {}",
+                        "  {} {:<17} {} {} {}",
                         if g.pass { "pass" } else { "FAIL" },
                         g.name,
                         g.value,

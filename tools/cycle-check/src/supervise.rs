@@ -52,6 +52,8 @@ pub struct Supervisor {
     my_pgid: i32,
     /// Exit statuses collected by [`Supervisor::reap_all`] and not yet asked for.
     reaped: HashMap<i32, Exit>,
+    /// This run's `CYCLE_CHECK_RUN` token, in every child's environment.
+    token: String,
 }
 
 /// Sleeps up to `d`, in slices, returning early (false) on Ctrl-C.
@@ -80,11 +82,17 @@ impl Supervisor {
             me: std::process::id() as i32,
             my_pgid: getpgrp().as_raw(),
             reaped: HashMap::new(),
+            token: crate::handoff::token(),
         })
     }
 
     pub fn me(&self) -> i32 {
         self.me
+    }
+
+    /// The token every process we start carries (see `handoff`).
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// Spawns `argv` in a new session (so a new process group too), with the
@@ -115,6 +123,9 @@ impl Supervisor {
     /// waits by pid ([`Supervisor::try_wait`]), never through the `Child`.
     pub fn spawn_command(&self, mut cmd: Command) -> io::Result<std::process::Child> {
         let parent = self.me;
+        // Passed on by what keeps the environment (`at`, `sudo -E`): a
+        // listener that carries it came from here.
+        cmd.env(crate::handoff::TOKEN_VAR, &self.token);
         // SAFETY: the closure runs in the forked child before exec and only
         // makes async-signal-safe system calls (setsid, prctl, getppid); it
         // allocates nothing and touches no lock.

@@ -170,6 +170,7 @@ fn ten_clean_cycles_pass_and_health_is_sampled() {
         assert_eq!(c["ended_by"], "stop_signal");
         assert_eq!(c["exit_code"], 0);
         assert_eq!(c["pgid"], c["pid"], "the service leads its own group");
+        // (foreign_leftovers may list other people's servers: not counted.)
         for list in ["zombies", "orphans", "leaked_ports", "leftover_files"] {
             assert_eq!(c[list], json!([]), "{list}");
         }
@@ -245,6 +246,7 @@ fn ten_clean_cycles_pass_and_health_is_sampled() {
             "zombies",
             "orphans",
             "leaked_ports",
+            "foreign_leftovers",
             "health_misses"
         ]
     );
@@ -1147,7 +1149,7 @@ fn text_format_for_people() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 7, "{text}");
+    assert_eq!(lines.len(), 8, "{text}");
     for (i, line) in lines[..2].iter().enumerate() {
         assert!(
             line.starts_with(&format!("cycle {:<3} ok    pid ", i + 1)),
@@ -1163,10 +1165,11 @@ fn text_format_for_people() {
     assert_eq!(
         &lines[3..],
         [
-            "  pass failed_cycles   0 <= 0",
-            "  pass zombies         0 <= 0",
-            "  pass orphans         0 <= 0",
-            "  pass leaked_ports    0 <= 0"
+            "  pass failed_cycles     0 <= 0",
+            "  pass zombies           0 <= 0",
+            "  pass orphans           0 <= 0",
+            "  pass leaked_ports      0 <= 0",
+            "  pass foreign_leftovers 0 <= 0"
         ]
     );
 }
