@@ -21,6 +21,7 @@ complete -c pii-scrub -l max-line -d 'Quarantine lines longer than this many byt
 complete -c pii-scrub -l max-findings -d 'Quarantine a line with more findings than this' -r
 complete -c pii-scrub -l max-quarantined -d 'Gate: fail when more than N lines were quarantined' -r
 complete -c pii-scrub -l min-files -d 'Gate: fail when fewer than N inputs were read (default with --check: 1; stdin counts as one). 0 accepts a run that read nothing' -r
+complete -c pii-scrub -l min-lines -d 'Gate: fail when fewer than N lines were read in all (default with --check/--dry-run: 1, so an empty stream from a failed producer or a tree of empty files fails). 0 accepts a run that read no line' -r
 complete -c pii-scrub -l glob -d 'Only files matching this glob in directory walks (repeatable; `!` excludes)' -r
 complete -c pii-scrub -s j -l threads -d 'Worker threads for many files (default: number of CPUs)' -r
 complete -c pii-scrub -l check -d 'Only report (no scrubbed output); exit 1 if anything is found'

@@ -59,7 +59,8 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
                errors): findings <= 0, quarantined (<= --max-quarantined,
                default 0), errors (also after an unreadable input: never a
                pass then), files (>= --min-files, default 1: a run that read
-               nothing fails). A filter's pass means its output is scrubbed,
+               nothing fails), lines (>= --min-lines, default 1: an empty
+               stream or a tree of empty files fails). A filter's pass means its output is scrubbed,
                not that its input was clean (mode filter).
 
 Trees: symlinks are followed (a link to a file is read, a link to a directory
@@ -222,6 +223,12 @@ pub struct Cli {
     /// stdin counts as one). 0 accepts a run that read nothing.
     #[arg(long, value_name = "N", value_parser = common::cli::count)]
     pub min_files: Option<u64>,
+
+    /// Gate: fail when fewer than N lines were read in all (default with
+    /// --check/--dry-run: 1, so an empty stream from a failed producer or a
+    /// tree of empty files fails). 0 accepts a run that read no line.
+    #[arg(long, value_name = "N", value_parser = common::cli::count)]
+    pub min_lines: Option<u64>,
 
     /// Only files matching this glob in directory walks (repeatable; `!` excludes).
     #[arg(long, value_name = "GLOB")]

@@ -105,6 +105,8 @@ pub struct Config {
     pub max_quarantined: Option<u64>,
     /// `files >= N` (`--check`: default 1).
     pub min_files: Option<u64>,
+    /// `lines >= N` (`--check`/`--dry-run`: default 1).
+    pub min_lines: Option<u64>,
     pub globs: Vec<String>,
     pub respect_ignore: bool,
     pub threads: usize,
@@ -427,6 +429,7 @@ impl Config {
             quarantine: cli.quarantine,
             max_quarantined: cli.max_quarantined,
             min_files: cli.min_files,
+            min_lines: cli.min_lines,
             globs: cli.glob,
             respect_ignore: cli.respect_ignore,
             threads,

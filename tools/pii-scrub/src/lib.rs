@@ -110,6 +110,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         cfg.mode != Mode::Filter,
         cfg.max_quarantined,
         cfg.min_files,
+        cfg.min_lines,
         &rep.totals,
     ) {
         builder.gate(g);

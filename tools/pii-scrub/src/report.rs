@@ -320,13 +320,16 @@ impl<'e> Reporter<'e> {
 /// quarantined line (`quarantined <= --max-quarantined`, default 0) and an
 /// input that could not be read (`errors <= 0`; its findings are unknown, so
 /// the findings gate has no value and fails). Nothing read proves nothing:
-/// `files >= --min-files` (default 1; a trial's empty tree passed). In every
+/// `files >= --min-files` (default 1; a trial's empty tree passed), and
+/// `lines >= --min-lines` (default 1: an empty stdin from a producer that
+/// failed, or a tree of empty files, passed a second trial). In every
 /// mode a summary written after an error carries the failing `errors` gate:
 /// it never says pass.
 pub fn gates(
     check: bool,
     max_quarantined: Option<u64>,
     min_files: Option<u64>,
+    min_lines: Option<u64>,
     totals: &Totals,
 ) -> Vec<Gate> {
     let mut g = Vec::new();
@@ -353,6 +356,13 @@ pub fn gates(
             "files",
             min_files.unwrap_or(1) as f64,
             totals.files as f64,
+        ));
+    }
+    if check || min_lines.is_some() {
+        g.push(Gate::at_least(
+            "lines",
+            min_lines.unwrap_or(1) as f64,
+            totals.lines as f64,
         ));
     }
     g

@@ -50,7 +50,7 @@ fn dry_run_with_findings_fails_its_summary_not_passes() {
     );
     assert_eq!(
         gate_names(s),
-        ["findings", "quarantined", "errors", "files"]
+        ["findings", "quarantined", "errors", "files", "lines"]
     );
     // Text for people says the same.
     let out = cmd(root)
@@ -103,4 +103,82 @@ fn a_filter_summary_says_it_is_a_filter_and_what_it_replaced() {
         ),
         "{err}"
     );
+}
+
+// ---- 27: a check that read no line passed ------------------------------------
+
+#[test]
+fn check_of_an_empty_stream_or_empty_files_fails_the_lines_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lines_gate = |value: f64, limit: f64| json!({"name":"lines","op":">=","limit":limit,"value":value,"pass":value >= limit});
+    // `kubectl logs ... | pii-scrub --check -` with kubectl failing.
+    for args in [
+        &["--check", "-"][..],
+        &["--check"][..],
+        &["--dry-run", "-"][..],
+    ] {
+        let out = cmd(root).args(args).write_stdin("").output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr_text(&out)
+        );
+        let s = summary(&jsonl(&out.stdout)).clone();
+        assert_eq!(s["verdict"], "fail", "{args:?}");
+        assert_eq!(gate(&s, "files")["pass"], true, "{args:?}");
+        assert_eq!(gate(&s, "lines"), &lines_gate(0.0, 1.0), "{args:?}");
+    }
+    // A tree of empty files.
+    fs::create_dir_all(root.join("empty")).unwrap();
+    fs::write(root.join("empty/a.log"), "").unwrap();
+    fs::write(root.join("empty/b.log"), "").unwrap();
+    let out = cmd(root).args(["--check", "empty"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["figures"]["files"], 2);
+    assert_eq!(gate(&s, "lines"), &lines_gate(0.0, 1.0));
+    // One line anywhere is enough; --min-lines sets the bar, 0 accepts nothing.
+    fs::write(root.join("empty/b.log"), "nothing here\n").unwrap();
+    let out = cmd(root).args(["--check", "empty"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert_eq!(
+        gate(summary(&jsonl(&out.stdout)), "lines"),
+        &lines_gate(1.0, 1.0)
+    );
+    let out = cmd(root)
+        .args(["--check", "--min-lines", "2", "empty"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        gate(summary(&jsonl(&out.stdout)), "lines"),
+        &lines_gate(1.0, 2.0)
+    );
+    let out = cmd(root)
+        .args(["--check", "--min-lines", "0", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    assert_eq!(
+        gate(summary(&jsonl(&out.stdout)), "lines"),
+        &lines_gate(0.0, 0.0)
+    );
+    // A filter has the gate only when asked for.
+    let out = cmd(root)
+        .args(["--report", "r.jsonl"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&jsonl(&fs::read(root.join("r.jsonl")).unwrap())).clone();
+    assert!(!gate_names(&s).contains(&"lines".to_string()));
+    let out = cmd(root)
+        .args(["--report", "r.jsonl", "--min-lines", "1"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -368,9 +368,9 @@ fn check_on_an_empty_tree_fails_the_files_gate() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(gate(summary(&jsonl(&out.stdout)), "files")["value"], 0.0);
-    // --min-files 0 accepts it; a higher bar is a bar.
+    // --min-files 0 (and --min-lines 0) accept it; a higher bar is a bar.
     let out = cmd(root)
-        .args(["--check", "--min-files", "0", "empty"])
+        .args(["--check", "--min-files", "0", "--min-lines", "0", "empty"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
@@ -385,16 +385,19 @@ fn check_on_an_empty_tree_fails_the_files_gate() {
         gate(summary(&jsonl(&out.stdout)), "files"),
         &json!({"name":"files","op":">=","limit":2.0,"value":2.0,"pass":true})
     );
-    // Stdin is one input, even empty.
+    // Stdin is one input, even empty (the `lines` gate fails it: trial 2
+    // item 27, tests/false_passes.rs).
     for args in [&["--check"][..], &["--check", "-"][..]] {
         let out = cmd(root).args(args).write_stdin("").output().unwrap();
         assert_eq!(
             out.status.code(),
-            Some(0),
+            Some(1),
             "{args:?}: {}",
             stderr_text(&out)
         );
-        assert_eq!(gate(summary(&jsonl(&out.stdout)), "files")["value"], 1.0);
+        let s = summary(&jsonl(&out.stdout)).clone();
+        assert_eq!(gate(&s, "files")["value"], 1.0);
+        assert_eq!(gate(&s, "lines")["pass"], false);
     }
     // A dry run is judged like --check (trial 2, item 31).
     let out = cmd(root).args(["--dry-run", "empty"]).output().unwrap();
