@@ -1,11 +1,13 @@
 //! Escapes that hide a value from byte patterns, undone for a second scan:
 //! URL encoding (`john%40acme.com`), C-style hex escapes (nginx writes `"` in
 //! a logged request body as `\x22` and non-ASCII bytes as `\xC3\xA9`) and
-//! `\uXXXX` (JSON-escaped text inside a text line). The decoded text keeps a
+//! `\uXXXX` (JSON-escaped text inside a text line), and HTML/XML character
+//! references (`&quot;`, `&#64;`, `&#x22;`, `&lt;`: a request body written
+//! into an HTML-escaped log or an XML document). The decoded text keeps a
 //! map from each of its bytes to where its escape starts in the raw bytes,
 //! so a finding in it is scrubbed in the raw line.
 
-use memchr::memchr2_iter;
+use memchr::{memchr2_iter, memchr3_iter};
 
 fn hex(b: u8) -> Option<u32> {
     (b as char).to_digit(16)
@@ -22,11 +24,45 @@ enum Decoded {
     Char(char),
 }
 
-/// The escape starting at `i` (a `%` or `\`): what it decodes to and how
-/// many raw bytes it takes. `backslash`: also `\xXX` and `\uXXXX`.
+/// `&quot;`, `&#64;`, `&#x40;` at `i`: the character and the raw length.
+fn entity_at(hay: &[u8], i: usize) -> Option<(Decoded, usize)> {
+    let rest = hay.get(i + 1..hay.len().min(i + 12))?;
+    let semi = rest.iter().position(|&b| b == b';')?;
+    let name = &rest[..semi];
+    let c = match name {
+        b"quot" => '"',
+        b"apos" => '\'',
+        b"lt" => '<',
+        b"gt" => '>',
+        b"amp" => '&',
+        _ => {
+            let num = name.strip_prefix(b"#")?;
+            let (digits, radix) = match num.first()? {
+                b'x' | b'X' => (&num[1..], 16),
+                _ => (num, 10),
+            };
+            if digits.is_empty() || digits.len() > 7 {
+                return None;
+            }
+            let code = digits
+                .iter()
+                .try_fold(0u32, |v, &d| Some(v * radix + (d as char).to_digit(radix)?))?;
+            // `&#0;` and the C0 controls are no text to find anything in.
+            if code < 0x20 {
+                return None;
+            }
+            char::from_u32(code)?
+        }
+    };
+    Some((Decoded::Char(c), semi + 2))
+}
+
+/// The escape starting at `i` (a `%`, `&` or `\`): what it decodes to and
+/// how many raw bytes it takes. `backslash`: also `\xXX` and `\uXXXX`.
 fn escape_at(hay: &[u8], i: usize, backslash: bool) -> Option<(Decoded, usize)> {
     match hay[i] {
         b'%' => Some((Decoded::Byte(hex_n(hay, i + 1, 2)? as u8), 3)),
+        b'&' => entity_at(hay, i),
         b'\\' if backslash => match hay.get(i + 1)? {
             b'x' => Some((Decoded::Byte(hex_n(hay, i + 2, 2)? as u8), 4)),
             b'u' => {
@@ -50,9 +86,9 @@ fn escape_at(hay: &[u8], i: usize, backslash: bool) -> Option<(Decoded, usize)> 
 /// True when `hay` holds an escape [`decode`] would undo.
 pub fn has_escape(hay: &[u8], backslash: bool) -> bool {
     if backslash {
-        memchr2_iter(b'%', b'\\', hay).any(|i| escape_at(hay, i, true).is_some())
+        memchr3_iter(b'%', b'&', b'\\', hay).any(|i| escape_at(hay, i, true).is_some())
     } else {
-        memchr::memchr_iter(b'%', hay).any(|i| escape_at(hay, i, false).is_some())
+        memchr2_iter(b'%', b'&', hay).any(|i| escape_at(hay, i, false).is_some())
     }
 }
 
@@ -64,7 +100,7 @@ pub fn decode(hay: &[u8], backslash: bool, out: &mut Vec<u8>, map: &mut Vec<usiz
     let mut i = 0;
     while i < hay.len() {
         let esc = match hay[i] {
-            b'%' | b'\\' => escape_at(hay, i, backslash),
+            b'%' | b'&' | b'\\' => escape_at(hay, i, backslash),
             _ => None,
         };
         match esc {
@@ -124,6 +160,21 @@ mod tests {
         assert_eq!(dec(r"jos\xC3\xA9", true).0, "josé");
         assert!(has_escape(br"x\x22", true) && !has_escape(br"x\x22", false));
         assert!(!has_escape(br"x\n\t\x2 %4", true));
+        assert_eq!(
+            dec("&quot;a&#64;b&#x40;c&lt;&gt;&amp;&apos;&#x2014;", false).0,
+            "\"a@b@c<>&'—"
+        );
+        for kept in [
+            "a & b",
+            "&unknown;",
+            "&#0;",
+            "&#x;",
+            "&#12345678;",
+            "&amp",
+            "&#xD800;",
+        ] {
+            assert_eq!(dec(kept, false).0, kept, "{kept}");
+        }
     }
 
     #[test]

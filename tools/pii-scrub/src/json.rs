@@ -414,7 +414,7 @@ impl<'a> Walker<'a, '_, '_> {
     /// or number. Escapes or `%XX` mean the decoded text must be scanned on
     /// its own; so does a hit that crosses the value's edge.
     fn local(&mut self, a: usize, z: usize, escaped: bool) -> Local {
-        if escaped || crate::scan::has_percent_escape(&self.b[a..z]) {
+        if escaped || crate::scan::has_line_escape(&self.b[a..z]) {
             return Local::Scan;
         }
         while self.cursor < self.line_hits.len() && self.line_hits[self.cursor].end <= a {

@@ -382,7 +382,7 @@ impl State<'_, '_> {
         if self.sc.hits().is_empty()
             && !self.sc.saw_key_candidate
             && memchr(b'\\', body).is_none()
-            && memchr(b'%', body).is_none()
+            && !crate::escapes::has_escape(body, false)
             && !json::has_byte_array(body)
             // serde stops at its own depth limit; deep lines take the walker,
             // which quarantines them as too_deep rather than passing them on.

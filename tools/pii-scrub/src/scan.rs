@@ -92,7 +92,9 @@ pub struct Scrubber<'e> {
     json_buffers: (Vec<Hit>, Vec<usize>, Vec<u8>),
 }
 
-pub fn has_percent_escape(hay: &[u8]) -> bool {
+/// `%XX` or a character reference (`&quot;`): escapes that are decoded
+/// even in the raw bytes of a JSON line (the walker decodes `\` escapes).
+pub fn has_line_escape(hay: &[u8]) -> bool {
     escapes::has_escape(hay, false)
 }
 

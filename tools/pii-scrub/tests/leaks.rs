@@ -356,3 +356,27 @@ fn utf16le_text_after_utf8_text_on_one_line_leaks() {
     assert_eq!(code, 0);
     assert_eq!(summary(&recs)["figures"]["quarantined"], 0);
 }
+
+/// The escape family of leak 1, found probing it: HTML/XML character
+/// references (`&quot;`, `&#64;`, `&lt;`), as a web framework writes a
+/// request body into an HTML-escaped log or an XML document, hid every value.
+#[test]
+fn html_entity_escaped_json_and_xml_leak() {
+    leak(
+        concat!(
+            "body={&quot;password&quot;:&quot;hunter2hunter2&quot;,&quot;mail&quot;:&quot;bob&#64;acme.com&quot;}\n",
+            "&lt;password&gt;hunter2hunter2&lt;/password&gt; q=a&amp;b=c\n",
+            "x &#34;token&#34;: &#x22;abc123abc&#x22;\n",
+            "{\"html\":\"&lt;p&gt;mail carol&#x40;acme.com&lt;/p&gt;\",\"n\":1}\n",
+            "fine: a &amp; b &lt;3 &#x2014; &unknown; &#0;\n",
+        ),
+        concat!(
+            "body={&quot;password&quot;:&quot;[REDACTED:secret]&quot;,&quot;mail&quot;:&quot;[REDACTED:email]&quot;}\n",
+            "&lt;password&gt;[REDACTED:secret]&lt;/password&gt; q=a&amp;b=c\n",
+            "x &#34;token&#34;: &#x22;[REDACTED:secret]&#x22;\n",
+            "{\"html\":\"&lt;p&gt;mail [REDACTED:email]&lt;/p&gt;\",\"n\":1}\n",
+            "fine: a &amp; b &lt;3 &#x2014; &unknown; &#0;\n",
+        ),
+        json!({"email": 2, "secret": 3}),
+    );
+}
