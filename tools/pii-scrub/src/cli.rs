@@ -68,9 +68,9 @@ walked; each file read once). A dangling link, a link loop, or a link to a
 FIFO or device (access.log -> /dev/stdout) is an unreadable input: an error
 naming it (exit 2; --check fails). --in-place never writes through a link:
 such a file is refused, with its name. Compressed data other than gzip (xz,
-bzip2, zstd, lz4, lzip, .Z), zip/7z archives and systemd journal files are
-told by their first bytes and refused the same way, never scanned as text or
-rewritten: xz -dc FILE | pii-scrub --check -
+bzip2, zstd, lz4, lzip, .Z), a gzip inside a gzip, zip/7z/tar archives (.tgz
+too) and systemd journal files are told by their first bytes and refused the
+same way, never scanned as text or rewritten: xz -dc FILE | pii-scrub --check -
 
 Actions: redact [REDACTED:email]; mask keeps a tail (card ************1111,
 email j***@example.com, phone last 2 digits, ssn/iban last 4, ipv4 first octet,

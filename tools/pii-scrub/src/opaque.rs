@@ -1,5 +1,6 @@
 //! Formats whose text pii-scrub cannot see: compressed streams other than
-//! gzip (which is decoded), archives and systemd journal files. Scanned as
+//! gzip (which is decoded; a second gzip layer is not), archives (tar,
+//! also inside gzip) and systemd journal files. Scanned as
 //! bytes they passed `--check` (a hostile trial: a rotated `.xz` log held an
 //! address nobody saw), and rewritten in place they were corrupted (`lz4 -t`
 //! failed afterwards). They are told by their magic bytes, not their names,
@@ -10,8 +11,18 @@ use std::io::{BufRead, Cursor, ErrorKind, Read};
 
 use common::{Error, Result};
 
-/// Bytes enough to tell every format below (bzip2 needs 10).
+/// Bytes enough to tell every format below but tar (bzip2 needs 10).
 const HEAD: usize = 16;
+
+/// A tar header says `ustar` at byte 257. Its first 262 bytes hold no
+/// newline (names, octal fields, NULs), so a head holding one is text and
+/// is not read further: a live pipe's short first line is not held back.
+const TAR_MAGIC: std::ops::Range<usize> = 257..262;
+
+/// True when `head` is enough to judge.
+fn enough(head: &[u8]) -> bool {
+    head.len() >= TAR_MAGIC.end || (head.len() >= HEAD && head.contains(&b'\n'))
+}
 
 /// A format pii-scrub does not read, and how to read it instead.
 struct Opaque {
@@ -23,7 +34,7 @@ struct Opaque {
 
 /// Refuses `reader` (the input called `name`) when it starts like a format
 /// whose text is not in its bytes; else gives back a reader of every byte.
-/// A first read shorter than `HEAD` (16 bytes) is read on, so a header that a pipe's
+/// A first read too short to judge (see [`enough`]) is read on, so a header that a pipe's
 /// writer wrote in pieces is still seen whole (`\xFD7z`, then the rest,
 /// passed as text).
 pub fn screen<'a>(name: &str, reader: &'a mut dyn BufRead) -> Result<Box<dyn BufRead + 'a>> {
@@ -35,12 +46,12 @@ pub fn screen<'a>(name: &str, reader: &'a mut dyn BufRead) -> Result<Box<dyn Buf
             Err(e) => return Err(reading(e)),
         }
     };
-    if first.is_empty() || first.len() >= HEAD {
+    if first.is_empty() || enough(first) {
         refuse(name, first)?;
         return Ok(Box::new(reader));
     }
-    let mut head = Vec::with_capacity(HEAD);
-    while head.len() < HEAD {
+    let mut head = Vec::with_capacity(TAR_MAGIC.end);
+    while !enough(&head) {
         let buf = match reader.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -49,7 +60,7 @@ pub fn screen<'a>(name: &str, reader: &'a mut dyn BufRead) -> Result<Box<dyn Buf
         if buf.is_empty() {
             break;
         }
-        let take = buf.len().min(HEAD - head.len());
+        let take = buf.len().min(TAR_MAGIC.end - head.len());
         head.extend_from_slice(&buf[..take]);
         reader.consume(take);
     }
@@ -68,7 +79,7 @@ fn refuse(name: &str, head: &[u8]) -> Result<()> {
     } else {
         shell_quote(name)
     };
-    let how = if o.what.ends_with("compressed data") {
+    let how = if o.what.contains("compressed data") {
         "decompress it first"
     } else {
         "read its text with"
@@ -100,6 +111,12 @@ fn sniff(head: &[u8]) -> Option<Opaque> {
         }
         [b'L', b'Z', b'I', b'P', 0 | 1, ..] => is("lzip-compressed data", "lzip -dc"),
         [0x1F, 0x9D, ..] => is("compress(1)-compressed data", "gzip -dc"),
+        // Gzip is decoded before this is asked, so gzip here is a second
+        // layer (logrotate's `compress` over a glob holding .gz files).
+        [0x1F, 0x8B, ..] => is("gzip-compressed data inside gzip", "gzip -dc"),
+        // A tar of rotated logs (or a .tgz, decoded): its members, often
+        // .gz themselves, are not lines.
+        _ if head.get(TAR_MAGIC) == Some(b"ustar") => is("a tar archive", "tar -xOf"),
         [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] | [b'P', b'K', 7, 8, ..] => {
             is("a zip archive", "unzip -p")
         }
@@ -141,6 +158,42 @@ mod tests {
         ] {
             assert!(refuse("a.log", text).is_ok(), "{text:?}");
         }
+    }
+
+    /// Gives `chunks` one read at a time, then fails the test if read again.
+    struct Pipe(Vec<&'static [u8]>);
+
+    impl std::io::Read for Pipe {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            assert!(
+                !self.0.is_empty(),
+                "read past what the writer has sent: blocked"
+            );
+            let c = self.0.remove(0);
+            buf[..c.len()].copy_from_slice(c);
+            Ok(c.len())
+        }
+    }
+
+    #[test]
+    fn a_short_first_line_of_a_pipe_is_not_held_back_for_a_tar_header() {
+        let mut r = std::io::BufReader::new(Pipe(vec![b"mail a", b"@acme.com\n"]));
+        let mut out = String::new();
+        let mut s = screen("<stdin>", &mut r).unwrap();
+        s.read_line(&mut out).unwrap();
+        assert_eq!(out, "mail a@acme.com\n");
+    }
+
+    #[test]
+    fn a_tar_header_split_across_writes_is_still_seen() {
+        let mut header = vec![0u8; 512];
+        header[..9].copy_from_slice(b"z.log.gz\0");
+        header[100..108].copy_from_slice(b"0000644\0");
+        header[257..263].copy_from_slice(b"ustar\0");
+        let header: &'static [u8] = header.leak();
+        let mut r = std::io::BufReader::new(Pipe(vec![&header[..10], &header[10..300]]));
+        let e = screen("<stdin>", &mut r).err().unwrap();
+        assert_eq!(e.message(), "<stdin>: is a tar archive, not text: not read");
     }
 
     #[test]

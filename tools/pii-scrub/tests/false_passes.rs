@@ -182,3 +182,110 @@ fn check_of_an_empty_stream_or_empty_files_fails_the_lines_gate() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+// ---- 26, 35: a tar of rotated .gz logs, and a gzip inside a gzip ------------
+
+fn sh(dir: &Path, script: &str) {
+    let st = std::process::Command::new("sh")
+        .args(["-ec", script])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(st.success(), "{script}");
+}
+
+#[test]
+fn tars_and_gzip_inside_gzip_are_refused_not_passed() {
+    for tool in ["tar", "gzip"] {
+        if !common::testkit::require_tool(tool) {
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    sh(
+        root,
+        "for i in $(seq 50); do echo \"user john.doe$i@example.com logged in\"; done > z.log
+         gzip -k z.log; mkdir z gg
+         tar cf z/logs-2026-12.tar z.log.gz
+         tar czf z/logs.tgz z.log.gz
+         tar cf plain.tar z.log
+         echo 'user john.doe@example.com' | gzip -c | gzip -c > gg/app.log.1.gz.gz",
+    );
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "z/logs-2026-12.tar",
+            "is a tar archive, not text: not read",
+            "read its text with: tar -xOf z/logs-2026-12.tar | pii-scrub --check -",
+        ),
+        (
+            "z/logs.tgz",
+            "is a tar archive, not text: not read",
+            "read its text with: tar -xOf z/logs.tgz | pii-scrub --check -",
+        ),
+        (
+            "plain.tar",
+            "is a tar archive, not text: not read",
+            "read its text with: tar -xOf plain.tar | pii-scrub --check -",
+        ),
+        (
+            "gg/app.log.1.gz.gz",
+            "is gzip-compressed data inside gzip, not text: not read",
+            "decompress it first: gzip -dc gg/app.log.1.gz.gz | pii-scrub --check -",
+        ),
+    ];
+    for (file, what, hint) in cases {
+        for mode in ["--check", "--dry-run"] {
+            let out = cmd(root).args([mode, file]).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr_text(&out));
+            let err = stderr_text(&out);
+            assert!(
+                err.contains(&format!("pii-scrub: error: {file}: {what}\n")),
+                "{err}"
+            );
+            assert!(err.contains(&format!("pii-scrub: hint: {hint}\n")), "{err}");
+            let s = summary(&jsonl(&out.stdout)).clone();
+            assert_eq!(s["verdict"], "fail");
+            assert_eq!(gate(&s, "errors")["value"], 1.0);
+            assert_eq!(s["figures"]["files"], 0);
+        }
+        // Never rewritten in place, nothing of it passes a filter.
+        let before = fs::read(root.join(file)).unwrap();
+        let out = cmd(root).args(["--in-place", file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        assert_eq!(
+            fs::read(root.join(file)).unwrap(),
+            before,
+            "{file} rewritten"
+        );
+        let out = cmd(root).arg(file).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "{file}");
+        // On stdin too.
+        let out = cmd(root)
+            .args(["--check", "-"])
+            .write_stdin(before)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file} on stdin");
+        assert!(stderr_text(&out).contains(&format!("pii-scrub: error: <stdin>: {what}\n")));
+    }
+    // The trial's tree: both archives errors, nothing else read.
+    let out = cmd(root).args(["--check", "z/"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["figures"]["errors"], 2);
+    // What the hint says to run finds all 50 addresses.
+    let tar = std::process::Command::new("tar")
+        .args(["-xOf", "z/logs.tgz"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let out = cmd(root)
+        .args(["--check", "-"])
+        .write_stdin(tar.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["findings"], 50);
+}
