@@ -22,7 +22,7 @@ complete -c pii-scrub -l max-findings -d 'Quarantine a line with more findings t
 complete -c pii-scrub -l max-quarantined -d 'Gate: fail when more than N lines were quarantined' -r
 complete -c pii-scrub -l min-files -d 'Gate: fail when fewer than N inputs were read (default with --check: 1; stdin counts as one). 0 accepts a run that read nothing' -r
 complete -c pii-scrub -l min-lines -d 'Gate: fail when fewer than N lines were read in all (default with --check/--dry-run: 1, so an empty stream from a failed producer or a tree of empty files fails). 0 accepts a run that read no line' -r
-complete -c pii-scrub -l glob -d 'Only files matching this glob in directory walks (repeatable; `!` excludes)' -r
+complete -c pii-scrub -l glob -d 'Only files matching this glob in directory walks (repeatable; `!` excludes). What it leaves out is counted (figure `excluded`) and named on stderr' -r
 complete -c pii-scrub -s j -l threads -d 'Worker threads for many files (default: number of CPUs)' -r
 complete -c pii-scrub -l check -d 'Only report (no scrubbed output); exit 1 if anything is found'
 complete -c pii-scrub -l dry-run -d 'Only report what would be scrubbed; write no data. Judged like --check (exit 1 if anything is found); with --format text each finding has a masked snippet'

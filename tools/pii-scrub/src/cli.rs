@@ -48,12 +48,13 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
                also holds the raw line: record (UTF-8) or record_base64.
                invalid_json: starts like a JSON object ({\") but does not parse, e.g.
                a record cut short (--on-invalid-json text scrubs it as text).
-  summary      figures: mode (check, dry_run, filter), files, lines, json_lines, bytes, lines_changed,
-               findings, findings_by_type, findings_by_file, allowed,
+  summary      figures: mode (check, dry_run, filter), files, lines,
+               json_lines, bytes, lines_changed, findings, findings_by_type, findings_by_file, allowed,
                quarantined, quarantined_by_reason, invalid_json_as_text,
                errors, skipped (the same file or directory again under
                another name: read once), symlinks (met in trees), ignored
-               (with --respect-ignore), elapsed_ms,
+               (with --respect-ignore), excluded (files in trees that
+               --glob left out; named on stderr), elapsed_ms,
                throughput_mb_s, key_id (with hash); gates (--check and
                --dry-run alike; a filter has only those asked for, and
                errors): findings <= 0, quarantined (<= --max-quarantined,
@@ -231,6 +232,7 @@ pub struct Cli {
     pub min_lines: Option<u64>,
 
     /// Only files matching this glob in directory walks (repeatable; `!` excludes).
+    /// What it leaves out is counted (figure `excluded`) and named on stderr.
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
 

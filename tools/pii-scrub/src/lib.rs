@@ -96,6 +96,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     rep.totals.skipped = found.skipped;
     rep.totals.symlinks = found.symlinks;
     rep.totals.ignored = found.ignored;
+    if !found.excluded.is_empty() && !cfg.quiet {
+        warn_excluded(&found.excluded, &found.sources);
+    }
+    rep.totals.excluded = found.excluded;
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
     let interrupted = if streaming {
@@ -129,6 +133,41 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         )));
     }
     Ok(summary.outcome())
+}
+
+/// Says which files `--glob`s left out, and which of them are rotated
+/// copies (`app.log.1`, `app.log.2.gz`, `app.log-20261206`) of a log that
+/// was read: the same data, not checked.
+fn warn_excluded(excluded: &[String], sources: &[Source]) {
+    let read: std::collections::HashSet<&str> = sources.iter().map(|s| s.path.as_str()).collect();
+    let rotated: Vec<String> = excluded
+        .iter()
+        .filter(|e| {
+            let base = e.rfind('/').map_or(0, |i| i + 1);
+            e.char_indices()
+                .skip(base + 1)
+                .any(|(i, c)| matches!(c, '.' | '-' | '_') && read.contains(&e[..i]))
+        })
+        .cloned()
+        .collect();
+    common::runner::warn(
+        TOOL,
+        format!(
+            "--glob left out {} file(s) of the trees walked (figure excluded): {}",
+            excluded.len(),
+            report::shortlist(excluded, 5)
+        ),
+    );
+    if !rotated.is_empty() {
+        common::runner::warn(
+            TOOL,
+            format!(
+                "{} of them are rotated copies of logs that were read ({}): their lines are not checked; widen the glob (e.g. --glob '*.log*') to check them",
+                rotated.len(),
+                report::shortlist(&rotated, 5)
+            ),
+        );
+    }
 }
 
 /// `pii-scrub: error: ...` and its hint, the way the runner prints errors

@@ -41,6 +41,8 @@ pub struct Totals {
     pub symlinks: u64,
     /// Files that ignore files hid from a walk (only with `--respect-ignore`).
     pub ignored: u64,
+    /// Files that `--glob`s left out of a walk (named in the text report).
+    pub excluded: Vec<String>,
     pub by_type: BTreeMap<String, u64>,
     pub by_file: BTreeMap<String, u64>,
     pub by_reason: BTreeMap<String, u64>,
@@ -247,6 +249,7 @@ impl<'e> Reporter<'e> {
             .figure("skipped", t.skipped)
             .figure("symlinks", t.symlinks)
             .figure("ignored", t.ignored)
+            .figure("excluded", t.excluded.len())
             .figure("elapsed_ms", (elapsed_ms * 1000.0).round() / 1000.0)
             .figure("throughput_mb_s", (mb_s * 100.0).round() / 100.0);
         if let Some(h) = &self.engine.hasher {
@@ -271,6 +274,13 @@ impl<'e> Reporter<'e> {
                         t.quarantined,
                         t.allowed
                     ));
+                    if !t.excluded.is_empty() {
+                        text.push_str(&format!(
+                            "excluded by --glob ({}): {}\n",
+                            t.excluded.len(),
+                            shortlist(&t.excluded, 10)
+                        ));
+                    }
                     for g in &summary.gates {
                         text.push_str(&format!(
                             "gate {}: {} {} {} -> {}\n",
@@ -312,6 +322,15 @@ impl<'e> Reporter<'e> {
         }
         Ok(summary)
     }
+}
+
+/// The first `n` of `names`, comma-separated, and how many more.
+pub fn shortlist(names: &[String], n: usize) -> String {
+    let mut s = names.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > n {
+        s.push_str(&format!(" and {} more", names.len() - n));
+    }
+    s
 }
 
 /// The gates this run asks for (`check`: `--check` or `--dry-run`, both

@@ -51,6 +51,9 @@ pub struct Found {
     pub symlinks: u64,
     /// Regular files the ignore rules hid (counted only with `respect_ignore`).
     pub ignored: u64,
+    /// Tree entries `--glob`s left out (a trial's `--glob '*.log'` left
+    /// out app.log.1 and app.log.2.gz, and no figure said so).
+    pub excluded: Vec<String>,
     pub errors: Vec<Error>,
 }
 
@@ -119,6 +122,9 @@ pub fn discover(paths: &[String], globs: &[String], respect_ignore: bool) -> Res
         walk.queue.push_back((p.clone(), None));
         while let Some((dir, via_link)) = walk.queue.pop_front() {
             walk.tree(p, &dir, via_link, &overrides, &mut found);
+        }
+        if !globs.is_empty() {
+            walk.excluded(p, &overrides, &mut found);
         }
     }
     // Never our own output: a link to /dev/stdout with stdout sent to a
@@ -202,6 +208,24 @@ struct Walk {
 }
 
 impl Walk {
+    /// Counts the entries of the tree `root` that its `--glob`s left out: a
+    /// walk without them, less what the walk with them met. Not through
+    /// linked directories (each is a tree of its own, walked with the globs).
+    fn excluded(&self, root: &str, globs: &Override, found: &mut Found) {
+        let met: HashSet<PathBuf> = walker(root, globs.clone(), self.respect_ignore)
+            .filter_map(|e| e.ok())
+            .filter(|e| e.depth() > 0 && !e.file_type().is_some_and(|t| t.is_dir()))
+            .map(|e| e.into_path())
+            .collect();
+        found.excluded.extend(
+            walker(root, Override::empty(), self.respect_ignore)
+                .filter_map(|e| e.ok())
+                .filter(|e| e.depth() > 0 && !e.file_type().is_some_and(|t| t.is_dir()))
+                .filter(|e| !met.contains(e.path()))
+                .map(|e| e.path().display().to_string()),
+        );
+    }
+
     /// Walks `dir` (the tree `root`, or a linked directory in it).
     fn tree(
         &mut self,

@@ -289,3 +289,59 @@ fn tars_and_gzip_inside_gzip_are_refused_not_passed() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
     assert_eq!(summary(&jsonl(&out.stdout))["figures"]["findings"], 50);
 }
+
+// ---- 39: files a --glob left out were counted nowhere ------------------------
+
+#[test]
+fn files_a_glob_leaves_out_are_counted_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("logs/old")).unwrap();
+    fs::write(root.join("logs/app.log"), "ok\n").unwrap();
+    fs::write(root.join("logs/app.log.1"), "user john.doe@example.com\n").unwrap();
+    fs::write(root.join("logs/app.log.2.gz"), "not really gzip\n").unwrap();
+    fs::write(root.join("logs/notes.txt"), "nothing\n").unwrap();
+    fs::write(root.join("logs/old/x.log"), "nothing\n").unwrap();
+    let out = cmd(root)
+        .args(["--check", "logs", "--glob", "*.log"])
+        .output()
+        .unwrap();
+    // Left out on purpose: still a pass, but the evidence says what was not read.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(s["figures"]["files"], 2);
+    assert_eq!(s["figures"]["excluded"], 3);
+    assert_eq!(
+        stderr_text(&out),
+        "pii-scrub: warning: --glob left out 3 file(s) of the trees walked (figure excluded): logs/app.log.1, logs/app.log.2.gz, logs/notes.txt\n\
+         pii-scrub: warning: 2 of them are rotated copies of logs that were read (logs/app.log.1, logs/app.log.2.gz): their lines are not checked; widen the glob (e.g. --glob '*.log*') to check them\n"
+    );
+    // --format text names them in the report; -q silences stderr, not the figure.
+    let out = cmd(root)
+        .args([
+            "--check", "-q", "--format", "text", "logs", "--glob", "*.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr_text(&out), "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "excluded by --glob (3): logs/app.log.1, logs/app.log.2.gz, logs/notes.txt\n"
+        ),
+        "{text}"
+    );
+    // An excluded directory's files are counted too; no glob, nothing excluded.
+    let out = cmd(root)
+        .args([
+            "--check", "logs", "--glob", "!old/", "--glob", "!*.txt", "--glob", "!*.gz",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["excluded"], 3);
+    let out = cmd(root).args(["--check", "logs"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["excluded"], 0);
+}
