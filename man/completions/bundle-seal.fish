@@ -118,12 +118,12 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fis
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Sign the chain\'s head into a checkpoint file (detects truncation)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the chain; name the first bad seq'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l require-sections -d 'Sections (files or directories, by path, name or name without extension) that must be present. Example: app,proxy,metrics' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l require-sections -d 'Sections (files or directories, by path, name or name without extension) that must be present with at least one record read (an empty or non-JSON-Lines file is `empty`). Example: app,proxy,metrics' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l time-field -d 'Top-level field holding a record\'s time (repeat; first present wins) [default: ts, timestamp, time, @timestamp, at, started_at]' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l window -d 'Count critical records only from this long before --as-of (7d, 48h)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l max-critical -d 'Fail when more critical records than this fall in the window (or in the whole timeline without --window)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l as-of -d 'The end of the window, RFC 3339 [default: now]' -r
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l severity-field -d 'Top-level field holding a record\'s severity; `critical` (any case) is critical' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l severity-field -d 'Field holding a record\'s severity: a top-level name or a JSON Pointer. critical, crit, emerg, emergency, alert, fatal, panic and p1 (any case, padding ignored) are critical; with --max-critical at least one record must have the field. Example: /labels/severity' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l buffer-size -d 'Memory for events before sorted runs spill to $TMPDIR (like `sort -S`): bytes, or with K, M, G (KiB, MiB, GiB)' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand timeline" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"

@@ -98,7 +98,9 @@ Records (JSON Lines on stdout):
   chain_break (chain verify) seq (the first bad one), line, reason
   event       (timeline) at (UTC), source, line, field, record
   unparseable (timeline) source, line, field, value, reason
-  section     (timeline) name, status (present|missing), files
+  section     (timeline) name, status (present|empty|missing), files,
+              records
+  not_read    (timeline) source, reason (not JSON Lines by name)
   invalid     (timeline --skip-invalid) source, line, reason
   critical    (timeline --window/--max-critical) at, source, line,
               severity_field
@@ -129,9 +131,10 @@ Records (JSON Lines on stdout):
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint
               (ok|bad|unchecked|absent), checkpoint_seq.
               timeline: gates unparseable_timestamps, missing_sections,
-              invalid_lines, critical_in_window; figures files, records, events, untimed,
-              unparseable, invalid, missing_sections, first_at, last_at,
-              sorted_runs_spilled.
+              invalid_lines, critical_in_window, records_with_severity;
+              figures files, records, events, untimed, unparseable,
+              invalid, missing_sections, files_not_read, first_at,
+              last_at, sorted_runs_spilled.
 
 Exit status: 0 sealed/verified and every gate passed, 1 a gate failed (a
 mismatch, a bad signature, a failing release verdict, a broken chain), 2
@@ -514,7 +517,8 @@ pub struct TimelineArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Sections (files or directories, by path, name or name without
-    /// extension) that must be present. Example: app,proxy,metrics
+    /// extension) that must be present with at least one record read
+    /// (an empty or non-JSON-Lines file is `empty`). Example: app,proxy,metrics
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub require_sections: Vec<String>,
     /// Top-level field holding a record's time (repeat; first present wins)
@@ -534,8 +538,10 @@ pub struct TimelineArgs {
     /// The end of the window, RFC 3339 [default: now].
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<String>,
-    /// Top-level field holding a record's severity; `critical` (any case)
-    /// is critical.
+    /// Field holding a record's severity: a top-level name or a JSON
+    /// Pointer. critical, crit, emerg, emergency, alert, fatal, panic and
+    /// p1 (any case, padding ignored) are critical; with --max-critical at
+    /// least one record must have the field. Example: /labels/severity
     #[arg(long, value_name = "NAME", default_value = "severity")]
     pub severity_field: String,
     /// Memory for events before sorted runs spill to $TMPDIR (like

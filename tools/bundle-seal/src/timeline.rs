@@ -39,7 +39,8 @@ pub struct TimelineConfig {
 }
 
 /// "Zero critical incidents in the last 7 days" as a gate: records whose
-/// severity field says `critical` (ASCII case ignored) are counted when
+/// severity field names a critical level (see [`CRITICAL_LEVELS`]; case and
+/// padding ignored) are counted when
 /// their time is at or after `as_of - window` (also after `as_of`: a skewed
 /// clock must not hide an incident) or cannot be placed in time at all.
 #[derive(Debug)]
@@ -106,13 +107,38 @@ impl IncidentGate {
         Some((s, u32::try_from(n).unwrap_or(0)))
     }
 
-    fn is_critical(&self, record: &Value) -> bool {
-        record
-            .get(self.severity_field.as_str())
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.eq_ignore_ascii_case("critical"))
+    /// The record's severity: a top-level field, or a JSON Pointer
+    /// (`/labels/severity`, Alertmanager's shape).
+    fn severity<'v>(&self, record: &'v Value) -> Option<&'v Value> {
+        if self.severity_field.starts_with('/') {
+            record.pointer(&self.severity_field)
+        } else {
+            record.get(self.severity_field.as_str())
+        }
+    }
+
+    fn is_critical(severity: &Value) -> bool {
+        severity.as_str().is_some_and(|s| {
+            let s = s.trim();
+            CRITICAL_LEVELS.iter().any(|l| s.eq_ignore_ascii_case(l))
+        })
     }
 }
+
+/// Severity names at or above "critical" in the schemes incident files use:
+/// syslog's (`emerg`, `alert`, `crit`), log libraries' (`fatal`, `panic`),
+/// and alerting tools' (`critical`). Only `critical` counted before, so a
+/// syslog `crit` or a `FATAL` passed "zero critical incidents".
+pub const CRITICAL_LEVELS: [&str; 8] = [
+    "critical",
+    "crit",
+    "emerg",
+    "emergency",
+    "alert",
+    "fatal",
+    "panic",
+    "p1",
+];
 
 /// `--buffer-size`'s default: what a timeline holds in memory at most
 /// (plus one read buffer and record per spilled run while merging).
@@ -142,6 +168,20 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
     let mut records = 0u64;
     let mut files = 0u64;
     let (mut critical_total, mut critical_in_window) = (0u64, 0u64);
+    // Records with the severity field at all: none means the gate looked
+    // at nothing (a typo in --severity-field, another schema).
+    let mut with_severity = 0u64;
+    // JSON Lines records per file, for --require-sections: an empty file
+    // is not a section's evidence.
+    let mut records_in: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    let mut not_read = 0u64;
+    for e in entries.iter().filter(|e| !is_jsonl(&e.rel)) {
+        not_read += 1;
+        out.write(&serde_json::json!({
+            "kind": "not_read", "source": e.rel,
+            "reason": "not JSON Lines by name (.jsonl, .ndjson, optionally .gz)"
+        }))?;
+    }
     let window_start = cfg.incidents.as_ref().and_then(IncidentGate::start);
     'files: for (file_index, e) in entries.iter().filter(|e| is_jsonl(&e.rel)).enumerate() {
         let file_index = u32::try_from(file_index).unwrap_or(u32::MAX);
@@ -159,7 +199,7 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
             if common::interrupt::requested() {
                 break 'files;
             }
-            let (line, value) = match item {
+            let (line, whole) = match item {
                 Item::Record { line, value } => (line, value),
                 Item::Invalid(bad) => {
                     if !cfg.skip_invalid {
@@ -172,49 +212,63 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
                     continue;
                 }
             };
-            records += 1;
-            let time = cfg
-                .fields
-                .iter()
-                .find_map(|f| value.get(f.as_str()).map(|v| (f, v)));
-            if let Some(gate) = cfg.incidents.as_ref().filter(|g| g.is_critical(&value)) {
-                critical_total += 1;
-                let at = time.and_then(|(_, stamp)| parse_time(stamp).ok());
-                // Not placeable in time: counted, it could be inside.
-                if at.is_none_or(|t| window_start.is_none_or(|s| t >= s)) {
-                    critical_in_window += 1;
-                    out.write(&serde_json::json!({
-                        "kind": "critical", "at": at.map(format_utc), "source": e.rel,
-                        "line": line, "severity_field": gate.severity_field
-                    }))?;
-                }
-            }
-            let Some((field, stamp)) = time else {
-                untimed += 1;
-                continue;
+            // A line holding an array of alerts (`curl .../api/v2/alerts`)
+            // is one record per element.
+            let values = match whole {
+                Value::Array(items) => items,
+                one => vec![one],
             };
-            match parse_time(stamp) {
-                Ok(key) => {
-                    let field = field.clone();
-                    let bytes = out.encode(&Event {
-                        kind: "event",
-                        at: format_utc(key),
-                        source: e.rel.clone(),
-                        line,
-                        field,
-                        record: value,
-                    })?;
-                    events.push((key.0, key.1, file_index, line), &bytes)?;
-                    event_count += 1;
-                    first = Some(first.map_or(key, |f| f.min(key)));
-                    last = Some(last.map_or(key, |l| l.max(key)));
+            for value in values {
+                records += 1;
+                *records_in.entry(e.rel.as_str()).or_default() += 1;
+                let time = cfg
+                    .fields
+                    .iter()
+                    .find_map(|f| value.get(f.as_str()).map(|v| (f, v)));
+                let severity = cfg
+                    .incidents
+                    .as_ref()
+                    .and_then(|g| g.severity(&value).map(|s| (g, s)));
+                with_severity += u64::from(severity.is_some());
+                if let Some((gate, _)) = severity.filter(|(_, s)| IncidentGate::is_critical(s)) {
+                    critical_total += 1;
+                    let at = time.and_then(|(_, stamp)| parse_time(stamp).ok());
+                    // Not placeable in time: counted, it could be inside.
+                    if at.is_none_or(|t| window_start.is_none_or(|s| t >= s)) {
+                        critical_in_window += 1;
+                        out.write(&serde_json::json!({
+                            "kind": "critical", "at": at.map(format_utc), "source": e.rel,
+                            "line": line, "severity_field": gate.severity_field
+                        }))?;
+                    }
                 }
-                Err(reason) => {
-                    unparseable += 1;
-                    out.write(&serde_json::json!({
-                        "kind": "unparseable", "source": e.rel, "line": line,
-                        "field": field, "value": stamp, "reason": reason
-                    }))?;
+                let Some((field, stamp)) = time else {
+                    untimed += 1;
+                    continue;
+                };
+                match parse_time(stamp) {
+                    Ok(key) => {
+                        let field = field.clone();
+                        let bytes = out.encode(&Event {
+                            kind: "event",
+                            at: format_utc(key),
+                            source: e.rel.clone(),
+                            line,
+                            field,
+                            record: value,
+                        })?;
+                        events.push((key.0, key.1, file_index, line), &bytes)?;
+                        event_count += 1;
+                        first = Some(first.map_or(key, |f| f.min(key)));
+                        last = Some(last.map_or(key, |l| l.max(key)));
+                    }
+                    Err(reason) => {
+                        unparseable += 1;
+                        out.write(&serde_json::json!({
+                            "kind": "unparseable", "source": e.rel, "line": line,
+                            "field": field, "value": stamp, "reason": reason
+                        }))?;
+                    }
                 }
             }
         }
@@ -254,12 +308,23 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
             .filter(|e| section_matches(&e.rel, s))
             .map(|e| e.rel.as_str())
             .collect();
-        if found.is_empty() {
+        // Present only where a file of it was read and held a record: an
+        // empty alerts.jsonl, or a proxy.txt timeline never reads, is no
+        // evidence of the section.
+        let records: u64 = found
+            .iter()
+            .map(|f| records_in.get(f).copied().unwrap_or(0))
+            .sum();
+        let status = match (found.is_empty(), records) {
+            (true, _) => "missing",
+            (false, 0) => "empty",
+            _ => "present",
+        };
+        if status != "present" {
             missing += 1;
         }
         out.write(&serde_json::json!({
-            "kind": "section", "name": s,
-            "status": if found.is_empty() { "missing" } else { "present" }, "files": found
+            "kind": "section", "name": s, "status": status, "files": found, "records": records
         }))?;
     }
     summary.input(&cfg.dir.display().to_string(), None);
@@ -280,6 +345,12 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
             max as f64,
             critical_in_window as f64,
         ));
+        // A count over records that have no severity field proves nothing.
+        summary.gate(Gate::at_least(
+            "records_with_severity",
+            1.0,
+            with_severity as f64,
+        ));
     }
     summary.figure("files", files);
     summary.figure("records", records);
@@ -288,6 +359,7 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
     summary.figure("unparseable", unparseable);
     summary.figure("invalid", invalid);
     summary.figure("missing_sections", missing);
+    summary.figure("files_not_read", not_read);
     summary.figure("first_at", first.map(format_utc));
     summary.figure("last_at", last.map(format_utc));
     summary.figure("sorted_runs_spilled", spills);
@@ -296,6 +368,7 @@ pub fn timeline(cfg: &TimelineConfig, out: &mut common::output::RecordWriter) ->
         summary.figure("as_of", format_utc(g.as_of));
         summary.figure("window_start", window_start.map(format_utc));
         summary.figure("critical_total", critical_total);
+        summary.figure("records_with_severity", with_severity);
         summary.figure("critical_in_window", critical_in_window);
     }
     let s = summary.finish(false);

@@ -254,7 +254,19 @@ fn critical_incidents_in_the_window_fail_the_incident_gate() {
         "{\"ts\":\"2026-11-22T00:00:00Z\",\"level\":\"critical\"}\n",
     )
     .unwrap();
-    w.ok(&gate_args);
+    // Looked for in the wrong field, the count is over nothing: that fails
+    // too (it passed before).
+    let out = w.run(&gate_args);
+    assert_eq!(code(&out), 1);
+    let s = summary(&jsonl(&out.stdout)).clone();
+    assert_eq!(
+        common::testkit::gate(&s, "critical_in_window")["pass"],
+        true
+    );
+    assert_eq!(
+        common::testkit::gate(&s, "records_with_severity"),
+        &json!({"name":"records_with_severity","op":">=","limit":1.0,"value":0.0,"pass":false})
+    );
     let mut args = gate_args.to_vec();
     args.extend(["--severity-field", "level"]);
     assert_eq!(code(&w.run(&args)), 1);
@@ -272,4 +284,110 @@ fn critical_incidents_in_the_window_fail_the_incident_gate() {
         summary(&jsonl(&out.stdout))["figures"]["window_start"],
         serde_json::Value::Null
     );
+}
+
+#[test]
+fn every_critical_level_counts_however_written_or_nested() {
+    // Trial 2: only the exact word "critical" counted; syslog and logging
+    // levels, padded values, Alertmanager's labels and arrays of alerts
+    // passed "zero critical incidents".
+    let w = Work::new();
+    fs::create_dir(w.path("inc")).unwrap();
+    let gate_args = [
+        "timeline",
+        "inc",
+        "--window",
+        "7d",
+        "--max-critical",
+        "0",
+        "--as-of",
+        "2026-11-23T12:00:00Z",
+    ];
+    for level in [
+        "emerg",
+        "alert",
+        "crit",
+        "FATAL",
+        "Emergency",
+        "panic",
+        "critical ",
+        " critical",
+    ] {
+        fs::write(
+            w.path("inc/alerts.jsonl"),
+            format!("{{\"ts\":\"2026-11-22T00:00:00Z\",\"severity\":\"{level}\"}}\n"),
+        )
+        .unwrap();
+        let out = w.run(&gate_args);
+        assert_eq!(code(&out), 1, "{level:?}");
+        assert_eq!(
+            common::testkit::gate(summary(&jsonl(&out.stdout)), "critical_in_window")["value"],
+            1.0,
+            "{level:?}"
+        );
+    }
+    // Alertmanager: an array of alerts on one line, severity in labels.
+    fs::write(
+        w.path("inc/alerts.jsonl"),
+        "[{\"ts\":\"2026-11-22T00:00:00Z\",\"labels\":{\"severity\":\"warning\"}},\
+          {\"ts\":\"2026-11-22T01:00:00Z\",\"labels\":{\"severity\":\"critical\"}}]\n",
+    )
+    .unwrap();
+    let mut args = gate_args.to_vec();
+    args.extend(["--severity-field", "/labels/severity"]);
+    let out = w.run(&args);
+    assert_eq!(code(&out), 1);
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(s["figures"]["records"], 2);
+    assert_eq!(s["figures"]["records_with_severity"], 2);
+    assert_eq!(common::testkit::gate(s, "critical_in_window")["value"], 1.0);
+    // "warning" alone passes.
+    fs::write(
+        w.path("inc/alerts.jsonl"),
+        "[{\"ts\":\"2026-11-22T00:00:00Z\",\"labels\":{\"severity\":\"warning\"}}]\n",
+    )
+    .unwrap();
+    w.ok(&args);
+}
+
+#[test]
+fn a_required_section_must_hold_records_timeline_read() {
+    // Trial 2: an empty alerts.jsonl, or a proxy.txt timeline never reads,
+    // made the section "present".
+    let w = Work::new();
+    fs::create_dir(w.path("inc")).unwrap();
+    fs::write(w.path("inc/alerts.jsonl"), "").unwrap();
+    fs::write(w.path("inc/proxy.txt"), "GET / 200\n").unwrap();
+    fs::write(
+        w.path("inc/app.jsonl"),
+        "{\"ts\":\"2026-11-22T00:00:00Z\",\"msg\":\"up\"}\n",
+    )
+    .unwrap();
+    let out = w.run(&["timeline", "inc", "--require-sections", "alerts,proxy,app"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let status: Vec<(String, String)> = of_kind(&recs, "section")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("alerts".into(), "empty".into()),
+            ("proxy".into(), "empty".into()),
+            ("app".into(), "present".into())
+        ]
+    );
+    let s = summary(&recs);
+    assert_eq!(common::testkit::gate(s, "missing_sections")["value"], 2.0);
+    assert_eq!(s["figures"]["files_not_read"], 1);
+    let not_read = of_kind(&recs, "not_read");
+    assert_eq!(not_read.len(), 1);
+    assert_eq!(not_read[0]["source"], "proxy.txt");
 }
