@@ -10,13 +10,13 @@ complete -c pii-scrub -l key-id -d 'Key id written in hash tokens (default: deri
 complete -c pii-scrub -l only -d 'Only these types (comma-separated names, custom rules included)' -r
 complete -c pii-scrub -l except -d 'All types except these (comma-separated)' -r
 complete -c pii-scrub -l rules -d 'Custom rules (TOML or JSON): name, regex, optional group, validator (luhn, mod97, ...) and action' -r -F
-complete -c pii-scrub -l allow -d 'Leave values matching this regex alone (test data). Example: \'@example\\.com$\'' -r
+complete -c pii-scrub -l allow -d 'Leave values matching this regex alone (test data); an empty regex or one matching every value is refused. Example: \'@example\\.com$\'' -r
 complete -c pii-scrub -l allow-file -d 'Leave the exact values listed in FILE (one per line) alone' -r -F
 complete -c pii-scrub -l allow-key -d 'Leave values of keys with this name alone (regex matched against the whole key name, case-insensitive; for the `secret` type). Example: --allow-key \'session|pass_through\'' -r
 complete -c pii-scrub -l on-invalid-json -d 'A line that looks like a JSON object but does not parse (a record cut short, a bad escape): quarantine it, or scrub it as text (where `"password":"…` pairs are still found, also unterminated)' -r -f -a "quarantine\t'Keep it out of the output (fail closed); with --quarantine FILE, there'
 text\t'Scrub it as a text line'"
 complete -c pii-scrub -l fields -d 'In JSON lines, scrub only values at or under this pointer (`*` matches any member or index). Text lines are always scrubbed whole' -r
-complete -c pii-scrub -l skip-fields -d 'In JSON lines, leave values at or under this pointer alone' -r
+complete -c pii-scrub -l skip-fields -d 'In JSON lines, leave values at or under this pointer alone ("" and /*, every value, are refused)' -r
 complete -c pii-scrub -l max-line -d 'Quarantine lines longer than this many bytes' -r
 complete -c pii-scrub -l max-findings -d 'Quarantine a line with more findings than this' -r
 complete -c pii-scrub -l max-quarantined -d 'Gate: fail when more than N lines were quarantined' -r

@@ -179,7 +179,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Leave values matching this regex alone (test data). Example: '@example\.com$'
+    /// Leave values matching this regex alone (test data); an empty regex or
+    /// one matching every value is refused. Example: '@example\.com$'
     #[arg(long, value_name = "REGEX")]
     pub allow: Vec<String>,
 
@@ -204,7 +205,8 @@ pub struct Cli {
     #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
     pub fields: Vec<Pattern>,
 
-    /// In JSON lines, leave values at or under this pointer alone.
+    /// In JSON lines, leave values at or under this pointer alone ("" and /*,
+    /// every value, are refused).
     #[arg(long, value_name = "POINTER", value_parser = common::cli::pointer)]
     pub skip_fields: Vec<Pattern>,
 

@@ -188,6 +188,7 @@ fn read_salt(cli: &Cli) -> Result<Option<Vec<u8>>> {
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
+        refuse_switch_offs(&cli)?;
         // 1. The type table: built-ins, then custom rules.
         let mut types: Vec<TypeInfo> = BUILTINS
             .iter()
@@ -436,6 +437,55 @@ impl Config {
             quiet: cli.quiet,
         })
     }
+}
+
+/// A value that selects everything turns the flag's check off: `--allow
+/// "$ALLOW"` with the variable unset allowed every value and `--check`
+/// passed (trial 2 item 33). Empty values are refused for every flag where
+/// one would select everything (or, for `--fields`/`--glob`, is surely a
+/// mistake), and so are an allow regex matching every value (it matches a
+/// value nobody would allow) and `--skip-fields` of every member (`/*`).
+fn refuse_switch_offs(cli: &Cli) -> Result<()> {
+    let off = |flag: &str, value: &str, why: &str| {
+        Error::usage(format!(
+            "{flag} '{value}': {why}, which switches the check off"
+        ))
+        .with_hint("an unset variable in a script? give a value, or leave the flag out")
+    };
+    let empty = "an empty value matches every value";
+    let flags: [(&str, Vec<&str>); 5] = [
+        ("--allow", cli.allow.iter().map(String::as_str).collect()),
+        (
+            "--allow-key",
+            cli.allow_key.iter().map(String::as_str).collect(),
+        ),
+        (
+            "--skip-fields",
+            cli.skip_fields.iter().map(|p| p.as_str()).collect(),
+        ),
+        ("--fields", cli.fields.iter().map(|p| p.as_str()).collect()),
+        ("--glob", cli.glob.iter().map(String::as_str).collect()),
+    ];
+    for (flag, values) in &flags {
+        if let Some(v) = values.iter().find(|v| v.trim().is_empty()) {
+            return Err(off(flag, v, empty));
+        }
+    }
+    for a in &cli.allow {
+        // A bad regex is reported where it is compiled.
+        if let Ok(re) = RegexBuilder::new(a).build() {
+            if re.is_match(b"\x01pii-scrub: no value looks like this\x02") && re.is_match(b"") {
+                return Err(off("--allow", a, "matches every value"));
+            }
+        }
+    }
+    for p in &cli.skip_fields {
+        // `/*` is every member of a record (records are objects).
+        if p.tokens().len() <= 1 && p.tokens().iter().all(|t| *t == common::pointer::Token::Any) {
+            return Err(off("--skip-fields", p.as_str(), "matches every value"));
+        }
+    }
+    Ok(())
 }
 
 fn bad_action(a: &str) -> Error {

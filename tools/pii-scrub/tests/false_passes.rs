@@ -345,3 +345,81 @@ fn files_a_glob_leaves_out_are_counted_and_named() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
     assert_eq!(summary(&jsonl(&out.stdout))["figures"]["excluded"], 0);
 }
+
+// ---- 33: an empty flag value (an unset variable) switched a check off ------
+
+#[test]
+fn empty_or_match_everything_flag_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(
+        root.join("sk.jsonl"),
+        "{\"user\":\"john.doe@example.com\",\"card\":\"4111111111111111\"}\n",
+    )
+    .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--allow", ""],
+            "pii-scrub: error: --allow '': an empty value matches every value, which switches the check off\n",
+        ),
+        (
+            &["--allow", ".*"],
+            "pii-scrub: error: --allow '.*': matches every value, which switches the check off\n",
+        ),
+        (
+            &["--allow", "x?"],
+            "pii-scrub: error: --allow 'x?': matches every value, which switches the check off\n",
+        ),
+        (
+            &["--allow-key", ""],
+            "pii-scrub: error: --allow-key '': an empty value matches every value, which switches the check off\n",
+        ),
+        (
+            &["--skip-fields", ""],
+            "pii-scrub: error: --skip-fields '': an empty value matches every value, which switches the check off\n",
+        ),
+        (
+            &["--skip-fields", "/*"],
+            "pii-scrub: error: --skip-fields '/*': matches every value, which switches the check off\n",
+        ),
+        (
+            &["--fields", ""],
+            "pii-scrub: error: --fields '': an empty value matches every value, which switches the check off\n",
+        ),
+        (
+            &["--glob", ""],
+            "pii-scrub: error: --glob '': an empty value matches every value, which switches the check off\n",
+        ),
+    ];
+    let hint =
+        "pii-scrub: hint: an unset variable in a script? give a value, or leave the flag out\n";
+    for (flags, want) in cases {
+        let out = cmd(root)
+            .args(["--check", "sk.jsonl"])
+            .args(*flags)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flags:?}: {}",
+            stderr_text(&out)
+        );
+        assert_eq!(stderr_text(&out), format!("{want}{hint}"), "{flags:?}");
+        assert!(out.stdout.is_empty(), "{flags:?}");
+    }
+    // Values that leave something to check still work.
+    let out = cmd(root)
+        .args([
+            "--check",
+            "sk.jsonl",
+            "--allow",
+            "^$",
+            "--skip-fields",
+            "/card",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["findings"], 1);
+}
