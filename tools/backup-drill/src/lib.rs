@@ -73,6 +73,10 @@ impl Step {
     }
 }
 
+/// How long after SIGINT/SIGTERM the drill may take to clean up and write
+/// its summary before the watchdog ends it.
+const INTERRUPT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     execute(Config::from_cli(cli)?)
@@ -80,7 +84,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 
 /// Runs one checked command line.
 pub fn execute(cfg: Config) -> Result<Outcome> {
-    common::interrupt::install()?;
+    // After a signal the drill still removes its scratch repository and
+    // restore tree (a full copy of the source) before the summary: bounded,
+    // but longer than the default 1 s on a big tree or a loaded machine,
+    // where the watchdog cut the summary off (seen in the Ctrl-C test).
+    common::interrupt::install_with(INTERRUPT_GRACE, None)?;
     let mut out = match cfg.format {
         common::cli::Format::Jsonl => RecordWriter::stdout(),
         common::cli::Format::Text => RecordWriter::stdout().rendered(text::TEXT),
