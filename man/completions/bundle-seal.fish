@@ -107,7 +107,7 @@ complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fis
 text\t'A readable report for a person at a terminal'"
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s p -l pub -d 'Check receipt and checkpoint signatures with this public key; an unsigned receipt after a signed one is then a break' -r
+complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -s p -l pub -d 'Check receipt and checkpoint signatures with this public key; an unsigned receipt after a signed one is then a break, and receipts no verified signature covers fail `unauthenticated_receipts`' -r
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l checkpoint -d 'The checkpoint to hold the log to [default: LOG.checkpoint, if present]' -r -F
 complete -c bundle-seal -n "__fish_bundle_seal_using_subcommand chain; and __fish_seen_subcommand_from verify" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"

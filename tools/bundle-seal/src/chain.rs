@@ -527,7 +527,24 @@ pub fn verify(
         0.0,
         if brk.is_some() { 1.0 } else { 0.0 },
     ));
+    // With a key, every receipt must be covered by a signature that
+    // verified: a signed receipt covers itself and all before it (its hash
+    // chains them; an unsigned one after it is already a break), a signed
+    // checkpoint covers up to its seq. A log with no signature at all
+    // "verified against the release key" before: anyone can write one.
+    let unauthenticated = match key {
+        None => None,
+        Some(_) if signed > 0 => Some(0),
+        Some(_) if checkpoint_status == "ok" => {
+            Some(entries.saturating_sub(checkpoint_seq.unwrap_or(0)))
+        }
+        Some(_) => Some(entries),
+    };
+    if let Some(n) = unauthenticated {
+        summary.gate(Gate::at_most("unauthenticated_receipts", 0.0, n as f64));
+    }
     summary.figure("receipts", entries);
+    summary.figure("unauthenticated_receipts", unauthenticated);
     summary.figure("signed", signed);
     summary.figure("unsigned", unsigned);
     summary.figure("first_bad_seq", brk.as_ref().map(|b| b.seq));

@@ -127,7 +127,8 @@ Records (JSON Lines on stdout):
               derived_verdict_reasons and the release gate fails), gates,
               integrity_only.
               verify-file: gate signature_valid; figures file, signature.
-              chain verify: gate chain_breaks; figures receipts, signed,
+              chain verify: gates chain_breaks, unauthenticated_receipts
+              (--pub); figures receipts, unauthenticated_receipts, signed,
               unsigned, first_bad_seq, head_seq, head_hash, checkpoint
               (ok|bad|unchecked|absent), checkpoint_seq.
               timeline: gates unparseable_timestamps, missing_sections,
@@ -500,7 +501,8 @@ pub struct ChainVerifyArgs {
     #[arg(value_name = "LOG")]
     pub log: PathBuf,
     /// Check receipt and checkpoint signatures with this public key; an
-    /// unsigned receipt after a signed one is then a break.
+    /// unsigned receipt after a signed one is then a break, and receipts no
+    /// verified signature covers fail `unauthenticated_receipts`.
     #[arg(short = 'p', long = "pub", value_name = "KEY")]
     pub public: Option<String>,
     /// The checkpoint to hold the log to [default: LOG.checkpoint, if present].

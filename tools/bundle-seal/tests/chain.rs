@@ -587,3 +587,50 @@ fn append_on_a_full_disk_leaves_the_log_as_it_was() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(summary(&jsonl(&out.stdout))["figures"]["receipts"], 4);
 }
+
+#[test]
+fn a_log_no_signature_covers_does_not_verify_against_a_key() {
+    // Trial 2: a forged audit trail of unsigned receipts "verified" with
+    // --pub (only --require-signed refused it).
+    let w = Work::new();
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["chain", "append", "audit.jsonl"])
+        .write_stdin(records(3))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr_text(&out));
+    let out = w.run(&["chain", "verify", "audit.jsonl", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1, "{}", stderr_text(&out));
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    assert_eq!(
+        common::testkit::gate(s, "unauthenticated_receipts"),
+        &json!({"name":"unauthenticated_receipts","op":"<=","limit":0.0,"value":3.0,"pass":false})
+    );
+    assert_eq!(common::testkit::gate(s, "chain_breaks")["pass"], true);
+    // Without a key the chain is only checked for integrity, as before.
+    let recs = w.ok(&["chain", "verify", "audit.jsonl"]);
+    assert_eq!(
+        summary(&recs)["figures"]["unauthenticated_receipts"],
+        Value::Null
+    );
+    // A signed checkpoint covers the receipts up to its seq...
+    w.ok(&["chain", "checkpoint", "audit.jsonl", "--key", "k.key"]);
+    let recs = w.ok(&["chain", "verify", "audit.jsonl", "--pub", "k.pub"]);
+    assert_eq!(summary(&recs)["figures"]["unauthenticated_receipts"], 0);
+    // ...and no further.
+    let out = bin()
+        .current_dir(w.tmp.path())
+        .args(["chain", "append", "audit.jsonl"])
+        .write_stdin(records(2))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0);
+    let out = w.run(&["chain", "verify", "audit.jsonl", "--pub", "k.pub"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        common::testkit::gate(summary(&jsonl(&out.stdout)), "unauthenticated_receipts")["value"],
+        2.0
+    );
+}
