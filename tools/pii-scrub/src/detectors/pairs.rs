@@ -321,7 +321,17 @@ fn element_text(hay: &[u8], from: usize, name: &[u8]) -> Option<Range<usize>> {
         first
     } else {
         let window = &rest[..rest.len().min(first + 4096)];
-        memchr::memmem::find_iter(window, b"</").find(|&j| is_close(j))?
+        // The whole end tag at once (not each `</` or each mention of the
+        // name: start tags repeat it), built on the stack.
+        let mut tag = [0u8; 80];
+        let n = name.len();
+        if n + 3 > tag.len() {
+            return None;
+        }
+        tag[..2].copy_from_slice(b"</");
+        tag[2..2 + n].copy_from_slice(name);
+        tag[2 + n] = b'>';
+        memchr::memmem::find(window, &tag[..n + 3])?
     };
     let text = &rest[..close];
     let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
