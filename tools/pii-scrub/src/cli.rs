@@ -43,6 +43,8 @@ Records (JSON Lines, in --report FILE, or on stdout with --check/--dry-run):
   finding      file, line, pointer (JSON lines: RFC 6901 path of the value),
                type, action, start, end (byte span in the line, or in the
                decoded string value for JSON lines); never the value itself
+               (personal data in file names and pointers, a key such as
+               /sessions/4111111111111111, is masked: /sessions/************1111)
   quarantined  file, line, reason (line_too_long, invalid_json, too_deep,
                too_many_findings, decode_error, utf16), bytes. In the --quarantine file the record
                also holds the raw line: record (UTF-8) or record_base64.

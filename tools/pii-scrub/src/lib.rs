@@ -15,6 +15,7 @@ pub mod detectors;
 pub mod escapes;
 pub mod files;
 pub mod json;
+pub mod names;
 pub mod opaque;
 pub mod process;
 pub mod report;
@@ -99,7 +100,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     if !found.excluded.is_empty() && !cfg.quiet {
         warn_excluded(&found.excluded, &found.sources);
     }
-    rep.totals.excluded = found.excluded;
+    rep.totals.excluded = found.excluded.iter().map(|n| rep.shown_file(n)).collect();
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
     let interrupted = if streaming {
@@ -211,7 +212,7 @@ fn stream(
             Err(e) => {
                 error_line(&e);
                 rep.totals.errors += 1;
-                builder.input(&name, None);
+                builder.input(&rep.shown_file(&name), None);
                 continue;
             }
         };
@@ -227,7 +228,7 @@ fn stream(
         match result {
             Ok(stats) => {
                 rep.totals.add(&stats);
-                builder.input(&name, digest.map(|d| d.sha256()));
+                builder.input(&rep.shown_file(&name), digest.map(|d| d.sha256()));
                 if stats.interrupted {
                     return Ok(true);
                 }
@@ -236,7 +237,7 @@ fn stream(
             Err(Failure::Input(e)) => {
                 error_line(&e);
                 rep.totals.errors += 1;
-                builder.input(&name, None);
+                builder.input(&rep.shown_file(&name), None);
             }
         }
     }
@@ -276,7 +277,7 @@ fn parallel(
             if let Some(stats) = &r.stats {
                 rep.totals.add(stats);
             }
-            builder.input(&r.name, r.sha256);
+            builder.input(&rep.shown_file(&r.name), r.sha256);
             if let Some(f) = r.error {
                 bar.suspend(|| error_line(&f.into_error()));
                 rep.totals.errors += 1;

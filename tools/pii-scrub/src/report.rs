@@ -2,7 +2,7 @@
 //! the quarantine file, and the closing summary with its gates.
 //!
 //! A finding names where and what, never the value: the report may travel
-//! where the logs may not.
+//! where the logs may not. File names and pointers are masked ([`crate::names`]).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -67,6 +67,7 @@ pub struct Reporter<'e> {
     format: Format,
     quarantine: Option<AtomicFile>,
     quarantine_name: String,
+    masker: crate::names::Masker,
     pub totals: Totals,
 }
 
@@ -99,8 +100,14 @@ impl<'e> Reporter<'e> {
             format,
             quarantine,
             quarantine_name,
+            masker: Default::default(),
             totals: Totals::default(),
         })
+    }
+
+    /// `file` as the report names it: personal data in it masked.
+    pub fn shown_file(&mut self, file: &str) -> String {
+        self.masker.path(self.engine, file)
     }
 
     /// True when a summary (naming inputs by sha256) will be written.
@@ -113,9 +120,16 @@ impl<'e> Reporter<'e> {
     }
 
     /// Reports one event from `file`.
-    pub fn event(&mut self, file: &str, ev: Event) -> Result<()> {
+    pub fn event(&mut self, raw_file: &str, ev: Event) -> Result<()> {
+        // The quarantine file keeps the real name (it holds the raw lines
+        // anyway); the report masks it.
+        let shown = self.shown_file(raw_file);
+        let file = shown.as_str();
         match ev {
-            Event::Finding { line, finding } => {
+            Event::Finding { line, mut finding } => {
+                if let Some(p) = finding.pointer.take() {
+                    finding.pointer = Some(self.masker.path(self.engine, &p));
+                }
                 let ty = self.engine.name(finding.ty).to_string();
                 let action = self.engine.action(finding.ty).name();
                 self.totals.findings += 1;
@@ -150,7 +164,10 @@ impl<'e> Reporter<'e> {
                         );
                         if let Some(s) = &finding.snippet {
                             text.push_str("    ");
-                            text.push_str(&crate::snippet::printable(s));
+                            // A JSON snippet starts with its pointer, which
+                            // may hold a key that is personal data.
+                            let s = crate::snippet::printable(s);
+                            text.push_str(&crate::names::mask(self.engine, &s));
                             text.push('\n');
                         }
                         out.write_bytes(text.as_bytes())
@@ -172,7 +189,7 @@ impl<'e> Reporter<'e> {
                 if let Some(q) = self.quarantine.as_mut() {
                     let mut rec = Map::new();
                     rec.insert("kind".into(), json!("quarantined"));
-                    rec.insert("file".into(), json!(file));
+                    rec.insert("file".into(), json!(raw_file));
                     rec.insert("line".into(), json!(line));
                     rec.insert("reason".into(), json!(reason.name()));
                     rec.insert("bytes".into(), json!(bytes));

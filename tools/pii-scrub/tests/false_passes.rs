@@ -423,3 +423,103 @@ fn empty_or_match_everything_flag_values_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
     assert_eq!(summary(&jsonl(&out.stdout))["figures"]["findings"], 1);
 }
+
+// ---- 36: the report wrote personal data in pointers and file names ---------
+
+#[test]
+fn the_report_masks_personal_data_in_pointers_and_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("pu")).unwrap();
+    fs::write(
+        root.join("pu/keys.jsonl"),
+        "{\"by_user\":{\"maria.schmidt@example.de\":{\"orders\":3}}}\n\
+         {\"sessions\":{\"4111111111111111\":{\"visits\":1,\"mail\":\"jo@example.org\"}}}\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("pu/maria.schmidt@example.de.log"),
+        "contact maria.schmidt@example.de\n{\"cut\n",
+    )
+    .unwrap();
+    let out = cmd(root).args(["--check", "pu"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_text(&out));
+    let report = out.stdout.clone();
+    let recs = jsonl(&report);
+    let strip = |r: &Value| {
+        let mut r = r.clone();
+        r.as_object_mut().unwrap().remove("action");
+        r
+    };
+    let findings: Vec<Value> = of_kind(&recs, "finding").into_iter().map(strip).collect();
+    assert_eq!(
+        findings,
+        [
+            json!({"kind":"finding","file":"pu/keys.jsonl","line":1,"pointer":"/by_user/m***@example.de","type":"email","start":0,"end":24}),
+            json!({"kind":"finding","file":"pu/keys.jsonl","line":2,"pointer":"/sessions/************1111","type":"card","start":0,"end":16}),
+            json!({"kind":"finding","file":"pu/keys.jsonl","line":2,"pointer":"/sessions/************1111/mail","type":"email","start":0,"end":14}),
+            json!({"kind":"finding","file":"pu/m***@example.de.log","line":1,"type":"email","start":8,"end":32}),
+        ]
+    );
+    assert_eq!(
+        of_kind(&recs, "quarantined"),
+        [
+            &json!({"kind":"quarantined","file":"pu/m***@example.de.log","line":2,"reason":"invalid_json","bytes":5})
+        ]
+    );
+    let s = summary(&recs);
+    assert_eq!(
+        s["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["path"].clone())
+            .collect::<Vec<_>>(),
+        [json!("pu/keys.jsonl"), json!("pu/m***@example.de.log")]
+    );
+    assert_eq!(
+        s["figures"]["findings_by_file"],
+        json!({"pu/keys.jsonl":3,"pu/m***@example.de.log":1})
+    );
+    // The report, checked by pii-scrub itself, holds nothing.
+    let raw = String::from_utf8(report.clone()).unwrap();
+    assert!(
+        !raw.contains("maria") && !raw.contains("4111111111111111"),
+        "{raw}"
+    );
+    fs::write(root.join("report.jsonl"), &report).unwrap();
+    let out = cmd(root)
+        .args(["--check", "report.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Nor does the text report, nor a filter's --report.
+    let out = cmd(root)
+        .args(["--dry-run", "--format", "text", "pu"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("maria") && !text.contains("4111111111111111"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pu/keys.jsonl:2: card at /sessions/************1111 bytes 0..16"),
+        "{text}"
+    );
+    let out = cmd(root)
+        .args(["--out-dir", "clean", "--report", "filter.jsonl", "pu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    let filter = fs::read_to_string(root.join("filter.jsonl")).unwrap();
+    assert!(
+        !filter.contains("maria") && !filter.contains("4111111111111111"),
+        "{filter}"
+    );
+}
