@@ -119,23 +119,46 @@ pub struct Sniff {
     pub gzip: bool,
     /// A UTF-16 byte-order mark: the raw bytes say nothing; decode.
     pub utf16: bool,
-    /// A compressor whose output cannot be searched (named).
+    /// A compressor or archive whose content cannot be searched (named).
     pub opaque: Option<&'static str>,
+    /// A tar archive: its members are read one by one (a gzipped member
+    /// says nothing in the raw bytes).
+    pub tar: bool,
 }
 
 impl Sniff {
     /// Whether the file must be read again to look for summaries.
     pub fn candidate(&self) -> bool {
-        self.mentions_summary || self.gzip || self.utf16
+        self.mentions_summary || self.gzip || self.utf16 || self.tar
     }
 }
 
-/// Compressed formats we cannot look into: a gate's output compressed
-/// with one of these would pass unseen, so `seal` refuses them.
+/// Archives [`opaque_format`] names: what they are is said differently.
+const ARCHIVES: [&str; 3] = ["zip", "7z", "rar"];
+
+/// What an opaque format is, after `is` (the file) or, with `data`,
+/// after `holds` (something inside it): `xz-compressed`, `a zip archive`.
+pub fn opaque_phrase(format: &str, data: bool) -> String {
+    match (ARCHIVES.contains(&format), data) {
+        (true, _) => format!("a {format} archive"),
+        (false, true) => format!("{format}-compressed data"),
+        (false, false) => format!("{format}-compressed"),
+    }
+}
+
+/// Compressed formats and archives we cannot look into: a gate's output
+/// in one of these would pass unseen, so `seal` refuses them (a CI
+/// artifact download is a zip).
 fn opaque_format(head: &[u8]) -> Option<&'static str> {
     const BZIP2_BLOCK: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
     const BZIP2_END: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
-    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Some("zip")
+    } else if head.starts_with(&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c]) {
+        Some("7z")
+    } else if head.starts_with(b"Rar!\x1a\x07") {
+        Some("rar")
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Some("xz")
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Some("zstd")
@@ -163,7 +186,13 @@ pub struct Sniffer {
     marks: MarkSearch,
 }
 
-const HEAD: usize = 16;
+/// A tar header's `ustar` magic (POSIX and GNU) is at offset 257.
+const TAR_MAGIC_AT: usize = 257;
+const HEAD: usize = TAR_MAGIC_AT + 5;
+
+fn is_tar(head: &[u8]) -> bool {
+    head.get(TAR_MAGIC_AT..HEAD) == Some(b"ustar")
+}
 
 impl Sniffer {
     pub fn update(&mut self, block: &[u8]) {
@@ -185,6 +214,7 @@ impl Sniffer {
             } else {
                 opaque_format(&self.head)
             },
+            tar: !gzip && is_tar(&self.head),
         }
     }
 }
@@ -627,28 +657,191 @@ fn read_error(name: &str, e: std::io::Error) -> Error {
     )
 }
 
+/// A summary (or an unreadable one) and the tar member it is in, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// `member` or `member(inner member)` when the file is a tar archive.
+    pub member: Option<String>,
+    pub found: Found,
+}
+
+/// Layers of gzip and tar undone inside a file before giving up: logrotate
+/// over a glob that holds `.gz` files gives `app.log.1.gz.gz`; a tar of
+/// rotated logs holds `.gz` members.
+const MAX_LAYERS: usize = 3;
+
 /// Every summary record (and every unreadable one) in a file that is not
 /// a gate file. `sealed_sha256` is what the hashing pass saw: a file that
-/// reads differently now changed during the seal.
-pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Found>> {
+/// reads differently now changed during the seal. Gzip is decoded again
+/// when its content is gzip, and a tar's members are read one by one;
+/// compressed data or an archive seal cannot read, found inside, is an
+/// error, as such a file is.
+pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Located>> {
     let name = path.display().to_string();
-    let (mut reader, digest) = open_text(path, &name)?;
-    let (out, unreadable) = scan_lines(&mut reader).map_err(|e| match e {
-        LinesError::Io(e) => read_error(&name, e),
-        LinesError::Interrupted => Error::new(format!("{name}: interrupted")),
-    })?;
+    let input = Input::from_reader(
+        &name,
+        Some(path.to_path_buf()),
+        Box::new(open_regular(path)?),
+    )?;
+    let layers = usize::from(input.is_gzip());
+    let (_, mut reader, digest) = input.into_parts();
+    let mut out = Vec::new();
+    let top_unreadable = scan_layers(&mut *reader, &name, None, layers, &mut out)?;
+    // The digest covers the raw bytes: read what a tar's end left over.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| read_error(&name, e))?;
     if digest.sha256() != sealed_sha256 {
         return Err(changed(&name));
     }
-    if unreadable.is_empty() {
+    if !top_unreadable {
         return Ok(out);
     }
     // Pretty-printed JSON spreads a record over lines: read the file as a
     // stream of JSON values, when it is small enough to hold.
     if let Some(whole) = whole_stream(path, &name)? {
-        return Ok(whole);
+        return Ok(whole
+            .into_iter()
+            .map(|found| Located {
+                member: None,
+                found,
+            })
+            .collect());
     }
-    Ok(merge_unreadable(out, unreadable))
+    out.sort_by_key(|l| l.found.line());
+    Ok(out)
+}
+
+/// Scans what `reader` holds, by its first bytes: gzip is decoded (up to
+/// [`MAX_LAYERS`] deep), a tar's regular members are scanned each, an
+/// opaque format is an error, anything else is text (UTF-16 decoded).
+/// True when this is the file's own text (at most one gzip layer, no tar)
+/// and a summary on some line could not be read: the caller may read it
+/// whole.
+fn scan_layers(
+    reader: &mut dyn BufRead,
+    name: &str,
+    member: Option<&str>,
+    layers: usize,
+    out: &mut Vec<Located>,
+) -> Result<bool> {
+    let head_in_buffer = {
+        let buf = fill_buf(reader, name)?;
+        (buf.len() >= HEAD).then(|| buf[..HEAD].to_vec())
+    };
+    match head_in_buffer {
+        Some(head) => scan_layer(&head, reader, name, member, layers, out),
+        None => {
+            // A short read: gather the head, then read it again first.
+            let mut head = Vec::with_capacity(HEAD);
+            (&mut *reader)
+                .take(HEAD as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| read_error(name, e))?;
+            let mut joined =
+                std::io::BufReader::new(std::io::Cursor::new(head.clone()).chain(&mut *reader));
+            scan_layer(&head, &mut joined, name, member, layers, out)
+        }
+    }
+}
+
+fn fill_buf<'r>(reader: &'r mut dyn BufRead, name: &str) -> Result<&'r [u8]> {
+    reader.fill_buf().map_err(|e| read_error(name, e))
+}
+
+fn scan_layer(
+    head: &[u8],
+    reader: &mut dyn BufRead,
+    name: &str,
+    member: Option<&str>,
+    layers: usize,
+    out: &mut Vec<Located>,
+) -> Result<bool> {
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let opaque = opaque_format(head);
+    let tar = is_tar(head);
+    if (gzip || tar) && layers >= MAX_LAYERS {
+        return Err(opaque_inside(
+            name,
+            member,
+            &format!("gzip or tar nested more than {MAX_LAYERS} deep"),
+        ));
+    }
+    if gzip {
+        let mut decoded = std::io::BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(&mut *reader),
+        );
+        scan_layers(&mut decoded, name, member, layers + 1, out)?;
+        return Ok(false);
+    }
+    if let Some(format) = opaque {
+        return Err(opaque_inside(name, member, &opaque_phrase(format, true)));
+    }
+    if tar {
+        scan_tar(reader, name, member, layers + 1, out)?;
+        return Ok(false);
+    }
+    let mut text: Box<dyn BufRead + '_> = match utf16::bom(head) {
+        Some(endian) => Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            Utf16ToUtf8::new(reader, endian),
+        )),
+        None => Box::new(reader),
+    };
+    let (found, unreadable) = scan_lines(&mut *text).map_err(|e| match e {
+        LinesError::Io(e) => read_error(name, e),
+        LinesError::Interrupted => Error::new(format!("{name}: interrupted")),
+    })?;
+    let top = member.is_none() && layers <= 1;
+    let any_unreadable = !unreadable.is_empty();
+    out.extend(found.into_iter().chain(unreadable).map(|found| Located {
+        member: member.map(str::to_string),
+        found,
+    }));
+    Ok(top && any_unreadable)
+}
+
+/// Scans each regular member of a tar archive as a file of its own.
+fn scan_tar(
+    reader: &mut dyn BufRead,
+    name: &str,
+    member: Option<&str>,
+    layers: usize,
+    out: &mut Vec<Located>,
+) -> Result<()> {
+    let tar_error = |e: std::io::Error| {
+        Error::new(format!("{name}: a tar archive that cannot be read: {e}")).with_hint(
+            "a tar seal cannot read to its end cannot be searched for gate summaries; fix or \
+             remove it",
+        )
+    };
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse()) {
+            continue;
+        }
+        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let inner = match member {
+            Some(outer) => format!("{outer}({path})"),
+            None => path,
+        };
+        let mut body = std::io::BufReader::with_capacity(1 << 16, &mut entry);
+        scan_layers(&mut body, name, Some(&inner), layers, out)?;
+    }
+    Ok(())
+}
+
+/// The error for an opaque format found inside gzip or a tar member.
+fn opaque_inside(name: &str, member: Option<&str>, what: &str) -> Error {
+    let place = match member {
+        Some(m) => format!("in its tar member {m}"),
+        None => "inside gzip".to_string(),
+    };
+    Error::new(format!(
+        "{name}: holds {what} {place}; seal cannot look inside it for gate summaries"
+    ))
+    .with_hint("decompress it, or compress it with gzip, which seal reads")
 }
 
 /// The same search over bytes in memory (plain text: no gzip, no UTF-16),
@@ -820,14 +1013,19 @@ pub fn stray_summaries(
         .filter(|(_, s)| s.candidate())
         .map(|(pair, _)| pair)
         .collect();
-    let found: Vec<Result<Vec<Found>>> = candidates
+    let found: Vec<Result<Vec<Located>>> = candidates
         .par_iter()
         .map(|(e, f)| summaries_in(&e.path, &f.sha256))
         .collect();
     let mut out = Vec::new();
     for ((e, _), found) in candidates.iter().zip(found) {
-        let gate_file = is_jsonl(&e.rel);
-        for f in found? {
+        for Located { member, found: f } in found? {
+            // A tar member is no gate file, whatever its name.
+            let gate_file = member.is_none() && is_jsonl(&e.rel);
+            let source = match &member {
+                Some(m) => format!("{}({m})", e.rel),
+                None => e.rel.clone(),
+            };
             out.push(match f {
                 // The gate files' reader has judged these (strictly).
                 Found::Summary {
@@ -842,7 +1040,10 @@ pub fn stray_summaries(
                     place,
                 } => {
                     return Err(crate::manifest::malformed_summary(
-                        e.path.display(),
+                        match &member {
+                            Some(m) => format!("{}({m})", e.path.display()),
+                            None => e.path.display().to_string(),
+                        },
                         line,
                         place == Place::Quoted,
                         reason,
@@ -855,7 +1056,7 @@ pub fn stray_summaries(
                     canonical_sha256,
                     place,
                 } => StrayRef {
-                    source: e.rel.clone(),
+                    source: source.clone(),
                     line,
                     tool: Some(tool),
                     verdict: Some(if pass { Verdict::Pass } else { Verdict::Fail }),
@@ -864,7 +1065,7 @@ pub fn stray_summaries(
                     quoted: place == Place::Quoted,
                 },
                 Found::Unreadable { line, reason } => StrayRef {
-                    source: e.rel.clone(),
+                    source,
                     line,
                     tool: None,
                     verdict: None,

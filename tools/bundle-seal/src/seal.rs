@@ -161,8 +161,9 @@ pub fn seal(cfg: &SealConfig, out: &mut common::output::RecordWriter) -> Result<
         let h = h?;
         if let Some(format) = h.sniff.opaque {
             return Err(Error::new(format!(
-                "{}: is {format}-compressed; seal cannot look inside it for gate summaries",
-                e.path.display()
+                "{}: is {}; seal cannot look inside it for gate summaries",
+                e.path.display(),
+                crate::scan::opaque_phrase(format, false)
             ))
             .with_hint("decompress it, or compress it with gzip, which seal reads"));
         }

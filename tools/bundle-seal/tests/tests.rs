@@ -8,6 +8,7 @@
 
 mod util;
 
+mod archives;
 mod chain;
 mod interrupt;
 mod minisign_interop;
