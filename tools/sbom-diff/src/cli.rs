@@ -23,7 +23,15 @@ report what was added, removed, upgraded, downgraded, relicensed, or changed \
 content without changing version. Either side may be CycloneDX JSON \
 (1.2-1.6), SPDX JSON (2.2/2.3), a Cargo.lock, a package-lock.json (v2/v3) or \
 pip requirements / `pip freeze` output; the format is detected from the \
-content (or named with --from/--to), and any pairing works.
+content (or named with --from/--to), and any pairing works. Other \
+lockfiles are refused: yarn.lock, pnpm-lock.yaml, and TOML lockfiles that \
+are not a Cargo.lock (a key cargo never writes: PDM's pdm.lock, poetry.lock, \
+uv.lock; the hint names their export to requirements). An input that \
+lists no component (a Cargo.lock of workspace members only, an SBOM with \
+no components) proves nothing and is refused, except a pip list against \
+an input that lists something; so are OLD and NEW naming the same file \
+(the same device and inode, also through a link). A CycloneDX purl whose \
+version contradicts the component's version is refused.
 
 Identity. A component is identified by its package URL without the version: \
 the scheme and type case-insensitive (PKG:NPM/x = pkg:npm/x); namespace \
@@ -49,7 +57,12 @@ components, and the subject's own metadata.component.components, are read \
 as components (flattened depth first), except the subject itself under a \
 subpath (cargo-cyclonedx's build targets: pkg:cargo/app@0.1.0#src/main.rs). The document's subject (CycloneDX metadata.component, the \
 packages an SPDX document DESCRIBES, the package-lock root and workspace \
-folders, Cargo.lock packages without a source) is not a component; in \
+folders, Cargo.lock packages without a source) is not a component. Local \
+packages (Cargo.lock packages without a source: workspace members and path \
+dependencies alike; npm links to a folder) become components only where \
+the other input has a component of the same identity, so a crates.io \
+crate replaced by a [patch] to a path is source_changed (registry -> \
+path), not a lone removed. In \
 dependency edges it is (root), and in a workspace each member is itself \
 (pkg:cargo/NAME for each of several Cargo.lock members, pkg:npm/NAME for a \
 package-lock workspace folder). Fields \
@@ -96,8 +109,12 @@ name @ git+URL@COMMIT); source_changed (same identity, and it came from \
 elsewhere: the registry (registry), another registry (registry+URL: an npm \
 tarball URL on another host, unless a digest both sides give is equal: a \
 mirror), a git repository (git+URL, without the commit), a local file \
-(file:PATH), a tarball URL, bundled in its parent; read from a \
-package-lock's resolved, pip's name @ URL (a pin is the registry), a purl's \
+(file:PATH), a local folder a Cargo.lock does not name (path), a \
+tarball URL, bundled in its parent; read from a package-lock's resolved \
+(an npm registry over plain http is another registry), pip's name @ URL \
+(a pin is the registry, or under index options --index-url/-i, \
+--extra-index-url, --find-links/-f, --trusted-host, --no-index: \
+registry+INDEX followed by the other places), a purl's \
 git vcs_url or file: download_url (a purl without them is the registry), \
 an SPDX downloadLocation git+URL or file:; a \
 side that does not say, such as a component without a purl, is never a \
@@ -151,7 +168,7 @@ Records (JSON Lines on stdout):
            new_hashes ({ALGORITHM: hex}; several digests space-separated),
            old_supplier, new_supplier (each only where that side has it),
            old_source, new_source (where it came from: git+URL, file:PATH,
-           registry+URL, a URL, bundled; the default registry shown only
+           path, registry+URL, a URL, bundled; the default registry shown only
            on source_changed),
            from (dependency edges: the depending identity, a workspace
            member, or (root)),

@@ -36,6 +36,7 @@ impl Config {
         if cli.old == "-" && cli.new == "-" {
             return Err(Error::usage("OLD and NEW cannot both be stdin ('-')"));
         }
+        refuse_same_file(&cli.old, &cli.new)?;
         let mut fail_on = cli.fail_on;
         fail_on.sort();
         fail_on.dedup();
@@ -73,4 +74,31 @@ impl Config {
         }
         gates
     }
+}
+
+/// Comparing a file with itself proves nothing and always passes (a
+/// Makefile's `$(BASELINE) $(BASELINE)`): refused when OLD and NEW are the
+/// same file (device and inode: also through a symlink or a hard link).
+/// Two files with the same bytes are a comparison like any other (no drift).
+fn refuse_same_file(old: &str, new: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if old == "-" || new == "-" {
+        return Ok(());
+    }
+    let (Ok(a), Ok(b)) = (std::fs::metadata(old), std::fs::metadata(new)) else {
+        // Opening says what is wrong with a path that cannot be read.
+        return Ok(());
+    };
+    if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+        return Ok(());
+    }
+    let named = if old == new {
+        format!("{old} twice")
+    } else {
+        format!("{old} and {new} are one file (a link)")
+    };
+    Err(Error::usage(format!(
+        "OLD and NEW are the same file ({named}): comparing a file with itself proves nothing"
+    ))
+    .with_hint("OLD is the baseline (the last release's SBOM or lockfile), NEW this build's"))
 }

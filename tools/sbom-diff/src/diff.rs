@@ -427,6 +427,7 @@ mod tests {
             format: "test",
             components,
             edges: None,
+            locals: Vec::new(),
         }
     }
 
@@ -448,6 +449,7 @@ mod tests {
             format: "test",
             components,
             edges: None,
+            locals: Vec::new(),
         }
     }
 

@@ -68,6 +68,8 @@ pub fn compare(cfg: &Config) -> Result<Outcome> {
     }
     load::settle_empty(&mut old, new.kind, "--from")?;
     load::settle_empty(&mut new, old.kind, "--to")?;
+    model::promote_locals(&mut old.sbom, &mut new.sbom);
+    load::refuse_empty(&old, &new)?;
 
     let mut d = diff::diff(&old.sbom, &new.sbom);
     if common::interrupt::requested() {

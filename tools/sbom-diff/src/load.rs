@@ -117,3 +117,34 @@ pub fn settle_empty(loaded: &mut Loaded, other: Kind, flag: &str) -> Result<()> 
         "if it is `pip freeze` of a fresh virtualenv (an empty package list), say so: {flag} pip"
     )))
 }
+
+/// An input that lists no component proves nothing and passes every gate:
+/// a lockfile of another tool taken for ours, a generator that found
+/// nothing, a Cargo.lock of workspace members only. Refused (exit 2), as an
+/// empty input is; except a pip list (a fresh virtualenv freezes to
+/// nothing) against another input that lists something, which is then all
+/// added or all removed.
+pub fn refuse_empty(a: &Loaded, b: &Loaded) -> Result<()> {
+    for (x, y) in [(a, b), (b, a)] {
+        if !x.sbom.components.is_empty() || (x.kind == Kind::Pip && !y.sbom.components.is_empty()) {
+            continue;
+        }
+        let why = match x.kind {
+            Kind::CargoLock => {
+                "every package is a workspace member (no `source`), none a dependency"
+            }
+            Kind::Pip => "no pin, and neither does the other input",
+            _ => "it lists no package",
+        };
+        return Err(Error::new(format!(
+            "{}: no components ({why}): a comparison with it proves nothing",
+            x.name
+        ))
+        .with_hint(
+            "check that it is the SBOM or lockfile of the build (a generator that found \
+             nothing, or another tool's lockfile?); a project without dependencies has no \
+             drift to gate",
+        ));
+    }
+    Ok(())
+}

@@ -285,6 +285,35 @@ pub struct Sbom {
     /// Dependency edges by identity (`from` → `to`); `(root)` is the
     /// document's subject. `None` when the input carries no graph.
     pub edges: Option<Edges>,
+    /// Packages built from a local folder: Cargo.lock packages without a
+    /// source (workspace members and path dependencies, which the lockfile
+    /// does not tell apart), npm `link`s. Not components, except where the
+    /// other input has a component of the same identity: see
+    /// [`promote_locals`].
+    pub locals: Vec<Component>,
+}
+
+/// A local package standing where the other input has a component of its
+/// identity (a crates.io crate replaced by `[patch.crates-io] x = { path =
+/// .. }`, an npm package replaced by a `link` to a folder) becomes a
+/// component of its input, so that it pairs with that one as
+/// `source_changed` (the registry → a local path) rather than leaving a
+/// lone `removed` that a drift limit absorbs. Returns how many were
+/// promoted on each side.
+pub fn promote_locals(old: &mut Sbom, new: &mut Sbom) -> (usize, usize) {
+    let ids =
+        |s: &Sbom| -> HashSet<Arc<str>> { s.components.iter().map(|c| c.id.clone()).collect() };
+    let (in_old, in_new) = (ids(old), ids(new));
+    let promote = |side: &mut Sbom, other: &HashSet<Arc<str>>| {
+        let (hit, keep): (Vec<Component>, Vec<Component>) = std::mem::take(&mut side.locals)
+            .into_iter()
+            .partition(|c| other.contains(&c.id));
+        side.locals = keep;
+        let n = hit.len();
+        side.components.extend(hit);
+        n
+    };
+    (promote(old, &in_new), promote(new, &in_old))
 }
 
 /// The pseudo-identity of the document's subject in dependency edges.

@@ -14,6 +14,8 @@
 //! - `git+URL`: a git repository, without its commit (the commit is
 //!   content: a `GIT` digest, so moving to another commit is `hash_changed`);
 //! - `file:PATH`: a local file or folder;
+//! - `path`: a local folder a Cargo.lock does not name (a package without
+//!   `source`: a path dependency or a `[patch]` to a folder);
 //! - a URL: a tarball from anywhere else;
 //! - `bundled`: an npm package shipped inside its parent's tarball.
 //!
@@ -27,10 +29,14 @@ use crate::model::Component;
 /// The ecosystem's default registry.
 pub const REGISTRY: &str = "registry";
 
-/// npm's public registry under its hosts (yarn's host serves the same).
+/// A local folder the input does not name (Cargo.lock's sourceless packages).
+pub const PATH: &str = "path";
+
+/// npm's public registry under its hosts (yarn's host serves the same);
+/// over https only: plain http is another source (a tarball fetched in
+/// clear text, whose integrity an attacker on the path drops).
 const NPM_REGISTRIES: &[&str] = &[
     "https://registry.npmjs.org",
-    "http://registry.npmjs.org",
     "https://registry.yarnpkg.com",
     "https://registry.npmjs.com",
 ];

@@ -90,15 +90,23 @@ fn format_flags_override_detection_and_report_mismatches() {
             req.display()
         )
     );
-    // An SPDX document read as CycloneDX has no components: all removed.
+    // An SPDX document read as CycloneDX has no components: refused, as
+    // any input that lists nothing (it would pass every gate).
+    let copy = copy_in(dir.path(), &testdata("sbom-diff/npm-a.spdx.json"));
     let out = bin()
         .arg(testdata("sbom-diff/npm-a.spdx.json"))
-        .arg(testdata("sbom-diff/npm-a.spdx.json"))
+        .arg(&copy)
         .args(["--from", "spdx", "--to", "cyclonedx"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(summary(&jsonl(&out.stdout))["figures"]["removed"], 5);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "sbom-diff: error: {}: no components (it lists no package): a comparison with it proves nothing",
+            copy.display()
+        )
+    );
 }
 
 #[test]
@@ -107,7 +115,7 @@ fn missing_versions_can_be_allowed_explicitly() {
     let a = write(dir.path(), "a.json", br#"{"bomFormat":"CycloneDX","components":[{"name":"os","type":"operating-system"},{"name":"b","version":"1","purl":"pkg:npm/b@1"}]}"#);
     let out = bin()
         .arg(&a)
-        .arg(&a)
+        .arg(copy_in(dir.path(), &a))
         .arg("--allow-unversioned")
         .output()
         .unwrap();
@@ -179,7 +187,8 @@ fn thirty_megabyte_inputs() {
     );
     // The whole document reads fine: 30 MB is not too big by default.
     let whole = write(dir.path(), "whole.json", complete.as_bytes());
-    let out = bin().arg(&whole).arg(&whole).output().unwrap();
+    let copy = copy_in(dir.path(), &whole);
+    let out = bin().arg(&whole).arg(&copy).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

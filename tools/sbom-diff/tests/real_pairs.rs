@@ -125,8 +125,18 @@ fn every_fixture_against_itself_shows_no_change() {
         "npm-c.cdx.json",
         "npm-d.cdx.json",
     ] {
-        let (code, records) = diff(f, f, &[]);
-        assert_eq!((code, records.len()), (0, 1), "{f}: {records:?}");
+        // A copy: the file itself twice is refused (it proves nothing).
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(f);
+        std::fs::copy(path(f), &copy).unwrap();
+        let r = sbom_diff([path(f), copy.display().to_string()]);
+        let (code, records) = (r.code, r.records());
+        assert_eq!(
+            (code, records.len()),
+            (0, 1),
+            "{f}: {records:?} {}",
+            r.stderr
+        );
         assert_eq!(summary(&records)["figures"]["drift"], 0.0, "{f}");
         assert_eq!(summary(&records)["figures"]["changes"], 0, "{f}");
     }
@@ -154,13 +164,23 @@ fn the_same_build_in_other_formats_shows_no_change() {
         // Cargo.lock against cargo-cyclonedx's SBOM of the same crate (graph too).
         ("cargo-a.Cargo.lock", "cargo-a.cdx.json"),
         ("cargo-b.cdx.json", "cargo-b.Cargo.lock"),
-        // pinned requirements with hashes against cyclonedx-py's reading of them.
-        ("py-a.requirements.txt", "py-a.requirements.cdx.json"),
     ] {
         let (code, records) = diff(a, b, &[]);
         assert_eq!(code, 0, "{a} vs {b}: {records:?}");
         assert_eq!(records.len(), 1, "{a} vs {b}: {records:?}");
     }
+    // Pinned requirements with hashes against cyclonedx-py's reading of
+    // them: the same pins, but the file lets pip take them from /opt/wheels
+    // too (`--find-links`), which the SBOM does not say (it names PyPI) and
+    // no digest on its side proves the same files: source_changed each.
+    let (code, records) = diff("py-a.requirements.txt", "py-a.requirements.cdx.json", &[]);
+    assert_eq!(code, 1);
+    let c = changes(&records);
+    assert_eq!(c.len(), 6, "{c:?}");
+    assert!(
+        c.iter().all(|x| x.0 == "source_changed" && x.2 == x.3),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -264,23 +284,38 @@ fn cargo_lockfile_against_the_next_builds_cyclonedx() {
 #[test]
 fn undeclared_dependencies_pip_freeze_against_frozen_requirements() {
     // pip freeze --all also lists pip and setuptools, which the pins do not.
+    // The pins may come from /opt/wheels too (`--find-links`, which
+    // pip-compile copied from the machine's pip configuration), a freeze
+    // does not say where it installed from, and a freeze has no hashes to
+    // prove the same files: each pin's source is a change (trial 2, item 5).
     let (code, records) = diff(
         "py-a.requirements.txt",
         "py-a.freeze.txt",
         &["--max-added", "0"],
     );
     assert_eq!(code, 1);
+    let moved = |id: &str, v: &str| t("source_changed", id, v, v);
     assert_eq!(
         changes(&records),
         vec![
+            moved("pkg:pypi/certifi", "2023.11.17"),
+            moved("pkg:pypi/charset-normalizer", "3.3.2"),
+            moved("pkg:pypi/idna", "3.6"),
             t("added", "pkg:pypi/pip", "", "23.2.1"),
-            t("added", "pkg:pypi/setuptools", "", "65.5.0")
+            moved("pkg:pypi/pyyaml", "6.0.1"),
+            moved("pkg:pypi/requests", "2.31.0"),
+            t("added", "pkg:pypi/setuptools", "", "65.5.0"),
+            moved("pkg:pypi/urllib3", "2.0.7"),
         ]
     );
     assert_eq!(
-        figures(&records),
-        expect_figures(6, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0.333333333)
+        records[0]["old_source"],
+        "registry+https://pypi.org/simple --find-links /opt/wheels"
     );
+    let mut want = expect_figures(6, 8, 2, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1.0);
+    want["source_changed"] = json!(6);
+    want["changes"] = json!(8);
+    assert_eq!(figures(&records), want);
     assert_eq!(
         summary(&records)["gates"],
         json!([{"name":"added","op":"<=","limit":0.0,"value":2.0,"pass":false}])

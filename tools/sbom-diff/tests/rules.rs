@@ -755,7 +755,8 @@ fn an_spdx_supplier_contact_is_not_a_supplier_change() {
 #[test]
 fn a_lone_described_spdx_package_is_the_subject() {
     // A project without dependencies: SPDX names only the project (and
-    // DESCRIBES it), CycloneDX only in metadata.component. No change.
+    // DESCRIBES it), CycloneDX only in metadata.component. No component:
+    // refused, since such a comparison proves nothing (trial 2, item 11).
     let dir = tempfile::tempdir().unwrap();
     let spdx = write(
         dir.path(),
@@ -766,7 +767,21 @@ fn a_lone_described_spdx_package_is_the_subject() {
         .to_string(),
     );
     let c = write(dir.path(), "c.json", &cdx(&[]));
-    let (code, records) = diff(&spdx, &c, &[]);
-    assert_eq!((code, records.len()), (0, 1), "{records:?}");
-    assert_eq!(summary(&records)["figures"]["components_old"], 0);
+    let (code, _, err) = run(&[spdx.as_os_str(), c.as_os_str()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!(
+            "sbom-diff: error: {}: no components (it lists no package)",
+            spdx.display()
+        )),
+        "{err}"
+    );
+    // With a dependency on the other side, the subject is still no component.
+    let one = write(
+        dir.path(),
+        "one.json",
+        &cdx(&[json!({"name": "idna", "version": "3.6", "purl": "pkg:pypi/idna@3.6"})]),
+    );
+    let (code, _, err) = run(&[spdx.as_os_str(), one.as_os_str()]);
+    assert_eq!(code, 2, "{err}");
 }

@@ -15,4 +15,5 @@ mod real_pairs;
 mod rules;
 mod signals;
 mod sources;
+mod trial2;
 mod trial_findings;

@@ -125,10 +125,12 @@ fn an_empty_pip_freeze_is_an_empty_package_list() {
     let cdx = write(
         dir.path(),
         "bom.json",
-        &json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}).to_string(),
+        &json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+            {"name": "idna", "version": "3.6", "purl": "pkg:pypi/idna@3.6"}]})
+        .to_string(),
     );
     let (code, records, err) = diff(&cdx, &empty, &["--to", "pip"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
     assert_eq!(summary(&records)["figures"]["components_new"], 0);
     // Unnamed, and nothing says it is pip: still an error (a generator that
     // wrote nothing must not pass as an empty SBOM), with the way out.

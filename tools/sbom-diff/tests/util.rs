@@ -49,3 +49,12 @@ pub fn changes(records: &[Value]) -> Vec<(String, String, String, String)> {
 pub fn t(c: &str, id: &str, old: &str, new: &str) -> (String, String, String, String) {
     (c.into(), id.into(), old.into(), new.into())
 }
+
+/// A copy of `p` in `dir`: OLD and NEW naming one file are refused (a file
+/// compared with itself proves nothing), two files with its bytes are not.
+pub fn copy_in(dir: &Path, p: &Path) -> PathBuf {
+    let name = p.file_name().and_then(OsStr::to_str).unwrap_or("input");
+    let copy = dir.join(format!("copy-of-{name}"));
+    std::fs::copy(p, &copy).unwrap();
+    copy
+}

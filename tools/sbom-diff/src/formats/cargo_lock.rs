@@ -1,9 +1,11 @@
-//! `Cargo.lock` (lockfile versions 1–4).
+//! `Cargo.lock` (lockfile versions 1–4), told from other TOML lockfiles by
+//! its keys (see [`not_cargo`]).
 //!
 //! Every `[[package]]` with a `source` is a component (`pkg:cargo/NAME`;
 //! a registry other than crates.io, or a git repository, adds
-//! `repository_url`); packages without
-//! a source are the workspace's own crates: a lone one is the document's
+//! `repository_url`); packages without a source are the workspace's own
+//! crates or path dependencies (locals: components only where the other
+//! input has one of that name, see `model::promote_locals`): a lone one is the document's
 //! subject (`(root)` in dependency edges, as a CycloneDX SBOM of that crate
 //! has it); in a workspace of several, each member's edges come from the
 //! member itself (`pkg:cargo/NAME`), so a dependency moved from one member
@@ -26,17 +28,31 @@ use crate::message::{shown, utf8};
 use crate::model::{root, Component, Options, Sbom};
 use crate::purl::Purl;
 
+/// Exactly the keys cargo writes (its `EncodableResolve`): other TOML
+/// lockfiles with `[[package]]` tables (PDM's pdm.lock, poetry.lock, uv.lock)
+/// have keys a Cargo.lock never has, and are refused rather than read as a
+/// Cargo.lock whose packages, having no `source`, would all be workspace
+/// members: no component, so any change passed.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Lock {
+    #[serde(default, rename = "version")]
+    _version: Option<toml::Value>,
     #[serde(default)]
     package: Vec<Package>,
     /// Lockfile v1 keeps checksums here, as
     /// `"checksum NAME VERSION (SOURCE)" = "HEX"`.
     #[serde(default)]
     metadata: HashMap<String, toml::Value>,
+    /// Lockfile v1's root package; `[[patch.unused]]`: patches nothing uses.
+    #[serde(default, rename = "root")]
+    _root: Option<toml::Value>,
+    #[serde(default, rename = "patch")]
+    _patch: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Package {
     name: String,
     version: Option<String>,
@@ -44,6 +60,8 @@ struct Package {
     checksum: Option<String>,
     #[serde(default)]
     dependencies: Vec<String>,
+    #[serde(default, rename = "replace")]
+    _replace: Option<toml::Value>,
 }
 
 const CRATES_IO: &[&str] = &[
@@ -58,6 +76,9 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
         let message = e.message().trim().to_string();
+        if let Some(e) = not_cargo(name, text, line, &message) {
+            return e;
+        }
         match line {
             Some(l) => Error::at(name, l, format!("invalid Cargo.lock: {message}")),
             None => Error::new(format!("{name}: invalid Cargo.lock: {message}")),
@@ -102,11 +123,17 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             Error::at(name, table_line(text, i), what)
         })?;
         let Some(source) = &p.source else {
+            // A workspace member or a path dependency (`path = ..` or a
+            // `[patch]` to a folder): the lockfile does not tell them apart.
+            let purl = Purl::new("cargo", None, &p.name, None);
+            let mut local = Component::new(&purl, &version);
+            local.set_source((crate::source::PATH.to_string(), None));
             let me: Arc<str> = if members == 1 {
                 root()
             } else {
-                Arc::from(Purl::new("cargo", None, &p.name, None).identity())
+                local.id.clone()
             };
+            sbom.locals.push(local);
             by_name_version.insert((p.name.clone(), version.clone()), me.clone());
             by_name.entry(p.name.clone()).or_default().push(me);
             continue;
@@ -126,6 +153,10 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
                 .push(("repository_url".to_string(), url.to_string()));
         }
         let mut c = Component::new(&purl, &version);
+        if !source.starts_with("git+") {
+            // The registry itself is part of the identity (`repository_url`).
+            c.set_source((crate::source::REGISTRY.to_string(), None));
+        }
         let v1_key = format!("checksum {} {} ({source})", p.name, version);
         let v1_sum = lock.metadata.get(&v1_key).and_then(toml::Value::as_str);
         if let Some(sum) = p.checksum.as_deref().or(v1_sum) {
@@ -160,6 +191,55 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     }
     sbom.edges = Some(edges);
     Ok(sbom)
+}
+
+/// The error for a TOML file that is not a Cargo.lock (a key cargo never
+/// writes), naming the lockfile it looks like; None for another error.
+fn not_cargo(name: &str, text: &str, line: Option<u64>, message: &str) -> Option<Error> {
+    let key = message
+        .strip_prefix("unknown field `")?
+        .split('`')
+        .next()
+        .unwrap_or("");
+    let has = |needle: &str| text.lines().any(|l| l.trim_start().starts_with(needle));
+    let (what, hint) = if has("lock_version")
+        || has("[[metadata.targets]]")
+        || has("requires_python")
+    {
+        (
+            "PDM's pdm.lock",
+            "export its pins and diff those: pdm export -f requirements -o requirements.txt",
+        )
+    } else if has("lock-version") || has("python-versions") || has("[package.extras]") {
+        (
+            "a poetry.lock",
+            "export its pins and diff those: poetry export -f requirements.txt -o requirements.txt \
+             (poetry-plugin-export)",
+        )
+    } else if has("requires-python") || has("sdist") || has("wheels") {
+        (
+            "a uv.lock",
+            "export its pins and diff those: uv export --format requirements-txt -o requirements.txt",
+        )
+    } else {
+        (
+            "an unknown TOML lockfile",
+            "supported: CycloneDX JSON, SPDX JSON, Cargo.lock, package-lock.json v2/v3, \
+             pip requirements/freeze",
+        )
+    };
+    let what = format!(
+        "not a Cargo.lock: key {} is one cargo never writes; this looks like {what}, \
+         which sbom-diff does not read",
+        shown(key)
+    );
+    Some(
+        match line {
+            Some(l) => Error::at(name, l, what),
+            None => Error::new(format!("{name}: {what}")),
+        }
+        .with_hint(hint),
+    )
 }
 
 /// The line of the `index`-th `[[package]]` header (1-based), for messages.

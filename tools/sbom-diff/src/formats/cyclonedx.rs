@@ -630,7 +630,36 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
         format: "cyclonedx",
         components: ctx.components.take(),
         edges: ctx.edges.take(),
+        locals: Vec::new(),
     })
+}
+
+/// A purl whose version contradicts the component's `version` is refused:
+/// judged by `version` alone, `pkg:npm/lodash@4.17.20` beside `"version":
+/// "4.17.21"` was no change, while scanners (Dependency-Track, Grype) match
+/// on the purl, which names the older release. The same version in the
+/// ecosystem's order (PEP 440 `1.0` = `1.0.0`), or with the purl's `epoch`
+/// qualifier in front (`1:2.3` = `2.3?epoch=1`), agrees.
+fn agree(
+    file: &str,
+    pointer: &dyn Fn() -> String,
+    purl: &Purl,
+    in_purl: &str,
+    version: &str,
+) -> Result<()> {
+    let scheme = crate::version::scheme(&purl.ty, [in_purl, version]);
+    let with_epoch = purl.epoch.as_deref().map(|e| format!("{e}:{in_purl}"));
+    let same = |v: &str| crate::version::same_in(scheme, v, version);
+    if same(in_purl) || with_epoch.as_deref().is_some_and(same) {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{file}: {}/purl: the purl's version {} contradicts the component's version {}",
+        pointer(),
+        shown(in_purl),
+        shown(version)
+    ))
+    .with_hint("scanners match on the purl: regenerate the SBOM, or correct whichever is wrong"))
 }
 
 /// One component, or an error naming its JSON pointer (no purl and no name,
@@ -673,6 +702,9 @@ fn component(
             Error::new(format!("{file}: {}: {what}", pointer()))
         })?,
     };
+    if let Some(in_purl) = purl.version.as_deref().filter(|_| c.version.is_some()) {
+        agree(file, pointer, &purl, in_purl, &version)?;
+    }
     let mut out = Component::new(&purl, &version);
     for h in c.hashes.iter().flatten() {
         if let (Some(alg), Some(content)) = (&h.alg, &h.content) {

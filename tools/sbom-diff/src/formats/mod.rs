@@ -5,7 +5,9 @@
 //!
 //! JSON documents are told apart by a top-level key: `bomFormat` (CycloneDX),
 //! `spdxVersion` (SPDX), `lockfileVersion` (package-lock.json). Text is a
-//! Cargo.lock when it has a `[[package]]` table, and pip requirements when its
+//! Cargo.lock when it has a `[[package]]` table (the Cargo.lock parser then
+//! refuses keys cargo never writes: PDM's, poetry's and uv's lockfiles have
+//! such tables too), and pip requirements when its
 //! first requirement line looks like `name==version` (or `name @ url`).
 
 use serde::de::IgnoredAny;

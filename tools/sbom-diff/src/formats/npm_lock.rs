@@ -6,7 +6,9 @@
 //! itself (not components); the root's dependency edges come from `(root)`,
 //! a workspace folder's from the member (`pkg:npm/NAME`), so a dependency
 //! of one member is not read as the whole project's. `link` entries point
-//! at those folders and are skipped. The name is
+//! at those folders: local packages (`file:FOLDER`), components only where
+//! the other input has a component of that name (see
+//! `model::promote_locals`). The name is
 //! the entry's `name` (aliases) or the path after its last `node_modules/`.
 //! `integrity` (SRI, `sha512-<base64>`) becomes hex digests; `resolved`
 //! says where the package came from (the registry, another registry, a git
@@ -86,6 +88,12 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
             continue;
         };
         if e.link {
+            // A folder installed under this name (a workspace member, or a
+            // registry package replaced by `npm link`/`file:` to a folder):
+            // local, and a component only where the other input has one.
+            if let Some(local) = link(after, e, &packages) {
+                sbom.locals.push(local);
+            }
             continue;
         }
         let pkg_name = e.name.as_deref().unwrap_or(after);
@@ -171,6 +179,26 @@ pub fn parse(name: &str, bytes: &[u8], opts: &Options) -> Result<Sbom> {
     }
     sbom.edges = Some(edges);
     Ok(sbom)
+}
+
+/// The local package a `link` entry installed as `installed` stands for:
+/// its folder's entry gives the version; its source is `file:FOLDER`.
+fn link(installed: &str, e: &Entry, packages: &BTreeMap<String, Entry>) -> Option<Component> {
+    let (scope, bare) = match installed.split_once('/') {
+        Some((s, n)) if s.starts_with('@') => (Some(s), n),
+        _ => (None, installed),
+    };
+    if bare.is_empty() {
+        return None;
+    }
+    let folder = e.resolved.as_deref().unwrap_or("").trim();
+    let version = packages
+        .get(folder)
+        .and_then(|t| t.version.clone())
+        .unwrap_or_default();
+    let mut c = Component::new(&Purl::new("npm", scope, bare, None), &version);
+    c.set_source((format!("file:{folder}"), None));
+    Some(c)
 }
 
 /// The package name a `node_modules/...` path installs, or None for the root

@@ -7,9 +7,13 @@
 //! for local or VCS installs) takes the URL as its version and its source
 //! (less a git commit, which becomes a `GIT` digest); a pin's source is
 //! the registry (see `source`). Continuation
-//! lines (`\`) are joined; comments and global options (`--index-url`, ...)
-//! are skipped; `-r`/`-c` includes and `-e` editables are refused, since
-//! what they name is not in this file.
+//! lines (`\`) are joined; comments are skipped. The index options
+//! (`--index-url`/`-i`, `--extra-index-url`, `--find-links`/`-f`,
+//! `--trusted-host`, `--no-index`) are the pins' source (`registry+INDEX`
+//! and the other places, unless PyPI alone: `registry`), so a pin moved to
+//! another index is `source_changed`; other global options are skipped;
+//! `-r`/`-c` includes and `-e` editables are refused, since what they name
+//! is not in this file.
 
 use std::sync::OnceLock;
 
@@ -49,6 +53,7 @@ pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
     };
     let mut logical = String::new();
     let mut start_line = 0u64;
+    let mut indexes = Indexes::default();
     for (i, raw) in text.lines().enumerate() {
         if i % 1024 == 1023 && common::interrupt::requested() {
             return Err(Error::new(format!("{name}: interrupted")));
@@ -65,16 +70,124 @@ pub fn parse(name: &str, bytes: &[u8], _opts: &Options) -> Result<Sbom> {
         }
         logical.push_str(line);
         let whole = std::mem::take(&mut logical);
+        if indexes.take(&whole) {
+            continue;
+        }
         if let Some(c) = requirement(name, start_line, &whole)? {
             sbom.components.push(c);
         }
     }
-    if !logical.is_empty() {
+    if !logical.is_empty() && !indexes.take(&logical) {
         if let Some(c) = requirement(name, start_line, &logical)? {
             sbom.components.push(c);
         }
     }
+    // pip applies its index options to every pin, wherever they stand.
+    if let Some(source) = indexes.source() {
+        let source = std::sync::Arc::new(source);
+        for c in &mut sbom.components {
+            if c.source.as_deref().map(String::as_str) == Some(crate::source::REGISTRY) {
+                c.source = Some(source.clone());
+            }
+        }
+    }
     Ok(sbom)
+}
+
+/// PyPI's index, pip's default (`--index-url` naming it changes nothing).
+const PYPI: &[&str] = &["https://pypi.org/simple", "https://pypi.python.org/simple"];
+
+/// The options that say where pip fetches the pins from: moving every pin
+/// to another index, or adding one that pip may prefer (dependency
+/// confusion through `--extra-index-url`), is a change of their source.
+#[derive(Default)]
+struct Indexes {
+    index: Option<String>,
+    no_index: bool,
+    extra: Vec<String>,
+    find_links: Vec<String>,
+    trusted_hosts: Vec<String>,
+}
+
+impl Indexes {
+    /// Takes the options of `line` (several may share it: `--no-index
+    /// --find-links=/wheels`) when it holds one of these; false otherwise
+    /// (a requirement, `-r`/`-e`, which are refused later, or other options).
+    fn take(&mut self, line: &str) -> bool {
+        let body = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let mut words = body.split_whitespace();
+        let mut took = false;
+        while let Some(word) = words.next() {
+            if !word.starts_with('-') {
+                return took;
+            }
+            let (option, inline) = match word.strip_prefix("--") {
+                Some(long) => match long.split_once('=') {
+                    Some((name, value)) => (&word[..name.len() + 2], Some(value)),
+                    None => (word, None),
+                },
+                None if word.len() > 2 && word.is_char_boundary(2) => {
+                    (&word[..2], Some(&word[2..]))
+                }
+                None => (word, None),
+            };
+            let slot = match option {
+                "--index-url" | "-i" => None,
+                "--extra-index-url" => Some(&mut self.extra),
+                "--find-links" | "-f" => Some(&mut self.find_links),
+                "--trusted-host" => Some(&mut self.trusted_hosts),
+                "--no-index" => {
+                    self.no_index = true;
+                    took = true;
+                    continue;
+                }
+                _ if took => continue,
+                _ => return false,
+            };
+            let value = inline
+                .or_else(|| words.next())
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string();
+            match slot {
+                Some(list) => list.push(value),
+                None => self.index = Some(value),
+            }
+            took = true;
+        }
+        took
+    }
+
+    /// The pins' source: None for PyPI alone (`registry`), else
+    /// `registry+INDEX` and each other place pip may fetch from.
+    fn source(&self) -> Option<String> {
+        let index = match &self.index {
+            _ if self.no_index => "(no index)",
+            Some(url) if !PYPI.contains(&url.to_ascii_lowercase().as_str()) => url.as_str(),
+            _ => PYPI[0],
+        };
+        let others = [
+            ("--extra-index-url", &self.extra),
+            ("--find-links", &self.find_links),
+            ("--trusted-host", &self.trusted_hosts),
+        ];
+        if index == PYPI[0] && others.iter().all(|(_, v)| v.is_empty()) {
+            return None;
+        }
+        let mut source = format!("registry+{index}");
+        for (flag, values) in others {
+            let mut values: Vec<&String> = values.iter().collect();
+            values.sort();
+            values.dedup();
+            for v in values {
+                source.push_str(&format!(" {flag} {v}"));
+            }
+        }
+        Some(source)
+    }
 }
 
 fn requirement(file: &str, line: u64, text: &str) -> Result<Option<Component>> {
