@@ -111,10 +111,12 @@ MAX_DRIFT=${MAX_DRIFT:-0.5%}
 MAX_QUARANTINED=${MAX_QUARANTINED:-0}
 BASELINE_DIR=$(abs "${BASELINE_DIR:-$root/testdata/release-baseline}")
 # The dependency gate, shared by the real run and its control: the seeds' drift budget, no
-# undeclared (unreviewed) new crate, and never a downgrade or a crate whose checksum changed at
-# the same version. Reviewed changes since the baseline are listed in $BASELINE_DIR/allow.txt.
+# undeclared (unreviewed) new crate, and never a downgrade, a crate whose checksum changed at
+# the same version, or one that came from elsewhere (a crates.io crate replaced by a local path,
+# `[patch.crates-io] x = { path = ".." }`: one change, under the drift budget). Reviewed changes
+# since the baseline are listed in $BASELINE_DIR/allow.txt.
 # shellcheck disable=SC2054 # the commas are one flag value
-sbom_gate_flags=(--max-drift "$MAX_DRIFT" --max-added 0 --fail-on downgraded,hash_changed)
+sbom_gate_flags=(--max-drift "$MAX_DRIFT" --max-added 0 --fail-on downgraded,hash_changed,source_changed)
 
 # The workspace's version (Cargo.toml [workspace.package]), for the job's own summary records.
 hardgate_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
