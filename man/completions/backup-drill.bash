@@ -65,7 +65,7 @@ _backup__drill() {
 
     case "${cmd}" in
         backup__drill)
-            opts="-q -h -V --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help --version backup restore verify check list drill help"
+            opts="-q -h -V --repo --source --sqlite --backup-cmd --min-files --max-not-backed-up --max-changed --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help --version backup restore verify check list drill help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -84,6 +84,18 @@ _backup__drill() {
                     return 0
                     ;;
                 --backup-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-not-backed-up)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-changed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -123,7 +135,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__backup)
-            opts="-q -h --repo --source --sqlite --backup-cmd --format --quiet --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --min-files --max-not-backed-up --max-changed --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +154,18 @@ _backup__drill() {
                     return 0
                     ;;
                 --backup-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-not-backed-up)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-changed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -179,7 +203,7 @@ _backup__drill() {
             return 0
             ;;
         backup__subcmd__drill__subcmd__drill)
-            opts="-q -h --repo --source --sqlite --backup-cmd --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help"
+            opts="-q -h --repo --source --sqlite --backup-cmd --min-files --max-not-backed-up --max-changed --no-backup --restore-cmd --verify-cmd --max-rto --max-rpo --read-data --self-test --allow-outside-links --scratch --keep --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +222,18 @@ _backup__drill() {
                     return 0
                     ;;
                 --backup-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-not-backed-up)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-changed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_backup_drill_global_optspecs
-    string join \n repo= source= sqlite= backup-cmd= no-backup restore-cmd= verify-cmd= max-rto= max-rpo= read-data self-test allow-outside-links scratch= keep= format= q/quiet h/help V/version
+    string join \n repo= source= sqlite= backup-cmd= min-files= max-not-backed-up= max-changed= no-backup restore-cmd= verify-cmd= max-rto= max-rpo= read-data self-test allow-outside-links scratch= keep= format= q/quiet h/help V/version
 end
 
 function __fish_backup_drill_needs_command
@@ -28,6 +28,9 @@ complete -c backup-drill -n "__fish_backup_drill_needs_command" -l repo -d 'The 
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l sqlite -d 'A SQLite database to back up with SQLite\'s online backup API (repeatable); consistent while other processes write' -r -F
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l backup-cmd -d 'Shell command that writes a dump into $BACKUP_DRILL_OUT; the dump is stored in the snapshot as hook/' -r
+complete -c backup-drill -n "__fish_backup_drill_needs_command" -l min-files -d 'Gate: the snapshot must hold at least N files (databases count). An empty --source, or a backup-cmd that wrote nothing, fails it' -r
+complete -c backup-drill -n "__fish_backup_drill_needs_command" -l max-not-backed-up -d 'Gate: at most N source entries may be left out of the snapshot (`skipped` records other than special files and files that vanished: names or link targets that are not UTF-8, a file replaced by a link or directory during the backup)' -r
+complete -c backup-drill -n "__fish_backup_drill_needs_command" -l max-changed -d 'Gate: at most N files may change while they are read, on both tries (`changed` records; such a file is stored as read and may mix old and new bytes)' -r
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l restore-cmd -d 'Shell command run after the restore (see Hook environment)' -r
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l verify-cmd -d 'Shell command that must exit 0 for the drill to pass' -r
 complete -c backup-drill -n "__fish_backup_drill_needs_command" -l max-rto -d 'Gate: restore + verify must take at most this long. Example: 8m' -r
@@ -54,6 +57,9 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l rep
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l sqlite -d 'A SQLite database to back up with SQLite\'s online backup API (repeatable); consistent while other processes write' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l backup-cmd -d 'Shell command that writes a dump into $BACKUP_DRILL_OUT; the dump is stored in the snapshot as hook/' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l min-files -d 'Gate: the snapshot must hold at least N files (databases count). An empty --source, or a backup-cmd that wrote nothing, fails it' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l max-not-backed-up -d 'Gate: at most N source entries may be left out of the snapshot (`skipped` records other than special files and files that vanished: names or link targets that are not UTF-8, a file replaced by a link or directory during the backup)' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l max-changed -d 'Gate: at most N files may change while they are read, on both tries (`changed` records; such a file is stored as read and may mix old and new bytes)' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand backup" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
@@ -89,6 +95,9 @@ complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l repo
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l source -d 'A directory tree to back up (repeatable): regular files, modes, symlinks (kept as links), empty directories; special files are skipped with a `skipped` record' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l sqlite -d 'A SQLite database to back up with SQLite\'s online backup API (repeatable); consistent while other processes write' -r -F
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l backup-cmd -d 'Shell command that writes a dump into $BACKUP_DRILL_OUT; the dump is stored in the snapshot as hook/' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l min-files -d 'Gate: the snapshot must hold at least N files (databases count). An empty --source, or a backup-cmd that wrote nothing, fails it' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l max-not-backed-up -d 'Gate: at most N source entries may be left out of the snapshot (`skipped` records other than special files and files that vanished: names or link targets that are not UTF-8, a file replaced by a link or directory during the backup)' -r
+complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l max-changed -d 'Gate: at most N files may change while they are read, on both tries (`changed` records; such a file is stored as read and may mix old and new bytes)' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l restore-cmd -d 'Shell command run after the restore (see Hook environment)' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l verify-cmd -d 'Shell command that must exit 0 for the drill to pass' -r
 complete -c backup-drill -n "__fish_backup_drill_using_subcommand drill" -l max-rto -d 'Gate: restore + verify must take at most this long. Example: 8m' -r

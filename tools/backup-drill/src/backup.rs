@@ -13,7 +13,9 @@ use rayon::prelude::*;
 
 use crate::config::Sources;
 use crate::hooks::{self, HookEnv};
-use crate::manifest::{Database, Entry, EntryType, Header, Manifest, Root, Skipped, FORMAT};
+use crate::manifest::{
+    Changed, Database, Entry, EntryType, Header, Manifest, Root, Skipped, FORMAT,
+};
 use crate::repo::Repo;
 use crate::sqlite;
 
@@ -83,6 +85,32 @@ fn type_name(ft: fs::FileType) -> &'static str {
     }
 }
 
+/// A name that is not UTF-8, printable and unambiguous: valid UTF-8 runs
+/// as they are (a backslash doubled), every other byte as `\xNN`.
+pub fn escape_name(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+fn kind_name(ft: fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "dir"
+    } else if ft.is_file() {
+        "file"
+    } else if ft.is_symlink() {
+        "symlink"
+    } else {
+        type_name(ft)
+    }
+}
+
 fn mtime_ns(meta: &fs::Metadata) -> i64 {
     meta.mtime()
         .saturating_mul(1_000_000_000)
@@ -134,9 +162,12 @@ fn walk(
         };
         let rel_os = item.path().strip_prefix(root).unwrap_or(item.path());
         let Some(rel_str) = rel_os.to_str() else {
+            // The manifest's paths are UTF-8: the entry (and, for a
+            // directory, everything below it, each with its own record)
+            // is left out, and the not_backed_up gate fails by default.
             skipped.push(Skipped {
-                path: format!("{name}/{}", rel_os.to_string_lossy()),
-                kind: "unknown".into(),
+                path: format!("{name}/{}", escape_name(rel_os.as_os_str())),
+                kind: kind_name(item.file_type()).into(),
                 reason: "file name is not UTF-8".into(),
             });
             continue;
@@ -218,10 +249,23 @@ fn walk(
 /// What happened to one file of the walk.
 #[derive(Debug, PartialEq)]
 enum Stored {
-    /// (sha256, size, newly stored)
-    Done(String, u64, bool),
+    /// (sha256, size, newly stored, changed while read on both tries)
+    Done(String, u64, bool, bool),
     /// Not stored: (type found, reason) for the `skipped` record.
     Skipped(&'static str, &'static str),
+}
+
+/// What tells one version of a file from the next without reading it:
+/// every write changes the mtime and ctime (to the kernel's clock tick),
+/// most change the size.
+fn stamp(m: &fs::Metadata) -> [i64; 5] {
+    [
+        m.len() as i64,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ]
 }
 
 /// Stores one file. A file that vanished between the walk and the read (a
@@ -229,8 +273,45 @@ enum Stored {
 /// not a regular file is skipped, not a failed backup. The file is opened
 /// without following a symlink and without blocking on a FIFO swapped in
 /// after the walk, and is read through that one descriptor: what is stored
-/// is always the regular file that was opened.
+/// is always the regular file that was opened. A file whose size, mtime or
+/// ctime (fstat on that descriptor) differ after the read from before it
+/// was written meanwhile, so what was read may mix old and new bytes: it is
+/// read once more, and if it changed again it is stored as read and marked
+/// changed (GNU tar: "file changed as we read it").
 fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
+    store_file_with(repo, f, &|| {})
+}
+
+/// `store_file`, with `while_reading` called after the first fstat of each
+/// try (tests write to the file there, deterministically).
+fn store_file_with(repo: &Repo, f: &PendingFile, while_reading: &dyn Fn()) -> Result<Stored> {
+    let mut tries = 0;
+    // The first try's object, if the second reads the same bytes: it was
+    // new in this backup, though the second try finds it stored.
+    let mut first: Option<(String, bool)> = None;
+    loop {
+        tries += 1;
+        let file = match open_regular(f)? {
+            Ok(file) => file,
+            Err(skip) => return Ok(skip),
+        };
+        let before = file.metadata().map_err(|e| Error::io(f.abs.display(), e))?;
+        while_reading();
+        let (sha, size, mut new) = read_into(repo, &file, f, before.len())?;
+        let after = file.metadata().map_err(|e| Error::io(f.abs.display(), e))?;
+        let changed = stamp(&before) != stamp(&after);
+        if let Some((first_sha, first_new)) = &first {
+            new |= *first_new && *first_sha == sha;
+        }
+        if !changed || tries == 2 {
+            return Ok(Stored::Done(sha, size, new, changed));
+        }
+        first = Some((sha, new));
+    }
+}
+
+/// Opens the walked path as a regular file, or says why it is skipped.
+fn open_regular(f: &PendingFile) -> Result<std::result::Result<fs::File, Stored>> {
     if common::interrupt::requested() {
         return Err(Error::new("interrupted"));
     }
@@ -242,11 +323,11 @@ fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
     {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Stored::Skipped("file", "vanished during backup"))
+            return Ok(Err(Stored::Skipped("file", "vanished during backup")))
         }
         // O_NOFOLLOW on a symlink.
         Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
-            return Ok(Stored::Skipped("symlink", "replaced during backup"))
+            return Ok(Err(Stored::Skipped("symlink", "replaced during backup")))
         }
         Err(e) => return Err(Error::io(f.abs.display(), e)),
     };
@@ -257,27 +338,35 @@ fn store_file(repo: &Repo, f: &PendingFile) -> Result<Stored> {
         } else {
             type_name(meta.file_type())
         };
-        return Ok(Stored::Skipped(kind, "replaced during backup"));
+        return Ok(Err(Stored::Skipped(kind, "replaced during backup")));
     }
-    let size_hint = meta.len();
+    Ok(Ok(file))
+}
+
+/// Reads an open file into the repository: (sha256, size, newly stored).
+fn read_into(
+    repo: &Repo,
+    file: &fs::File,
+    f: &PendingFile,
+    size_hint: u64,
+) -> Result<(String, u64, bool)> {
     if size_hint <= SMALL_FILE {
         let mut bytes = Vec::with_capacity(size_hint as usize);
-        std::io::Read::read_to_end(&mut &file, &mut bytes)
+        std::io::Read::read_to_end(&mut &*file, &mut bytes)
             .map_err(|e| Error::io(f.abs.display(), e))?;
         let sha = common::digest::sha256_hex(&bytes);
         let new = repo.put_bytes(&sha, &bytes)?;
-        return Ok(Stored::Done(sha, bytes.len() as u64, new));
+        return Ok((sha, bytes.len() as u64, new));
     }
-    let (sha, size) = common::digest::sha256_reader(Interruptible(&file))
+    let (sha, size) = common::digest::sha256_reader(Interruptible(file))
         .map_err(|e| Error::io(f.abs.display(), e))?;
     if repo.has_object(&sha) {
-        return Ok(Stored::Done(sha, size, false));
+        return Ok((sha, size, false));
     }
     // Copy from the same descriptor (the copy is hashed again, so the
     // object's name matches its bytes even if the file changed meanwhile).
-    std::io::Seek::rewind(&mut &file).map_err(|e| Error::io(f.abs.display(), e))?;
-    let (sha, size, new) = repo.put_open(&file, &f.abs)?;
-    Ok(Stored::Done(sha, size, new))
+    std::io::Seek::rewind(&mut &*file).map_err(|e| Error::io(f.abs.display(), e))?;
+    repo.put_open(file, &f.abs)
 }
 
 /// A reader that stops at Ctrl-C: hashing a 10 GB file must not keep an
@@ -396,9 +485,18 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
     // Two identical new files may both be written (same name, same bytes):
     // count each new object once.
     let mut fresh: BTreeMap<String, u64> = BTreeMap::new();
+    let mut changed = Vec::new();
     for (f, stored) in pending.into_iter().zip(stored) {
         let (sha, size, new) = match stored {
-            Stored::Done(sha, size, new) => (sha, size, new),
+            Stored::Done(sha, size, new, was_changed) => {
+                if was_changed {
+                    changed.push(Changed {
+                        path: f.rel.clone(),
+                        reason: "changed during backup".into(),
+                    });
+                }
+                (sha, size, new)
+            }
             Stored::Skipped(kind, reason) => {
                 skipped.push(Skipped {
                     path: f.rel,
@@ -457,6 +555,7 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
         });
     }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    changed.sort_by(|a, b| a.path.cmp(&b.path));
     databases.sort_by(|a, b| a.path.cmp(&b.path));
 
     let manifest = Manifest {
@@ -473,6 +572,7 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
         entries,
         databases,
         skipped,
+        changed,
     };
     // Objects durable first, then the manifest: a snapshot never names an
     // object a crash could lose.
@@ -558,6 +658,49 @@ mod tests {
         assert_eq!(fs::read_dir(repo.root.join("tmp")).unwrap().count(), 0);
     }
 
+    /// Appends to the file on the first `n` calls (a size change, so the
+    /// test does not depend on the mtime clock ticking).
+    fn append_on_first(path: &Path, n: usize) -> impl Fn() + '_ {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        move || {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
+                let mut f = fs::OpenOptions::new().append(true).open(path).unwrap();
+                std::io::Write::write_all(&mut f, b"+").unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_that_changed_during_the_first_read_is_read_again() {
+        let (tmp, repo) = setup();
+        let path = tmp.path().join("f");
+        fs::write(&path, b"abc").unwrap();
+        let got = store_file_with(&repo, &pending(&path), &append_on_first(&path, 1)).unwrap();
+        let want = common::digest::sha256_hex(b"abc+");
+        assert_eq!(got, Stored::Done(want, 4, true, false));
+    }
+
+    #[test]
+    fn a_file_that_changed_during_both_reads_is_marked_changed() {
+        let (tmp, repo) = setup();
+        for (name, len) in [("small", 3usize), ("large", SMALL_FILE as usize + 5)] {
+            let path = tmp.path().join(name);
+            fs::write(&path, vec![7u8; len]).unwrap();
+            let got = store_file_with(&repo, &pending(&path), &append_on_first(&path, 2)).unwrap();
+            let Stored::Done(_, _, _, changed) = got else {
+                panic!("{name}: {got:?}")
+            };
+            assert!(changed, "{name}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_names_are_escaped_losslessly() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"Kundenvertr\xe4ge\\x");
+        assert_eq!(escape_name(name), "Kundenvertr\\xe4ge\\\\x");
+    }
+
     #[test]
     fn small_and_large_files_are_stored_under_their_digest() {
         let (tmp, repo) = setup();
@@ -570,11 +713,11 @@ mod tests {
         let want_large = common::digest::sha256_hex(&body);
         assert_eq!(
             store_file(&repo, &pending(&small)).unwrap(),
-            Stored::Done(want_small.clone(), 3, true)
+            Stored::Done(want_small.clone(), 3, true, false)
         );
         assert_eq!(
             store_file(&repo, &pending(&large)).unwrap(),
-            Stored::Done(want_large.clone(), body.len() as u64, true)
+            Stored::Done(want_large.clone(), body.len() as u64, true, false)
         );
         repo.publish().unwrap();
         assert_eq!(fs::read(repo.object_path(&want_small)).unwrap(), b"abc");
@@ -582,7 +725,7 @@ mod tests {
         // Stored once: a second read finds it.
         assert_eq!(
             store_file(&repo, &pending(&large)).unwrap(),
-            Stored::Done(want_large, body.len() as u64, false)
+            Stored::Done(want_large, body.len() as u64, false, false)
         );
     }
 }

@@ -57,7 +57,10 @@ Records (JSON Lines on stdout):
               block_device|symlink|file|dir|unknown), reason (special file,
               vanished during backup, replaced during backup (a file that
               became a link, FIFO, ... after the walk; never followed), file
-              name is not UTF-8, link target is not UTF-8)
+              name is not UTF-8, link target is not UTF-8); bytes of a name
+              that are not UTF-8 are shown as \\xNN
+  changed     a file that changed while it was read, twice: path, reason
+              (changed during backup); stored as read
   mismatch    verification found a difference: path, what (missing|extra|type|
               size|mode|mtime|sha256|link_target|integrity_check|
               foreign_key_check|table_missing|table_extra|rows|table_sha256|
@@ -69,20 +72,35 @@ Records (JSON Lines on stdout):
               or id, error for a manifest that cannot be read
   summary     drill figures: snapshot, files, bytes, mismatches, check_errors,
               rto_ms (restore + verify, hooks included), rpo_ms (age of the
-              restored snapshot when the restore began), skipped,
+              restored snapshot when the restore began; null for a snapshot
+              dated in the future, with snapshot_ahead_ms), skipped,
+              not_backed_up, changed_during_backup, hook_bytes,
               new_objects, new_bytes, restored_to (--keep), cleanup_ms
               (removing the temporary restore); gates: rto_ms,
-              rpo_ms, mismatches, check_errors, hook_failures, self_test.
+              rpo_ms, mismatches, check_errors, hook_failures, self_test,
+              and (also for backup) files, not_backed_up,
+              changed_during_backup, empty_databases (--sqlite), hook_bytes
+              (--backup-cmd).
               backup: snapshot, files, bytes, new_objects, new_bytes, skipped,
-              duration_ms. restore: snapshot, files, bytes, duration_ms.
+              not_backed_up, changed_during_backup, duration_ms. restore: snapshot, files, bytes, duration_ms.
               verify: snapshot, files, bytes, mismatches. check: snapshots,
               objects, bytes, bytes_read, check_errors, unreferenced_objects,
               tmp_files, read_data. list: snapshots, unreadable.
               Interrupted: interrupted: true and an error figure; started_at
               is when the run began.
 
+Content gates (drill and backup; drill --no-backup judges the stored snapshot):
+  files >= --min-files (1)               an empty source or hook dump fails
+  not_backed_up <= --max-not-backed-up (0)  entries left out: names that are
+                                         not UTF-8, files replaced mid-backup
+                                         (not FIFOs/sockets/devices, not files
+                                         that vanished)
+  changed_during_backup <= --max-changed (0)  files written while read twice
+  empty_databases <= 0                   a --sqlite database with no table
+  hook_bytes >= 1                        a --backup-cmd that wrote nothing
+
 Exit status: 0 every gate passed, 1 a gate failed (mismatch, check error,
-RTO/RPO exceeded), 2 could not do the job (bad usage, unreadable source,
+RTO/RPO exceeded, a content gate), 2 could not do the job (bad usage, unreadable source,
 hostile or unreadable repository), 130 interrupted.";
 
 /// Back up, restore into a clean place, prove nothing was lost, and time it.
@@ -180,6 +198,41 @@ pub struct BackupArgs {
 
     #[command(flatten)]
     pub sources: SourceArgs,
+
+    #[command(flatten)]
+    pub content: ContentGateArgs,
+}
+
+/// Gates on what the snapshot holds (backup and drill, also --no-backup).
+#[derive(Debug, Args, Clone)]
+pub struct ContentGateArgs {
+    /// Gate: the snapshot must hold at least N files (databases count).
+    /// An empty --source, or a backup-cmd that wrote nothing, fails it.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_files: u64,
+
+    /// Gate: at most N source entries may be left out of the snapshot
+    /// (`skipped` records other than special files and files that vanished:
+    /// names or link targets that are not UTF-8, a file replaced by a link
+    /// or directory during the backup).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_not_backed_up: u64,
+
+    /// Gate: at most N files may change while they are read, on both
+    /// tries (`changed` records; such a file is stored as read and may mix
+    /// old and new bytes).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_changed: u64,
+}
+
+impl Default for ContentGateArgs {
+    fn default() -> Self {
+        ContentGateArgs {
+            min_files: 1,
+            max_not_backed_up: 0,
+            max_changed: 0,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +315,9 @@ pub struct DrillArgs {
 
     #[command(flatten)]
     pub sources: SourceArgs,
+
+    #[command(flatten)]
+    pub content: ContentGateArgs,
 
     /// Do not back up; drill the newest snapshot already in --repo.
     #[arg(long, requires = "repo", conflicts_with_all = ["source", "sqlite", "backup_cmd"])]

@@ -22,11 +22,44 @@ pub struct Config {
 #[derive(Debug)]
 pub enum Command {
     Drill(Drill),
-    Backup { repo: PathBuf, sources: Sources },
+    Backup {
+        repo: PathBuf,
+        sources: Sources,
+        limits: Limits,
+    },
     Restore(Restore),
     Verify(Verify),
-    Check { repo: PathBuf, read_data: bool },
-    List { repo: PathBuf },
+    Check {
+        repo: PathBuf,
+        read_data: bool,
+    },
+    List {
+        repo: PathBuf,
+    },
+}
+
+/// Limits of the gates on what a snapshot holds.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub min_files: u64,
+    pub max_not_backed_up: u64,
+    pub max_changed: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_cli(cli::ContentGateArgs::default())
+    }
+}
+
+impl Limits {
+    fn from_cli(a: cli::ContentGateArgs) -> Limits {
+        Limits {
+            min_files: a.min_files,
+            max_not_backed_up: a.max_not_backed_up,
+            max_changed: a.max_changed,
+        }
+    }
 }
 
 /// What a backup takes in: at least one of them.
@@ -62,6 +95,7 @@ pub struct Drill {
     /// Empty with `no_backup`.
     pub sources: Sources,
     pub no_backup: bool,
+    pub limits: Limits,
     pub restore_cmd: Option<String>,
     pub verify_cmd: Option<String>,
     pub max_rto_ms: Option<f64>,
@@ -81,6 +115,7 @@ impl Config {
             Some(cli::Command::Backup(a)) => Command::Backup {
                 repo: a.repo,
                 sources: Sources::from_cli(a.sources)?,
+                limits: Limits::from_cli(a.content),
             },
             Some(cli::Command::Restore(a)) => Command::Restore(Restore {
                 snapshot: a.snapshot,
@@ -135,6 +170,7 @@ impl Drill {
             },
             repo: a.repo,
             no_backup: a.no_backup,
+            limits: Limits::from_cli(a.content),
             restore_cmd: a.restore_cmd,
             verify_cmd: a.verify_cmd,
             max_rto_ms: a.max_rto,

@@ -67,6 +67,7 @@ pub fn drill(
 
     let mut new_objects = None;
     let mut new_bytes = None;
+    let backup_started = Instant::now();
     let m: Manifest = if args.no_backup {
         repo.resolve("latest")?.1
     } else {
@@ -101,11 +102,25 @@ pub fn drill(
             path
         }
     };
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let rpo_ms = now_ms.saturating_sub(m.header.created_unix_ms) as f64;
+    // A snapshot made by this drill is aged on the monotonic clock (a wall
+    // clock stepped back mid-drill must not matter); a stored one against
+    // the wall clock, and one dated after now has no age to judge.
+    let (rpo_ms, ahead_ms) = if args.no_backup {
+        snapshot_age(m.header.created_unix_ms, SystemTime::now())
+    } else {
+        (Some(common::clock::ms(backup_started.elapsed())), None)
+    };
+    if let Some(ahead) = ahead_ms {
+        common::runner::warn(
+            crate::TOOL,
+            format!(
+                "snapshot {id} is dated {}, {} in the future of this machine's clock (clock \
+                 skew, or an edited manifest): its RPO cannot be judged (rpo_ms null, the rpo_ms gate fails)",
+                m.header.created_at,
+                humantime::format_duration(std::time::Duration::from_millis(ahead as u64)),
+            ),
+        );
+    }
     let rto_started = Instant::now();
     let r = if args.keep.is_some() {
         restore::restore_staged(&repo, &m, &target, args.allow_outside_links, false)?
@@ -157,11 +172,13 @@ pub fn drill(
         self_test_ok = Some(ok);
     }
 
+    crate::content_gates(&m, &args.limits, summary);
     if let Some(limit) = args.max_rto_ms {
         summary.gate(Gate::at_most("rto_ms", limit, rto_ms));
     }
     if let Some(limit) = args.max_rpo_ms {
-        summary.gate(Gate::at_most("rpo_ms", limit, rpo_ms));
+        // NaN (written as null) never passes.
+        summary.gate(Gate::at_most("rpo_ms", limit, rpo_ms.unwrap_or(f64::NAN)));
     }
     summary.gate(Gate::at_most("mismatches", 0.0, mismatches as f64));
     summary.gate(Gate::at_most("check_errors", 0.0, check_errors as f64));
@@ -180,6 +197,9 @@ pub fn drill(
         .figure("rto_ms", rto_ms)
         .figure("rpo_ms", rpo_ms)
         .figure("skipped", m.skipped.len());
+    if let Some(ahead) = ahead_ms {
+        summary.figure("snapshot_ahead_ms", ahead);
+    }
     if let (Some(o), Some(b)) = (new_objects, new_bytes) {
         summary.figure("new_objects", o).figure("new_bytes", b);
     }
@@ -205,6 +225,20 @@ pub fn drill(
     out.write(&s)?;
     out.flush()?;
     Ok(s.outcome())
+}
+
+/// (age in ms, None when the snapshot is dated after `now`; ms it is ahead).
+fn snapshot_age(created_unix_ms: u64, now: SystemTime) -> (Option<f64>, Option<f64>) {
+    let now_ms = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i128)
+        .unwrap_or(0);
+    let age = now_ms - i128::from(created_unix_ms);
+    if age < 0 {
+        (None, Some(-age as f64))
+    } else {
+        (Some(age as f64), None)
+    }
 }
 
 /// Copies the snapshot into a scratch repository (objects hard-linked, read

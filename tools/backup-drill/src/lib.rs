@@ -32,7 +32,7 @@ use common::{Outcome, Result};
 use serde::Serialize;
 
 use crate::cli::Cli;
-use crate::config::{Command, Config, Restore, Sources, Verify};
+use crate::config::{Command, Config, Limits, Restore, Sources, Verify};
 use crate::hooks::HookEnv;
 use crate::repo::Repo;
 
@@ -98,7 +98,11 @@ pub fn execute(cfg: Config) -> Result<Outcome> {
     let quiet = cfg.quiet;
     let outcome = match &cfg.command {
         Command::Drill(args) => drill::drill(args, quiet, &mut out, s),
-        Command::Backup { repo, sources } => cmd_backup(repo, sources, quiet, &mut out, s),
+        Command::Backup {
+            repo,
+            sources,
+            limits,
+        } => cmd_backup(repo, sources, limits, quiet, &mut out, s),
         Command::Restore(args) => cmd_restore(args, &mut out, s),
         Command::Verify(args) => cmd_verify(args, &mut out, s),
         Command::Check { repo, read_data } => cmd_check(repo, *read_data, quiet, &mut out, s),
@@ -154,10 +158,69 @@ pub(crate) fn hook_env(repo: &Path, snapshot: &str, target: &Path) -> HookEnv {
     }
 }
 
+/// Reasons a source entry is skipped that lose nothing: a FIFO, socket or
+/// device has no content to keep, and a vanished file no longer exists.
+/// Every other reason (a name that is not UTF-8, a file replaced during
+/// the backup, any reason added later) is content left out.
+const HARMLESS_SKIPS: [&str; 2] = ["special file", "vanished during backup"];
+
+/// The gates on what a snapshot holds, judged from its manifest (so a
+/// `drill --no-backup` judges the snapshot it drills the same way), with
+/// their figures: at least `min_files` files; no entry left out; no file
+/// that changed while read; no database without tables; a backup hook
+/// that wrote something.
+pub(crate) fn content_gates(m: &manifest::Manifest, limits: &Limits, summary: &mut SummaryBuilder) {
+    let (files, _) = m.totals();
+    let not_backed_up = m
+        .skipped
+        .iter()
+        .filter(|s| !HARMLESS_SKIPS.contains(&s.reason.as_str()))
+        .count();
+    summary.gate(Gate::at_least(
+        "files",
+        limits.min_files as f64,
+        files as f64,
+    ));
+    summary.gate(Gate::at_most(
+        "not_backed_up",
+        limits.max_not_backed_up as f64,
+        not_backed_up as f64,
+    ));
+    summary.gate(Gate::at_most(
+        "changed_during_backup",
+        limits.max_changed as f64,
+        m.changed.len() as f64,
+    ));
+    summary
+        .figure("not_backed_up", not_backed_up)
+        .figure("changed_during_backup", m.changed.len());
+    if !m.databases.is_empty() {
+        // A 0-byte file copies as a database with no tables: nothing was
+        // backed up, whatever its consistency checks say.
+        let empty = m.databases.iter().filter(|d| d.tables.is_empty()).count();
+        summary.gate(Gate::at_most("empty_databases", 0.0, empty as f64));
+    }
+    if m.header.roots.iter().any(|r| r.kind == "hook") {
+        let hook_bytes: u64 = m
+            .entries
+            .iter()
+            .filter(|e| e.kind == manifest::EntryType::File && e.path.starts_with("hook/"))
+            .filter_map(|e| e.size)
+            .sum();
+        summary.gate(Gate::at_least("hook_bytes", 1.0, hook_bytes as f64));
+        summary.figure("hook_bytes", hook_bytes);
+    }
+}
+
 pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> Result<()> {
     for s in &r.manifest.skipped {
         out.write(&serde_json::json!({
             "kind": "skipped", "path": s.path, "type": s.kind, "reason": s.reason
+        }))?;
+    }
+    for c in &r.manifest.changed {
+        out.write(&serde_json::json!({
+            "kind": "changed", "path": c.path, "reason": c.reason
         }))?;
     }
     if let Some(ms) = r.hook_ms {
@@ -178,6 +241,7 @@ pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> R
 fn cmd_backup(
     repo: &Path,
     sources: &Sources,
+    limits: &Limits,
     quiet: bool,
     out: &mut RecordWriter,
     summary: &mut SummaryBuilder,
@@ -186,6 +250,7 @@ fn cmd_backup(
     let repo = Repo::open_or_init(repo)?;
     let report = backup::backup(&repo, sources, quiet)?;
     backup_step(&report, out)?;
+    content_gates(&report.manifest, limits, summary);
     summary
         .figure("snapshot", &report.manifest.header.id)
         .figure("files", report.files)

@@ -6,6 +6,7 @@
 //! {"kind":"entry","path":"data/l","type":"symlink","target":"a.txt"}
 //! {"kind":"database","path":"app.db","size":..,"mode":..,"sha256":"...","tables":[...]}
 //! {"kind":"skipped","path":"data/fifo","type":"fifo","reason":"special file"}
+//! {"kind":"changed","path":"data/big.bin","reason":"changed during backup"}
 //! {"kind":"end","lines":N,"sha256":"<sha256 of every byte before this line>"}
 //! ```
 //!
@@ -109,6 +110,14 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A file that kept changing while it was read (twice): its entry holds
+/// the bytes as read, which may mix old and new content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Changed {
+    pub path: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Line {
@@ -116,6 +125,7 @@ enum Line {
     Entry(Entry),
     Database(Database),
     Skipped(Skipped),
+    Changed(Changed),
     End { lines: u64, sha256: String },
 }
 
@@ -127,6 +137,7 @@ pub struct Manifest {
     pub entries: Vec<Entry>,
     pub databases: Vec<Database>,
     pub skipped: Vec<Skipped>,
+    pub changed: Vec<Changed>,
 }
 
 impl Manifest {
@@ -181,6 +192,9 @@ impl Manifest {
         for s in &self.skipped {
             push(&Line::Skipped(s.clone()))?;
         }
+        for c in &self.changed {
+            push(&Line::Changed(c.clone()))?;
+        }
         let end = Line::End {
             lines,
             sha256: sha256_hex(&out),
@@ -222,6 +236,7 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Manifest> {
     let mut entries = Vec::new();
     let mut databases = Vec::new();
     let mut skipped = Vec::new();
+    let mut changed = Vec::new();
     // path -> type, for the tree checks; databases count as files.
     let mut seen: HashMap<String, Option<EntryType>> = HashMap::new();
     let mut roots: HashMap<String, String> = HashMap::new();
@@ -332,7 +347,16 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Manifest> {
             }
             Line::Skipped(s) => {
                 check_path(&s.path).map_err(&at)?;
+                if !changed.is_empty() {
+                    return Err(at("skipped record after changed records".into()));
+                }
                 skipped.push(s);
+            }
+            Line::Changed(c) => {
+                if seen.get(&c.path) != Some(&Some(EntryType::File)) {
+                    return Err(at(format!("changed {:?} names no file entry", c.path)));
+                }
+                changed.push(c);
             }
             Line::End { lines, sha256 } => {
                 if lines != line_no - 1 {
@@ -380,6 +404,7 @@ pub fn parse(bytes: &[u8], name: &str) -> Result<Manifest> {
         entries,
         databases,
         skipped,
+        changed,
     })
 }
 
@@ -512,12 +537,17 @@ mod tests {
                 tables: vec![],
             }],
             skipped: vec![],
+            changed: vec![],
         }
     }
 
     #[test]
     fn round_trip() {
-        let m = sample();
+        let mut m = sample();
+        m.changed.push(Changed {
+            path: "data/a".into(),
+            reason: "changed during backup".into(),
+        });
         let bytes = m.to_bytes().unwrap();
         assert_eq!(parse(&bytes, "m").unwrap(), m);
     }

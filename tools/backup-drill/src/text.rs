@@ -16,6 +16,7 @@ pub const TEXT: ByKind = ByKind {
     kinds: &[
         ("step", step),
         ("skipped", skipped),
+        ("changed", changed),
         ("mismatch", mismatch),
         ("check_error", check_error),
         ("snapshot", snapshot),
@@ -52,6 +53,14 @@ fn skipped(rec: &Value) -> String {
         "skipped     {}  ({}: {})",
         field(rec, "path"),
         field(rec, "type"),
+        field(rec, "reason")
+    )
+}
+
+fn changed(rec: &Value) -> String {
+    format!(
+        "changed     {}  ({}: stored as read, may mix old and new bytes)",
+        field(rec, "path"),
         field(rec, "reason")
     )
 }

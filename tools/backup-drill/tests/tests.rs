@@ -8,6 +8,7 @@ mod util;
 
 mod attributes;
 mod damage;
+mod false_passes;
 mod fixture;
 mod full_disk;
 mod hooks;
