@@ -193,7 +193,7 @@ control_durability() {
   say "control: durability (a restore that corrupts 4 bytes of $victim)"
   # shellcheck disable=SC2016 # expanded by backup-drill's sh -c; the path goes by environment
   HARDGATE_VICTIM=$victim HARDGATE_OFFSET=$offset ctl_run "$BIN/backup-drill" drill \
-    "${backup_sources[@]}" --max-rto 8m --max-rpo 6h \
+    "${backup_sources[@]}" --max-rto 8m \
     --restore-cmd 'printf "\377\377\377\377" | dd of="$BACKUP_DRILL_TARGET/$HARDGATE_VICTIM" bs=1 seek="$HARDGATE_OFFSET" conv=notrunc 2>/dev/null' \
     > "$controls_dir/backup-drill.jsonl"
   judge_control durability backup-drill mismatches "a restore that corrupts 4 bytes of $victim" \
