@@ -107,6 +107,9 @@ pub struct StrayRef {
     /// wrapper such as Docker's `{"log":"..."}`, an audit receipt).
     #[serde(default, skip_serializing_if = "is_false")]
     pub quoted: bool,
+    /// A tool's `--format text` output saying `verdict: fail`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub text: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -149,6 +152,10 @@ impl StrayRef {
         Some(match (&self.tool, self.verdict, &self.reason) {
             (_, _, Some(why)) => format!(
                 "{at} looks like a summary record but cannot be read ({why}); a failing gate could hide there"
+            ),
+            (None, _, None) if self.text => format!(
+                "{at} holds a failing gate summary in text form (`verdict: fail`); seal judges \
+                 JSON summaries only: keep the tool's JSON output (--format jsonl) as the evidence"
             ),
             (Some(tool), Some(v), None) if !v.is_pass() && self.quoted => {
                 format!("{at} holds a failing {tool} summary, quoted inside another record")

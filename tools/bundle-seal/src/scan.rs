@@ -110,11 +110,46 @@ impl MarkSearch {
     }
 }
 
+/// Whether a needle occurs in a sequence of blocks, seams included.
+#[derive(Debug, Default)]
+struct NeedleSearch {
+    tail: Vec<u8>,
+    found: bool,
+}
+
+impl NeedleSearch {
+    fn update(&mut self, needle: &Finder<'_>, block: &[u8]) {
+        let n = needle.needle().len();
+        if self.found || block.is_empty() {
+            return;
+        }
+        let mut seam = std::mem::take(&mut self.tail);
+        seam.extend_from_slice(&block[..block.len().min(n)]);
+        if needle.find(&seam).is_some() || needle.find(block).is_some() {
+            self.found = true;
+            return;
+        }
+        let keep = if block.len() >= n {
+            &block[block.len() - n..]
+        } else {
+            &seam[seam.len().saturating_sub(n)..]
+        };
+        self.tail = keep.to_vec();
+    }
+}
+
+fn verdict_finder() -> &'static Finder<'static> {
+    static F: OnceLock<Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| Finder::new(b"verdict"))
+}
+
 /// What the hashing pass learned about a file's content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sniff {
     /// `summary"` or `summary\` occurs in the raw bytes.
     pub mentions_summary: bool,
+    /// `verdict` occurs: a tool's `--format text` output may be in it.
+    pub mentions_verdict: bool,
     /// gzip by its magic bytes: the raw bytes say nothing; decompress.
     pub gzip: bool,
     /// A UTF-16 byte-order mark: the raw bytes say nothing; decode.
@@ -129,7 +164,7 @@ pub struct Sniff {
 impl Sniff {
     /// Whether the file must be read again to look for summaries.
     pub fn candidate(&self) -> bool {
-        self.mentions_summary || self.gzip || self.utf16 || self.tar
+        self.mentions_summary || self.mentions_verdict || self.gzip || self.utf16 || self.tar
     }
 }
 
@@ -184,6 +219,7 @@ fn opaque_format(head: &[u8]) -> Option<&'static str> {
 pub struct Sniffer {
     head: Vec<u8>,
     marks: MarkSearch,
+    verdicts: NeedleSearch,
 }
 
 /// A tar header's `ustar` magic (POSIX and GNU) is at offset 257.
@@ -201,12 +237,14 @@ impl Sniffer {
             self.head.extend_from_slice(&block[..take]);
         }
         self.marks.update(block);
+        self.verdicts.update(verdict_finder(), block);
     }
 
     pub fn finish(self) -> Sniff {
         let gzip = self.head.starts_with(&[0x1f, 0x8b]);
         Sniff {
             mentions_summary: self.marks.found,
+            mentions_verdict: self.verdicts.found,
             gzip,
             utf16: utf16::bom(&self.head).is_some(),
             opaque: if gzip {
@@ -256,6 +294,9 @@ pub enum Found {
         reason: String,
         place: Place,
     },
+    /// `verdict: fail` of a tool's `--format text` output (see
+    /// [`text_verdict`]).
+    TextFail { line: u64 },
 }
 
 impl Found {
@@ -263,7 +304,8 @@ impl Found {
         match self {
             Found::Summary { line, .. }
             | Found::Unreadable { line, .. }
-            | Found::Malformed { line, .. } => *line,
+            | Found::Malformed { line, .. }
+            | Found::TextFail { line } => *line,
         }
     }
 }
@@ -881,10 +923,14 @@ fn scan_lines(
     let mut unreadable = Vec::new();
     let mut line = Vec::new();
     let mut number = 0u64;
+    let mut text = TextSummary::default();
     while let Some(overflow) = read_line(reader, &mut line).map_err(LinesError::Io)? {
         number += 1;
         if common::interrupt::requested() {
             return Err(LinesError::Interrupted);
+        }
+        if !overflow {
+            text.line(number, &line);
         }
         if overflow {
             unreadable.push(Found::Unreadable {
@@ -900,7 +946,116 @@ fn scan_lines(
             });
         }
     }
+    out.extend(text.failures());
     Ok((out, unreadable))
+}
+
+/// Our tools' `--format text` summaries in a text: a file with a gate line
+/// (`gate upgraded: 1 <= 0: FAIL`, `gate divergences <= 0 (value 1): FAIL`,
+/// `gate findings: 1 <= 0 -> FAIL`) has its `verdict: fail` lines (or
+/// backup-drill's `verdict     FAIL`) counted as failing summaries. Prose
+/// that says `verdict: fail` without a gate line is none.
+#[derive(Debug, Default)]
+struct TextSummary {
+    gate_lines: bool,
+    failing: Vec<u64>,
+}
+
+impl TextSummary {
+    fn line(&mut self, number: u64, line: &[u8]) {
+        if verdict_finder().find(line).is_none() && memchr::memmem::find(line, b"gate ").is_none() {
+            return;
+        }
+        let plain = strip_ansi(line);
+        let plain = trim(&plain);
+        if text_verdict(plain) == Some(false) {
+            self.failing.push(number);
+        } else if is_gate_line(plain) {
+            self.gate_lines = true;
+        }
+    }
+
+    fn failures(self) -> Vec<Found> {
+        if !self.gate_lines {
+            return Vec::new();
+        }
+        self.failing
+            .into_iter()
+            .map(|line| Found::TextFail { line })
+            .collect()
+    }
+}
+
+/// `line` without terminal colour codes (`--color always`).
+fn strip_ansi(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(0x1b, line).is_none() {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] == 0x1b && line.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < line.len() && !(0x40..=0x7e).contains(&line[i]) {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            out.push(line[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The word after a line-ending `verdict: ` or `verdict   ` (after a time
+/// stamp or other prefix): `Some(true)` for pass, `Some(false)` for fail
+/// (any case, `(interrupted)` and the like after it).
+fn text_verdict(line: &[u8]) -> Option<bool> {
+    let at = memchr::memmem::rfind(line, b"verdict")?;
+    if at > 0 && !line[at - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let rest = &line[at + b"verdict".len()..];
+    let word_at = rest
+        .iter()
+        .position(|b| !(*b == b':' || b.is_ascii_whitespace()))?;
+    let sep = &rest[..word_at];
+    if sep.is_empty() || sep.iter().filter(|&&b| b == b':').count() > 1 {
+        return None;
+    }
+    let word = &rest[word_at..];
+    let (word, after) = word.split_at(word.len().min(4));
+    let after = trim(after);
+    if !(after.is_empty() || (after.starts_with(b"(") && after.ends_with(b")"))) {
+        return None;
+    }
+    if word.eq_ignore_ascii_case(b"pass") {
+        Some(true)
+    } else if word.eq_ignore_ascii_case(b"fail") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A gate as our tools print it: `gate NAME`, a comparison, and `: pass`,
+/// `: FAIL` or `-> FAIL` at the end.
+fn is_gate_line(line: &[u8]) -> bool {
+    let Some(at) = memchr::memmem::find(line, b"gate ") else {
+        return false;
+    };
+    if at > 0 && !line[at - 1].is_ascii_whitespace() {
+        return false;
+    }
+    let rest = &line[at..];
+    let ends = [&b": pass"[..], b": FAIL", b"-> pass", b"-> FAIL"]
+        .iter()
+        .any(|end| rest.ends_with(end));
+    let compares = [&b" <= "[..], b" >= ", b" == ", b" != ", b" < ", b" > "]
+        .iter()
+        .any(|op| memchr::memmem::find(rest, op).is_some());
+    ends && compares
 }
 
 fn changed(name: &str) -> Error {
@@ -1063,6 +1218,17 @@ pub fn stray_summaries(
                     copy_of: canonical.get(&canonical_sha256).cloned(),
                     reason: None,
                     quoted: place == Place::Quoted,
+                    text: false,
+                },
+                Found::TextFail { line } => StrayRef {
+                    source: source.clone(),
+                    line,
+                    tool: None,
+                    verdict: Some(Verdict::Fail),
+                    copy_of: None,
+                    reason: None,
+                    quoted: false,
+                    text: true,
                 },
                 Found::Unreadable { line, reason } => StrayRef {
                     source,
@@ -1072,6 +1238,7 @@ pub fn stray_summaries(
                     copy_of: None,
                     reason: Some(reason),
                     quoted: false,
+                    text: false,
                 },
             });
         }
@@ -1098,7 +1265,9 @@ mod tests {
             .iter()
             .map(|f| match f {
                 Found::Summary { line, pass, .. } => (*line, *pass),
-                Found::Unreadable { line, .. } | Found::Malformed { line, .. } => (*line, false),
+                Found::Unreadable { line, .. }
+                | Found::Malformed { line, .. }
+                | Found::TextFail { line } => (*line, false),
             })
             .collect()
     }
@@ -1209,6 +1378,46 @@ mod tests {
         assert_eq!(loose_marks(b"the kind of summary a verdict has"), 0);
         assert_eq!(loose_marks(b"{'kind': 'summary'}"), 0);
         assert_eq!(loose_marks(br#"{"kind":"summary","verdict":"x"}"#), 1);
+    }
+
+    /// The text summaries of sbom-diff and replay-diff (`verdict: fail`),
+    /// pii-scrub (`-> FAIL`) and backup-drill (`verdict     FAIL`, gates
+    /// after it), coloured or after a CI time stamp; prose is none.
+    #[test]
+    fn text_summaries_of_our_tools_fail_and_prose_does_not() {
+        let fails = |text: &str| -> Vec<u64> {
+            summaries_in_bytes(text.as_bytes())
+                .iter()
+                .map(Found::line)
+                .collect()
+        };
+        assert_eq!(fails("gate upgraded: 1 <= 0: FAIL\nverdict: fail\n"), [2]);
+        assert_eq!(
+            fails("gate divergences <= 0 (value 1): FAIL\nverdict: fail\n"),
+            [2]
+        );
+        assert_eq!(
+            fails("gate findings: 1 <= 0 -> FAIL\ngate errors: 0 <= 0 -> pass\nverdict: fail\n"),
+            [3]
+        );
+        assert_eq!(
+            fails("verdict     FAIL (interrupted)\ngate mismatches: 2 <= 0: FAIL\n"),
+            [1]
+        );
+        assert_eq!(
+            fails("gate g: 1 <= 0: FAIL\n\x1b[31mverdict: fail\x1b[0m\n"),
+            [2]
+        );
+        assert_eq!(
+            fails("10:00:01 gate g: 1 <= 0: FAIL\n10:00:01 verdict: fail\n"),
+            [2]
+        );
+        assert!(fails("gate g: 0 <= 0: pass\nverdict: pass\n").is_empty());
+        assert!(fails("the tool prints\nverdict: fail\nwhen a gate fails\n").is_empty());
+        assert!(fails("a gate that will pass\nverdict: fail\n").is_empty());
+        assert_eq!(text_verdict(b"verdict: failed builds"), None);
+        assert_eq!(text_verdict(b"the verdict: pass"), Some(true));
+        assert_eq!(text_verdict(b"verdictfail"), None);
     }
 
     #[test]

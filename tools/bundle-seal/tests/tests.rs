@@ -16,4 +16,5 @@ mod pack;
 mod release;
 mod seal_verify;
 mod signals;
+mod text_evidence;
 mod timeline;
