@@ -35,6 +35,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l targets -d '
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l method -d 'HTTP method for URL (default GET)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l header -d 'A header for URL, \'Name: value\' (repeatable)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l body -d 'Request body for URL' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l accept-status -d 'A status that is a right answer for URL although not 2xx (a redirect the service is meant to give; redirects are not followed and count as errors of class `other` otherwise). Repeatable or comma-separated. Example: 301' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l rate -d 'Open model: picks per second, global (also /m, /h). Example: 1000/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l connections -d 'Closed model: this many users sending back to back' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l duration -d 'Stop after this long (default: until --requests or Ctrl-C). Example: 48h' -r
@@ -54,11 +55,12 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l ops -d 'With
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-cmd -d 'Run this shell command every --chaos-every during the load (kill -9 the service under its supervisor, SIGSTOP/SIGCONT it, ...); a `chaos` record per injection; gates recovery_ms_max and chaos_command_failures' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-every -d 'Time between chaos injections (the first is one period in)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-recovery -d 'Gate: every outage a chaos injection caused ends (a request sent after its first failure succeeds) within this' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-chaos-no-effect -d 'Gate: chaos injections with no observed effect (no request failed after it and, with --pid/--pid-file, the process did not restart) at most this many. A SIGSTOP stall shorter than --timeout fails no request: allow it here, or give a shorter --timeout' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
@@ -66,6 +68,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slop
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l no-listener-check -d 'Do not check that the watched process (--pid/--pid-file) listens on a loopback target\'s port (gate rss_unrelated): for a port mapped to another (docker -p 8080:80) or a proxy in front of the service'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l verify -d 'At the end, re-read every write a step acknowledged (the targets\' verify steps) and gate lost, changed and unverified writes at 0'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -73,7 +76,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
@@ -86,7 +89,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
@@ -99,7 +102,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s o -l output
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l title -d 'The page\'s title (default: the files\' names)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r

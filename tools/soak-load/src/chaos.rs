@@ -10,8 +10,13 @@
 //! nothing about it being back. Gates: every outage recovered within
 //! `--max-recovery` (an outage still open at the next injection or at the
 //! end has no recovery time: null, a fail; so has a run in which no
-//! injection happened), and every chaos command exited 0 (one that failed
-//! injected nothing, and a pass would be about nothing).
+//! injection happened), every chaos command exited 0 (one that failed
+//! injected nothing, and a pass would be about nothing), and every
+//! injection had an effect: a request failed after it or, with the
+//! service's process watched, that process restarted. A command that exits
+//! 0 and hits nothing (`kubectl delete pod -l app=wrong`) proves no
+//! recovery; `chaos_no_effect` counts those, at most `--max-chaos-no-effect`
+//! (0).
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -25,6 +30,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::load::Ctx;
+use crate::memory::Restarts;
 
 /// The chaos settings.
 #[derive(Clone, Debug)]
@@ -32,6 +38,8 @@ pub struct Config {
     pub command: String,
     pub every: Duration,
     pub max_recovery_ms: f64,
+    /// Injections allowed to have no observed effect.
+    pub max_no_effect: f64,
 }
 
 /// One injection, as it is being watched.
@@ -44,6 +52,8 @@ struct Injection {
     failed: u64,
     exit_code: Option<i32>,
     command_ms: Option<f64>,
+    /// Restarts of the watched process seen before it (None: not watched).
+    restarts_before: Option<u64>,
 }
 
 /// Watches request outcomes for the current injection.
@@ -83,7 +93,7 @@ impl Tracker {
         }
     }
 
-    fn begin(&self, seq: u64, at: Instant) {
+    fn begin(&self, seq: u64, at: Instant, restarts_before: Option<u64>) {
         if let Ok(mut all) = self.injections.lock() {
             all.push(Injection {
                 seq,
@@ -93,6 +103,7 @@ impl Tracker {
                 failed: 0,
                 exit_code: None,
                 command_ms: None,
+                restarts_before,
             });
         }
         self.active.store(true, Ordering::Relaxed);
@@ -118,7 +129,12 @@ impl Tracker {
 /// Runs the chaos command every period until the load is over (`done`).
 /// A command still running then is waited for (it may be the SIGCONT of
 /// a stall), bounded by the period, after which its group is killed.
-pub async fn schedule(ctx: Arc<Ctx>, config: Config, done: Arc<AtomicBool>) {
+pub async fn schedule(
+    ctx: Arc<Ctx>,
+    config: Config,
+    done: Arc<AtomicBool>,
+    restarts: Option<Arc<Mutex<Restarts>>>,
+) {
     let mut seq = 0;
     loop {
         let due = ctx.start + config.every * (seq as u32 + 1);
@@ -133,7 +149,7 @@ pub async fn schedule(ctx: Arc<Ctx>, config: Config, done: Arc<AtomicBool>) {
         }
         seq += 1;
         let at = Instant::now();
-        ctx.chaos.begin(seq, at);
+        ctx.chaos.begin(seq, at, restarts.as_ref().map(|r| seen(r)));
         let command = config.command.clone();
         let limit = config.every.min(Duration::from_secs(600));
         let code = tokio::task::spawn_blocking(move || run_command(&command, limit))
@@ -153,6 +169,11 @@ pub async fn schedule(ctx: Arc<Ctx>, config: Config, done: Arc<AtomicBool>) {
         }
         ctx.chaos.command_done(seq, code, ms);
     }
+}
+
+/// Restarts of the watched process seen so far.
+pub fn seen(restarts: &Mutex<Restarts>) -> u64 {
+    restarts.lock().unwrap_or_else(|p| p.into_inner()).seen()
 }
 
 /// `sh -c COMMAND` in a group of its own, stdin closed, output on our
@@ -206,25 +227,44 @@ pub struct Record {
     pub recovery_ms: Option<f64>,
     pub failed_requests: u64,
     pub recovered: bool,
+    /// Restarts of the watched process from this injection to the next
+    /// (or the end); null when no process is watched.
+    pub service_restarts: Option<u64>,
+    /// A request failed after it, or the watched process restarted: the
+    /// injection did something a recovery can be measured from.
+    pub effective: bool,
 }
 
 /// What the chaos did over the run.
 pub struct Outcome {
     pub records: Vec<Record>,
     max_recovery_ms: f64,
+    max_no_effect: f64,
 }
 
-/// Turns what the tracker saw into records, once the load is over.
-pub fn finish(ctx: &Ctx, config: &Config) -> Outcome {
+/// Turns what the tracker saw into records, once the load is over;
+/// `restarts_now`: the restarts seen by the end (None: not watched).
+pub fn finish(ctx: &Ctx, config: &Config, restarts_now: Option<u64>) -> Outcome {
     ctx.chaos.active.store(false, Ordering::Relaxed);
     let wall = |t: Instant| {
         common::clock::rfc3339(ctx.start_wall + t.saturating_duration_since(ctx.start))
     };
-    let records = ctx
-        .chaos
-        .snapshot()
+    let injections = ctx.chaos.snapshot();
+    // Each injection's restarts: up to the next one's start, or the end.
+    let until: Vec<Option<u64>> = injections
+        .iter()
+        .skip(1)
+        .map(|i| i.restarts_before)
+        .chain([restarts_now])
+        .collect();
+    let records: Vec<Record> = injections
         .into_iter()
-        .map(|inj| {
+        .zip(until)
+        .map(|(inj, until)| {
+            let service_restarts = match (inj.restarts_before, until) {
+                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                _ => None,
+            };
             let recovery_ms = match (inj.first_failure, inj.recovered) {
                 (None, _) => Some(0.0),
                 (Some(f), Some(r)) => Some(common::clock::ms(r.saturating_duration_since(f))),
@@ -242,13 +282,28 @@ pub fn finish(ctx: &Ctx, config: &Config) -> Outcome {
                 recovery_ms,
                 failed_requests: inj.failed,
                 recovered: recovery_ms.is_some(),
+                service_restarts,
+                effective: inj.first_failure.is_some() || service_restarts.is_some_and(|r| r > 0),
             }
         })
         .collect();
-    Outcome {
+    let outcome = Outcome {
         records,
         max_recovery_ms: config.max_recovery_ms,
+        max_no_effect: config.max_no_effect,
+    };
+    let none = outcome.no_effect();
+    if none > 0 {
+        common::runner::warn(
+            "soak-load",
+            format!(
+                "{none} of {} chaos injections had no effect (no request failed after them, \
+                 the watched process did not restart)",
+                outcome.records.len()
+            ),
+        );
     }
+    outcome
 }
 
 impl Outcome {
@@ -277,7 +332,12 @@ impl Outcome {
                 "outage_failed_requests",
                 json!(self.records.iter().map(|r| r.failed_requests).sum::<u64>()),
             ),
+            ("chaos_no_effect", json!(self.no_effect())),
         ]
+    }
+
+    fn no_effect(&self) -> usize {
+        self.records.iter().filter(|r| !r.effective).count()
     }
 
     fn command_failures(&self) -> usize {
@@ -306,6 +366,11 @@ impl Outcome {
         vec![
             Gate::at_most("recovery_ms_max", self.max_recovery_ms, value),
             Gate::at_most("chaos_command_failures", 0.0, failures),
+            Gate::at_most(
+                "chaos_no_effect",
+                self.max_no_effect,
+                self.no_effect() as f64,
+            ),
         ]
     }
 }
@@ -320,7 +385,7 @@ mod tests {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         t.observe(ms(0), ms(1), false); // before any injection: ignored
-        t.begin(1, ms(10));
+        t.begin(1, ms(10), None);
         t.observe(ms(5), ms(9), false); // ended before the injection
         t.observe(ms(8), ms(11), true); // no outage yet
         t.observe(ms(9), ms(12), false); // the first failure

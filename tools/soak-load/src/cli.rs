@@ -34,7 +34,7 @@ Examples:
   soak-load report soak.jsonl --max-p99 150ms
   soak-load merge gen1.jsonl gen2.jsonl gen3.jsonl --max-error-rate 1% > all.jsonl
 
-Exit status: 0 every gate passed (or none was asked), 1 a gate failed, 2
+Exit status: 0 every gate passed, 1 a gate failed, 2
 could not do the job (bad flags, bad targets file, unreadable input), 130
 interrupted (the current window and a summary marked interrupted are still
 written).";
@@ -120,6 +120,12 @@ Targets file (JSON Lines, one target per line; blank lines skipped):
      \"body\":{\"session_id\":\"{{steps.start.session_id}}\"}}]}
   method defaults to GET, weight to 1 (targets are picked by smooth weighted
   round robin: exact shares), a JSON body gets Content-Type: application/json.
+  Success is a 2xx answer. Redirects are not followed: a 3xx is an error of
+  class `other` (a `302 Location: /login` says nothing about the page behind
+  it) unless the target lists it, \"accept\": [301] (--accept-status 301 for
+  URL). The body of a 2xx is not looked at: a 200 carrying an error
+  (GraphQL {\"errors\":[..]}, JSON-RPC) counts as a success; only verify
+  steps check fields (\"expect\").
   A sequence is one pick: its steps run in order on one connection, and
   {{steps.NAME.FIELD}} (FIELD may be a.b.0) takes a value from an earlier
   step's JSON answer. A step whose value is missing (the earlier step
@@ -156,7 +162,11 @@ Races, verification, chaos (step fields of a sequence):
   --chaos-cmd CMD: sh -c CMD every --chaos-every; a `chaos` record per
   injection: at, command_exit_code, outage_started_at (the first request
   failing after it), outage_ended_at (the first success sent after that),
-  recovery_ms, failed_requests, recovered.
+  recovery_ms, failed_requests, recovered, service_restarts (of the
+  watched process until the next injection; null when none is watched),
+  effective (a request failed after it, or the process restarted). An
+  injection with no effect proves no recovery: gate chaos_no_effect <=
+  --max-chaos-no-effect (0).
 
 Records (JSON Lines on stdout):
   window   window, started_at, ended_at, offset_ms, duration_ms, requests, ok,
@@ -178,7 +188,13 @@ Records (JSON Lines on stdout):
            rss_slope_bytes_per_hour, rss_first_bytes, rss_last_bytes,
            rss_growth_service_pid, rss_growth_windows, rss_max_bytes,
            rss_warmup_windows (windows marked warmup: true, --warmup),
-           targets; gates: error_rate, p95_ms, p99_ms, rss_growth,
+           rss_unrelated (1: no memory reading came from a process tree
+           listening on a loopback target's port, a --pid naming the wrong
+           process; gated <= 0 by default; null when it cannot be told or
+           with --no-listener-check),
+           targets; gates: error_rate (<=, by default 1%; not asked by
+           default with --chaos-cmd), ok (>= 1, always: a run with no
+           success never passes), p95_ms, p99_ms, rss_growth,
            p95_slope_ms_per_hour (each <=), throughput_rps (>=), as asked;
            skipped_steps (<=, by default 0; not asked with --chaos-cmd),
            service_restarts (<=, by default 0 whenever the process is
@@ -186,13 +202,14 @@ Records (JSON Lines on stdout):
            writes_acknowledged, writes_verified, lost_writes,
            changed_writes, unverified_writes; with --chaos-cmd
            chaos_injections, chaos_command_failures, outages,
-           unrecovered_outages, recovery_ms_max, outage_failed_requests.
+           unrecovered_outages, recovery_ms_max, outage_failed_requests,
+           chaos_no_effect.
   verify   outcome (lost, changed, unverified), step, write,
            write_correlation_id, url, status, mismatches (field, expected,
            found), error.
   chaos    seq, at, offset_ms, command_exit_code, command_ms,
            outage_started_at, outage_ended_at, recovery_ms,
-           failed_requests, recovered.
+           failed_requests, recovered, service_restarts, effective.
   Every request sent lands in the latency histogram, errors and timeouts
   included (a timeout at its timeout, a dropped pick at its age), so
   failures cannot hide from the percentiles; steps never sent (template)
@@ -203,8 +220,10 @@ Records (JSON Lines on stdout):
 const REPORT_HELP: &str = "\
 Reads `window` records (other kinds are skipped) from the files in order, as
 one run, and writes the summary again with the gates asked for here: run
-once, judge many ways. A run that was interrupted gets a failing
-`run_complete` gate: its evidence is partial.
+once, judge many ways. A run that was interrupted, or whose windows are
+not followed by its summary (killed with SIGKILL, by the OOM killer, a CI
+timeout), gets a failing `run_complete` gate: its evidence is partial (a
+warning names the file).
 
 Input that contradicts itself is refused (exit 2, FILE:LINE): a window whose
 counts, rates or percentiles disagree with its histogram, whose targets do
@@ -220,7 +239,9 @@ const MERGE_HELP: &str = "\
 Each file is one generator's run. Windows with the same number are merged:
 counts added, histograms merged (exact, not percentiles averaged), memory the
 largest reading, duration the longest. Writes the merged windows, then the
-summary. Start the generators together (GNU parallel, a Kubernetes Indexed
+summary. A file whose run has no summary fails `run_complete`, as in report.
+The same file given twice (by name, hard link or symlink) or a copy of it is
+refused (exit 2): it would count every request twice; so in report. Start the generators together (GNU parallel, a Kubernetes Indexed
 Job) so window N covers the same minute everywhere.
 
 Examples:
@@ -254,7 +275,9 @@ pub struct GateArgs {
     #[arg(long, value_enum, value_name = "NAME")]
     pub profile: Option<Profile>,
 
-    /// Gate: error rate (errors / requests) at most this. Example: 0.5%
+    /// Gate: error rate (errors / requests) at most this. Default: 1%
+    /// (not asked by default with --chaos-cmd). Whatever it is, a run in
+    /// which no request succeeded fails (gate ok >= 1). Example: 0.5%
     #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
     pub max_error_rate: Option<f64>,
 
@@ -341,6 +364,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "TEXT", requires = "url")]
     pub body: Option<String>,
 
+    /// A status that is a right answer for URL although not 2xx (a
+    /// redirect the service is meant to give; redirects are not followed
+    /// and count as errors of class `other` otherwise). Repeatable or
+    /// comma-separated. Example: 301
+    #[arg(long, value_name = "STATUS", requires = "url", value_delimiter = ',')]
+    pub accept_status: Vec<u16>,
+
     /// Open model: picks per second, global (also /m, /h). Example: 1000/s
     #[arg(long, value_name = "RATE", value_parser = crate::schedule::parse_rate, conflicts_with = "connections")]
     pub rate: Option<f64>,
@@ -397,6 +427,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
+    /// Do not check that the watched process (--pid/--pid-file) listens
+    /// on a loopback target's port (gate rss_unrelated): for a port mapped
+    /// to another (docker -p 8080:80) or a proxy in front of the service.
+    #[arg(long)]
+    pub no_listener_check: bool,
+
     /// Worker threads (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -430,6 +466,13 @@ pub struct RunArgs {
     /// after its first failure succeeds) within this.
     #[arg(long, value_name = "DURATION", value_parser = common::cli::duration_ms, default_value = "2m", requires = "chaos_cmd")]
     pub max_recovery: f64,
+
+    /// Gate: chaos injections with no observed effect (no request failed
+    /// after it and, with --pid/--pid-file, the process did not restart)
+    /// at most this many. A SIGSTOP stall shorter than --timeout fails no
+    /// request: allow it here, or give a shorter --timeout.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64), default_value = "0", requires = "chaos_cmd")]
+    pub max_chaos_no_effect: u64,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]

@@ -185,10 +185,13 @@ fn connect_failure() -> Failure {
     }
 }
 
-/// The class of an answer's status; `None` for success (1xx–3xx).
+/// The class of an answer's status; `None` for success (1xx, 2xx). A
+/// redirect is not followed, so it says nothing about the page it points
+/// to (a `302 Location: /login` of a broken session): `other`, unless the
+/// target or step accepts it.
 pub fn classify(status: u16) -> Option<ErrorClass> {
     match status {
-        100..=399 => None,
+        100..=299 => None,
         400..=499 => Some(ErrorClass::Status4xx),
         500..=599 => Some(ErrorClass::Status5xx),
         _ => Some(ErrorClass::Other),
@@ -205,7 +208,8 @@ mod tests {
     #[test]
     fn statuses_classify() {
         assert_eq!(classify(200), None);
-        assert_eq!(classify(302), None);
+        assert_eq!(classify(204), None);
+        assert_eq!(classify(302), Some(ErrorClass::Other));
         assert_eq!(classify(404), Some(ErrorClass::Status4xx));
         assert_eq!(classify(503), Some(ErrorClass::Status5xx));
         assert_eq!(classify(999), Some(ErrorClass::Other));

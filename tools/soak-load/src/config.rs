@@ -75,6 +75,9 @@ pub struct RunConfig {
     pub correlation_header: HeaderName,
     pub requests_log: Option<String>,
     pub watch: Option<Watch>,
+    /// The local (loopback) ports of the targets the watched process must
+    /// listen on (empty: not checked, --no-listener-check or no local target).
+    pub listener_ports: Vec<u16>,
     pub threads: usize,
     pub format: Format,
     pub quiet: bool,
@@ -204,6 +207,7 @@ impl RunConfig {
                     method: args.method.as_deref(),
                     headers: &args.header,
                     body: args.body.as_deref(),
+                    accept: &args.accept_status,
                 })?;
                 (plan, (url.clone(), None))
             }
@@ -226,10 +230,22 @@ impl RunConfig {
                     command: c.clone(),
                     every: args.chaos_every,
                     max_recovery_ms: args.max_recovery,
+                    max_no_effect: args.max_chaos_no_effect as f64,
                 })
             }
             None => None,
         };
+        let mut listener_ports: Vec<u16> = Vec::new();
+        if watch.is_some() && !args.no_listener_check {
+            for e in &plan.endpoints {
+                let ip = e.addr.ip();
+                if (ip.is_loopback() || ip.is_unspecified())
+                    && !listener_ports.contains(&e.addr.port())
+                {
+                    listener_ports.push(e.addr.port());
+                }
+            }
+        }
         let threads = args.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -247,6 +263,7 @@ impl RunConfig {
             correlation_header,
             requests_log: args.requests_log.clone(),
             watch,
+            listener_ports,
             threads,
             format: args.format,
             quiet: args.quiet,

@@ -21,6 +21,7 @@ pub mod consistency;
 pub mod histo;
 pub mod http1;
 pub mod judge;
+pub mod listening;
 pub mod load;
 pub mod memory;
 pub mod plot;

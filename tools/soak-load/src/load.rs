@@ -238,6 +238,9 @@ impl Ctx {
             Ok(Err(f)) => (Err(f.class), f.status, None),
             Ok(Ok(answer)) => match client::classify(answer.status) {
                 None => (Ok(()), Some(answer.status), answer.body),
+                Some(_) if req.accept.contains(&answer.status) => {
+                    (Ok(()), Some(answer.status), answer.body)
+                }
                 Some(class) => (Err(class), Some(answer.status), None),
             },
         };

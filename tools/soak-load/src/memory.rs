@@ -85,6 +85,9 @@ pub struct Restarts {
     /// The last process seen is not running now (and no other is yet).
     gone: bool,
     pending: u64,
+    /// Every restart counted so far (never taken): what a chaos injection
+    /// did is told by its change.
+    seen: u64,
 }
 
 impl Restarts {
@@ -94,6 +97,7 @@ impl Restarts {
             Some(id) => {
                 if self.last.is_some_and(|prev| prev != id) && !self.gone {
                     self.pending += 1;
+                    self.seen += 1;
                 }
                 self.last = Some(id);
                 self.gone = false;
@@ -102,6 +106,7 @@ impl Restarts {
                 if self.last.is_some() && !self.gone {
                     // It ended; a successor, if one comes, is the same restart.
                     self.pending += 1;
+                    self.seen += 1;
                     self.gone = true;
                 }
             }
@@ -122,6 +127,11 @@ impl Restarts {
                 }
             }
         }
+    }
+
+    /// Restarts seen since the watch began.
+    pub fn seen(&self) -> u64 {
+        self.seen
     }
 
     /// Restarts seen since the last call.
@@ -157,7 +167,7 @@ fn rss_of(pid: i32) -> Option<u64> {
 }
 
 /// `pid` and its descendants, from one scan of /proc.
-fn tree(root: i32) -> Vec<i32> {
+pub fn tree(root: i32) -> Vec<i32> {
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     if let Ok(dir) = fs::read_dir("/proc") {
         for entry in dir.flatten() {

@@ -61,6 +61,23 @@ impl WindowReader {
         self.reader.sha256()
     }
 
+    /// At the end of the file: windows were read after its last summary
+    /// (or it has none), so the run that wrote them never finished it: a
+    /// SIGKILL, the OOM killer, a CI timeout. Warned about here.
+    pub fn ends_without_summary(&self) -> bool {
+        let missing = self.run.windows > 0;
+        if missing {
+            common::runner::warn(
+                "soak-load",
+                format!(
+                    "{}: the run has no summary (killed before it ended?): its evidence is partial",
+                    self.name()
+                ),
+            );
+        }
+        missing
+    }
+
     /// The next window; other kinds of records are skipped.
     pub fn next_window(&mut self) -> Result<Option<Read>> {
         self.next_window_or_summary(&mut None)
@@ -148,6 +165,7 @@ fn finish(
     args: &ReportArgs,
     sink: &mut Sink,
     saved: &[Option<Value>],
+    unfinished_runs: bool,
 ) -> Result<Outcome> {
     let mut limits = config::limits(&args.gates);
     let injections: Option<f64> = saved
@@ -168,12 +186,29 @@ fn finish(
     for gate in crate::verify::carried_gates(saved) {
         summary.gate(gate);
     }
-    if totals.interrupted {
-        // The saved run stopped early: its evidence is partial.
+    if totals.interrupted || unfinished_runs {
+        // A saved run stopped early (interrupted, or killed before its
+        // summary): its evidence is partial.
         summary.gate(Gate::at_least("run_complete", 1.0, 0.0));
     }
     for (k, v) in totals.figures() {
         summary.figure(&k, v);
+    }
+    // Whether the memory was the service's is told by the run only (see
+    // listening.rs); carried as its gate is.
+    let unrelated: Vec<&Value> = saved
+        .iter()
+        .flatten()
+        .filter_map(|s| s["figures"].get("rss_unrelated"))
+        .collect();
+    if !unrelated.is_empty() {
+        let counts: Vec<u64> = unrelated.iter().filter_map(|v| v.as_u64()).collect();
+        let value = if counts.is_empty() {
+            Value::Null
+        } else {
+            Value::from(counts.iter().sum::<u64>())
+        };
+        summary.figure("rss_unrelated", value);
     }
     let mut s = summary.finish(false);
     if let (Some(a), Some(b)) = (&totals.first_started_at, &totals.last_ended_at) {
@@ -184,13 +219,57 @@ fn finish(
     Ok(s.outcome())
 }
 
+/// Refuses a run given twice, which would count every request twice: the
+/// same file (by name, a hard link or a symlink: one device and inode), or
+/// a copy of it (one sha256; two generators never write the same bytes,
+/// their times differ). Only regular files are looked at up front (a pipe
+/// can be read once).
+fn refuse_repeats(paths: &[String]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if paths.len() < 2 {
+        return Ok(());
+    }
+    let twice = |p: &str, how: &str, first: &str| {
+        Err(Error::new(format!(
+            "{p}: the same {how} as {first} (a run given twice would be counted twice)"
+        )))
+    };
+    let mut seen: Vec<(u64, u64, &str)> = Vec::new();
+    for p in paths.iter().filter(|p| *p != "-") {
+        let Ok(m) = std::fs::metadata(p) else {
+            continue; // opening it reports the error
+        };
+        if let Some((_, _, first)) = seen
+            .iter()
+            .find(|(dev, ino, _)| (*dev, *ino) == (m.dev(), m.ino()))
+        {
+            return twice(p, "file", first);
+        }
+        seen.push((m.dev(), m.ino(), p));
+    }
+    let mut digests: Vec<(String, &str)> = Vec::new();
+    for (_, _, p) in seen {
+        if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let (sha, _) = common::digest::sha256_file(std::path::Path::new(p))?;
+        if let Some((_, first)) = digests.iter().find(|(d, _)| *d == sha) {
+            return twice(p, "content", first);
+        }
+        digests.push((sha, p));
+    }
+    Ok(())
+}
+
 /// `soak-load report FILE...`
 pub fn report(args: &ReportArgs) -> Result<Outcome> {
+    refuse_repeats(&args.files)?;
     let mut sink = Sink::stdout(args.format);
     let csv = args.format == crate::cli::Format::Csv;
     let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
     let mut totals = Totals::new();
     let mut summaries = Vec::new();
+    let mut unfinished = false;
     for path in &args.files {
         let mut r = WindowReader::open(path)?;
         let mut saved = None;
@@ -200,6 +279,7 @@ pub fn report(args: &ReportArgs) -> Result<Outcome> {
                 sink.window(&read.window)?;
             }
         }
+        unfinished |= r.ends_without_summary();
         summary.input(r.name(), r.sha256());
         summaries.push(saved);
     }
@@ -209,7 +289,7 @@ pub fn report(args: &ReportArgs) -> Result<Outcome> {
                 .with_hint("report reads what 'soak-load run' wrote to stdout"),
         );
     }
-    finish(summary, &totals, args, &mut sink, &summaries)
+    finish(summary, &totals, args, &mut sink, &summaries, unfinished)
 }
 
 /// Merges windows with the same number (from different generators).
@@ -312,6 +392,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
 
 /// `soak-load merge FILE...`
 pub fn merge(args: &ReportArgs) -> Result<Outcome> {
+    refuse_repeats(&args.files)?;
     let mut sink = Sink::stdout(args.format);
     let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
     let mut readers = Vec::new();
@@ -367,10 +448,12 @@ pub fn merge(args: &ReportArgs) -> Result<Outcome> {
         )));
     }
     // A file's summary comes after its last window: read on to it.
+    let mut unfinished = false;
     for (r, saved) in readers.iter_mut().zip(summaries.iter_mut()) {
         while r.next_window_or_summary(saved)?.is_some() {}
+        unfinished |= r.ends_without_summary();
     }
-    finish(summary, &totals, args, &mut sink, &summaries)
+    finish(summary, &totals, args, &mut sink, &summaries, unfinished)
 }
 
 #[cfg(test)]

@@ -37,6 +37,12 @@ struct Windows {
     /// Shared with the task that looks for restarts between windows.
     restarts: Arc<Mutex<Restarts>>,
     warned_memory: bool,
+    /// Ports the watched tree must listen on, and what was found: true
+    /// once a reading came from a tree that did, false while every check
+    /// said it did not (the last pid checked kept for the warning).
+    listener_ports: Vec<u16>,
+    serves: Option<bool>,
+    unrelated_pid: Option<i32>,
     totals: Totals,
     next_number: u64,
     /// Windows ending by then are warm-up windows.
@@ -53,6 +59,16 @@ impl Windows {
         let mut memory = match sampled {
             Ok((m, id)) => {
                 restarts.observe(Some(id));
+                if !self.listener_ports.is_empty() && self.serves != Some(true) {
+                    match crate::listening::serves(&memory::tree(id.pid), &self.listener_ports) {
+                        Some(true) => self.serves = Some(true),
+                        Some(false) => {
+                            self.serves = Some(false);
+                            self.unrelated_pid = Some(id.pid);
+                        }
+                        None => {}
+                    }
+                }
                 m
             }
             Err(e) => {
@@ -222,6 +238,9 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
         watch: config.watch.clone(),
         restarts: Arc::clone(&restarts),
         warned_memory: false,
+        listener_ports: config.listener_ports.clone(),
+        serves: None,
+        unrelated_pid: None,
         totals: Totals::new(),
         next_number: 1,
         warm_at: ctx.start + config.warmup,
@@ -234,11 +253,14 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     let last_tick = config.limit.duration;
     let result: Result<(bool, After)> = runtime.block_on(async {
         let chaos_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Restarts tell a chaos injection's effect only when a process is watched.
+        let watched = config.watch.as_ref().map(|_| Arc::clone(&restarts));
         let chaos_task = chaos_config.clone().map(|c| {
             tokio::spawn(crate::chaos::schedule(
                 Arc::clone(&ctx),
                 c,
                 Arc::clone(&chaos_done),
+                watched.clone(),
             ))
         });
         let watcher = config
@@ -296,6 +318,7 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
             interrupted,
             &chaos_done,
             chaos_task,
+            watched.as_deref(),
         )
         .await;
         for r in after.chaos.iter().flat_map(|c| &c.records) {
@@ -312,7 +335,12 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
     let (interrupted, after) = result?;
     // The last holders of the context, and so of the requests log's sender.
     let Windows {
-        totals, ctx: held, ..
+        totals,
+        ctx: held,
+        serves,
+        unrelated_pid,
+        listener_ports,
+        ..
     } = windows;
     drop(held);
     drop(ctx);
@@ -333,6 +361,24 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
         summary.figure(&k, v);
     }
     after.add_to(&mut summary);
+    // Whether the memory judged was the service's (see listening.rs): 1
+    // when no reading came from a tree listening on a target's port.
+    let unrelated = serves.map(|s| u64::from(!s));
+    if let Some(u) = unrelated {
+        summary.gate(common::gate::Gate::at_most("rss_unrelated", 0.0, u as f64));
+    }
+    summary.figure("rss_unrelated", serde_json::json!(unrelated));
+    if let (Some(false), Some(pid)) = (serves, unrelated_pid) {
+        let ports: Vec<String> = listener_ports.iter().map(u16::to_string).collect();
+        common::runner::warn(
+            "soak-load",
+            format!(
+                "the watched process {pid} (and its descendants) holds no listening socket on \
+                 the target's port {}: its memory is not the service's",
+                ports.join(", ")
+            ),
+        );
+    }
     warn_about(&totals);
     let mut s = summary.finish(interrupted);
     if let (Some(a), Some(b)) = (&totals.first_started_at, &totals.last_ended_at) {
@@ -395,12 +441,14 @@ async fn after_the_load(
     interrupted: bool,
     chaos_done: &std::sync::atomic::AtomicBool,
     chaos_task: Option<tokio::task::JoinHandle<()>>,
+    restarts: Option<&Mutex<Restarts>>,
 ) -> After {
     chaos_done.store(true, Ordering::Relaxed);
     if let Some(task) = chaos_task {
         let _ = task.await;
     }
-    let chaos = chaos.map(|c| crate::chaos::finish(ctx, c));
+    let restarts_now = restarts.map(crate::chaos::seen);
+    let chaos = chaos.map(|c| crate::chaos::finish(ctx, c, restarts_now));
     let verified = match (verify, interrupted) {
         (false, _) => None,
         (true, true) => Some(crate::verify::Outcome::default()),

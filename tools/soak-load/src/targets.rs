@@ -55,6 +55,9 @@ pub struct Request {
     pub uri: Option<hyper::Uri>,
     pub headers: Vec<(HeaderName, HeaderText)>,
     pub body: Body,
+    /// A plain target's statuses that are right answers (`"accept"`,
+    /// --accept-status): a redirect the service is meant to answer.
+    pub accept: Vec<u16>,
 }
 
 /// A header value: fixed, or templated.
@@ -125,6 +128,8 @@ struct RawTarget {
     body: Option<Value>,
     weight: Option<u64>,
     sequence: Option<Vec<RawStep>>,
+    /// Statuses that are right answers here (a redirect meant to be one).
+    accept: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +158,7 @@ pub struct CliTarget<'a> {
     pub method: Option<&'a str>,
     pub headers: &'a [String],
     pub body: Option<&'a str>,
+    pub accept: &'a [u16],
 }
 
 /// Builds plans, resolving each endpoint once.
@@ -342,7 +348,17 @@ fn request(
         uri,
         headers: compiled,
         body,
+        accept: Vec::new(),
     })
+}
+
+/// A target's `"accept"` (or --accept-status) list, checked.
+fn accepted(list: Option<Vec<u16>>) -> std::result::Result<Vec<u16>, String> {
+    let list = list.unwrap_or_default();
+    match list.iter().find(|s| !(100..=599).contains(*s)) {
+        Some(bad) => Err(format!("\"accept\": {bad} is not an HTTP status")),
+        None => Ok(list),
+    }
 }
 
 fn weight(w: Option<u64>) -> std::result::Result<u32, String> {
@@ -460,7 +476,7 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
             format!("{} {path}", method_text.as_deref().unwrap_or("GET"))
         }
     };
-    let req = request(
+    let mut req = request(
         b,
         name.clone(),
         method_text.as_deref(),
@@ -469,6 +485,7 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
         raw.body.as_ref(),
         None,
     )?;
+    req.accept = accepted(raw.accept)?;
     Ok(Target {
         name,
         weight,
@@ -529,7 +546,7 @@ pub fn from_cli(t: &CliTarget<'_>) -> Result<Plan> {
         let path = split_url(t.url).map(|p| p.3).unwrap_or_default();
         format!("{} {path}", t.method.unwrap_or("GET"))
     };
-    let req = request(
+    let mut req = request(
         &mut b,
         name.clone(),
         t.method,
@@ -539,6 +556,8 @@ pub fn from_cli(t: &CliTarget<'_>) -> Result<Plan> {
         None,
     )
     .map_err(Error::usage)?;
+    req.accept = accepted(Some(t.accept.to_vec()))
+        .map_err(|e| Error::usage(e.replace("\"accept\"", "--accept-status")))?;
     b.targets.push(Target {
         name,
         weight: 1,
@@ -634,6 +653,7 @@ mod tests {
     #[test]
     fn command_line_target() {
         let plan = from_cli(&CliTarget {
+            accept: &[],
             url: "http://127.0.0.1:1/v1/chat",
             method: Some("POST"),
             headers: &["Content-Type: application/json".into()],
@@ -642,6 +662,7 @@ mod tests {
         .unwrap();
         assert_eq!(plan.stat_names, ["POST /v1/chat"]);
         assert!(from_cli(&CliTarget {
+            accept: &[],
             url: "http://h:1/",
             method: None,
             headers: &["nocolon".into()],

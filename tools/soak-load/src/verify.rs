@@ -274,11 +274,13 @@ impl Outcome {
 /// strictest limit; a null value stays null), so re-judging a run never
 /// drops a failure its windows cannot show.
 pub fn carried_gates(summaries: &[Option<Value>]) -> Vec<Gate> {
-    const SUMMED: [&str; 4] = [
+    const SUMMED: [&str; 6] = [
         "lost_writes",
         "changed_writes",
         "unverified_writes",
         "chaos_command_failures",
+        "chaos_no_effect",
+        "rss_unrelated",
     ];
     const MAXED: [&str; 1] = ["recovery_ms_max"];
     let mut out: Vec<Gate> = Vec::new();

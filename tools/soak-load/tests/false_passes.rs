@@ -250,6 +250,8 @@ fn a_saved_run_whose_errors_were_edited_to_successes_passed_report() {
         "400",
         "--window",
         "250ms",
+        "--max-error-rate",
+        "20%",
         "--quiet",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -381,4 +383,505 @@ fn a_service_that_stopped_and_removed_its_pid_file_counted_no_restart() {
     let again = run(&["report", &saved]);
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert_eq!(again.summary()["figures"], r.summary()["figures"]);
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_run_where_every_request_failed_passed_with_no_gate_flag() {
+    // Trial 2, item 32: nothing listens on the port, 40 of 40 requests
+    // fail to connect, and with no --max-* flag the verdict was pass (only
+    // a warning), so bundle-seal released on it. The error rate now has a
+    // default gate (1%, the seed load gate), and a run with no success
+    // fails `ok >= 1` whatever limits are given.
+    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let r = run(&["run", &url, "--rate", "20/s", "--duration", "2s", "--quiet"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(r.summary()["verdict"], "fail");
+    assert_eq!(
+        (r.u64("requests"), r.u64("ok"), r.u64("errors")),
+        (40, 0, 40)
+    );
+    assert_eq!(r.figure("errors_by_class")["connect"], 40);
+    assert_eq!(gate(&r, "error_rate"), (json!(1.0), json!(0.01), false));
+    assert_eq!(gate(&r, "ok"), (json!(0.0), json!(1.0), false));
+    // A limit that lets every error through still cannot pass it.
+    let loose = run(&[
+        "run",
+        &url,
+        "--rate",
+        "20/s",
+        "--requests",
+        "10",
+        "--max-error-rate",
+        "100%",
+        "--quiet",
+    ]);
+    assert_eq!(loose.code, 1, "{}", loose.stderr);
+    assert_eq!(gate(&loose, "error_rate"), (json!(1.0), json!(1.0), true));
+    assert_eq!(gate(&loose, "ok"), (json!(0.0), json!(1.0), false));
+    // Judged again, and merged: the same default gates.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    for cmd in ["report", "merge"] {
+        let again = run(&[cmd, &saved]);
+        assert_eq!(again.code, 1, "{cmd}: {}", again.stderr);
+        assert_eq!(
+            gate(&again, "error_rate"),
+            (json!(1.0), json!(0.01), false),
+            "{cmd}"
+        );
+        assert_eq!(gate(&again, "ok"), (json!(0.0), json!(1.0), false), "{cmd}");
+    }
+}
+
+#[test]
+fn the_default_error_rate_gate_passes_a_healthy_run_and_yields_to_the_flag() {
+    // The other side of the default: a service answering every request
+    // passes it, and --max-error-rate replaces the 1%.
+    let demo = util::Demo::start(&[]);
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "100/s",
+        "--requests",
+        "50",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(gate(&r, "error_rate"), (json!(0.0), json!(0.01), true));
+    assert_eq!(gate(&r, "ok"), (json!(50.0), json!(1.0), true));
+    let dir = tempfile::tempdir().unwrap();
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved, "--max-error-rate", "0.5%"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(gate(&again, "error_rate"), (json!(0.0), json!(0.005), true));
+}
+
+/// Starts `soak-load ARGS` with stdout to `out`, waits until `windows`
+/// window records are there, then kills it with SIGKILL (a CI timeout, the
+/// OOM killer): the file holds windows and no summary.
+fn killed_run(args: &[&str], out: &std::path::Path, windows: usize) {
+    let file = std::fs::File::create(out).unwrap();
+    let mut child = util::bin().args(args).stdout(file).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        let done = text
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"window\""))
+            .count();
+        if done >= windows {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {windows} windows in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    common::testkit::send_signal(child.id(), 9);
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_run_killed_with_sigkill_has_no_summary_and_report_and_merge_passed_its_windows() {
+    // Trial 2, item 19: `timeout -s KILL 4 soak-load run ... --duration 48h`
+    // leaves windows and no summary; report and merge judged the windows
+    // alone and passed. A run without its summary is incomplete now:
+    // `run_complete` 0 (a fail), the file named on stderr.
+    let demo = util::Demo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k9.jsonl");
+    let url = demo.url("/v1/health");
+    killed_run(
+        &[
+            "run",
+            &url,
+            "--rate",
+            "50/s",
+            "--duration",
+            "48h",
+            "--window",
+            "200ms",
+            "--quiet",
+        ],
+        &out,
+        3,
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("\"kind\":\"summary\""), "{text}");
+    let saved = out.to_str().unwrap();
+    for cmd in ["report", "merge"] {
+        let r = run(&[cmd, saved, "--max-error-rate", "0.5%", "--max-p95", "1s"]);
+        assert_eq!(r.code, 1, "{cmd}: {}\n{}", r.stderr, r.stdout);
+        assert_eq!(r.summary()["verdict"], "fail", "{cmd}");
+        assert_eq!(
+            gate(&r, "run_complete"),
+            (json!(0.0), json!(1.0), false),
+            "{cmd}"
+        );
+        assert!(
+            gate(&r, "error_rate").2,
+            "{cmd}: the windows themselves are fine"
+        );
+        assert!(
+            r.stderr.contains(&format!(
+                "soak-load: warning: {saved}: the run has no summary (killed before it ended?)"
+            )),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+    // A complete run before it in the same file does not make it whole.
+    let good = run(&[
+        "run",
+        &url,
+        "--rate",
+        "100/s",
+        "--requests",
+        "20",
+        "--quiet",
+    ]);
+    assert_eq!(good.code, 0, "{}", good.stderr);
+    let both = write(dir.path(), "both.jsonl", &format!("{}{text}", good.stdout));
+    let r = run(&["report", &both]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(gate(&r, "run_complete"), (json!(0.0), json!(1.0), false));
+    // And a complete run alone has no such gate.
+    let alone = write(dir.path(), "good.jsonl", &good.stdout);
+    let r = run(&["report", &alone]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.summary()["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["name"] != "run_complete"));
+}
+
+#[test]
+fn chaos_injections_that_hit_nothing_passed_the_recovery_gate() {
+    // Trial 2, item 29: a chaos command that exits 0 but kills nothing
+    // (`kubectl delete pod -l app=wrong`, a pid file that is not there)
+    // gave recovered: true, recovery_ms 0 each and a passing recovery
+    // gate while the watched service never restarted. An injection with
+    // no outage and no restart had no effect: counted, and gated at 0.
+    let demo = util::Demo::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = write(dir.path(), "app.pid", &format!("{}\n", demo.pid()));
+    let missing = dir.path().join("nonexistent.pid");
+    let cmd = format!(
+        "kill -9 $(cat '{}' 2>/dev/null) 2>/dev/null; true",
+        missing.display()
+    );
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "20/s",
+        "--duration",
+        "3500ms",
+        "--window",
+        "1s",
+        "--pid-file",
+        &pid_file,
+        "--chaos-cmd",
+        &cmd,
+        "--chaos-every",
+        "1s",
+        "--max-error-rate",
+        "5%",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    let chaos = common::testkit::of_kind(&r.records, "chaos");
+    let n = chaos.len();
+    assert!(n >= 2, "{chaos:?}");
+    for c in &chaos {
+        assert_eq!(c["command_exit_code"], 0, "{c}");
+        assert_eq!(
+            (
+                &c["failed_requests"],
+                &c["service_restarts"],
+                &c["effective"]
+            ),
+            (&json!(0), &json!(0), &json!(false)),
+            "{c}"
+        );
+    }
+    assert_eq!(r.u64("errors"), 0);
+    assert_eq!(r.u64("service_restarts"), 0);
+    assert_eq!(r.u64("chaos_no_effect"), n as u64);
+    assert_eq!(
+        gate(&r, "chaos_no_effect"),
+        (json!(n as f64), json!(0.0), false)
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "soak-load: warning: {n} of {n} chaos injections had no effect (no request failed after them, the watched process did not restart)"
+        )),
+        "{}",
+        r.stderr
+    );
+    // Judged again, the gate is carried from the summary.
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved, "--max-error-rate", "5%"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(
+        gate(&again, "chaos_no_effect"),
+        (json!(n as f64), json!(0.0), false)
+    );
+    // Allowed explicitly (a stall shorter than --timeout fails nothing).
+    let allowed = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "20/s",
+        "--duration",
+        "1500ms",
+        "--chaos-cmd",
+        "true",
+        "--chaos-every",
+        "1s",
+        "--max-chaos-no-effect",
+        "5",
+        "--quiet",
+    ]);
+    assert_eq!(allowed.code, 0, "{}\n{}", allowed.stderr, allowed.summary());
+    assert_eq!(
+        gate(&allowed, "chaos_no_effect"),
+        (json!(1.0), json!(5.0), true)
+    );
+}
+
+#[test]
+fn merging_a_run_with_itself_doubled_its_counts() {
+    // Trial 2, item 12: `soak-load merge a.jsonl a.jsonl` merged one
+    // generator's run with itself (requests 82 -> 164) without a word. The
+    // same file twice (by name, a hard link or a symlink: same device and
+    // inode), or a copy (same content, sha256), is refused (exit 2).
+    let demo = util::Demo::start(&[]);
+    let r = run(&[
+        "run",
+        &demo.url("/v1/health"),
+        "--rate",
+        "100/s",
+        "--requests",
+        "30",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.jsonl", &r.stdout);
+    let link = dir.path().join("link.jsonl");
+    std::fs::hard_link(&a, &link).unwrap();
+    let sym = dir.path().join("sym.jsonl");
+    std::os::unix::fs::symlink(&a, &sym).unwrap();
+    let copy = write(dir.path(), "copy.jsonl", &r.stdout);
+    for cmd in ["merge", "report"] {
+        for other in [a.as_str(), link.to_str().unwrap(), sym.to_str().unwrap()] {
+            let m = run(&[cmd, &a, other]);
+            assert_eq!(m.code, 2, "{cmd} {other}: {}", m.stdout);
+            assert!(m.records.is_empty(), "{cmd}: no summary");
+            assert_eq!(
+                m.stderr.lines().next().unwrap(),
+                format!("soak-load: error: {other}: the same file as {a} (a run given twice would be counted twice)"),
+                "{cmd}"
+            );
+        }
+        let m = run(&[cmd, &a, &copy]);
+        assert_eq!(m.code, 2, "{cmd}: {}", m.stdout);
+        assert_eq!(
+            m.stderr.lines().next().unwrap(),
+            format!("soak-load: error: {copy}: the same content as {a} (a run given twice would be counted twice)"),
+            "{cmd}"
+        );
+    }
+    // One copy alone still merges to itself.
+    let one = run(&["merge", &a]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert_eq!(one.u64("requests"), 30);
+}
+
+#[test]
+fn a_pid_of_an_unrelated_process_gave_a_passing_memory_gate() {
+    // Trial 2, item 17: `sleep 300 & soak-load run URL --pid $!
+    // --max-rss-growth 10%` judged sleep's memory (growth 0, pass) while
+    // the service on the port was never looked at. The watched process
+    // tree must hold a listening socket on a target's (loopback) port:
+    // else `rss_unrelated` is 1 and fails.
+    let demo = util::Demo::start(&[]);
+    let mut sleep = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    let sleep_pid = sleep.id().to_string();
+    let args = |pid: &str| {
+        vec![
+            "run".to_string(),
+            demo.url("/v1/health"),
+            "--rate".into(),
+            "20/s".into(),
+            "--duration".into(),
+            "2s".into(),
+            "--window".into(),
+            "500ms".into(),
+            "--pid".into(),
+            pid.to_string(),
+            "--max-rss-growth".into(),
+            "50%".into(),
+            "--quiet".into(),
+        ]
+    };
+    let run_args = |a: &[String]| run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = run_args(&args(&sleep_pid));
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(r.u64("rss_unrelated"), 1);
+    assert_eq!(gate(&r, "rss_unrelated"), (json!(1.0), json!(0.0), false));
+    assert!(
+        r.stderr.contains(&format!(
+            "soak-load: warning: the watched process {sleep_pid} (and its descendants) holds no listening socket on the target's port {}: its memory is not the service's",
+            demo.addr.port()
+        )),
+        "{}",
+        r.stderr
+    );
+    // Re-judged, the gate is carried.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = write(dir.path(), "run.jsonl", &r.stdout);
+    let again = run(&["report", &saved]);
+    assert_eq!(
+        gate(&again, "rss_unrelated"),
+        (json!(1.0), json!(0.0), false)
+    );
+    // The service's own pid passes it.
+    let ok = run_args(&args(&demo.pid()));
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stderr, ok.summary());
+    assert_eq!(ok.u64("rss_unrelated"), 0);
+    assert_eq!(gate(&ok, "rss_unrelated"), (json!(0.0), json!(0.0), true));
+    // --no-listener-check: not asked (a port mapped into a container).
+    let mut a = args(&demo.pid());
+    a.push("--no-listener-check".into());
+    let skipped = run_args(&a);
+    assert_eq!(skipped.code, 0, "{}", skipped.stderr);
+    assert_eq!(skipped.figure("rss_unrelated"), &Value::Null);
+    assert!(skipped.summary()["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["name"] != "rss_unrelated"));
+}
+
+/// A server on 127.0.0.1 answering every request (GET, no body) with
+/// `head` (HTTP/1.1, keep-alive, empty body), a thread per connection.
+fn answering(head: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        if c.write_all(head.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_service_redirecting_every_call_to_its_login_page_passed_with_0_errors() {
+    // Trial 2, item 7: every call answered `302 Location: /login?expired=1`
+    // (auth broken); soak-load counted each 3xx a success: 60 of 60 ok,
+    // rc 0 with --max-error-rate 0.5%. Redirects are not followed, so a
+    // 3xx is an error (class `other`) unless the target accepts it.
+    let port =
+        answering("HTTP/1.1 302 Found\r\nLocation: /login?expired=1\r\nContent-Length: 0\r\n\r\n");
+    let url = format!("http://127.0.0.1:{port}/v1/chat");
+    let r = run(&[
+        "run",
+        &url,
+        "--rate",
+        "20/s",
+        "--requests",
+        "20",
+        "--max-error-rate",
+        "0.5%",
+        "--max-p95",
+        "1s",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(
+        (r.u64("requests"), r.u64("ok"), r.u64("errors")),
+        (20, 0, 20)
+    );
+    assert_eq!(r.figure("errors_by_class")["other"], 20);
+    assert_eq!(gate(&r, "error_rate"), (json!(1.0), json!(0.005), false));
+    // A redirect the service is meant to give is accepted when listed.
+    let ok = run(&[
+        "run",
+        &url,
+        "--rate",
+        "20/s",
+        "--requests",
+        "20",
+        "--accept-status",
+        "302",
+        "--quiet",
+    ]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stderr, ok.summary());
+    assert_eq!((ok.u64("ok"), ok.u64("errors")), (20, 0));
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "t.jsonl",
+        &format!("{}\n", json!({"name":"home","url":url,"accept":[302]})),
+    );
+    let ok = run(&[
+        "run",
+        "--targets",
+        &t,
+        "--rate",
+        "20/s",
+        "--requests",
+        "10",
+        "--quiet",
+    ]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stderr, ok.summary());
+    assert_eq!(ok.u64("ok"), 10);
+    let bad = write(
+        dir.path(),
+        "bad.jsonl",
+        &format!("{}\n", json!({"url":url,"accept":[42]})),
+    );
+    let e = run(&["run", "--targets", &bad, "--requests", "1", "--rate", "1/s"]);
+    assert_eq!(e.code, 2);
+    assert!(
+        e.stderr.starts_with(&format!(
+            "soak-load: error: {bad}:1: \"accept\": 42 is not an HTTP status"
+        )),
+        "{}",
+        e.stderr
+    );
 }

@@ -195,7 +195,13 @@ fn unguarded_decisions_race_and_verify_names_each_double_decided_confirmation() 
         gate(&again, "changed_writes"),
         (json!(2.0 * doubled.len() as f64), false)
     );
-    let merged = run(&["merge", &saved, &saved]);
+    // The same run twice is refused (it would count twice)...
+    let twice = run(&["merge", &saved, &saved]);
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    // ...a second generator's file is merged and its gates summed (here
+    // the same windows with a blank line added, so not the same bytes).
+    let second = write(dir.path(), "run2.jsonl", &format!("{}\n", r.stdout));
+    let merged = run(&["merge", &saved, &second]);
     assert_eq!(merged.code, 1, "{}", merged.stderr);
     assert_eq!(
         gate(&merged, "changed_writes"),

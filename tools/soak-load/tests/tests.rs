@@ -372,6 +372,8 @@ fn a_sequence_step_whose_value_is_missing_is_skipped_and_counted() {
         "1s",
         "--max-skipped-steps",
         "10",
+        "--max-error-rate",
+        "70%",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Each step not sent is a planned request that failed (class
@@ -425,7 +427,9 @@ fn connection_refused_and_timeouts_are_errors_of_their_class() {
         "--window",
         "1s",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // No request succeeded: a fail whatever was asked.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.gate("ok")["pass"], false);
     assert_eq!(r.figure("errors_by_class")["timeout"], 10);
     // A timeout is in the histogram at (at least) its timeout.
     assert!(r.f64("p50_ms") >= 100.0, "{}", r.summary());
@@ -673,10 +677,12 @@ fn report_reproduces_a_saved_runs_summary_and_judges_it_again() {
         names,
         [
             "error_rate",
+            "ok",
             "p95_ms",
             "p99_ms",
             "skipped_steps",
-            "service_restarts"
+            "service_restarts",
+            "rss_unrelated"
         ]
     );
     assert_eq!(profiled.gate("service_restarts")["value"], 0.0);
@@ -713,6 +719,8 @@ fn merge_of_two_runs_equals_one_run_over_the_union_of_their_samples() {
             "500ms",
             "--requests-log",
             &log_a,
+            "--max-error-rate",
+            "10%",
         ],
     );
     let (b, rb) = saved_run(
@@ -729,6 +737,8 @@ fn merge_of_two_runs_equals_one_run_over_the_union_of_their_samples() {
             "300ms",
             "--requests-log",
             &log_b,
+            "--max-error-rate",
+            "10%",
         ],
     );
     assert_eq!((ra.code, rb.code), (0, 0), "{}{}", ra.stderr, rb.stderr);
