@@ -123,9 +123,11 @@ Targets file (JSON Lines, one target per line; blank lines skipped):
   Success is a 2xx answer. Redirects are not followed: a 3xx is an error of
   class `other` (a `302 Location: /login` says nothing about the page behind
   it) unless the target lists it, \"accept\": [301] (--accept-status 301 for
-  URL). The body of a 2xx is not looked at: a 200 carrying an error
-  (GraphQL {\"errors\":[..]}, JSON-RPC) counts as a success; only verify
-  steps check fields (\"expect\").
+  URL). A 2xx is checked only when a plain target says what it holds:
+  \"expect\": {\"errors\": null} (fields a.b.0 equal to values in the
+  answer's JSON; null also matches an absent field), else a 200 carrying
+  an error (GraphQL {\"errors\":[..]}, JSON-RPC) counts as a success; a 2xx
+  not holding them is an error of class `other`.
   A sequence is one pick: its steps run in order on one connection, and
   {{steps.NAME.FIELD}} (FIELD may be a.b.0) takes a value from an earlier
   step's JSON answer. A step whose value is missing (the earlier step

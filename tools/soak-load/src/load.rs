@@ -225,6 +225,8 @@ impl Ctx {
     ) -> Result<Option<Bytes>, String> {
         let id = self.correlation_id();
         let built = self.build(req, responses, &id)?;
+        // The body is read whenever the target expects fields of it.
+        let keep = keep || !req.expect.is_empty();
         let sent = tokio::time::timeout(
             self.timeout,
             conns.exchange(req.endpoint, &self.plan.endpoints, built, keep),
@@ -237,6 +239,9 @@ impl Ctx {
             }
             Ok(Err(f)) => (Err(f.class), f.status, None),
             Ok(Ok(answer)) => match client::classify(answer.status) {
+                None if !expected(req, answer.body.as_deref()) => {
+                    (Err(ErrorClass::Other), Some(answer.status), None)
+                }
                 None => (Ok(()), Some(answer.status), answer.body),
                 Some(_) if req.accept.contains(&answer.status) => {
                     (Ok(()), Some(answer.status), answer.body)
@@ -294,6 +299,27 @@ impl Ctx {
             }
         }
     }
+}
+
+/// A 2xx answer holds what the target expects (`"expect"`): its body is
+/// JSON with each field equal to its value (`null`: absent or null, so
+/// `{"errors": null}` fails a GraphQL answer carrying errors).
+fn expected(req: &Request, body: Option<&[u8]>) -> bool {
+    if req.expect.is_empty() {
+        return true;
+    }
+    let Some(answer) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
+        return false;
+    };
+    let answers = [Some(answer)];
+    req.expect.iter().all(|(path, want)| {
+        let found = crate::template::Ref {
+            step: 0,
+            path: path.clone(),
+        }
+        .lookup(&answers);
+        found.unwrap_or(&Value::Null) == want
+    })
 }
 
 /// Generates the load until the limit, or until `ctx.stop` is set; then

@@ -58,6 +58,9 @@ pub struct Request {
     /// A plain target's statuses that are right answers (`"accept"`,
     /// --accept-status): a redirect the service is meant to answer.
     pub accept: Vec<u16>,
+    /// A plain target's `"expect"`: fields (path, value) a 2xx answer's
+    /// JSON must hold; `null` also matches an absent field.
+    pub expect: Vec<(Vec<String>, Value)>,
 }
 
 /// A header value: fixed, or templated.
@@ -130,6 +133,8 @@ struct RawTarget {
     sequence: Option<Vec<RawStep>>,
     /// Statuses that are right answers here (a redirect meant to be one).
     accept: Option<Vec<u16>>,
+    /// Fields a 2xx answer must hold (a 200 carrying an error is not one).
+    expect: Option<serde_json::Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,7 +354,25 @@ fn request(
         headers: compiled,
         body,
         accept: Vec::new(),
+        expect: Vec::new(),
     })
+}
+
+/// A target's `"expect"` object: `"a.b.0": VALUE` pairs.
+fn expected(
+    expect: Option<serde_json::Map<String, Value>>,
+) -> std::result::Result<Vec<(Vec<String>, Value)>, String> {
+    let mut out = Vec::new();
+    for (field, value) in expect.unwrap_or_default() {
+        let path: Vec<String> = field.split('.').map(str::to_string).collect();
+        if path.iter().any(String::is_empty) {
+            return Err(format!(
+                "\"expect\": field '{field}' is not a path like a.b.0"
+            ));
+        }
+        out.push((path, value));
+    }
+    Ok(out)
 }
 
 /// A target's `"accept"` (or --accept-status) list, checked.
@@ -379,10 +402,12 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
             || raw.method.is_some()
             || raw.body.is_some()
             || !raw.headers.is_empty()
+            || raw.accept.is_some()
+            || raw.expect.is_some()
         {
             return Err(
                 "a sequence target has only \"name\", \"weight\" and \"sequence\"; \
-                 url, method, headers and body belong to its steps"
+                 url, method, headers, body and accept belong to its steps"
                     .into(),
             );
         }
@@ -486,6 +511,7 @@ fn target(b: &mut Builder, raw: RawTarget) -> std::result::Result<Target, String
         None,
     )?;
     req.accept = accepted(raw.accept)?;
+    req.expect = expected(raw.expect)?;
     Ok(Target {
         name,
         weight,

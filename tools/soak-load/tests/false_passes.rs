@@ -885,3 +885,71 @@ fn a_service_redirecting_every_call_to_its_login_page_passed_with_0_errors() {
         e.stderr
     );
 }
+
+#[test]
+fn a_graphql_service_failing_every_call_with_200_passed_with_0_errors() {
+    // Trial 2, item 30: every call answered 200 {"data":null,"errors":[..]}
+    // and the soak passed, 60 of 60 ok; a plain target could not say what a
+    // right answer is ("expect" was refused on targets). It can now: a 2xx
+    // whose JSON does not hold the expected fields (null: absent or null)
+    // is an error of class `other`.
+    let body = r#"{"data":null,"errors":[{"message":"Internal server error: connection pool exhausted"}]}"#;
+    let head: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_boxed_str(),
+    );
+    let port = answering(head);
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "gq.jsonl",
+        &format!(
+            "{}\n",
+            json!({"name":"graphql","url":url,"expect":{"errors":null}})
+        ),
+    );
+    let r = run(&[
+        "run",
+        "--targets",
+        &t,
+        "--rate",
+        "20/s",
+        "--requests",
+        "20",
+        "--max-error-rate",
+        "0.5%",
+        "--quiet",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.summary());
+    assert_eq!(
+        (r.u64("requests"), r.u64("ok"), r.u64("errors")),
+        (20, 0, 20)
+    );
+    assert_eq!(r.figure("errors_by_class")["other"], 20);
+    assert_eq!(gate(&r, "error_rate"), (json!(1.0), json!(0.005), false));
+    // A field that is there and right passes; so does null for an absent one.
+    let t = write(
+        dir.path(),
+        "ok.jsonl",
+        &format!(
+            "{}\n",
+            json!({"name":"graphql","url":url,"expect":{"errors.0.message":"Internal server error: connection pool exhausted","data":null,"extensions":null}})
+        ),
+    );
+    let ok = run(&[
+        "run",
+        "--targets",
+        &t,
+        "--rate",
+        "20/s",
+        "--requests",
+        "10",
+        "--quiet",
+    ]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stderr, ok.summary());
+    assert_eq!(ok.u64("ok"), 10);
+}
