@@ -60,7 +60,7 @@ packages an SPDX document DESCRIBES, the package-lock root and workspace \
 folders, Cargo.lock packages without a source) is not a component. Local \
 packages (Cargo.lock packages without a source: workspace members and path \
 dependencies alike; npm links to a folder) become components only where \
-the other input has a component of the same identity, so a crates.io \
+the other input has a component of that name (less qualifiers), so a crates.io \
 crate replaced by a [patch] to a path is source_changed (registry -> \
 path), not a lone removed. In \
 dependency edges it is (root), and in a workspace each member is itself \

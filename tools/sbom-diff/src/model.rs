@@ -301,13 +301,16 @@ pub struct Sbom {
 /// lone `removed` that a drift limit absorbs. Returns how many were
 /// promoted on each side.
 pub fn promote_locals(old: &mut Sbom, new: &mut Sbom) -> (usize, usize) {
-    let ids =
-        |s: &Sbom| -> HashSet<Arc<str>> { s.components.iter().map(|c| c.id.clone()).collect() };
+    // Matched without qualifiers: a crate from git or another registry
+    // (`pkg:cargo/x?repository_url=..`) replaced by a local `pkg:cargo/x`
+    // is then `removed` + `added` (another identity), not a lone removal.
+    let bare = |id: &str| -> String { id.split('?').next().unwrap_or(id).to_string() };
+    let ids = |s: &Sbom| -> HashSet<String> { s.components.iter().map(|c| bare(&c.id)).collect() };
     let (in_old, in_new) = (ids(old), ids(new));
-    let promote = |side: &mut Sbom, other: &HashSet<Arc<str>>| {
+    let promote = |side: &mut Sbom, other: &HashSet<String>| {
         let (hit, keep): (Vec<Component>, Vec<Component>) = std::mem::take(&mut side.locals)
             .into_iter()
-            .partition(|c| other.contains(&c.id));
+            .partition(|c| other.contains(&bare(&c.id)));
         side.locals = keep;
         let n = hit.len();
         side.components.extend(hit);

@@ -518,3 +518,43 @@ fn a_purl_version_contradicting_the_component_version_is_refused() {
     let (code, _, err) = diff(&old, &p, &["--max-drift", "100%"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Item 14, git: a crate from a git repository (its repository is part of
+/// its identity) replaced by a local path was a lone `removed` too; the
+/// local crate now shows as `added`, which `--max-added 0` fails.
+#[test]
+fn a_git_crate_replaced_by_a_local_path_is_removed_and_added() {
+    let git = "git+https://github.com/dtolnay/itoa?branch=master#0123456789abcdef0123456789abcdef01234567";
+    let lock = |itoa: &str| {
+        format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"itoa\", \"serde\"]\n\n\
+             [[package]]\nname = \"itoa\"\nversion = \"1.0.19\"\n{itoa}\n\
+             [[package]]\nname = \"serde\"\nversion = \"1.0.197\"\nsource = \"{CRATES_IO}\"\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let old = write(
+        dir.path(),
+        "old.Cargo.lock",
+        &lock(&format!("source = \"{git}\"\n")),
+    );
+    let new = write(dir.path(), "new.Cargo.lock", &lock(""));
+    let (code, records, err) = diff(&old, &new, &["--max-drift", "100%", "--max-added", "0"]);
+    assert_eq!(code, 1, "{err}");
+    let repo = "pkg:cargo/itoa?repository_url=git+https:%2F%2Fgithub.com%2Fdtolnay%2Fitoa";
+    // (The edges move too: with two sourceless packages, app is no longer
+    // the lone subject `(root)` but `pkg:cargo/app`.)
+    let got = sourced(&records);
+    assert_eq!(
+        got.iter()
+            .filter(|r| !r[0].starts_with("dependency_"))
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[5].as_str()))
+            .collect::<Vec<_>>(),
+        vec![("added", "pkg:cargo/itoa", "path"), ("removed", repo, "")],
+        "{got:?}"
+    );
+    assert_eq!(
+        gates(&records),
+        vec![g("drift", 1.0, true), g("added", 1.0, false)]
+    );
+}
