@@ -68,6 +68,18 @@ fn finder() -> &'static Finder<'static> {
     F.get_or_init(|| Finder::new(WORD))
 }
 
+/// Built once: `memmem::find` builds a searcher per call, which showed in
+/// profiles of logs where every line and string is searched.
+fn verdict_finder() -> &'static Finder<'static> {
+    static F: OnceLock<Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| Finder::new(b"verdict"))
+}
+
+fn kind_rfinder() -> &'static memchr::memmem::FinderRev<'static> {
+    static F: OnceLock<memchr::memmem::FinderRev<'static>> = OnceLock::new();
+    F.get_or_init(|| memchr::memmem::FinderRev::new(b"kind"))
+}
+
 /// Whether `bytes` holds `summary` closed as a quoted word: by `"`, `\`
 /// (escaped JSON), `&` (`&quot;`, HTML or XML) or `'` (Python's repr);
 /// only where the byte after the word is in `bytes`.
@@ -375,8 +387,12 @@ fn collect(line: u64, v: &Value, place: Place, depth: usize, out: &mut Vec<Found
                 collect(line, item, inner, depth, out);
             }
         }
+        // Both kinds of mark need the word: most strings are ruled out by
+        // one search.
         Value::String(text)
-            if !kind_marks(text.as_bytes()).is_empty() || loose_marks(text.as_bytes()) > 0 =>
+            if finder().find(text.as_bytes()).is_some()
+                && (!kind_marks(text.as_bytes()).is_empty()
+                    || loose_marks(text.as_bytes()) > 0) =>
         {
             if depth >= MAX_QUOTE_DEPTH {
                 out.push(Found::Unreadable {
@@ -483,14 +499,14 @@ const ENTITIES: [(&[u8], u8); 9] = [
 /// More of these than [`kind_marks`] means one is in a form JSON does not
 /// read: [`scan_line`] decodes it, or reports it.
 fn loose_marks(line: &[u8]) -> usize {
-    if memchr::memmem::find(line, b"verdict").is_none() {
+    if finder().find(line).is_none() || verdict_finder().find(line).is_none() {
         return 0;
     }
     finder()
         .find_iter(line)
         .filter(|&at| {
             let before = &line[at.saturating_sub(40)..at];
-            let Some(k) = memchr::memmem::rfind(before, b"kind") else {
+            let Some(k) = kind_rfinder().rfind(before) else {
                 return false;
             };
             let mut gap = before[k + 4..].to_vec();

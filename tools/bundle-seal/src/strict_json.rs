@@ -79,13 +79,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "duplicate key {key:?} (readers disagree on which one counts)"
-                )));
+            // One hash per key (the entry), not two (a lookup, an insert).
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(e) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {:?} (readers disagree on which one counts)",
+                        e.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(e) => {
+                    let StrictValue(v) = map.next_value()?;
+                    e.insert(v);
+                }
             }
-            let StrictValue(v) = map.next_value()?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
