@@ -150,11 +150,6 @@ impl NeedleSearch {
     }
 }
 
-fn verdict_finder() -> &'static Finder<'static> {
-    static F: OnceLock<Finder<'static>> = OnceLock::new();
-    F.get_or_init(|| Finder::new(b"verdict"))
-}
-
 /// What the hashing pass learned about a file's content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sniff {
