@@ -12,7 +12,8 @@
 #      holds an app's own "kind":"summary", a "summary" key, an escaped
 #      \"summary\" and backslashes, so every line is read again and parsed:
 #      the unfavourable case for the summary search) and sparse (the same
-#      log with the word replaced: the search only scans, as in section 1).
+#      log with "summary" replaced; every line still says "verdict", so
+#      since the text-summary search the file is read a second time).
 #      seal on one thread against `openssl dgst -sha256`.
 # With BASELINE=/path/to/an/older/bundle-seal, seal (1 thread) is also run
 # with that binary on every input, in the same run: a before/after.
@@ -171,7 +172,7 @@ fi
 # --- 3. a big text-like file: the summary search's cost follows content ----
 # One MiB of a deterministic JSON Lines log (about 200 bytes a line),
 # repeated. Dense: every line is a candidate the line pass parses. Sparse:
-# "summary" replaced by "overview", so no line is.
+# "summary" replaced by "overview", so no line is (but each says verdict).
 if want text; then
 make_log() { # make_log WORD: 1 MiB of log lines naming WORD
   awk -v w="$1" 'BEGIN {
