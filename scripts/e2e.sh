@@ -63,6 +63,12 @@ for tool in cycle-check soak-load pii-scrub sbom-diff backup-drill replay-diff r
 done
 grep -q '^  "verdict": "pass"' "$ev/MANIFEST.json" || fail "sealed verdict is not pass"
 grep -q '^release verdict: PASS' "$tmp/rg.table" || fail "the verdict table does not say PASS"
+# The job's own signed go (issue 17), accepted by a verifier that requires the release role.
+grep -q '^release decision: go, signed by release-gates (demo key) as role release' "$tmp/rg.table" ||
+  fail "the job did not record its go decision"
+grep -q '"decision":"go"' "$ev/DECISIONS.jsonl" || fail "no go in the bundle's DECISIONS.jsonl"
+"$BIN/bundle-seal" verify "$ev" --pub "$rg/demo-release.pub" --require-signoff release \
+  --trusted-keys "$rg/signers" > /dev/null || fail "verify --require-signoff release refused the job's go"
 
 "$BIN/bundle-seal" verify "$ev" --pub "$rg/demo-release.pub" --commit "$(git rev-parse HEAD)" > /dev/null ||
   fail "bundle-seal verify rejected the bundle (or it is not bound to this commit)"
@@ -130,7 +136,7 @@ fi
 resealed() { # resealed NAME: a copy of the release run's OUT whose evidence is sealed again
   rm -rf "${tmp:?}/$1"
   cp -r "$rg" "$tmp/$1"
-  rm -f "$tmp/$1/evidence/"{MANIFEST.json,MANIFEST.json.minisig,SHA256SUMS}
+  rm -f "$tmp/$1/evidence/"{MANIFEST.json,MANIFEST.json.minisig,SHA256SUMS,DECISIONS.jsonl}
 }
 reseal() {
   "$BIN/bundle-seal" seal "$tmp/$1/evidence" --key "$rg/demo-release.key" --commit "$(git rev-parse HEAD)" > /dev/null ||
@@ -191,6 +197,12 @@ if sed -n '/^  "verdict_reasons": \[/,/^  \]/p' "$rf/evidence/MANIFEST.json" | g
   fail "faulty service: a gate other than start/stop failed"
 fi
 grep -q '^release verdict: FAIL' "$tmp/fault.table" || fail "the verdict table does not say FAIL"
+# A failed run records a no-go, and a verifier requiring the release role's go refuses it.
+grep -q '^release decision: no-go' "$tmp/fault.table" || fail "faulty service: no no-go decision recorded"
+if "$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" --require-signoff release \
+  --trusted-keys "$rf/signers" > /dev/null; then
+  fail "faulty service: verify --require-signoff release accepted a no-go"
+fi
 "$BIN/bundle-seal" verify "$rf/evidence" --pub "$rf/demo-release.pub" --integrity-only > /dev/null ||
   fail "faulty service: the evidence does not verify"
 minisign_ok "$rf/evidence" "$rf/demo-release.pub"

@@ -417,7 +417,9 @@ fi
 say "keys"
 KEY=${KEY:-}
 PUB=${PUB:-}
+demo_key=0
 if [ -z "$KEY" ]; then
+  demo_key=1
   KEY=$OUT/demo-release.key
   PUB=$OUT/demo-release.pub
   "$BIN/bundle-seal" keygen --key "$KEY" --pub "$PUB" --unencrypted --force > /dev/null
@@ -434,6 +436,46 @@ fi
 
 write_run_record > "$evidence/release-gates.jsonl"
 
+# The release decision (issue 17). With the demo key the job records its own signed decision in
+# the bundle's decision log (DECISIONS.jsonl, after the seal): go after a passing run, no-go
+# otherwise; then shows that a verifier requiring the release role's sign-off accepts exactly
+# that (the role's trusted key in $OUT/signers/release/). With a real KEY the decision is a
+# person's: the job prints the command instead of signing one.
+record_decision() {
+  local vcode=$1 decision=no-go note dcode scode
+  note="release verdict fail (bundle-seal verify exit $vcode)"
+  if [ "$vcode" -eq 0 ]; then
+    decision=go
+    note="every gate passed and every negative control failed for its reason"
+  fi
+  if [ "$demo_key" != 1 ]; then
+    printf '\nrelease decision: not recorded (yours to sign):\n  bundle-seal decide %s --decision %s --by NAME --role release --key %s --pub %s\n' \
+      "$evidence" "$decision" "$KEY" "$PUB"
+    return 0
+  fi
+  rm -rf "$OUT/signers"
+  mkdir -p "$OUT/signers/release"
+  cp "$PUB" "$OUT/signers/release/release-gates.pub"
+  set +e
+  "$BIN/bundle-seal" decide "$evidence" --decision "$decision" --by "release-gates (demo key)" \
+    --role release --key "$KEY" --pub "$PUB" --note "$note" > "$OUT/decision.jsonl"
+  dcode=$?
+  "$BIN/bundle-seal" verify "$evidence" --pub "$PUB" "${binding[@]}" --require-signoff release \
+    --trusted-keys "$OUT/signers" > "$OUT/signoff.jsonl"
+  scode=$?
+  set -e
+  [ "$dcode" -eq 0 ] || { cat "$OUT/decision.jsonl" >&2; die "bundle-seal decide failed (exit $dcode)"; }
+  printf '\nrelease decision: %s, signed by release-gates (demo key) as role release (%s)\n' \
+    "$decision" "$OUT/decision.jsonl"
+  printf 'bundle-seal verify --require-signoff release --trusted-keys %s: %s (exit %s)\n' \
+    "$OUT/signers" "$([ "$scode" -eq 0 ] && echo pass || echo fail)" "$scode"
+  # A signed go that its own verifier refuses is a broken job, not a verdict.
+  if [ "$decision" = go ] && [ "$scode" -ne 0 ]; then
+    cat "$OUT/signoff.jsonl" >&2
+    die "the release role's signed go did not satisfy verify --require-signoff (exit $scode)"
+  fi
+}
+
 say "bundle-seal"
 set +e
 "$BIN/bundle-seal" seal "$evidence" --key "$KEY" "${binding[@]}" > "$OUT/seal.jsonl"
@@ -444,6 +486,7 @@ set -e
 [ "$seal_code" -le 1 ] || { cat "$OUT/seal.jsonl" >&2; die "bundle-seal seal failed (exit $seal_code)"; }
 
 print_verdict_table "$evidence" "$OUT/verify.jsonl" "$verify_code" "$PUB"
+record_decision "$verify_code"
 if [ "$verify_code" -eq 0 ]; then
   exit 0
 elif [ "$verify_code" -eq 1 ] && [ "$gate_errors" -eq 0 ]; then
