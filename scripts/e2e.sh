@@ -24,7 +24,7 @@ fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 # shellcheck source=scripts/lib/records.sh
 source scripts/lib/records.sh
 
-short=(CYCLES=3 HEALTH_DURATION=3s HEALTH_INTERVAL=500ms SOAK_DURATION=10s SOAK_WINDOW=2s BUILD=debug)
+short=(CYCLES=3 DRILL_CYCLES=2 HEALTH_DURATION=3s HEALTH_INTERVAL=500ms SOAK_DURATION=10s SOAK_WINDOW=2s BUILD=debug)
 
 # The main job fails a run from a tree with uncommitted changes (its bundle would be bound to a
 # commit that is not what was judged), so case 1 cannot pass in one: say so at once.
@@ -52,7 +52,7 @@ set -e
 ev=$rg/evidence
 BIN=target/debug
 
-for f in cycle-check.jsonl soak-load.jsonl soak/windows.csv soak/plot.html soak/targets.jsonl pii-filter.jsonl pii-scrub.jsonl sbom-diff.jsonl backup-drill.jsonl \
+for f in cycle-check.jsonl crash-drill.jsonl race-run.jsonl soak-load.jsonl soak/windows.csv soak/plot.html soak/targets.jsonl pii-filter.jsonl pii-scrub.jsonl sbom-diff.jsonl backup-drill.jsonl \
   replay-diff.jsonl controls.jsonl release-gates.jsonl logs/access.jsonl replay/golden.jsonl \
   replay/replay.jsonl dependencies/baseline.Cargo.lock dependencies/Cargo.lock; do
   [ -s "$ev/$f" ] || fail "$f missing from the evidence"
@@ -79,6 +79,8 @@ minisign_ok "$ev" "$rg/demo-release.pub"
 # from the raw outputs), and the raw outputs are the bytes the bundle's controls.jsonl pins.
 expect=(
   "cycle-check cycle-check.jsonl orphans"
+  "cycle-check cycle-check-crash.jsonl audit_findings"
+  "soak-load soak-load-race.jsonl changed_writes"
   "soak-load soak-load-errors.jsonl error_rate"
   "soak-load soak-load-leak.jsonl rss_growth"
   "soak-load soak-load-locked.jsonl skipped_steps"

@@ -97,6 +97,10 @@ case $profile in
   *) echo "release-gates: error: --profile takes short or full, not '$profile'" >&2; exit 2 ;;
 esac
 CYCLES=${CYCLES:-$p_cycles}
+# The demo's crash drill and race run (issue 15): kills under load, and concurrent decisions.
+DRILL_CYCLES=${DRILL_CYCLES:-3}
+RACE_ACTORS=${RACE_ACTORS:-20}
+RACE_OPS=${RACE_OPS:-100}
 HEALTH_DURATION=${HEALTH_DURATION:-$p_health_duration}
 HEALTH_INTERVAL=${HEALTH_INTERVAL:-$p_health_interval}
 SOAK_RATE=${SOAK_RATE:-$p_soak_rate}
@@ -141,6 +145,8 @@ source scripts/lib/service.sh
 source scripts/lib/baseline.sh
 # shellcheck source=scripts/lib/controls.sh
 source scripts/lib/controls.sh
+# shellcheck source=scripts/lib/drills.sh
+source scripts/lib/drills.sh
 # shellcheck source=scripts/lib/verdict.sh
 source scripts/lib/verdict.sh
 
@@ -347,6 +353,9 @@ if [ -n "${want[start-stop]:-}" ]; then
       --health-duration "$HEALTH_DURATION" --service-log "$work/cycle-service.log" \
       -- "$BIN/demo-service" --listen "127.0.0.1:$port" --db "$work/cycle.db" $demo_fault \
       > "$evidence/cycle-check.jsonl"
+    # The crash drill (issue 15): SIGKILL mid-turn under session-churn load, restart, and the
+    # demo's own audit of its database (no half-written turn, no orphaned record).
+    gate crash crash_drill "$work/crash" "$DRILL_CYCLES" > "$evidence/crash-drill.jsonl"
   else
     gate start-stop "$BIN/cycle-check" --cycles "$CYCLES" --ready "$svc_ready" \
       --health "$svc_health" --health-interval "$HEALTH_INTERVAL" \
@@ -373,6 +382,11 @@ if [ -n "${want[soak]:-}" ]; then
     real_start "$work/service-soak.out" || die "$svc_name did not start (see $work/service-soak.out)"
     cp "$svc_soak_targets" "$evidence/soak/targets.jsonl"
     soak_pid=$REAL_PID
+  fi
+  if [ -z "$config" ]; then
+    # The race run (issue 15): a confirmation approved and denied at once by 20 users, every
+    # acknowledged write read back; exactly one decision may win.
+    gate races race_run "$work/race" "$RACE_ACTORS" "$RACE_OPS" > "$evidence/race-run.jsonl"
   fi
   gate soak "$BIN/soak-load" run --targets "$evidence/soak/targets.jsonl" --rate "$SOAK_RATE" \
     --duration "$SOAK_DURATION" --window "$SOAK_WINDOW" --pid "$soak_pid" --quiet \

@@ -246,6 +246,10 @@ run_controls() {
   local g
   for g in start-stop soak privacy dependencies durability determinism; do
     if [ -n "${want[$g]:-}" ]; then "control_${g//-/_}"; fi
+    # The demo's crash drill and race run, each with its own control (scripts/lib/drills.sh).
+    if [ -n "${want[$g]:-}" ] && [ -z "$config" ]; then
+      case $g in start-stop) control_crash ;; soak) control_races ;; esac
+    fi
   done
   control_seal
 

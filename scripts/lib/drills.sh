@@ -74,13 +74,13 @@ race_run() {
 control_crash() {
   say "control: crash (demo-service --no-transactions: a kill mid-turn leaves half-written turns)"
   ctl_run crash_drill "$cwork/crash" 1 --no-transactions > "$controls_dir/cycle-check-crash.jsonl"
-  judge_control crash cycle-check audit_findings "demo-service --no-transactions" \
-    cycle-check-crash.jsonl "$ctl_code"
+  judge_control start-stop cycle-check audit_findings "demo-service --no-transactions" \
+    cycle-check-crash.jsonl "$ctl_code" crash-drill.jsonl
 }
 
 control_races() {
   say "control: races (demo-service --unguarded-decisions: two decisions at once can both win)"
   ctl_run race_run "$cwork/race" 20 10 --unguarded-decisions > "$controls_dir/soak-load-race.jsonl"
-  judge_control races soak-load changed_writes "demo-service --unguarded-decisions" \
-    soak-load-race.jsonl "$ctl_code"
+  judge_control soak soak-load changed_writes "demo-service --unguarded-decisions" \
+    soak-load-race.jsonl "$ctl_code" race-run.jsonl
 }
