@@ -209,7 +209,13 @@ print_verdict_table() {
       [ "$g" != "$last_g" ] || shown=''
       label=$tool
       # pii-scrub judges twice: the filter's quarantine, then the stored logs.
-      case $file in pii-filter.jsonl) label="pii-scrub filter" ;; pii-scrub.jsonl) label="pii-scrub check" ;; esac
+      # So do cycle-check (the cycles, then the crash drill) and soak-load (the race run, then the soak).
+      case $file in
+        pii-filter.jsonl) label="pii-scrub filter" ;;
+        pii-scrub.jsonl) label="pii-scrub check" ;;
+        crash-drill.jsonl) label="cycle-check crash" ;;
+        race-run.jsonl) label="soak-load race" ;;
+      esac
       row "$shown" "$label $name" "$(num "$value")" "$op $(num "$limit")" "$result" \
         "${c_text[$file/$name]:-}"
       last_g=$g
