@@ -193,6 +193,19 @@ impl Read for HashingRead {
     }
 }
 
+/// The file an input path names, as (device, inode), following symlinks:
+/// two paths with the same id are one file (the same path twice, a
+/// symlink, a hard link). `None` for `-` (stdin) and for a path that cannot
+/// be looked at (opening it reports why). Tools refuse to compare or merge
+/// a file with itself: it agrees with itself and proves nothing.
+pub fn file_id(path: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    if path == "-" {
+        return None;
+    }
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -575,15 +575,13 @@ pub fn check_inputs(golden: &str, replay: &str) -> Result<()> {
     // `$(GOLDEN) $(GOLDEN)`) agrees with itself perfectly: that proves
     // nothing, so it is refused rather than passed. Two files with the same
     // bytes are a real (and passing) comparison.
-    if let (Ok(g), Ok(r)) = (std::fs::metadata(golden), std::fs::metadata(replay)) {
-        use std::os::unix::fs::MetadataExt;
-        if g.is_file() && (g.dev(), g.ino()) == (r.dev(), r.ino()) {
-            return Err(Error::usage(format!(
-                "GOLDEN and REPLAY are the same file ({} and {}): a file compared with itself proves nothing",
-                common::printer::printable(golden),
-                common::printer::printable(replay)
-            )));
-        }
+    let g = common::input::file_id(golden);
+    if g.is_some() && g == common::input::file_id(replay) {
+        return Err(Error::usage(format!(
+            "GOLDEN and REPLAY are the same file ({} and {}): a file compared with itself proves nothing",
+            common::printer::printable(golden),
+            common::printer::printable(replay)
+        )));
     }
     Ok(())
 }

@@ -107,7 +107,7 @@ fn walk<'v>(
             }
         }
         (Json::Number(g), Json::Number(r)) => {
-            if number::exact_eq(g, r) || within_tolerance(g, r, rules.float_tolerance) {
+            if number::exact_eq(g, r) || number::within(g, r, rules.float_tolerance) {
                 return;
             }
             out.push(changed(path, golden, replay, Change::Changed));
@@ -128,11 +128,6 @@ fn walk<'v>(
         (Json::Bool(_), Json::Bool(_)) => out.push(changed(path, golden, replay, Change::Changed)),
         _ => out.push(changed(path, golden, replay, Change::TypeChanged)),
     }
-}
-
-/// `--float-tolerance`: at most `tolerance` apart (see `number::within`).
-fn within_tolerance(g: &str, r: &str, tolerance: f64) -> bool {
-    number::within(g, r, tolerance)
 }
 
 /// Members paired by name, the n-th golden `k` with the n-th replay `k`:

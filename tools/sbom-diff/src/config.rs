@@ -81,15 +81,8 @@ impl Config {
 /// same file (device and inode: also through a symlink or a hard link).
 /// Two files with the same bytes are a comparison like any other (no drift).
 fn refuse_same_file(old: &str, new: &str) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    if old == "-" || new == "-" {
-        return Ok(());
-    }
-    let (Ok(a), Ok(b)) = (std::fs::metadata(old), std::fs::metadata(new)) else {
-        // Opening says what is wrong with a path that cannot be read.
-        return Ok(());
-    };
-    if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+    let a = common::input::file_id(old);
+    if a.is_none() || a != common::input::file_id(new) {
         return Ok(());
     }
     let named = if old == new {

@@ -225,7 +225,6 @@ fn finish(
 /// their times differ). Only regular files are looked at up front (a pipe
 /// can be read once).
 fn refuse_repeats(paths: &[String]) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     if paths.len() < 2 {
         return Ok(());
     }
@@ -234,21 +233,19 @@ fn refuse_repeats(paths: &[String]) -> Result<()> {
             "{p}: the same {how} as {first} (a run given twice would be counted twice)"
         )))
     };
-    let mut seen: Vec<(u64, u64, &str)> = Vec::new();
-    for p in paths.iter().filter(|p| *p != "-") {
-        let Ok(m) = std::fs::metadata(p) else {
-            continue; // opening it reports the error
+    let mut seen: Vec<((u64, u64), &str)> = Vec::new();
+    for p in paths {
+        // `-` and unreadable paths have no id (opening reports the error).
+        let Some(id) = common::input::file_id(p) else {
+            continue;
         };
-        if let Some((_, _, first)) = seen
-            .iter()
-            .find(|(dev, ino, _)| (*dev, *ino) == (m.dev(), m.ino()))
-        {
+        if let Some((_, first)) = seen.iter().find(|(i, _)| *i == id) {
             return twice(p, "file", first);
         }
-        seen.push((m.dev(), m.ino(), p));
+        seen.push((id, p));
     }
     let mut digests: Vec<(String, &str)> = Vec::new();
-    for (_, _, p) in seen {
+    for (_, p) in seen {
         if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
             continue;
         }
