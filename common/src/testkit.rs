@@ -10,6 +10,15 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 /// The workspace root (where `Cargo.toml` with `[workspace]` lives).
+/// A TCP port on 127.0.0.1 free a moment ago (bound, then released) for a
+/// server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+}
+
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -4,11 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod util;
+
+use util::Run;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::testkit::{gate, jsonl, of_kind, summary};
+use common::testkit::{free_port, gate, jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
 /// The demo service binary (built once per run by the shared test helper).
@@ -16,41 +20,8 @@ fn demo() -> &'static Path {
     common::demo::binary()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Run {
-    code: i32,
-    records: Vec<Value>,
-    stderr: String,
-}
-
-impl Run {
-    fn cycles(&self) -> Vec<&Value> {
-        of_kind(&self.records, "cycle")
-    }
-    fn summary(&self) -> &Value {
-        summary(&self.records)
-    }
-}
-
 fn cycle_check(args: &[&str]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("cycle-check")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        records: jsonl(&out.stdout),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    util::cycle_check_within(args, Duration::from_secs(60))
 }
 
 /// A demo-service command line on `port` with a database in `dir`.

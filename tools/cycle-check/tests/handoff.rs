@@ -10,6 +10,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod util;
+
+use util::Run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,24 +21,8 @@ use std::time::{Duration, Instant};
 use common::testkit::{gate, jsonl, of_kind, require_tool, summary};
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    records: Vec<Value>,
-    stderr: String,
-}
-
 fn cycle_check(args: &[&str]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("cycle-check")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        records: jsonl(&out.stdout),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    util::cycle_check_within(args, Duration::from_secs(120))
 }
 
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {

@@ -8,38 +8,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod util;
+
+use util::Run;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::testkit::{jsonl, of_kind, require_tool, summary};
-use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Run {
-    code: i32,
-    records: Vec<Value>,
-    stderr: String,
-}
+use common::testkit::{free_port, of_kind, require_tool, summary};
+use serde_json::json;
 
 fn cycle_check(args: &[&str]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("cycle-check")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        records: jsonl(&out.stdout),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    util::cycle_check_within(args, Duration::from_secs(120))
 }
 
 /// The file `program` runs from, as cycle-check's inputs name it.

@@ -14,16 +14,8 @@ use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::testkit::{jsonl, require_tool, summary};
+use common::testkit::{free_port, jsonl, require_tool, summary};
 use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// nginx in the foreground as one process (`master_process off`: killing
 /// a master with SIGKILL would leave its worker running, holding the test's
