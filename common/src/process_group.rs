@@ -17,6 +17,7 @@
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
@@ -31,6 +32,17 @@ pub struct GroupExit {
     /// Live processes of the group other than the leader when it was
     /// killed (all of them killed).
     pub leftovers: usize,
+}
+
+/// How [`GroupChild::wait_until`] ended; the group is gone in every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The leader exited by itself.
+    Exited(GroupExit),
+    /// The deadline passed: the group was killed.
+    TimedOut(GroupExit),
+    /// SIGINT/SIGTERM was requested: the group was killed.
+    Interrupted(GroupExit),
 }
 
 /// A command running as the leader of its own process group.
@@ -74,6 +86,27 @@ impl GroupChild {
             Ok(_) => self.finish().map(Some),
             Err(nix::errno::Errno::EINTR) => Ok(None),
             Err(e) => Err(io::Error::from(e)),
+        }
+    }
+
+    /// Waits for the leader to exit, polling, and kills the whole group
+    /// instead when `deadline` passes or SIGINT/SIGTERM was requested
+    /// ([`crate::interrupt::requested`]): what a tool that runs a command
+    /// must do to stop within its grace. The nap grows from 100 µs to 5 ms.
+    pub fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Ended> {
+        let mut nap = Duration::from_micros(100);
+        loop {
+            if let Some(exit) = self.try_wait()? {
+                return Ok(Ended::Exited(exit));
+            }
+            if crate::interrupt::requested() {
+                return self.kill().map(Ended::Interrupted);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return self.kill().map(Ended::TimedOut);
+            }
+            std::thread::sleep(nap);
+            nap = (nap * 2).min(Duration::from_millis(5));
         }
     }
 

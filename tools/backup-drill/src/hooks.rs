@@ -11,9 +11,9 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::process_group::GroupChild;
+use common::process_group::{Ended, GroupChild};
 use common::{Error, Result};
 
 /// The environment a hook sees (unset fields are not exported).
@@ -60,28 +60,15 @@ pub fn run(name: &str, cmd: &str, env: &HookEnv) -> Result<HookRun> {
     }
     let mut child = GroupChild::spawn(&mut command)
         .map_err(|e| Error::io(format!("{name}: sh -c {cmd:?}"), e))?;
-    // Polled (not a blocking wait) so an interrupt is seen while the hook
-    // runs; the nap grows to 20 ms, negligible beside any real hook.
-    let mut nap = Duration::from_micros(500);
-    let mut interrupted = false;
-    let status = loop {
-        let polled = if common::interrupt::requested() {
-            // The hook's group does not get the terminal's Ctrl-C (it is
-            // not the foreground group): we end it. The caller writes the
-            // failed step, then sees the interrupt.
-            interrupted = true;
-            child.kill().map(Some)
-        } else {
-            child.try_wait()
-        };
-        match polled {
-            Ok(Some(exit)) => break exit.status,
-            Ok(None) => {
-                std::thread::sleep(nap);
-                nap = (nap * 2).min(Duration::from_millis(20));
-            }
-            Err(e) => return Err(Error::io(format!("{name}: sh -c {cmd:?}"), e)),
-        }
+    // The hook's group does not get the terminal's Ctrl-C (it is not the
+    // foreground group): on an interrupt we end it. The caller writes the
+    // failed step, then sees the interrupt.
+    let (status, interrupted) = match child
+        .wait_until(None)
+        .map_err(|e| Error::io(format!("{name}: sh -c {cmd:?}"), e))?
+    {
+        Ended::Exited(e) | Ended::TimedOut(e) => (e.status, false),
+        Ended::Interrupted(e) => (e.status, true),
     };
     let text = match (
         status.code(),

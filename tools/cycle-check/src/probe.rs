@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::process_group::GroupChild;
+use common::process_group::{Ended, GroupChild};
 use regex::Regex;
 
 use crate::http;
@@ -169,33 +169,21 @@ fn run_exec(command: &str, timeout: Duration) -> Result<(), String> {
             .stderr(Stdio::null()),
     )
     .map_err(|e| format!("cannot run sh: {}", http::short_io(&e)))?;
-    let deadline = Instant::now() + timeout;
-    let mut nap = Duration::from_micros(200);
-    loop {
-        match child.try_wait() {
-            Ok(Some(exit)) if exit.status.success() => return Ok(()),
-            Ok(Some(exit)) => {
-                use std::os::unix::process::ExitStatusExt;
-                return Err(match (exit.status.code(), exit.status.signal()) {
-                    (Some(code), _) => format!("exit status {code}"),
-                    (None, Some(sig)) => format!("killed by signal {sig}"),
-                    _ => "failed".to_string(),
-                });
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                return Err(format!("timed out after {}", humanize(timeout)));
-            }
-            Ok(None) if common::interrupt::requested() => {
-                let _ = child.kill();
-                return Err("interrupted".to_string());
-            }
-            Ok(None) => {
-                std::thread::sleep(nap);
-                nap = (nap * 2).min(Duration::from_millis(5));
-            }
-            Err(e) => return Err(format!("waiting for sh: {}", http::short_io(&e))),
+    let ended = child
+        .wait_until(Some(Instant::now() + timeout))
+        .map_err(|e| format!("waiting for sh: {}", http::short_io(&e)))?;
+    match ended {
+        Ended::Exited(exit) if exit.status.success() => Ok(()),
+        Ended::Exited(exit) => {
+            use std::os::unix::process::ExitStatusExt;
+            Err(match (exit.status.code(), exit.status.signal()) {
+                (Some(code), _) => format!("exit status {code}"),
+                (None, Some(sig)) => format!("killed by signal {sig}"),
+                _ => "failed".to_string(),
+            })
         }
+        Ended::TimedOut(_) => Err(format!("timed out after {}", humanize(timeout))),
+        Ended::Interrupted(_) => Err("interrupted".to_string()),
     }
 }
 

@@ -17,11 +17,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::gate::Gate;
 use common::input::Input;
-use common::process_group::{GroupChild, GroupExit};
+use common::process_group::{Ended, GroupChild, GroupExit};
 use common::summary::SummaryBuilder;
 use common::{clock, interrupt, Error, Outcome, Result};
 use tempfile::{NamedTempFile, TempPath};
@@ -157,17 +157,9 @@ fn run_once(command: &[String], n: u32) -> Result<Captured> {
 /// which runs in its own group, and the summary must be written within
 /// `interrupt::GRACE`.
 fn wait_or_interrupt(child: &mut GroupChild) -> io::Result<GroupExit> {
-    let mut delay = Duration::from_micros(100);
-    loop {
-        if let Some(exit) = child.try_wait()? {
-            return Ok(exit);
-        }
-        if interrupt::requested() {
-            return child.kill();
-        }
-        std::thread::sleep(delay);
-        delay = (delay * 2).min(Duration::from_millis(5));
-    }
+    Ok(match child.wait_until(None)? {
+        Ended::Exited(e) | Ended::Interrupted(e) | Ended::TimedOut(e) => e,
+    })
 }
 
 /// sha256 and non-blank line count of a run's stdout, read as a stream (a
