@@ -59,13 +59,12 @@ pub fn install_with(grace: Duration, before_exit: Option<BeforeExit>) -> Result<
         let writer = wake_writer
             .try_clone()
             .map_err(|e| Error::io("signal handler", e))?;
-        // The wake-up first: once the signal is caught at all, the watchdog
-        // is sure to end the process (it reads which signal after the grace,
-        // when every handler has run); the flag last.
-        signal_hook::low_level::pipe::register(signal, writer)
-            .and_then(|_| {
-                signal_hook::flag::register_usize(signal, Arc::clone(&last), signal as usize)
-            })
+        // Which signal first, then the wake-up: a second signal ends the
+        // process as soon as the watchdog wakes, and the exit status must
+        // name that signal (waking first exited 130 for a SIGTERM). The
+        // flag last.
+        signal_hook::flag::register_usize(signal, Arc::clone(&last), signal as usize)
+            .and_then(|_| signal_hook::low_level::pipe::register(signal, writer))
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&flag)))
             .map_err(|e| Error::io("signal handler", e))?;
     }

@@ -149,15 +149,24 @@ fn sigint_ends_a_process_blocked_opening_a_fifo_with_130() {
 
 #[test]
 fn a_second_signal_exits_without_waiting_for_the_grace() {
-    // A 600 s grace: only the second signal can end this child within HANG.
-    let (child, mut lines, _dir) = blocked_child("long-grace");
-    signal(&child, Signal::SIGINT);
-    await_line(&mut lines, "flag set");
-    signal(&child, Signal::SIGTERM);
-    let (status, stderr) = finish(child);
-    assert_eq!(status, Some(143), "the last signal names the status");
-    assert!(stderr.contains("before_exit ran\n"), "{stderr:?}");
-    assert!(stderr.ends_with(": interrupted\n"), "{stderr:?}");
+    // Repeated: the watchdog once woke on the second signal's pipe byte
+    // before that handler had recorded which signal it was, and exited 130
+    // for a SIGTERM in about one run in ten.
+    for round in 0..25 {
+        // A 600 s grace: only the second signal can end this child within HANG.
+        let (child, mut lines, _dir) = blocked_child("long-grace");
+        signal(&child, Signal::SIGINT);
+        await_line(&mut lines, "flag set");
+        signal(&child, Signal::SIGTERM);
+        let (status, stderr) = finish(child);
+        assert_eq!(
+            status,
+            Some(143),
+            "round {round}: the last signal names the status"
+        );
+        assert!(stderr.contains("before_exit ran\n"), "{stderr:?}");
+        assert!(stderr.ends_with(": interrupted\n"), "{stderr:?}");
+    }
 }
 
 #[test]
