@@ -20,7 +20,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "e2e: FAIL: $*" >&2
+  # What a flaky failure in CI leaves to read: every record that says why a cycle, a control or
+  # a gate failed, from every run made so far (the temp dir is gone after exit unless KEEP=1).
+  grep -h -s -e '"ok":false' -e '"failed_as_expected":false' "$tmp"/*/evidence/*.jsonl \
+    "$tmp"/*/controls/*.jsonl | cut -c1-2000 | head -40 >&2 || true
+  exit 1
+}
 # shellcheck source=scripts/lib/records.sh
 source scripts/lib/records.sh
 
