@@ -267,7 +267,7 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
                     }
                 }
                 "metadata" => {
-                    map.next_value_seed(MetadataSeed(ctx))?;
+                    map.next_value_seed(Nullable(MetadataSeed(ctx)))?;
                     seen_metadata = true;
                 }
                 "components" => {
@@ -275,13 +275,13 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
                         return Err(de::Error::duplicate_field("components"));
                     }
                     seen_components = true;
-                    map.next_value_seed(ComponentsSeed(ctx))?;
+                    map.next_value_seed(Nullable(ComponentsSeed(ctx)))?;
                 }
                 "dependencies" => {
                     // Every bom-ref is known once the components and the
                     // subject were read: edges resolve as they stream.
                     ctx.components_done.set(seen_components && seen_metadata);
-                    map.next_value_seed(DependenciesSeed(ctx))?;
+                    map.next_value_seed(Nullable(DependenciesSeed(ctx)))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -292,10 +292,11 @@ impl<'de> Visitor<'de> for BomVisitor<'_, '_, 'de> {
     }
 }
 
-/// The `metadata` object: only its `component` (the subject) is read.
-struct MetadataSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+/// A member that may be `null` (nothing to read then); otherwise `V` reads
+/// it, and refuses a value of the wrong type with its own expectation.
+struct Nullable<V>(V);
 
-impl<'de> DeserializeSeed<'de> for MetadataSeed<'_, '_, 'de> {
+impl<'de, V: Visitor<'de, Value = ()>> DeserializeSeed<'de> for Nullable<V> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
@@ -303,11 +304,11 @@ impl<'de> DeserializeSeed<'de> for MetadataSeed<'_, '_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for MetadataSeed<'_, '_, 'de> {
+impl<'de, V: Visitor<'de, Value = ()>> Visitor<'de> for Nullable<V> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a CycloneDX metadata object")
+        self.0.expecting(f)
     }
 
     fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
@@ -319,13 +320,24 @@ impl<'de> Visitor<'de> for MetadataSeed<'_, '_, 'de> {
     }
 
     fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_map(self)
+        d.deserialize_any(self.0)
+    }
+}
+
+/// The `metadata` object: only its `component` (the subject) is read.
+struct MetadataSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
+
+impl<'de> Visitor<'de> for MetadataSeed<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CycloneDX metadata object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "component" {
-                map.next_value_seed(SubjectSeed(self.0))?;
+                map.next_value_seed(Nullable(SubjectSeed(self.0)))?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -342,31 +354,11 @@ impl<'de> Visitor<'de> for MetadataSeed<'_, '_, 'de> {
 /// for the subject (`(root)`) in the graph.
 struct SubjectSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
 
-impl<'de> DeserializeSeed<'de> for SubjectSeed<'_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
 impl<'de> Visitor<'de> for SubjectSeed<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a CycloneDX component object")
-    }
-
-    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_map(self)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
@@ -392,7 +384,7 @@ impl<'de> Visitor<'de> for SubjectSeed<'_, '_, 'de> {
                         return Err(de::Error::duplicate_field("components"));
                     }
                     ctx.base.set("/metadata/component");
-                    let read = map.next_value_seed(ComponentsSeed(ctx));
+                    let read = map.next_value_seed(Nullable(ComponentsSeed(ctx)));
                     ctx.base.set("");
                     read?;
                 }
@@ -431,31 +423,11 @@ fn without_subpath(purl: &Purl) -> String {
 /// A `components` array (top level or nested).
 struct ComponentsSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
 
-impl<'de> DeserializeSeed<'de> for ComponentsSeed<'_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
 impl<'de> Visitor<'de> for ComponentsSeed<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of CycloneDX components")
-    }
-
-    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
@@ -523,7 +495,7 @@ impl<'de> Visitor<'de> for ComponentSeed<'_, '_, 'de> {
                 5 => c.hashes = map.next_value()?,
                 6 => c.licenses = map.next_value()?,
                 7 => c.supplier = map.next_value()?,
-                _ => map.next_value_seed(ComponentsSeed(ctx))?,
+                _ => map.next_value_seed(Nullable(ComponentsSeed(ctx)))?,
             }
         }
         let pointer = || ctx.pointer();
@@ -550,31 +522,11 @@ impl<'de> Visitor<'de> for ComponentSeed<'_, '_, 'de> {
 /// are already known (the usual order), else kept for the end.
 struct DependenciesSeed<'a, 'c, 'de>(&'a Ctx<'c, 'de>);
 
-impl<'de> DeserializeSeed<'de> for DependenciesSeed<'_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
 impl<'de> Visitor<'de> for DependenciesSeed<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of CycloneDX dependencies")
-    }
-
-    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
