@@ -110,6 +110,9 @@ pub struct StrayRef {
     /// A tool's `--format text` output saying `verdict: fail`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub text: bool,
+    /// A gate result without `kind` (a jq digest of a summary).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub digest: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -154,8 +157,13 @@ impl StrayRef {
                 "{at} looks like a summary record but cannot be read ({why}); a failing gate could hide there"
             ),
             (None, _, None) if self.text => format!(
-                "{at} holds a failing gate summary in text form (`verdict: fail`); seal judges \
-                 JSON summaries only: keep the tool's JSON output (--format jsonl) as the evidence"
+                "{at} holds a failing gate summary in text form (a tool's --format text, or \
+                 YAML); seal judges JSON summaries only: keep the tool's JSON output (--format jsonl) as the evidence"
+            ),
+            (tool, _, None) if self.digest => format!(
+                "{at} holds a failing {}gate result without \"kind\":\"summary\" (a digest \
+                 such as jq writes); keep the tool's own summary record as the evidence",
+                tool.as_deref().map(|t| format!("{t} ")).unwrap_or_default()
             ),
             (Some(tool), Some(v), None) if !v.is_pass() && self.quoted => {
                 format!("{at} holds a failing {tool} summary, quoted inside another record")

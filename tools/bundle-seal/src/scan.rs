@@ -70,12 +70,6 @@ fn finder() -> &'static Finder<'static> {
 
 /// Built once: `memmem::find` builds a searcher per call, which showed in
 /// profiles of logs where every line and string is searched.
-/// Built once: this runs on every line of every file that says verdict.
-fn gate_finder() -> &'static Finder<'static> {
-    static F: OnceLock<Finder<'static>> = OnceLock::new();
-    F.get_or_init(|| Finder::new(b"gate "))
-}
-
 fn verdict_finder() -> &'static Finder<'static> {
     static F: OnceLock<Finder<'static>> = OnceLock::new();
     F.get_or_init(|| Finder::new(b"verdict"))
@@ -161,7 +155,8 @@ impl NeedleSearch {
 pub struct Sniff {
     /// `summary"` or `summary\` occurs in the raw bytes.
     pub mentions_summary: bool,
-    /// `verdict` occurs: a tool's `--format text` output may be in it.
+    /// `verdict`, `FAIL` or `soak-load: ` occurs: a tool's summary in text
+    /// form (or a gate result without `kind`) may be in it.
     pub mentions_verdict: bool,
     /// gzip by its magic bytes: the raw bytes say nothing; decompress.
     pub gzip: bool,
@@ -233,6 +228,10 @@ pub struct Sniffer {
     head: Vec<u8>,
     marks: MarkSearch,
     verdicts: NeedleSearch,
+    /// cycle-check's text summary says `FAIL`, soak-load's its name, not
+    /// verdict.
+    fails: NeedleSearch,
+    soak: NeedleSearch,
 }
 
 /// A tar header's `ustar` magic (POSIX and GNU) is at offset 257.
@@ -251,13 +250,15 @@ impl Sniffer {
         }
         self.marks.update(block);
         self.verdicts.update(verdict_finder(), block);
+        self.fails.update(&text_needles()[2], block);
+        self.soak.update(&text_needles()[3], block);
     }
 
     pub fn finish(self) -> Sniff {
         let gzip = self.head.starts_with(&[0x1f, 0x8b]);
         Sniff {
             mentions_summary: self.marks.found,
-            mentions_verdict: self.verdicts.found,
+            mentions_verdict: self.verdicts.found || self.fails.found || self.soak.found,
             gzip,
             utf16: utf16::bom(&self.head).is_some(),
             opaque: if gzip {
@@ -308,8 +309,16 @@ pub enum Found {
         place: Place,
     },
     /// `verdict: fail` of a tool's `--format text` output (see
-    /// [`text_verdict`]).
+    /// [`TextSummary`]).
     TextFail { line: u64 },
+    /// A gate result without `kind` (a digest such as `jq -c '{verdict,
+    /// gates}'` writes; see [`is_digest`]): `pass` as for a summary.
+    Digest {
+        line: u64,
+        tool: Option<String>,
+        pass: bool,
+        place: Place,
+    },
 }
 
 impl Found {
@@ -318,7 +327,8 @@ impl Found {
             Found::Summary { line, .. }
             | Found::Unreadable { line, .. }
             | Found::Malformed { line, .. }
-            | Found::TextFail { line } => *line,
+            | Found::TextFail { line }
+            | Found::Digest { line, .. } => *line,
         }
     }
 }
@@ -365,6 +375,59 @@ fn judge(line: u64, v: &Value, place: Place) -> Found {
     }
 }
 
+/// A gate result that lost its `kind` (`jq -c '{tool, verdict, gates}'`,
+/// a `results.json` of such digests): an object with no `kind`, a
+/// `verdict` of pass or fail (any case), and `gates` or `tool`. An app's
+/// `{"verdict":"fail"}` alone is none.
+fn is_digest(v: &Value) -> bool {
+    let Some(map) = v.as_object() else {
+        return false;
+    };
+    let verdict = map.get("verdict").and_then(Value::as_str);
+    !map.contains_key("kind")
+        && verdict.is_some_and(|t| t.eq_ignore_ascii_case("pass") || t.eq_ignore_ascii_case("fail"))
+        && (map.contains_key("gates") || map.contains_key("tool"))
+}
+
+/// A digest's verdict, re-judged from its gates when it has them; gates it
+/// has but that cannot be read make a passing digest malformed (it cannot
+/// be classified), while a failing one fails whatever they hold.
+fn judge_digest(line: u64, v: &Value, place: Place) -> Found {
+    let says_pass = v
+        .get("verdict")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("pass"));
+    let tool = v.get("tool").and_then(Value::as_str).map(str::to_string);
+    let interrupted = v.get("interrupted") == Some(&Value::Bool(true));
+    let gates_hold = match v.get("gates") {
+        None => Ok(true),
+        Some(g) => Vec::<Gate>::deserialize(g).map(|gates| {
+            gates
+                .iter()
+                .all(|g| g.pass && Gate::check(g.name.clone(), g.op, g.limit, g.value).pass)
+        }),
+    };
+    match gates_hold {
+        Err(e) if says_pass => Found::Malformed {
+            line,
+            reason: format!("a gate result without \"kind\" whose gates cannot be read: {e}"),
+            place,
+        },
+        Err(_) => Found::Digest {
+            line,
+            tool,
+            pass: false,
+            place,
+        },
+        Ok(hold) => Found::Digest {
+            line,
+            tool,
+            pass: says_pass && hold && !interrupted,
+            place,
+        },
+    }
+}
+
 /// Every summary record of ours in one JSON value found on `line`: the
 /// value itself (at `place`), anything nested in it, and anything in its
 /// strings that are themselves JSON text (`depth` strings deep already).
@@ -373,6 +436,8 @@ fn collect(line: u64, v: &Value, place: Place, depth: usize, out: &mut Vec<Found
         Value::Object(map) => {
             if is_ours(v) {
                 out.push(judge(line, v, place));
+            } else if is_digest(v) {
+                out.push(judge_digest(line, v, place));
             }
             for child in map.values() {
                 collect(line, child, Place::Quoted, depth, out);
@@ -391,9 +456,10 @@ fn collect(line: u64, v: &Value, place: Place, depth: usize, out: &mut Vec<Found
         // Both kinds of mark need the word: most strings are ruled out by
         // one search.
         Value::String(text)
-            if finder().find(text.as_bytes()).is_some()
+            if (finder().find(text.as_bytes()).is_some()
                 && (!kind_marks(text.as_bytes()).is_empty()
-                    || loose_marks(text.as_bytes()) > 0) =>
+                    || loose_marks(text.as_bytes()) > 0))
+                || !verdict_marks(text.as_bytes()).is_empty() =>
         {
             if depth >= MAX_QUOTE_DEPTH {
                 out.push(Found::Unreadable {
@@ -474,6 +540,62 @@ fn kind_marks(line: &[u8]) -> Vec<usize> {
             }
             let i = i - 1 - escapes;
             i >= 5 && &line[i - 5..i] == b"\"kind" && slashes(i - 5) == escapes
+        })
+        .collect()
+}
+
+/// Positions in `line` where `verdict` is a key whose value is `pass` or
+/// `fail` (any case), as JSON writes it or escaped inside a JSON string
+/// (as many backslashes before every quote): where a gate result without
+/// `kind` may be (see [`is_digest`]).
+fn verdict_marks(line: &[u8]) -> Vec<usize> {
+    const KEY: &[u8] = b"verdict";
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let slashes = |mut i: usize| {
+        let mut n = 0;
+        while i > 0 && line[i - 1] == b'\\' {
+            i -= 1;
+            n += 1;
+        }
+        n
+    };
+    // `"` after exactly `escapes` backslashes from `j`: the index after it.
+    let quote_at = |mut j: usize, escapes: usize| {
+        for _ in 0..escapes {
+            if line.get(j) != Some(&b'\\') {
+                return None;
+            }
+            j += 1;
+        }
+        (line.get(j) == Some(&b'"')).then_some(j + 1)
+    };
+    verdict_finder()
+        .find_iter(line)
+        .filter(|&at| {
+            if at == 0 || line[at - 1] != b'"' {
+                return false;
+            }
+            let escapes = slashes(at - 1);
+            let Some(mut j) = quote_at(at + KEY.len(), escapes) else {
+                return false;
+            };
+            while line.get(j).is_some_and(|&b| ws(b)) {
+                j += 1;
+            }
+            if line.get(j) != Some(&b':') {
+                return false;
+            }
+            j += 1;
+            while line.get(j).is_some_and(|&b| ws(b)) {
+                j += 1;
+            }
+            // The value's opening quote, escaped as the key's.
+            let Some(v) = quote_at(j, escapes) else {
+                return false;
+            };
+            let word = line.get(v..v + 4).unwrap_or_default();
+            (word.eq_ignore_ascii_case(b"pass") || word.eq_ignore_ascii_case(b"fail"))
+                && quote_at(v + 4, escapes).is_some()
         })
         .collect()
 }
@@ -596,9 +718,14 @@ fn scan_line(
     depth: usize,
     out: &mut Vec<Found>,
 ) -> std::result::Result<(), usize> {
-    let marks = kind_marks(line);
-    if loose_marks(line) > marks.len() {
+    let kinds = kind_marks(line);
+    if loose_marks(line) > kinds.len() {
         return scan_decoded(number, line, depth, out);
+    }
+    let mut marks = kinds;
+    if verdict_finder().find(line).is_some() {
+        marks.extend(verdict_marks(line));
+        marks.sort_unstable();
     }
     if marks.is_empty() {
         return Ok(());
@@ -648,7 +775,10 @@ fn scan_line(
                     let end = start + strings.byte_offset();
                     // The string must hold the mark, not be the bare
                     // `"summary"` of an unreadable record.
-                    if end > at && !kind_marks(text.as_bytes()).is_empty() {
+                    if end > at
+                        && !(kind_marks(text.as_bytes()).is_empty()
+                            && verdict_marks(text.as_bytes()).is_empty())
+                    {
                         collect(number, &Value::String(text), Place::Quoted, depth, out);
                         covered_to = end;
                         found = true;
@@ -952,7 +1082,7 @@ fn scan_lines(
         if common::interrupt::requested() {
             return Err(LinesError::Interrupted);
         }
-        if !overflow {
+        if !overflow && may_be_text(&line) {
             text.line(number, &line);
         }
         if overflow {
@@ -962,10 +1092,13 @@ fn scan_lines(
             });
             continue;
         }
-        if scan_line(number, &line, 0, &mut out).is_err() {
+        if let Err(at) = scan_line(number, &line, 0, &mut out) {
             unreadable.push(Found::Unreadable {
                 line: number,
-                reason: "\"kind\":\"summary\" outside any JSON value on its line".into(),
+                reason: format!(
+                    "{} outside any JSON value on its line",
+                    mark_name(&line, at)
+                ),
             });
         }
     }
@@ -973,40 +1106,119 @@ fn scan_lines(
     Ok((out, unreadable))
 }
 
-/// Our tools' `--format text` summaries in a text: a file with a gate line
-/// (`gate upgraded: 1 <= 0: FAIL`, `gate divergences <= 0 (value 1): FAIL`,
-/// `gate findings: 1 <= 0 -> FAIL`) has its `verdict: fail` lines (or
-/// backup-drill's `verdict     FAIL`) counted as failing summaries. Prose
-/// that says `verdict: fail` without a gate line is none.
+/// What the mark at `at` (from [`scan_line`]) is, for a message.
+fn mark_name(line: &[u8], at: usize) -> &'static str {
+    if line[at.min(line.len())..].starts_with(b"verdict") {
+        "a \"verdict\" of pass or fail"
+    } else {
+        "\"kind\":\"summary\""
+    }
+}
+
+/// Our tools' summaries in text form, in a text: the `--format text`
+/// output of sbom-diff and replay-diff (`gate upgraded: 1 <= 0: FAIL`,
+/// `verdict: fail`), pii-scrub (`gate findings: 1 <= 0 -> FAIL`),
+/// backup-drill (`verdict     FAIL`), cycle-check (`FAIL: 1 of 3 cycles ok;
+/// ...`, `  FAIL cycles_ok  1 >= 3`), soak-load's summary on stderr under
+/// `--format csv` (`soak-load: fail: requests 40, ...`, `soak-load: gate ok
+/// 0 >= 1: FAIL`), and a summary rendered as YAML (`kind: summary` ...
+/// `verdict: fail`, as `yq -y` writes it). A file that has a line only these
+/// have (a gate line, a cycle-check or soak-load summary line, a YAML
+/// `kind: summary`) has its failing verdict lines counted as failing
+/// summaries, or, when it has none, its failing gate lines. Prose that says
+/// `verdict: fail` without such a line is none.
 #[derive(Debug, Default)]
 struct TextSummary {
-    gate_lines: bool,
+    context: bool,
     failing: Vec<u64>,
+    failing_gates: Vec<u64>,
+}
+
+/// What one line of text says, for [`TextSummary`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TextLine {
+    /// A summary's verdict line: `Some(false)` when it fails. `own`: only
+    /// our tools write such a line (cycle-check's, soak-load's), so it
+    /// needs no other line to be believed.
+    Verdict { pass: bool, own: bool },
+    /// A gate as one of our tools prints it.
+    Gate { pass: bool },
+    /// YAML's `kind: summary`.
+    YamlSummary,
 }
 
 impl TextSummary {
     fn line(&mut self, number: u64, line: &[u8]) {
-        if verdict_finder().find(line).is_none() && gate_finder().find(line).is_none() {
-            return;
-        }
         let plain = strip_ansi(line);
         let plain = trim(&plain);
-        if text_verdict(plain) == Some(false) {
-            self.failing.push(number);
-        } else if is_gate_line(plain) {
-            self.gate_lines = true;
+        match text_line(plain) {
+            Some(TextLine::Verdict { pass, own }) => {
+                // A YAML flow mapping says both on one line.
+                self.context |= own || is_yaml_summary(plain);
+                if !pass {
+                    self.failing.push(number);
+                }
+            }
+            Some(TextLine::Gate { pass }) => {
+                self.context = true;
+                if !pass {
+                    self.failing_gates.push(number);
+                }
+            }
+            Some(TextLine::YamlSummary) => self.context = true,
+            None => {}
         }
     }
 
     fn failures(self) -> Vec<Found> {
-        if !self.gate_lines {
+        if !self.context {
             return Vec::new();
         }
-        self.failing
+        let lines = if self.failing.is_empty() {
+            self.failing_gates
+        } else {
+            self.failing
+        };
+        lines
             .into_iter()
             .map(|line| Found::TextFail { line })
             .collect()
     }
+}
+
+/// The needles a line must hold for [`text_line`] to say anything about
+/// it: every form it reads has one (`FAIL` for cycle-check's lines, the
+/// tool's name for soak-load's summary line).
+fn text_needles() -> &'static [Finder<'static>; 5] {
+    static F: OnceLock<[Finder<'static>; 5]> = OnceLock::new();
+    F.get_or_init(|| {
+        [
+            Finder::new(b"verdict"),
+            Finder::new(b"gate "),
+            Finder::new(b"FAIL"),
+            Finder::new(b"soak-load: "),
+            Finder::new(WORD),
+        ]
+    })
+}
+
+/// Whether `line` holds a needle of [`text_needles`].
+fn may_be_text(line: &[u8]) -> bool {
+    text_needles().iter().any(|f| f.find(line).is_some())
+}
+
+/// What a trimmed, uncoloured line says as part of a text summary.
+fn text_line(line: &[u8]) -> Option<TextLine> {
+    if let Some(pass) = cycle_check_verdict(line).or_else(|| soak_load_verdict(line)) {
+        return Some(TextLine::Verdict { pass, own: true });
+    }
+    if let Some(pass) = text_verdict(line) {
+        return Some(TextLine::Verdict { pass, own: false });
+    }
+    if let Some(pass) = gate_line(line).or_else(|| cycle_check_gate(line)) {
+        return Some(TextLine::Gate { pass });
+    }
+    is_yaml_summary(line).then_some(TextLine::YamlSummary)
 }
 
 /// `line` without terminal colour codes (`--color always`).
@@ -1031,12 +1243,58 @@ fn strip_ansi(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The word after a line-ending `verdict: ` or `verdict   ` (after a time
-/// stamp or other prefix): `Some(true)` for pass, `Some(false)` for fail
-/// (any case, `(interrupted)` and the like after it).
+/// `rest` after an optional ` (interrupted)`: an interrupted run fails
+/// whatever its word.
+fn after_interrupted(rest: &[u8]) -> (bool, &[u8]) {
+    match rest.strip_prefix(b" (interrupted)") {
+        Some(r) => (true, r),
+        None => (false, rest),
+    }
+}
+
+/// cycle-check's summary line: `FAIL: 1 of 3 cycles ok; ready p50 ...`
+/// (`PASS`, ` (interrupted)` after the word).
+fn cycle_check_verdict(line: &[u8]) -> Option<bool> {
+    let (pass, rest) = if let Some(r) = line.strip_prefix(b"PASS") {
+        (true, r)
+    } else {
+        (false, line.strip_prefix(b"FAIL")?)
+    };
+    let (interrupted, rest) = after_interrupted(rest);
+    let rest = rest.strip_prefix(b": ")?;
+    let words: Vec<&[u8]> = rest.splitn(5, |&b| b == b' ').collect();
+    let number = |w: &[u8]| !w.is_empty() && w.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    match words.as_slice() {
+        [a, b"of", b, b"cycles", ok] if number(a) && number(b) && ok.starts_with(b"ok") => {
+            Some(pass && !interrupted)
+        }
+        _ => None,
+    }
+}
+
+/// soak-load's summary line (stderr under `--format csv`):
+/// `soak-load: fail: requests 40, errors 40, ...`, after a prefix.
+fn soak_load_verdict(line: &[u8]) -> Option<bool> {
+    let at = memchr::memmem::find(line, b"soak-load: ")?;
+    let rest = &line[at + b"soak-load: ".len()..];
+    let (pass, rest) = if let Some(r) = rest.strip_prefix(b"pass") {
+        (true, r)
+    } else {
+        (false, rest.strip_prefix(b"fail")?)
+    };
+    let (interrupted, rest) = after_interrupted(rest);
+    rest.starts_with(b": requests ")
+        .then_some(pass && !interrupted)
+}
+
+/// The word after a `verdict: ` or `verdict   ` (after a time stamp or
+/// other prefix, the word quoted or not): `Some(true)` for pass,
+/// `Some(false)` for fail (any case). After the word: the end of the line,
+/// `(...)` (`(interrupted)` fails whatever the word), or `,` / `}` (a YAML
+/// flow mapping).
 fn text_verdict(line: &[u8]) -> Option<bool> {
     let at = memchr::memmem::rfind(line, b"verdict")?;
-    if at > 0 && !line[at - 1].is_ascii_whitespace() {
+    if at > 0 && !line[at - 1].is_ascii_whitespace() && !matches!(line[at - 1], b'{' | b',') {
         return None;
     }
     let rest = &line[at + b"verdict".len()..];
@@ -1047,14 +1305,26 @@ fn text_verdict(line: &[u8]) -> Option<bool> {
     if sep.is_empty() || sep.iter().filter(|&&b| b == b':').count() > 1 {
         return None;
     }
-    let word = &rest[word_at..];
-    let (word, after) = word.split_at(word.len().min(4));
+    let mut word = &rest[word_at..];
+    let quote = word.first().copied().filter(|q| matches!(q, b'"' | b'\''));
+    if quote.is_some() {
+        word = &word[1..];
+    }
+    let (word, mut after) = word.split_at(word.len().min(4));
+    if let Some(q) = quote {
+        after = after.strip_prefix(&[q][..])?;
+    }
     let after = trim(after);
-    if !(after.is_empty() || (after.starts_with(b"(") && after.ends_with(b")"))) {
+    let interrupted = after == b"(interrupted)";
+    if !(after.is_empty()
+        || (after.starts_with(b"(") && after.ends_with(b")"))
+        || after.starts_with(b",")
+        || after.starts_with(b"}"))
+    {
         return None;
     }
     if word.eq_ignore_ascii_case(b"pass") {
-        Some(true)
+        Some(!interrupted)
     } else if word.eq_ignore_ascii_case(b"fail") {
         Some(false)
     } else {
@@ -1063,22 +1333,89 @@ fn text_verdict(line: &[u8]) -> Option<bool> {
 }
 
 /// A gate as our tools print it: `gate NAME`, a comparison, and `: pass`,
-/// `: FAIL` or `-> FAIL` at the end.
-fn is_gate_line(line: &[u8]) -> bool {
-    let Some(at) = memchr::memmem::find(line, b"gate ") else {
-        return false;
-    };
+/// `: FAIL` or `-> FAIL` at the end: whether it passes.
+fn gate_line(line: &[u8]) -> Option<bool> {
+    let at = memchr::memmem::find(line, b"gate ")?;
     if at > 0 && !line[at - 1].is_ascii_whitespace() {
-        return false;
+        return None;
     }
     let rest = &line[at..];
-    let ends = [&b": pass"[..], b": FAIL", b"-> pass", b"-> FAIL"]
+    let pass = if rest.ends_with(b": pass") || rest.ends_with(b"-> pass") {
+        true
+    } else if rest.ends_with(b": FAIL") || rest.ends_with(b"-> FAIL") {
+        false
+    } else {
+        return None;
+    };
+    [&b" <= "[..], b" >= ", b" == ", b" != ", b" < ", b" > "]
         .iter()
-        .any(|end| rest.ends_with(end));
-    let compares = [&b" <= "[..], b" >= ", b" == ", b" != ", b" < ", b" > "]
+        .any(|op| memchr::memmem::find(rest, op).is_some())
+        .then_some(pass)
+}
+
+/// cycle-check's gate line: `FAIL cycles_ok  1 >= 3` (word, name, value,
+/// comparison, limit): whether it passes.
+fn cycle_check_gate(line: &[u8]) -> Option<bool> {
+    let words: Vec<&[u8]> = line
+        .split(|b| *b == b' ')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let [word, name, value, op, limit] = words.as_slice() else {
+        return None;
+    };
+    let pass = match *word {
+        b"pass" => true,
+        b"FAIL" => false,
+        _ => return None,
+    };
+    let number = |w: &[u8]| std::str::from_utf8(w).is_ok_and(|t| t.parse::<f64>().is_ok());
+    let ops: [&[u8]; 6] = [b"<=", b">=", b"==", b"!=", b"<", b">"];
+    let named = name
         .iter()
-        .any(|op| memchr::memmem::find(rest, op).is_some());
-    ends && compares
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    (named && ops.contains(op) && number(value) && number(limit)).then_some(pass)
+}
+
+/// YAML's `kind: summary` (a block mapping's key, maybe a list item's
+/// first, or in a flow mapping; key and value quoted or not).
+fn is_yaml_summary(line: &[u8]) -> bool {
+    let line = line.strip_prefix(b"- ").unwrap_or(line);
+    let line = line.strip_prefix(b"---").map_or(line, trim);
+    let Some(at) = memchr::memmem::find(line, b"kind") else {
+        return false;
+    };
+    let before = &line[..at];
+    let key_starts = before.is_empty()
+        || before.ends_with(b"\"")
+        || before.ends_with(b"'")
+        || before.ends_with(b"{")
+        || before.ends_with(b", ")
+        || before.ends_with(b"{ ");
+    if !key_starts {
+        return false;
+    }
+    let rest = &line[at + 4..];
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
+    let Some(rest) = rest.strip_prefix(b":") else {
+        return false;
+    };
+    let rest = trim(rest);
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
+    let Some(after) = rest.strip_prefix(WORD) else {
+        return false;
+    };
+    let after = after
+        .strip_prefix(b"\"")
+        .or_else(|| after.strip_prefix(b"'"))
+        .unwrap_or(after);
+    let after = trim(after);
+    after.is_empty() || after.starts_with(b",") || after.starts_with(b"}")
 }
 
 fn changed(name: &str) -> Error {
@@ -1242,6 +1579,22 @@ pub fn stray_summaries(
                     reason: None,
                     quoted: place == Place::Quoted,
                     text: false,
+                    digest: false,
+                },
+                // A passing digest adds nothing the gate files do not say.
+                Found::Digest { pass: true, .. } => continue,
+                Found::Digest {
+                    line, tool, place, ..
+                } => StrayRef {
+                    source: source.clone(),
+                    line,
+                    tool,
+                    verdict: Some(Verdict::Fail),
+                    copy_of: None,
+                    reason: None,
+                    quoted: place == Place::Quoted,
+                    text: false,
+                    digest: true,
                 },
                 Found::TextFail { line } => StrayRef {
                     source: source.clone(),
@@ -1252,6 +1605,7 @@ pub fn stray_summaries(
                     reason: None,
                     quoted: false,
                     text: true,
+                    digest: false,
                 },
                 Found::Unreadable { line, reason } => StrayRef {
                     source,
@@ -1262,6 +1616,7 @@ pub fn stray_summaries(
                     reason: Some(reason),
                     quoted: false,
                     text: false,
+                    digest: false,
                 },
             });
         }
@@ -1291,6 +1646,7 @@ mod tests {
                 Found::Unreadable { line, .. }
                 | Found::Malformed { line, .. }
                 | Found::TextFail { line } => (*line, false),
+                Found::Digest { line, pass, .. } => (*line, *pass),
             })
             .collect()
     }
@@ -1435,12 +1791,96 @@ mod tests {
             fails("10:00:01 gate g: 1 <= 0: FAIL\n10:00:01 verdict: fail\n"),
             [2]
         );
+        // cycle-check: its summary line; its gate lines when it has none.
+        assert_eq!(
+            fails("cycle 1   FAIL  pid 9\nFAIL: 0 of 2 cycles ok; ready p50 -\n  FAIL failed_cycles     2 <= 0\n  pass zombies 0 <= 0\n"),
+            [2]
+        );
+        assert_eq!(fails("  FAIL failed_cycles     2 <= 0\n"), [1]);
+        assert_eq!(
+            fails("FAIL (interrupted): 1 of 1 cycles ok; ready p50 2 ms\n"),
+            [1]
+        );
+        assert!(fails("PASS: 1 of 1 cycles ok; ready\n  pass zombies 0 <= 0\n").is_empty());
+        // soak-load's stderr summary, after a CI time stamp.
+        assert_eq!(
+            fails("10:00 soak-load: fail: requests 20, errors 20\n10:00 soak-load: gate ok 0 >= 1: FAIL\n"),
+            [1]
+        );
+        assert_eq!(
+            fails("soak-load: fail (interrupted): requests 20, errors 0\nsoak-load: gate ok 20 >= 1: pass\n"),
+            [1]
+        );
+        // YAML, block and flow, the word quoted or not.
+        assert_eq!(fails("kind: summary\ntool: t\nverdict: fail\n"), [3]);
+        assert_eq!(fails("- kind: 'summary'\n  verdict: \"FAIL\"\n"), [2]);
+        assert_eq!(
+            fails("{kind: summary, tool: t, verdict: fail, gates: []}\n"),
+            [1]
+        );
+        assert!(fails("kind: summary\nverdict: pass\n").is_empty());
+        // Go's test output and prose are none.
+        assert!(fails("--- FAIL: TestX (0.00s)\nFAIL\tpkg\t0.01s\nFAIL\n").is_empty());
+        assert!(fails("kind: report\nverdict: fail\n").is_empty());
         assert!(fails("gate g: 0 <= 0: pass\nverdict: pass\n").is_empty());
         assert!(fails("the tool prints\nverdict: fail\nwhen a gate fails\n").is_empty());
         assert!(fails("a gate that will pass\nverdict: fail\n").is_empty());
         assert_eq!(text_verdict(b"verdict: failed builds"), None);
         assert_eq!(text_verdict(b"the verdict: pass"), Some(true));
         assert_eq!(text_verdict(b"verdictfail"), None);
+    }
+
+    /// Gate results that lost `kind` (jq digests): failing ones fail, also
+    /// quoted in a log wrapper or spread over lines; an app's verdict alone
+    /// is none; a passing one with unreadable gates cannot be classified.
+    #[test]
+    fn digests_without_kind_are_judged() {
+        let digest = |text: &str| -> Vec<(u64, bool)> {
+            summaries_in_bytes(text.as_bytes())
+                .iter()
+                .map(|f| match f {
+                    Found::Digest { line, pass, .. } => (*line, *pass),
+                    other => panic!("{text}: {other:?}"),
+                })
+                .collect()
+        };
+        let fail = r#"{"verdict":"fail","gates":[{"name":"g","op":"<=","limit":0,"value":1,"pass":false}]}"#;
+        assert_eq!(digest(fail), [(1, false)]);
+        assert_eq!(
+            digest(&format!("x\n{PASS}")[..].replace("\"kind\":\"summary\",", "")),
+            [(2, true)]
+        );
+        // A pass that its own gates contradict, or interrupted, fails.
+        assert_eq!(
+            digest(
+                r#"{"tool":"t","verdict":"PASS","gates":[{"name":"g","op":"<=","limit":0,"value":1,"pass":true}]}"#
+            ),
+            [(1, false)]
+        );
+        assert_eq!(
+            digest(r#"{"tool":"t","verdict":"pass","interrupted":true}"#),
+            [(1, false)]
+        );
+        let docker = serde_json::json!({"log": format!("{fail}\n")}).to_string();
+        assert_eq!(digest(&docker), [(1, false)]);
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(fail).unwrap()).unwrap();
+        assert_eq!(digest(&format!("\n{pretty}\n")), [(2, false)]);
+        assert_eq!(
+            digest(&format!("[{fail},{fail}]")),
+            [(1, false), (1, false)]
+        );
+        assert!(digest(r#"{"verdict":"fail","reason":"spam"}"#).is_empty());
+        assert!(digest(r#"{"kind":"check","tool":"t","verdict":"fail"}"#).is_empty());
+        assert!(digest(r#"{"tool":"t","verdict":"maybe"}"#).is_empty());
+        assert!(matches!(
+            summaries_in_bytes(br#"{"tool":"t","verdict":"pass","gates":"all"}"#).as_slice(),
+            [Found::Malformed { line: 1, .. }]
+        ));
+        assert_eq!(verdict_marks(br#"{"verdict" : "Fail"}"#), [2]);
+        assert_eq!(verdict_marks(br#"{\"verdict\":\"pass\"}"#), [3]);
+        assert!(verdict_marks(br#"{\"verdict":"pass\"}"#).is_empty());
+        assert!(verdict_marks(br#"{"verdict":"passed"}"#).is_empty());
     }
 
     #[test]

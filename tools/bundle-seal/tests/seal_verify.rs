@@ -1147,13 +1147,15 @@ fn copies_quotations_stale_and_unreadable_summaries_outside_gate_files() {
         json!([
             "gate.log:3 looks like a summary record but cannot be read (\"kind\":\"summary\" \
              outside any JSON value on its line); a failing gate could hide there",
+            "gate.log:6 looks like a summary record but cannot be read (a \"verdict\" of pass or \
+             fail outside any JSON value on its line); a failing gate could hide there",
             "soak/soak-load.jsonl.bak:1 holds a passing soak-load summary that is no copy of one \
              in a gate file (a stale or misplaced result?); move it into a .jsonl file or remove it"
         ])
     );
     assert_eq!(
         s["gates"][3],
-        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":2.0,"pass":false})
+        json!({"name":"stray_summaries","op":"<=","limit":0.0,"value":3.0,"pass":false})
     );
 }
 
