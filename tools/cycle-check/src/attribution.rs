@@ -18,6 +18,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::procfs::{self, Listener};
+use crate::sock_diag;
 
 /// A listener that could have answered and is not the service's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +70,7 @@ pub fn accepts(l: &Listener, dest: SocketAddr) -> bool {
 /// The listeners that could take a connection to `dest` and are not held by
 /// any of `service` (pids), each with the process that holds it.
 pub fn foreign_listeners(dest: SocketAddr, service: &[i32]) -> Vec<Holder> {
-    let accepting: Vec<Listener> = procfs::listeners()
+    let accepting: Vec<Listener> = sock_diag::listeners()
         .into_iter()
         .filter(|l| accepts(l, dest))
         .collect();

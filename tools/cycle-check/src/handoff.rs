@@ -37,6 +37,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::procfs;
+use crate::sock_diag;
 
 /// The environment variable that marks what a cycle-check run started.
 pub const TOKEN_VAR: &str = "CYCLE_CHECK_RUN";
@@ -117,7 +118,10 @@ pub struct Baseline {
 impl Baseline {
     pub fn take() -> Baseline {
         Baseline {
-            listening: procfs::listeners().into_iter().map(|l| l.inode).collect(),
+            listening: sock_diag::listeners()
+                .into_iter()
+                .map(|l| l.inode)
+                .collect(),
         }
     }
 }
@@ -138,7 +142,7 @@ pub struct Service<'a> {
 /// The processes outside the tree that outlived the service, in pid order
 /// (unknown holders last), and the count of new listeners among them.
 pub fn leftovers(before: &Baseline, svc: &Service<'_>, policy: &Policy) -> (Vec<Leftover>, usize) {
-    let fresh: Vec<procfs::Listener> = procfs::listeners()
+    let fresh: Vec<procfs::Listener> = sock_diag::listeners()
         .into_iter()
         .filter(|l| !before.listening.contains(&l.inode) && !svc.own_sockets.contains(&l.inode))
         .collect();

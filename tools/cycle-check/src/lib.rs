@@ -9,8 +9,11 @@
 //!
 //! Modules: `cli` (flags) → `config` (validated) → `cycle` (one cycle) using
 //! `supervise` (spawn, signal, wait, reap), `probe`/`http` (readiness and
-//! health), `procfs` (process table, sockets), `handoff` (what the service
-//! handed to processes outside its tree) and `output` (service output).
+//! health), `procfs` (process table, sockets a process holds), `sock_diag`
+//! (the machine's listening sockets), `attribution` (who answered a probe),
+//! `handoff` (what the service handed to processes outside its tree) and
+//! `service_output` (the service's stdout and stderr); the cycle fills in
+//! `records`, which `report` writes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,19 +26,21 @@ pub mod attribution;
 pub mod cli;
 pub mod config;
 pub mod cycle;
-pub mod diag;
 pub mod executables;
 pub mod handoff;
 pub mod http;
-pub mod output;
 pub mod pidfile;
 pub mod probe;
 pub mod procfs;
+pub mod records;
 pub mod report;
+pub mod service_output;
+pub mod sock_diag;
 pub mod supervise;
 
 use config::Config;
-use cycle::{CycleRecord, HealthTally, Runner};
+use cycle::{HealthTally, Runner};
+use records::CycleRecord;
 use supervise::Supervisor;
 
 /// Parses, validates and runs; the result becomes the exit code.
@@ -47,7 +52,8 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
     // Dropped (killing and reaping every descendant) on every way out of
     // this function, including errors and panics.
     let mut sup = Supervisor::new()?;
-    let hub = output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
+    let hub =
+        service_output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
     let mut summary = SummaryBuilder::new("cycle-check", env!("CARGO_PKG_VERSION"));
     check_before_first_start(&config, &hub)?;
     let mut records: Vec<CycleRecord> = Vec::new();
@@ -115,7 +121,10 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
 /// no process may listen where an `http://` or `tcp://` probe connects, and
 /// the readiness probe must fail. Otherwise a service that never came up
 /// would pass on another process's answers.
-fn check_before_first_start(config: &Config, hub: &output::OutputHub) -> common::Result<()> {
+fn check_before_first_start(
+    config: &Config,
+    hub: &service_output::OutputHub,
+) -> common::Result<()> {
     let health = config.health.as_ref().map(|h| ("--health", &h.probe));
     for (flag, probe) in std::iter::once(("--ready", &config.ready)).chain(health) {
         let held = |what: String| {
@@ -200,13 +209,13 @@ fn summarize(
     let mut stop: Vec<f64> = records.iter().filter_map(|r| r.stop_ms).collect();
     stop.sort_by(f64::total_cmp);
     let failed = records.iter().filter(|r| !r.ok).count();
-    let zombies: usize = records.iter().map(|r| r.zombies.len()).sum();
-    let orphans: usize = records.iter().map(|r| r.orphans.len()).sum();
-    let ports: usize = records.iter().map(|r| r.leaked_ports.len()).sum();
-    let files: usize = records.iter().map(|r| r.leftover_files.len()).sum();
+    let zombies: usize = records.iter().map(|r| r.left.zombies.len()).sum();
+    let orphans: usize = records.iter().map(|r| r.left.orphans.len()).sum();
+    let ports: usize = records.iter().map(|r| r.left.leaked_ports.len()).sum();
+    let files: usize = records.iter().map(|r| r.left.leftover_files.len()).sum();
     let foreign: usize = records
         .iter()
-        .flat_map(|r| &r.foreign_leftovers)
+        .flat_map(|r| &r.left.foreign_leftovers)
         .filter(|l| l.counted)
         .count();
     let mut failures: BTreeMap<&str, u64> = BTreeMap::new();

@@ -10,7 +10,7 @@ use common::process_group::{Ended, GroupChild};
 use regex::Regex;
 
 use crate::http;
-use crate::output::OutputHub;
+use crate::service_output::OutputHub;
 
 #[derive(Debug)]
 pub enum Kind {

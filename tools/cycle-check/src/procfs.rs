@@ -236,12 +236,6 @@ fn parse_v6(hex: &str) -> Option<Ipv6Addr> {
     Some(Ipv6Addr::from(bytes))
 }
 
-/// Every listening TCP socket on the machine (this network namespace):
-/// through sock_diag when the kernel offers it, else from /proc/net/tcp{,6}.
-pub fn listeners() -> Vec<Listener> {
-    crate::diag::listeners().unwrap_or_else(|_| listeners_from_proc())
-}
-
 /// Every listening TCP socket, read from /proc/net/tcp and tcp6.
 pub fn listeners_from_proc() -> Vec<Listener> {
     let mut out = Vec::new();

@@ -9,7 +9,7 @@ use common::cli::Format;
 use common::output::RecordWriter;
 use common::summary::Summary;
 
-use crate::cycle::{CycleRecord, HealthRecord};
+use crate::records::{CycleRecord, HealthRecord};
 
 pub struct Report {
     out: RecordWriter,
@@ -90,21 +90,21 @@ impl Report {
                 if let Some(d) = &c.detail {
                     let _ = writeln!(w, "    {d}");
                 }
-                for z in &c.zombies {
+                for z in &c.left.zombies {
                     let _ = writeln!(
                         w,
                         "    zombie   pid {} (parent {}): {}",
                         z.pid, z.ppid, z.cmdline
                     );
                 }
-                for o in &c.orphans {
+                for o in &c.left.orphans {
                     let _ = writeln!(
                         w,
                         "    orphan   pid {} (parent {}, session {}, {}): {}",
                         o.pid, o.ppid, o.sid, o.state, o.cmdline
                     );
                 }
-                for p in &c.leaked_ports {
+                for p in &c.left.leaked_ports {
                     let holder = match (p.pid, &p.cmdline) {
                         (Some(pid), Some(cmd)) => format!("pid {pid}: {cmd}"),
                         _ => "an unknown process".to_string(),
@@ -117,7 +117,7 @@ impl Report {
                 }
                 // Only what fails the cycle: the rest (other people's new
                 // servers, allowed ones) is in the JSON record.
-                for l in c.foreign_leftovers.iter().filter(|l| l.counted) {
+                for l in c.left.foreign_leftovers.iter().filter(|l| l.counted) {
                     let who = match (l.pid, &l.cmdline) {
                         (Some(pid), Some(cmd)) => format!("pid {pid}: {cmd}"),
                         (Some(pid), None) => format!("pid {pid}"),
@@ -133,7 +133,7 @@ impl Report {
                     };
                     let _ = writeln!(w, "    outside  {who}{listening} ({why})");
                 }
-                for f in &c.leftover_files {
+                for f in &c.left.leftover_files {
                     let _ = writeln!(w, "    file     {f}");
                 }
                 if let Some(d) = &c.drill {

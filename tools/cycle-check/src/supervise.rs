@@ -20,8 +20,8 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpgrp, Pid};
 
-use crate::output::OutputHub;
 use crate::procfs;
+use crate::service_output::OutputHub;
 
 /// How a process ended, when we could see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

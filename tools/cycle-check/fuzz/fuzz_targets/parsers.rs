@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = parser.finish_at_eof();
     }
     let mut out = Vec::new();
-    let _ = cycle_check::diag::parse(data, &mut out);
+    let _ = cycle_check::sock_diag::parse(data, &mut out);
     let _ = cycle_check::procfs::join_cmdline(data);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = cycle_check::procfs::caught_mask(text);

@@ -11,43 +11,28 @@ use std::io::Read;
 use std::process::{ChildStdout, Stdio};
 use std::time::Instant;
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{describe_exit, Runner, KILL_WAIT};
 use crate::config::Audit;
 use crate::probe::humanize;
+use crate::records::AuditFields;
 
 /// Findings kept in a `cycle` record (the count is always complete).
 pub const KEPT: usize = 100;
 /// Stdout read from one audit; more is counted as one finding saying so.
 const MAX_OUTPUT: u64 = 16 << 20;
 
-/// What the audit adds to the `cycle` record.
-#[derive(Debug, Serialize)]
-pub struct Fields {
-    pub audit_exit_code: Option<i32>,
-    /// Null when the audit did not run or failed.
-    pub audit_findings: Option<u64>,
-    /// The first [`KEPT`] findings.
-    pub findings: Vec<Value>,
-    pub audit_error: Option<String>,
-    /// Every finding as canonical JSON text, so the summary can count the
-    /// distinct ones (a violation that stays is seen by every later audit).
-    #[serde(skip)]
-    pub keys: Vec<String>,
-}
-
 pub struct Done {
-    pub fields: Fields,
+    pub fields: AuditFields,
     pub causes: Vec<&'static str>,
 }
 
 impl Done {
     /// The service was not up, so there was nothing to audit: unknown.
-    pub fn not_run() -> Done {
+    fn not_run() -> Done {
         Done {
-            fields: Fields {
+            fields: AuditFields {
                 audit_exit_code: None,
                 audit_findings: None,
                 findings: Vec::new(),
@@ -60,7 +45,7 @@ impl Done {
 
     fn failed(exit_code: Option<i32>, error: String) -> Done {
         Done {
-            fields: Fields {
+            fields: AuditFields {
                 audit_exit_code: exit_code,
                 audit_findings: None,
                 findings: Vec::new(),
@@ -101,7 +86,12 @@ fn collect(pipe: ChildStdout) -> std::sync::mpsc::Receiver<(Vec<u8>, bool)> {
 }
 
 impl Runner<'_> {
-    pub(super) fn run_audit(&mut self, audit: &Audit, n: u64, main: i32) -> Done {
+    /// Runs the audit against the service whose main process is `main`;
+    /// `None`: the service is not up, so there is nothing to audit.
+    pub(super) fn run_audit(&mut self, audit: &Audit, n: u64, main: Option<i32>) -> Done {
+        let Some(main) = main else {
+            return Done::not_run();
+        };
         let (pid, stdout) = match self.spawn_helper(&audit.command, n, main, Stdio::piped()) {
             Ok((pid, Some(stdout))) => (pid, stdout),
             Ok((pid, None)) => {
@@ -146,7 +136,7 @@ impl Runner<'_> {
         let keys = found.iter().map(Value::to_string).collect();
         found.truncate(KEPT);
         Done {
-            fields: Fields {
+            fields: AuditFields {
                 audit_exit_code: code,
                 audit_findings: Some(count),
                 findings: found,

@@ -12,36 +12,18 @@ use std::io;
 use std::process::{ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
-use serde::Serialize;
-
 use super::{Runner, Service, KILL_WAIT};
 use crate::config::Crash;
 use crate::procfs;
+use crate::records::CrashFields;
 use crate::supervise::{nap, Exit};
+use nix::sys::signal::Signal;
 
 /// How long the workload may take to end after SIGTERM before SIGKILL.
 const WORKLOAD_GRACE: Duration = Duration::from_secs(5);
 
-/// What the drill adds to the `cycle` record.
-#[derive(Debug, Serialize)]
-pub struct Fields {
-    /// How long the workload ran before the kill.
-    pub workload_ms: f64,
-    pub workload_exit_code: Option<i32>,
-    pub workload_signal: Option<&'static str>,
-    pub killed_at: String,
-    /// The main process that was killed.
-    pub killed_pid: i32,
-    /// Ready again after the restart.
-    pub recovered: bool,
-    /// From the SIGKILL to ready again.
-    pub recovery_ms: Option<f64>,
-    pub recovery_error: Option<String>,
-}
-
 pub struct Done {
-    pub fields: Fields,
+    pub fields: CrashFields,
     pub causes: Vec<&'static str>,
 }
 
@@ -194,7 +176,7 @@ impl Runner<'_> {
             causes.push("not_recovered");
         }
         Ok(Some(Done {
-            fields: Fields {
+            fields: CrashFields {
                 workload_ms,
                 workload_exit_code: workload_exit.and_then(|e| e.code),
                 workload_signal: workload_exit.and_then(|e| e.signal).map(Signal::as_str),

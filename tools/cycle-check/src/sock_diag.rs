@@ -4,8 +4,8 @@
 //! hash table (milliseconds on a large machine, even with a handful of
 //! sockets); asking sock_diag for LISTEN sockets only walks the listening
 //! table. Same answer, a fraction of the cost, which matters because it is
-//! asked twice per cycle. [`crate::procfs::listeners`] stays as the fallback
-//! when netlink is not available.
+//! asked several times per cycle. [`crate::procfs::listeners_from_proc`]
+//! stays as the fallback when netlink is not available.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -105,8 +105,14 @@ pub fn parse(buf: &[u8], out: &mut Vec<Listener>) -> Result<Batch, String> {
     Ok(Batch::More)
 }
 
-/// Every listening TCP socket, IPv4 and IPv6.
-pub fn listeners() -> io::Result<Vec<Listener>> {
+/// Every listening TCP socket on the machine (this network namespace):
+/// through sock_diag when the kernel offers it, else from /proc/net/tcp{,6}.
+pub fn listeners() -> Vec<Listener> {
+    dump().unwrap_or_else(|_| crate::procfs::listeners_from_proc())
+}
+
+/// Every listening TCP socket, IPv4 and IPv6, as sock_diag dumps them.
+pub fn dump() -> io::Result<Vec<Listener>> {
     let sock = socket(
         AddressFamily::Netlink,
         SockType::Datagram,
@@ -152,7 +158,7 @@ mod tests {
     fn finds_a_real_listener_like_proc_net_tcp_does() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let found = listeners().unwrap();
+        let found = dump().unwrap();
         let mine: Vec<&Listener> = found.iter().filter(|x| x.port == port).collect();
         assert_eq!(mine.len(), 1, "{found:?}");
         assert_eq!(mine[0].addr, "127.0.0.1".parse::<IpAddr>().unwrap());
