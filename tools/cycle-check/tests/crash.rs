@@ -3,11 +3,7 @@
 //! the service's own audit of its SQLite file. Each fault must fail its gate
 //! (exit 1) naming the violation; the correct service must pass.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
-use util::Run;
+use crate::util::{self, Run};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,11 +2,7 @@
 //! fault switched on), small shell services, and Ctrl-C in the middle of a
 //! cycle. Every wait is bounded; ports are picked by the OS.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
-use util::Run;
+use crate::util::{self, Run};
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -8,11 +8,7 @@
 //! servers on a shared machine all the time. Real tmux and Python's
 //! http.server; with CI set a missing one fails the test.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
-use util::Run;
+use crate::util::{self, Run};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -6,11 +6,7 @@
 //! refused. With CI set a missing nginx or redis-server fails the test
 //! (.ci/run installs the `nginx` and `redis-server` packages).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
-use util::Run;
+use crate::util::{self, Run};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,8 +3,6 @@
 //! FIFO nobody reads, or in a write to a stdout pipe nobody reads. A forced
 //! exit still leaves no process of the service behind.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! What cycle-check's integration test binaries share: running the real
+//! What cycle-check's integration tests share: running the real
 //! binary to its end under a deadline, and its records.
 
 #![allow(dead_code)]
