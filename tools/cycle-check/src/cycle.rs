@@ -171,7 +171,7 @@ impl Runner<'_> {
         let Some(after) = self.settle() else {
             return Ok(Outcome::Interrupted);
         };
-        let left = self.left_behind(&svc, running, &after, &baseline, launched_ticks);
+        let left = self.left_behind(running, &after, &baseline, launched_ticks);
         causes.extend(left.causes());
         self.clear_for_next(n, &after);
 

@@ -124,6 +124,11 @@ impl Baseline {
                 .collect(),
         }
     }
+
+    /// Whether the listening socket `inode` was there before the start.
+    pub fn had(&self, inode: u64) -> bool {
+        self.listening.contains(&inode)
+    }
 }
 
 /// What is known of the service when it is judged.

@@ -400,3 +400,154 @@ fn a_process_handed_to_tmux_is_counted_before_it_listens() {
         .unwrap();
     assert!(counted >= 2.0, "{counted}");
 }
+
+/// Keeps the listening sockets handed to it over a unix socket (SCM_RIGHTS,
+/// as einhorn or a hot-restart does); writes `up` once it accepts and
+/// `held` once it holds one.
+const HOLDER: &str = r#"
+import array, signal, socket, sys
+path, up, held = sys.argv[1:4]
+u = socket.socket(socket.AF_UNIX)
+u.bind(path)
+u.listen(1)
+open(up, "w").close()
+c, _ = u.accept()
+_, anc, _, _ = c.recvmsg(1, socket.CMSG_SPACE(4))
+fds = [fd for (_, _, data) in anc for fd in array.array("i", data[:4])]
+open(held, "w").write(" ".join(map(str, fds)))
+while True:
+    signal.pause()
+"#;
+
+/// Listens on a port, hands the listening socket to the holder at a unix
+/// socket and keeps its own copy; exits 0 on SIGTERM.
+const HANDS_ITS_LISTENER_AWAY: &str = r#"
+import array, os, signal, socket, sys
+port, path = int(sys.argv[1]), sys.argv[2]
+signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+s = socket.socket()
+s.bind(("127.0.0.1", port))
+s.listen(16)
+u = socket.socket(socket.AF_UNIX)
+u.connect(path)
+u.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [s.fileno()]))])
+u.close()
+while True:
+    signal.pause()
+"#;
+
+/// Trial 2, #38: the service handed its listening socket to a process
+/// outside its tree (SCM_RIGHTS) and kept serving; after the stop the port
+/// still listened, in the other process, and the cycle passed (only the
+/// next cycle failed, as `foreign_listener`; `--cycles 1` passed).
+#[test]
+fn a_listener_handed_away_with_scm_rights_is_a_leaked_port() {
+    if !require_tool("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, up, held) = (
+        dir.path().join("h.sock"),
+        dir.path().join("up"),
+        dir.path().join("held"),
+    );
+    let holder = Command::new("python3")
+        .args(["-c", HOLDER])
+        .args([&sock, &up, &held])
+        .stdin(Stdio::null())
+        .spawn()
+        .map(Stranger)
+        .unwrap();
+    wait_for("the holder to accept", || up.exists());
+    let port = common::testkit::free_port();
+    let ready = format!("exec:test -s {}", held.display());
+    let run = cycle_check(&[
+        "--cycles",
+        "1",
+        "--ready",
+        &ready,
+        "--",
+        "python3",
+        "-c",
+        HANDS_ITS_LISTENER_AWAY,
+        &port.to_string(),
+        sock.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{} {:?}", run.stderr, run.records);
+    let c = of_kind(&run.records, "cycle")[0];
+    assert_eq!(c["causes"], serde_json::json!(["leaked_ports"]), "{c}");
+    let leaked = c["leaked_ports"].as_array().unwrap();
+    assert_eq!(leaked.len(), 1, "{c}");
+    assert_eq!(
+        (&leaked[0]["address"], &leaked[0]["port"], &leaked[0]["pid"]),
+        (&"127.0.0.1".into(), &port.into(), &holder.0.id().into()),
+        "{c}"
+    );
+    let cmdline = leaked[0]["cmdline"].as_str().unwrap();
+    assert!(cmdline.ends_with(held.to_str().unwrap()), "{cmdline}");
+    assert_eq!(c["orphans"], serde_json::json!([]), "{c}");
+    assert!(on_port(c, port).is_empty(), "{c}");
+    let g = gate(summary(&run.records), "leaked_ports");
+    assert_eq!((&g["value"], &g["pass"]), (&1.0.into(), &false.into()));
+    drop(holder);
+}
+
+/// Opens a listening socket, leaves it open across exec (as socket
+/// activation passes one down), writes its port to a file and execs the rest
+/// of its arguments.
+const PASSES_A_LISTENER_DOWN: &str = r#"
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+s.set_inheritable(True)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+os.execvp(sys.argv[2], sys.argv[2:])
+"#;
+
+/// The other side of #38's fix: a listener cycle-check's caller passed down
+/// (so the service inherited it) stays open after the stop in cycle-check
+/// itself; it was open before the start and is not the service's leak.
+#[test]
+fn a_listener_passed_down_to_cycle_check_is_not_the_services_leak() {
+    if !require_tool("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (port_file, up, fds) = (
+        dir.path().join("port"),
+        dir.path().join("up"),
+        dir.path().join("fds"),
+    );
+    let service = format!(
+        "ls -l /proc/$$/fd > {}; touch {}; exec sleep 60",
+        fds.display(),
+        up.display()
+    );
+    let out = assert_cmd::Command::new("python3")
+        .args(["-c", PASSES_A_LISTENER_DOWN])
+        .arg(&port_file)
+        .arg(assert_cmd::cargo::cargo_bin("cycle-check"))
+        .args(["--cycles", "1", "--ready"])
+        .arg(format!("exec:test -e {}", up.display()))
+        .args(["--", "sh", "-c", &service])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let records = jsonl(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr} {records:?}");
+    let held = std::fs::read_to_string(&fds).unwrap();
+    assert!(
+        held.contains("socket:["),
+        "the service inherited it: {held}"
+    );
+    let c = of_kind(&records, "cycle")[0];
+    assert_eq!(c["causes"], serde_json::json!([]), "{c}");
+    assert_eq!(c["leaked_ports"], serde_json::json!([]), "{c}");
+    let port: u16 = std::fs::read_to_string(&port_file)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(on_port(c, port).is_empty(), "{c}");
+}

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
-use super::{Runner, Service};
+use super::Runner;
 use crate::handoff::{self, Baseline};
 use crate::procfs::{self, Listener, Proc};
 use crate::records::{LeftBehind, PortRecord, ProcRecord};
@@ -85,7 +85,6 @@ impl Runner<'_> {
     /// tree then), against what it held while `running`.
     pub(super) fn left_behind(
         &self,
-        svc: &Service,
         running: Running,
         after: &[Proc],
         baseline: &Baseline,
@@ -104,10 +103,7 @@ impl Runner<'_> {
         }
         zombies.sort_by_key(|z| z.pid);
 
-        let main_was_ours = svc
-            .main
-            .is_none_or(|m| running.tree.iter().any(|p| p.pid == m));
-        let leaked_ports = leaked_ports(&running.listeners, &orphans, !main_was_ours);
+        let leaked_ports = leaked_ports(&running.listeners, &orphans, baseline);
         let leftover_files: Vec<String> = self
             .config
             .check_files
@@ -206,28 +202,32 @@ fn parent_may_yet_reap(parent_state: Option<char>) -> bool {
     matches!(parent_state, Some('R' | 'D'))
 }
 
-/// Listening sockets that the service held before the stop, or that a
-/// leftover process holds, and which are still open.
+/// Listening sockets still open after the stop that the service held
+/// before it, wherever they are held now, or that a leftover process holds.
 ///
-/// Without leftovers, and with a main process that was our descendant, the
-/// kernel table is not read again: cycle-check is the subreaper, so any
-/// process still holding the service's sockets would be a leftover of ours.
+/// The kernel table is read even when nothing of the tree is left: a
+/// process outside the tree may hold a listener the service handed it over
+/// a unix socket (SCM_RIGHTS, as einhorn or a hot restart does), and the
+/// port listens on after the stop (trial 2, #38). A listener that was open
+/// before the start (passed down to cycle-check by its caller, as socket
+/// activation does, and so inherited by the service) is the caller's: it
+/// counts only while a leftover of the service holds it.
 fn leaked_ports(
     service_listeners: &HashSet<u64>,
     orphans: &[ProcRecord],
-    must_look: bool,
+    baseline: &Baseline,
 ) -> Vec<PortRecord> {
-    if orphans.is_empty() && !must_look {
-        return Vec::new();
-    }
     let orphan_pids: Vec<i32> = orphans.iter().map(|o| o.pid).collect();
     let orphan_inodes: HashSet<u64> = orphan_pids
         .iter()
         .flat_map(|&p| procfs::socket_inodes(p))
         .collect();
-    let still: Vec<procfs::Listener> = sock_diag::listeners()
+    let still: Vec<Listener> = sock_diag::listeners()
         .into_iter()
-        .filter(|l| service_listeners.contains(&l.inode) || orphan_inodes.contains(&l.inode))
+        .filter(|l| {
+            orphan_inodes.contains(&l.inode)
+                || (service_listeners.contains(&l.inode) && !baseline.had(l.inode))
+        })
         .collect();
     if still.is_empty() {
         return Vec::new();
