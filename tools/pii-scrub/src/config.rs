@@ -15,6 +15,7 @@ use common::{Error, Result};
 use crate::actions::{Action, Hasher};
 use crate::cli::Cli;
 use crate::detectors::patterns::BUILTINS;
+use crate::detectors::keys::Field;
 use crate::detectors::{Anchor, Check, Detector, Matcher, TypeId};
 
 /// Where the salt comes from when `--salt-file` is not given.
@@ -34,6 +35,9 @@ pub struct Engine {
     pub matcher: Matcher,
     /// The `secret` type when selected: values of secret-named JSON keys.
     pub secret_ty: Option<TypeId>,
+    /// Phone- and identity-named JSON keys and the type their values are
+    /// reported as, when selected (checked in this order).
+    pub key_fields: Vec<(Field, TypeId)>,
     allow: Vec<Regex>,
     allow_values: HashSet<Vec<u8>>,
     pub hasher: Option<Hasher>,
@@ -190,17 +194,23 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         refuse_switch_offs(&cli)?;
         // 1. The type table: built-ins, then custom rules.
-        let mut types: Vec<TypeInfo> = BUILTINS
-            .iter()
-            .map(|b| TypeInfo {
-                name: b.name.to_string(),
-                action: Action::Redact,
-            })
-            .collect();
-        let mut specs: Vec<(String, &str, Anchor, Check, usize)> = BUILTINS
-            .iter()
-            .map(|b| (b.regex.to_string(), b.candidate, b.anchor, b.check, 0))
-            .collect();
+        // Several built-in detectors may find one type (`phone` by its
+        // format, and by a phone-named key): one type per name.
+        let mut types: Vec<TypeInfo> = Vec::new();
+        let mut specs: Vec<(usize, String, &str, Anchor, Check, usize)> = Vec::new();
+        for b in BUILTINS {
+            let ty = match types.iter().position(|t| t.name == b.name) {
+                Some(i) => i,
+                None => {
+                    types.push(TypeInfo {
+                        name: b.name.to_string(),
+                        action: Action::Redact,
+                    });
+                    types.len() - 1
+                }
+            };
+            specs.push((ty, b.regex.to_string(), b.candidate, b.anchor, b.check, 0));
+        }
         let mut rule_actions: Vec<(usize, Action)> = Vec::new();
         for path in &cli.rules {
             for rule in load_rules(path)? {
@@ -239,7 +249,14 @@ impl Config {
                     name: rule.name.clone(),
                     action: Action::Redact,
                 });
-                specs.push((rule.regex, "", Anchor::Start, check, rule.group));
+                specs.push((
+                    types.len() - 1,
+                    rule.regex,
+                    "",
+                    Anchor::Start,
+                    check,
+                    rule.group,
+                ));
             }
         }
         if types.len() > usize::from(u16::MAX) {
@@ -284,7 +301,8 @@ impl Config {
                 && !cli.except.iter().any(|n| n == name)
         };
         let mut detectors = Vec::new();
-        for (i, (pattern, candidate, anchor, check, group)) in specs.iter().enumerate() {
+        for (i, pattern, candidate, anchor, check, group) in &specs {
+            let i = *i;
             if !selected(&types[i].name) {
                 continue;
             }
@@ -324,6 +342,10 @@ impl Config {
             )
         };
         let matcher = Matcher::new(detectors, allow_keys)?;
+        let key_fields = [Field::Identity, Field::Phone]
+            .into_iter()
+            .filter_map(|f| matcher.field_type(f).map(|ty| (f, ty)))
+            .collect();
 
         // 4. Hashing needs a salt; an unsalted hash of a phone number is a lookup away.
         let hashing = types
@@ -408,6 +430,7 @@ impl Config {
             types,
             matcher,
             secret_ty,
+            key_fields,
             allow,
             allow_values,
             hasher,

@@ -69,6 +69,9 @@ struct Walker<'a, 's, 'e> {
     /// only then does a key's version-likeness matter.
     ipv4_matters: bool,
     ipv4: Option<crate::detectors::TypeId>,
+    /// Under a phone- or identity-named key (nested values too): scalars
+    /// that field takes are reported whole as its type.
+    field: Option<(keys::Field, crate::detectors::TypeId)>,
 }
 
 /// Scrubs one JSON object line into `out`; on error `out` holds garbage the
@@ -118,6 +121,7 @@ pub fn scrub_line(
         start_cursor: 0,
         ipv4_matters,
         ipv4,
+        field: None,
     };
     let result = w.walk(first);
     let Walker {
@@ -558,8 +562,15 @@ impl<'a> Walker<'a, '_, '_> {
         write: fn(&[u8], &mut Vec<u8>),
     ) -> bool {
         let e = self.sc.engine;
-        if secret {
-            if let Some(ty) = e.secret_ty {
+        let whole = if secret {
+            e.secret_ty
+        } else {
+            self.field
+                .filter(|(f, _)| f.takes(text))
+                .map(|(_, ty)| ty)
+        };
+        {
+            if let Some(ty) = whole {
                 if !validate::is_placeholder(text) {
                     let pointer = self.pointer();
                     let snippet = e.snippets.then(|| {
@@ -631,6 +642,27 @@ impl<'a> Walker<'a, '_, '_> {
         self.scalar_as(raw, &text, secret, false, false, write_byte_array)
     }
 
+    /// The phone or identity field a key (`ka..kz` in the line) names, if
+    /// its type is selected and `--allow-key` does not name it.
+    fn key_field(
+        &mut self,
+        key: &[u8],
+        ka: usize,
+        kz: usize,
+        kesc: bool,
+    ) -> Option<(keys::Field, crate::detectors::TypeId)> {
+        let e = self.sc.engine;
+        if e.key_fields.is_empty() || !(kesc || self.candidate_in(ka, kz)) {
+            return None;
+        }
+        let f = e.key_fields.iter().find(|(f, _)| f.names(key)).copied()?;
+        if e.matcher.key_allowed(key) {
+            self.sc.allowed += 1;
+            return None;
+        }
+        Some(f)
+    }
+
     /// True when the string at `a..z` (quotes included) names a secret: the
     /// `name` of a `{"name":…,"value":…}` entry, or a header name before its
     /// value in an array (`["Authorization","Basic …"]`).
@@ -694,15 +726,16 @@ impl<'a> Walker<'a, '_, '_> {
                     return Ok(false);
                 }
                 let local = self.local(a, z, esc);
+                let plain = !secret && self.field.is_none();
                 let preloaded = match local {
-                    Local::Clean if !secret => {
+                    Local::Clean if plain => {
                         self.out.extend_from_slice(&b[a - 1..=z]);
                         return Ok(false);
                     }
                     Local::Hits(i, j) => self.load(i, j, a, version),
                     _ => false,
                 };
-                if !secret && matches!(local, Local::Hits(..)) && !preloaded {
+                if plain && matches!(local, Local::Hits(..)) && !preloaded {
                     self.out.extend_from_slice(&b[a - 1..=z]);
                     return Ok(false);
                 }
@@ -726,8 +759,9 @@ impl<'a> Walker<'a, '_, '_> {
                     return Ok(false);
                 }
                 let t = &b[start..self.i];
+                let plain = !secret && self.field.is_none();
                 let preloaded = match self.local(start, self.i, false) {
-                    Local::Clean if !secret => {
+                    Local::Clean if plain => {
                         self.out.extend_from_slice(t);
                         return Ok(false);
                     }
@@ -873,7 +907,15 @@ impl<'a> Walker<'a, '_, '_> {
             self.i += 1;
             self.ws_copy();
             let (at, out_at, found_at) = (self.i, self.out.len(), self.findings.len());
-            let removed = self.value(secret_here, version, depth)? || remove;
+            let outer = self.field;
+            if !secret_here {
+                if let Some(f) = self.key_field(&key_scan, ka, kz, kesc) {
+                    self.field = Some(f);
+                }
+            }
+            let removed = self.value(secret_here, version, depth);
+            self.field = outer;
+            let removed = removed? || remove;
             self.path.pop();
             if !removed {
                 match role {

@@ -380,3 +380,110 @@ fn html_entity_escaped_json_and_xml_leak() {
         json!({"email": 2, "secret": 3}),
     );
 }
+
+/// [`leak`] on a real file: `--check FILE` fails with exactly `by_type`
+/// (findings on the lines given), the filter `pii-scrub FILE` writes
+/// `expected`, and `--check` of the scrubbed file passes.
+fn leak_file(name: &str, input: &str, expected: &str, by_type: Value, lines: &[u64]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, input).unwrap();
+    let out = cmd().arg("--check").arg(&path).output().unwrap();
+    let recs = jsonl(&out.stdout);
+    let s = summary(&recs);
+    let found = of_kind(&recs, "finding");
+    assert_eq!(
+        s["figures"]["findings_by_type"],
+        by_type,
+        "{}",
+        serde_json::to_string(&found).unwrap()
+    );
+    let got: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(got, lines, "{}", serde_json::to_string(&found).unwrap());
+    assert_eq!(s["figures"]["quarantined"], 0);
+    assert_eq!((out.status.code(), &s["verdict"]), (Some(1), &json!("fail")));
+    let out = cmd().arg(&path).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scrubbed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(scrubbed, expected);
+    let clean = dir.path().join(format!("scrubbed-{name}"));
+    std::fs::write(&clean, &scrubbed).unwrap();
+    let again = cmd().arg("--check").arg(&clean).output().unwrap();
+    let again = jsonl(&again.stdout);
+    assert_eq!(
+        summary(&again)["figures"]["findings_by_type"],
+        json!({}),
+        "{}",
+        serde_json::to_string(&of_kind(&again, "finding")).unwrap()
+    );
+}
+
+/// `pii-scrub FILE` must write `input` back byte for byte, and `--check FILE`
+/// pass: ordinary lines that look like the leaks' shapes.
+fn untouched_file(name: &str, input: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, input).unwrap();
+    let out = cmd().arg(&path).output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), input);
+    let out = cmd().arg("--check").arg(&path).output().unwrap();
+    let recs = jsonl(&out.stdout);
+    assert_eq!(
+        (out.status.code(), &summary(&recs)["figures"]["findings"]),
+        (Some(0), &json!(0)),
+        "{}",
+        serde_json::to_string(&of_kind(&recs, "finding")).unwrap()
+    );
+}
+
+/// Trial 2 item 13: phone numbers stored as bare digits under a phone-named
+/// key, and the identity fields of a signup record, passed `--check`.
+#[test]
+fn trial2_13_bare_digit_phones_and_signup_identity_fields_leak() {
+    leak_file(
+        "signup.jsonl",
+        concat!(
+            r#"{"event":"signup","phone":"14155552671"}"#,
+            "\n",
+            r#"{"event":"otp","phone_number":"4155552671","mobilePhone":"+49 170 1234567"}"#,
+            "\n",
+            r#"{"event":"sms","msisdn":"491701234567","user":{"contact":{"home_phone":4155550123}}}"#,
+            "\n",
+            r#"{"event":"signup","first_name":"Maria","last_name":"Schmidt","full_name":"Maria Schmidt","date_of_birth":"1984-03-12","dob":"12.03.1984","passport_number":"C01X00T47","national_id":"T22000129","surname":"M\u00fcller"}"#,
+            "\n",
+            "2026-12-06 sms sent phone=4155550123 status=ok\n",
+            "signup: first_name=Maria lastName=Schmidt birth_date=1984-03-12 passport=C01X00T47\n",
+        ),
+        concat!(
+            r#"{"event":"signup","phone":"[REDACTED:phone]"}"#,
+            "\n",
+            r#"{"event":"otp","phone_number":"[REDACTED:phone]","mobilePhone":"[REDACTED:phone]"}"#,
+            "\n",
+            r#"{"event":"sms","msisdn":"[REDACTED:phone]","user":{"contact":{"home_phone":"[REDACTED:phone]"}}}"#,
+            "\n",
+            r#"{"event":"signup","first_name":"[REDACTED:identity]","last_name":"[REDACTED:identity]","full_name":"[REDACTED:identity]","date_of_birth":"[REDACTED:identity]","dob":"[REDACTED:identity]","passport_number":"[REDACTED:identity]","national_id":"[REDACTED:identity]","surname":"[REDACTED:identity]"}"#,
+            "\n",
+            "2026-12-06 sms sent phone=[REDACTED:phone] status=ok\n",
+            "signup: first_name=[REDACTED:identity] lastName=[REDACTED:identity] birth_date=[REDACTED:identity] passport=[REDACTED:identity]\n",
+        ),
+        json!({"phone": 6, "identity": 12}),
+        &[1, 2, 2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 6, 6, 6, 6],
+    );
+    // Key-name driven: names that are about a phone or a name but do not
+    // hold one, and values that are not phone numbers, stay.
+    untouched_file(
+        "ordinary.jsonl",
+        concat!(
+            r#"{"phone_verified":true,"phone_country":"US","phone":"n/a","mobile":true,"first_name_length":5,"name":"nginx","hostname":"web-1","last_name_changed_at":"2024-01-01","phone_count":12345678,"passport_expiry_days":3650}"#,
+            "\n",
+            "dob: missing, phone: unknown, mobile=false\n",
+            "Setting up libphonenumber8:amd64 (8.12.57+ds-4) ...\n",
+            "surname= first_name=\n",
+        ),
+    );
+}

@@ -170,10 +170,12 @@ fn structured_inputs_never_panic_stay_json_and_scrub_to_themselves() {
             );
         }
         for i in 0..bytes.len() {
-            if let Some(p) = pairs::secret_pair(bytes, i, keys::is_secret_name) {
-                assert!(p.key.start <= p.key.end && p.key.end <= bytes.len());
-                assert!(p.value.start <= p.value.end && p.value.end <= bytes.len());
-                assert!(p.value.start < p.value.end || p.open.is_some(), "{data:?}");
+            for field in [keys::Field::Secret, keys::Field::Phone, keys::Field::Identity] {
+                if let Some(p) = pairs::named_pair(bytes, i, field) {
+                    assert!(p.key.start <= p.key.end && p.key.end <= bytes.len());
+                    assert!(p.value.start <= p.value.end && p.value.end <= bytes.len());
+                    assert!(p.value.start < p.value.end || p.open.is_some(), "{data:?}");
+                }
             }
         }
     }

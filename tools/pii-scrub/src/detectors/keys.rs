@@ -189,71 +189,233 @@ const COUNTING_FIRST: &[&str] = &[
     "max", "min", "num", "total", "n", "count", "is", "has", "use", "no",
 ];
 
+/// A name split into lowercased ASCII words (`_ - .`, blanks and camelCase
+/// separate them), on the stack: the splitters run on every `name=` the
+/// scanner meets.
+struct Words {
+    joined: [u8; 128],
+    n: usize,
+    bounds: [(usize, usize); 32],
+    count: usize,
+}
+
+impl Words {
+    fn split(name: &[u8]) -> Option<Words> {
+        if name.is_empty() || name.len() > 128 {
+            return None;
+        }
+        let mut w = Words {
+            joined: [0u8; 128],
+            n: 0,
+            bounds: [(0, 0); 32],
+            count: 0,
+        };
+        let mut word_start = 0;
+        let mut prev_lower = false;
+        for &b in name {
+            if b.is_ascii_alphanumeric() {
+                if b.is_ascii_uppercase() && prev_lower && w.n > word_start {
+                    w.push(word_start);
+                    word_start = w.n;
+                }
+                prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+                w.joined[w.n] = b.to_ascii_lowercase();
+                w.n += 1;
+            } else {
+                if w.n > word_start {
+                    w.push(word_start);
+                }
+                word_start = w.n;
+                prev_lower = false;
+            }
+        }
+        if w.n > word_start {
+            w.push(word_start);
+        }
+        (w.count > 0).then_some(w)
+    }
+
+    fn push(&mut self, start: usize) {
+        if self.count < self.bounds.len() {
+            self.bounds[self.count] = (start, self.n);
+            self.count += 1;
+        }
+    }
+
+    fn word(&self, i: usize) -> &str {
+        let (a, b) = self.bounds[i];
+        std::str::from_utf8(&self.joined[a..b]).unwrap_or("")
+    }
+
+    /// Words `i..=j` joined (`date`,`of`,`birth` -> `dateofbirth`).
+    fn joined(&self, i: usize, j: usize) -> &[u8] {
+        &self.joined[self.bounds[i].0..self.bounds[j].1]
+    }
+
+    /// The last word that is not a number or version (`password_2`, `token_v2`).
+    fn last(&self) -> usize {
+        let mut last = self.count - 1;
+        while last > 0 && is_number_word(self.word(last)) {
+            last -= 1;
+        }
+        last
+    }
+}
+
+/// What a field's name says its value is: the key-name driven detectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `password`, `api_key`, `session_id`: type `secret`.
+    Secret,
+    /// `phone`, `phone_number`, `msisdn`: type `phone`, when the value is a number.
+    Phone,
+    /// `first_name`, `date_of_birth`, `passport_number`: type `identity`.
+    Identity,
+}
+
+impl Field {
+    /// True when `name` names a field of this kind.
+    pub fn names(self, name: &[u8]) -> bool {
+        match self {
+            Field::Secret => is_secret_name(name),
+            Field::Phone => is_phone_name(name),
+            Field::Identity => is_identity_name(name),
+        }
+    }
+
+    /// True when `value` (as written, quotes removed) can be this field's
+    /// value: a phone field's holds 7-15 digits and nothing but phone
+    /// punctuation; an identity field's is not empty, a placeholder or a
+    /// word saying there is none. Secret values are judged by their shape
+    /// where they are found.
+    pub fn takes(self, value: &[u8]) -> bool {
+        match self {
+            Field::Secret => true,
+            Field::Phone => super::validate::phone_value(value),
+            Field::Identity => super::validate::identity_value(value),
+        }
+    }
+}
+
 /// True when `name` (bytes; need not be UTF-8) names a secret value.
 /// Allocation-free: it runs on every `name=` the scanner meets.
 pub fn is_secret_name(name: &[u8]) -> bool {
-    if name.is_empty() || name.len() > 128 {
+    let Some(w) = Words::split(name) else {
         return false;
-    }
-    // Lowercased letters and digits only, with word boundaries.
-    let mut joined = [0u8; 128];
-    let mut n = 0;
-    let mut bounds = [(0usize, 0usize); 32];
-    let mut words = 0;
-    let mut word_start = 0;
-    let mut prev_lower = false;
-    for &b in name {
-        if b.is_ascii_alphanumeric() {
-            if b.is_ascii_uppercase() && prev_lower && n > word_start {
-                if words < bounds.len() {
-                    bounds[words] = (word_start, n);
-                    words += 1;
-                }
-                word_start = n;
-            }
-            prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-            joined[n] = b.to_ascii_lowercase();
-            n += 1;
-        } else {
-            if n > word_start && words < bounds.len() {
-                bounds[words] = (word_start, n);
-                words += 1;
-            }
-            word_start = n;
-            prev_lower = false;
-        }
-    }
-    if n > word_start && words < bounds.len() {
-        bounds[words] = (word_start, n);
-        words += 1;
-    }
-    if words == 0 {
-        return false;
-    }
-    let word = |i: usize| -> &str {
-        let (a, b) = bounds[i];
-        std::str::from_utf8(&joined[a..b]).unwrap_or("")
     };
-    // Trailing numbers and versions (`password_2`, `token_v2`) say nothing.
-    let mut last = words - 1;
-    while last > 0 && is_number_word(word(last)) {
-        last -= 1;
-    }
-    if last > 0 && (COUNTING_FIRST.contains(&word(0)) || DESCRIPTIVE_LAST.contains(&word(last))) {
+    let last = w.last();
+    if last > 0 && (COUNTING_FIRST.contains(&w.word(0)) || DESCRIPTIVE_LAST.contains(&w.word(last)))
+    {
         return false;
     }
-    let has_compound = |w: &[u8]| match compounds() {
-        Some(ac) => ac.is_match(w),
+    let has_compound = |x: &[u8]| match compounds() {
+        Some(ac) => ac.is_match(x),
         None => COMPOUNDS
             .iter()
-            .any(|c| memchr::memmem::find(w, c.as_bytes()).is_some()),
+            .any(|c| memchr::memmem::find(x, c.as_bytes()).is_some()),
     };
-    let secret = (0..=last).any(|i| WORDS.contains(&word(i))) || has_compound(&joined[..n]);
+    let secret = (0..=last).any(|i| WORDS.contains(&w.word(i))) || has_compound(&w.joined[..w.n]);
     if !secret {
         return false;
     }
-    let tail = word(last);
+    let tail = w.word(last);
     WORDS.contains(&tail) || HOLDERS.contains(&tail) || has_compound(tail.as_bytes())
+}
+
+/// Words that say a phone number is held (`phone`, `mobilePhone`, `msisdn`).
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "phones",
+    "telephone",
+    "tel",
+    "mobile",
+    "msisdn",
+    "cellphone",
+    "mobilephone",
+    "phonenumber",
+    "telephonenumber",
+    "mobilenumber",
+];
+
+/// Last words after a phone or identity word that still name the value
+/// itself (`phone_number`, `passport_no`, `national_id`).
+const NUMBER_HOLDERS: &[&str] = &["number", "numbers", "no", "num", "nr", "id", "value", "e164"];
+
+/// True when `name` names a phone number (`phone`, `phone_number`,
+/// `home_phone`, `mobilePhone`, `msisdn`, `tel`): a phone word, and the last
+/// word is one or a number holder. `phone_verified`, `phone_country`,
+/// `libphonenumber8` are not. The value must still look like a number
+/// ([`super::validate::phone_value`]).
+pub fn is_phone_name(name: &[u8]) -> bool {
+    let Some(w) = Words::split(name) else {
+        return false;
+    };
+    let last = w.last();
+    if last > 0 && COUNTING_FIRST.contains(&w.word(0)) {
+        return false;
+    }
+    let tail = w.word(last);
+    (0..=last).any(|i| PHONE_WORDS.contains(&w.word(i)))
+        && (PHONE_WORDS.contains(&tail) || NUMBER_HOLDERS.contains(&tail))
+}
+
+/// Identity fields of a person, as names are spelled once their words are
+/// joined: names, birth dates and places, identity document numbers.
+const IDENTITY: &[&[u8]] = &[
+    b"firstname",
+    b"lastname",
+    b"givenname",
+    b"givennames",
+    b"familyname",
+    b"surname",
+    b"fullname",
+    b"middlename",
+    b"maidenname",
+    b"legalname",
+    b"birthname",
+    b"dateofbirth",
+    b"birthdate",
+    b"birthday",
+    b"dob",
+    b"placeofbirth",
+    b"birthplace",
+    b"passport",
+    b"nationalid",
+    b"nationalidentity",
+    b"nationalidentifier",
+    b"nationalinsurance",
+    b"nino",
+    b"idcard",
+    b"identitycard",
+    b"identitydocument",
+    b"taxid",
+    b"taxpayerid",
+    b"taxidentification",
+    b"driverslicense",
+    b"driverlicense",
+    b"driverslicence",
+    b"driverlicence",
+    b"drivinglicense",
+    b"drivinglicence",
+    b"socialsecurity",
+];
+
+/// True when `name` names an identity field of a person (`first_name`,
+/// `lastName`, `date_of_birth`, `dob`, `passport_number`, `national_id`,
+/// `tax_id`, `drivers_license`): consecutive words that spell one of
+/// [`IDENTITY`] end the name, or are followed only by a number holder
+/// (`passport_no`). `first_name_length`, `last_name_changed_at`,
+/// `passport_expiry`, `name`, `username`, `hostname` are not.
+pub fn is_identity_name(name: &[u8]) -> bool {
+    let Some(w) = Words::split(name) else {
+        return false;
+    };
+    let last = w.last();
+    if last > 0 && COUNTING_FIRST.contains(&w.word(0)) {
+        return false;
+    }
+    let ends_at = |j: usize| (0..=j).rev().take(4).any(|i| IDENTITY.contains(&w.joined(i, j)));
+    ends_at(last) || (last > 0 && NUMBER_HOLDERS.contains(&w.word(last)) && ends_at(last - 1))
 }
 
 /// `2`, `v2`, `01`: a counter or version, not a word.
@@ -346,6 +508,72 @@ mod tests {
             "secret_arn",
         ] {
             assert!(!s(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn phone_and_identity_names() {
+        use super::{is_identity_name as id, is_phone_name as ph};
+        for yes in [
+            "phone",
+            "phone_number",
+            "phoneNumber",
+            "home_phone",
+            "mobilePhone",
+            "msisdn",
+            "tel",
+            "telephoneNumber",
+            "mobile",
+            "PHONE_NO",
+        ] {
+            assert!(ph(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "phone_verified",
+            "phone_country",
+            "libphonenumber8",
+            "has_phone",
+            "phone_count",
+            "telemetry",
+            "hotel",
+        ] {
+            assert!(!ph(no.as_bytes()), "{no}");
+        }
+        for yes in [
+            "first_name",
+            "firstName",
+            "FIRSTNAME",
+            "last_name",
+            "surName",
+            "surname",
+            "full_name",
+            "date_of_birth",
+            "dob",
+            "birth_date",
+            "passport",
+            "passport_number",
+            "passport_no",
+            "national_id",
+            "tax_id",
+            "drivers_license",
+            "customer_last_name",
+            "social_security_number",
+        ] {
+            assert!(id(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "name",
+            "username",
+            "hostname",
+            "display_name",
+            "first_name_length",
+            "last_name_changed_at",
+            "passport_expiry",
+            "adobe",
+            "has_passport",
+            "birth",
+        ] {
+            assert!(!id(no.as_bytes()), "{no}");
         }
     }
 }

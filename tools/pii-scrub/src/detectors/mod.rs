@@ -45,6 +45,12 @@ pub enum Check {
     /// `name=value` where the name says secret: the match starts at the
     /// secret word; [`pairs::secret_pair`] finds the key and the value.
     SecretValue,
+    /// `phone=4155552671`, `"msisdn":"4917…"`: as [`Check::SecretValue`]
+    /// for a phone-named key; the value must be a number.
+    PhoneField,
+    /// `first_name=Maria`, `"dob":"1984-03-12"`: as [`Check::SecretValue`]
+    /// for an identity-named key.
+    IdentityField,
     /// `user:pass` of `scheme://user:pass@`: the match is `scheme://user:`;
     /// [`validate::url_credentials`] finds the last `@` before the host.
     UrlCredentials,
@@ -57,6 +63,16 @@ pub enum Check {
 }
 
 impl Check {
+    /// The field kind of a key-name driven detector.
+    pub fn field(self) -> Option<keys::Field> {
+        match self {
+            Check::SecretValue => Some(keys::Field::Secret),
+            Check::PhoneField => Some(keys::Field::Phone),
+            Check::IdentityField => Some(keys::Field::Identity),
+            _ => None,
+        }
+    }
+
     fn needs_captures(self) -> bool {
         matches!(self, Check::FirstGroup)
     }
@@ -173,7 +189,8 @@ pub struct Found {
     pub pem_open: bool,
     /// Some detector's candidate matched (validated or not).
     pub candidates: bool,
-    /// A secret key's candidate matched (a secret word before `=`/`:`).
+    /// A named field's candidate matched (a secret, phone or identity word
+    /// before `=`/`:`).
     pub key_candidates: bool,
 }
 
@@ -289,6 +306,14 @@ impl Matcher {
         }
     }
 
+    /// The type a field kind reports, when a detector of it is selected.
+    pub fn field_type(&self, field: keys::Field) -> Option<TypeId> {
+        self.detectors
+            .iter()
+            .find(|d| d.check.field() == Some(field))
+            .map(|d| d.ty)
+    }
+
     /// True when `--allow-key` names this key.
     pub fn key_allowed(&self, name: &[u8]) -> bool {
         self.allow_keys.as_ref().is_some_and(|r| r.is_match(name))
@@ -312,7 +337,7 @@ impl Matcher {
             candidates = true;
             let (start, pid) = (m.start(), m.pattern().as_usize());
             s.starts.push(start);
-            key_candidates |= self.detectors[pid].check == Check::SecretValue;
+            key_candidates |= self.detectors[pid].check.field().is_some();
             if let Some(end) =
                 self.try_at(pid, hay, start, Some(m.end()), ctx, s, out, &mut pem_open)
             {
@@ -337,7 +362,7 @@ impl Matcher {
                 .which_overlapping_matches_with(&mut s.set, &anchored, &mut s.patset);
             for q in pid + 1..self.detectors.len() {
                 if s.patset.contains(PatternID::new_unchecked(q)) {
-                    key_candidates |= self.detectors[q].check == Check::SecretValue;
+                    key_candidates |= self.detectors[q].check.field().is_some();
                     self.try_at(q, hay, start, None, ctx, s, out, &mut pem_open);
                 }
             }
@@ -369,8 +394,8 @@ impl Matcher {
         if ctx.version_field && Some(d.ty) == self.ipv4 {
             return None;
         }
-        if d.check == Check::SecretValue {
-            let pair = pairs::secret_pair(hay, start, keys::is_secret_name)?;
+        if let Some(field) = d.check.field() {
+            let pair = pairs::named_pair(hay, start, field)?;
             if self.key_allowed(&hay[pair.key]) {
                 s.allowed_keys += 1;
                 return None;
@@ -485,7 +510,11 @@ impl Matcher {
         span: Range<usize>,
     ) -> Option<(Range<usize>, bool)> {
         let r = match d.check {
-            Check::None | Check::FirstGroup | Check::SecretValue => Some(span),
+            Check::None
+            | Check::FirstGroup
+            | Check::SecretValue
+            | Check::PhoneField
+            | Check::IdentityField => Some(span),
             Check::UrlCredentials => validate::url_credentials(hay, span),
             Check::Email => validate::email(hay, span),
             Check::Phone => validate::phone(hay, span),

@@ -22,6 +22,7 @@
 
 use std::ops::Range;
 
+use super::keys::Field;
 use super::validate;
 
 /// A secret key's pair: where the key's name is and what to scrub.
@@ -548,12 +549,41 @@ pub fn continuation(line: &[u8], col: usize) -> Option<Range<usize>> {
     (indent > col && end > indent).then_some(indent..end)
 }
 
-/// The secret pair whose key holds the secret word at `word`, if the text
-/// there is one. `secret_name` judges the key's name.
-pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool) -> Option<Pair> {
+/// The pair whose key holds the word at `word` (where the scanning pass
+/// matched) and is named like `field`, if the text there is one; the value
+/// must be one `field` takes (a phone field's is a number).
+pub fn named_pair(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
+    let pair = pair_at(hay, word, field)?;
+    if field == Field::Secret || pair.open.is_some() || field.takes(&hay[pair.value.clone()]) {
+        Some(pair)
+    } else {
+        None
+    }
+}
+
+/// A phone field's unquoted value: digits and phone punctuation, single
+/// blanks between groups (`+49 30 901820`), trailing punctuation left out.
+fn phone_run(hay: &[u8], from: usize) -> usize {
+    let mut end = from;
+    let mut i = from;
+    while i < hay.len() {
+        let b = hay[i];
+        if b.is_ascii_digit() || b == b')' {
+            end = i + 1;
+        } else if !(matches!(b, b'+' | b'-' | b'.' | b'/' | b'(')
+            || b == b' ' && hay.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'('))
+        {
+            break;
+        }
+        i += 1;
+    }
+    end
+}
+
+fn pair_at(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
     let (key, quoting, mut i) = key_at(hay, word)?;
     let name = &hay[key.clone()];
-    if !secret_name(name) {
+    if !field.names(name) {
         return None;
     }
     if let Some(value) = xml_value(hay, &key, quoting, i) {
@@ -617,8 +647,13 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
         v + 2..escaped_end(hay, v + 2)
     } else if is_quote(first) {
         v + 1..quoted_end(hay, v + 1, first)
-    } else if first == b'{' || first == b'[' {
+    } else if (first == b'{' || first == b'[') && field == Field::Secret {
         v..bracket_end(hay, v)
+    } else if field != Field::Secret && (first == b'{' || first == b'[') {
+        // An object under `phone`/`passport` is judged field by field (JSON).
+        return None;
+    } else if field == Field::Phone {
+        v..phone_run(hay, v)
     } else {
         let end = bare_end(hay, v);
         let text = &hay[v..end];
@@ -629,6 +664,18 @@ pub fn secret_pair(hay: &[u8], word: usize, secret_name: impl Fn(&[u8]) -> bool)
             if is_package_name(name) && is_package_version(text) {
                 return None;
             }
+        }
+        // `surname= first_name=x`: an empty value, then the next pair.
+        let next_pair = blanks > 0
+            && text.len() > 1
+            && text.ends_with(b"=")
+            && text[..text.len() - 1].iter().all(|&b| is_name(b));
+        if field != Field::Secret {
+            return (end > v && !next_pair).then(|| Pair {
+                key,
+                value: v..end,
+                open: None,
+            });
         }
         // `Cookie: a=b; c=d` runs to the end of the line.
         if super::keys::takes_rest_of_line(name) && text.contains(&b'=') {
@@ -694,7 +741,7 @@ mod tests {
         .iter()
         .filter_map(|w| lower.find(w))
         .min()?;
-        secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name).map(|p| &s[p.value])
+        named_pair(s.as_bytes(), word, Field::Secret).map(|p| &s[p.value])
     }
 
     #[test]
@@ -745,7 +792,7 @@ mod tests {
     fn yaml_keys_open_at_the_end_of_a_line() {
         let open = |s: &str| {
             let word = s.to_ascii_lowercase().find("pass").unwrap();
-            secret_pair(s.as_bytes(), word, super::super::keys::is_secret_name).and_then(|p| p.open)
+            named_pair(s.as_bytes(), word, Field::Secret).and_then(|p| p.open)
         };
         assert_eq!(open("password:"), Some(0));
         assert_eq!(open("  - password: >-  # folded"), Some(4));

@@ -37,6 +37,15 @@ pub struct Builtin {
 /// attribute).
 const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
 
+/// The same tail as [`KV_TRIGGER`]'s, after a word of a phone-named key.
+/// `\btel`: `tel` inside `hotel`, `intel` would only cost candidates.
+const PHONE_KEY_TRIGGER: &str = r#"(?i)(?:phone|mobile|msisdn|\btel)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+
+/// The same tail after a word that starts an identity field's name
+/// (`first_name`, `date_of_birth`, `passport_no`, `national_id`; see
+/// [`super::keys::is_identity_name`]).
+const IDENTITY_KEY_TRIGGER: &str = r#"(?i)(?:(?:first|last|given|family|sur|full|middle|maiden|legal|birth)[_.\- ]?name|birth|dob|date[_.\- ]?of[_.\- ]?birth|place[_.\- ]?of[_.\- ]?birth|passport|national|nino|tax[_.\-]?(?:payer[_.\-]?)?id|driv(?:er|ing)|social[_.\-]?security|id[_.\-]?card|identity)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "private_key",
@@ -128,6 +137,14 @@ pub const BUILTINS: &[Builtin] = &[
         about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes",
     },
     Builtin {
+        name: "identity",
+        regex: IDENTITY_KEY_TRIGGER,
+        check: Check::IdentityField,
+        candidate: "",
+        anchor: Anchor::Start,
+        about: "values of fields whose name says they identify a person: first_name, last_name, full_name, surname, date_of_birth, dob, passport(_number), national_id, tax_id, drivers_license, ... (JSON keys and key=value / key: value pairs)",
+    },
+    Builtin {
         name: "email",
         // Bytes 0x80-0xFF: UTF-8 local parts and IDN domains (`josé@correo.es`,
         // `john@exämple.com`, `user@пример.рф`); the validator checks they
@@ -174,7 +191,16 @@ pub const BUILTINS: &[Builtin] = &[
         check: Check::Phone,
         candidate: r"\+[1-9][0-9 .\-()]{6}|\([2-9][0-9]{2}\)[ .\-]?[2-9]|\b(?:1[ .\-])?[2-9][0-9]{2}[ .\-][2-9][0-9]{2}[ .\-][0-9]{4}",
         anchor: Anchor::Start,
-        about: "phone numbers: E.164 (+...) and North American formats",
+        about: "phone numbers: E.164 (+...) and North American formats; 7-15 digits under a phone-named key (phone, phone_number, mobile, msisdn, tel)",
+    },
+    Builtin {
+        // The same type: a number under a phone-named key (`"phone":"4155552671"`).
+        name: "phone",
+        regex: PHONE_KEY_TRIGGER,
+        check: Check::PhoneField,
+        candidate: "",
+        anchor: Anchor::Start,
+        about: "",
     },
     Builtin {
         name: "ipv6",

@@ -476,6 +476,32 @@ pub fn phone(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     Some(span)
 }
 
+/// The value of a phone-named field (`"phone":"4155552671"`,
+/// `"msisdn":491701234567`, `phone=+49 30 901820`): 7-15 digits, with
+/// nothing but a leading `+` and phone punctuation (blanks, `-`, `.`, `/`,
+/// balanced parentheses) among them.
+pub fn phone_value(v: &[u8]) -> bool {
+    let v = v.trim_ascii();
+    let body = v.strip_prefix(b"+").unwrap_or(v);
+    let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+    let opens = body.iter().filter(|&&b| b == b'(').count();
+    let closes = body.iter().filter(|&&b| b == b')').count();
+    (7..=15).contains(&digits)
+        && opens == closes
+        && body.first().is_some_and(|b| b.is_ascii_digit() || *b == b'(')
+        && body
+            .iter()
+            .all(|&b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')'))
+}
+
+/// The value of an identity field (`first_name`, `dob`, `passport`): any
+/// text but nothing at all, a placeholder, or a word saying there is none.
+pub fn identity_value(v: &[u8]) -> bool {
+    let v = v.trim_ascii();
+    const NONE: &[&[u8]] = &[b"n/a", b"na", b"unknown", b"missing", b"empty", b"none", b"?"];
+    !is_placeholder(v) && !NONE.iter().any(|w| w.eq_ignore_ascii_case(v))
+}
+
 /// File extensions that look like top-level domains in `icon@2x.png`, and
 /// systemd unit types (`getty@tty1.service`, `user@1000.slice`).
 const NOT_TLDS: &[&[u8]] = &[
