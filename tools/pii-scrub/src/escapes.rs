@@ -83,22 +83,59 @@ fn escape_at(hay: &[u8], i: usize, backslash: bool) -> Option<(Decoded, usize)> 
     }
 }
 
+/// Percent-encoded text is decoded at most this many times (`%252540` is
+/// `@` encoded three times: a URL in a parameter of a URL in a parameter).
+pub const MAX_LAYERS: usize = 3;
+
 /// True when `hay` holds an escape [`decode`] would undo.
 pub fn has_escape(hay: &[u8], backslash: bool) -> bool {
-    if backslash {
+    let escaped = if backslash {
         memchr3_iter(b'%', b'&', b'\\', hay).any(|i| escape_at(hay, i, true).is_some())
     } else {
         memchr2_iter(b'%', b'&', hay).any(|i| escape_at(hay, i, false).is_some())
-    }
+    };
+    escaped || memchr::memchr(b'+', hay).is_some() && form_spaces(hay).next().is_some()
+}
+
+/// True when `hay` holds `%XX` (what a further layer would decode).
+pub fn has_percent(hay: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', hay).any(|i| hex_n(hay, i + 1, 2).is_some())
+}
+
+/// The `+`s of `hay` that stand for a blank: in a form or query value,
+/// after a `=` in the same word (`cc=4111+1111+1111+1111`,
+/// `phone=%2B49+30+901820`). A `+` elsewhere (`+49 30…`, `a+b@x.com`,
+/// `g++`) is itself.
+fn form_spaces(hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut in_value = false;
+    hay.iter().enumerate().filter_map(move |(i, &b)| {
+        match b {
+            b'=' => in_value = true,
+            b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' => in_value = false,
+            b'+' if in_value => return Some(i),
+            _ => {}
+        }
+        None
+    })
 }
 
 /// Decodes `hay` into `out`; `map[k]` is where the escape of `out[k]` starts
 /// in `hay` (one more entry: `hay.len()`).
+/// A `+` in a form value (see `form_spaces`) is a blank, decoded before
+/// the `%XX` escapes as a form decoder does (`%2B` is a `+`).
 pub fn decode(hay: &[u8], backslash: bool, out: &mut Vec<u8>, map: &mut Vec<usize>) {
     out.clear();
     map.clear();
+    let mut pluses = form_spaces(hay).peekable();
     let mut i = 0;
     while i < hay.len() {
+        while pluses.next_if(|&p| p < i).is_some() {}
+        if pluses.next_if_eq(&i).is_some() {
+            out.push(b' ');
+            map.push(i);
+            i += 1;
+            continue;
+        }
         let esc = match hay[i] {
             b'%' | b'&' | b'\\' => escape_at(hay, i, backslash),
             _ => None,
@@ -125,6 +162,30 @@ pub fn decode(hay: &[u8], backslash: bool, out: &mut Vec<u8>, map: &mut Vec<usiz
         }
     }
     map.push(hay.len());
+}
+
+/// One more layer of `%XX` only (no `+`: a `+` left after the first layer
+/// was written `%2B`), mapped back through `map` (the earlier layers' map
+/// to the raw bytes) into `out_map`.
+pub fn decode_percent(hay: &[u8], map: &[usize], out: &mut Vec<u8>, out_map: &mut Vec<usize>) {
+    out.clear();
+    out_map.clear();
+    let mut i = 0;
+    while i < hay.len() {
+        match (hay[i] == b'%').then(|| hex_n(hay, i + 1, 2)).flatten() {
+            Some(v) => {
+                out.push(v as u8);
+                out_map.push(map[i]);
+                i += 3;
+            }
+            None => {
+                out.push(hay[i]);
+                out_map.push(map[i]);
+                i += 1;
+            }
+        }
+    }
+    out_map.push(map[hay.len()]);
 }
 
 /// The raw span of decoded bytes `start..end` (whole escapes: an end inside
@@ -175,6 +236,24 @@ mod tests {
         ] {
             assert_eq!(dec(kept, false).0, kept, "{kept}");
         }
+    }
+
+    #[test]
+    fn form_pluses_and_further_percent_layers() {
+        assert_eq!(
+            dec("cc=4111+1111 +49+30 g++ a=%2B49+30", false).0,
+            "cc=4111 1111 +49+30 g++ a=+49 30"
+        );
+        assert!(has_escape(b"cc=4111+1111", false) && !has_escape(b"+49+30 a+b@x.com", false));
+        let raw = b"u=%252Fa%2540b";
+        let (mut one, mut map) = (Vec::new(), Vec::new());
+        decode(raw, false, &mut one, &mut map);
+        assert_eq!(one, b"u=%2Fa%40b");
+        let (mut two, mut map2) = (Vec::new(), Vec::new());
+        decode_percent(&one, &map, &mut two, &mut map2);
+        assert_eq!(two, b"u=/a@b");
+        // `@` came from the raw `%2540` at 8..13.
+        assert_eq!(raw_span(&map2, 4, 5), (8, 13));
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct Scrubber<'e> {
     hits: Vec<Hit>,
     decoded: Vec<u8>,
     map: Vec<usize>,
+    /// The next layer of percent-decoding, swapped with `decoded`.
+    decoded2: Vec<u8>,
+    map2: Vec<usize>,
     dhits: Vec<Hit>,
     /// Values left alone because an allow-list matched.
     pub allowed: u64,
@@ -116,6 +119,8 @@ impl<'e> Scrubber<'e> {
             hits: Vec::new(),
             decoded: Vec::new(),
             map: Vec::new(),
+            decoded2: Vec::new(),
+            map2: Vec::new(),
             dhits: Vec::new(),
             allowed: 0,
             pem_open: false,
@@ -141,22 +146,40 @@ impl<'e> Scrubber<'e> {
         self.scanned_decoded = hay.len() >= 3 && escapes::has_escape(hay, self.decode_backslash);
         if self.scanned_decoded {
             escapes::decode(hay, self.decode_backslash, &mut self.decoded, &mut self.map);
-            self.dhits.clear();
-            let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
-            open |= found.pem_open;
-            open_value = open_value.or(self.scratch.open_value);
-            self.saw_key_candidate |= found.key_candidates;
-            for h in &self.dhits {
-                if self.engine.allowed(&self.decoded[h.start..h.end]) {
-                    self.allowed += 1;
-                    continue;
+            // Each layer is scanned: percent-encoding repeated (a URL in a
+            // query parameter: `%2540` is `@`) is decoded again, at most
+            // `MAX_LAYERS` times in all.
+            for layer in 0..escapes::MAX_LAYERS {
+                if layer > 0 {
+                    if !escapes::has_percent(&self.decoded) {
+                        break;
+                    }
+                    escapes::decode_percent(
+                        &self.decoded,
+                        &self.map,
+                        &mut self.decoded2,
+                        &mut self.map2,
+                    );
+                    std::mem::swap(&mut self.decoded, &mut self.decoded2);
+                    std::mem::swap(&mut self.map, &mut self.map2);
                 }
-                let (start, end) = escapes::raw_span(&self.map, h.start, h.end);
-                self.hits.push(Hit {
-                    start,
-                    end,
-                    ty: h.ty,
-                });
+                self.dhits.clear();
+                let found = m.find(&self.decoded, ctx, &mut self.scratch, &mut self.dhits);
+                open |= found.pem_open;
+                open_value = open_value.or(self.scratch.open_value);
+                self.saw_key_candidate |= found.key_candidates;
+                for h in &self.dhits {
+                    if self.engine.allowed(&self.decoded[h.start..h.end]) {
+                        self.allowed += 1;
+                        continue;
+                    }
+                    let (start, end) = escapes::raw_span(&self.map, h.start, h.end);
+                    self.hits.push(Hit {
+                        start,
+                        end,
+                        ty: h.ty,
+                    });
+                }
             }
         }
         if self.engine.has_allow() {

@@ -487,3 +487,30 @@ fn trial2_13_bare_digit_phones_and_signup_identity_fields_leak() {
         ),
     );
 }
+
+/// Trial 2 item 6: form encoding (`+` for a blank) and a URL encoded inside
+/// a query parameter (`%2540`) hid an address, a card and a phone.
+#[test]
+fn trial2_6_form_encoding_and_nested_url_encoding_leak() {
+    leak_file(
+        "access.log",
+        concat!(
+            "GET /login?next=%2Finvite%3Femail%3Dmaria.schmidt%2540example.de 302\n",
+            "POST /signup?phone=%2B49+30+901820&card=4111+1111+1111+1111\n",
+            "POST /pay body: email=maria%40example.de&cc=4111+1111+1111+1111\n",
+            "GET /r?u=%252Fa%253Fmail%253Dbob%252540example.com 200\n",
+        ),
+        concat!(
+            "GET /login?next=%2Finvite%3Femail%3D[REDACTED:email] 302\n",
+            "POST /signup?phone=[REDACTED:phone]&card=[REDACTED:card]\n",
+            "POST /pay body: email=[REDACTED:email]&cc=[REDACTED:card]\n",
+            "GET /r?u=%252Fa%253Fmail%253D[REDACTED:email] 200\n",
+        ),
+        json!({"email": 3, "phone": 1, "card": 2}),
+        &[1, 2, 2, 3, 3, 4],
+    );
+    untouched_file(
+        "plus.log",
+        "g++ -std=c++17 -O2 a.cc\nq=1+1&n=2+3 total=4111+1111\n",
+    );
+}
