@@ -23,7 +23,8 @@ trap 'rm -rf "$WORK"' EXIT
 # Each source as one text file in $WORK (decompressed; unreadable ones skipped, said so).
 add() { # name, command...
     local name="$1"; shift
-    if "$@" > "$WORK/$name" 2>/dev/null && [[ -s "$WORK/$name" ]]; then :; else
+    if "$@" > "$WORK/$name" 2>/dev/null && [[ -s "$WORK/$name" ]] \
+        && [[ "$(head -c 20 "$WORK/$name")" != "-- No entries --"* ]]; then :; else
         echo "skipped $name (empty or unreadable)" >&2; rm -f "$WORK/$name"; fi
 }
 for f in /var/log/*.log /var/log/apt/*.log /var/log/nginx/*.log /var/log/redis/*.log /var/log/postgresql/*.log; do

@@ -14,8 +14,8 @@ use common::{Error, Result};
 
 use crate::actions::{Action, Hasher};
 use crate::cli::Cli;
-use crate::detectors::patterns::BUILTINS;
 use crate::detectors::keys::Field;
+use crate::detectors::patterns::BUILTINS;
 use crate::detectors::{Anchor, Check, Detector, Matcher, TypeId};
 
 /// Where the salt comes from when `--salt-file` is not given.

@@ -565,9 +565,7 @@ impl<'a> Walker<'a, '_, '_> {
         let whole = if secret {
             e.secret_ty
         } else {
-            self.field
-                .filter(|(f, _)| f.takes(text))
-                .map(|(_, ty)| ty)
+            self.field.filter(|(f, _)| f.takes(text)).map(|(_, ty)| ty)
         };
         {
             if let Some(ty) = whole {

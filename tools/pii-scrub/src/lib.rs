@@ -56,7 +56,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     if cli.list_types {
         let mut out = std::io::stdout().lock();
         // A type found by several detectors is listed once, by the first.
-        for b in detectors::patterns::BUILTINS.iter().filter(|b| !b.about.is_empty()) {
+        for b in detectors::patterns::BUILTINS
+            .iter()
+            .filter(|b| !b.about.is_empty())
+        {
             writeln!(out, "{:<16} {}", b.name, b.about).map_err(|e| Error::io("<stdout>", e))?;
         }
         return Ok(Outcome::Pass);

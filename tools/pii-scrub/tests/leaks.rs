@@ -329,8 +329,23 @@ fn many_xml_and_yaml_candidates_on_one_line_stay_linear() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let expected = input.replace("password: aaa ", "password: [REDACTED:secret] ");
-    assert!(out.stdout == expected.as_bytes(), "output differs");
+    // A plain-text `key: value` runs to the end of the line (trial 2 item
+    // 37), at most 4 KiB cut at a blank: every pair on the second line is
+    // scrubbed, and of the values' words only those past a cut are left.
+    let out = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let want: Vec<&str> = input.lines().collect();
+    assert_eq!(
+        (lines.len(), lines[0], lines[2], lines[3]),
+        (4, want[0], want[2], want[3])
+    );
+    let pairs = lines[1].matches("password: ").count();
+    assert_eq!(
+        lines[1].matches("password: [REDACTED:secret]").count(),
+        pairs
+    );
+    assert!(lines[1].starts_with("password: [REDACTED:secret]"));
+    assert!(pairs > 100 && lines[1].matches("aaa").count() < pairs);
 }
 
 /// Leak 8 on one line: UTF-16 text after UTF-8 text with no newline between
@@ -401,7 +416,10 @@ fn leak_file(name: &str, input: &str, expected: &str, by_type: Value, lines: &[u
     let got: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
     assert_eq!(got, lines, "{}", serde_json::to_string(&found).unwrap());
     assert_eq!(s["figures"]["quarantined"], 0);
-    assert_eq!((out.status.code(), &s["verdict"]), (Some(1), &json!("fail")));
+    assert_eq!(
+        (out.status.code(), &s["verdict"]),
+        (Some(1), &json!("fail"))
+    );
     let out = cmd().arg(&path).output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -485,6 +503,138 @@ fn trial2_13_bare_digit_phones_and_signup_identity_fields_leak() {
             "Setting up libphonenumber8:amd64 (8.12.57+ds-4) ...\n",
             "surname= first_name=\n",
         ),
+    );
+}
+
+/// Trial 2 item 16: passwords on command lines (auditd, CI logs, shell
+/// history, process lists) and in PHP arrays passed `--check`.
+#[test]
+fn trial2_16_command_line_and_php_array_passwords_leak() {
+    leak_file(
+        "cmd.log",
+        concat!(
+            "exec: /usr/bin/app --password Sup3rS3cretPw --port 80\n",
+            "exec: mysql -u root -pSup3rS3cretPw appdb\n",
+            "exec: sshpass -p Sup3rS3cretPw ssh root@host\n",
+            "redis-cli -h 10.0.0.5 -a Sup3rS3cretPw ping\n",
+            "curl -sS -u admin:Sup3rS3cretPw http://host/\n",
+            "$config['db_password'] = 'Sup3rS3cretPw';\n",
+            "[\"password\"]=>\"Sup3rS3cretPw\"\n",
+            "    [api_key] => Sup3rS3cretPw\n",
+            "PGPASSWORD=Sup3rS3cretPw psql -h db\n",
+            "deploy --token 'Sup3r S3cret' --api-key Sup3rS3cretPw\n",
+        ),
+        concat!(
+            "exec: /usr/bin/app --password [REDACTED:secret] --port 80\n",
+            "exec: mysql -u root -p[REDACTED:secret] appdb\n",
+            "exec: sshpass -p [REDACTED:secret] ssh root@host\n",
+            "redis-cli -h [REDACTED:ipv4] -a [REDACTED:secret] ping\n",
+            "curl -sS -u admin:[REDACTED:secret] http://host/\n",
+            "$config['db_password'] = '[REDACTED:secret]';\n",
+            "[\"password\"]=>\"[REDACTED:secret]\"\n",
+            "    [api_key] => [REDACTED:secret]\n",
+            "PGPASSWORD=[REDACTED:secret] psql -h db\n",
+            "deploy --token '[REDACTED:secret]' --api-key [REDACTED:secret]\n",
+        ),
+        json!({"secret": 11, "ipv4": 1}),
+        &[1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 10],
+    );
+    // `mysql -p DB` prompts for the password: DB is a database name. `ssh -p`
+    // is a port; `curl -u user` (no colon) prompts; a password option that
+    // names a file or says there is none is not a password.
+    untouched_file(
+        "cmd-ok.log",
+        concat!(
+            "exec: mysql -u root -p appdb\n",
+            "exec: ssh -p 2222 root@host\n",
+            "curl -u admin http://host/\n",
+            "app --password-file /run/secrets/db --no-password --port 80\n",
+            "tar -xf x.tar -p --same-owner\n",
+        ),
+    );
+}
+
+/// Trial 2 item 18: RFC 5322 characters in an address's local part cut the
+/// match, leaving part of the address.
+#[test]
+fn trial2_18_apostrophe_and_quoted_local_parts_half_scrubbed() {
+    leak_file(
+        "mail.log",
+        concat!(
+            "to: o'brien@example.ie\n",
+            "cc=d'angelo.maria@example.it, x!y#z@example.com\n",
+            "from \"john doe\"@example.com ok\n",
+        ),
+        concat!(
+            "to: [REDACTED:email]\n",
+            "cc=[REDACTED:email], [REDACTED:email]\n",
+            "from [REDACTED:email] ok\n",
+        ),
+        json!({"email": 4}),
+        &[1, 2, 2, 3],
+    );
+    // Delimiters before an address stay: `email=`, a path, a query, quotes.
+    leak_file(
+        "mail2.log",
+        "email=bob@example.com /u/bob@example.com?to=bob@example.com 'bob@example.com'\n",
+        "email=[REDACTED:email] /u/[REDACTED:email]?to=[REDACTED:email] '[REDACTED:email]'\n",
+        json!({"email": 4}),
+        &[1, 1, 1, 1],
+    );
+}
+
+/// Trial 2 item 23: `Authorization: NTLM <token>` kept the token (the scheme
+/// was redacted); Digest kept the user name.
+#[test]
+fn trial2_23_ntlm_digest_negotiate_authorization_leak() {
+    leak_file(
+        "auth.log",
+        concat!(
+            "Authorization: NTLM TlRMTVNTUAADAAAAGAAYAEAAAAAYABgAWAAAAA4ADgBwAAAACAAIAH4AAAAIAAgAhgAAAAAAAAAAAAAABYKIogUBKAoAAAAP\n",
+            "Authorization: Digest username=\"maria.schmidt\", realm=\"api\", nonce=\"dcd98b71\", uri=\"/\", response=\"6629fae49393a05397450978507c4ef1\"\n",
+            "Proxy-Authorization: Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnagMDAuBgkqhkiC9xIBAgIGCSqGSIb3EgECAgYKKwYBBAGCNwICHgYKKwYBBAGCNwICCg\n",
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7\n",
+        ),
+        concat!(
+            "Authorization: NTLM [REDACTED:auth_header]\n",
+            "Authorization: Digest [REDACTED:auth_header]\n",
+            "Proxy-Authorization: Negotiate [REDACTED:auth_header]\n",
+            "Authorization: AWS4-HMAC-SHA256 [REDACTED:auth_header]\n",
+        ),
+        json!({"auth_header": 4}),
+        &[1, 2, 3, 4],
+    );
+    untouched_file(
+        "challenge.log",
+        "WWW-Authenticate: Negotiate\nWWW-Authenticate: Digest realm=\"api\", qop=\"auth\"\n",
+    );
+}
+
+/// Trial 2 item 37: an unquoted secret with blanks lost only its first word.
+#[test]
+fn trial2_37_unquoted_multi_word_secret_keeps_all_but_its_first_word() {
+    leak_file(
+        "conf.log",
+        concat!(
+            "password: correct horse battery staple\n",
+            "  db_password: Winter is coming 2026!\n",
+            "PASSWORD=a\\ b\\ c user=x\n",
+            "secret=`cat /etc/x y` done\n",
+            "msg=\"login password: two words\" user=bob\n",
+        ),
+        concat!(
+            "password: [REDACTED:secret]\n",
+            "  db_password: [REDACTED:secret]\n",
+            "PASSWORD=[REDACTED:secret] user=x\n",
+            "secret=`[REDACTED:secret]` done\n",
+            "msg=\"login password: [REDACTED:secret]\" user=bob\n",
+        ),
+        json!({"secret": 5}),
+        &[1, 2, 3, 4, 5],
+    );
+    untouched_file(
+        "words.log",
+        "password: is incorrect for user bob\npassword: required\n",
     );
 }
 

@@ -170,7 +170,11 @@ fn structured_inputs_never_panic_stay_json_and_scrub_to_themselves() {
             );
         }
         for i in 0..bytes.len() {
-            for field in [keys::Field::Secret, keys::Field::Phone, keys::Field::Identity] {
+            for field in [
+                keys::Field::Secret,
+                keys::Field::Phone,
+                keys::Field::Identity,
+            ] {
                 if let Some(p) = pairs::named_pair(bytes, i, field) {
                     assert!(p.key.start <= p.key.end && p.key.end <= bytes.len());
                     assert!(p.value.start <= p.value.end && p.value.end <= bytes.len());

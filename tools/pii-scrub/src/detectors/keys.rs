@@ -339,7 +339,9 @@ const PHONE_WORDS: &[&str] = &[
 
 /// Last words after a phone or identity word that still name the value
 /// itself (`phone_number`, `passport_no`, `national_id`).
-const NUMBER_HOLDERS: &[&str] = &["number", "numbers", "no", "num", "nr", "id", "value", "e164"];
+const NUMBER_HOLDERS: &[&str] = &[
+    "number", "numbers", "no", "num", "nr", "id", "value", "e164",
+];
 
 /// True when `name` names a phone number (`phone`, `phone_number`,
 /// `home_phone`, `mobilePhone`, `msisdn`, `tel`): a phone word, and the last
@@ -414,7 +416,12 @@ pub fn is_identity_name(name: &[u8]) -> bool {
     if last > 0 && COUNTING_FIRST.contains(&w.word(0)) {
         return false;
     }
-    let ends_at = |j: usize| (0..=j).rev().take(4).any(|i| IDENTITY.contains(&w.joined(i, j)));
+    let ends_at = |j: usize| {
+        (0..=j)
+            .rev()
+            .take(4)
+            .any(|i| IDENTITY.contains(&w.joined(i, j)))
+    };
     ends_at(last) || (last > 0 && NUMBER_HOLDERS.contains(&w.word(last)) && ends_at(last - 1))
 }
 

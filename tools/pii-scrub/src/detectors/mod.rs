@@ -9,6 +9,7 @@
 //! logs building states took most of the time (issue 12). A detector's own
 //! regex then runs anchored at the candidate, over a few dozen bytes.
 
+pub mod cmdline;
 pub mod keys;
 pub mod pairs;
 pub mod patterns;
@@ -51,6 +52,11 @@ pub enum Check {
     /// `first_name=Maria`, `"dob":"1984-03-12"`: as [`Check::SecretValue`]
     /// for an identity-named key.
     IdentityField,
+    /// `--password X`: the match starts at the `--`.
+    SecretOption,
+    /// `mysql -pX`, `sshpass -p X`, `redis-cli -a X`, `curl -u user:X`: the
+    /// match starts at the tool's name.
+    ToolPassword,
     /// `user:pass` of `scheme://user:pass@`: the match is `scheme://user:`;
     /// [`validate::url_credentials`] finds the last `@` before the host.
     UrlCredentials,
@@ -411,8 +417,26 @@ impl Matcher {
             });
             return Some(pair.value.end);
         }
+        if matches!(d.check, Check::SecretOption | Check::ToolPassword) {
+            let value = if d.check == Check::SecretOption {
+                cmdline::option_value(hay, start)?
+            } else {
+                cmdline::tool_password(hay, start)?
+            };
+            out.push(Hit {
+                start: value.start,
+                end: value.end,
+                ty: d.ty,
+            });
+            // Not past the value: a tool's options before it (`-h 10.0.0.5`)
+            // are scanned as usual.
+            return Some(start + 1);
+        }
         let begin = match d.anchor {
             Anchor::Start => start,
+            Anchor::LocalLeft if quoted_local_start(hay, start).is_some() => {
+                quoted_local_start(hay, start).unwrap_or(start)
+            }
             Anchor::LocalLeft => {
                 let mut b = local_part_start(hay, start);
                 b += escape_letters(hay, b, start);
@@ -493,9 +517,12 @@ impl Matcher {
 
     fn validate_captures(&self, d: &Detector, hay: &[u8], caps: &Captures) -> Option<Range<usize>> {
         match d.check {
+            // A credential that is already scrubbed is no finding (the
+            // rest of an `Authorization: Digest …` line is taken whole).
             Check::FirstGroup => (1..caps.group_len())
                 .find_map(|g| caps.get_group(g))
-                .map(|sp| sp.range()),
+                .map(|sp| sp.range())
+                .filter(|r| !validate::is_placeholder(&hay[r.clone()])),
             _ => {
                 let sp = caps.get_group(d.group)?;
                 self.validate(d, hay, sp.range()).map(|(r, _)| r)
@@ -514,7 +541,9 @@ impl Matcher {
             | Check::FirstGroup
             | Check::SecretValue
             | Check::PhoneField
-            | Check::IdentityField => Some(span),
+            | Check::IdentityField
+            | Check::SecretOption
+            | Check::ToolPassword => Some(span),
             Check::UrlCredentials => validate::url_credentials(hay, span),
             Check::Email => validate::email(hay, span),
             Check::Phone => validate::phone(hay, span),
@@ -576,6 +605,21 @@ fn local_part_start(hay: &[u8], at: usize) -> usize {
                 b -= 1;
                 continue;
             }
+            // Other RFC 5322 characters (`o'brien@`, `x!y#z@`) only between
+            // letters or digits: before an address they are delimiters
+            // (`'bob@…'`, `$bob@`). `=`, `/`, `?`, `&`, `{`, `}`, `|` always
+            // are (`email=bob@…`, `/u/bob@…`, `?to=bob@…`).
+            let word = |x: u8| x.is_ascii_alphanumeric() || x >= 0x80;
+            if matches!(c, b'\'' | b'!' | b'#' | b'$' | b'*' | b'^' | b'~')
+                && b >= 2
+                && b - 2 >= lo
+                && word(hay[b - 2])
+                && b < at
+                && word(hay[b])
+            {
+                b -= 1;
+                continue;
+            }
             break;
         }
         let (s, word) = validate::non_ascii_before(hay, b);
@@ -585,6 +629,23 @@ fn local_part_start(hay: &[u8], at: usize) -> usize {
         b = s;
     }
     b
+}
+
+/// `"john doe"@example.com`: a quoted local part ending right before the
+/// `@` at `at`, with a boundary before its opening quote; where it starts.
+fn quoted_local_start(hay: &[u8], at: usize) -> Option<usize> {
+    if at < 3 || hay[at - 1] != b'"' {
+        return None;
+    }
+    let lo = (at - 1).saturating_sub(65);
+    let open = memchr::memrchr(b'"', &hay[lo..at - 1])? + lo;
+    let inside = &hay[open + 1..at - 1];
+    let clean = !inside.is_empty()
+        && !inside
+            .iter()
+            .any(|&b| matches!(b, b'\\' | b'\r' | b'\n' | b'\t'));
+    let boundary = open == 0 || matches!(hay[open - 1], b' ' | b'\t' | b'<' | b':' | b'(' | b',');
+    (clean && boundary).then_some(open)
 }
 
 /// The letters of an escape that a run starting at `b` (right after a `\\`)

@@ -274,17 +274,69 @@ fn bracket_end(hay: &[u8], from: usize) -> usize {
     hay.len()
 }
 
+/// The end of an unquoted value: the next blank or delimiter; a blank
+/// escaped with `\` (`PASSWORD=a\ b\ c`) is part of the value.
 fn bare_end(hay: &[u8], from: usize) -> usize {
-    from + hay[from..]
-        .iter()
-        .take_while(|&&b| {
-            !b.is_ascii_whitespace()
-                && !matches!(
-                    b,
-                    b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b']' | b'}' | b')'
-                )
-        })
-        .count()
+    let mut i = from;
+    while let Some(&b) = hay.get(i) {
+        if b == b'\\' && hay.get(i + 1).is_some_and(|n| matches!(n, b' ' | b'\t')) {
+            i += 2;
+            continue;
+        }
+        if b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b',' | b';' | b'&' | b'"' | b'\'' | b'<' | b'>' | b']' | b'}' | b')'
+            )
+        {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The end of a plain-text `key: value`'s value that starts with a word
+/// ending at `from`: the end of the line, or a quote or markup that closes
+/// what the pair sits in (`msg="password: two words" user=x`,
+/// `<td>password: a b</td>`), or an escape (`\n` in escaped text). An
+/// apostrophe between letters (`don't`) is text. Trailing blanks and
+/// closing punctuation (`,;)]}`) are left out. At most [`LINE_VALUE_MAX`]
+/// bytes are taken (cut at a blank).
+fn line_end(hay: &[u8], from: usize) -> usize {
+    let mut i = from;
+    let limit = hay.len().min(from + LINE_VALUE_MAX);
+    while let Some(&b) = hay.get(i).filter(|_| i < limit) {
+        let apostrophe = b == b'\''
+            && i > 0
+            && hay[i - 1].is_ascii_alphabetic()
+            && hay.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
+        if matches!(b, b'\n' | b'\r' | b'"' | b'\\' | b'<' | b'`') || b == b'\'' && !apostrophe {
+            break;
+        }
+        i += 1;
+    }
+    if i == limit && limit < hay.len() {
+        // Cut at the last blank within the bound, not inside a word.
+        if let Some(j) = memchr::memrchr2(b' ', b'\t', &hay[from..i]) {
+            i = from + j;
+        }
+    }
+    while i > from && matches!(hay[i - 1], b' ' | b'\t' | b',' | b';' | b')' | b']' | b'}') {
+        i -= 1;
+    }
+    i
+}
+
+/// How far a value that runs to the end of a line is followed: every
+/// candidate on a line then costs at most this much (a line of 200,000
+/// pairs stays linear); what lies beyond is scanned as usual.
+pub const LINE_VALUE_MAX: usize = 4096;
+
+/// `Authorization`, `Proxy-Authorization`: a header whose value is a scheme
+/// and a credential.
+fn is_authorization(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"authorization") || name.eq_ignore_ascii_case(b"proxy-authorization")
 }
 
 /// `key="…"` or `name="…"` before the quote at `quote`: the quoted text
@@ -571,7 +623,10 @@ fn phone_run(hay: &[u8], from: usize) -> usize {
         if b.is_ascii_digit() || b == b')' {
             end = i + 1;
         } else if !(matches!(b, b'+' | b'-' | b'.' | b'/' | b'(')
-            || b == b' ' && hay.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'('))
+            || b == b' '
+                && hay
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_digit() || *n == b'('))
         {
             break;
         }
@@ -598,6 +653,15 @@ fn pair_at(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
             value,
             open: None,
         });
+    }
+    // A PHP array subscript: `$config['db_password'] = …`, print_r's
+    // `[api_key] => …`, var_export's `["password"]=>"…"`.
+    let open_at = match quoting {
+        Quoting::Bare => key.start.checked_sub(1),
+        _ => key.start.checked_sub(2),
+    };
+    if hay.get(i) == Some(&b']') && open_at.is_some_and(|o| hay[o] == b'[') {
+        i += 1;
     }
     // Separator: optional blanks, `=`, `=>` or `:`, optional blanks.
     while i < hay.len() && matches!(hay[i], b' ' | b'\t') {
@@ -645,7 +709,8 @@ fn pair_at(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
     }
     let value = if first == b'\\' && hay.get(v + 1) == Some(&b'"') {
         v + 2..escaped_end(hay, v + 2)
-    } else if is_quote(first) {
+    } else if is_quote(first) || first == b'`' {
+        // Backticks: a command substitution (`secret=`cat /x y``) is whole.
         v + 1..quoted_end(hay, v + 1, first)
     } else if (first == b'{' || first == b'[') && field == Field::Secret {
         v..bracket_end(hay, v)
@@ -670,10 +735,22 @@ fn pair_at(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
             && text.len() > 1
             && text.ends_with(b"=")
             && text[..text.len() - 1].iter().all(|&b| is_name(b));
+        // A plain-text `key: value` (YAML, headers, log fields): the value
+        // is the rest of the line (`password: correct horse battery staple`).
+        // Already scrubbed is judged on the first word, before the line is
+        // searched: a rejection after that search would make a long line of
+        // such pairs quadratic.
+        let line_value = bare_key
+            && sep == b':'
+            && blanks > 0
+            && !next_pair
+            && !validate::is_placeholder(text)
+            && field.takes(text);
+        let vend = if line_value { line_end(hay, end) } else { end };
         if field != Field::Secret {
-            return (end > v && !next_pair).then(|| Pair {
+            return (vend > v && !next_pair).then_some(Pair {
                 key,
-                value: v..end,
+                value: v..vend,
                 open: None,
             });
         }
@@ -708,7 +785,48 @@ fn pair_at(hay: &[u8], word: usize, field: Field) -> Option<Pair> {
                 open: None,
             });
         }
-        v..end
+        // `Authorization: Digest username="…", response="…"`, and any
+        // scheme not known above (`AWS4-HMAC-SHA256 Credential=…`): the
+        // scheme stays, what follows it to the end of the line is the
+        // credential (trial 2 item 23: the scheme was scrubbed, the rest kept).
+        let scheme_end = v + text.len().min(
+            text.iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
+                .unwrap_or(text.len()),
+        );
+        if sep == b':'
+            && is_authorization(name)
+            && scheme_end > v
+            && hay[v].is_ascii_alphabetic()
+            && hay
+                .get(scheme_end)
+                .is_some_and(|b| matches!(b, b' ' | b'\t'))
+        {
+            let w = scheme_end
+                + hay[scheme_end..]
+                    .iter()
+                    .take_while(|b| matches!(b, b' ' | b'\t'))
+                    .count();
+            let lim = hay.len().min(w + LINE_VALUE_MAX);
+            let eol = w + memchr::memchr2(b'\n', b'\r', &hay[w..lim]).unwrap_or(lim - w);
+            let end = w + hay[w..eol].trim_ascii_end().len();
+            if end == w || validate::is_placeholder(&hay[w..end]) {
+                return None;
+            }
+            return Some(Pair {
+                key,
+                value: w..end,
+                open: None,
+            });
+        }
+        if line_value {
+            return Some(Pair {
+                key,
+                value: v..vend,
+                open: None,
+            });
+        }
+        v..vend
     };
     if value.is_empty() || validate::is_placeholder(&hay[value.clone()]) {
         return None;

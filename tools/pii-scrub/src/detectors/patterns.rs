@@ -35,16 +35,16 @@ pub struct Builtin {
 /// The last branch is XML: `<password>`, `<wsse:Password Type=`, and
 /// `key="Password" value=` or `key="db.password">` (a setting's name in an
 /// attribute).
-const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
+const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
 
 /// The same tail as [`KV_TRIGGER`]'s, after a word of a phone-named key.
 /// `\btel`: `tel` inside `hotel`, `intel` would only cost candidates.
-const PHONE_KEY_TRIGGER: &str = r#"(?i)(?:phone|mobile|msisdn|\btel)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+const PHONE_KEY_TRIGGER: &str = r#"(?i)(?:phone|mobile|msisdn|\btel)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
 
 /// The same tail after a word that starts an identity field's name
 /// (`first_name`, `date_of_birth`, `passport_no`, `national_id`; see
 /// [`super::keys::is_identity_name`]).
-const IDENTITY_KEY_TRIGGER: &str = r#"(?i)(?:(?:first|last|given|family|sur|full|middle|maiden|legal|birth)[_.\- ]?name|birth|dob|date[_.\- ]?of[_.\- ]?birth|place[_.\- ]?of[_.\- ]?birth|passport|national|nino|tax[_.\-]?(?:payer[_.\-]?)?id|driv(?:er|ing)|social[_.\-]?security|id[_.\-]?card|identity)(?:[a-z0-9_.\-]*\\?["']?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+const IDENTITY_KEY_TRIGGER: &str = r#"(?i)(?:(?:first|last|given|family|sur|full|middle|maiden|legal|birth)[_.\- ]?name|birth|dob|date[_.\- ]?of[_.\- ]?birth|place[_.\- ]?of[_.\- ]?birth|passport|national|nino|tax[_.\-]?(?:payer[_.\-]?)?id|driv(?:er|ing)|social[_.\-]?security|id[_.\-]?card|identity)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -57,11 +57,15 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "auth_header",
-        regex: r#"(?i:\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:bearer|basic|token|digest|negotiate|apikey)[ \t]+([A-Za-z0-9._~+/=\-]{4,}))|\bBearer[ \t]+([A-Za-z0-9._~+/\-]{16,}=*)"#,
+        // One-word credentials (`Bearer`, `NTLM`, ...), else any scheme
+        // (Digest's parameters, `AWS4-HMAC-SHA256 Credential=…`): the rest
+        // of the line, at most 4 KiB (bounded, so many headers on one line
+        // stay linear; as pairs::LINE_VALUE_MAX).
+        regex: r#"(?i:\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|negotiate|apikey|ntlm)[ \t]+([A-Za-z0-9._~+/=\-]{4,})|[a-z][a-z0-9\-]*[ \t]+([^\r\n]{0,4095}[^\s])))|\bBearer[ \t]+([A-Za-z0-9._~+/\-]{16,}=*)"#,
         check: Check::FirstGroup,
         candidate: r#"(?i:authorization)\\?["']?[ \t]*[:=]|Bearer[ \t]"#,
         anchor: Anchor::Start,
-        about: "the credential of an Authorization: Bearer|Basic|Token header",
+        about: "the credential of an Authorization or Proxy-Authorization header (Bearer, Basic, NTLM, Negotiate, Digest's parameters, any scheme)",
     },
     Builtin {
         name: "url_credentials",
@@ -134,7 +138,25 @@ pub const BUILTINS: &[Builtin] = &[
         check: Check::SecretValue,
         candidate: "",
         anchor: Anchor::Start,
-        about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes",
+        about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes, PHP array subscripts; command-line options (--password X) and known clients (mysql -pX, sshpass -p X, redis-cli -a X, curl -u user:X)",
+    },
+    Builtin {
+        // The same type: `--password X` (a secret-named option, its own argument).
+        name: "secret",
+        regex: r"--[A-Za-z0-9_\-]*(?i:pass|pwd|secret|token|key|auth|credential|bearer)[A-Za-z0-9_\-]*[ \t]+[^\s\-]",
+        check: Check::SecretOption,
+        candidate: "",
+        anchor: Anchor::Start,
+        about: "",
+    },
+    Builtin {
+        // The same type: `mysql -pX`, `sshpass -p X`, `redis-cli -a X`, `curl -u user:X`.
+        name: "secret",
+        regex: r"(?:mysql|mariadb|sshpass|redis-cli|valkey-cli|curl)[a-z_\-]*[ \t]",
+        check: Check::ToolPassword,
+        candidate: "",
+        anchor: Anchor::Start,
+        about: "",
     },
     Builtin {
         name: "identity",
@@ -150,7 +172,9 @@ pub const BUILTINS: &[Builtin] = &[
         // `john@exämple.com`, `user@пример.рф`); the validator checks they
         // are letters or digits. A non-ASCII TLD has no `\b` (non-ASCII bytes
         // are not word bytes here): the validator trims what is not a letter.
-        regex: r"[A-Za-z0-9\x80-\xFF][A-Za-z0-9._%+\-\x80-\xFF]{0,63}@[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?(?:\.[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?)*\.(?:[A-Za-z]{2,24}\b|[A-Za-z]*[\x80-\xFF][A-Za-z\x80-\xFF]*)",
+        // RFC 5322 local parts: `o'brien@`, `x!y#z@` (the scan takes those
+        // characters only between letters or digits), `"john doe"@`.
+        regex: r#"(?:"[^"\\\r\n]{1,64}"|[A-Za-z0-9\x80-\xFF][A-Za-z0-9._%+\-'!#$*^~\x80-\xFF]{0,63})@[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?(?:\.[A-Za-z0-9\x80-\xFF](?:[A-Za-z0-9\-\x80-\xFF]{0,62}[A-Za-z0-9\x80-\xFF])?)*\.(?:[A-Za-z]{2,24}\b|[A-Za-z]*[\x80-\xFF][A-Za-z\x80-\xFF]*)"#,
         check: Check::Email,
         candidate: r"@[A-Za-z0-9\x80-\xFF][A-Za-z0-9.\-\x80-\xFF]*\.[A-Za-z\x80-\xFF]{2}",
         anchor: Anchor::LocalLeft,

@@ -488,7 +488,9 @@ pub fn phone_value(v: &[u8]) -> bool {
     let closes = body.iter().filter(|&&b| b == b')').count();
     (7..=15).contains(&digits)
         && opens == closes
-        && body.first().is_some_and(|b| b.is_ascii_digit() || *b == b'(')
+        && body
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'(')
         && body
             .iter()
             .all(|&b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')'))
@@ -498,7 +500,9 @@ pub fn phone_value(v: &[u8]) -> bool {
 /// text but nothing at all, a placeholder, or a word saying there is none.
 pub fn identity_value(v: &[u8]) -> bool {
     let v = v.trim_ascii();
-    const NONE: &[&[u8]] = &[b"n/a", b"na", b"unknown", b"missing", b"empty", b"none", b"?"];
+    const NONE: &[&[u8]] = &[
+        b"n/a", b"na", b"unknown", b"missing", b"empty", b"none", b"?",
+    ];
     !is_placeholder(v) && !NONE.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
 
@@ -589,7 +593,8 @@ fn email_end(hay: &[u8], span: &Range<usize>) -> Option<usize> {
 pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     let span = span.start..email_end(hay, &span)?;
     let s = &hay[span.clone()];
-    let at_pos = s.iter().position(|&b| b == b'@')?;
+    // The last `@`: a quoted local part may hold one (`"a@b"@example.com`).
+    let at_pos = s.iter().rposition(|&b| b == b'@')?;
     let domain_ok = s[at_pos + 1..].utf8_chunks().all(|chunk| {
         chunk
             .valid()
@@ -600,10 +605,10 @@ pub fn email(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
         return None;
     }
     let (local, domain) = (&s[..at_pos], &s[at_pos + 1..]);
+    let quoted = local.len() > 2 && local[0] == b'"' && local.ends_with(b"\"");
     if local.is_empty()
-        || local[0] == b'.'
-        || local.ends_with(b".")
-        || local.windows(2).any(|w| w == b"..")
+        || !quoted
+            && (local[0] == b'.' || local.ends_with(b".") || local.windows(2).any(|w| w == b".."))
     {
         return None;
     }
@@ -730,15 +735,16 @@ pub fn jwt(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     }
 }
 
-/// An HTTP authorization scheme word (`Bearer`, `Basic`, ...).
+/// An HTTP authorization scheme whose credential is one word (`Bearer`,
+/// `Basic`, `NTLM`, ...). Digest's is a list of parameters.
 pub fn is_auth_scheme(v: &[u8]) -> bool {
     const SCHEMES: &[&[u8]] = &[
         b"bearer",
         b"basic",
         b"token",
-        b"digest",
         b"negotiate",
         b"apikey",
+        b"ntlm",
     ];
     SCHEMES.iter().any(|w| w.eq_ignore_ascii_case(v))
 }
