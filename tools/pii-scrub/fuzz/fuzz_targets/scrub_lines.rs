@@ -13,7 +13,7 @@ use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 use pii_scrub::cli::Cli;
 use pii_scrub::config::Config;
-use pii_scrub::detectors::{keys, pairs, validate};
+use pii_scrub::detectors::{cmdline, keys, pairs, validate};
 use pii_scrub::process::{self, Event, Failure};
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -70,11 +70,21 @@ fuzz_target!(|data: &[u8]| {
 
     // The parsers on their own, at every position.
     for i in 0..data.len().min(512) {
-        if let Some(p) = pairs::secret_pair(data, i, keys::is_secret_name) {
-            assert!(p.key.start <= p.key.end && p.key.end <= data.len());
-            // An open YAML value (on the next lines) is empty here.
-            assert!(p.value.start < p.value.end || p.open.is_some());
-            assert!(p.value.start <= p.value.end && p.value.end <= data.len());
+        for field in [keys::Field::Secret, keys::Field::Phone, keys::Field::Identity] {
+            if let Some(p) = pairs::named_pair(data, i, field) {
+                assert!(p.key.start <= p.key.end && p.key.end <= data.len());
+                // An open YAML value (on the next lines) is empty here.
+                assert!(p.value.start < p.value.end || p.open.is_some());
+                assert!(p.value.start <= p.value.end && p.value.end <= data.len());
+            }
+        }
+        if data[i..].starts_with(b"--") {
+            if let Some(r) = cmdline::option_value(data, i) {
+                assert!(r.start < r.end && r.end <= data.len());
+            }
+        }
+        if let Some(r) = cmdline::tool_password(data, i) {
+            assert!(r.start < r.end && r.end <= data.len());
         }
         if data[i..].starts_with(b"://") {
             if let Some(colon) = data[i + 3..].iter().position(|&b| b == b':') {
