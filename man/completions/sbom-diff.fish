@@ -10,7 +10,7 @@ spdx\t'SPDX 2.2/2.3 JSON (`spdxVersion`)'
 cargo-lock\t'Cargo.lock (TOML, `[[package]]`)'
 npm-lock\t'npm package-lock.json v2/v3 (`lockfileVersion` 2 or 3)'
 pip\t'pip requirements.txt or `pip freeze` output (`name==version`)'"
-complete -c sbom-diff -l max-drift -d 'Gate: fail when drift exceeds this fraction. Example: --max-drift 0.5%' -r
+complete -c sbom-diff -l max-drift -d 'Gate: fail when drift exceeds this percentage. Example: --max-drift 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go without it)' -r
 complete -c sbom-diff -l max-added -d 'Gate: fail when more than N components were added (0 = no undeclared dependencies)' -r
 complete -c sbom-diff -l fail-on -d 'Gate: fail on any change of these kinds (comma-separated). Example: --fail-on downgraded,hash_changed,license_changed' -r -f -a "added\t'A component only the new input has'
 removed\t'A component only the old input has'

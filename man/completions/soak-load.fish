@@ -60,10 +60,10 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'O
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go without it)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10% (the % is required)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
@@ -76,10 +76,10 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go without it)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
-complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10% (the % is required)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
@@ -89,10 +89,10 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go without it)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
-complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10% (the % is required)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
@@ -102,10 +102,10 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -s o -l output
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l title -d 'The page\'s title (default: the files\' names)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
-complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-error-rate -d 'Gate: error rate (errors / requests) at most this. Default: 1% (not asked by default with --chaos-cmd). Whatever it is, a run in which no request succeeded fails (gate ok >= 1). Example: 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go without it)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95 -d 'Gate: p95 latency at most this. Example: 100ms' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p99 -d 'Gate: p99 latency at most this. Example: 150ms' -r
-complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10%' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-rss-growth -d 'Gate: the service\'s RSS growth from the first to the last window at most this (needs --pid or --pid-file). Example: 10% (the % is required)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-p95-slope -d 'Gate: the least-squares trend of the windows\' p95 at most this much per hour. Example: 5ms (meaning 5 ms/h)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand plot" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r

@@ -186,8 +186,10 @@ pub struct CompareArgs {
     pub max_divergences: Option<u64>,
 
     /// Gate: fail when determinism (identical records / records judged,
-    /// defined under --help) is below this. Example: --min-determinism 98%
-    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    /// defined under --help) is below this percentage. Example:
+    /// --min-determinism 98% (the % is required: a bare 0.98 could mean 98%
+    /// or 0.98%)
+    #[arg(long, value_name = "PERCENT", value_parser = common::cli::fraction)]
     pub min_determinism: Option<f64>,
 
     /// Gate (always): fail when the golden run has fewer than N records, so

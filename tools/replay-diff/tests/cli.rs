@@ -468,13 +468,36 @@ fn gates_pass_when_within_limits() {
         "--max-divergences",
         "3",
         "--min-determinism",
-        "0.94",
+        "94%",
     ]);
     assert_eq!(code, 0);
     assert_eq!(summary(&records)["verdict"], "pass");
     let (code, _, stderr) = run(&["a", "b", "--min-determinism", "150%"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("outside 0..1"), "{stderr}");
+    assert!(stderr.contains("outside 0%..100%"), "{stderr}");
+}
+
+/// Trial 2 item 34: `--min-determinism 0.98` was read as a fraction (98%);
+/// someone who means 0.98% got a gate 100 times stricter, and a bare `0.5`
+/// meant as 50% or 0.5% silently became one of them. A bare number other
+/// than 0 is refused, showing both readings.
+#[test]
+fn regression_a_bare_min_determinism_is_refused_not_read_as_a_fraction() {
+    let (code, records, stderr) = run(&[
+        &fixture("golden.jsonl"),
+        &fixture("replay-diverged.jsonl"),
+        "--min-determinism",
+        "0.98",
+    ]);
+    assert_eq!((code, records.len()), (2, 0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "invalid value '0.98' for '--min-determinism <PERCENT>': '0.98' needs a %: as a \
+             fraction it is 98%, as a percentage 0.98%; write the one you mean (98% or 0.98%); \
+             only 0 may go without %"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -211,8 +211,10 @@ pub struct Cli {
     #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
     pub to: Kind,
 
-    /// Gate: fail when drift exceeds this fraction. Example: --max-drift 0.5%
-    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    /// Gate: fail when drift exceeds this percentage. Example: --max-drift
+    /// 0.5% (the % is required: a bare 0.5 could mean 50% or 0.5%; only 0
+    /// may go without it)
+    #[arg(long, value_name = "PERCENT", value_parser = common::cli::fraction)]
     pub max_drift: Option<f64>,
 
     /// Gate: fail when more than N components were added (0 = no undeclared

@@ -410,7 +410,7 @@ fn gates_pass_and_fail_with_exact_values() {
     let (code, records) = diff(
         &o,
         &n,
-        &["--max-drift", "0.004", "--fail-on", "downgraded,upgraded"],
+        &["--max-drift", "0.4%", "--fail-on", "downgraded,upgraded"],
     );
     assert_eq!(code, 1);
     assert_eq!(

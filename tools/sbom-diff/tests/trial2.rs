@@ -558,3 +558,29 @@ fn a_git_crate_replaced_by_a_local_path_is_removed_and_added() {
         vec![g("drift", 1.0, true), g("added", 1.0, false)]
     );
 }
+
+/// Item 34: `--max-drift 0.5` meant a drift of 50% (a fraction), while the
+/// gate people copy from GATES.md is 0.5%: one of two pins bumped passed.
+/// A bare number other than 0 is refused, showing both readings.
+#[test]
+fn regression_a_bare_max_drift_is_refused_not_read_as_a_fraction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n) = (dir.path().join("d1.txt"), dir.path().join("d2.txt"));
+    std::fs::write(&o, "requests==2.31.0\nurllib3==2.0.7\n").unwrap();
+    std::fs::write(&n, "requests==2.32.0\nurllib3==2.0.7\n").unwrap();
+    let (code, records, err) = diff(&o, &n, &["--max-drift", "0.5"]);
+    assert_eq!((code, records.len()), (2, 0), "{err}");
+    assert!(
+        err.contains(
+            "invalid value '0.5' for '--max-drift <PERCENT>': '0.5' needs a %: as a fraction it \
+             is 50%, as a percentage 0.5%; write the one you mean (50% or 0.5%); only 0 may go \
+             without %"
+        ),
+        "{err}"
+    );
+    let (code, records, err) = diff(&o, &n, &["--max-drift", "0.5%"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(gates(&records), [g("drift", 0.5, false)]);
+    let (code, _, err) = diff(&o, &n, &["--max-drift", "0", "--max-added", "0"]);
+    assert_eq!(code, 1, "{err}");
+}

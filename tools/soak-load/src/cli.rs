@@ -279,8 +279,10 @@ pub struct GateArgs {
 
     /// Gate: error rate (errors / requests) at most this. Default: 1%
     /// (not asked by default with --chaos-cmd). Whatever it is, a run in
-    /// which no request succeeded fails (gate ok >= 1). Example: 0.5%
-    #[arg(long, value_name = "FRACTION", value_parser = common::cli::fraction)]
+    /// which no request succeeded fails (gate ok >= 1). Example: 0.5% (the
+    /// % is required: a bare 0.5 could mean 50% or 0.5%; only 0 may go
+    /// without it)
+    #[arg(long, value_name = "PERCENT", value_parser = common::cli::fraction)]
     pub max_error_rate: Option<f64>,
 
     /// Gate: p95 latency at most this. Example: 100ms
@@ -292,8 +294,9 @@ pub struct GateArgs {
     pub max_p99: Option<f64>,
 
     /// Gate: the service's RSS growth from the first to the last window at
-    /// most this (needs --pid or --pid-file). Example: 10%
-    #[arg(long, value_name = "FRACTION", value_parser = growth)]
+    /// most this (needs --pid or --pid-file). Example: 10% (the % is
+    /// required)
+    #[arg(long, value_name = "PERCENT", value_parser = growth)]
     pub max_rss_growth: Option<f64>,
 
     /// Gate: the least-squares trend of the windows' p95 at most this much
@@ -318,19 +321,10 @@ pub struct GateArgs {
     pub max_skipped_steps: Option<u64>,
 }
 
-/// `10%`, `0.1`, `150%`: a non-negative ratio (growth may exceed 100%).
+/// `10%`, `150%`: a non-negative ratio (growth may exceed 100%); a bare
+/// number other than 0 is refused as ambiguous.
 fn growth(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (n, scale) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), 100.0),
-        None => (t, 1.0),
-    };
-    match n.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / scale),
-        _ => Err(format!(
-            "'{text}' is not a growth ratio (examples: 10%, 0.1)"
-        )),
-    }
+    common::threshold::growth(text)
 }
 
 /// `5ms`, `5ms/h`, `1s/h` → milliseconds per hour.
@@ -519,7 +513,8 @@ mod tests {
     #[test]
     fn value_parsers() {
         assert_eq!(growth("10%"), Ok(0.1));
-        assert_eq!(growth("1.5"), Ok(1.5));
+        assert_eq!(growth("150%"), Ok(1.5));
+        assert!(growth("1.5").is_err());
         assert!(growth("-1%").is_err());
         assert_eq!(per_hour("5ms"), Ok(5.0));
         assert_eq!(per_hour("1s/h"), Ok(1000.0));

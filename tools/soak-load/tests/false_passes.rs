@@ -953,3 +953,33 @@ fn a_graphql_service_failing_every_call_with_200_passed_with_0_errors() {
     assert_eq!(ok.code, 0, "{}\n{}", ok.stderr, ok.summary());
     assert_eq!(ok.u64("ok"), 10);
 }
+
+/// Trial 2 item 34: `--max-error-rate 0.5` allowed half the requests to
+/// fail (a fraction), where GATES.md's figure is 0.5%; `--max-rss-growth
+/// 0.1` was 10%. A bare number other than 0 is refused before any request,
+/// showing both readings.
+#[test]
+fn regression_a_bare_max_error_rate_is_refused_not_read_as_a_fraction() {
+    for (flag, bare, fraction) in [
+        ("--max-error-rate", "0.5", "50%"),
+        ("--max-rss-growth", "0.1", "10%"),
+    ] {
+        let r = run(&[
+            "run",
+            "http://127.0.0.1:9/",
+            "--rate",
+            "10/s",
+            "--duration",
+            "1s",
+            flag,
+            bare,
+        ]);
+        assert_eq!((r.code, r.records.len()), (2, 0), "{}", r.stderr);
+        let want = format!(
+            "invalid value '{bare}' for '{flag} <PERCENT>': '{bare}' needs a %: as a fraction it \
+             is {fraction}, as a percentage {bare}%; write the one you mean ({fraction} or \
+             {bare}%); only 0 may go without %"
+        );
+        assert!(r.stderr.contains(&want), "{}", r.stderr);
+    }
+}
