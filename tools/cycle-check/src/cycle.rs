@@ -126,6 +126,8 @@ impl Runner<'_> {
         Ok((svc, t0, log_since))
     }
 
+    /// Runs cycle `n` (`last`: the one that holds the health phase) from
+    /// the start to a service stopped and checked, and nothing of it left.
     pub fn run(&mut self, n: u64, last: bool) -> common::Result<Outcome> {
         let started_at = common::clock::now_rfc3339();
         // Before the start, so a listener the service hands away is new.
