@@ -106,6 +106,12 @@ impl RunConfig {
                 "--ops N needs --actors M (each actor runs N picks)",
             ));
         }
+        if args.threads == Some(0) {
+            return Err(Error::usage("--threads must be at least 1"));
+        }
+        let threads = args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
         let model = match (rate, args.connections, args.actors) {
             (_, _, Some(actors)) => {
                 if actors == 0 {
@@ -133,6 +139,7 @@ impl RunConfig {
                 (None, Some(n)) => Model::Closed {
                     connections: n,
                     ramp: args.ramp,
+                    threads,
                 },
                 (Some(_), Some(_)) => {
                     return Err(Error::usage("--rate and --connections exclude each other"))
@@ -166,9 +173,6 @@ impl RunConfig {
         }
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above zero"));
-        }
-        if args.threads == Some(0) {
-            return Err(Error::usage("--threads must be at least 1"));
         }
         let correlation_header = HeaderName::from_bytes(args.correlation_header.as_bytes())
             .map_err(|_| {
@@ -246,9 +250,6 @@ impl RunConfig {
                 }
             }
         }
-        let threads = args.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
-        });
         Ok(RunConfig {
             plan,
             input,

@@ -39,7 +39,12 @@ pub enum Model {
     },
     /// `connections` virtual users, each sending back to back; user `k`
     /// starts `k/connections` of the way through the ramp.
-    Closed { connections: usize, ramp: Duration },
+    /// `threads`: how many OS threads share the users (see [`closed`]).
+    Closed {
+        connections: usize,
+        ramp: Duration,
+        threads: usize,
+    },
     /// `actors` virtual users, each running exactly `ops` picks back to back
     /// (see `actors.rs`).
     Actors { actors: usize, ops: u64 },
@@ -333,9 +338,11 @@ pub async fn generate(ctx: Arc<Ctx>, model: Model, limit: Limit, grace: Duration
             schedule,
             max_in_flight,
         } => open(ctx, schedule, max_in_flight, limit, end, grace).await,
-        Model::Closed { connections, ramp } => {
-            closed(ctx, connections, ramp, limit, end, grace).await
-        }
+        Model::Closed {
+            connections,
+            ramp,
+            threads,
+        } => closed(ctx, connections, ramp, threads, limit, end, grace).await,
         Model::Actors { actors, ops } => crate::actors::run(ctx, actors, ops, end, grace).await,
     }
 }
@@ -447,56 +454,136 @@ fn drain_bound(ctx: &Ctx, grace: Duration) -> Duration {
     }
 }
 
+/// The closed model, wrk's way: the users are split over `threads` OS
+/// threads, each running its own single-threaded runtime (its own epoll
+/// and timers), so an answer wakes the thread that owns its connection
+/// and nothing crosses threads per request (a multi-threaded runtime's
+/// hand-offs between workers cost more than the request itself on
+/// loopback).
 async fn closed(
     ctx: Arc<Ctx>,
+    connections: usize,
+    ramp: Duration,
+    threads: usize,
+    limit: Limit,
+    end: Option<Instant>,
+    grace: Duration,
+) -> u64 {
+    let threads = threads.clamp(1, connections.max(1));
+    let next = Arc::new(AtomicU64::new(0));
+    let part = |index: usize| Partition {
+        ctx: Arc::clone(&ctx),
+        next: Arc::clone(&next),
+        users: (index..connections).step_by(threads).collect(),
+        shard: index as u64,
+        connections,
+        ramp,
+        limit,
+        end,
+        grace,
+    };
+    let mut done = Vec::with_capacity(threads);
+    for index in 0..threads {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let spawned = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()
+            .and_then(|runtime| {
+                let p = part(index);
+                std::thread::Builder::new()
+                    .name(format!("soak-load-{index}"))
+                    .spawn(move || {
+                        runtime.block_on(p.run());
+                        // Tasks aborted after the grace end with the runtime.
+                        drop(runtime);
+                        let _ = tx.send(());
+                    })
+                    .ok()
+            });
+        match spawned {
+            Some(_) => done.push(tokio::spawn(async move {
+                let _ = rx.await;
+            })),
+            // No thread to be had: this share runs on the session's runtime.
+            None => done.push(tokio::spawn(part(index).run())),
+        }
+    }
+    for d in done {
+        let _ = d.await;
+    }
+    ctx.in_flight.load(Ordering::Relaxed)
+}
+
+/// One thread's share of the closed model's users.
+struct Partition {
+    ctx: Arc<Ctx>,
+    /// The next pick, shared by all users of all threads.
+    next: Arc<AtomicU64>,
+    users: Vec<usize>,
+    /// The figures' shard: one per thread, so threads never contend.
+    shard: u64,
     connections: usize,
     ramp: Duration,
     limit: Limit,
     end: Option<Instant>,
     grace: Duration,
-) -> u64 {
-    let next = Arc::new(AtomicU64::new(0));
-    let mut users = tokio::task::JoinSet::new();
-    for user in 0..connections {
-        let ctx = Arc::clone(&ctx);
-        let next = Arc::clone(&next);
-        users.spawn(async move {
-            let start_at = ctx.start + ramp.mul_f64(user as f64 / connections as f64);
-            while Instant::now() < start_at && !ctx.stopping() {
-                tokio::time::sleep_until(start_at.min(Instant::now() + STOP_POLL)).await;
-            }
-            let mut conns = Conns::default();
-            loop {
-                if ctx.stopping() {
-                    break;
+}
+
+impl Partition {
+    async fn run(self) {
+        let Partition {
+            ctx,
+            next,
+            users,
+            shard,
+            connections,
+            ramp,
+            limit,
+            end,
+            grace,
+        } = self;
+        let mut tasks = tokio::task::JoinSet::new();
+        for user in users {
+            let ctx = Arc::clone(&ctx);
+            let next = Arc::clone(&next);
+            tasks.spawn(async move {
+                let start_at = ctx.start + ramp.mul_f64(user as f64 / connections as f64);
+                while Instant::now() < start_at && !ctx.stopping() {
+                    tokio::time::sleep_until(start_at.min(Instant::now() + STOP_POLL)).await;
                 }
-                if end.is_some_and(|e| Instant::now() >= e) {
-                    break;
+                let mut conns = Conns::default();
+                loop {
+                    if ctx.stopping() {
+                        break;
+                    }
+                    if end.is_some_and(|e| Instant::now() >= e) {
+                        break;
+                    }
+                    let pick = next.fetch_add(1, Ordering::Relaxed);
+                    if limit.requests.is_some_and(|n| pick >= n) {
+                        break;
+                    }
+                    ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+                    ctx.run_pick(&mut conns, pick, shard, None).await;
+                    ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
                 }
-                let pick = next.fetch_add(1, Ordering::Relaxed);
-                if limit.requests.is_some_and(|n| pick >= n) {
-                    break;
-                }
-                ctx.in_flight.fetch_add(1, Ordering::Relaxed);
-                // Shard by user: one user's requests never contend with each other.
-                ctx.run_pick(&mut conns, pick, user as u64, None).await;
-                ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
-            }
-        });
-    }
-    // Users end by themselves at the limit; after a stop, wait at most the grace.
-    loop {
-        if ctx.stopping() {
-            let bound = drain_bound(&ctx, grace);
-            let _ =
-                tokio::time::timeout(bound, async { while users.join_next().await.is_some() {} })
-                    .await;
-            users.abort_all();
-            break;
+            });
         }
-        if let Ok(None) = tokio::time::timeout(STOP_POLL, users.join_next()).await {
-            break;
+        // Users end by themselves at the limit; after a stop, wait at most the grace.
+        loop {
+            if ctx.stopping() {
+                let bound = drain_bound(&ctx, grace);
+                let _ = tokio::time::timeout(bound, async {
+                    while tasks.join_next().await.is_some() {}
+                })
+                .await;
+                tasks.abort_all();
+                break;
+            }
+            if let Ok(None) = tokio::time::timeout(STOP_POLL, tasks.join_next()).await {
+                break;
+            }
         }
     }
-    ctx.in_flight.load(Ordering::Relaxed)
 }
