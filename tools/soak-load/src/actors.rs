@@ -6,7 +6,6 @@
 //! it, every actor does its own M ops (a fast actor does not do a slow
 //! one's share), so the count per user is exact.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,9 +37,9 @@ pub async fn run(
                 }
                 // Interleaved so the targets' weights hold over all actors.
                 let pick = op * actors as u64 + actor as u64;
-                ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+                ctx.in_flight.enter(actor as u64);
                 ctx.run_pick(&mut conns, pick, actor as u64, None).await;
-                ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
+                ctx.in_flight.leave(actor as u64);
             }
         });
     }
@@ -56,5 +55,5 @@ pub async fn run(
             break;
         }
     }
-    ctx.in_flight.load(Ordering::Relaxed)
+    ctx.in_flight.load()
 }

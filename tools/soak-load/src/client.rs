@@ -13,12 +13,18 @@
 //! state is unknown. One that sat idle is checked before reuse, so a server
 //! that closed it meanwhile (its keep-alive timeout) does not count as an
 //! error.
+//!
+//! The timeout is one timer per user, re-armed only when it fires early
+//! (see [`Conns::exchange`]): a timer future per request costs a timer
+//! wheel insert and removal each, more than the rest of the bookkeeping.
 
-use std::time::Instant;
+use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use crate::http1::{self, Progress};
 use crate::stats::ErrorClass;
@@ -30,7 +36,7 @@ pub const MAX_KEPT_BODY: usize = 8 << 20;
 /// A connection idle this long is checked for a close by the server
 /// before it carries a request (a non-blocking read: one syscall, paid
 /// only by connections that waited, where it cannot cost throughput).
-const IDLE_CHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+const IDLE_CHECK_AFTER: Duration = Duration::from_millis(20);
 
 /// A request as it goes on the wire.
 #[derive(Debug, Clone)]
@@ -38,13 +44,9 @@ pub struct Outgoing {
     pub wire: Vec<u8>,
     /// HEAD: the answer has no body whatever its headers say.
     pub head: bool,
-    pub uri: hyper::Uri,
-}
-
-impl Outgoing {
-    pub fn uri(&self) -> &hyper::Uri {
-        &self.uri
-    }
+    /// The path and query, when rendered from a template (a fixed one is
+    /// the plan's own).
+    pub uri: Option<hyper::Uri>,
 }
 
 /// One open connection and what has been read from it.
@@ -54,10 +56,15 @@ struct Open {
     idle_since: Instant,
 }
 
-/// The connections one virtual user holds, one per endpoint at most.
+/// What one virtual user carries from request to request: its
+/// connections (one per endpoint at most), its timeout timer and its
+/// block of correlation ids.
 #[derive(Default)]
 pub struct Conns {
     conns: Vec<Option<Open>>,
+    /// Never later than the current request's deadline (see `exchange`).
+    timer: Option<Pin<Box<Sleep>>>,
+    pub(crate) ids: crate::load::IdBlock,
 }
 
 /// What came back.
@@ -65,6 +72,8 @@ pub struct Answer {
     pub status: u16,
     /// The body, when asked to keep it.
     pub body: Option<Bytes>,
+    /// When the answer was read to its end.
+    pub done: Instant,
 }
 
 /// A failed exchange.
@@ -77,8 +86,8 @@ pub struct Failure {
 impl Open {
     /// Whether an idle connection still looks usable: no EOF, no stray
     /// bytes, no error waiting on it.
-    fn still_open(&self) -> bool {
-        if self.idle_since.elapsed() < IDLE_CHECK_AFTER {
+    fn still_open(&self, now: Instant) -> bool {
+        if now.saturating_duration_since(self.idle_since) < IDLE_CHECK_AFTER {
             return true;
         }
         let mut probe = [0u8; 1];
@@ -87,27 +96,6 @@ impl Open {
 }
 
 impl Conns {
-    /// A connection to endpoint `ep`, opening one if needed.
-    async fn ready(&mut self, ep: usize, endpoints: &[Endpoint]) -> Result<&mut Open, Failure> {
-        if self.conns.len() <= ep {
-            self.conns.resize_with(ep + 1, || None);
-        }
-        let reusable = matches!(&self.conns[ep], Some(open) if open.still_open());
-        if !reusable {
-            self.conns[ep] = None;
-            let stream = TcpStream::connect(endpoints[ep].addr)
-                .await
-                .map_err(|_| connect_failure())?;
-            let _ = stream.set_nodelay(true);
-            self.conns[ep] = Some(Open {
-                stream,
-                buf: BytesMut::with_capacity(16 << 10),
-                idle_since: Instant::now(),
-            });
-        }
-        self.conns[ep].as_mut().ok_or_else(connect_failure)
-    }
-
     /// Forgets the connection to `ep` (after a failure or timeout).
     pub fn discard(&mut self, ep: usize) {
         if let Some(c) = self.conns.get_mut(ep) {
@@ -115,67 +103,137 @@ impl Conns {
         }
     }
 
-    /// Sends `req` to endpoint `ep` and reads the whole answer. The caller
-    /// bounds it with the timeout (and discards the connection on timeout).
+    /// Sends `req` to endpoint `ep` and reads the whole answer, within
+    /// `timeout` of `now` (a failure of class `timeout` after it, the
+    /// connection then dropped).
+    ///
+    /// The user's one timer is never later than this deadline: deadlines
+    /// only move later from one request to the next, so the timer is left
+    /// as it is, and when it fires early (for an earlier request's
+    /// deadline) it is re-armed for this one. A request that answers in
+    /// time never touches it.
     pub async fn exchange(
         &mut self,
-        ep: usize,
-        endpoints: &[Endpoint],
-        req: Outgoing,
-        keep_body: bool,
-    ) -> Result<Answer, Failure> {
-        let result = self.exchange_inner(ep, endpoints, &req, keep_body).await;
-        match &result {
-            Ok((_, true)) => {}
-            _ => self.discard(ep),
-        }
-        result.map(|(answer, _)| answer)
-    }
-
-    /// The answer, and whether the connection may carry another request.
-    async fn exchange_inner(
-        &mut self,
+        now: Instant,
+        timeout: Duration,
         ep: usize,
         endpoints: &[Endpoint],
         req: &Outgoing,
         keep_body: bool,
-    ) -> Result<(Answer, bool), Failure> {
-        let open = self.ready(ep, endpoints).await?;
-        let other = |status| Failure {
-            class: ErrorClass::Other,
-            status,
+    ) -> Result<Answer, Failure> {
+        let due = now + timeout;
+        let Conns { conns, timer, .. } = self;
+        let timer = match timer {
+            Some(t) => {
+                if t.deadline() > due {
+                    t.as_mut().reset(due);
+                }
+                t
+            }
+            None => timer.insert(Box::pin(tokio::time::sleep_until(due))),
         };
-        open.stream
-            .write_all(&req.wire)
-            .await
-            .map_err(|_| other(None))?;
-        let mut response = http1::Response::new(req.head, keep_body.then_some(MAX_KEPT_BODY));
-        loop {
-            match response.advance(&mut open.buf) {
-                Ok(Progress::Done) => break,
-                Ok(Progress::NeedMore) => {}
-                Err(_) => return Err(other(response.status)),
+        let result = {
+            let exchange = exchange(conns, now, ep, endpoints, req, keep_body);
+            tokio::pin!(exchange);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut exchange => break r,
+                    () = timer.as_mut() => {
+                        if Instant::now() >= due {
+                            break Err(Failure { class: ErrorClass::Timeout, status: None });
+                        }
+                        timer.as_mut().reset(due);
+                    }
+                }
             }
-            if open.buf.capacity() - open.buf.len() < 4096 {
-                open.buf.reserve(16 << 10);
+        };
+        match result {
+            Ok((answer, true)) => Ok(answer),
+            Ok((answer, false)) => {
+                self.discard(ep);
+                Ok(answer)
             }
-            let read = open.stream.read_buf(&mut open.buf).await;
-            match read {
-                Ok(0) => match response.eof() {
-                    Ok(_) => break,
-                    Err(_) => return Err(other(response.status)),
-                },
-                Ok(_) => {}
-                Err(_) => return Err(other(response.status)),
+            Err(f) => {
+                self.discard(ep);
+                Err(f)
             }
         }
-        let status = response.status.unwrap_or(0);
-        // Anything after the answer means the exchange is out of step.
-        let reusable = response.reusable && open.buf.is_empty();
-        open.idle_since = Instant::now();
-        let body = keep_body.then(|| Bytes::from(std::mem::take(&mut response.body)));
-        Ok((Answer { status, body }, reusable))
     }
+}
+
+/// A connection to endpoint `ep`, opening one if needed.
+async fn ready<'c>(
+    conns: &'c mut Vec<Option<Open>>,
+    now: Instant,
+    ep: usize,
+    endpoints: &[Endpoint],
+) -> Result<&'c mut Open, Failure> {
+    if conns.len() <= ep {
+        conns.resize_with(ep + 1, || None);
+    }
+    let reusable = matches!(&conns[ep], Some(open) if open.still_open(now));
+    if !reusable {
+        conns[ep] = None;
+        let stream = TcpStream::connect(endpoints[ep].addr)
+            .await
+            .map_err(|_| connect_failure())?;
+        let _ = stream.set_nodelay(true);
+        conns[ep] = Some(Open {
+            stream,
+            buf: BytesMut::with_capacity(16 << 10),
+            idle_since: now,
+        });
+    }
+    conns[ep].as_mut().ok_or_else(connect_failure)
+}
+
+/// One exchange on the user's connection to `ep`: the answer, and whether
+/// the connection may carry another request.
+async fn exchange(
+    conns: &mut Vec<Option<Open>>,
+    now: Instant,
+    ep: usize,
+    endpoints: &[Endpoint],
+    req: &Outgoing,
+    keep_body: bool,
+) -> Result<(Answer, bool), Failure> {
+    let open = ready(conns, now, ep, endpoints).await?;
+    let other = |status| Failure {
+        class: ErrorClass::Other,
+        status,
+    };
+    open.stream
+        .write_all(&req.wire)
+        .await
+        .map_err(|_| other(None))?;
+    let mut response = http1::Response::new(req.head, keep_body.then_some(MAX_KEPT_BODY));
+    loop {
+        match response.advance(&mut open.buf) {
+            Ok(Progress::Done) => break,
+            Ok(Progress::NeedMore) => {}
+            Err(_) => return Err(other(response.status)),
+        }
+        if open.buf.capacity() - open.buf.len() < 4096 {
+            open.buf.reserve(16 << 10);
+        }
+        let read = open.stream.read_buf(&mut open.buf).await;
+        match read {
+            Ok(0) => match response.eof() {
+                Ok(_) => break,
+                Err(_) => return Err(other(response.status)),
+            },
+            Ok(_) => {}
+            Err(_) => return Err(other(response.status)),
+        }
+    }
+    let status = response.status.unwrap_or(0);
+    // Anything after the answer means the exchange is out of step.
+    let reusable = response.reusable && open.buf.is_empty();
+    let done = Instant::now();
+    open.idle_since = done;
+    let body = keep_body.then(|| Bytes::from(std::mem::take(&mut response.body)));
+    Ok((Answer { status, body, done }, reusable))
 }
 
 fn connect_failure() -> Failure {
@@ -268,7 +326,7 @@ mod tests {
             Outgoing {
                 wire,
                 head: false,
-                uri: hyper::Uri::from_static("/"),
+                uri: None,
             },
             keep,
         )
@@ -288,7 +346,9 @@ mod tests {
             let mut out = Vec::new();
             for _ in 0..n {
                 let (req, keep) = get(true);
-                let r = conns.exchange(0, eps, req, keep).await;
+                let r = conns
+                    .exchange(Instant::now(), Duration::from_secs(30), 0, eps, &req, keep)
+                    .await;
                 out.push(r.map(|a| (a.status, a.body)).map_err(|f| f.class));
                 tokio::time::sleep(pause).await;
             }
@@ -391,5 +451,106 @@ mod tests {
         };
         let got = exchange_all(&[ep], 1, std::time::Duration::ZERO);
         assert!(matches!(got[0], Err(ErrorClass::Connect)));
+    }
+
+    /// A server that reads one request per connection and answers it only
+    /// when told to (a message on `go`); never, when `go` is dropped.
+    fn held_server() -> (Endpoint, std::sync::mpsc::Sender<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let mut conn = conn.unwrap();
+                let mut seen = Vec::new();
+                let mut byte = [0u8; 1];
+                while !seen.ends_with(b"\r\n\r\n") {
+                    if conn.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    seen.push(byte[0]);
+                }
+                if wait.recv().is_err() {
+                    // Keep the connection open, unanswered, until the test ends.
+                    std::thread::park();
+                    return;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        let endpoint = Endpoint {
+            authority: addr.to_string(),
+            addr,
+        };
+        (endpoint, go)
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_answer_that_never_comes_is_a_timeout_at_the_timeout() {
+        let (ep, go) = held_server();
+        let eps = [ep];
+        let (req, _) = get(false);
+        let timeout = Duration::from_millis(200);
+        let (result, waited) = runtime().block_on(async {
+            let mut conns = Conns::default();
+            let t0 = Instant::now();
+            let r = conns.exchange(t0, timeout, 0, &eps, &req, false).await;
+            (r.map(|a| a.status).map_err(|f| f.class), t0.elapsed())
+        });
+        assert_eq!(result, Err(ErrorClass::Timeout));
+        assert!(waited >= timeout, "{waited:?}");
+        drop(go);
+    }
+
+    /// The user's timer is armed for the first request's deadline; a later
+    /// request with a later deadline, still unanswered when that first
+    /// deadline passes, must not be cut off by it.
+    #[test]
+    fn an_earlier_requests_deadline_does_not_time_out_a_later_request() {
+        let (ep, go) = held_server();
+        let eps = [ep];
+        let (req, _) = get(false);
+        let result = runtime().block_on(async {
+            let mut conns = Conns::default();
+            // First request: answered at once; its deadline (50 ms) arms the timer.
+            go.send(()).unwrap();
+            let first = conns
+                .exchange(
+                    Instant::now(),
+                    Duration::from_millis(50),
+                    0,
+                    &eps,
+                    &req,
+                    false,
+                )
+                .await;
+            assert_eq!(first.map(|a| a.status).map_err(|f| f.class), Ok(200));
+            // Second: 60 s to answer; the answer is let go only once the
+            // first deadline is well past, so the timer has fired meanwhile.
+            let second = conns.exchange(
+                Instant::now(),
+                Duration::from_secs(60),
+                0,
+                &eps,
+                &req,
+                false,
+            );
+            let release = async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                go.send(()).unwrap();
+            };
+            let (second, ()) = tokio::join!(second, release);
+            second.map(|a| a.status).map_err(|f| f.class)
+        });
+        assert_eq!(result, Ok(200));
     }
 }

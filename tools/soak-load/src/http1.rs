@@ -126,9 +126,15 @@ impl Response {
 
     /// Parses the head when it is complete; false while more is needed.
     fn head(&mut self, buf: &mut BytesMut) -> Result<bool, Malformed> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Response::new(&mut headers);
-        let len = match parsed.parse(buf) {
+        // Uninitialised: no 4 KB of empty headers written per answer.
+        let mut headers =
+            [const { std::mem::MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut parsed,
+            buf,
+            &mut headers,
+        ) {
             // Judged the same however the head arrived.
             Ok(httparse::Status::Complete(len)) if len > MAX_HEAD => {
                 return Err(Malformed::Head(format!(
@@ -363,22 +369,49 @@ pub fn write_request(
     body: &[u8],
 ) {
     out.clear();
+    start_request(out, method, target);
+    let mut has_length = false;
+    for (name, value) in headers {
+        has_length |= name.eq_ignore_ascii_case(b"content-length");
+        header(out, name, value);
+    }
+    end_request(out, method, has_length, body);
+}
+
+/// The request line of [`write_request`].
+pub fn start_request(out: &mut Vec<u8>, method: &str, target: &str) {
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let mut has_length = false;
-    for (name, value) in headers {
-        has_length |= name.eq_ignore_ascii_case(b"content-length");
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
+}
+
+/// One header line of [`write_request`].
+pub fn header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The end of [`write_request`]: a `Content-Length` unless the headers
+/// had one (`has_length`), the blank line and the body.
+pub fn end_request(out: &mut Vec<u8>, method: &str, has_length: bool, body: &[u8]) {
     let needs_length = !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH");
     if needs_length && !has_length {
         out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = body.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");

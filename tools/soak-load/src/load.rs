@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -25,7 +24,7 @@ use crate::client::{self, Conns, Outgoing};
 use crate::http1;
 use crate::reqlog::{self, Entry};
 use crate::schedule::Schedule;
-use crate::stats::{ErrorClass, Shards, LATE_AFTER_US};
+use crate::stats::{ErrorClass, Shards, LATE_AFTER_US, SHARDS};
 use crate::targets::{Body, HeaderText, Plan, Request, Work};
 use crate::template::Splice;
 
@@ -64,9 +63,10 @@ pub struct Ctx {
     pub shards: Shards,
     pub timeout: Duration,
     pub correlation_header: HeaderName,
-    run_id: String,
+    /// `sl-RUN-`: what every correlation id of this run starts with.
+    id_prefix: String,
     next_id: AtomicU64,
-    pub in_flight: AtomicU64,
+    pub in_flight: InFlight,
     pub start: Instant,
     pub start_wall: SystemTime,
     reqlog: Option<reqlog::Sender>,
@@ -93,7 +93,12 @@ impl Ctx {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
             .unwrap_or(0);
-        let run_id = format!("{:x}{:x}", micros & 0xffff_ffff_ffff, std::process::id());
+        // At most 3 + 12 + 8 + 1 bytes: room for any u64 in a CorrelationId.
+        let id_prefix = format!(
+            "sl-{:x}{:x}-",
+            micros & 0xffff_ffff_ffff,
+            std::process::id()
+        );
         let host_values = plan
             .endpoints
             .iter()
@@ -106,9 +111,9 @@ impl Ctx {
             plan,
             timeout,
             correlation_header,
-            run_id,
+            id_prefix,
             next_id: AtomicU64::new(1),
-            in_flight: AtomicU64::new(0),
+            in_flight: InFlight::default(),
             start: Instant::now(),
             start_wall,
             reqlog,
@@ -123,60 +128,94 @@ impl Ctx {
         self.stop.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn correlation_id(&self) -> String {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        format!("sl-{}-{n}", self.run_id)
+    /// A correlation id of its own (for a request outside any user).
+    pub(crate) fn correlation_id(&self) -> CorrelationId {
+        CorrelationId::new(
+            &self.id_prefix,
+            self.next_id.fetch_add(1, Ordering::Relaxed),
+        )
+    }
+
+    /// The next correlation id of a user's block, taking a new block from
+    /// the run's counter when it is used up: the counter is shared by every
+    /// thread, and one atomic add per request on it costs more than the
+    /// id itself.
+    pub(crate) fn next_correlation_id(&self, block: &mut IdBlock) -> CorrelationId {
+        if block.next == block.end {
+            block.next = self.next_id.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            block.end = block.next + ID_BLOCK;
+        }
+        let n = block.next;
+        block.next += 1;
+        CorrelationId::new(&self.id_prefix, n)
     }
 
     /// The request on the wire: request line, Host, the target's headers
-    /// (templates filled), the correlation id, and the body.
+    /// (templates filled), the correlation id, and the body. A request
+    /// without templates is written straight from the plan (nothing parsed
+    /// or cloned per request).
     pub(crate) fn build(
         &self,
         req: &Request,
         responses: &[Option<Value>],
         id: &str,
     ) -> Result<Outgoing, String> {
-        let uri = match &req.uri {
-            Some(u) => u.clone(),
-            None => req
-                .path
-                .render(responses, Splice::Url)?
-                .parse::<hyper::Uri>()
-                .map_err(|e| format!("the path would not be valid: {e}"))?,
+        let rendered_uri = match &req.uri {
+            Some(_) => None,
+            None => Some(
+                req.path
+                    .render(responses, Splice::Url)?
+                    .parse::<hyper::Uri>()
+                    .map_err(|e| format!("the path would not be valid: {e}"))?,
+            ),
         };
-        let body = match &req.body {
-            Body::Fixed(bytes) => bytes.clone(),
-            Body::Json(t) => Bytes::from(t.render(responses)?.to_string()),
-            Body::Text(t) => Bytes::from(t.render(responses, Splice::Plain)?),
+        let uri = rendered_uri.as_ref().or(req.uri.as_ref());
+        let rendered_body = match &req.body {
+            Body::Fixed(_) => None,
+            Body::Json(t) => Some(t.render(responses)?.to_string().into_bytes()),
+            Body::Text(t) => Some(t.render(responses, Splice::Plain)?.into_bytes()),
         };
-        let mut rendered = Vec::new();
+        let body: &[u8] = match (&rendered_body, &req.body) {
+            (Some(b), _) => b,
+            (None, Body::Fixed(b)) => b,
+            (None, _) => &[],
+        };
+        let target = uri
+            .and_then(|u| u.path_and_query())
+            .map_or("/", |p| p.as_str());
+        let mut wire = Vec::with_capacity(192 + target.len() + body.len());
+        http1::start_request(&mut wire, req.method.as_str(), target);
+        http1::header(
+            &mut wire,
+            b"host",
+            self.host_values[req.endpoint].as_bytes(),
+        );
+        let mut has_length = false;
         for (name, value) in &req.headers {
-            if let HeaderText::Template(t) = value {
-                let text = t.render(responses, Splice::Plain)?;
-                let v = HeaderValue::from_str(&text)
-                    .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?;
-                rendered.push(v);
+            has_length |= *name == hyper::header::CONTENT_LENGTH;
+            match value {
+                HeaderText::Fixed(v) => {
+                    http1::header(&mut wire, name.as_str().as_bytes(), v.as_bytes())
+                }
+                HeaderText::Template(t) => {
+                    let text = t.render(responses, Splice::Plain)?;
+                    let v = HeaderValue::from_str(&text)
+                        .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?;
+                    http1::header(&mut wire, name.as_str().as_bytes(), v.as_bytes());
+                }
             }
         }
-        let mut rendered = rendered.iter();
-        let mut headers: Vec<(&[u8], &[u8])> = Vec::with_capacity(req.headers.len() + 2);
-        headers.push((b"host", self.host_values[req.endpoint].as_bytes()));
-        for (name, value) in &req.headers {
-            let value = match value {
-                HeaderText::Fixed(v) => v.as_bytes(),
-                HeaderText::Template(_) => rendered.next().map_or(&b""[..], HeaderValue::as_bytes),
-            };
-            headers.push((name.as_str().as_bytes(), value));
-        }
         // A correlation id is ours (letters, digits, dashes): always valid.
-        headers.push((self.correlation_header.as_str().as_bytes(), id.as_bytes()));
-        let target = uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut wire = Vec::with_capacity(128 + body.len());
-        http1::write_request(&mut wire, req.method.as_str(), target, &headers, &body);
+        http1::header(
+            &mut wire,
+            self.correlation_header.as_str().as_bytes(),
+            id.as_bytes(),
+        );
+        http1::end_request(&mut wire, req.method.as_str(), has_length, body);
         Ok(Outgoing {
             wire,
             head: req.method == hyper::Method::HEAD,
-            uri,
+            uri: rendered_uri,
         })
     }
 
@@ -186,12 +225,12 @@ impl Ctx {
         key: u64,
         stat: usize,
         since: Instant,
+        now: Instant,
         outcome: Result<(), ErrorClass>,
         status: Option<u16>,
         late: bool,
         id: &str,
     ) -> Option<Entry> {
-        let now = Instant::now();
         self.chaos.observe(since, now, outcome.is_ok());
         let latency = now.saturating_duration_since(since);
         let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
@@ -214,62 +253,62 @@ impl Ctx {
         }
     }
 
-    /// Sends one request and records it; `since` is when its latency
-    /// started (the intended time in the open model). Returns the body when
-    /// asked to keep it and the answer was a success.
+    /// Sends one request of a plain target at `sent_at` and records it;
+    /// `since` is when its latency started (the intended time in the open
+    /// model). Returns when it ended.
     #[allow(clippy::too_many_arguments)]
     async fn one(
         &self,
         conns: &mut Conns,
         key: u64,
         req: &Request,
-        responses: &[Option<Value>],
         since: Instant,
+        sent_at: Instant,
         late: bool,
-        keep: bool,
-    ) -> Result<Option<Bytes>, String> {
-        let id = self.correlation_id();
-        let built = self.build(req, responses, &id)?;
+    ) -> Result<Instant, String> {
+        let id = self.next_correlation_id(&mut conns.ids);
+        let built = self.build(req, &[], &id)?;
         // The body is read whenever the target expects fields of it.
-        let keep = keep || !req.expect.is_empty();
-        let sent = tokio::time::timeout(
-            self.timeout,
-            conns.exchange(req.endpoint, &self.plan.endpoints, built, keep),
-        )
-        .await;
-        let (outcome, status, body) = match sent {
-            Err(_) => {
-                conns.discard(req.endpoint);
-                (Err(ErrorClass::Timeout), None, None)
+        let keep = !req.expect.is_empty();
+        let sent = conns
+            .exchange(
+                sent_at,
+                self.timeout,
+                req.endpoint,
+                &self.plan.endpoints,
+                &built,
+                keep,
+            )
+            .await;
+        let (outcome, status, done) = match sent {
+            Err(f) => (Err(f.class), f.status, Instant::now()),
+            Ok(answer) => {
+                let outcome = match client::classify(answer.status) {
+                    None if !expected(req, answer.body.as_deref()) => Err(ErrorClass::Other),
+                    None => Ok(()),
+                    Some(_) if req.accept.contains(&answer.status) => Ok(()),
+                    Some(class) => Err(class),
+                };
+                (outcome, Some(answer.status), answer.done)
             }
-            Ok(Err(f)) => (Err(f.class), f.status, None),
-            Ok(Ok(answer)) => match client::classify(answer.status) {
-                None if !expected(req, answer.body.as_deref()) => {
-                    (Err(ErrorClass::Other), Some(answer.status), None)
-                }
-                None => (Ok(()), Some(answer.status), answer.body),
-                Some(_) if req.accept.contains(&answer.status) => {
-                    (Ok(()), Some(answer.status), answer.body)
-                }
-                Some(class) => (Err(class), Some(answer.status), None),
-            },
         };
-        let entry = self.record(key, req.stat, since, outcome, status, late, &id);
+        let entry = self.record(key, req.stat, since, done, outcome, status, late, &id);
         self.log(entry).await;
-        Ok(body)
+        Ok(done)
     }
 
     /// Runs target pick `pick`: one request, or a whole sequence. `key`
     /// picks the figures' shard. `intended` is the scheduled send time in
     /// the open model; the closed model passes `None` (no schedule: the
-    /// latency starts now and nothing is ever late or dropped).
+    /// latency starts now and nothing is ever late or dropped). Returns
+    /// about when it ended.
     pub async fn run_pick(
         &self,
         conns: &mut Conns,
         pick: u64,
         key: u64,
         intended: Option<Instant>,
-    ) {
+    ) -> Instant {
         let target = self.plan.target_for(pick);
         let now = Instant::now();
         let intended = intended.unwrap_or(now);
@@ -284,23 +323,27 @@ impl Ctx {
                 key,
                 first_stat,
                 intended,
+                now,
                 Err(ErrorClass::Dropped),
                 None,
                 true,
                 "",
             );
             self.log(entry).await;
-            return;
+            return now;
         }
         match &target.work {
-            Work::Single(req) => {
-                if let Err(e) = self.one(conns, key, req, &[], intended, late, false).await {
+            Work::Single(req) => match self.one(conns, key, req, intended, now, late).await {
+                Ok(done) => done,
+                Err(e) => {
                     // Only templates can fail to build, and single targets have none.
                     debug_assert!(false, "{e}");
+                    Instant::now()
                 }
-            }
+            },
             Work::Sequence(steps) => {
                 crate::sequence::run(self, conns, key, steps, intended, late).await;
+                Instant::now()
             }
         }
     }
@@ -369,7 +412,7 @@ async fn open(
     let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
     let bound = drain_bound(&ctx, grace);
     let _ = tokio::time::timeout(bound, slots.acquire_many(all)).await;
-    ctx.in_flight.load(Ordering::Relaxed)
+    ctx.in_flight.load()
 }
 
 /// The open model's clock, on a thread of its own: the runtime's timer
@@ -425,7 +468,7 @@ fn dispatch(
         };
         let ctx2 = Arc::clone(ctx);
         let pool2 = Arc::clone(&pool);
-        ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+        ctx.in_flight.enter(pick);
         handle.spawn(async move {
             let mut conns = pool2
                 .lock()
@@ -437,7 +480,7 @@ fn dispatch(
             if let Ok(mut p) = pool2.lock() {
                 p.push(conns);
             }
-            ctx2.in_flight.fetch_sub(1, Ordering::Relaxed);
+            ctx2.in_flight.leave(pick);
             drop(permit);
         });
         pick += 1;
@@ -473,12 +516,15 @@ async fn closed(
     let next = Arc::new(AtomicU64::new(0));
     let part = |index: usize| Partition {
         ctx: Arc::clone(&ctx),
-        next: Arc::clone(&next),
+        picks: Picks {
+            next: Arc::clone(&next),
+            block: Arc::new(Mutex::new((0, 0))),
+            limit: limit.requests,
+        },
         users: (index..connections).step_by(threads).collect(),
         shard: index as u64,
         connections,
         ramp,
-        limit,
         end,
         grace,
     };
@@ -512,20 +558,53 @@ async fn closed(
     for d in done {
         let _ = d.await;
     }
-    ctx.in_flight.load(Ordering::Relaxed)
+    ctx.in_flight.load()
+}
+
+/// The closed model's picks, handed to a thread's users from blocks taken
+/// off the run's counter: exactly `limit` in all, and one atomic add on the
+/// shared counter per block instead of per request.
+#[derive(Clone)]
+struct Picks {
+    /// The run's next unclaimed pick, shared by all threads.
+    next: Arc<AtomicU64>,
+    /// This thread's block: next pick and end (exclusive).
+    block: Arc<Mutex<(u64, u64)>>,
+    limit: Option<u64>,
+}
+
+/// Picks taken off the shared counter at once.
+const PICK_BLOCK: u64 = 64;
+
+impl Picks {
+    /// The next pick, or `None` when all were taken.
+    fn take(&self) -> Option<u64> {
+        let mut block = self.block.lock().unwrap_or_else(|p| p.into_inner());
+        if block.0 == block.1 {
+            let start = self.next.fetch_add(PICK_BLOCK, Ordering::Relaxed);
+            let end = self
+                .limit
+                .map_or(start + PICK_BLOCK, |n| n.min(start + PICK_BLOCK));
+            if start >= end {
+                return None;
+            }
+            *block = (start, end);
+        }
+        let pick = block.0;
+        block.0 += 1;
+        Some(pick)
+    }
 }
 
 /// One thread's share of the closed model's users.
 struct Partition {
     ctx: Arc<Ctx>,
-    /// The next pick, shared by all users of all threads.
-    next: Arc<AtomicU64>,
+    picks: Picks,
     users: Vec<usize>,
     /// The figures' shard: one per thread, so threads never contend.
     shard: u64,
     connections: usize,
     ramp: Duration,
-    limit: Limit,
     end: Option<Instant>,
     grace: Duration,
 }
@@ -534,39 +613,39 @@ impl Partition {
     async fn run(self) {
         let Partition {
             ctx,
-            next,
+            picks,
             users,
             shard,
             connections,
             ramp,
-            limit,
             end,
             grace,
         } = self;
         let mut tasks = tokio::task::JoinSet::new();
         for user in users {
             let ctx = Arc::clone(&ctx);
-            let next = Arc::clone(&next);
+            let picks = picks.clone();
             tasks.spawn(async move {
                 let start_at = ctx.start + ramp.mul_f64(user as f64 / connections as f64);
                 while Instant::now() < start_at && !ctx.stopping() {
                     tokio::time::sleep_until(start_at.min(Instant::now() + STOP_POLL)).await;
                 }
                 let mut conns = Conns::default();
+                // The end of the last request stands for now: a clock read saved.
+                let mut now = Instant::now();
                 loop {
                     if ctx.stopping() {
                         break;
                     }
-                    if end.is_some_and(|e| Instant::now() >= e) {
+                    if end.is_some_and(|e| now >= e) {
                         break;
                     }
-                    let pick = next.fetch_add(1, Ordering::Relaxed);
-                    if limit.requests.is_some_and(|n| pick >= n) {
+                    let Some(pick) = picks.take() else {
                         break;
-                    }
-                    ctx.in_flight.fetch_add(1, Ordering::Relaxed);
-                    ctx.run_pick(&mut conns, pick, shard, None).await;
-                    ctx.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    };
+                    ctx.in_flight.enter(shard);
+                    now = ctx.run_pick(&mut conns, pick, shard, None).await;
+                    ctx.in_flight.leave(shard);
                 }
             });
         }
@@ -585,5 +664,145 @@ impl Partition {
                 break;
             }
         }
+    }
+}
+
+/// Requests in flight, one counter per figures shard (each on a cache line
+/// of its own), so threads sending at once do not fight over one line.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    shards: [Padded; SHARDS],
+}
+
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(AtomicU64);
+
+impl InFlight {
+    /// A request of shard `key` started.
+    pub fn enter(&self, key: u64) {
+        self.shards[(key % SHARDS as u64) as usize]
+            .0
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request of shard `key` ended.
+    pub fn leave(&self, key: u64) {
+        self.shards[(key % SHARDS as u64) as usize]
+            .0
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn load(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.0.load(Ordering::Relaxed))
+            .fold(0, u64::wrapping_add)
+    }
+}
+
+/// Correlation ids taken off the run's counter at once by one user.
+const ID_BLOCK: u64 = 256;
+
+/// A user's block of correlation ids: next and end (exclusive).
+#[derive(Debug, Default)]
+pub struct IdBlock {
+    next: u64,
+    end: u64,
+}
+
+/// A correlation id, `sl-RUN-N`, kept inline (no allocation per request).
+#[derive(Clone, Copy)]
+pub struct CorrelationId {
+    len: usize,
+    buf: [u8; 64],
+}
+
+impl CorrelationId {
+    /// `prefix` (at most 24 bytes, see `Ctx::new`) and `n` in decimal.
+    fn new(prefix: &str, n: u64) -> CorrelationId {
+        let mut id = CorrelationId {
+            len: 0,
+            buf: [0; 64],
+        };
+        let p = prefix.as_bytes();
+        let p = &p[..p.len().min(id.buf.len() - 20)];
+        id.buf[..p.len()].copy_from_slice(p);
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let d = &digits[at..];
+        id.buf[p.len()..p.len() + d.len()].copy_from_slice(d);
+        id.len = p.len() + d.len();
+        id
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII goes in (see `new`).
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for CorrelationId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for CorrelationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn correlation_ids_are_the_prefix_and_the_number() {
+        assert_eq!(CorrelationId::new("sl-ab12-", 0).as_str(), "sl-ab12-0");
+        assert_eq!(CorrelationId::new("sl-ab12-", 907).as_str(), "sl-ab12-907");
+        let longest = "sl-ffffffffffffffffffff-";
+        assert_eq!(
+            CorrelationId::new(longest, u64::MAX).as_str(),
+            format!("{longest}{}", u64::MAX)
+        );
+    }
+
+    #[test]
+    fn picks_from_blocks_are_each_pick_below_the_limit_once() {
+        let next = Arc::new(AtomicU64::new(0));
+        let thread = || Picks {
+            next: Arc::clone(&next),
+            block: Arc::new(Mutex::new((0, 0))),
+            limit: Some(1000),
+        };
+        let (a, b) = (thread(), thread());
+        let mut seen = Vec::new();
+        // Two threads' users taking turns, unevenly.
+        loop {
+            let x = a.take();
+            let y = b.take().into_iter().chain(b.take());
+            if x.is_none() && seen.len() >= 1000 {
+                break;
+            }
+            seen.extend(x);
+            seen.extend(y);
+        }
+        assert_eq!(a.take(), None);
+        assert_eq!(b.take(), None);
+        seen.sort_unstable();
+        assert_eq!(seen, (0..1000).collect::<Vec<u64>>());
     }
 }

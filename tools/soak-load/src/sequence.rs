@@ -17,7 +17,6 @@ use tokio::time::Instant;
 
 use crate::client::{self, Conns};
 use crate::load::Ctx;
-use crate::stats::ErrorClass;
 use crate::targets::Step;
 use crate::verify::Pending;
 
@@ -41,31 +40,35 @@ async fn send(
     late: bool,
 ) -> Result<Sent, String> {
     let req = &step.request;
-    let id = ctx.correlation_id();
+    let id = ctx.next_correlation_id(&mut conns.ids);
     let built = ctx.build(req, responses, &id)?;
-    let sent = tokio::time::timeout(
-        ctx.timeout,
-        conns.exchange(req.endpoint, &ctx.plan.endpoints, built, step.keep_response),
-    )
-    .await;
-    let (outcome, status, body) = match sent {
-        Err(_) => {
-            conns.discard(req.endpoint);
-            (Err(ErrorClass::Timeout), None, None)
+    let sent = conns
+        .exchange(
+            Instant::now(),
+            ctx.timeout,
+            req.endpoint,
+            &ctx.plan.endpoints,
+            &built,
+            step.keep_response,
+        )
+        .await;
+    let (outcome, status, body, done) = match sent {
+        Err(f) => (Err(f.class), f.status, None, Instant::now()),
+        Ok(answer) => {
+            let (outcome, body) = match client::classify(answer.status) {
+                None => (Ok(()), answer.body),
+                Some(_) if step.accept.contains(&answer.status) => (Ok(()), None),
+                Some(class) => (Err(class), None),
+            };
+            (outcome, Some(answer.status), body, answer.done)
         }
-        Ok(Err(f)) => (Err(f.class), f.status, None),
-        Ok(Ok(answer)) => match client::classify(answer.status) {
-            None => (Ok(()), Some(answer.status), answer.body),
-            Some(_) if step.accept.contains(&answer.status) => (Ok(()), Some(answer.status), None),
-            Some(class) => (Err(class), Some(answer.status), None),
-        },
     };
-    let entry = ctx.record(key, req.stat, since, outcome, status, late, &id);
+    let entry = ctx.record(key, req.stat, since, done, outcome, status, late, &id);
     ctx.log(entry).await;
     Ok(Sent {
         acked: status.is_some_and(|s| (200..300).contains(&s)) && outcome.is_ok(),
         body,
-        correlation_id: id,
+        correlation_id: id.to_string(),
     })
 }
 
@@ -172,7 +175,12 @@ fn pending(
     let of = spec.map_or(i, |s| s.of);
     let request = ctx.build(&step.request, responses, &ctx.correlation_id());
     let url = match &request {
-        Ok(r) => r.uri().to_string(),
+        Ok(r) => r
+            .uri
+            .as_ref()
+            .or(step.request.uri.as_ref())
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         Err(_) => String::new(),
     };
     let mut expect = Vec::new();

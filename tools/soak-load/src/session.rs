@@ -111,7 +111,7 @@ impl Windows {
             offset_ms: common::clock::ms(from.saturating_duration_since(self.ctx.start)),
             duration_ms,
             figures: Figures::of_stat(&total, duration_ms),
-            in_flight: self.ctx.in_flight.load(Ordering::Relaxed),
+            in_flight: self.ctx.in_flight.load(),
             memory: self.memory(),
             interrupted,
             unfinished,
@@ -180,7 +180,7 @@ impl Progress {
             .map_or("-".to_string(), |v| format!("{v:.1} ms"));
         bar.set_message(format!(
             "{requests} requests  {rate:.0}/s  errors {errors:.2}%  p95 {p95}  in flight {}  (window {})",
-            windows.ctx.in_flight.load(Ordering::Relaxed),
+            windows.ctx.in_flight.load(),
             windows.next_number
         ));
         bar.tick();

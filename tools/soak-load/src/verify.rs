@@ -29,6 +29,7 @@ use serde_json::{json, Map, Value};
 
 use crate::client::Conns;
 use crate::load::Ctx;
+use crate::stats::ErrorClass;
 use crate::targets::Step;
 use crate::template::{JsonTemplate, Ref};
 
@@ -356,23 +357,27 @@ async fn check(ctx: &Ctx, conns: &mut Conns, p: Pending) -> Record {
             return record;
         }
     };
-    let sent = tokio::time::timeout(
-        ctx.timeout,
-        conns.exchange(p.endpoint, &ctx.plan.endpoints, request, true),
-    )
-    .await;
+    let sent = conns
+        .exchange(
+            tokio::time::Instant::now(),
+            ctx.timeout,
+            p.endpoint,
+            &ctx.plan.endpoints,
+            &request,
+            true,
+        )
+        .await;
     let answer = match sent {
-        Err(_) => {
-            conns.discard(p.endpoint);
+        Err(f) if f.class == ErrorClass::Timeout => {
             record.error = Some("timeout".into());
             return record;
         }
-        Ok(Err(f)) => {
+        Err(f) => {
             record.status = f.status;
             record.error = Some(format!("{} error", f.class.name()));
             return record;
         }
-        Ok(Ok(a)) => a,
+        Ok(a) => a,
     };
     record.status = Some(answer.status);
     match answer.status {
