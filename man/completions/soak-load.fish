@@ -49,7 +49,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l correlation-
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l requests-log -d 'Also write one `request` record per request to FILE' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid -d 'Watch this process (and its descendants): RSS per window' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l pid-file -d 'Watch the process whose id is in FILE (re-read every window)' -r -F
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l threads -d 'Worker threads (default: one per CPU)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l threads -d 'Threads sending the load (default: one per CPU). The closed model splits its connections over them, each thread with its own event loop, as wrk -t does' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l actors -d 'Actors: this many virtual users at once, each running exactly --ops picks back to back (a sequence is one); the race run' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l ops -d 'With --actors: picks each actor runs' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-cmd -d 'Run this shell command every --chaos-every during the load (kill -9 the service under its supervisor, SIGSTOP/SIGCONT it, ...); a `chaos` record per injection; gates recovery_ms_max and chaos_command_failures' -r

@@ -429,7 +429,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_listener_check: bool,
 
-    /// Worker threads (default: one per CPU).
+    /// Threads sending the load (default: one per CPU). The closed model
+    /// splits its connections over them, each thread with its own event
+    /// loop, as wrk -t does.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
