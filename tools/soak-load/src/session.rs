@@ -54,8 +54,12 @@ impl Windows {
         let Some(w) = &self.watch else {
             return Memory::default();
         };
-        let sampled = memory::sample_identified(w);
+        // Sampled under the lock: the watcher task may look in between, and
+        // an identity read before its newer look, observed after it, would
+        // count the old process back and the new one again (two restarts
+        // for one, seen under load in the kill -9 race test).
         let mut restarts = self.restarts.lock().unwrap_or_else(|p| p.into_inner());
+        let sampled = memory::sample_identified(w);
         let mut memory = match sampled {
             Ok((m, id)) => {
                 restarts.observe(Some(id));
