@@ -168,6 +168,10 @@ impl Detector {
     }
 }
 
+/// How far a built-in's captured credential is searched from where its
+/// match begins (see `pairs::LINE_VALUE_MAX`, the same bound for pairs).
+const FIRST_GROUP_WINDOW: usize = 4096 + 64;
+
 /// A validated finding in a haystack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -481,8 +485,16 @@ impl Matcher {
             })
         } else {
             // The detector's own match, anchored where it must begin, has to
-            // reach past where the candidate started.
-            let input = Input::new(hay).range(begin..).anchored(Anchored::Yes);
+            // reach past where the candidate started. A built-in's captured
+            // credential is searched in a window (the rest of an
+            // `Authorization: Digest …` line: many headers on one long line
+            // stay linear).
+            let stop = if d.check == Check::FirstGroup {
+                hay.len().min(begin + FIRST_GROUP_WINDOW)
+            } else {
+                hay.len()
+            };
+            let input = Input::new(hay).range(begin..stop).anchored(Anchored::Yes);
             if captures {
                 let caps = &mut s.caps[i];
                 d.regex.search_captures_with(&mut s.caches[i], &input, caps);

@@ -59,9 +59,9 @@ pub const BUILTINS: &[Builtin] = &[
         name: "auth_header",
         // One-word credentials (`Bearer`, `NTLM`, ...), else any scheme
         // (Digest's parameters, `AWS4-HMAC-SHA256 Credential=…`): the rest
-        // of the line, at most 4 KiB (bounded, so many headers on one line
-        // stay linear; as pairs::LINE_VALUE_MAX).
-        regex: r#"(?i:\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|negotiate|apikey|ntlm)[ \t]+([A-Za-z0-9._~+/=\-]{4,})|[a-z][a-z0-9\-]*[ \t]+([^\r\n]{0,4095}[^\s])))|\bBearer[ \t]+([A-Za-z0-9._~+/\-]{16,}=*)"#,
+        // of the line, searched in a 4 KiB window (detectors::mod.rs; a
+        // counted repetition here made the lazy DFA rebuild its states).
+        regex: r#"(?i:\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?(?:(?:bearer|basic|token|negotiate|apikey|ntlm)[ \t]+([A-Za-z0-9._~+/=\-]{4,})|[a-z][a-z0-9\-]*[ \t]+([^\r\n]*[^\s])))|\bBearer[ \t]+([A-Za-z0-9._~+/\-]{16,}=*)"#,
         check: Check::FirstGroup,
         candidate: r#"(?i:authorization)\\?["']?[ \t]*[:=]|Bearer[ \t]"#,
         anchor: Anchor::Start,
