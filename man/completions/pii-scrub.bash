@@ -23,7 +23,7 @@ _pii__scrub() {
 
     case "${cmd}" in
         pii__scrub)
-            opts="-j -q -h -V --check --dry-run --in-place --backup-suffix --out-dir --report --format --quarantine --action --salt-file --key-id --only --except --rules --allow --allow-file --allow-key --on-invalid-json --fields --skip-fields --max-line --max-findings --max-quarantined --min-files --min-lines --glob --respect-ignore --no-ignore --threads --list-types --quiet --help --version"
+            opts="-j -q -h -V --check --dry-run --in-place --backup-suffix --out-dir --report --format --quarantine --action --salt-file --key-id --only --except --rules --allow --allow-file --allow-key --on-invalid-json --fields --skip-fields --max-line --max-findings --max-quarantined --min-files --min-lines --glob --respect-ignore --no-ignore --threads --list-types --quiet --no-warnings --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

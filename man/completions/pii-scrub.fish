@@ -1,7 +1,7 @@
 complete -c pii-scrub -l backup-suffix -d 'With --in-place: keep the original as FILE+SUFFIX. Example: .orig' -r
 complete -c pii-scrub -l out-dir -d 'Write scrubbed copies under DIR, mirroring the input tree' -r -F
 complete -c pii-scrub -l report -d 'Write finding records and the summary (JSON Lines) to FILE' -r
-complete -c pii-scrub -l format -d 'Report format: jsonl (records) or text (for people)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c pii-scrub -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c pii-scrub -l quarantine -d 'Write lines that cannot be scrubbed safely, with their reason, to FILE (mode 0600). Without it they are dropped and counted' -r -F
 complete -c pii-scrub -l action -d 'Action per type, or for all: TYPE=ACTION or ACTION (redact, mask, hash, remove). Example: --action mask --action email=hash' -r
@@ -30,6 +30,7 @@ complete -c pii-scrub -l in-place -d 'Rewrite each file in place, atomically (te
 complete -c pii-scrub -l respect-ignore -d 'Skip files that .gitignore/.ignore files exclude in directory walks'
 complete -c pii-scrub -l no-ignore -d 'Read every file in directory walks, whatever ignore files say (the default; kept so existing scripts that pass it keep working)'
 complete -c pii-scrub -l list-types -d 'Print the built-in types and what they find, then exit'
-complete -c pii-scrub -s q -l quiet -d 'No warnings on stderr'
+complete -c pii-scrub -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
+complete -c pii-scrub -l no-warnings -d 'No warnings on stderr either (files --glob left out, lines dropped without --quarantine): what -q meant in pii-scrub before it took the meaning -q has in every tool. Implies --quiet; errors are still printed, and the records and figures are the same'
 complete -c pii-scrub -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pii-scrub -s V -l version -d 'Print version'

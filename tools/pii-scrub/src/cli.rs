@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
-use common::cli::Format;
 use common::pointer::Pattern;
 
 const EXAMPLES: &str = "\
@@ -145,9 +144,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub report: Option<String>,
 
-    /// Report format: jsonl (records) or text (for people).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: common::cli::FormatArg,
 
     /// Write lines that cannot be scrubbed safely, with their reason, to FILE
     /// (mode 0600). Without it they are dropped and counted.
@@ -265,9 +263,15 @@ pub struct Cli {
     #[arg(long)]
     pub list_types: bool,
 
-    /// No warnings on stderr.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: common::cli::QuietArg,
+
+    /// No warnings on stderr either (files --glob left out, lines dropped
+    /// without --quarantine): what -q meant in pii-scrub before it took the
+    /// meaning -q has in every tool. Implies --quiet; errors are still
+    /// printed, and the records and figures are the same.
+    #[arg(long)]
+    pub no_warnings: bool,
 }
 
 /// The clap command, for man pages and completions.

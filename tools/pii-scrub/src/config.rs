@@ -114,7 +114,10 @@ pub struct Config {
     pub globs: Vec<String>,
     pub respect_ignore: bool,
     pub threads: usize,
+    /// `-q`: no progress bar (as in every tool).
     pub quiet: bool,
+    /// `--no-warnings`: no warnings either.
+    pub no_warnings: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,7 +442,7 @@ impl Config {
             max_line: cli.max_line,
             max_findings: cli.max_findings,
             invalid_json_as_text: cli.on_invalid_json == crate::cli::InvalidJson::Text,
-            snippets: mode == Mode::DryRun && cli.format == Format::Text,
+            snippets: mode == Mode::DryRun && cli.format.format == Format::Text,
         };
         Ok(Config {
             engine,
@@ -449,7 +452,7 @@ impl Config {
             backup_suffix: cli.backup_suffix,
             out_dir: cli.out_dir,
             report: cli.report,
-            format: cli.format,
+            format: cli.format.format,
             quarantine: cli.quarantine,
             max_quarantined: cli.max_quarantined,
             min_files: cli.min_files,
@@ -457,7 +460,8 @@ impl Config {
             globs: cli.glob,
             respect_ignore: cli.respect_ignore,
             threads,
-            quiet: cli.quiet,
+            quiet: cli.quiet.quiet || cli.no_warnings,
+            no_warnings: cli.no_warnings,
         })
     }
 }

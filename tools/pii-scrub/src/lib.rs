@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     rep.totals.skipped = found.skipped;
     rep.totals.symlinks = found.symlinks;
     rep.totals.ignored = found.ignored;
-    if !found.excluded.is_empty() && !cfg.quiet {
+    if !found.excluded.is_empty() && !cfg.no_warnings {
         warn_excluded(&found.excluded, &found.sources);
     }
     rep.totals.excluded = found.excluded.iter().map(|n| rep.shown_file(n)).collect();
@@ -126,7 +126,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let summary = rep.finish(builder, cfg.mode, interrupted, elapsed_ms)?;
-    if quarantined > 0 && cfg.quarantine.is_none() && cfg.mode == Mode::Filter && !cfg.quiet {
+    if quarantined > 0 && cfg.quarantine.is_none() && cfg.mode == Mode::Filter && !cfg.no_warnings {
         common::runner::warn(
             TOOL,
             format!("{quarantined} line(s) could not be scrubbed safely and were left out; use --quarantine FILE to keep them"),

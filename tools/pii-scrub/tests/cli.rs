@@ -2,25 +2,18 @@
 //! JSON structure, bytes that are not UTF-8, huge lines, quarantine, atomic
 //! in-place rewrites, trees, reports, gates and exit codes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
 use common::testkit::{gate, jsonl, of_kind, summary, testdata};
 use serde_json::{json, Value};
 
-const SALT: &str = "test-salt-0123456789abcdef";
+use crate::util::{bin, cmd};
 
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("pii-scrub").unwrap();
-    c.env_remove("PII_SCRUB_SALT");
-    c
-}
+const SALT: &str = "test-salt-0123456789abcdef";
 
 /// Runs the filter on `input`; returns (stdout, stderr, code).
 fn filter(args: &[&str], input: &[u8]) -> (Vec<u8>, String, i32) {
@@ -728,7 +721,7 @@ fn scrubbing_is_idempotent() {
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let mut child = StdCommand::new(bin())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -827,7 +820,7 @@ fn sigint_writes_the_summary_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.jsonl");
     let q = dir.path().join("q.jsonl");
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let mut child = StdCommand::new(bin())
         .arg("--report")
         .arg(&report)
         .arg("--quarantine")
@@ -923,7 +916,7 @@ fn kill_9_during_in_place_leaves_the_file_whole() {
     let f = dir.path().join("big.log");
     let original = "user a@acme.com did a thing at 10.1.2.3\n".repeat(400_000);
     fs::write(&f, &original).unwrap();
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let mut child = StdCommand::new(bin())
         .arg("--in-place")
         .arg(&f)
         .stdout(Stdio::null())
@@ -1362,7 +1355,7 @@ fn lines_appended_during_an_in_place_scrub_are_not_lost() {
     let log = dir.path().join("live.log");
     let original = "user a@acme.com did a thing at 10.1.2.3\n".repeat(400_000);
     fs::write(&log, &original).unwrap();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let child = StdCommand::new(bin())
         .arg("--in-place")
         .arg(&log)
         .stdout(Stdio::piped())
@@ -1424,7 +1417,7 @@ fn in_place_refuses_what_is_not_a_regular_file_up_front() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe.log");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let mut child = StdCommand::new(bin())
         .arg("--in-place")
         .arg(&fifo)
         .stdout(Stdio::piped())

@@ -3,12 +3,12 @@
 //! and hard negatives (each line must come out byte for byte unchanged).
 //! Generated from a fixed seed, so a failure names a reproducible line.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::BTreeMap;
 
 use assert_cmd::Command;
 use common::testkit::jsonl;
+
+use crate::util::bin;
 
 /// splitmix64: small, deterministic, good enough for test data.
 struct Rng(u64);
@@ -538,8 +538,7 @@ fn every_planted_item_is_found_and_no_look_alike_is_touched() {
     let input = lines.join("\n") + "\n";
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.jsonl");
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .arg("--report")
         .arg(&report)
         .write_stdin(input.clone())
@@ -639,8 +638,7 @@ fn truncated_json_records_never_leak() {
     let input = lines.join("\n") + "\n";
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("q.jsonl");
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .arg("--quarantine")
         .arg(&q)
         .write_stdin(input.clone())
@@ -656,8 +654,7 @@ fn truncated_json_records_never_leak() {
     assert!(recs.iter().all(|r| r["reason"] == "invalid_json"));
 
     let report = dir.path().join("r.jsonl");
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .args(["--on-invalid-json", "text", "--report"])
         .arg(&report)
         .write_stdin(input)

@@ -3,28 +3,21 @@
 //! nothing to read at all, and compressed logs gzip is not (xz, bzip2, zstd,
 //! lz4), made by the real tools.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use common::testkit::{gate, jsonl, of_kind, require_tool, stderr_text, summary};
 use serde_json::{json, Value};
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("pii-scrub").unwrap();
-    c.env_remove("PII_SCRUB_SALT").current_dir(dir);
-    c
-}
+use crate::util::{bin, cmd_in as cmd};
 
 /// Runs pii-scrub in `dir` with stdin closed, failing the test (not hanging)
 /// if it blocks on something it should never open.
 fn bounded(dir: &Path, args: &[&str]) -> Output {
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+    let mut child = StdCommand::new(bin())
         .args(args)
         .current_dir(dir)
         .env_remove("PII_SCRUB_SALT")
@@ -231,7 +224,7 @@ fn a_link_to_this_runs_own_stdout_is_not_read_back() {
     symlink("/dev/stdout", d.join("access.log")).unwrap();
     for (mode, out_name) in [(None, "out.log"), (Some("--check"), "out.jsonl")] {
         let out_path = root.join(out_name);
-        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        let mut child = StdCommand::new(bin())
             .args(mode)
             .arg("d")
             .current_dir(root)
@@ -558,7 +551,7 @@ fn a_magic_split_across_pipe_writes_is_still_seen() {
     }
     let bytes = compress(&["xz", "-c"], LOG.as_bytes());
     for args in [&["--check", "-"][..], &[][..]] {
-        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("pii-scrub"))
+        let mut child = StdCommand::new(bin())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -2,17 +2,10 @@
 //! the filter left the secret in place. Each test is named after its leak and
 //! asserts the exact findings (type and count) and the exact scrubbed output.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use assert_cmd::Command;
 use common::testkit::{jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("pii-scrub").unwrap();
-    c.env_remove("PII_SCRUB_SALT");
-    c
-}
+use crate::util::cmd;
 
 /// The filter's output for `input` (exit 0 required).
 fn scrub(input: &[u8]) -> Vec<u8> {

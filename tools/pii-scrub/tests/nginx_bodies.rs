@@ -5,8 +5,6 @@
 //! (JSON, YAML, XML, a UK phone, non-ASCII emails). With CI set a missing
 //! nginx fails the test (.ci/run installs it).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -16,6 +14,8 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use common::testkit::{free_port, jsonl, require_tool, summary};
 use serde_json::{json, Value};
+
+use crate::util::bin;
 
 /// nginx in the foreground as one process (`master_process off`: killing
 /// a master with SIGKILL would leave its worker running, holding the test's
@@ -101,14 +101,12 @@ fn read_log(path: &Path, lines: usize) -> Vec<u8> {
 
 /// The filter's output; `--check` on that output finds nothing.
 fn scrub(log: &[u8]) -> String {
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .write_stdin(log.to_vec())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let again = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let again = Command::new(bin())
         .arg("--check")
         .write_stdin(out.stdout.clone())
         .output()
@@ -123,8 +121,7 @@ fn scrub(log: &[u8]) -> String {
 }
 
 fn check(log: &Path) -> (i32, Value) {
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .arg("--check")
         .arg(log)
         .output()

@@ -4,15 +4,14 @@
 //! 42 "secrets" in the package logs, all false, and changed a third of the
 //! test log's lines.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 use common::testkit::{jsonl, of_kind, summary, testdata};
 use serde_json::json;
 
+use crate::util::bin;
+
 fn run(args: &[&str], file: &str) -> (i32, Vec<serde_json::Value>) {
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .args(args)
         .arg(testdata(&format!("pii-scrub/real/{file}")))
         .output()
@@ -109,8 +108,7 @@ fn journalctl_byte_array_messages_are_scanned() {
         ]
     );
     // Scrubbed, every line is still JSON and a byte array stays one.
-    let out = Command::cargo_bin("pii-scrub")
-        .unwrap()
+    let out = Command::new(bin())
         .arg(testdata("pii-scrub/real/journalctl.jsonl"))
         .output()
         .unwrap();

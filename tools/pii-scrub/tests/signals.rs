@@ -2,16 +2,16 @@
 //! blocked in `open()` of a FIFO nobody writes to, where no flag is polled:
 //! after `common::interrupt::GRACE` the watchdog exits 143 / 130.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::process::Command;
 
 use common::testkit::{fifo_without_writer, signal_once, stderr_text, SendWhen, Signal};
 
+use crate::util::bin;
+
 fn blocked_on_a_fifo_then(signal: Signal, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let fifo = fifo_without_writer(dir.path(), "app.log");
-    let bin = assert_cmd::cargo::cargo_bin("pii-scrub");
+    let bin = bin();
     let (out, _) = signal_once(
         Command::new(bin).arg(&fifo),
         signal,

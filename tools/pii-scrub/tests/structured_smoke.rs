@@ -10,8 +10,6 @@
 //! judged by its neighbours, which scrubbing changes, so a second pass can
 //! find more (known, README).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use clap::Parser;
 use pii_scrub::cli::Cli;
 use pii_scrub::config::Config;
