@@ -12,6 +12,7 @@ mod false_passes;
 mod fixture;
 mod full_disk;
 mod hooks;
+mod names;
 mod records;
 mod repo_links;
 mod roundtrip;
