@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -36,7 +37,8 @@ pub struct BackupReport {
 }
 
 struct PendingFile {
-    rel: String,
+    /// The name in the snapshot, as bytes.
+    rel: Vec<u8>,
     abs: PathBuf,
     mode: u32,
     mtime_ns: i64,
@@ -85,32 +87,6 @@ fn type_name(ft: fs::FileType) -> &'static str {
     }
 }
 
-/// A name that is not UTF-8, printable and unambiguous: valid UTF-8 runs
-/// as they are (a backslash doubled), every other byte as `\xNN`.
-pub fn escape_name(name: &std::ffi::OsStr) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let mut out = String::new();
-    for chunk in name.as_bytes().utf8_chunks() {
-        out.push_str(&chunk.valid().replace('\\', "\\\\"));
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
-fn kind_name(ft: fs::FileType) -> &'static str {
-    if ft.is_dir() {
-        "dir"
-    } else if ft.is_file() {
-        "file"
-    } else if ft.is_symlink() {
-        "symlink"
-    } else {
-        type_name(ft)
-    }
-}
-
 fn mtime_ns(meta: &fs::Metadata) -> i64 {
     meta.mtime()
         .saturating_mul(1_000_000_000)
@@ -125,13 +101,23 @@ fn walk(
     files: &mut Vec<PendingFile>,
     skipped: &mut Vec<Skipped>,
 ) -> Result<()> {
+    // The name in the snapshot: the root's name, then the relative path's
+    // bytes (Linux names need not be UTF-8; see `crate::name`).
+    let snapshot_name = |abs: &Path| -> Vec<u8> {
+        let rel = abs.strip_prefix(root).unwrap_or(abs).as_os_str().as_bytes();
+        let mut out = name.as_bytes().to_vec();
+        if !rel.is_empty() {
+            out.push(b'/');
+            out.extend_from_slice(rel);
+        }
+        out
+    };
     let vanished = |skipped: &mut Vec<Skipped>, abs: &Path, kind: &str| {
-        let rel = abs.strip_prefix(root).unwrap_or(abs).to_string_lossy();
-        skipped.push(Skipped {
-            path: format!("{name}/{rel}"),
-            kind: kind.into(),
-            reason: "vanished during backup".into(),
-        });
+        skipped.push(Skipped::new(
+            &snapshot_name(abs),
+            kind,
+            "vanished during backup",
+        ));
     };
     for item in walkdir::WalkDir::new(root).follow_links(false) {
         let item = match item {
@@ -160,23 +146,7 @@ fn walk(
                 });
             }
         };
-        let rel_os = item.path().strip_prefix(root).unwrap_or(item.path());
-        let Some(rel_str) = rel_os.to_str() else {
-            // The manifest's paths are UTF-8: the entry (and, for a
-            // directory, everything below it, each with its own record)
-            // is left out, and the not_backed_up gate fails by default.
-            skipped.push(Skipped {
-                path: format!("{name}/{}", escape_name(rel_os.as_os_str())),
-                kind: kind_name(item.file_type()).into(),
-                reason: "file name is not UTF-8".into(),
-            });
-            continue;
-        };
-        let rel = if rel_str.is_empty() {
-            name.to_string()
-        } else {
-            format!("{name}/{rel_str}")
-        };
+        let rel = snapshot_name(item.path());
         let meta = match item.metadata() {
             Ok(meta) => meta,
             Err(e) => {
@@ -193,15 +163,9 @@ fn walk(
         let ft = meta.file_type();
         let mode = meta.mode() & 0o7777;
         if ft.is_dir() {
-            entries.push(Entry {
-                path: rel,
-                kind: EntryType::Dir,
-                size: None,
-                mode: Some(mode),
-                sha256: None,
-                target: None,
-                mtime_ns: None,
-            });
+            let mut dir = Entry::new(&rel, EntryType::Dir);
+            dir.mode = Some(mode);
+            entries.push(dir);
         } else if ft.is_file() {
             files.push(PendingFile {
                 rel,
@@ -219,28 +183,11 @@ fn walk(
                 }
                 Err(e) => return Err(Error::io(item.path().display(), e)),
             };
-            match target.to_str() {
-                Some(t) => entries.push(Entry {
-                    path: rel,
-                    kind: EntryType::Symlink,
-                    size: None,
-                    mode: None,
-                    sha256: None,
-                    target: Some(t.to_string()),
-                    mtime_ns: None,
-                }),
-                None => skipped.push(Skipped {
-                    path: rel,
-                    kind: "symlink".into(),
-                    reason: "link target is not UTF-8".into(),
-                }),
-            }
+            let mut link = Entry::new(&rel, EntryType::Symlink);
+            link.set_target(target.as_os_str().as_bytes());
+            entries.push(link);
         } else {
-            skipped.push(Skipped {
-                path: rel,
-                kind: type_name(ft).into(),
-                reason: "special file".into(),
-            });
+            skipped.push(Skipped::new(&rel, type_name(ft), "special file"));
         }
     }
     Ok(())
@@ -490,19 +437,12 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
         let (sha, size, new) = match stored {
             Stored::Done(sha, size, new, was_changed) => {
                 if was_changed {
-                    changed.push(Changed {
-                        path: f.rel.clone(),
-                        reason: "changed during backup".into(),
-                    });
+                    changed.push(Changed::new(&f.rel, "changed during backup"));
                 }
                 (sha, size, new)
             }
             Stored::Skipped(kind, reason) => {
-                skipped.push(Skipped {
-                    path: f.rel,
-                    kind: kind.into(),
-                    reason: reason.into(),
-                });
+                skipped.push(Skipped::new(&f.rel, kind, reason));
                 continue;
             }
         };
@@ -511,17 +451,15 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
         if new {
             fresh.insert(sha.clone(), size);
         }
-        entries.push(Entry {
-            path: f.rel,
-            kind: EntryType::File,
-            size: Some(size),
-            mode: Some(f.mode),
-            sha256: Some(sha),
-            target: None,
-            mtime_ns: Some(f.mtime_ns),
-        });
+        let mut file = Entry::new(&f.rel, EntryType::File);
+        file.size = Some(size);
+        file.mode = Some(f.mode);
+        file.sha256 = Some(sha);
+        file.mtime_ns = Some(f.mtime_ns);
+        entries.push(file);
     }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    // Byte order of the names: the order the parser requires.
+    entries.sort_by(|a, b| a.name().cmp(&b.name()));
 
     let mut databases = Vec::new();
     for db in &sources.databases {
@@ -554,11 +492,11 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
             tables,
         });
     }
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    changed.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort_by(|a, b| a.name().cmp(&b.name()));
+    changed.sort_by(|a, b| a.name().cmp(&b.name()));
     databases.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         header: Header {
             format: FORMAT.into(),
             id,
@@ -574,6 +512,7 @@ pub fn backup(repo: &Repo, sources: &Sources, quiet: bool) -> Result<BackupRepor
         skipped,
         changed,
     };
+    manifest.header.format = manifest.format_needed().into();
     // Objects durable first, then the manifest: a snapshot never names an
     // object a crash could lose.
     repo.publish()?;
@@ -598,7 +537,7 @@ mod tests {
     /// A file as the walk saw it: a regular file of `size` bytes.
     fn pending(abs: &Path) -> PendingFile {
         PendingFile {
-            rel: "data/f".into(),
+            rel: b"data/f".to_vec(),
             abs: abs.to_path_buf(),
             mode: 0o644,
             mtime_ns: 0,
@@ -692,13 +631,6 @@ mod tests {
             };
             assert!(changed, "{name}");
         }
-    }
-
-    #[test]
-    fn non_utf8_names_are_escaped_losslessly() {
-        use std::os::unix::ffi::OsStrExt;
-        let name = std::ffi::OsStr::from_bytes(b"Kundenvertr\xe4ge\\x");
-        assert_eq!(escape_name(name), "Kundenvertr\\xe4ge\\\\x");
     }
 
     #[test]

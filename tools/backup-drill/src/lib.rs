@@ -15,6 +15,7 @@ pub mod config;
 pub mod dirfd;
 pub mod hooks;
 pub mod manifest;
+pub mod name;
 pub mod repo;
 pub mod restore;
 pub mod sqlite;
@@ -160,8 +161,9 @@ pub(crate) fn hook_env(repo: &Path, snapshot: &str, target: &Path) -> HookEnv {
 
 /// Reasons a source entry is skipped that lose nothing: a FIFO, socket or
 /// device has no content to keep, and a vanished file no longer exists.
-/// Every other reason (a name that is not UTF-8, a file replaced during
-/// the backup, any reason added later) is content left out.
+/// Every other reason (a file replaced during the backup; names that are
+/// not UTF-8 in snapshots of older builds; any reason added later) is
+/// content left out.
 const HARMLESS_SKIPS: [&str; 2] = ["special file", "vanished during backup"];
 
 /// The gates on what a snapshot holds, judged from its manifest (so a
@@ -212,16 +214,25 @@ pub(crate) fn content_gates(m: &manifest::Manifest, limits: &Limits, summary: &m
     }
 }
 
+/// `{"kind": kind, ...fields of value}`.
+fn record(kind: &str, value: &impl Serialize) -> Result<serde_json::Value> {
+    let mut rec = serde_json::Map::new();
+    rec.insert("kind".into(), kind.into());
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(fields)) => rec.extend(fields),
+        Ok(_) => {}
+        Err(e) => return Err(common::Error::new(format!("cannot encode a record: {e}"))),
+    }
+    Ok(serde_json::Value::Object(rec))
+}
+
 pub(crate) fn backup_step(r: &backup::BackupReport, out: &mut RecordWriter) -> Result<()> {
+    // The manifest's own fields (a raw name's bytes too), kind first.
     for s in &r.manifest.skipped {
-        out.write(&serde_json::json!({
-            "kind": "skipped", "path": s.path, "type": s.kind, "reason": s.reason
-        }))?;
+        out.write(&record("skipped", s)?)?;
     }
     for c in &r.manifest.changed {
-        out.write(&serde_json::json!({
-            "kind": "changed", "path": c.path, "reason": c.reason
-        }))?;
+        out.write(&record("changed", c)?)?;
     }
     if let Some(ms) = r.hook_ms {
         let mut hook = Step::new("backup_cmd", &r.manifest.header.id, true);

@@ -8,12 +8,17 @@
 //! directory are refused unless asked for, and are only ever created, never
 //! followed; "leaves" is judged by resolving the target through the
 //! snapshot's other links, so a chain such as `up -> ..`, `esc -> up/..`
-//! is caught. Directory modes are applied last so read-only directories do not
+//! is caught. Names are bytes ([`crate::name`]): every path and link
+//! target is made from the manifest's bytes, never from its printable form.
+//! Directory modes are applied last so read-only directories do not
 //! block their own contents.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,6 +28,7 @@ use common::{Error, Result};
 use rayon::prelude::*;
 
 use crate::manifest::{EntryType, Manifest};
+use crate::name;
 use crate::repo::Repo;
 
 /// The mode bits a restored file gets: setuid/setgid are not restored from
@@ -67,18 +73,24 @@ pub fn prepare_target(to: &Path, force: bool) -> Result<bool> {
     }
 }
 
+/// A name's bytes as a path.
+fn as_path(raw: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(raw))
+}
+
+/// Joins an untrusted path onto `to`, refusing symlinks on the way
+/// (including the last component).
+fn join(to: &Path, rel: &[u8]) -> Result<PathBuf> {
+    safe_path::join_path(to, as_path(rel))
+}
+
 /// Joins an untrusted path onto `to`, refusing symlinks in every component
 /// but the last (which the caller deals with without following it).
-fn join_parent(to: &Path, rel: &str) -> Result<PathBuf> {
-    match rel.rsplit_once('/') {
-        Some((parent, last)) => {
-            safe_path::check_relative(rel)?;
-            Ok(safe_path::join(to, parent)?.join(last))
-        }
-        None => {
-            safe_path::check_relative(rel)?;
-            Ok(to.join(rel))
-        }
+fn join_parent(to: &Path, rel: &[u8]) -> Result<PathBuf> {
+    safe_path::check_relative_path(as_path(rel))?;
+    match name::parent(rel) {
+        Some(parent) => Ok(join(to, parent)?.join(as_path(&rel[parent.len() + 1..]))),
+        None => Ok(to.join(as_path(rel))),
     }
 }
 
@@ -88,36 +100,36 @@ fn join_parent(to: &Path, rel: &str) -> Result<PathBuf> {
 /// `up -> ..` and `esc -> up/..`, `esc` looks inside but resolves to the
 /// parent of the root. Links the kernel could not resolve either (more than
 /// 40 expansions, i.e. a loop) cannot lead anywhere and count as inside.
-fn link_resolves_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> bool {
+fn link_resolves_inside(link: &[u8], target: &[u8], links: &HashMap<&[u8], &[u8]>) -> bool {
     const MAX_EXPANSIONS: usize = 40;
-    let mut dir: Vec<&str> = link.split('/').collect();
+    let mut dir: Vec<&[u8]> = parts(link);
     dir.pop();
-    let mut pending: VecDeque<&str> = VecDeque::new();
-    if target.starts_with('/') {
+    let mut pending: VecDeque<&[u8]> = VecDeque::new();
+    if target.starts_with(b"/") {
         return false;
     }
-    pending.extend(target.split('/'));
+    pending.extend(parts(target));
     let mut expansions = 0;
     while let Some(part) = pending.pop_front() {
         match part {
-            "" | "." => {}
-            ".." => {
+            b"" | b"." => {}
+            b".." => {
                 if dir.pop().is_none() {
                     return false;
                 }
             }
             name => {
                 dir.push(name);
-                if let Some(next) = links.get(dir.join("/").as_str()) {
+                if let Some(next) = links.get(dir.join(&b'/').as_slice()) {
                     expansions += 1;
                     if expansions > MAX_EXPANSIONS {
                         return true;
                     }
-                    if next.starts_with('/') {
+                    if next.starts_with(b"/") {
                         return false;
                     }
                     dir.pop();
-                    for p in next.split('/').rev() {
+                    for p in parts(next).into_iter().rev() {
                         pending.push_front(p);
                     }
                 }
@@ -125,6 +137,11 @@ fn link_resolves_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -
         }
     }
     true
+}
+
+/// The components of a slash-separated path.
+fn parts(path: &[u8]) -> Vec<&[u8]> {
+    path.split(|&b| b == b'/').collect()
 }
 
 /// A temporary directory holding restored files, removed when dropped even
@@ -269,10 +286,11 @@ fn clear(path: &Path, force: bool, remove: bool) -> Result<()> {
     }
 }
 
-#[derive(Clone, Copy)]
 /// One regular file (or database) to restore.
 struct FileJob<'a> {
-    rel: &'a str,
+    /// The name as bytes, and as shown (for messages).
+    rel: Cow<'a, [u8]>,
+    shown: &'a str,
     sha: &'a str,
     size: u64,
     mode: u32,
@@ -375,26 +393,27 @@ fn restore_file(
     hash_objects: bool,
 ) -> Result<u64> {
     let FileJob {
-        rel,
+        ref rel,
+        shown: rel_shown,
         sha,
         size,
         mode,
         mtime_ns,
     } = *job;
-    let path = safe_path::join(to, rel)?;
+    let path = join(to, rel)?;
     let object = repo.object_path(sha);
     // An "object" that is a symlink planted in a hostile repository must
     // not make us copy some other file of this machine, nor a FIFO hang us.
     let mut src = repo
         .open_object(sha)
-        .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel}")))?;
+        .map_err(|e| Error::io(object.display(), e).context(format!("restoring {rel_shown}")))?;
     let mut dest = Dest::open(&path, force)?;
     let dst = dest.file();
     let copied = if hash_objects {
         let (have, copied) = copy_hashing(&mut src, dst, &object, &path)?;
         if copied == size && have != sha {
             return Err(Error::new(format!(
-                "{}: object hashes to {have}: the repository is damaged (restoring {rel})",
+                "{}: object hashes to {have}: the repository is damaged (restoring {rel_shown})",
                 object.display()
             ))
             .with_hint("run `backup-drill check --repo DIR --read-data`"));
@@ -433,7 +452,7 @@ pub fn system_time(ns: i64) -> Option<SystemTime> {
 
 /// Replaces whatever non-directory is at `path` by a symlink: with `force`
 /// the link is made under a temporary name and renamed over it.
-fn restore_link(path: &Path, target: &str, force: bool) -> Result<()> {
+fn restore_link(path: &Path, target: &Path, force: bool) -> Result<()> {
     clear(path, force, false)?;
     let exists = fs::symlink_metadata(path).is_ok();
     if !exists {
@@ -479,15 +498,21 @@ pub fn restore(
     let started = Instant::now();
     let name = format!("snapshot {}", m.header.id);
     if !allow_outside_links {
-        let links: HashMap<&str, &str> = m
+        // (name, target) of every link, as bytes.
+        let named: Vec<_> = m
             .entries
             .iter()
             .filter(|e| e.kind == EntryType::Symlink)
-            .map(|e| (e.path.as_str(), e.target.as_deref().unwrap_or("")))
+            .map(|e| (e.name(), e.target_name().unwrap_or_default()))
             .collect();
-        for e in m.entries.iter().filter(|e| e.kind == EntryType::Symlink) {
-            let target = e.target.as_deref().unwrap_or("");
-            if !link_resolves_inside(&e.path, target, &links) {
+        let links: HashMap<&[u8], &[u8]> = named
+            .iter()
+            .map(|(l, t)| (l.as_ref(), t.as_ref()))
+            .collect();
+        let shown = m.entries.iter().filter(|e| e.kind == EntryType::Symlink);
+        for ((link, target), e) in named.iter().zip(shown) {
+            if !link_resolves_inside(link, target, &links) {
+                let target = e.target.as_deref().unwrap_or("");
                 return Err(Error::new(format!(
                     "{name}: symlink {} -> {target} leaves the restore directory; refusing it",
                     e.path
@@ -499,13 +524,20 @@ pub fn restore(
     // Directories first, in manifest order (parents before children),
     // writable by us while they are filled. Those that were already there
     // get their own mode back if the restore fails.
-    let mut existed: HashMap<&str, u32> = HashMap::new();
-    for e in m.entries.iter().filter(|e| e.kind == EntryType::Dir) {
-        let path = safe_path::join(to, &e.path)?;
+    // By the entry's index in the manifest.
+    let mut existed: HashMap<usize, u32> = HashMap::new();
+    let dirs = || {
+        m.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EntryType::Dir)
+    };
+    for (i, e) in dirs() {
+        let path = join(to, &e.name())?;
         let filling = match fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_dir() => {
                 let mode = meta.mode() & 0o7777;
-                existed.insert(&e.path, mode);
+                existed.insert(i, mode);
                 mode | 0o700
             }
             Ok(_) => {
@@ -519,19 +551,19 @@ pub fn restore(
             }
             Err(err) => return Err(Error::io(path.display(), err)),
         };
-        if existed.get(e.path.as_str()) != Some(&filling) {
+        if existed.get(&i) != Some(&filling) {
             fs::set_permissions(&path, fs::Permissions::from_mode(filling))
                 .map_err(|e| Error::io(path.display(), e))?;
         }
     }
     let filled = fill(repo, m, to, force, hash_objects);
     // Deepest first, so a read-only parent does not block its children.
-    for e in m.entries.iter().rev().filter(|e| e.kind == EntryType::Dir) {
-        let mode = match (&filled, existed.get(e.path.as_str())) {
+    for (i, e) in dirs().rev() {
+        let mode = match (&filled, existed.get(&i)) {
             (Err(_), Some(mode)) => *mode,
             _ => e.mode.unwrap_or(0o700) & DIR_MODE_MASK,
         };
-        let set = safe_path::join(to, &e.path).and_then(|path| {
+        let set = join(to, &e.name()).and_then(|path| {
             fs::set_permissions(&path, fs::Permissions::from_mode(mode))
                 .map_err(|err| Error::io(path.display(), err))
         });
@@ -561,14 +593,16 @@ fn fill(
         .iter()
         .filter(|e| e.kind == EntryType::File)
         .map(|e| FileJob {
-            rel: &e.path,
+            rel: e.name(),
+            shown: &e.path,
             sha: e.sha256.as_deref().unwrap_or(""),
             size: e.size.unwrap_or(0),
             mode: e.mode.unwrap_or(0o600),
             mtime_ns: e.mtime_ns,
         })
         .chain(m.databases.iter().map(|d| FileJob {
-            rel: &d.path,
+            rel: Cow::Borrowed(d.path.as_bytes()),
+            shown: &d.path,
             sha: &d.sha256,
             size: d.size,
             mode: d.mode,
@@ -588,8 +622,9 @@ fn fill(
         // The parent must not pass through a link; the last component may
         // be a link already (a previous restore of the same tree), which
         // --force replaces without following it.
-        let path = join_parent(to, &e.path)?;
-        restore_link(&path, e.target.as_deref().unwrap_or(""), force)?;
+        let path = join_parent(to, &e.name())?;
+        let target = e.target_name().unwrap_or_default();
+        restore_link(&path, as_path(&target), force)?;
     }
     Ok((files.len() as u64, bytes.iter().sum()))
 }
@@ -599,8 +634,11 @@ mod tests {
     use super::*;
 
     fn inside(link: &str, target: &str, links: &[(&str, &str)]) -> bool {
-        let map: HashMap<&str, &str> = links.iter().copied().collect();
-        link_resolves_inside(link, target, &map)
+        let map: HashMap<&[u8], &[u8]> = links
+            .iter()
+            .map(|(l, t)| (l.as_bytes(), t.as_bytes()))
+            .collect();
+        link_resolves_inside(link.as_bytes(), target.as_bytes(), &map)
     }
 
     #[test]
@@ -680,7 +718,10 @@ mod tests {
                 fs::rename(&path, stash.join(i.to_string())).unwrap();
                 std::os::unix::fs::symlink(target, &path).unwrap();
             }
-            let map: HashMap<&str, &str> = set.iter().map(|(l, t)| (*l, t.as_str())).collect();
+            let map: HashMap<&[u8], &[u8]> = set
+                .iter()
+                .map(|(l, t)| (l.as_bytes(), t.as_bytes()))
+                .collect();
             for (link, target) in &set {
                 // Missing paths and loops: the kernel cannot follow them out.
                 let Ok(real) = fs::canonicalize(root.join(link)) else {
@@ -688,7 +729,7 @@ mod tests {
                 };
                 judged += 1;
                 let kernel_inside = real.starts_with(&root);
-                let ours = link_resolves_inside(link, target, &map);
+                let ours = link_resolves_inside(link.as_bytes(), target.as_bytes(), &map);
                 false_refusals += u32::from(kernel_inside && !ours);
                 assert!(
                     kernel_inside || !ours,

@@ -4,6 +4,8 @@
 //! bits: setuid, setgid and sticky too), size, content (every file re-read
 //! and hashed, in parallel), mtime and link target; each difference is its
 //! own `mismatch` with both values, and anything missing or extra is named.
+//! Names are compared as bytes; a record names a path that is not plain
+//! UTF-8 by its printable form plus `path_b64` (see [`crate::name`]).
 //! Owners are not recorded, so not compared. Each database is
 //! opened read-only and immutable (nothing written beside it) for SQLite's own
 //! `integrity_check` and `foreign_key_check`, then its row counts and
@@ -11,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::manifest::{Database, EntryType, Manifest};
+use crate::name;
 use crate::sqlite;
 
 /// A `mismatch` record.
@@ -28,6 +32,9 @@ use crate::sqlite;
 pub struct Mismatch {
     pub kind: &'static str,
     pub path: String,
+    /// The bytes of a path `path` shows escaped (see [`crate::name`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_b64: Option<String>,
     pub what: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<Value>,
@@ -45,9 +52,24 @@ impl Mismatch {
         Mismatch {
             kind: "mismatch",
             path: path.to_string(),
+            path_b64: None,
             what,
             expected,
             actual,
+        }
+    }
+
+    /// A mismatch of the file, directory or link named `raw`.
+    pub fn named(
+        raw: &[u8],
+        what: &'static str,
+        expected: Option<Value>,
+        actual: Option<Value>,
+    ) -> Mismatch {
+        let (path, path_b64) = name::encode(raw);
+        Mismatch {
+            path_b64,
+            ..Mismatch::new(&path, what, expected, actual)
         }
     }
 }
@@ -65,7 +87,7 @@ struct Found {
     size: u64,
     mode: u32,
     mtime_ns: i64,
-    target: Option<String>,
+    target: Option<Vec<u8>>,
     abs: PathBuf,
 }
 
@@ -119,9 +141,9 @@ fn n(v: u64) -> Option<Value> {
     Some(Value::from(v))
 }
 
-/// Walks `dir`; what is there, keyed by relative path. Entries that are not
-/// files, dirs or symlinks, or have non-UTF-8 names, are extra at once.
-fn scan(dir: &Path, mismatches: &mut Vec<Mismatch>) -> Result<HashMap<String, Found>> {
+/// Walks `dir`; what is there, keyed by relative path (bytes). Entries that
+/// are not files, dirs or symlinks are extra at once.
+fn scan(dir: &Path, mismatches: &mut Vec<Mismatch>) -> Result<HashMap<Vec<u8>, Found>> {
     let mut found = HashMap::new();
     for item in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
         let item = item.map_err(|e| {
@@ -135,30 +157,22 @@ fn scan(dir: &Path, mismatches: &mut Vec<Mismatch>) -> Result<HashMap<String, Fo
             common::Error::io(path, io)
         })?;
         let rel = item.path().strip_prefix(dir).unwrap_or(item.path());
-        let Some(rel) = rel.to_str() else {
-            mismatches.push(Mismatch::new(
-                &rel.to_string_lossy(),
-                "extra",
-                None,
-                s("non-UTF-8 name"),
-            ));
-            continue;
-        };
+        let rel = rel.as_os_str().as_bytes();
         let meta = fs::symlink_metadata(item.path())
             .map_err(|e| common::Error::io(item.path().display(), e))?;
         let Some(kind) = found_type(meta.file_type()) else {
-            mismatches.push(Mismatch::new(rel, "extra", None, s("special file")));
+            mismatches.push(Mismatch::named(rel, "extra", None, s("special file")));
             continue;
         };
         let target = if kind == EntryType::Symlink {
             fs::read_link(item.path())
                 .ok()
-                .map(|t| t.to_string_lossy().into_owned())
+                .map(|t| t.into_os_string().into_vec())
         } else {
             None
         };
         found.insert(
-            rel.to_string(),
+            rel.to_vec(),
             Found {
                 kind,
                 size: meta.len(),
@@ -177,7 +191,7 @@ fn scan(dir: &Path, mismatches: &mut Vec<Mismatch>) -> Result<HashMap<String, Fo
 
 /// What the manifest says a regular file (or database) is.
 struct FileWant<'a> {
-    path: &'a str,
+    path: &'a [u8],
     size: u64,
     mode: u32,
     sha256: &'a str,
@@ -191,7 +205,7 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
     let mut out = Vec::new();
     let mut found = scan(dir, &mut out)?;
     // (path, abs, expected sha256) of files whose shape already matches.
-    let mut to_hash: Vec<(String, PathBuf, String)> = Vec::new();
+    let mut to_hash: Vec<(Vec<u8>, PathBuf, String)> = Vec::new();
     let mut files = 0u64;
     let mut bytes = 0u64;
 
@@ -199,11 +213,16 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
     let mut compare_file = |out: &mut Vec<Mismatch>, want: FileWant<'_>, have: &Found| {
         let path = want.path;
         if have.kind != EntryType::File {
-            out.push(Mismatch::new(path, "type", s("file"), s(have.kind.name())));
+            out.push(Mismatch::named(
+                path,
+                "type",
+                s("file"),
+                s(have.kind.name()),
+            ));
             return false;
         }
         if have.mode != want.mode & 0o7777 {
-            out.push(Mismatch::new(
+            out.push(Mismatch::named(
                 path,
                 "mode",
                 mode_text(want.mode),
@@ -211,10 +230,10 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
             ));
         }
         if have.size != want.size {
-            out.push(Mismatch::new(path, "size", n(want.size), n(have.size)));
+            out.push(Mismatch::named(path, "size", n(want.size), n(have.size)));
         }
         if let Some(mtime) = want.mtime_ns.filter(|t| *t != have.mtime_ns) {
-            out.push(Mismatch::new(
+            out.push(Mismatch::named(
                 path,
                 "mtime",
                 s(time_text(mtime)),
@@ -223,19 +242,20 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
         }
         files += 1;
         bytes += have.size;
-        to_hash.push((path.to_string(), have.abs.clone(), want.sha256.to_string()));
+        to_hash.push((path.to_vec(), have.abs.clone(), want.sha256.to_string()));
         true
     };
 
     for e in &m.entries {
-        let Some(have) = found.remove(&e.path) else {
-            out.push(Mismatch::new(&e.path, "missing", s(e.kind.name()), None));
+        let path = e.name();
+        let Some(have) = found.remove(path.as_ref()) else {
+            out.push(Mismatch::named(&path, "missing", s(e.kind.name()), None));
             continue;
         };
         match e.kind {
             EntryType::File => {
                 let want = FileWant {
-                    path: &e.path,
+                    path: &path,
                     size: e.size.unwrap_or(0),
                     mode: e.mode.unwrap_or(0),
                     sha256: e.sha256.as_deref().unwrap_or(""),
@@ -245,8 +265,8 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
             }
             EntryType::Dir => {
                 if have.kind != EntryType::Dir {
-                    out.push(Mismatch::new(
-                        &e.path,
+                    out.push(Mismatch::named(
+                        &path,
                         "type",
                         s("dir"),
                         s(have.kind.name()),
@@ -254,8 +274,8 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
                 } else {
                     let want = e.mode.unwrap_or(0) & 0o7777;
                     if have.mode != want {
-                        out.push(Mismatch::new(
-                            &e.path,
+                        out.push(Mismatch::named(
+                            &path,
                             "mode",
                             mode_text(want),
                             mode_text(have.mode),
@@ -264,19 +284,23 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
                 }
             }
             EntryType::Symlink => {
+                let want = e.target_name();
                 if have.kind != EntryType::Symlink {
-                    out.push(Mismatch::new(
-                        &e.path,
+                    out.push(Mismatch::named(
+                        &path,
                         "type",
                         s("symlink"),
                         s(have.kind.name()),
                     ));
-                } else if have.target.as_deref() != e.target.as_deref() {
-                    out.push(Mismatch::new(
-                        &e.path,
+                } else if have.target.as_deref() != want.as_deref() {
+                    // Both shown as names are (`\xNN` for bytes not UTF-8).
+                    out.push(Mismatch::named(
+                        &path,
                         "link_target",
-                        e.target.clone().map(Value::String),
-                        have.target.clone().map(Value::String),
+                        want.map(|t| Value::String(name::display(&t))),
+                        have.target
+                            .as_deref()
+                            .map(|t| Value::String(name::display(t))),
                     ));
                 }
             }
@@ -284,12 +308,17 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
     }
     let mut db_paths: Vec<(&Database, PathBuf)> = Vec::new();
     for d in &m.databases {
-        let Some(have) = found.remove(&d.path) else {
-            out.push(Mismatch::new(&d.path, "missing", s("file"), None));
+        let Some(have) = found.remove(d.path.as_bytes()) else {
+            out.push(Mismatch::named(
+                d.path.as_bytes(),
+                "missing",
+                s("file"),
+                None,
+            ));
             continue;
         };
         let want = FileWant {
-            path: &d.path,
+            path: d.path.as_bytes(),
             size: d.size,
             mode: d.mode,
             sha256: &d.sha256,
@@ -299,18 +328,18 @@ pub fn verify(m: &Manifest, dir: &Path) -> Result<VerifyReport> {
             db_paths.push((d, have.abs));
         }
     }
-    let mut extra: Vec<String> = found.into_keys().collect();
+    let mut extra: Vec<Vec<u8>> = found.into_keys().collect();
     extra.sort();
     for path in extra {
-        out.push(Mismatch::new(&path, "extra", None, None));
+        out.push(Mismatch::named(&path, "extra", None, None));
     }
 
     let hashed: Vec<Option<Mismatch>> = to_hash
         .par_iter()
         .map(|(path, abs, want)| match common::digest::sha256_file(abs) {
             Ok((have, _)) if &have == want => None,
-            Ok((have, _)) => Some(Mismatch::new(path, "sha256", s(want.clone()), s(have))),
-            Err(e) => Some(Mismatch::new(
+            Ok((have, _)) => Some(Mismatch::named(path, "sha256", s(want.clone()), s(have))),
+            Err(e) => Some(Mismatch::named(
                 path,
                 "sha256",
                 s(want.clone()),

@@ -1,7 +1,7 @@
 //! Fuzz the snapshot manifest parser: a repository from elsewhere is
 //! untrusted, so no input may panic it, and anything it accepts must only
-//! name canonical relative paths and sha256 object names, and must survive
-//! a write/parse round trip unchanged.
+//! name canonical relative paths (as shown and as bytes) and sha256 object
+//! names, and must survive a write/parse round trip unchanged.
 #![no_main]
 
 use backup_drill::manifest::{self, is_sha256_hex};
@@ -19,6 +19,19 @@ fuzz_target!(|data: &[u8]| {
                     .split('/')
                     .any(|c| c == ".." || c == "." || c.is_empty())
         );
+        // What restore writes: the name's bytes (raw names included).
+        let name = e.name();
+        assert!(
+            !name.is_empty()
+                && !name.contains(&0)
+                && !name.starts_with(b"/")
+                && !name
+                    .split(|&b| b == b'/')
+                    .any(|c| c == b".." || c == b"." || c.is_empty())
+        );
+        if e.path_b64.is_some() {
+            assert_eq!(e.path, backup_drill::name::display(&name));
+        }
         if let Some(sha) = &e.sha256 {
             assert!(is_sha256_hex(sha));
         }
