@@ -56,11 +56,12 @@ Records (JSON Lines on stdout):
   skipped     a source entry not backed up: path, type (fifo|socket|char_device|
               block_device|symlink|file|dir|unknown), reason (special file,
               vanished during backup, replaced during backup (a file that
-              became a link, FIFO, ... after the walk; never followed), file
-              name is not UTF-8, link target is not UTF-8); bytes of a name
-              that are not UTF-8 are shown as \\xNN
+              became a link, FIFO, ... after the walk; never followed))
   changed     a file that changed while it was read, twice: path, reason
               (changed during backup); stored as read
+              Names are bytes: one that is not UTF-8 (or holds a backslash)
+              is shown in path with \\ doubled and other bytes as \\xNN, and
+              its exact bytes are in path_b64 (base64), in every record kind
   mismatch    verification found a difference: path, what (missing|extra|type|
               size|mode|mtime|sha256|link_target|integrity_check|
               foreign_key_check|table_missing|table_extra|rows|table_sha256|
@@ -91,10 +92,9 @@ Records (JSON Lines on stdout):
 
 Content gates (drill and backup; drill --no-backup judges the stored snapshot):
   files >= --min-files (1)               an empty source or hook dump fails
-  not_backed_up <= --max-not-backed-up (0)  entries left out: names that are
-                                         not UTF-8, files replaced mid-backup
-                                         (not FIFOs/sockets/devices, not files
-                                         that vanished)
+  not_backed_up <= --max-not-backed-up (0)  entries left out: files replaced
+                                         mid-backup (not FIFOs/sockets/devices,
+                                         not files that vanished)
   changed_during_backup <= --max-changed (0)  files written while read twice
   empty_databases <= 0                   a --sqlite database with no table
   hook_bytes >= 1                        a --backup-cmd that wrote nothing
@@ -174,8 +174,8 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Default)]
 pub struct SourceArgs {
     /// A directory tree to back up (repeatable): regular files, modes,
-    /// symlinks (kept as links), empty directories; special files are
-    /// skipped with a `skipped` record.
+    /// symlinks (kept as links), empty directories, names as bytes (UTF-8
+    /// or not); special files are skipped with a `skipped` record.
     #[arg(long, value_name = "DIR")]
     pub source: Vec<PathBuf>,
 
@@ -213,8 +213,8 @@ pub struct ContentGateArgs {
 
     /// Gate: at most N source entries may be left out of the snapshot
     /// (`skipped` records other than special files and files that vanished:
-    /// names or link targets that are not UTF-8, a file replaced by a link
-    /// or directory during the backup).
+    /// a file replaced by a link or directory during the backup; in
+    /// snapshots of older builds, names that are not UTF-8).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub max_not_backed_up: u64,
 
