@@ -321,7 +321,7 @@ _soak__load() {
             return 0
             ;;
         soak__subcmd__load__subcmd__run)
-            opts="-q -h --targets --method --header --body --accept-status --rate --connections --duration --requests --ramp --timeout --max-in-flight --warmup --window --correlation-header --requests-log --pid --pid-file --no-listener-check --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --max-chaos-no-effect --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
+            opts="-q -h --targets --method --header --body --accept-status --rate --connections --duration --requests --ramp --timeout --max-in-flight --warmup --window --correlation-header --http2 --requests-log --pid --pid-file --no-listener-check --threads --actors --ops --verify --chaos-cmd --chaos-every --max-recovery --max-chaos-no-effect --format --quiet --profile --max-error-rate --max-p95 --max-p99 --max-rss-growth --max-p95-slope --min-throughput --max-restarts --max-skipped-steps --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -68,6 +68,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-p95-slop
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l min-throughput -d 'Gate: throughput (requests / time) at least this. Example: 950/s' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l http2 -d 'Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1: one connection per user and endpoint'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l no-listener-check -d 'Do not check that the watched process (--pid/--pid-file) listens on a loopback target\'s port (gate rss_unrelated): for a port mapped to another (docker -p 8080:80) or a proxy in front of the service'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l verify -d 'At the end, re-read every write a step acknowledged (the targets\' verify steps) and gate lost, changed and unverified writes at 0'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'

@@ -20,6 +20,10 @@ Examples:
   # As fast as 64 keep-alive connections go (closed model), 100000 requests.
   soak-load run http://127.0.0.1:8080/v1/health --connections 64 --requests 100000
 
+  # The same over HTTP/2 without TLS (h2c, prior knowledge: a gRPC-style
+  # or `h2c`-enabled server), 500 requests/s for 10 minutes.
+  soak-load run http://127.0.0.1:8080/v1/health --http2 --rate 500/s --duration 10m
+
   # The race run: 20 actors x 100 sequences, every acknowledged write read
   # back at the end; no race error, nothing lost or changed.
   soak-load run --targets race.jsonl --actors 20 --ops 100 --verify \\
@@ -146,6 +150,10 @@ Models:
   answer came back; latency from the send.
   --actors N --ops M: N users at once, each running exactly M picks back to
   back (the race run: 20 actors x 100 operations); latency from the send.
+  --http2: every model speaks HTTP/2 over cleartext with prior knowledge
+  (h2c: no upgrade, no TLS) instead of HTTP/1.1, one connection per user
+  and endpoint, one request at a time on it; a server that does not speak
+  HTTP/2 fails every request (class `connect` or `other`).
 
 Races, verification, chaos (step fields of a sequence):
   \"parallel\": true    sent at the same moment as the step before it, on a
@@ -410,6 +418,11 @@ pub struct RunArgs {
     /// Header carrying each request's unique id.
     #[arg(long, value_name = "NAME", default_value = "X-Correlation-ID")]
     pub correlation_header: String,
+
+    /// Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of
+    /// HTTP/1.1: one connection per user and endpoint.
+    #[arg(long)]
+    pub http2: bool,
 
     /// Also write one `request` record per request to FILE.
     #[arg(long, value_name = "FILE")]

@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -47,7 +48,21 @@ pub struct Outgoing {
     /// The path and query, when rendered from a template (a fixed one is
     /// the plan's own).
     pub uri: Option<hyper::Uri>,
+    /// --http2: the request as parts (`wire` is then empty).
+    pub h2: Option<H2Request>,
 }
+
+/// A request for an HTTP/2 connection.
+#[derive(Debug, Clone)]
+pub struct H2Request {
+    pub method: hyper::Method,
+    /// Absolute (`http://authority/path`): `:scheme` and `:authority`.
+    pub uri: hyper::Uri,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+type H2Sender = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
 
 /// One open connection and what has been read from it.
 struct Open {
@@ -62,6 +77,9 @@ struct Open {
 #[derive(Default)]
 pub struct Conns {
     conns: Vec<Option<Open>>,
+    /// --http2: the user's HTTP/2 connections, one per endpoint at most
+    /// (each driven by a task of its own, which ends with its sender).
+    h2: Vec<Option<H2Sender>>,
     /// Never later than the current request's deadline (see `exchange`).
     timer: Option<Pin<Box<Sleep>>>,
     pub(crate) ids: crate::load::IdBlock,
@@ -101,6 +119,9 @@ impl Conns {
         if let Some(c) = self.conns.get_mut(ep) {
             *c = None;
         }
+        if let Some(c) = self.h2.get_mut(ep) {
+            *c = None;
+        }
     }
 
     /// Sends `req` to endpoint `ep` and reads the whole answer, within
@@ -122,7 +143,9 @@ impl Conns {
         keep_body: bool,
     ) -> Result<Answer, Failure> {
         let due = now + timeout;
-        let Conns { conns, timer, .. } = self;
+        let Conns {
+            conns, h2, timer, ..
+        } = self;
         let timer = match timer {
             Some(t) => {
                 if t.deadline() > due {
@@ -133,7 +156,12 @@ impl Conns {
             None => timer.insert(Box::pin(tokio::time::sleep_until(due))),
         };
         let result = {
-            let exchange = exchange(conns, now, ep, endpoints, req, keep_body);
+            let exchange = async {
+                match &req.h2 {
+                    Some(parts) => exchange_h2(h2, ep, endpoints, parts, keep_body).await,
+                    None => exchange(conns, now, ep, endpoints, req, keep_body).await,
+                }
+            };
             tokio::pin!(exchange);
             loop {
                 tokio::select! {
@@ -236,6 +264,65 @@ async fn exchange(
     Ok((Answer { status, body, done }, reusable))
 }
 
+/// One exchange on the user's HTTP/2 connection to `ep` (h2c, prior
+/// knowledge), opened if needed; the whole answer is read.
+async fn exchange_h2(
+    senders: &mut Vec<Option<H2Sender>>,
+    ep: usize,
+    endpoints: &[Endpoint],
+    req: &H2Request,
+    keep_body: bool,
+) -> Result<(Answer, bool), Failure> {
+    if senders.len() <= ep {
+        senders.resize_with(ep + 1, || None);
+    }
+    if senders[ep].as_ref().is_none_or(H2Sender::is_closed) {
+        senders[ep] = None;
+        let stream = TcpStream::connect(endpoints[ep].addr)
+            .await
+            .map_err(|_| connect_failure())?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .map_err(|_| connect_failure())?;
+        // Ends when the sender is dropped (discard) or the server closes.
+        tokio::spawn(conn);
+        senders[ep] = Some(sender);
+    }
+    let other = |status| Failure {
+        class: ErrorClass::Other,
+        status,
+    };
+    let sender = senders[ep].as_mut().ok_or_else(connect_failure)?;
+    sender.ready().await.map_err(|_| other(None))?;
+    let mut request = hyper::Request::new(Full::new(req.body.clone()));
+    *request.method_mut() = req.method.clone();
+    *request.uri_mut() = req.uri.clone();
+    *request.headers_mut() = req.headers.clone();
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|_| other(None))?;
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| other(Some(status)))?;
+        if let (true, Some(data)) = (keep_body, frame.data_ref()) {
+            if kept.len() + data.len() > MAX_KEPT_BODY {
+                return Err(other(Some(status)));
+            }
+            kept.extend_from_slice(data);
+        }
+    }
+    let done = Instant::now();
+    let body = keep_body.then(|| Bytes::from(kept));
+    Ok((Answer { status, body, done }, true))
+}
+
 fn connect_failure() -> Failure {
     Failure {
         class: ErrorClass::Connect,
@@ -327,6 +414,7 @@ mod tests {
                 wire,
                 head: false,
                 uri: None,
+                h2: None,
             },
             keep,
         )

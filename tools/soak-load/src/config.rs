@@ -73,6 +73,8 @@ pub struct RunConfig {
     /// --warmup: windows ending within it are marked, their memory not judged.
     pub warmup: Duration,
     pub correlation_header: HeaderName,
+    /// --http2: h2c with prior knowledge instead of HTTP/1.1.
+    pub http2: bool,
     pub requests_log: Option<String>,
     pub watch: Option<Watch>,
     /// The local (loopback) ports of the targets the watched process must
@@ -262,6 +264,7 @@ impl RunConfig {
             window: args.window,
             warmup: args.warmup,
             correlation_header,
+            http2: args.http2,
             requests_log: args.requests_log.clone(),
             watch,
             listener_ports,

@@ -63,6 +63,8 @@ pub struct Ctx {
     pub shards: Shards,
     pub timeout: Duration,
     pub correlation_header: HeaderName,
+    /// --http2: requests go as HTTP/2 (h2c) parts, not HTTP/1.1 bytes.
+    http2: bool,
     /// `sl-RUN-`: what every correlation id of this run starts with.
     id_prefix: String,
     next_id: AtomicU64,
@@ -84,6 +86,7 @@ impl Ctx {
         plan: Plan,
         timeout: Duration,
         correlation_header: HeaderName,
+        http2: bool,
         reqlog: Option<reqlog::Sender>,
         start_wall: SystemTime,
     ) -> Ctx {
@@ -111,6 +114,7 @@ impl Ctx {
             plan,
             timeout,
             correlation_header,
+            http2,
             id_prefix,
             next_id: AtomicU64::new(1),
             in_flight: InFlight::default(),
@@ -183,6 +187,9 @@ impl Ctx {
         let target = uri
             .and_then(|u| u.path_and_query())
             .map_or("/", |p| p.as_str());
+        if self.http2 {
+            return self.build_h2(req, target, body, responses, id, rendered_uri.clone());
+        }
         let mut wire = Vec::with_capacity(192 + target.len() + body.len());
         http1::start_request(&mut wire, req.method.as_str(), target);
         http1::header(
@@ -216,6 +223,51 @@ impl Ctx {
             wire,
             head: req.method == hyper::Method::HEAD,
             uri: rendered_uri,
+            h2: None,
+        })
+    }
+
+    /// The HTTP/2 form of [`Ctx::build`]: the same method, path, headers,
+    /// correlation id and body as parts (`:authority` stands for Host).
+    fn build_h2(
+        &self,
+        req: &Request,
+        target: &str,
+        body: &[u8],
+        responses: &[Option<Value>],
+        id: &str,
+        rendered_uri: Option<hyper::Uri>,
+    ) -> Result<Outgoing, String> {
+        let authority = &self.plan.endpoints[req.endpoint].authority;
+        let uri = format!("http://{authority}{target}")
+            .parse::<hyper::Uri>()
+            .map_err(|e| format!("the URL would not be valid: {e}"))?;
+        let mut headers = hyper::HeaderMap::with_capacity(req.headers.len() + 1);
+        for (name, value) in &req.headers {
+            let v = match value {
+                HeaderText::Fixed(v) => v.clone(),
+                HeaderText::Template(t) => {
+                    let text = t.render(responses, Splice::Plain)?;
+                    HeaderValue::from_str(&text)
+                        .map_err(|_| format!("header '{name}' would not be valid: {text:?}"))?
+                }
+            };
+            headers.append(name.clone(), v);
+        }
+        // A correlation id is ours (letters, digits, dashes): always valid.
+        if let Ok(v) = HeaderValue::from_str(id) {
+            headers.insert(self.correlation_header.clone(), v);
+        }
+        Ok(Outgoing {
+            wire: Vec::new(),
+            head: req.method == hyper::Method::HEAD,
+            uri: rendered_uri,
+            h2: Some(client::H2Request {
+                method: req.method.clone(),
+                uri,
+                headers,
+                body: bytes::Bytes::copy_from_slice(body),
+            }),
         })
     }
 

@@ -222,6 +222,7 @@ pub fn run(config: RunConfig) -> Result<Outcome> {
         config.plan,
         config.timeout,
         config.correlation_header,
+        config.http2,
         sender,
         start_wall,
     ));
