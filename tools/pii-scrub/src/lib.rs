@@ -21,6 +21,7 @@ pub mod process;
 pub mod report;
 pub mod scan;
 pub mod snippet;
+pub mod text;
 pub mod walk;
 
 use std::io::{BufWriter, Write};
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         report_out,
         cfg.format,
         cfg.quarantine.as_deref(),
+        &found.excluded,
     )?;
     rep.totals.skipped = found.skipped;
     rep.totals.symlinks = found.symlinks;
@@ -104,7 +106,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     if !found.excluded.is_empty() && !cfg.no_warnings {
         warn_excluded(&found.excluded, &found.sources);
     }
-    rep.totals.excluded = found.excluded.iter().map(|n| rep.shown_file(n)).collect();
     rep.totals.errors = found.errors.len() as u64;
     let streaming = cfg.mode == Mode::Filter && !cfg.in_place && cfg.out_dir.is_none();
     let interrupted = if streaming {

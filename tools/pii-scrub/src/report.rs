@@ -1,5 +1,7 @@
-//! The report: `finding` and `quarantined` records (JSON Lines or text),
-//! the quarantine file, and the closing summary with its gates.
+//! The report: `finding` and `quarantined` records, the quarantine file, and
+//! the closing summary with its gates. The records are the same in every
+//! format; with `--format text` the record writer renders them
+//! ([`crate::text`]).
 //!
 //! A finding names where and what, never the value: the report may travel
 //! where the logs may not. File names and pointers are masked ([`crate::names`]).
@@ -64,7 +66,6 @@ impl Totals {
 pub struct Reporter<'e> {
     engine: &'e Engine,
     out: Option<RecordWriter>,
-    format: Format,
     quarantine: Option<AtomicFile>,
     quarantine_name: String,
     masker: crate::names::Masker,
@@ -74,17 +75,19 @@ pub struct Reporter<'e> {
 impl std::fmt::Debug for Reporter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reporter")
-            .field("format", &self.format)
+            .field("quarantine", &self.quarantine_name)
             .finish()
     }
 }
 
 impl<'e> Reporter<'e> {
+    /// `excluded`: the files `--glob` left out (the text report names them).
     pub fn new(
         engine: &'e Engine,
         out: Option<RecordWriter>,
         format: Format,
         quarantine: Option<&Path>,
+        excluded: &[String],
     ) -> Result<Self> {
         let (quarantine, quarantine_name) = match quarantine {
             // 0600: quarantined lines are exactly the ones holding personal data.
@@ -94,14 +97,26 @@ impl<'e> Reporter<'e> {
             ),
             None => (None, String::new()),
         };
+        let mut masker = crate::names::Masker::default();
+        let excluded: Vec<String> = excluded.iter().map(|n| masker.path(engine, n)).collect();
+        let out = match format {
+            Format::Jsonl => out,
+            Format::Text => out.map(|o| {
+                o.rendered(crate::text::Text {
+                    excluded: excluded.clone(),
+                })
+            }),
+        };
         Ok(Reporter {
             engine,
             out,
-            format,
             quarantine,
             quarantine_name,
-            masker: Default::default(),
-            totals: Totals::default(),
+            masker,
+            totals: Totals {
+                excluded,
+                ..Totals::default()
+            },
         })
     }
 
@@ -138,41 +153,25 @@ impl<'e> Reporter<'e> {
                 let Some(out) = self.out.as_mut() else {
                     return Ok(());
                 };
-                match self.format {
-                    Format::Jsonl => {
-                        let mut rec = Map::new();
-                        rec.insert("kind".into(), json!("finding"));
-                        rec.insert("file".into(), json!(file));
-                        rec.insert("line".into(), json!(line));
-                        if let Some(p) = &finding.pointer {
-                            rec.insert("pointer".into(), json!(p));
-                        }
-                        rec.insert("type".into(), json!(ty));
-                        rec.insert("action".into(), json!(action));
-                        rec.insert("start".into(), json!(finding.start));
-                        rec.insert("end".into(), json!(finding.end));
-                        out.write(&rec)
-                    }
-                    Format::Text => {
-                        let at = finding
-                            .pointer
-                            .map(|p| format!(" at {p}"))
-                            .unwrap_or_default();
-                        let mut text = format!(
-                            "{file}:{line}: {ty}{at} bytes {}..{} ({action})\n",
-                            finding.start, finding.end
-                        );
-                        if let Some(s) = &finding.snippet {
-                            text.push_str("    ");
-                            // A JSON snippet starts with its pointer, which
-                            // may hold a key that is personal data.
-                            let s = crate::snippet::printable(s);
-                            text.push_str(&crate::names::mask(self.engine, &s));
-                            text.push('\n');
-                        }
-                        out.write_bytes(text.as_bytes())
-                    }
+                let mut rec = Map::new();
+                rec.insert("kind".into(), json!("finding"));
+                rec.insert("file".into(), json!(file));
+                rec.insert("line".into(), json!(line));
+                if let Some(p) = &finding.pointer {
+                    rec.insert("pointer".into(), json!(p));
                 }
+                rec.insert("type".into(), json!(ty));
+                rec.insert("action".into(), json!(action));
+                rec.insert("start".into(), json!(finding.start));
+                rec.insert("end".into(), json!(finding.end));
+                if let Some(s) = &finding.snippet {
+                    // Only with `--dry-run --format text`. A JSON snippet
+                    // starts with its pointer, which may hold a key that is
+                    // personal data.
+                    let s = crate::snippet::printable(s);
+                    rec.insert("snippet".into(), json!(crate::names::mask(self.engine, &s)));
+                }
+                out.write(&rec)
             }
             Event::Quarantined {
                 line,
@@ -214,19 +213,10 @@ impl<'e> Reporter<'e> {
                 let Some(out) = self.out.as_mut() else {
                     return Ok(());
                 };
-                match self.format {
-                    Format::Jsonl => out.write(&json!({
-                        "kind": "quarantined", "file": file, "line": line,
-                        "reason": reason.name(), "bytes": bytes,
-                    })),
-                    Format::Text => out.write_bytes(
-                        format!(
-                            "{file}:{line}: quarantined: {} ({bytes} bytes)\n",
-                            reason.name()
-                        )
-                        .as_bytes(),
-                    ),
-                }
+                out.write(&json!({
+                    "kind": "quarantined", "file": file, "line": line,
+                    "reason": reason.name(), "bytes": bytes,
+                }))
             }
         }
     }
@@ -274,67 +264,7 @@ impl<'e> Reporter<'e> {
         }
         let summary = builder.finish(interrupted);
         if let Some(out) = self.out.as_mut() {
-            match self.format {
-                Format::Jsonl => out.write(&summary)?,
-                Format::Text => {
-                    let mut text = String::new();
-                    let by_type: Vec<String> =
-                        t.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                    text.push_str(&format!(
-                        "{} files, {} lines, {} bytes: {} findings{}, {} lines changed, {} quarantined, {} allowed\n",
-                        t.files,
-                        t.lines,
-                        t.bytes,
-                        t.findings,
-                        if by_type.is_empty() { String::new() } else { format!(" ({})", by_type.join(", ")) },
-                        t.lines_changed,
-                        t.quarantined,
-                        t.allowed
-                    ));
-                    if !t.excluded.is_empty() {
-                        text.push_str(&format!(
-                            "excluded by --glob ({}): {}\n",
-                            t.excluded.len(),
-                            shortlist(&t.excluded, 10)
-                        ));
-                    }
-                    for g in &summary.gates {
-                        text.push_str(&format!(
-                            "gate {}: {} {} {} -> {}\n",
-                            g.name,
-                            g.value,
-                            g.op.symbol(),
-                            g.limit,
-                            if g.pass { "pass" } else { "FAIL" }
-                        ));
-                    }
-                    // A filter's pass means its output is scrubbed, not
-                    // that its input was clean: say which.
-                    let filtered = if mode == Mode::Filter && t.findings > 0 {
-                        let (s, it) = if t.findings == 1 {
-                            ("", "it")
-                        } else {
-                            ("s", "them")
-                        };
-                        format!(
-                            " (filter: {} finding{s} replaced in the output; the input still holds {it})",
-                            t.findings
-                        )
-                    } else {
-                        String::new()
-                    };
-                    text.push_str(&format!(
-                        "verdict: {}{}{filtered}\n",
-                        if summary.verdict.is_pass() {
-                            "pass"
-                        } else {
-                            "fail"
-                        },
-                        if interrupted { " (interrupted)" } else { "" }
-                    ));
-                    out.write_bytes(text.as_bytes())?;
-                }
-            }
+            out.write(&summary)?;
             out.flush()?;
         }
         Ok(summary)

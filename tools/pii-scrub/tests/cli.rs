@@ -1463,3 +1463,25 @@ fn utf16_logs_are_not_passed_through_unread() {
         assert_eq!(summary(&jsonl(&out))["verdict"], "fail");
     }
 }
+
+/// `--format text` goes to a terminal: a file named with an escape sequence
+/// is shown escaped, not sent to it (issue 16: one printable() for every
+/// tool's text).
+#[test]
+fn text_report_shows_control_characters_in_file_names_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "a\u{1b}[2Jb.log";
+    fs::write(dir.path().join(name), "mail bob@example.com\n").unwrap();
+    let out = cmd()
+        .current_dir(dir.path())
+        .args(["--check", "--format", "text", name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.starts_with("a\\u{1b}[2Jb.log:1: email bytes 5..20 (redact)\n"),
+        "{text:?}"
+    );
+}
