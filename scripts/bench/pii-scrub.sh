@@ -24,6 +24,7 @@
 # with -j1 vs -jN.
 #
 # Usage: scripts/bench/pii-scrub.sh [SPARSE_MB] [DENSE_MB] [RUNS]  (100 25 5)
+#        BASELINE_BIN=old/pii-scrub scripts/bench/pii-scrub.sh   (also times an older build)
 set -euo pipefail
 
 SPARSE_MB="${1:-100}"
@@ -270,6 +271,23 @@ for row in sys.argv[1:]:
     print(f"{'':<11} {'':>9}  rg pass:       wall {r[0]:.3f} s ({r[1]:.3f}..{r[2]:.3f}), CPU {r[3]:.3f} s ({r[4]:.3f}..{r[5]:.3f}), {size/r[3]:.0f} MB/s CPU, peak RSS {r[6]/1024:.1f} MB")
     print(f"{'':<11} {'':>9}  ratio pii-scrub / rg (throughput): {r[0]/s[0]:.2f}x wall, {r[3]/s[3]:.2f}x CPU")
 PY
+
+# BASELINE_BIN=path/to/an/older/pii-scrub: the same runs of that binary, to
+# show what a change cost (build it from the older commit with
+# `cargo build --release -p pii-scrub` in a worktree of that commit).
+if [[ -n "${BASELINE_BIN:-}" ]]; then
+    for corpus in "sparse:$SPARSE" "dense-text:$DENSE_TXT" "dense-json:$DENSE_JSON"; do
+        name="${corpus%%:*}"; file="${corpus#*:}"
+        b=$(runs "exec '$BASELINE_BIN' -j1 < '$file' > '$WORK/out.base'")
+        s=$(runs "exec '$BIN' -j1 < '$file' > '$WORK/out.scrub'")
+        python3 - "$name" "$b" "$s" <<'PY'
+import sys
+name = sys.argv[1]
+b = list(map(float, sys.argv[2].split())); s = list(map(float, sys.argv[3].split()))
+print(f"{name:<11} baseline CPU {b[3]:.3f} s ({b[4]:.3f}..{b[5]:.3f}), this build {s[3]:.3f} s ({s[4]:.3f}..{s[5]:.3f}): {s[3]/b[3]:.2f}x the baseline's CPU")
+PY
+    done
+fi
 
 # scrubadub on a subset (it is ~1000x slower); extrapolated by bytes.
 SUB_LINES=2000
