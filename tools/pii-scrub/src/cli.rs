@@ -36,7 +36,8 @@ Types (built in; names for --only, --except, --action):
   email phone ipv4 ipv6 card ssn iban jwt aws_access_key aws_secret_key
   github_token gitlab_token slack_token stripe_key auth_header private_key
   url_credentials secret (values of keys named password, token, api_key, ...;
-  --password X; mysql -pX, sshpass -p X, redis-cli -a X, curl -u user:X)
+  --password X; mysql -pX, sshpass -p X, redis-cli -a X, curl -u user:X,
+  docker login -p X)
   identity (values of keys named first_name, last_name, date_of_birth, dob,
   passport_number, national_id, tax_id, ...; phone also finds 7-15 digits
   under keys named phone, phone_number, mobile, msisdn, tel)

@@ -657,3 +657,31 @@ fn trial2_6_form_encoding_and_nested_url_encoding_leak() {
         "g++ -std=c++17 -O2 a.cc\nq=1+1&n=2+3 total=4111+1111\n",
     );
 }
+
+/// Found while checking trial 2 item 16's fix on more command lines:
+/// `docker login -p X` (also podman, buildah, skopeo, helm registry) and
+/// kubectl's `--from-literal=password=X` kept the password.
+#[test]
+fn docker_login_p_and_kubectl_from_literal_passwords_leak() {
+    leak_file(
+        "ci.log",
+        concat!(
+            "+ docker login -u ci -p s3cretPw registry.example.com\n",
+            "+ podman login --username ci -p s3cretPw quay.io\n",
+            "+ kubectl create secret generic db --from-literal=password=s3cretPw --from-literal=user=app\n",
+        ),
+        concat!(
+            "+ docker login -u ci -p [REDACTED:secret] registry.example.com\n",
+            "+ podman login --username ci -p [REDACTED:secret] quay.io\n",
+            "+ kubectl create secret generic db --from-literal=password=[REDACTED:secret] --from-literal=user=app\n",
+        ),
+        json!({"secret": 3}),
+        &[1, 2, 3],
+    );
+    // `docker run -p 8080:80` publishes a port; `-p` is a password only
+    // after `login`.
+    untouched_file(
+        "ci-ok.log",
+        "+ docker run -p 8080:80 -e MODE=x nginx\n+ docker login --password-stdin -u ci registry.example.com\n-plugin-opt=-pass-through=-lgcc\n",
+    );
+}

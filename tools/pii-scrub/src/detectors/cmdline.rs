@@ -9,6 +9,8 @@
 //! - `sshpass -p X` / `-pX`; `redis-cli -a X` (also `valkey-cli`).
 //! - `curl -u user:pass` (`--user`, `-U`/`--proxy-user`, `-uuser:pass`): what
 //!   follows the first `:`. `-u user` alone makes curl prompt.
+//! - `docker login -p X` (podman, buildah, skopeo, nerdctl): `-p` after the
+//!   word `login` (`docker run -p 8080:80` publishes a port).
 //!
 //! A tool's options are read to the end of its command (`|`, `;`, `&`, a
 //! quote or backtick that closes the command line, the end of the line).
@@ -98,6 +100,11 @@ pub fn tool_password(hay: &[u8], start: usize) -> Option<Range<usize>> {
             .count();
     let tool = &hay[start..name_end];
     let end = command_end(hay, name_end);
+    let container = matches!(
+        tool,
+        b"docker" | b"podman" | b"buildah" | b"skopeo" | b"nerdctl"
+    );
+    let mut login = false;
     let mut i = name_end;
     while let Some(w) = word_at(hay, i, end) {
         if w.is_empty() {
@@ -115,6 +122,9 @@ pub fn tool_password(hay: &[u8], start: usize) -> Option<Range<usize>> {
             glued(b"-p").or_else(|| (word == b"-p").then(next).flatten())
         } else if tool == b"redis-cli" || tool == b"valkey-cli" {
             (word == b"-a").then(next).flatten()
+        } else if container {
+            login |= word == b"login";
+            (login && word == b"-p").then(next).flatten()
         } else if tool == b"curl" {
             let user = if matches!(word, b"-u" | b"--user" | b"-U" | b"--proxy-user") {
                 next()
@@ -174,5 +184,7 @@ mod tests {
         assert_eq!(tool("ls | mysql -pY1", "mysql"), Some("Y1"));
         assert_eq!(tool("mysql db; ssh -pX", "mysql"), None);
         assert_eq!(tool("nomysql -pX", "mysql"), None);
+        assert_eq!(tool("docker login -u a -p pw1 r", "docker"), Some("pw1"));
+        assert_eq!(tool("docker run -p 8080:80 nginx", "docker"), None);
     }
 }

@@ -106,9 +106,12 @@ fn key_at(hay: &[u8], word: usize) -> Option<(Range<usize>, Quoting, usize)> {
             return Some(k);
         }
     }
+    // kubectl's `--from-literal=password=…` (a secret's key and value in
+    // one option): `=` is otherwise no boundary (`opt=-pass-through=`).
+    let from_literal = hay[..start].ends_with(b"--from-literal=");
     match before {
         None => {}
-        Some(b) if after_escape || is_key_boundary(b) => {}
+        Some(b) if after_escape || from_literal || is_key_boundary(b) => {}
         Some(_) => return None,
     }
     Some((start..end, Quoting::Bare, end))

@@ -138,7 +138,7 @@ pub const BUILTINS: &[Builtin] = &[
         check: Check::SecretValue,
         candidate: "",
         anchor: Anchor::Start,
-        about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes, PHP array subscripts; command-line options (--password X) and known clients (mysql -pX, sshpass -p X, redis-cli -a X, curl -u user:X)",
+        about: "values whose name says secret (password, token, api_key, cookie, ...): key=value pairs, JSON keys and name/value entries, YAML keys (values on the next lines too), XML elements and key=/value= attributes, PHP array subscripts; command-line options (--password X, --from-literal=password=X) and known clients (mysql -pX, sshpass -p X, redis-cli -a X, curl -u user:X, docker/podman login -p X)",
     },
     Builtin {
         // The same type: `--password X` (a secret-named option, its own argument).
@@ -150,9 +150,10 @@ pub const BUILTINS: &[Builtin] = &[
         about: "",
     },
     Builtin {
-        // The same type: `mysql -pX`, `sshpass -p X`, `redis-cli -a X`, `curl -u user:X`.
+        // The same type: `mysql -pX`, `sshpass -p X`, `redis-cli -a X`,
+        // `curl -u user:X`, `docker login -p X`.
         name: "secret",
-        regex: r"(?:mysql|mariadb|sshpass|redis-cli|valkey-cli|curl)[a-z_\-]*[ \t]",
+        regex: r"(?:mysql|mariadb|sshpass|redis-cli|valkey-cli|curl|docker|podman|buildah|skopeo|nerdctl)[a-z_\-]*[ \t]",
         check: Check::ToolPassword,
         candidate: "",
         anchor: Anchor::Start,
