@@ -23,7 +23,7 @@ _cycle__check() {
 
     case "${cmd}" in
         cycle__check)
-            opts="-h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --allow-leftover --fail-on-new-listeners --health --health-interval --health-duration --max-health-misses --max-ready --workload --kill-after --max-recovery --audit --audit-timeout --service-log --format --help --version"
+            opts="-q -h -V --cycles --ready --ready-timeout --probe-timeout --expect-body --failure-threshold --start-cmd --stop-cmd --pidfile --stop-signal --stop-timeout --settle --check-files --allow-leftover --fail-on-new-listeners --health --health-interval --health-duration --max-health-misses --max-ready --workload --kill-after --max-recovery --audit --audit-timeout --service-log --format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

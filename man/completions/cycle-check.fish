@@ -23,8 +23,9 @@ complete -c cycle-check -l max-recovery -d 'Gate: the time from the SIGKILL to r
 complete -c cycle-check -l audit -d 'Audit the service\'s state in every cycle once it is ready (in a crash drill: once it is ready again): a shell command whose stdout lines are findings (JSON Lines, or plain text) and whose exit status is 0 (clean) or 1 (findings). Gate: audit_findings <= 0' -r
 complete -c cycle-check -l audit-timeout -d 'Time limit of one --audit run (it fails as audit_failed after it)' -r
 complete -c cycle-check -l service-log -d 'Append the service\'s stdout and stderr here instead of passing them to cycle-check\'s stderr (lines it cannot take, e.g. on a full disk, are warned about and counted: service_log_lost_lines)' -r
-complete -c cycle-check -l format -d 'Output: jsonl (records, the default) or text (lines for a person)' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
+complete -c cycle-check -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'One JSON record per line (the default; what other tools read)'
 text\t'A readable report for a person at a terminal'"
 complete -c cycle-check -l fail-on-new-listeners -d 'Also count the holder of every listening socket that is new since the start and still listens after the stop outside the service\'s tree, without evidence that the service started it: for a machine where nothing else starts servers (a CI container)'
+complete -c cycle-check -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c cycle-check -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cycle-check -s V -l version -d 'Print version'

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
+use common::cli::{FormatArg, QuietArg};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -258,9 +259,13 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub service_log: Option<String>,
 
-    /// Output: jsonl (records, the default) or text (lines for a person).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: common::cli::Format,
+    #[command(flatten)]
+    pub format: FormatArg,
+
+    // One meaning in every tool; cycle-check prints no progress or notes, so
+    // -q changes nothing (warnings and the service's output still show).
+    #[command(flatten)]
+    pub quiet: QuietArg,
 
     /// The service command and its arguments (after `--`).
     #[arg(last = true, value_name = "CMD", required_unless_present = "start_cmd")]

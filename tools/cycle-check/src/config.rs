@@ -78,6 +78,7 @@ pub struct Config {
     pub leftovers: crate::handoff::Policy,
     /// The commands the service hands to other programs.
     pub handed: crate::handoff::Handed,
+    pub format: common::cli::Format,
 }
 
 /// `TERM`, `SIGTERM`, `term` or `15`.
@@ -242,6 +243,7 @@ impl Config {
             audit,
             leftovers,
             handed,
+            format: cli.format.format,
         })
     }
 }

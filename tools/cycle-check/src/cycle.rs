@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::output::RecordWriter;
 use nix::sys::signal::Signal;
 
 use crate::config::{Config, Start};
@@ -14,7 +15,6 @@ use crate::handoff;
 use crate::pidfile;
 use crate::procfs::{self, Proc};
 use crate::records::{AuditFields, CrashFields, CycleRecord};
-use crate::report::Report;
 use crate::service_output::OutputHub;
 use crate::supervise::{Exit, Supervisor};
 
@@ -46,7 +46,7 @@ pub struct Runner<'a> {
     pub config: &'a Config,
     pub sup: &'a mut Supervisor,
     pub hub: &'a Arc<OutputHub>,
-    pub out: &'a mut Report,
+    pub out: &'a mut RecordWriter,
     pub health: &'a mut HealthTally,
     pub exes: &'a mut Executables,
 }

@@ -13,12 +13,14 @@
 //! (the machine's listening sockets), `attribution` (who answered a probe),
 //! `handoff` (what the service handed to processes outside its tree) and
 //! `service_output` (the service's stdout and stderr); the cycle fills in
-//! `records`, which `report` writes.
+//! and writes `records`, which `text` renders for `--format text`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::cli::Format;
 use common::gate::Gate;
+use common::output::RecordWriter;
 use common::summary::SummaryBuilder;
 use common::Outcome;
 
@@ -33,10 +35,10 @@ pub mod pidfile;
 pub mod probe;
 pub mod procfs;
 pub mod records;
-pub mod report;
 pub mod service_output;
 pub mod sock_diag;
 pub mod supervise;
+pub mod text;
 
 use config::Config;
 use cycle::{HealthTally, Runner};
@@ -45,10 +47,12 @@ use supervise::Supervisor;
 
 /// Parses, validates and runs; the result becomes the exit code.
 pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
-    let format = cli.format;
     let config = Config::from_cli(cli)?;
     install_signal_handlers()?;
-    let mut out = report::Report::stdout(format);
+    let mut out = match config.format {
+        Format::Jsonl => RecordWriter::stdout(),
+        Format::Text => RecordWriter::stdout().rendered(text::TEXT),
+    };
     // Dropped (killing and reaping every descendant) on every way out of
     // this function, including errors and panics.
     let mut sup = Supervisor::new()?;
@@ -56,7 +60,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         service_output::OutputHub::new(config.service_log.as_deref(), config.log_regexes.clone())?;
     let mut summary = SummaryBuilder::new("cycle-check", env!("CARGO_PKG_VERSION"));
     check_before_first_start(&config, &hub)?;
-    let mut records: Vec<CycleRecord> = Vec::new();
+    let mut cycles: Vec<CycleRecord> = Vec::new();
     let mut health = HealthTally::default();
     let mut exes = executables::Executables::default();
     let mut interrupted = false;
@@ -76,8 +80,8 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         };
         match runner.run(n, n == config.cycles)? {
             cycle::Outcome::Done(record) => {
-                out.cycle(&record)?;
-                records.push(*record);
+                records::write(&mut out, &record)?;
+                cycles.push(*record);
             }
             cycle::Outcome::Interrupted => {
                 interrupted = true;
@@ -103,7 +107,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         summary.input(&path, digest);
     }
 
-    summarize(&mut summary, &config, &records, &health);
+    summarize(&mut summary, &config, &cycles, &health);
     let lost = hub.lost_lines();
     summary.figure("service_log_lost_lines", lost);
     if let (true, Some(path)) = (lost > 0, hub.log_path()) {
@@ -113,7 +117,7 @@ pub fn run(cli: cli::Cli) -> common::Result<Outcome> {
         );
     }
     let summary = summary.finish(interrupted);
-    out.summary(&summary)?;
+    records::write(&mut out, &summary)?;
     Ok(summary.outcome())
 }
 

@@ -1,8 +1,10 @@
 //! The records cycle-check writes: a `cycle` record per cycle (with what
 //! the crash drill and the audit add to it, and what was left behind after
 //! the stop) and a `health` record per health check. The cycle logic fills
-//! them in; `report` writes them; the summary is built from them.
+//! them in and [`write`]s them; the summary is built from them; `text`
+//! shows them to a person.
 
+use common::output::RecordWriter;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -147,4 +149,11 @@ pub struct HealthRecord {
     pub latency_ms: f64,
     pub attempts: u32,
     pub error: Option<String>,
+}
+
+/// Writes a record and flushes it: a long health phase shows as it goes,
+/// and a crash keeps what was already found.
+pub fn write(out: &mut RecordWriter, record: &impl Serialize) -> common::Result<()> {
+    out.write(record)?;
+    out.flush()
 }

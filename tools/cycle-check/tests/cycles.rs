@@ -1141,6 +1141,33 @@ fn text_format_for_people() {
     );
 }
 
+/// A file name, like a command line or an error, comes from the service:
+/// before text.rs, `--format text` printed it raw, so a leftover file named
+/// with an escape sequence cleared the reader's screen.
+#[test]
+fn text_format_escapes_what_the_service_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("x\u{1b}[2J\u{202e}.lock");
+    std::fs::write(&name, "").unwrap();
+    let glob = format!("{}/*.lock", dir.path().display());
+    let out = assert_cmd::Command::cargo_bin("cycle-check")
+        .unwrap()
+        .args(["--format", "text", "--cycles", "1", "--check-files", &glob])
+        .args(["--ready", "log:^up$", "--service-log", "/dev/null"])
+        .args(["--", "sh", "-c", "echo up; exec sleep 30"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let shown = format!(
+        "    file     {}/x\\u{{1b}}[2J\\u{{202e}}.lock",
+        dir.path().display()
+    );
+    assert_eq!(text.lines().nth(1), Some(shown.as_str()), "{text}");
+    assert!(!text.contains(['\u{1b}', '\u{202e}']), "{text}");
+}
+
 /// A foreign HTTP server in this test process (not a descendant of
 /// cycle-check): answers every request on `listener` with 200 until the
 /// test process ends.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::Runner;
 use crate::probe::Probe;
-use crate::records::HealthRecord;
+use crate::records::{self, HealthRecord};
 use crate::supervise::nap;
 
 impl Runner<'_> {
@@ -54,7 +54,7 @@ impl Runner<'_> {
             if ok {
                 self.health.ok += 1;
             }
-            self.out.health(&HealthRecord {
+            let record = HealthRecord {
                 kind: "health",
                 seq,
                 cycle: n,
@@ -63,7 +63,8 @@ impl Runner<'_> {
                 latency_ms: common::clock::ms(t.elapsed()),
                 attempts,
                 error: result.err(),
-            })?;
+            };
+            records::write(self.out, &record)?;
         }
     }
 }
