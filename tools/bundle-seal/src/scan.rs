@@ -6,21 +6,23 @@
 //! writes UTF-16; a CI log prefixes lines with time stamps. So `seal` looks
 //! inside every file, by content, not by name:
 //!
-//! 1. While a file is hashed, [`Sniffer`] looks at its first bytes (gzip,
-//!    a UTF-16 byte-order mark, compressors we cannot read) and searches
-//!    every block for `summary"` or `summary\` (memchr's SIMD search, so
-//!    hashing stays the cost): the word as a JSON string, also escaped
-//!    inside another string. Files without it are done.
-//! 2. The few that have it (and every gzip or UTF-16 file) are read again,
-//!    decompressed and decoded, line by line: each `"kind":"summary"` (or
-//!    `\"kind\":\"summary\"`, escaped) must belong to a JSON value on its
-//!    line (the whole line, one starting at a `{` after a prefix such as a
-//!    time stamp or a tar header, or a JSON string such as logfmt's
-//!    `msg="..."`). Every summary record of ours (`kind: summary` with a
-//!    `verdict` or `gates`) in such a value is found, however deep: at its
+//! 1. One read per file ([`hash_and_scan`]) hashes it and searches it. Its
+//!    first bytes say what it is: gzip is decoded, a UTF-16 byte-order
+//!    mark decoded, a tar's members searched each, compressors we cannot
+//!    read refused. In plain text, each block is searched for the needles
+//!    of [`text_needles`] (memchr's SIMD search, so hashing stays the cost)
+//!    and only the lines they fall in are looked at ([`LineScan`]).
+//! 2. On such a line, each `"kind":"summary"` (or `\"kind\":\"summary\"`,
+//!    escaped) and each `"verdict"` of pass or fail must belong to a JSON
+//!    value on its line (the whole line, one starting at a `{` after a
+//!    prefix such as a time stamp or a tar header, or a JSON string such as
+//!    logfmt's `msg="..."`). Every summary record of ours (`kind: summary`
+//!    with a `verdict` or `gates`), and every gate result that lost its
+//!    `kind` (a jq digest), in such a value is found, however deep: at its
 //!    top, nested inside another record (an audit receipt), or JSON-escaped
 //!    inside a string at any depth (Docker's json-file log driver stores
 //!    each line as `{"log":"..."}`). A wrapper must not hide a failing gate.
+//!    Our tools' summaries in text form and YAML are read by [`TextSummary`].
 //! 3. If some occurrence belongs to no value on its line (pretty-printed
 //!    JSON), a file of up to [`MAX_WHOLE`] bytes is read as a stream of
 //!    JSON values instead. What still cannot be read is
@@ -38,9 +40,10 @@ use common::input::Input;
 use common::{Error, Result};
 use memchr::memmem::Finder;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use serde_json::Value;
 
-use crate::manifest::{is_jsonl, FileEntry, StrayRef};
+use crate::manifest::{is_jsonl, StrayRef};
 use crate::strict_json::StrictValue;
 use crate::utf16::{self, Utf16ToUtf8};
 use crate::walk::{open_regular, Entry};
@@ -122,60 +125,6 @@ impl MarkSearch {
     }
 }
 
-/// Whether a needle occurs in a sequence of blocks, seams included.
-#[derive(Debug, Default)]
-struct NeedleSearch {
-    tail: Vec<u8>,
-    found: bool,
-}
-
-impl NeedleSearch {
-    fn update(&mut self, needle: &Finder<'_>, block: &[u8]) {
-        let n = needle.needle().len();
-        if self.found || block.is_empty() {
-            return;
-        }
-        let mut seam = std::mem::take(&mut self.tail);
-        seam.extend_from_slice(&block[..block.len().min(n)]);
-        if needle.find(&seam).is_some() || needle.find(block).is_some() {
-            self.found = true;
-            return;
-        }
-        let keep = if block.len() >= n {
-            &block[block.len() - n..]
-        } else {
-            &seam[seam.len().saturating_sub(n)..]
-        };
-        self.tail = keep.to_vec();
-    }
-}
-
-/// What the hashing pass learned about a file's content.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Sniff {
-    /// `summary"` or `summary\` occurs in the raw bytes.
-    pub mentions_summary: bool,
-    /// `verdict`, `FAIL` or `soak-load: ` occurs: a tool's summary in text
-    /// form (or a gate result without `kind`) may be in it.
-    pub mentions_verdict: bool,
-    /// gzip by its magic bytes: the raw bytes say nothing; decompress.
-    pub gzip: bool,
-    /// A UTF-16 byte-order mark: the raw bytes say nothing; decode.
-    pub utf16: bool,
-    /// A compressor or archive whose content cannot be searched (named).
-    pub opaque: Option<&'static str>,
-    /// A tar archive: its members are read one by one (a gzipped member
-    /// says nothing in the raw bytes).
-    pub tar: bool,
-}
-
-impl Sniff {
-    /// Whether the file must be read again to look for summaries.
-    pub fn candidate(&self) -> bool {
-        self.mentions_summary || self.mentions_verdict || self.gzip || self.utf16 || self.tar
-    }
-}
-
 /// Archives [`opaque_format`] names: what they are is said differently.
 const ARCHIVES: [&str; 3] = ["zip", "7z", "rar"];
 
@@ -222,53 +171,12 @@ fn opaque_format(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Fed every block of a file as it is hashed.
-#[derive(Debug, Default)]
-pub struct Sniffer {
-    head: Vec<u8>,
-    marks: MarkSearch,
-    verdicts: NeedleSearch,
-    /// cycle-check's text summary says `FAIL`, soak-load's its name, not
-    /// verdict.
-    fails: NeedleSearch,
-    soak: NeedleSearch,
-}
-
 /// A tar header's `ustar` magic (POSIX and GNU) is at offset 257.
 const TAR_MAGIC_AT: usize = 257;
 const HEAD: usize = TAR_MAGIC_AT + 5;
 
 fn is_tar(head: &[u8]) -> bool {
     head.get(TAR_MAGIC_AT..HEAD) == Some(b"ustar")
-}
-
-impl Sniffer {
-    pub fn update(&mut self, block: &[u8]) {
-        if self.head.len() < HEAD {
-            let take = (HEAD - self.head.len()).min(block.len());
-            self.head.extend_from_slice(&block[..take]);
-        }
-        self.marks.update(block);
-        self.verdicts.update(verdict_finder(), block);
-        self.fails.update(&text_needles()[2], block);
-        self.soak.update(&text_needles()[3], block);
-    }
-
-    pub fn finish(self) -> Sniff {
-        let gzip = self.head.starts_with(&[0x1f, 0x8b]);
-        Sniff {
-            mentions_summary: self.marks.found,
-            mentions_verdict: self.verdicts.found || self.fails.found || self.soak.found,
-            gzip,
-            utf16: utf16::bom(&self.head).is_some(),
-            opaque: if gzip {
-                None
-            } else {
-                opaque_format(&self.head)
-            },
-            tar: !gzip && is_tar(&self.head),
-        }
-    }
 }
 
 /// Where a summary record was found.
@@ -865,44 +773,150 @@ pub struct Located {
 /// rotated logs holds `.gz` members.
 const MAX_LAYERS: usize = 3;
 
-/// Every summary record (and every unreadable one) in a file that is not
-/// a gate file. `sealed_sha256` is what the hashing pass saw: a file that
-/// reads differently now changed during the seal. Gzip is decoded again
-/// when its content is gzip, and a tar's members are read one by one;
-/// compressed data or an archive seal cannot read, found inside, is an
-/// error, as such a file is.
-pub fn summaries_in(path: &Path, sealed_sha256: &str) -> Result<Vec<Located>> {
+/// What the seal's one read of a file learned: its sha256 and size, and
+/// every summary record (and every unreadable one) in it.
+#[derive(Debug)]
+pub struct Scanned {
+    pub sha256: String,
+    pub size: u64,
+    /// A compressor or archive whose content cannot be searched (named):
+    /// not searched; the seal refuses the file.
+    pub opaque: Option<&'static str>,
+    pub found: Vec<Located>,
+    /// Some summary in the file's own text could not be read on its line
+    /// (pretty-printed JSON): the file is to be read whole.
+    pub read_whole: bool,
+}
+
+/// Hashes what passes through it: gzip, UTF-16 and tar are searched from
+/// the same read that hashes the raw bytes.
+struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Checked per read, so Ctrl-C stops a many-gigabyte file promptly.
+        if common::interrupt::requested() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads into `buf`, retrying on EINTR; 0 at the end.
+fn read_block(file: &mut std::fs::File, buf: &mut [u8], name: &str) -> Result<usize> {
+    loop {
+        if common::interrupt::requested() {
+            return Err(Error::new(format!("{name}: interrupted")));
+        }
+        match file.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(name, e)),
+        }
+    }
+}
+
+/// Hashes a file and searches it for summary records in the same read
+/// (`buf`, at least [`HEAD`] bytes, is reused between files). Plain text,
+/// the common case, is hashed block by block and its lines searched where
+/// a needle of [`text_needles`] falls; gzip is decoded (and gzip in it, up
+/// to [`MAX_LAYERS`] deep), UTF-16 decoded, a tar's members searched each,
+/// from a reader that hashes the raw bytes as they pass. A compressor or
+/// archive seal cannot read is only hashed, and named.
+pub fn hash_and_scan(path: &Path, buf: &mut [u8]) -> Result<Scanned> {
     let name = path.display().to_string();
-    let input = Input::from_reader(
-        &name,
-        Some(path.to_path_buf()),
-        Box::new(open_regular(path)?),
-    )?;
-    let layers = usize::from(input.is_gzip());
-    let (_, mut reader, digest) = input.into_parts();
-    let mut out = Vec::new();
-    let top_unreadable = scan_layers(&mut *reader, &name, None, layers, &mut out)?;
-    // The digest covers the raw bytes: read what a tar's end left over.
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| read_error(&name, e))?;
-    if digest.sha256() != sealed_sha256 {
-        return Err(changed(&name));
+    let mut file = open_regular(path)?;
+    // The first bytes say what the file is.
+    let mut filled = 0;
+    while filled < HEAD {
+        match read_block(&mut file, &mut buf[filled..], &name)? {
+            0 => break,
+            n => filled += n,
+        }
     }
-    if !top_unreadable {
-        return Ok(out);
+    let head = &buf[..filled.min(HEAD)];
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let opaque = if gzip { None } else { opaque_format(head) };
+    if gzip || is_tar(head) || utf16::bom(head).is_some() {
+        let hashing = Hashing {
+            inner: std::io::Cursor::new(buf[..filled].to_vec()).chain(file),
+            sha: Sha256::new(),
+            size: 0,
+        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, hashing);
+        let mut found = Vec::new();
+        let read_whole = scan_layers(&mut reader, &name, None, 0, &mut found)?;
+        // The digest covers the raw bytes: read what a tar's end or a gzip
+        // stream's trailer left over.
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| read_error(&name, e))?;
+        let hashing = reader.into_inner();
+        return Ok(Scanned {
+            sha256: hex::encode(hashing.sha.finalize()),
+            size: hashing.size,
+            opaque: None,
+            found,
+            read_whole,
+        });
     }
-    // Pretty-printed JSON spreads a record over lines: read the file as a
-    // stream of JSON values, when it is small enough to hold.
-    if let Some(whole) = whole_stream(path, &name)? {
-        return Ok(whole
+    let mut sha = Sha256::new();
+    let mut size = 0u64;
+    let mut lines = opaque.is_none().then(LineScan::default);
+    let mut len = filled;
+    while len > 0 {
+        let block = &buf[..len];
+        sha.update(block);
+        size += len as u64;
+        if let Some(lines) = lines.as_mut() {
+            lines.feed(block);
+        }
+        len = read_block(&mut file, buf, &name)?;
+    }
+    let (found, unreadable) = lines.map(LineScan::finish).unwrap_or_default();
+    let read_whole = !unreadable.is_empty();
+    Ok(Scanned {
+        sha256: hex::encode(sha.finalize()),
+        size,
+        opaque,
+        found: found
             .into_iter()
+            .chain(unreadable)
             .map(|found| Located {
                 member: None,
                 found,
             })
-            .collect());
-    }
-    out.sort_by_key(|l| l.found.line());
-    Ok(out)
+            .collect(),
+        read_whole,
+    })
+}
+
+/// 1 MiB reads: few syscalls on big files, and SHA-NI is never starved.
+const READ_BUF: usize = 1 << 20;
+
+/// [`hash_and_scan`] over many files on all cores, one reused buffer per
+/// worker; results come back in input order.
+pub fn hash_and_scan_all(
+    paths: &[&Path],
+    progress: &indicatif::ProgressBar,
+) -> Vec<Result<Scanned>> {
+    use rayon::prelude::*;
+    paths
+        .par_iter()
+        .map_init(
+            || vec![0u8; READ_BUF],
+            |buf, p| {
+                let r = hash_and_scan(p, buf);
+                progress.inc(1);
+                r
+            },
+        )
+        .collect()
 }
 
 /// Scans what `reader` holds, by its first bytes: gzip is decoded (up to
@@ -1067,43 +1081,161 @@ enum LinesError {
     Interrupted,
 }
 
-/// The line pass: the summaries found, and the lines where one could not
-/// be read.
+/// The line pass over a reader: the summaries found, and the lines where
+/// one could not be read.
 fn scan_lines(
     reader: &mut dyn BufRead,
 ) -> std::result::Result<(Vec<Found>, Vec<Found>), LinesError> {
-    let mut out = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    let mut text = TextSummary::default();
-    while let Some(overflow) = read_line(reader, &mut line).map_err(LinesError::Io)? {
-        number += 1;
+    let mut lines = LineScan::default();
+    loop {
         if common::interrupt::requested() {
             return Err(LinesError::Interrupted);
         }
-        if !overflow && may_be_text(&line) {
-            text.line(number, &line);
+        let block = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LinesError::Io(e)),
+        };
+        if block.is_empty() {
+            return Ok(lines.finish());
         }
-        if overflow {
-            unreadable.push(Found::Unreadable {
-                line: number,
-                reason: format!("\"summary\" on a line longer than {MAX_LINE} bytes"),
-            });
-            continue;
+        lines.feed(block);
+        let n = block.len();
+        reader.consume(n);
+    }
+}
+
+/// The line pass, fed a text block by block as it is read (and hashed):
+/// only the lines a needle of [`text_needles`] falls in are looked at, so
+/// a block without one costs a search per needle and a count of its
+/// newlines. Every form [`scan_line`] and [`TextSummary`] read holds one
+/// (`summary`, `verdict`, `gate `, `FAIL`, `soak-load: `). A line longer
+/// than [`MAX_LINE`] is not kept: only whether it holds a mark of
+/// [`has_marker`], which makes it unreadable.
+#[derive(Debug, Default)]
+struct LineScan {
+    /// Lines ended so far.
+    number: u64,
+    /// The line a block left open, while it fits in [`MAX_LINE`].
+    partial: Vec<u8>,
+    /// A block left a line open (`partial` or `overflow` holds it).
+    open: bool,
+    /// The open line went past [`MAX_LINE`].
+    overflow: Option<MarkSearch>,
+    /// Reused: where the needles fall in a block.
+    hits: Vec<usize>,
+    out: LineFindings,
+}
+
+#[derive(Debug, Default)]
+struct LineFindings {
+    found: Vec<Found>,
+    unreadable: Vec<Found>,
+    text: TextSummary,
+}
+
+impl LineFindings {
+    fn line(&mut self, number: u64, line: &[u8]) {
+        if may_be_text(line) {
+            self.text.line(number, line);
         }
-        if let Err(at) = scan_line(number, &line, 0, &mut out) {
-            unreadable.push(Found::Unreadable {
+        if let Err(at) = scan_line(number, line, 0, &mut self.found) {
+            self.unreadable.push(Found::Unreadable {
                 line: number,
-                reason: format!(
-                    "{} outside any JSON value on its line",
-                    mark_name(&line, at)
-                ),
+                reason: format!("{} outside any JSON value on its line", mark_name(line, at)),
             });
         }
     }
-    out.extend(text.failures());
-    Ok((out, unreadable))
+}
+
+impl LineScan {
+    fn feed(&mut self, block: &[u8]) {
+        let mut rest = block;
+        if self.open {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                self.extend(rest);
+                return;
+            };
+            self.extend(&rest[..nl]);
+            self.end_line();
+            rest = &rest[nl + 1..];
+        }
+        let Some(last) = memchr::memrchr(b'\n', rest) else {
+            self.extend(rest);
+            return;
+        };
+        // Lines wholly in this block: each ends at a newline in `whole`.
+        let (whole, tail) = rest.split_at(last + 1);
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        for needle in text_needles() {
+            hits.extend(needle.find_iter(whole));
+        }
+        hits.sort_unstable();
+        let mut at = 0;
+        for &h in &hits {
+            if h < at {
+                continue;
+            }
+            let start = memchr::memrchr(b'\n', &whole[at..h]).map_or(at, |i| at + i + 1);
+            let end = memchr::memchr(b'\n', &whole[h..]).map_or(whole.len(), |i| h + i);
+            self.number += memchr::memchr_iter(b'\n', &whole[at..start]).count() as u64 + 1;
+            self.out.line(self.number, &whole[start..end]);
+            at = end + 1;
+        }
+        self.hits = hits;
+        if at < whole.len() {
+            self.number += memchr::memchr_iter(b'\n', &whole[at..]).count() as u64;
+        }
+        self.extend(tail);
+    }
+
+    /// Adds to the open line (opens one unless `bytes` is empty).
+    fn extend(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.open = true;
+        if let Some(marks) = self.overflow.as_mut() {
+            marks.update(bytes);
+        } else if self.partial.len() + bytes.len() <= MAX_LINE {
+            self.partial.extend_from_slice(bytes);
+        } else {
+            let mut marks = MarkSearch::default();
+            marks.update(&self.partial);
+            marks.update(bytes);
+            self.partial = Vec::new();
+            self.overflow = Some(marks);
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.number += 1;
+        match self.overflow.take() {
+            Some(marks) if marks.found => self.out.unreadable.push(Found::Unreadable {
+                line: self.number,
+                reason: format!("\"summary\" on a line longer than {MAX_LINE} bytes"),
+            }),
+            Some(_) => {}
+            None => self.out.line(self.number, &self.partial),
+        }
+        self.partial.clear();
+        self.open = false;
+    }
+
+    /// The summaries found (text summaries last), and the unreadable lines.
+    fn finish(mut self) -> (Vec<Found>, Vec<Found>) {
+        if self.open {
+            self.end_line();
+        }
+        let LineFindings {
+            mut found,
+            unreadable,
+            text,
+        } = self.out;
+        found.extend(text.failures());
+        (found, unreadable)
+    }
 }
 
 /// What the mark at `at` (from [`scan_line`]) is, for a message.
@@ -1275,7 +1407,7 @@ fn cycle_check_verdict(line: &[u8]) -> Option<bool> {
 /// soak-load's summary line (stderr under `--format csv`):
 /// `soak-load: fail: requests 40, errors 40, ...`, after a prefix.
 fn soak_load_verdict(line: &[u8]) -> Option<bool> {
-    let at = memchr::memmem::find(line, b"soak-load: ")?;
+    let at = text_needles()[3].find(line)?;
     let rest = &line[at + b"soak-load: ".len()..];
     let (pass, rest) = if let Some(r) = rest.strip_prefix(b"pass") {
         (true, r)
@@ -1293,7 +1425,10 @@ fn soak_load_verdict(line: &[u8]) -> Option<bool> {
 /// `(...)` (`(interrupted)` fails whatever the word), or `,` / `}` (a YAML
 /// flow mapping).
 fn text_verdict(line: &[u8]) -> Option<bool> {
-    let at = memchr::memmem::rfind(line, b"verdict")?;
+    static LAST: OnceLock<memchr::memmem::FinderRev<'static>> = OnceLock::new();
+    let at = LAST
+        .get_or_init(|| memchr::memmem::FinderRev::new(b"verdict"))
+        .rfind(line)?;
     if at > 0 && !line[at - 1].is_ascii_whitespace() && !matches!(line[at - 1], b'{' | b',') {
         return None;
     }
@@ -1335,7 +1470,7 @@ fn text_verdict(line: &[u8]) -> Option<bool> {
 /// A gate as our tools print it: `gate NAME`, a comparison, and `: pass`,
 /// `: FAIL` or `-> FAIL` at the end: whether it passes.
 fn gate_line(line: &[u8]) -> Option<bool> {
-    let at = memchr::memmem::find(line, b"gate ")?;
+    let at = text_needles()[1].find(line)?;
     if at > 0 && !line[at - 1].is_ascii_whitespace() {
         return None;
     }
@@ -1356,6 +1491,9 @@ fn gate_line(line: &[u8]) -> Option<bool> {
 /// cycle-check's gate line: `FAIL cycles_ok  1 >= 3` (word, name, value,
 /// comparison, limit): whether it passes.
 fn cycle_check_gate(line: &[u8]) -> Option<bool> {
+    if !(line.starts_with(b"pass ") || line.starts_with(b"FAIL ")) {
+        return None;
+    }
     let words: Vec<&[u8]> = line
         .split(|b| *b == b' ')
         .filter(|w| !w.is_empty())
@@ -1379,9 +1517,13 @@ fn cycle_check_gate(line: &[u8]) -> Option<bool> {
 /// YAML's `kind: summary` (a block mapping's key, maybe a list item's
 /// first, or in a flow mapping; key and value quoted or not).
 fn is_yaml_summary(line: &[u8]) -> bool {
+    if finder().find(line).is_none() {
+        return false;
+    }
     let line = line.strip_prefix(b"- ").unwrap_or(line);
     let line = line.strip_prefix(b"---").map_or(line, trim);
-    let Some(at) = memchr::memmem::find(line, b"kind") else {
+    static KIND: OnceLock<Finder<'static>> = OnceLock::new();
+    let Some(at) = KIND.get_or_init(|| Finder::new(b"kind")).find(line) else {
         return false;
     };
     let before = &line[..at];
@@ -1427,15 +1569,22 @@ fn changed(name: &str) -> Error {
 
 /// The file as a sequence of JSON values (whitespace between), or `None`
 /// when it is larger than [`MAX_WHOLE`] or is not one.
-fn whole_stream(path: &Path, name: &str) -> Result<Option<Vec<Found>>> {
-    let (reader, _) = open_text(path, name)?;
+/// `sealed_sha256` is what the hashing pass saw: a file that reads
+/// differently now changed during the seal.
+fn whole_stream(path: &Path, name: &str, sealed_sha256: &str) -> Result<Option<Vec<Found>>> {
+    let (mut reader, digest) = open_text(path, name)?;
     let mut bytes = Vec::new();
-    reader
+    (&mut reader)
         .take(MAX_WHOLE + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(name, e))?;
     if bytes.len() as u64 > MAX_WHOLE {
         return Ok(None);
+    }
+    // The digest covers the raw bytes: read what gzip's trailer left over.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| read_error(name, e))?;
+    if digest.sha256() != sealed_sha256 {
+        return Err(changed(name));
     }
     Ok(stream_values(&bytes))
 }
@@ -1466,75 +1615,38 @@ fn stream_values(bytes: &[u8]) -> Option<Vec<Found>> {
     }
 }
 
-/// Reads one `\n`-terminated line into `buf` (without the newline). Over
-/// [`MAX_LINE`] bytes the line is not kept; `Some(true)` then says whether
-/// `summary"` or `summary\` occurred in it. `None` at the end of input.
-fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
-    buf.clear();
-    let mut any = false;
-    let mut overflow = false;
-    let mut marks = MarkSearch::default();
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            return Ok(any.then_some(overflow && marks.found));
-        }
-        any = true;
-        let (take, done) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (i, true),
-            None => (avail.len(), false),
-        };
-        let chunk = &avail[..take];
-        if !overflow && buf.len() + chunk.len() <= MAX_LINE {
-            buf.extend_from_slice(chunk);
-        } else {
-            if !overflow {
-                overflow = true;
-                marks.update(buf);
-                buf.clear();
-            }
-            marks.update(chunk);
-        }
-        r.consume(if done { take + 1 } else { take });
-        if done {
-            return Ok(Some(overflow && marks.found));
-        }
-    }
-}
-
 /// The summary records the gate files' reader does not see, in entry
 /// order: every one in a file that is not a gate file, and in a gate file
 /// every one that is not a record of its own line (quoted inside another
-/// record or a JSON string, an element of an array). `sniffs` and `files`
-/// are the hashing pass's results for `entries`; `canonical` maps the gate
-/// files' summaries (canonical sha256) to `source:line`. Candidate files
-/// are read on all cores. A malformed record of ours stops the seal, as it
-/// does in a gate file.
+/// record or a JSON string, an element of an array). `scans` are the
+/// hashing pass's results for `entries` (a file it could not read on its
+/// lines, pretty-printed JSON, is read again here, whole); `canonical` maps the
+/// gate files' summaries (canonical sha256) to `source:line`. A malformed
+/// record of ours stops the seal, as it does in a gate file.
 pub fn stray_summaries(
     entries: &[Entry],
-    files: &[FileEntry],
-    sniffs: &[Sniff],
+    scans: Vec<Scanned>,
     canonical: &std::collections::HashMap<String, String>,
 ) -> Result<Vec<StrayRef>> {
-    use rayon::prelude::*;
-    let candidates: Vec<(&Entry, &FileEntry)> = entries
-        .iter()
-        .zip(files)
-        .zip(sniffs)
-        .filter(|(_, s)| s.candidate())
-        .map(|(pair, _)| pair)
-        .collect();
-    let found: Vec<Result<Vec<Located>>> = candidates
-        .par_iter()
-        .map(|(e, f)| summaries_in(&e.path, &f.sha256))
-        .collect();
     let mut out = Vec::new();
-    for ((e, _), found) in candidates.iter().zip(found) {
-        for Located { member, found: f } in found? {
+    for (e, scan) in entries.iter().zip(scans) {
+        let mut found = scan.found;
+        if scan.read_whole {
+            let name = e.path.display().to_string();
+            match whole_stream(&e.path, &name, &scan.sha256)? {
+                Some(whole) => {
+                    found = whole
+                        .into_iter()
+                        .map(|found| Located {
+                            member: None,
+                            found,
+                        })
+                        .collect();
+                }
+                None => found.sort_by_key(|l| l.found.line()),
+            }
+        }
+        for Located { member, found: f } in found {
             // A tar member is no gate file, whatever its name.
             let gate_file = member.is_none() && is_jsonl(&e.rel);
             let source = match &member {
@@ -1893,54 +2005,73 @@ mod tests {
         assert!(kind_marks(br#""kind":"summary"#).is_empty());
     }
 
+    /// The line pass gives the same findings, on the same lines, however
+    /// the text is cut into blocks (a line, a needle or a mark across a
+    /// seam).
     #[test]
-    fn sniffer_finds_the_needle_across_blocks_and_knows_formats() {
+    fn the_line_pass_finds_the_same_across_any_blocks() {
         let escaped = serde_json::to_string(PASS).unwrap();
-        for text in [format!("xxxx{PASS}"), format!("xx{escaped}")] {
-            for split in 0..text.len() {
-                for third in split..text.len() {
-                    let mut s = Sniffer::default();
-                    s.update(&text.as_bytes()[..split]);
-                    s.update(&text.as_bytes()[split..third]);
-                    s.update(&text.as_bytes()[third..]);
-                    assert!(s.finish().mentions_summary, "split at {split}, {third}");
-                }
+        let text = format!(
+            "start\nxx{escaped}\n{FAIL}\nkind: summary\nverdict: fail\n  FAIL g 1 <= 0\n\
+             {{\"tool\":\"t\",\"verdict\":\"fail\"}}\nend"
+        );
+        let bytes = text.as_bytes();
+        let whole = {
+            let mut l = LineScan::default();
+            l.feed(bytes);
+            l.finish()
+        };
+        assert_eq!(
+            verdicts(&whole.0),
+            [(2, true), (3, false), (7, false), (5, false)]
+        );
+        let cuts = |points: &[usize]| {
+            let mut l = LineScan::default();
+            let mut from = 0;
+            for &p in points {
+                l.feed(&bytes[from..p]);
+                from = p;
+            }
+            l.feed(&bytes[from..]);
+            l.finish()
+        };
+        for a in 0..=bytes.len() {
+            assert_eq!(cuts(&[a]), whole, "cut at {a}");
+            for b in (a..=bytes.len()).step_by(7) {
+                assert_eq!(cuts(&[a, b]), whole, "cut at {a}, {b}");
             }
         }
-        // The word alone, or at the end with nothing after it, is no mark.
-        for text in ["a summary of it", "ends with summary"] {
-            let mut s = Sniffer::default();
-            s.update(text.as_bytes());
-            assert!(!s.finish().mentions_summary, "{text}");
-        }
-        let mut s = Sniffer::default();
-        s.update(b"nothing here");
-        assert_eq!(s.finish(), Sniff::default());
+    }
+
+    #[test]
+    fn formats_seal_cannot_read_are_known_by_their_first_bytes() {
         for (head, name) in [
             (&b"\xfd7zXZ\x00\x00\x04"[..], "xz"),
             (b"\x28\xb5\x2f\xfd\x00", "zstd"),
             (b"BZh91AY&SY\x00", "bzip2"),
         ] {
-            let mut s = Sniffer::default();
-            s.update(head);
-            assert_eq!(s.finish().opaque, Some(name));
+            assert_eq!(opaque_format(head), Some(name));
         }
-        let mut s = Sniffer::default();
-        s.update(b"BZh9 is how a text file may start");
-        assert_eq!(s.finish().opaque, None);
+        assert_eq!(opaque_format(b"BZh9 is how a text file may start"), None);
     }
 
     #[test]
-    fn overlong_lines_report_a_needle_anywhere_in_them() {
+    fn overlong_lines_report_a_mark_anywhere_in_them() {
         let mut long = vec![b'x'; MAX_LINE + 10];
         long.extend_from_slice(b"\"summary\"");
         long.extend_from_slice(b"\nshort\n");
-        let mut r = std::io::BufReader::with_capacity(1 << 16, &long[..]);
-        let mut buf = Vec::new();
-        assert_eq!(read_line(&mut r, &mut buf).unwrap(), Some(true));
-        assert_eq!(read_line(&mut r, &mut buf).unwrap(), Some(false));
-        assert_eq!(buf, b"short");
-        assert_eq!(read_line(&mut r, &mut buf).unwrap(), None);
+        let mut plain = vec![b'y'; MAX_LINE + 10];
+        plain.extend_from_slice(b" summary of it\n");
+        for text in [long, plain] {
+            let mut l = LineScan::default();
+            for block in text.chunks(1 << 20) {
+                l.feed(block);
+            }
+            let (found, unreadable) = l.finish();
+            assert!(found.is_empty());
+            let lines: Vec<u64> = unreadable.iter().map(Found::line).collect();
+            assert_eq!(lines, if text[0] == b'x' { vec![1] } else { vec![] });
+        }
     }
 
     /// The fuzz target's property over its seeds, in every `cargo test`:

@@ -144,7 +144,7 @@ pub fn seal(cfg: &SealConfig, out: &mut common::output::RecordWriter) -> Result<
     }
     let bar = common::progress::items(Some(entries.len() as u64), cfg.quiet, "files");
     let paths: Vec<&Path> = entries.iter().map(|e| e.path.as_path()).collect();
-    let hashes = walk::hash_and_sniff_all(&paths, &bar);
+    let hashes = crate::scan::hash_and_scan_all(&paths, &bar);
     bar.finish_and_clear();
     if common::interrupt::requested() {
         // Nothing was written: a partial seal would vouch for too little.
@@ -156,10 +156,10 @@ pub fn seal(cfg: &SealConfig, out: &mut common::output::RecordWriter) -> Result<
         return Ok(s.outcome());
     }
     let mut files = Vec::with_capacity(entries.len());
-    let mut sniffs = Vec::with_capacity(entries.len());
+    let mut scans = Vec::with_capacity(entries.len());
     for (e, h) in entries.iter().zip(hashes) {
         let h = h?;
-        if let Some(format) = h.sniff.opaque {
+        if let Some(format) = h.opaque {
             return Err(Error::new(format!(
                 "{}: is {}; seal cannot look inside it for gate summaries",
                 e.path.display(),
@@ -170,13 +170,12 @@ pub fn seal(cfg: &SealConfig, out: &mut common::output::RecordWriter) -> Result<
         files.push(FileEntry {
             path: e.rel.clone(),
             size: h.size,
-            sha256: h.sha256,
+            sha256: h.sha256.clone(),
         });
-        sniffs.push(h.sniff);
+        scans.push(h);
     }
     let gathered = manifest::gather(&cfg.dir, &entries, &files)?;
-    let stray_summaries =
-        crate::scan::stray_summaries(&entries, &files, &sniffs, &gathered.canonical)?;
+    let stray_summaries = crate::scan::stray_summaries(&entries, scans, &gathered.canonical)?;
     let (summaries, gates, input_mismatches) = (
         gathered.summaries,
         gathered.gates,

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use common::{Error, Result};
 
-use crate::scan::{Sniff, Sniffer};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -191,25 +190,13 @@ pub fn open_regular(path: &Path) -> Result<File> {
 
 /// sha256 (hex) and size of a regular file.
 pub fn hash_file(path: &Path) -> Result<(String, u64)> {
-    hash_file_with(path, &mut vec![0u8; READ_BUF], None)
-}
-
-/// What the seal's hashing pass learns about a file.
-#[derive(Clone, Debug)]
-pub struct Hashed {
-    pub sha256: String,
-    pub size: u64,
-    pub sniff: Sniff,
+    hash_file_with(path, &mut vec![0u8; READ_BUF])
 }
 
 /// 1 MiB reads: few syscalls on big files, and SHA-NI is never starved.
 const READ_BUF: usize = 1 << 20;
 
-fn hash_file_with(
-    path: &Path,
-    buf: &mut [u8],
-    mut sniffer: Option<&mut Sniffer>,
-) -> Result<(String, u64)> {
+fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(String, u64)> {
     let mut file = open_regular(path)?;
     let mut h = Sha256::new();
     let mut total = 0u64;
@@ -222,9 +209,6 @@ fn hash_file_with(
             Ok(0) => break,
             Ok(n) => {
                 h.update(&buf[..n]);
-                if let Some(s) = sniffer.as_deref_mut() {
-                    s.update(&buf[..n]);
-                }
                 total += n as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -242,31 +226,7 @@ pub fn hash_all(paths: &[&Path], progress: &indicatif::ProgressBar) -> Vec<Resul
         .map_init(
             || vec![0u8; READ_BUF],
             |buf, p| {
-                let r = hash_file_with(p, buf, None);
-                progress.inc(1);
-                r
-            },
-        )
-        .collect()
-}
-
-/// As [`hash_all`], also sniffing each file's content for `seal`'s search
-/// for summary records (one read per file: the search rides along).
-pub fn hash_and_sniff_all(
-    paths: &[&Path],
-    progress: &indicatif::ProgressBar,
-) -> Vec<Result<Hashed>> {
-    paths
-        .par_iter()
-        .map_init(
-            || vec![0u8; READ_BUF],
-            |buf, p| {
-                let mut sniffer = Sniffer::default();
-                let r = hash_file_with(p, buf, Some(&mut sniffer)).map(|(sha256, size)| Hashed {
-                    sha256,
-                    size,
-                    sniff: sniffer.finish(),
-                });
+                let r = hash_file_with(p, buf);
                 progress.inc(1);
                 r
             },
