@@ -40,8 +40,8 @@ use common::input::Input;
 use common::{Error, Result};
 use memchr::memmem::Finder;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::manifest::{is_jsonl, StrayRef};
 use crate::strict_json::StrictValue;
@@ -1168,8 +1168,12 @@ impl LineScan {
         let (whole, tail) = rest.split_at(last + 1);
         let mut hits = std::mem::take(&mut self.hits);
         hits.clear();
-        for needle in text_needles() {
-            hits.extend(needle.find_iter(whole));
+        for (i, needle) in text_needles().iter().enumerate() {
+            if i == VERDICT {
+                hits.extend(needle.find_iter(whole).filter(|&h| verdict_says(whole, h)));
+            } else {
+                hits.extend(needle.find_iter(whole));
+            }
         }
         hits.sort_unstable();
         let mut at = 0;
@@ -1332,6 +1336,24 @@ fn text_needles() -> &'static [Finder<'static>; 5] {
             Finder::new(WORD),
         ]
     })
+}
+
+/// [`text_needles`]' index of `verdict`.
+const VERDICT: usize = 0;
+
+/// Whether the `verdict` at `at` is followed by pass or fail (any case)
+/// with only quotes, backslashes, `:` and blanks between: every form that
+/// reads a verdict needs that ([`text_verdict`], [`verdict_marks`]), so a
+/// line whose every `verdict` fails this says nothing by that word (a log
+/// saying "verdict pending" on every line costs a check per line).
+fn verdict_says(text: &[u8], at: usize) -> bool {
+    let rest = text.get(at + b"verdict".len()..).unwrap_or_default();
+    let word_at = rest
+        .iter()
+        .position(|b| !matches!(b, b'"' | b'\\' | b'\'' | b':' | b' ' | b'\t' | b'\r'))
+        .unwrap_or(rest.len());
+    let word = rest.get(word_at..word_at + 4).unwrap_or_default();
+    word.eq_ignore_ascii_case(b"pass") || word.eq_ignore_ascii_case(b"fail")
 }
 
 /// Whether `line` holds a needle of [`text_needles`].
@@ -2012,8 +2034,8 @@ mod tests {
     fn the_line_pass_finds_the_same_across_any_blocks() {
         let escaped = serde_json::to_string(PASS).unwrap();
         let text = format!(
-            "start\nxx{escaped}\n{FAIL}\nkind: summary\nverdict: fail\n  FAIL g 1 <= 0\n\
-             {{\"tool\":\"t\",\"verdict\":\"fail\"}}\nend"
+            "start, verdict pending\nxx{escaped}\n{FAIL}\nkind: summary\nverdict: fail\n\
+             \x20 FAIL g 1 <= 0\n{{\"tool\":\"t\",\"verdict\":\"fail\"}}\nend"
         );
         let bytes = text.as_bytes();
         let whole = {
@@ -2040,6 +2062,29 @@ mod tests {
             for b in (a..=bytes.len()).step_by(7) {
                 assert_eq!(cuts(&[a, b]), whole, "cut at {a}, {b}");
             }
+        }
+    }
+
+    #[test]
+    fn a_verdict_says_something_only_before_pass_or_fail() {
+        for text in [
+            "verdict: fail",
+            "verdict     FAIL",
+            "\"verdict\" : \"Pass\"",
+            "\\\"verdict\\\":\\\"fail",
+            "verdict: 'fail'",
+        ] {
+            let at = text.find("verdict").unwrap();
+            assert!(verdict_says(text.as_bytes(), at), "{text}");
+        }
+        for text in [
+            "verdict pending",
+            "verdict",
+            "verdict: fai",
+            "verdict:\nfail",
+            "verdicts pass",
+        ] {
+            assert!(!verdict_says(text.as_bytes(), 0), "{text}");
         }
     }
 
