@@ -8,13 +8,14 @@
 #      cores and verify;
 #   2. a tree of 10,000 small files: seal/verify (all cores) against
 #      `sha256sum` and `openssl dgst -sha256` over the same files (xargs);
-#   3. one 1 GiB text-like file, a JSON Lines log, twice: dense (every line
-#      holds an app's own "kind":"summary", a "summary" key, an escaped
-#      \"summary\" and backslashes, so every line is read again and parsed:
-#      the unfavourable case for the summary search) and sparse (the same
-#      log with "summary" replaced; every line still says "verdict", so
-#      since the text-summary search the file is read a second time).
-#      seal on one thread against `openssl dgst -sha256`.
+#   3. one 1 GiB text-like file, a JSON Lines log, three times: dense (every
+#      line holds an app's own "kind":"summary", a "summary" key, an escaped
+#      \"summary\" and backslashes, so every line is parsed: the
+#      unfavourable case for the summary search), verdict (the same log
+#      with "summary" replaced; every line still says "verdict", so every
+#      line is looked at for a text summary) and plain (neither word: only
+#      the blocks are searched). seal on one thread against
+#      `openssl dgst -sha256`, and the verdict case against the plain one.
 # With BASELINE=/path/to/an/older/bundle-seal, seal (1 thread) is also run
 # with that binary on every input, in the same run: a before/after.
 # Every figure is the median of $RUNS runs with a warm page cache, with the
@@ -171,25 +172,29 @@ fi
 
 # --- 3. a big text-like file: the summary search's cost follows content ----
 # One MiB of a deterministic JSON Lines log (about 200 bytes a line),
-# repeated. Dense: every line is a candidate the line pass parses. Sparse:
-# "summary" replaced by "overview", so no line is (but each says verdict).
+# repeated. Dense: every line is parsed. Verdict: "summary" replaced by
+# "overview", so no line is parsed, but each says verdict and is looked at
+# for a text summary. Plain: "verdict" replaced by "outcome" too.
 if want text; then
-make_log() { # make_log WORD: 1 MiB of log lines naming WORD
-  awk -v w="$1" 'BEGIN {
+make_log() { # make_log WORD VERDICT: 1 MiB of log lines naming WORD and VERDICT
+  awk -v w="$1" -v v="$2" 'BEGIN {
     srand(1); n = 0; i = 0
     while (n < 1048576) {
-      l = sprintf("{\"ts\":\"2026-11-23T10:%02d:%02d.%03dZ\",\"level\":\"info\",\"kind\":\"%s\",\"%s\":\"%d requests, %d errors\",\"msg\":\"path C:\\\\build\\\\out\\\\%d \\\"%s\\\": done, verdict pending \\u00e9\",\"user\":\"u%d\"}",
-        int(i / 60) % 60, i % 60, i % 1000, w, w, int(rand() * 9999), int(rand() * 99), i, w, int(rand() * 500))
+      l = sprintf("{\"ts\":\"2026-11-23T10:%02d:%02d.%03dZ\",\"level\":\"info\",\"kind\":\"%s\",\"%s\":\"%d requests, %d errors\",\"msg\":\"path C:\\\\build\\\\out\\\\%d \\\"%s\\\": done, %s pending \\u00e9\",\"user\":\"u%d\"}",
+        int(i / 60) % 60, i % 60, i % 1000, w, w, int(rand() * 9999), int(rand() * 99), i, w, v, int(rand() * 500))
       print l; n += length(l) + 1; i++
     }
   }'
 }
-for case in dense sparse; do
-  word=summary; [ "$case" = dense ] || word=overview
+CASES="dense verdict plain"
+for case in $CASES; do
+  word=summary verdict=verdict
+  [ "$case" = dense ] || word=overview
+  [ "$case" != plain ] || verdict=outcome
   f=text-$case/log.jsonl.1
   if [ ! -f "$f" ] || [ "$(stat -c %s "$f")" -lt $((TEXT_MB * 1024 * 1024)) ]; then
     mkdir -p "text-$case"
-    make_log "$word" > one.mb
+    make_log "$word" "$verdict" > one.mb
     for _ in $(seq "$TEXT_MB"); do cat one.mb; done > "$f"
     rm -f one.mb
   fi
@@ -198,17 +203,17 @@ done
 echo
 echo "== one ${TEXT_MB} MiB JSON Lines log, warm cache; a dense line:"
 head -1 text-dense/log.jsonl.1
-for case in dense sparse; do
+for case in $CASES; do
   f=text-$case/log.jsonl.1
   cat "$f" > /dev/null
-  echo "-- $case: $(grep -c summary "$f") of $(wc -l < "$f") lines mention summary"
+  echo "-- $case: of $(wc -l < "$f") lines, $(grep -c summary "$f") mention summary, $(grep -c verdict "$f") verdict"
   load
   LABEL="openssl dgst -sha256 ($case)" measure "openssl_$case" openssl dgst -sha256 "$f"
   LABEL="bundle-seal seal (1 thread, $case)" measure "seal_$case" env RAYON_NUM_THREADS=1 "$BIN" seal "text-$case" --key k.key --quiet
   [ -z "$BASELINE" ] || LABEL="baseline seal (1 thread, $case)" measure "base_$case" env RAYON_NUM_THREADS=1 "$BASELINE" seal "text-$case" --key k.key --quiet
 done
 load
-for case in dense sparse; do
+for case in $CASES; do
   ow=WALL_openssl_$case oc=CPU_openssl_$case sw=WALL_seal_$case sc=CPU_seal_$case
   echo "ratio seal (1 thread) vs openssl, $case: wall $(ratio "${!ow}" "${!sw}")x, cpu $(ratio "${!oc}" "${!sc}")x"
   if [ -n "$BASELINE" ]; then
@@ -216,4 +221,13 @@ for case in dense sparse; do
     echo "this build vs baseline, $case: wall $(ratio "${!bw}" "${!sw}")x, cpu $(ratio "${!bc}" "${!sc}")x"
   fi
 done
+echo "verdict case vs plain case, seal (1 thread): wall $(ratio "$WALL_seal_plain" "$WALL_seal_verdict")x, cpu $(ratio "$CPU_seal_plain" "$CPU_seal_verdict")x  (goal: near 1x)"
+[ -z "$BASELINE" ] || echo "baseline, verdict vs plain: wall $(ratio "$WALL_base_plain" "$WALL_base_verdict")x, cpu $(ratio "$CPU_base_plain" "$CPU_base_verdict")x"
 fi
+
+echo
+echo "== what the peers do not do: openssl and sha256sum only hash. seal also walks the tree,"
+echo "   opens each file with O_NOFOLLOW, searches every block for gate summaries (JSON, text,"
+echo "   YAML, jq digests) and looks at the lines they fall in, decodes gzip/UTF-16/tar, reads the"
+echo "   gate files, signs and writes MANIFEST.json and SHA256SUMS (fsync); verify checks the"
+echo "   signature too. minisign -S/-V hash one file (BLAKE2b) and sign/verify it."
