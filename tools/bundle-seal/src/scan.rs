@@ -1108,8 +1108,8 @@ fn scan_lines(
 /// The line pass, fed a text block by block as it is read (and hashed):
 /// only the lines a needle of [`text_needles`] falls in are looked at, so
 /// a block without one costs a search per needle and a count of its
-/// newlines. Every form [`scan_line`] and [`TextSummary`] read holds one
-/// (`summary`, `verdict`, `gate `, `FAIL`, `soak-load: `). A line longer
+/// newlines. Every form [`scan_line`] and [`TextSummary`] find failing
+/// holds one. A line longer
 /// than [`MAX_LINE`] is not kept: only whether it holds a mark of
 /// [`has_marker`], which makes it unreadable.
 #[derive(Debug, Default)]
@@ -1260,9 +1260,10 @@ fn mark_name(line: &[u8], at: usize) -> &'static str {
 /// 0 >= 1: FAIL`), and a summary rendered as YAML (`kind: summary` ...
 /// `verdict: fail`, as `yq -y` writes it). A file that has a line only these
 /// have (a gate line, a cycle-check or soak-load summary line, a YAML
-/// `kind: summary`) has its failing verdict lines counted as failing
-/// summaries, or, when it has none, its failing gate lines. Prose that says
-/// `verdict: fail` without such a line is none.
+/// `kind: summary`, a `verdict: fail (interrupted)`) has its failing
+/// verdict lines counted as failing summaries, or, when it has none, its
+/// failing gate lines. Prose that says `verdict: fail` without such a line
+/// is none.
 #[derive(Debug, Default)]
 struct TextSummary {
     context: bool,
@@ -1322,15 +1323,19 @@ impl TextSummary {
     }
 }
 
-/// The needles a line must hold for [`text_line`] to say anything about
-/// it: every form it reads has one (`FAIL` for cycle-check's lines, the
-/// tool's name for soak-load's summary line).
-fn text_needles() -> &'static [Finder<'static>; 5] {
-    static F: OnceLock<[Finder<'static>; 5]> = OnceLock::new();
+/// The needles a line must hold for [`TextSummary`] and [`scan_line`] to
+/// find anything that fails in it: `verdict` (text verdicts, YAML, jq
+/// digests), `FAIL` (every failing gate line, cycle-check's summary line),
+/// `soak-load: ` (its summary line, which an interrupted run fails with
+/// every gate passing) and `summary` (JSON summaries, YAML's `kind:
+/// summary`). A passing gate line holds none: it matters only beside a
+/// failing verdict, which a failing gate line (or `(interrupted)`)
+/// accompanies. One search less per block than with `gate `.
+fn text_needles() -> &'static [Finder<'static>; 4] {
+    static F: OnceLock<[Finder<'static>; 4]> = OnceLock::new();
     F.get_or_init(|| {
         [
             Finder::new(b"verdict"),
-            Finder::new(b"gate "),
             Finder::new(b"FAIL"),
             Finder::new(b"soak-load: "),
             Finder::new(WORD),
@@ -1367,7 +1372,10 @@ fn text_line(line: &[u8]) -> Option<TextLine> {
         return Some(TextLine::Verdict { pass, own: true });
     }
     if let Some(pass) = text_verdict(line) {
-        return Some(TextLine::Verdict { pass, own: false });
+        // `verdict: fail (interrupted)`: its gates may all have passed, so
+        // no failing gate line need stand beside it.
+        let own = !pass && line.ends_with(b"(interrupted)");
+        return Some(TextLine::Verdict { pass, own });
     }
     if let Some(pass) = gate_line(line).or_else(|| cycle_check_gate(line)) {
         return Some(TextLine::Gate { pass });
@@ -1429,7 +1437,7 @@ fn cycle_check_verdict(line: &[u8]) -> Option<bool> {
 /// soak-load's summary line (stderr under `--format csv`):
 /// `soak-load: fail: requests 40, errors 40, ...`, after a prefix.
 fn soak_load_verdict(line: &[u8]) -> Option<bool> {
-    let at = text_needles()[3].find(line)?;
+    let at = text_needles()[2].find(line)?;
     let rest = &line[at + b"soak-load: ".len()..];
     let (pass, rest) = if let Some(r) = rest.strip_prefix(b"pass") {
         (true, r)
@@ -1492,7 +1500,8 @@ fn text_verdict(line: &[u8]) -> Option<bool> {
 /// A gate as our tools print it: `gate NAME`, a comparison, and `: pass`,
 /// `: FAIL` or `-> FAIL` at the end: whether it passes.
 fn gate_line(line: &[u8]) -> Option<bool> {
-    let at = text_needles()[1].find(line)?;
+    static GATE: OnceLock<Finder<'static>> = OnceLock::new();
+    let at = GATE.get_or_init(|| Finder::new(b"gate ")).find(line)?;
     if at > 0 && !line[at - 1].is_ascii_whitespace() {
         return None;
     }
@@ -1953,6 +1962,11 @@ mod tests {
             [1]
         );
         assert!(fails("kind: summary\nverdict: pass\n").is_empty());
+        // Interrupted, every gate passing: the verdict line needs no other.
+        assert_eq!(
+            fails("gate g: 0 <= 0: pass\nverdict: fail (interrupted)\n"),
+            [2]
+        );
         // Go's test output and prose are none.
         assert!(fails("--- FAIL: TestX (0.00s)\nFAIL\tpkg\t0.01s\nFAIL\n").is_empty());
         assert!(fails("kind: report\nverdict: fail\n").is_empty());
