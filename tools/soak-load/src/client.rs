@@ -203,10 +203,7 @@ async fn ready<'c>(
     let reusable = matches!(&conns[ep], Some(open) if open.still_open(now));
     if !reusable {
         conns[ep] = None;
-        let stream = TcpStream::connect(endpoints[ep].addr)
-            .await
-            .map_err(|_| connect_failure())?;
-        let _ = stream.set_nodelay(true);
+        let stream = connect(endpoints[ep].addr).await?;
         conns[ep] = Some(Open {
             stream,
             buf: BytesMut::with_capacity(16 << 10),
@@ -278,10 +275,7 @@ async fn exchange_h2(
     }
     if senders[ep].as_ref().is_none_or(H2Sender::is_closed) {
         senders[ep] = None;
-        let stream = TcpStream::connect(endpoints[ep].addr)
-            .await
-            .map_err(|_| connect_failure())?;
-        let _ = stream.set_nodelay(true);
+        let stream = connect(endpoints[ep].addr).await?;
         let (sender, conn) = hyper::client::conn::http2::handshake(
             hyper_util::rt::TokioExecutor::new(),
             hyper_util::rt::TokioIo::new(stream),
@@ -321,6 +315,32 @@ async fn exchange_h2(
     let done = Instant::now();
     let body = keep_body.then(|| Bytes::from(kept));
     Ok((Answer { status, body, done }, true))
+}
+
+/// Opens a TCP connection to `addr`, refusing one connected to itself.
+///
+/// With nothing listening on a port in the ephemeral range (a service
+/// killed and not yet restarted, on a port its supervisor reuses), the
+/// kernel may pick that very port as the source of a connect: the socket
+/// then talks to itself, its own request read back as the answer, and it
+/// holds the port so the service cannot bind it again — the load generator
+/// would prolong the outage it measures (a loop of connects to a closed
+/// port in 32768-60999 here connected to itself after 17 403 tries: rare,
+/// but a soak of days with outages makes thousands of them).
+async fn connect(addr: std::net::SocketAddr) -> Result<TcpStream, Failure> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|_| connect_failure())?;
+    if connected_to_self(&stream) {
+        return Err(connect_failure());
+    }
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Whether `stream` is connected to itself (same address at both ends).
+fn connected_to_self(stream: &TcpStream) -> bool {
+    matches!((stream.local_addr(), stream.peer_addr()), (Ok(a), Ok(b)) if a == b)
 }
 
 fn connect_failure() -> Failure {
@@ -539,6 +559,34 @@ mod tests {
         };
         let got = exchange_all(&[ep], 1, std::time::Duration::ZERO);
         assert!(matches!(got[0], Err(ErrorClass::Connect)));
+    }
+
+    /// A TCP connection from 127.0.0.1:P to 127.0.0.1:P: what connect()
+    /// can return when nothing listens on P and the kernel picks P as the
+    /// source port (P in the ephemeral range), made at once here by binding
+    /// to P first (a simultaneous open).
+    fn connected_to_itself() -> TcpStream {
+        runtime().block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let own = socket.local_addr().unwrap();
+            socket.connect(own).await.unwrap()
+        })
+    }
+
+    #[test]
+    fn a_connection_to_itself_is_not_a_connection() {
+        let rt = runtime();
+        let stream = connected_to_itself();
+        assert_eq!(stream.local_addr().unwrap(), stream.peer_addr().unwrap());
+        let _guard = rt.enter();
+        assert!(connected_to_self(&stream));
+        // A real one is.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let real = rt
+            .block_on(TcpStream::connect(listener.local_addr().unwrap()))
+            .unwrap();
+        assert!(!connected_to_self(&real));
     }
 
     /// A server that reads one request per connection and answers it only
