@@ -11,12 +11,29 @@ use serde_json::Value;
 
 /// The workspace root (where `Cargo.toml` with `[workspace]` lives).
 /// A TCP port on 127.0.0.1 free a moment ago (bound, then released) for a
-/// server a test starts.
+/// server a test starts. It lies below the kernel's range for the source
+/// ports of outgoing connections (`ip_local_port_range`): a client that
+/// reconnects while the server restarts on a port from that range can be
+/// given the port itself and connect to itself (TCP simultaneous open),
+/// and then holds it, so the restart cannot bind. Port 0 would pick from
+/// that very range.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+    use std::hash::{BuildHasher, Hasher};
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (from, to) = (10_000u16, low.clamp(10_001, 32_768));
+    for _ in 0..10_000 {
+        // A random start, so tests running at once do not try the same ports.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        let port = from + (h.finish() % u64::from(to - from)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 in {from}..{to}")
 }
 
 pub fn workspace_root() -> PathBuf {
@@ -394,6 +411,18 @@ impl Drop for Tmpfs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_free_port_is_below_the_source_port_range_and_bindable() {
+        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .map(|r| r.split_whitespace().next().unwrap().parse().unwrap())
+            .unwrap_or(32768);
+        for _ in 0..20 {
+            let port = free_port();
+            assert!((10_000..low.max(10_001)).contains(&port), "{port}");
+            std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        }
+    }
 
     #[test]
     fn ci_is_any_value_but_empty_false_or_zero() {

@@ -3,11 +3,15 @@
 # HTTP goes through bash's /dev/tcp, so nothing beyond bash is needed; traffic goes only to
 # 127.0.0.1 and every wait is bounded.
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# free_port: a port nobody listens on, below the kernel's range for outgoing connections' source
+# ports: a client reconnecting while the service restarts on a port from that range can be given
+# the port itself, connect to itself and hold it, so the restart cannot bind (a crash drill flake).
 free_port() {
-  local port
+  local port low=32768 high
+  read -r low high < /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null || true
+  [ "$low" -gt 12000 ] 2> /dev/null || low=32768
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
