@@ -56,7 +56,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-cmd -d
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l chaos-every -d 'Time between chaos injections (the first is one period in)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-recovery -d 'Gate: every outage a chaos injection caused ends (a request sent after its first failure succeeds) within this' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-chaos-no-effect -d 'Gate: chaos injections with no observed effect (no request failed after it and, with --pid/--pid-file, the process did not restart) at most this many. A SIGSTOP stall shorter than --timeout fails no request: allow it here, or give a shorter --timeout' -r
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
@@ -71,9 +71,9 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l max-skipped-
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l http2 -d 'Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1: one connection per user and endpoint'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l no-listener-check -d 'Do not check that the watched process (--pid/--pid-file) listens on a loopback target\'s port (gate rss_unrelated): for a port mapped to another (docker -p 8080:80) or a proxy in front of the service'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -l verify -d 'At the end, re-read every write a step acknowledged (the targets\' verify steps) and gate lost, changed and unverified writes at 0'
-complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress line on the terminal'
+complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s q -l quiet -d 'No progress bars or notes on stderr (errors and warnings are still printed; the records are the same)'
 complete -c soak-load -n "__fish_soak_load_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"
@@ -86,7 +86,7 @@ complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l min-throu
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-restarts -d 'Gate: the watched service process (--pid/--pid-file) ended or was replaced at most this many times. Default whenever it is watched: 0 (with --chaos-cmd: one per injection)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -l max-skipped-steps -d 'Gate: sequence steps never sent because a value they need was missing from an earlier answer at most this many. Default: 0 (not asked with --chaos-cmd)' -r
 complete -c soak-load -n "__fish_soak_load_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 'Output format' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
+complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l format -d 'Output: jsonl (JSON Lines records, the summary last: what other tools read) or a form for people' -r -f -a "jsonl\t'window records and the summary as JSON Lines (the default)'
 csv\t'one CSV row per window and target (target empty for the total); the summary goes to stderr as text'"
 complete -c soak-load -n "__fish_soak_load_using_subcommand merge" -l profile -d 'A preset: its rate and duration (run) and its gates; flags given explicitly win' -r -f -a "baseline\t'1000/s for 10m; gates p95 100ms, p99 150ms, error rate 1%'
 spike\t'5000/s for 5m; the same gates'"

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use common::cli::{FormatArg, QuietArg};
+
 const EXAMPLES: &str = "\
 Examples:
   # The 48-hour soak: 1 request/s over a targets file, a window a minute,
@@ -485,13 +487,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64), default_value = "0", requires = "chaos_cmd")]
     pub max_chaos_no_effect: u64,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg<Format>,
 
-    /// No progress line on the terminal.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArg,
 
     #[command(flatten)]
     pub gates: GateArgs,
@@ -503,9 +503,8 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE", default_value = "-")]
     pub files: Vec<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value = "jsonl")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatArg<Format>,
 
     #[command(flatten)]
     pub gates: GateArgs,

@@ -269,8 +269,8 @@ impl RunConfig {
             watch,
             listener_ports,
             threads,
-            format: args.format,
-            quiet: args.quiet,
+            format: args.format.format,
+            quiet: args.quiet.quiet,
             limits: Limits {
                 chaos: chaos.is_some(),
                 ..limits

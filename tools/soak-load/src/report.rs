@@ -261,8 +261,8 @@ fn refuse_repeats(paths: &[String]) -> Result<()> {
 /// `soak-load report FILE...`
 pub fn report(args: &ReportArgs) -> Result<Outcome> {
     refuse_repeats(&args.files)?;
-    let mut sink = Sink::stdout(args.format);
-    let csv = args.format == crate::cli::Format::Csv;
+    let mut sink = Sink::stdout(args.format.format);
+    let csv = args.format.format == crate::cli::Format::Csv;
     let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
     let mut totals = Totals::new();
     let mut summaries = Vec::new();
@@ -390,7 +390,7 @@ pub fn merge_windows(parts: &[Read]) -> Read {
 /// `soak-load merge FILE...`
 pub fn merge(args: &ReportArgs) -> Result<Outcome> {
     refuse_repeats(&args.files)?;
-    let mut sink = Sink::stdout(args.format);
+    let mut sink = Sink::stdout(args.format.format);
     let mut summary = SummaryBuilder::new("soak-load", env!("CARGO_PKG_VERSION"));
     let mut readers = Vec::new();
     for path in &args.files {

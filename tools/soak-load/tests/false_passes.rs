@@ -2,12 +2,8 @@
 //! the real demo service (or a saved run of it) and asserts the figures
 //! and gates that must now fail.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
+use crate::util::{run, write, Ran, Supervised};
 use serde_json::{json, Value};
-use util::{run, write, Ran, Supervised};
 
 fn gate(r: &Ran, name: &str) -> (Value, Value, bool) {
     let g = r.gate(name);
@@ -137,7 +133,7 @@ fn a_service_that_crashed_four_times_and_leaks_passed_with_growth_measured_acros
 }
 
 /// The session churn of the release gates: start, three chats, stop.
-fn churn(dir: &std::path::Path, demo: &util::Demo) -> String {
+fn churn(dir: &std::path::Path, demo: &crate::util::Demo) -> String {
     let seq = json!({"name":"churn","sequence":[
         {"name":"start","method":"POST","url":demo.url("/session/start"),"body":{"user":"soak"}},
         {"name":"chat","method":"POST","url":demo.url("/v1/chat"),"repeat":3,"body":{"session_id":"{{steps.start.session_id}}","message":"hi"}},
@@ -152,7 +148,7 @@ fn a_start_answering_200_database_is_locked_skipped_200_of_250_steps_and_passed(
     // locked"} (no session_id): 200 of 250 steps were never sent, errors 0,
     // rc 0. A step that cannot be built is a failed request of class
     // `template` now, and skipped steps have a gate of their own (0).
-    let demo = util::Demo::start(&["--locked-starts", "100%"]);
+    let demo = crate::util::Demo::start(&["--locked-starts", "100%"]);
     let dir = tempfile::tempdir().unwrap();
     let targets = churn(dir.path(), &demo);
     let r = run(&[
@@ -239,7 +235,7 @@ fn a_saved_run_whose_errors_were_edited_to_successes_passed_report() {
     // The README said "an edited record cannot pass"; the trial set ok =
     // requests, errors 0 and every error class 0 in each window (histograms
     // untouched) and `report --max-error-rate 0.5%` passed.
-    let demo = util::Demo::start(&["--fail-rate", "5%", "--seed", "1"]);
+    let demo = crate::util::Demo::start(&["--fail-rate", "5%", "--seed", "1"]);
     let dir = tempfile::tempdir().unwrap();
     let r = run(&[
         "run",
@@ -339,7 +335,7 @@ fn a_saved_run_whose_errors_were_edited_to_successes_passed_report() {
 fn a_service_that_stopped_and_removed_its_pid_file_counted_no_restart() {
     // nginx removes its pid file as it exits: the pid file is gone, so the
     // process it named must be looked at itself (found ended: a restart).
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("app.pid");
     std::fs::write(&pid_file, format!("{}\n", demo.pid())).unwrap();
@@ -443,7 +439,7 @@ fn a_run_where_every_request_failed_passed_with_no_gate_flag() {
 fn the_default_error_rate_gate_passes_a_healthy_run_and_yields_to_the_flag() {
     // The other side of the default: a service answering every request
     // passes it, and --max-error-rate replaces the 1%.
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let r = run(&[
         "run",
         &demo.url("/v1/health"),
@@ -468,7 +464,7 @@ fn the_default_error_rate_gate_passes_a_healthy_run_and_yields_to_the_flag() {
 /// OOM killer): the file holds windows and no summary.
 fn killed_run(args: &[&str], out: &std::path::Path, windows: usize) {
     let file = std::fs::File::create(out).unwrap();
-    let mut child = util::bin().args(args).stdout(file).spawn().unwrap();
+    let mut child = crate::util::bin().args(args).stdout(file).spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(out).unwrap_or_default();
@@ -495,7 +491,7 @@ fn a_run_killed_with_sigkill_has_no_summary_and_report_and_merge_passed_its_wind
     // leaves windows and no summary; report and merge judged the windows
     // alone and passed. A run without its summary is incomplete now:
     // `run_complete` 0 (a fail), the file named on stderr.
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("k9.jsonl");
     let url = demo.url("/v1/health");
@@ -571,7 +567,7 @@ fn chaos_injections_that_hit_nothing_passed_the_recovery_gate() {
     // gave recovered: true, recovery_ms 0 each and a passing recovery
     // gate while the watched service never restarted. An injection with
     // no outage and no restart had no effect: counted, and gated at 0.
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let pid_file = write(dir.path(), "app.pid", &format!("{}\n", demo.pid()));
     let missing = dir.path().join("nonexistent.pid");
@@ -665,7 +661,7 @@ fn merging_a_run_with_itself_doubled_its_counts() {
     // generator's run with itself (requests 82 -> 164) without a word. The
     // same file twice (by name, a hard link or a symlink: same device and
     // inode), or a copy (same content, sha256), is refused (exit 2).
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let r = run(&[
         "run",
         &demo.url("/v1/health"),
@@ -715,7 +711,7 @@ fn a_pid_of_an_unrelated_process_gave_a_passing_memory_gate() {
     // the service on the port was never looked at. The watched process
     // tree must hold a listening socket on a target's (loopback) port:
     // else `rss_unrelated` is 1 and fails.
-    let demo = util::Demo::start(&[]);
+    let demo = crate::util::Demo::start(&[]);
     let mut sleep = std::process::Command::new("sleep")
         .arg("300")
         .spawn()

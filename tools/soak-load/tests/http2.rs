@@ -3,21 +3,17 @@
 //! protocol of every request, its correlation id and body, and how many
 //! connections were opened.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::util::{run, write, Demo};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use util::{run, write, Demo};
 
 /// One request as the server received it.
 struct Seen {

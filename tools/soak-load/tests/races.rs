@@ -3,16 +3,12 @@
 //! and kill -9 of the service under its supervisor mid-load. Each fault of
 //! the demo must fail its gate and be named; the correct service passes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod util;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::util::{run, write, Demo, Ran, Supervised};
 use common::testkit;
 use serde_json::{json, Value};
-use util::{run, write, Demo, Ran, Supervised};
 
 /// The race run's targets: a session, a chat, a confirmation decided both
 /// ways at once, the stop; then reads of the chat and of each decision.

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod false_passes;
+mod http2;
+mod races;
 mod util;
 
 use std::collections::HashSet;
