@@ -10,7 +10,7 @@ use std::ffi::CStr;
 use std::time::Duration;
 
 use nix::sys::signal::{signal, SigHandler, Signal};
-use nix::sys::wait::waitpid;
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
 use nix::unistd::{fork, setsid, ForkResult, Pid};
 
 fn fork_error(what: &str, err: nix::Error) -> common::Error {
@@ -99,9 +99,19 @@ pub fn spawn_orphan(lifetime: Duration) -> common::Result<i32> {
 }
 
 /// Forks a child that exits at once and is never waited for.
+/// Waits until it has exited without reaping it (WNOWAIT), so the zombie
+/// exists before the service says it is listening: a supervisor that
+/// looks right after the ready line must find it (under load the child
+/// was sometimes still running then, and a check passed).
 pub fn spawn_zombie() -> common::Result<i32> {
     let pid = fork_child("fork (zombie)", || {})?;
-    Ok(pid.as_raw())
+    loop {
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(fork_error("waitid (zombie)", e)),
+            Ok(_) => return Ok(pid.as_raw()),
+        }
+    }
 }
 
 /// Forks a detached child that inherits (and so keeps) the listening socket.
