@@ -9,6 +9,7 @@ mod util;
 mod cli;
 mod corpus;
 mod false_passes;
+mod hostile_lines;
 mod inputs;
 mod leaks;
 mod nginx_bodies;

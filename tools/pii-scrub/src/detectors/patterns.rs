@@ -24,8 +24,11 @@ pub struct Builtin {
 }
 
 /// A secret word inside a name, then `=` or `:` (`pairs.rs` judges the rest).
-/// Unbounded `*`, not `{0,40}`: a counted repetition costs the combined DFA
-/// a state per count.
+/// Bounded (`{0,64}`), not `*`: an unbounded tail kept the leftmost-first
+/// search alive to the end of a line of name characters, so each later
+/// candidate on it rescanned the rest (`password x 1.2.3.4 ` repeated was
+/// quadratic). The bound costs the combined DFA a state per count, but only
+/// after a secret word.
 /// The scanning pass starts at the secret word, not at every letter that
 /// might begin a name (which made the DFA several times slower). The second
 /// branch also flags JSON keys with other characters (`"password hash":`),
@@ -35,16 +38,16 @@ pub struct Builtin {
 /// The last branch is XML: `<password>`, `<wsse:Password Type=`, and
 /// `key="Password" value=` or `key="db.password">` (a setting's name in an
 /// attribute).
-const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*(?:>|[ \t]+[a-z_:\-]+=|["'](?:>|[ \t]+value[ \t]*=)))"#;
+const KV_TRIGGER: &str = r#"(?i)(?:pass|pwd|pw|secret|token|key|auth|cookie|session|sid|credential|signature|sig|bearer|jwt|otp|pin|cvv|cvc|ssn|xsrf|csrf)(?:[a-z0-9_.\-]{0,64}\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]{0,64}"[ \t]*[:,\]}]|[a-z0-9_.\-]{0,64}(?:>|[ \t]+[a-z_:\-]{1,64}=|["'](?:>|[ \t]+value[ \t]*=)))"#;
 
 /// The same tail as [`KV_TRIGGER`]'s, after a word of a phone-named key.
 /// `\btel`: `tel` inside `hotel`, `intel` would only cost candidates.
-const PHONE_KEY_TRIGGER: &str = r#"(?i)(?:phone|mobile|msisdn|\btel)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+const PHONE_KEY_TRIGGER: &str = r#"(?i)(?:phone|mobile|msisdn|\btel)(?:[a-z0-9_.\-]{0,64}\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]{0,64}"[ \t]*[:,\]}]|[a-z0-9_.\-]{0,64}>)"#;
 
 /// The same tail after a word that starts an identity field's name
 /// (`first_name`, `date_of_birth`, `passport_no`, `national_id`; see
 /// [`super::keys::is_identity_name`]).
-const IDENTITY_KEY_TRIGGER: &str = r#"(?i)(?:(?:first|last|given|family|sur|full|middle|maiden|legal|birth)[_.\- ]?name|birth|dob|date[_.\- ]?of[_.\- ]?birth|place[_.\- ]?of[_.\- ]?birth|passport|national|nino|tax[_.\-]?(?:payer[_.\-]?)?id|driv(?:er|ing)|social[_.\-]?security|id[_.\-]?card|identity)(?:[a-z0-9_.\-]*\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]*"[ \t]*[:,\]}]|[a-z0-9_.\-]*>)"#;
+const IDENTITY_KEY_TRIGGER: &str = r#"(?i)(?:(?:first|last|given|family|sur|full|middle|maiden|legal|birth)[_.\- ]?name|birth|dob|date[_.\- ]?of[_.\- ]?birth|place[_.\- ]?of[_.\- ]?birth|passport|national|nino|tax[_.\-]?(?:payer[_.\-]?)?id|driv(?:er|ing)|social[_.\-]?security|id[_.\-]?card|identity)(?:[a-z0-9_.\-]{0,64}\\?["']?\]?[ \t]*[:=]|[a-z0-9_.\- ]{0,64}"[ \t]*[:,\]}]|[a-z0-9_.\-]{0,64}>)"#;
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {

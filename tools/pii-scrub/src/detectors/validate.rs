@@ -651,6 +651,10 @@ fn in_url_userinfo(hay: &[u8], pos: usize) -> bool {
     url_credentials(hay, i..user_end + 1).is_some_and(|r| r.start <= pos && pos < r.end)
 }
 
+/// How far past `://` a URL with credentials is read (user, password and
+/// host; the same bound as a pair's value, `pairs::LINE_VALUE_MAX`).
+const URL_WINDOW: usize = 4096;
+
 /// The `user:password` of `scheme://user:password@host`. `span` is the
 /// candidate `scheme://user:`; the userinfo runs to the last `@` that is
 /// followed by a host, whatever the password holds (`#`, `?`, `/`, `@`, `%`,
@@ -659,11 +663,18 @@ fn in_url_userinfo(hay: &[u8], pos: usize) -> bool {
 pub fn url_credentials(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     let sep = memchr::memmem::find(&hay[span.clone()], b"://")? + span.start;
     let info = sep + 3;
+    // The URL ends at whitespace, looked for no further than a bounded
+    // window: scanning to the end of the token made a long token of
+    // `://x-1.2.3.4-` repeats quadratic (each `://` rescanned the rest).
+    let window = &hay[info..hay.len().min(info + URL_WINDOW)];
     let end = info
-        + hay[info..]
-            .iter()
-            .take_while(|b| !b.is_ascii_whitespace())
-            .count();
+        + match (
+            memchr::memchr3(b' ', b'\t', b'\n', window),
+            memchr::memchr2(b'\r', 0x0c, window),
+        ) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(window.len()),
+        };
     let colon = span.end.checked_sub(1)?;
     if colon < info || colon >= end {
         return None;
