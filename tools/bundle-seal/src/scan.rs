@@ -1253,7 +1253,7 @@ fn mark_name(line: &[u8], at: usize) -> &'static str {
 
 /// Our tools' summaries in text form, in a text: the `--format text`
 /// output of sbom-diff and replay-diff (`gate upgraded: 1 <= 0: FAIL`,
-/// `verdict: fail`), pii-scrub (`gate findings: 1 <= 0 -> FAIL`),
+/// `verdict: fail`), older pii-scrub (`gate findings: 1 <= 0 -> FAIL`),
 /// backup-drill (`verdict     FAIL`), cycle-check (`FAIL: 1 of 3 cycles ok;
 /// ...`, `  FAIL cycles_ok  1 >= 3`), soak-load's summary on stderr under
 /// `--format csv` (`soak-load: fail: requests 40, ...`, `soak-load: gate ok

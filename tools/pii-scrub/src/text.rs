@@ -101,18 +101,10 @@ fn summary(rec: &Value, excluded: &[String], out: &mut String) {
             printable(&crate::report::shortlist(excluded, 10))
         );
     }
-    // pii-scrub's wording of a gate (`-> FAIL`), which bundle-seal reads in
-    // text reports sealed as evidence, alongside the shared `: FAIL`.
+    // The shared wording (`gate findings: 1 <= 0: FAIL`); bundle-seal still
+    // reads this tool's old `-> FAIL` in bundles sealed before.
     for g in gates(rec) {
-        let _ = writeln!(
-            out,
-            "gate {}: {} {} {} -> {}",
-            printable(&g.name),
-            g.value,
-            g.op.symbol(),
-            g.limit,
-            if g.pass { "pass" } else { "FAIL" }
-        );
+        let _ = writeln!(out, "{g}");
     }
     // A filter's pass means its output is scrubbed, not that its input was
     // clean: say which.
