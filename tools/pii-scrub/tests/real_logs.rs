@@ -124,3 +124,36 @@ fn journalctl_byte_array_messages_are_scanned() {
     assert_eq!(bytes, b"login [REDACTED:email] \xff\xfe binary tail");
     assert_eq!(lines[3]["MESSAGE"], "nothing personal here, version 1.2.3");
 }
+
+/// Issue item: apt's /var/log/apt/eipp.log lists dependency relations, and
+/// 31 of their four-part versions (`libx11-6 (>= 2:1.4.99.1)`, `libpam0g
+/// (>= 0.99.7.1)`) were reported as IPv4 addresses. A version inside a
+/// Debian relation (`(>= `, `(= `, `(<< ` ..., an epoch or not), or with an
+/// epoch and a Debian revision (`1:1.2.3.4-1`), is no address; an address
+/// elsewhere on such lines still is.
+#[test]
+fn debian_dependency_versions_are_not_ipv4_addresses() {
+    let input = "\
+Depends: libc6 (>= 2.14), libx11-6 (>= 2:1.4.99.1), libxext6\n\
+Depends: libpam0g (>= 0.99.7.1), zlib1g (>= 1:1.2.2.3), libp11-kit0 (>= 0.23.18.1)\n\
+Breaks: libfoo (<< 1.2.3.4), libbar (= 1:1.2.3.4-1), libbaz (>> 10.0.0.1~rc1)\n\
+2026-12-06 08:37:01 status installed libfoo:amd64 1:1.2.3.4-1\n\
+Accepted password for root from 192.168.1.20 port 22 (>= 2 tries)\n\
+upstream (10.0.0.5) failed, retry 2:10.0.0.6 in (= 5 s)\n";
+    let out = Command::new(bin())
+        .env_remove("PII_SCRUB_SALT")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = input
+        .replace("192.168.1.20", "[REDACTED:ipv4]")
+        .replace("10.0.0.5", "[REDACTED:ipv4]")
+        .replace("2:10.0.0.6", "2:[REDACTED:ipv4]");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}

@@ -324,7 +324,7 @@ pub fn ipv4(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
             return None;
         }
     }
-    if version_context(hay, span.start) {
+    if version_context(hay, span.start) || debian_relation(hay, span.start) {
         return None;
     }
     let next = at(hay, span.end);
@@ -332,6 +332,32 @@ pub fn ipv4(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
         return None;
     }
     Some(span)
+}
+
+/// A version in a Debian dependency relation, `(>= 2:1.4.99.1)` or
+/// `(<< 0.99.7.1)`: apt's eipp.log lists thousands (issue: 31 four-part
+/// versions there were read as addresses). The operator and `(` must be
+/// there; an epoch alone (`retry 2:10.0.0.6`) is not enough.
+fn debian_relation(hay: &[u8], start: usize) -> bool {
+    let left = &hay[start.saturating_sub(16)..start];
+    // An epoch: digits and `:`.
+    let mut end = left.len();
+    if left.last() == Some(&b':') {
+        let digits = left[..end - 1]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return false;
+        }
+        end -= digits + 1;
+    }
+    let left = &left[..end];
+    let left = &left[..left.len() - left.iter().rev().take_while(|&&b| b == b' ').count()];
+    [&b"(>="[..], b"(<=", b"(=", b"(<<", b"(>>"]
+        .iter()
+        .any(|op| left.ends_with(op))
 }
 
 /// Looks left of `start` for a version marker: a product token (`name/`), or
