@@ -185,10 +185,7 @@ fn summary(s: &Value) -> String {
         let ok = figure("health_ok").unwrap_or(0.0);
         lines.push(format!("health: {ok} of {total} checks ok"));
     }
-    for g in gates(s) {
-        let (verdict, name, op) = (if g.pass { "pass" } else { "FAIL" }, g.name, g.op.symbol());
-        let (value, limit) = (g.value, g.limit);
-        lines.push(format!("  {verdict} {name:<17} {value} {op} {limit}"));
-    }
+    // The one gate wording of every tool (common::printer's Display).
+    lines.extend(gates(s).into_iter().map(|g| format!("  {g}")));
     printable_lines(&lines)
 }

@@ -1132,11 +1132,11 @@ fn text_format_for_people() {
     assert_eq!(
         &lines[3..],
         [
-            "  pass failed_cycles     0 <= 0",
-            "  pass zombies           0 <= 0",
-            "  pass orphans           0 <= 0",
-            "  pass leaked_ports      0 <= 0",
-            "  pass foreign_leftovers 0 <= 0"
+            "  gate failed_cycles: 0 <= 0: pass",
+            "  gate zombies: 0 <= 0: pass",
+            "  gate orphans: 0 <= 0: pass",
+            "  gate leaked_ports: 0 <= 0: pass",
+            "  gate foreign_leftovers: 0 <= 0: pass"
         ]
     );
 }
