@@ -400,18 +400,7 @@ pub fn end_request(out: &mut Vec<u8>, method: &str, has_length: bool, body: &[u8
     let needs_length = !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH");
     if needs_length && !has_length {
         out.extend_from_slice(b"content-length: ");
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = body.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&digits[at..]);
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");

@@ -780,18 +780,8 @@ impl CorrelationId {
         let p = prefix.as_bytes();
         let p = &p[..p.len().min(id.buf.len() - 20)];
         id.buf[..p.len()].copy_from_slice(p);
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        let d = &digits[at..];
+        let mut digits = itoa::Buffer::new();
+        let d = digits.format(n).as_bytes();
         id.buf[p.len()..p.len() + d.len()].copy_from_slice(d);
         id.len = p.len() + d.len();
         id
