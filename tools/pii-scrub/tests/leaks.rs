@@ -685,3 +685,15 @@ fn docker_login_p_and_kubectl_from_literal_passwords_leak() {
         "+ docker run -p 8080:80 -e MODE=x nginx\n+ docker login --password-stdin -u ci registry.example.com\n-plugin-opt=-pass-through=-lgcc\n",
     );
 }
+
+/// An address followed by `-` or `+` and a word was skipped as a version
+/// (`1.2.3.4-rc1`): `10.0.0.5-admin` passed unscrubbed. Only known
+/// pre-release and build labels keep a dotted quad a version now.
+#[test]
+fn an_address_glued_to_a_word_by_a_dash_leaks() {
+    leak(
+        "login from 10.0.0.5-admin ok; peer 10.0.0.7+eu; app 1.2.3.4-rc1 up\n",
+        "login from [REDACTED:ipv4]-admin ok; peer [REDACTED:ipv4]+eu; app 1.2.3.4-rc1 up\n",
+        json!({"ipv4": 2}),
+    );
+}

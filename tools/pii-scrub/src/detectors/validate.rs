@@ -327,11 +327,49 @@ pub fn ipv4(hay: &[u8], span: Range<usize>) -> Option<Range<usize>> {
     if version_context(hay, span.start) || debian_relation(hay, span.start) {
         return None;
     }
-    let next = at(hay, span.end);
-    if (next == b'-' || next == b'+') && at(hay, span.end + 1).is_ascii_alphabetic() {
+    if prerelease_suffix(hay, span.end) {
         return None;
     }
     Some(span)
+}
+
+/// `-rc1`, `+git20240101`, `-beta.2`: a version's pre-release or build
+/// label right after the dotted quad (`1.2.3.4-rc1`). Only known labels:
+/// any other word (`10.0.0.5-admin`, `10.0.0.7+eu`) leaves an address an
+/// address.
+fn prerelease_suffix(hay: &[u8], end: usize) -> bool {
+    const LABELS: [&[u8]; 16] = [
+        b"rc",
+        b"alpha",
+        b"beta",
+        b"pre",
+        b"dev",
+        b"snapshot",
+        b"git",
+        b"build",
+        b"nightly",
+        b"ubuntu",
+        b"deb",
+        b"el",
+        b"fc",
+        b"dfsg",
+        b"post",
+        b"b",
+    ];
+    let next = at(hay, end);
+    if next != b'-' && next != b'+' {
+        return false;
+    }
+    let word: Vec<u8> = hay[(end + 1).min(hay.len())..]
+        .iter()
+        .take(16)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let rest = at(hay, end + 1 + word.len());
+    // The label ends the token or runs into its number (`rc1`, `beta.2`).
+    let label_ends = !rest.is_ascii_alphanumeric() || rest.is_ascii_digit();
+    label_ends && LABELS.contains(&word.as_slice())
 }
 
 /// A version in a Debian dependency relation, `(>= 2:1.4.99.1)` or
@@ -892,6 +930,18 @@ mod tests {
         assert!(ipv4(s, 7..16).is_none());
         let s = b"from 1.2.3.4-rc1";
         assert!(ipv4(s, 5..12).is_none());
+        for v in [
+            "1.2.3.4-beta.2 x",
+            "1.2.3.4+git20240101 x",
+            "1.2.3.4-SNAPSHOT x",
+        ] {
+            assert!(ipv4(v.as_bytes(), 0..7).is_none(), "{v}");
+        }
+        // Any other word after the address leaves it an address (it was
+        // skipped as a version before).
+        for a in ["10.0.0.5-admin", "10.0.0.5+eu", "10.0.0.5-rcx"] {
+            assert!(ipv4(a.as_bytes(), 0..8).is_some(), "{a}");
+        }
         let s = b"1.2.3.4.5";
         assert!(ipv4(s, 0..7).is_none());
         let s = b"client=1.2.3.4 ok";
