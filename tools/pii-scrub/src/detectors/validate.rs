@@ -360,16 +360,16 @@ fn prerelease_suffix(hay: &[u8], end: usize) -> bool {
     if next != b'-' && next != b'+' {
         return false;
     }
-    let word: Vec<u8> = hay[(end + 1).min(hay.len())..]
+    let tail = &hay[(end + 1).min(hay.len())..];
+    let word = &tail[..tail
         .iter()
         .take(16)
         .take_while(|b| b.is_ascii_alphabetic())
-        .map(u8::to_ascii_lowercase)
-        .collect();
+        .count()];
     let rest = at(hay, end + 1 + word.len());
     // The label ends the token or runs into its number (`rc1`, `beta.2`).
     let label_ends = !rest.is_ascii_alphanumeric() || rest.is_ascii_digit();
-    label_ends && LABELS.contains(&word.as_slice())
+    label_ends && LABELS.iter().any(|l| l.eq_ignore_ascii_case(word))
 }
 
 /// A version in a Debian dependency relation, `(>= 2:1.4.99.1)` or
