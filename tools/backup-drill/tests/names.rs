@@ -247,71 +247,65 @@ fn hostile_raw_names_in_a_manifest_are_refused() {
             "target":target,"target_b64":b64(raw)})
         .to_string()
     };
+    // A version-2 manifest: the header, the `data` root, then `entries`.
+    let body = |entries: &[String]| format!("{head}\n{dir}\n{}\n", entries.join("\n"));
     let cases: Vec<(String, &str)> = vec![
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"../x")),
+            body(&[file("x", b"../x")]),
             "path_b64: path \"../x\" contains '..'",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"data/\xff/../../x")),
+            body(&[file("x", b"data/\xff/../../x")]),
             "path_b64: path \"data/\\xff/../../x\" contains '..'",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"/etc/cron.d/\xff")),
+            body(&[file("x", b"/etc/cron.d/\xff")]),
             "path_b64: path \"/etc/cron.d/\\xff\" is absolute",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"data//\xff")),
+            body(&[file("x", b"data//\xff")]),
             "path_b64: path \"data//\\xff\" is not in canonical form",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"data/./\xff")),
+            body(&[file("x", b"data/./\xff")]),
             "path_b64: path \"data/./\\xff\" is not in canonical form",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"data/\xff/")),
+            body(&[file("x", b"data/\xff/")]),
             "path_b64: path \"data/\\xff/\" is not in canonical form",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("x", b"data/\xff\0x")),
+            body(&[file("x", b"data/\xff\0x")]),
             "path_b64: path \"data/\\xff\\u{0}x\" contains a NUL byte",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", file("data/a.txt", b"data/a.txt")),
+            body(&[file("data/a.txt", b"data/a.txt")]),
             "path_b64 holds a UTF-8 name",
         ),
         (
-            format!(
-                "{head}\n{dir}\n{}\n",
-                file("data/nice.txt", b"data/evil\xff")
-            ),
+            body(&[file("data/nice.txt", b"data/evil\xff")]),
             "path \"data/nice.txt\" does not show path_b64 (\"data/evil\\xff\")",
         ),
         (
-            format!(
-                "{head}\n{dir}\n{}\n",
-                file("data/\\xff", b"data/\xff").replace("\"path_b64\":\"", "\"path_b64\":\"*")
+            body(
+                &[file("data/\\xff", b"data/\xff").replace("\"path_b64\":\"", "\"path_b64\":\"*")],
             ),
             "path_b64 is not base64",
         ),
+        (body(&[file("\\xff", b"\xff")]), "is not a directory root"),
         (
-            format!("{head}\n{dir}\n{}\n", file("\\xff", b"\xff")),
-            "is not a directory root",
-        ),
-        (
-            format!(
-                "{head}\n{dir}\n{}\n{}\n",
+            body(&[
                 file("data/\\xff", b"data/\xff"),
-                file("data/\\xff", b"data/\xff")
-            ),
+                file("data/\\xff", b"data/\xff"),
+            ]),
             "out of order or duplicated",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", link("x", b"../..\xff\0")),
+            body(&[link("x", b"../..\xff\0")]),
             "target_b64: link target has NUL",
         ),
         (
-            format!("{head}\n{dir}\n{}\n", link("ok", b"\xff")),
+            body(&[link("ok", b"\xff")]),
             "target \"ok\" does not show target_b64 (\"\\xff\")",
         ),
         (
@@ -342,8 +336,8 @@ fn hostile_raw_names_in_a_manifest_are_refused() {
 
     // A well-formed raw link target that leaves the restore directory is
     // refused by restore, as any such link is.
-    let body = format!("{head}\n{dir}\n{}\n", link("../../\\xff", b"../../\xff"));
-    fs::write(&manifest, seal(&body)).unwrap();
+    let escaping = body(&[link("../../\\xff", b"../../\xff")]);
+    fs::write(&manifest, seal(&escaping)).unwrap();
     let out = tmp.path().join("out2");
     let (code, _, err) = run(&["restore", "latest", "--repo", p(&repo), "--to", p(&out)]);
     assert_eq!(code, 2, "{err}");
