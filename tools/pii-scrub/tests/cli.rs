@@ -11,7 +11,7 @@ use std::process::{Command as StdCommand, Stdio};
 use common::testkit::{gate, jsonl, of_kind, summary, testdata};
 use serde_json::{json, Value};
 
-use crate::util::{bin, cmd};
+use crate::util::{assert_exit, bin, cmd};
 
 const SALT: &str = "test-salt-0123456789abcdef";
 
@@ -368,12 +368,7 @@ fn quarantine_reasons_and_fail_closed() {
         .write_stdin(bytes)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(
         stdout, "ok [REDACTED:email]\ntail {not json\n",
@@ -461,12 +456,7 @@ fn in_place_is_atomic_keeps_backups_and_leaves_clean_files_alone() {
         .arg(&logs)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         fs::read_to_string(logs.join("a.log")).unwrap(),
         "user [REDACTED:email]\n"
@@ -545,12 +535,7 @@ fn out_dir_mirrors_the_whole_tree_and_globs_filter_it() {
         .arg(&logs)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     for name in ["app/a.log", ".hidden.log", "ignored.log"] {
         assert_eq!(
             fs::read_to_string(out_dir.join(name)).unwrap(),
@@ -593,12 +578,7 @@ fn check_is_not_blinded_by_a_gitignore_in_the_log_dir() {
     fs::write(logs.join(".gitignore"), "*.log\n").unwrap();
     fs::write(dir.path().join(".ignore"), "logs/\n").unwrap();
     let out = cmd().arg("--check").arg(&logs).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let s = summary(&jsonl(&out.stdout)).clone();
     assert_eq!(s["verdict"], "fail");
     assert_eq!(s["figures"]["findings"], 1);
@@ -849,12 +829,7 @@ fn sigint_writes_the_summary_and_exits_130() {
     stdin.write_all(b"mail a@acme.com\n").unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 130);
     let recs = jsonl(&fs::read(&report).unwrap());
     let s = summary(&recs);
     assert_eq!(s["interrupted"], true);
@@ -966,12 +941,7 @@ fn truncated_json_line_with_a_password_is_quarantined_not_passed() {
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "ok\n");
     let recs = jsonl(&fs::read(&q).unwrap());
     let got: Vec<(u64, &str)> = recs
@@ -1089,12 +1059,7 @@ fn allow_key_leaves_values_of_named_keys_alone() {
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "session=abcdef12 password=[REDACTED:secret]\n{\"session\":\"abcdef12\",\"password\":\"[REDACTED:secret]\"}\n"
@@ -1161,12 +1126,7 @@ fn check_fails_when_a_line_was_quarantined() {
     let f = dir.path().join("a.log");
     fs::write(&f, "ok\n{\"user\": \"bob@acme.com\", }\n").unwrap();
     let out = cmd().arg("--check").arg(&f).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     let recs = jsonl(&out.stdout);
     let s = summary(&recs);
     assert_eq!(s["verdict"], "fail");
@@ -1250,12 +1210,7 @@ fn backup_through_a_planted_symlink_is_never_followed() {
         .arg(&log)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         fs::read_to_string(&victim).unwrap(),
         "precious\n",
@@ -1324,12 +1279,7 @@ fn the_old_backup_survives_a_full_disk() {
         .arg(&log)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("No space left on device"), "{err}");
     let backup = fs::read(mnt.join("a.log.orig")).unwrap();

@@ -5,17 +5,12 @@
 use common::testkit::{jsonl, of_kind, summary};
 use serde_json::{json, Value};
 
-use crate::util::cmd;
+use crate::util::{assert_exit, cmd};
 
 /// The filter's output for `input` (exit 0 required).
 fn scrub(input: &[u8]) -> Vec<u8> {
     let out = cmd().write_stdin(input.to_vec()).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     out.stdout
 }
 
@@ -414,12 +409,7 @@ fn leak_file(name: &str, input: &str, expected: &str, by_type: Value, lines: &[u
         (Some(1), &json!("fail"))
     );
     let out = cmd().arg(&path).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let scrubbed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(scrubbed, expected);
     let clean = dir.path().join(format!("scrubbed-{name}"));

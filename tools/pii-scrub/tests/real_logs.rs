@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use common::testkit::{jsonl, of_kind, summary, testdata};
 use serde_json::json;
 
-use crate::util::bin;
+use crate::util::{assert_exit, bin};
 
 fn run(args: &[&str], file: &str) -> (i32, Vec<serde_json::Value>) {
     let out = Command::new(bin())
@@ -145,12 +145,7 @@ upstream (10.0.0.5) failed, retry 2:10.0.0.6 in (= 5 s)\n";
         .write_stdin(input)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let want = input
         .replace("192.168.1.20", "[REDACTED:ipv4]")
         .replace("10.0.0.5", "[REDACTED:ipv4]")

@@ -26,3 +26,13 @@ pub fn cmd_in(dir: &Path) -> Command {
     c.current_dir(dir);
     c
 }
+
+/// Asserts a finished run's exit status, showing its stderr when it differs.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
